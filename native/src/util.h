@@ -1,0 +1,28 @@
+/* Shared helpers of the liege addon: argument readers and errors shaped like
+ * Node's own system errors (code, errno, syscall, path). */
+#ifndef LIEGE_UTIL_H
+#define LIEGE_UTIL_H
+#include <node_api.h>
+#include <stddef.h>
+
+#define ARGS(n) size_t argc = n; napi_value argv[n]; \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL)
+
+/* Throws an Error with code/errno/syscall/path like Node's uvException. */
+napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path);
+/* Reads argv[i] as a newly malloc'd UTF-8 string, NULL for null/undefined. */
+char *arg_string(napi_env env, napi_value v);
+int32_t arg_int(napi_env env, napi_value v, int32_t dflt);
+napi_value make_int(napi_env env, int64_t n);
+napi_value make_undefined(napi_env env);
+
+typedef struct { const char *name; napi_callback fn; } export_entry;
+void export_all(napi_env env, napi_value exports, const export_entry *table);
+
+/* Each syscall family file exposes its descriptor table. */
+extern const export_entry mount_exports[];
+extern const export_entry ns_exports[];
+extern const export_entry priv_exports[];
+extern const export_entry exec_exports[];
+extern const export_entry call_exports[];
+#endif
