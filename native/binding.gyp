@@ -3,7 +3,7 @@
     {
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
-                  "src/priv.c", "src/exec.c", "src/call.c"],
+                  "src/priv.c", "src/exec.c", "src/call.c", "src/net.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "libraries": ["-ldl"]
     },

@@ -15,6 +15,15 @@
 
 extern char **environ;
 
+/* stdio must survive exec even when our parent gave it to us close-on-exec
+ * (libuv's spawn dup2s for the same reason). */
+static void inherit_stdio(void) {
+  for (int fd = 0; fd < 3; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+}
+
 /* Reads a JS array of strings into a NULL-terminated char* array. */
 static char **arg_strv(napi_env env, napi_value arr) {
   uint32_t n = 0;
@@ -42,6 +51,7 @@ static void child_exec(const char *path, char **argv, int pdeathsig) {
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
   if (pdeathsig) prctl(PR_SET_PDEATHSIG, pdeathsig);
+  inherit_stdio();
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -82,6 +92,7 @@ static napi_value Execv(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path = arg_string(env, argv[0]);
   char **args = arg_strv(env, argv[1]);
+  inherit_stdio();
   execv(path, args);
   int err = errno;
   napi_value out = throw_errno(env, err, "execve", path);

@@ -25,4 +25,5 @@ extern const export_entry ns_exports[];
 extern const export_entry priv_exports[];
 extern const export_entry exec_exports[];
 extern const export_entry call_exports[];
+extern const export_entry net_exports[];
 #endif

@@ -1,0 +1,90 @@
+/* sockets family: listening sockets bound by the master (as root, before
+ * the privilege drop) and handed to workers as plain fds. Bound here rather
+ * than with net.Server so the master never accepts on them. */
+#define _GNU_SOURCE
+#include "util.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* listenTcp(host, port, backlog) -> fd (FD_CLOEXEC set; cleared to pass on) */
+static napi_value ListenTcp(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  char *host = arg_string(env, argv[0]);
+  char port[16];
+  snprintf(port, sizeof port, "%d", arg_int(env, argv[1], 0));
+  struct addrinfo hints = {0}, *res = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int rc = getaddrinfo(host && *host ? host : NULL, port, &hints, &res);
+  if (rc) {
+    free(host);
+    return throw_errno(env, rc == EAI_SYSTEM ? errno : EINVAL, "getaddrinfo", NULL);
+  }
+  int fd = -1, err = 0;
+  const char *call = "socket";
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) { err = errno; continue; }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, arg_int(env, argv[2], 511)) == 0) break;
+    err = errno;
+    call = "bind";
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  free(host);
+  if (fd < 0) return throw_errno(env, err, call, NULL);
+  return make_int(env, fd);
+}
+
+/* listenUnix(path, backlog) -> fd; a stale socket file is replaced. */
+static napi_value ListenUnix(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = arg_string(env, argv[0]);
+  struct sockaddr_un sa = {0};
+  sa.sun_family = AF_UNIX;
+  if (!path || strlen(path) >= sizeof sa.sun_path) { free(path); return throw_errno(env, ENAMETOOLONG, "bind", NULL); }
+  strcpy(sa.sun_path, path);
+  if (path[0] == '@') sa.sun_path[0] = 0; /* abstract */
+  else unlink(path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, arg_int(env, argv[1], 511))) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    napi_value out = throw_errno(env, err, "bind", path);
+    free(path);
+    return out;
+  }
+  free(path);
+  return make_int(env, fd);
+}
+
+/* sockPort(fd) -> the bound TCP port (for :0) */
+static napi_value SockPort(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(arg_int(env, argv[0], -1), (struct sockaddr *)&ss, &len)) return throw_errno(env, errno, "getsockname", NULL);
+  int port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+           : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : 0;
+  return make_int(env, port);
+}
+
+static napi_value Close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  close(arg_int(env, argv[0], -1));
+  return make_undefined(env);
+}
+
+const export_entry net_exports[] = {
+  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"closeFd", Close}, {NULL, NULL}};

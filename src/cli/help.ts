@@ -1,0 +1,37 @@
+// `liege --help` and docs/options.md, both generated from the registry.
+import { OPTIONS, type OptionDef } from '../config/options';
+
+function flags(o: OptionDef): string {
+  const names = [`--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)];
+  if (o.short) names.unshift(`-${o.short}`);
+  return names.join(', ') + (o.type === 'flag' ? '' : ' VALUE');
+}
+
+export function helpText(): string {
+  const out = ['usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]', '       liege hooks list|plan|check [config options]', '', 'Options (also as INI keys in [uwsgi] or [liege], or LIEGE_<NAME>/UWSGI_<NAME> env):'];
+  let group = '';
+  for (const o of OPTIONS) {
+    if (o.ignored || (o.hook && o.group === 'hooks' && !o.name.startsWith('hook-'))) continue;
+    if (o.group !== group) out.push('', `  ${(group = o.group)}:`);
+    const f = flags(o);
+    out.push(`    ${f.padEnd(34)} ${f.length > 34 ? '\n' + ' '.repeat(39) : ''}${o.help}${o.default ? ` (default ${o.default})` : ''}`);
+  }
+  out.push('', '  Every hook-<phase> also has exec-<phase>, call-<phase>, and for early phases mount-<phase>/umount-<phase> shortcuts: see docs/hooks.md.', '');
+  return out.join('\n');
+}
+
+export function optionsDoc(): string {
+  const out = ['# liege options', '', 'Generated from `src/config/options.ts` by `liege --print-options-doc`; do not edit by hand.', ''];
+  out.push('Every option can be given as `--name value` on the command line, as `name = value` in the `[uwsgi]` or `[liege]` section of an INI file, or as `LIEGE_NAME` / `UWSGI_NAME` in the environment (upper case, `-` → `_`).', '');
+  let group = '';
+  for (const o of OPTIONS) {
+    if (o.group !== group) {
+      group = o.group;
+      out.push('', `## ${group}`, '', '| option | type | repeatable | default | what |', '|---|---|---|---|---|');
+    }
+    const names = [o.name, ...(o.aliases ?? [])].map((n) => `\`${n}\``).join(', ') + (o.short ? ` (\`-${o.short}\`)` : '');
+    const type = o.type === 'tokens' ? `one or more of: ${o.choices!.join(', ')}` : o.type;
+    out.push(`| ${names} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
+  }
+  return out.join('\n') + '\n';
+}

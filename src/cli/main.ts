@@ -1,0 +1,79 @@
+// The entry point: argv → command → exit status. Only this file exits.
+import type { Config } from '../config/config';
+import { loadConfig } from '../config/load';
+import { resolveConfig } from '../config/resolve';
+import { LiegeError } from '../errors';
+import type { HookContext } from '../hooks/actions/types';
+import { buildPlan, type HookPlan } from '../hooks/spec';
+import { setLogFormat } from '../log';
+import { runInstance } from '../master/lifecycle';
+import { helpText, optionsDoc } from './help';
+import { hooksCommand } from './hooks-command';
+
+const VERSION = '0.1.0';
+
+export interface Loaded {
+  config: Config;
+  plan: HookPlan;
+}
+
+/** Load, resolve and validate the config and its hooks (nothing runs). */
+export function loadAll(argv: string[], reloads: number): Loaded {
+  const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
+  const config = resolveConfig(loaded);
+  return { config, plan: buildPlan(config) };
+}
+
+/** Settings the hook actions consult. */
+export function hookContext(cfg: Config): HookContext {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const binsh = cfg.list('binsh').map((s) => s.value).find((p) => {
+    try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; }
+  });
+  return { binsh: binsh ?? '/bin/sh', waitFsTimeout: cfg.int('wait-for-fs-timeout', 60), waitSocketTimeout: cfg.int('wait-for-socket-timeout', 60) };
+}
+
+async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
+  const nsChild = process.env.LIEGE_NS_CHILD === '1';
+  delete process.env.LIEGE_NS_CHILD;
+  const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
+  if (argv.length === 0) {
+    process.stderr.write(helpText());
+    return 1;
+  }
+  const { config, plan } = loadAll(argv, reloads);
+  if (config.bool('help')) return print(helpText());
+  if (config.bool('version')) return print(`liege ${VERSION}\n`);
+  if (config.bool('print-options-doc')) return print(optionsDoc());
+  if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
+  setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
+  return runInstance(config, plan, hookContext(config), { reloads, nsChild, startCwd: process.cwd() });
+}
+
+function print(s: string): number {
+  process.stdout.write(s);
+  return 0;
+}
+
+export function main(argv: string[]): void {
+  run(argv).then(
+    (code) => exit(code),
+    (e: unknown) => {
+      if (e instanceof LiegeError) {
+        process.stderr.write(`liege: ${e.describe()}\n`);
+        exit(e.exitCode);
+      } else {
+        process.stderr.write(`liege: internal error: ${(e as Error).stack ?? String(e)}\n`);
+        exit(70);
+      }
+    },
+  );
+}
+
+// stdout may be a pipe: let pending writes drain before exiting.
+function exit(code: number): void {
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0) process.exit(code);
+  process.stdout.once('drain', () => process.exit(code));
+}

@@ -1,0 +1,65 @@
+// Every error liege reports is a LiegeError: a code from this registry, a
+// message, where it came from (file:line or the command line) and an exit
+// status. Only src/cli maps them to process exit.
+
+/** Where a config value or hook line came from. */
+export interface Origin {
+  file: string; // a path, "command line" or "environment"
+  line: number; // 1-based; 0 when not from a file
+}
+
+export const ERRORS = {
+  LIEGE_ERR_USAGE: 'bad command line usage',
+  LIEGE_ERR_UNKNOWN_OPTION: 'unknown option',
+  LIEGE_ERR_BAD_VALUE: 'value does not fit the option',
+  LIEGE_ERR_CONFIG_READ: 'unable to read a config source',
+  LIEGE_ERR_LOGIC: 'bad logic block',
+  LIEGE_ERR_HOOK_SYNTAX: 'bad hook line',
+  LIEGE_ERR_HOOK_ACTION: 'unknown hook action',
+  LIEGE_ERR_HOOK_ARGS: 'bad hook arguments',
+  LIEGE_ERR_NO_SERVER: 'nothing to serve',
+  LIEGE_ERR_SYSCALL: 'system call failed',
+  LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
+  LIEGE_ERR_NATIVE: 'native addon could not be loaded',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class LiegeError extends Error {
+  readonly code: ErrorCode;
+  readonly origin?: Origin;
+  readonly exitCode: number;
+  readonly text?: string;
+  readonly expected?: string;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { origin?: Origin; text?: string; expected?: string; exitCode?: number; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'LiegeError';
+    this.code = code;
+    this.origin = opts.origin;
+    this.text = opts.text;
+    this.expected = opts.expected;
+    this.exitCode = opts.exitCode ?? 1;
+  }
+
+  /** "file:line: message: `text` (expected ...)" — the one-line form users see. */
+  describe(): string {
+    const where = this.origin ? `${formatOrigin(this.origin)}: ` : '';
+    const text = this.text !== undefined ? `: \`${this.text}\`` : '';
+    const exp = this.expected ? ` (expected ${this.expected})` : '';
+    return `${where}${this.message}${text}${exp}`;
+  }
+}
+
+export function formatOrigin(o: Origin): string {
+  return o.line > 0 ? `${o.file}:${o.line}` : o.file;
+}
+
+/** A config error at a place, with the offending text and what was expected. */
+export function configError(code: ErrorCode, message: string, origin: Origin, text: string, expected?: string): LiegeError {
+  return new LiegeError(code, message, { origin, text, expected });
+}

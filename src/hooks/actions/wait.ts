@@ -1,0 +1,44 @@
+// wait_for_fs/file/dir/socket: poll every second up to the configured
+// timeout (wait-for-fs-timeout, wait-for-socket-timeout; default 60 s).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { sleepMs } from '../../os/sleep';
+import { defineAction, needArg, type HookContext } from './types';
+
+function waitFor(timeoutS: number, test: () => boolean): number {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    if (test()) return 0;
+    if (Date.now() >= deadline) return 1;
+    sleepMs(Math.min(1000, Math.max(0, deadline - Date.now())));
+  }
+}
+
+const kind = (p: string, want: 'any' | 'file' | 'dir') => () => {
+  try {
+    const st = fs.statSync(p);
+    return want === 'any' || (want === 'file' ? st.isFile() : st.isDirectory());
+  } catch {
+    return false;
+  }
+};
+
+// One connect attempt in a short-lived node child: Node has no blocking
+// connect, and the hook runner is synchronous.
+const CONNECT = `const a=process.argv[1];const m=/^(.*):(\\d+)$/.exec(a);const s=require('net').connect(m&&!a.includes('/')?{host:m[1]||'127.0.0.1',port:+m[2]}:{path:a});s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),900);`;
+
+function canConnect(addr: string): boolean {
+  return spawnSync(process.execPath, ['-e', CONNECT, addr], { stdio: 'ignore' }).status === 0;
+}
+
+export const waitActions = [
+  defineAction({ name: 'wait_for_fs', parse: (a) => needArg(a, 'a path'), run: (p, c: HookContext) => waitFor(c.waitFsTimeout, kind(p, 'any')), doc: 'wait until the path exists', example: 'hook-pre-jail = wait_for_fs:/mnt/data' }),
+  defineAction({ name: 'wait_for_file', parse: (a) => needArg(a, 'a path'), run: (p, c: HookContext) => waitFor(c.waitFsTimeout, kind(p, 'file')), doc: 'wait until the path is a regular file', example: 'hook-pre-app = wait_for_file:/run/secrets/token' }),
+  defineAction({ name: 'wait_for_dir', parse: (a) => needArg(a, 'a path'), run: (p, c: HookContext) => waitFor(c.waitFsTimeout, kind(p, 'dir')), doc: 'wait until the path is a directory', example: 'hook-pre-jail = wait_for_dir:/mnt/data/app' }),
+  defineAction({
+    name: 'wait_for_socket',
+    parse: (a) => { if (!/^(.*:\d+|.*\/.*)$/.test(a)) throw 'HOST:PORT or a unix socket path'; return a; },
+    run: (p, c: HookContext) => waitFor(c.waitSocketTimeout, () => canConnect(p)),
+    doc: 'wait until a TCP or unix socket accepts connections', example: 'hook-pre-app = wait_for_socket:127.0.0.1:5432',
+  }),
+];

@@ -1,0 +1,50 @@
+// Running one phase of the plan: hook by hook, logged with phase, action,
+// outcome and duration. In a fatal phase the first failure skips the rest
+// and throws a HookFailure; the caller ends the instance (DEPARTURES D6).
+import { formatOrigin, LiegeError } from '../errors';
+import { log } from '../log';
+import type { HookContext } from './actions/types';
+import { ExitRequest } from './actions/types';
+import { phaseByName } from './phases';
+import type { Hook, HookPlan } from './spec';
+
+export class HookFailure extends LiegeError {
+  constructor(readonly hook: Hook, readonly phase: string, detail: string) {
+    super('LIEGE_ERR_HOOK_FAILED', `FATAL hook failed in ${phase}, destroying instance: ${detail}`, { origin: hook.origin, text: hook.private ? '--- PRIVATE HOOK ---' : `${hook.option} = ${hook.text}` });
+  }
+}
+
+/** Runs one hook; returns undefined on success, else why it failed. */
+function runHook(h: Hook, ctx: HookContext): string | undefined {
+  try {
+    const rc = h.action.run(h.parsed, ctx);
+    return rc === 0 ? undefined : `returned ${rc}`;
+  } catch (e) {
+    if (e instanceof ExitRequest) throw e;
+    return (e as Error).message ?? String(e);
+  }
+}
+
+/** Runs every hook of `phase` in order; throws HookFailure when fatal. */
+export function runPhase(plan: HookPlan, phase: string, ctx: HookContext): void {
+  const hooks = plan.get(phase) ?? [];
+  if (!hooks.length) return;
+  const fatal = phaseByName(phase)?.fatal ?? true;
+  const l = log('hooks');
+  for (const h of hooks) {
+    const t0 = process.hrtime.bigint();
+    const failed = runHook(h, ctx);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const fields = { phase, action: h.action.name, hook: h.private ? '--- PRIVATE HOOK ---' : h.text, at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
+    if (!failed) {
+      l.info({ ...fields, outcome: 'ok' }, 'hook ran');
+      continue;
+    }
+    if (!fatal) {
+      l.warn({ ...fields, outcome: 'failed', error: failed }, 'hook failed (non-fatal phase)');
+      continue;
+    }
+    l.error({ ...fields, outcome: 'failed', error: failed }, 'FATAL hook failed, destroying instance');
+    throw new HookFailure(h, phase, failed);
+  }
+}

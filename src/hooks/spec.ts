@@ -1,0 +1,77 @@
+// Hook lines → the hook plan, validated at load (DEPARTURES D4): every line
+// is parsed now — missing `:`, unknown action, bad arguments, unknown mount
+// flag — so a bad config stops before any phase runs.
+import type { Config, HookLine } from '../config/config';
+import { configError, type Origin } from '../errors';
+import { findAction } from './actions';
+import { shortcutCall } from './actions/call';
+import { UNSUPPORTED_ACTIONS } from './actions/process';
+import type { ActionDef } from './actions/types';
+import { FAMILY_ORDER, PHASES, type Family } from './phases';
+
+export interface Hook {
+  option: string; // the option it came from: hook-as-root, exec-pre-app ...
+  family: Family | 'call-args';
+  action: ActionDef;
+  parsed: unknown;
+  text: string; // as written (for logs; hidden when private)
+  private: boolean;
+  origin: Origin;
+}
+
+/** phase name → hooks in run order (hook chain, mount, umount, exec, call). */
+export type HookPlan = ReadonlyMap<string, readonly Hook[]>;
+
+function parseArgs(action: ActionDef, args: string, line: HookLine, shown: string): unknown {
+  try {
+    return action.parse(args);
+  } catch (e) {
+    if (typeof e !== 'string') throw e;
+    throw configError('LIEGE_ERR_HOOK_ARGS', `bad arguments for hook action \`${action.name}\``, line.origin, shown, e);
+  }
+}
+
+/** One hook line → a Hook, or a config error naming file:line. */
+export function parseHookLine(line: HookLine): Hook {
+  const shown = `${line.option} = ${line.value}`;
+  const base = { option: line.option, family: line.family, origin: line.origin };
+  if (line.family !== 'hook') {
+    const name = line.family === 'call-args' ? 'call' : line.family;
+    const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
+    return { ...base, action, parsed: parseArgs(action, line.value, line, shown), text: line.value, private: false };
+  }
+  let spec = line.value;
+  const priv = spec.startsWith('!');
+  if (priv) spec = spec.slice(1);
+  const colon = spec.indexOf(':');
+  if (colon < 0) throw configError('LIEGE_ERR_HOOK_SYNTAX', 'invalid hook syntax', line.origin, shown, '[!]ACTION:ARGS');
+  const name = spec.slice(0, colon);
+  const action = findAction(name);
+  if (!action) {
+    const why = UNSUPPORTED_ACTIONS[name];
+    throw configError('LIEGE_ERR_HOOK_ACTION', why ? `hook action \`${name}\` is not supported: ${why}` : `unknown hook action \`${name}\``, line.origin, shown, 'a hook action of docs/hooks.md (exec, call, mount, write ...)');
+  }
+  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown), text: spec, private: priv };
+}
+
+/** Every hook line of the config → the plan, phase by phase. */
+export function buildPlan(config: Config): HookPlan {
+  return planFromLines(config.hookLines);
+}
+
+export function planFromLines(lines: readonly HookLine[]): HookPlan {
+  const hooks = lines.map(parseHookLine);
+  const plan = new Map<string, Hook[]>();
+  const rank = (f: Hook['family']) => FAMILY_ORDER.indexOf(f === 'call-args' ? 'call' : f);
+  for (const p of PHASES) {
+    const mine = hooks.filter((h) => phaseOf(h.option) === p.name);
+    // stable sort: config order inside a family
+    plan.set(p.name, mine.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h.family) - rank(b.h.family) || a.i - b.i).map((x) => x.h));
+  }
+  return plan;
+}
+
+/** hook-as-root → as-root; call-as-vassal3 → as-vassal. */
+export function phaseOf(option: string): string {
+  return option.replace(/^(hook|exec|call|mount|umount)-/, '').replace(/\d$/, '');
+}

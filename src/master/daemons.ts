@@ -1,0 +1,60 @@
+// attach-daemon / attach-control-daemon: commands run by `/bin/sh -c` beside
+// the master in their own session (setsid), stdin from /dev/null; respawned
+// when they die (at most once a second); a control daemon's death stops the
+// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Config } from '../config/config';
+import { log } from '../log';
+
+export interface Daemon {
+  cmd: string;
+  control: boolean;
+  child?: ChildProcess;
+  startedAt: number;
+}
+
+export class Daemons {
+  private readonly list: Daemon[];
+  private stopping = false;
+
+  constructor(cfg: Config, private readonly onControlDeath: () => void) {
+    this.list = [
+      ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
+      ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
+    ];
+  }
+
+  get count(): number {
+    return this.list.length;
+  }
+
+  startAll(): void {
+    for (const d of this.list) this.spawn(d);
+  }
+
+  private spawn(d: Daemon): void {
+    d.startedAt = Date.now();
+    const child = spawn('/bin/sh', ['-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+    d.child = child;
+    log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
+    child.on('exit', (code, signal) => {
+      d.child = undefined;
+      if (this.stopping) return;
+      log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
+      if (d.control) return this.onControlDeath();
+      setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+    });
+  }
+
+  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
+  async stopAll(mercyMs = 3000): Promise<void> {
+    this.stopping = true;
+    const alive = this.list.map((d) => d.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
+    await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      const group = (sig: NodeJS.Signals) => { try { process.kill(-c.pid!, sig); } catch { /* gone */ } };
+      group('SIGTERM');
+      setTimeout(() => group('SIGKILL'), mercyMs).unref();
+    })));
+  }
+}

@@ -1,0 +1,70 @@
+// The life of one liege instance, top to bottom, one line per phase — the
+// order the conformance suite checks (../shared/spec/uwsgi-reference.md §0).
+import type { Config } from '../config/config';
+import { LiegeError } from '../errors';
+import { log } from '../log';
+import { ExitRequest, type HookContext } from '../hooks/actions/types';
+import { HookFailure, runPhase } from '../hooks/run';
+import type { HookPlan } from '../hooks/spec';
+import { enterNamespaceJail, parseNamespace } from '../os/jail';
+import { asRoot } from './as-root';
+import { applyEnvironment } from './environment';
+import { runMaster, type MasterEnd } from './master';
+import { writePidfile } from './pidfile';
+import { reexec } from './reload';
+import { runNamespaceParent } from './namespace';
+import { bindSockets } from './sockets';
+
+export interface StartState {
+  reloads: number; // UWSGI_RELOADS: 0 on the first start
+  nsChild: boolean; // this process is the jailed child of `namespace`
+  startCwd: string;
+}
+
+/** Runs the instance; resolves to its exit status. atexit always runs. */
+export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
+  const phase = (name: string) => runPhase(plan, name, ctx);
+  let status: MasterEnd;
+  try {
+    status = await lifecycle();
+  } catch (e) {
+    status = endStatus(e);
+  }
+  try {
+    phase('as-user-atexit'); // non-fatal: failures are logged only
+  } catch (e) {
+    if (e instanceof ExitRequest) status = e.status;
+  }
+  return status === 'reload' ? reexec(st.reloads, st.startCwd) : status;
+
+  async function lifecycle(): Promise<MasterEnd> {
+    applyEnvironment(cfg, st.reloads);
+    if (!st.nsChild) phase('asap');
+    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
+    if (!st.nsChild && st.reloads === 0) phase('pre-jail');
+    if (cfg.has('namespace') && !st.nsChild) return runNamespaceParent(cfg, () => phase('post-jail'));
+    if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
+    phase('in-jail');
+    const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
+    if (process.getuid!() === 0) asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
+    writePidfile(cfg.str('pidfile2'));
+    if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
+    phase('pre-app');
+    phase('post-app');
+    if (cfg.bool('no-server')) return 0;
+    return runMaster(cfg, plan, ctx, sockets);
+  }
+}
+
+/** How an instance ends on an error: fatal hook 1, exit action its status. */
+function endStatus(e: unknown): number {
+  if (e instanceof ExitRequest) return e.status;
+  if (e instanceof HookFailure) return 1;
+  if (e instanceof LiegeError) {
+    log('master').error({ code: e.code }, e.describe());
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  log('master').error({ code: err.code, syscall: err.syscall, path: err.path }, `unable to start: ${err.message}`);
+  return 1;
+}

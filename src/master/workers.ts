@@ -1,0 +1,82 @@
+// The worker table: spawn, reap, respawn and stop the worker processes.
+// A worker is `node dist/worker/main.js` with the listening sockets as fds
+// 4.. and its job in LIEGE_WORKER. A slot that dies is respawned (at most
+// `processes` times a second, then the master waits 2 s: uWSGI's
+// forkbomb-delay); a worker reporting a fatal hook ends the instance.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { log } from '../log';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from './messages';
+import type { BoundSocket } from './sockets';
+
+interface Slot {
+  id: number;
+  child?: ChildProcess;
+  respawns: number;
+  stopping: boolean;
+}
+
+export type WorkerEvent = { type: 'fatal'; id: number; detail: string } | { type: 'accepting'; id: number };
+
+const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
+
+export class Workers {
+  private readonly slots: Slot[];
+  private recentSpawns: number[] = [];
+  private stopping = false;
+
+  constructor(
+    count: number,
+    private readonly spec: Omit<WorkerSpec, 'id' | 'once'>,
+    private readonly sockets: BoundSocket[],
+    private readonly onEvent: (e: WorkerEvent) => void,
+  ) {
+    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, respawns: 0, stopping: false }));
+  }
+
+  spawnAll(): void {
+    for (const s of this.slots) this.spawn(s);
+  }
+
+  pids(): number[] {
+    return this.slots.map((s) => s.child?.pid).filter((p): p is number => !!p);
+  }
+
+  private spawn(slot: Slot): void {
+    const job: WorkerSpec = { ...this.spec, id: slot.id, once: slot.respawns === 0 };
+    const child = spawn(process.execPath, [WORKER_MAIN], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
+      env: { ...process.env, [WORKER_ENV]: JSON.stringify(job) },
+    });
+    slot.child = child;
+    slot.respawns++;
+    this.recentSpawns.push(Date.now());
+    log('master').info({ worker: slot.id, pid: child.pid }, 'worker spawned');
+    child.on('message', (m: WorkerMessage) => this.onEvent(m.type === 'fatal' ? { type: 'fatal', id: slot.id, detail: m.detail } : { type: 'accepting', id: slot.id }));
+    child.on('exit', (code, signal) => {
+      if (slot.child === child) slot.child = undefined;
+      if (this.stopping || slot.stopping) return;
+      log('master').warn({ worker: slot.id, pid: child.pid, code, signal }, 'worker died, respawning');
+      this.respawnLater(slot);
+    });
+  }
+
+  private respawnLater(slot: Slot): void {
+    const now = Date.now();
+    this.recentSpawns = this.recentSpawns.filter((t) => now - t < 1000);
+    const delay = this.recentSpawns.length > this.slots.length ? 2000 : 0;
+    setTimeout(() => { if (!this.stopping) this.spawn(slot); }, delay);
+  }
+
+  /** SIGTERM (graceful: finish in-flight requests) or SIGKILL; wait for all. */
+  async stopAll(graceful: boolean, mercyMs = 60_000): Promise<void> {
+    this.stopping = true;
+    const alive = this.slots.map((s) => s.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
+    await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+      if (graceful) setTimeout(() => c.kill('SIGKILL'), mercyMs).unref();
+    })));
+  }
+}
+export { FIRST_SOCKET_FD };

@@ -1,0 +1,59 @@
+// The only importer of the native addon (native/), typed. Loading failures
+// list every path tried (STYLE: node-pty's loader).
+import * as path from 'node:path';
+import { LiegeError } from '../errors';
+
+export interface NativeBinding {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  chroot(dir: string): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  unshare(flags: number): void;
+  sethostname(name: string): void;
+  prctl(option: number, arg2: number): void;
+  capset(lo: number, hi: number, inheritable: boolean): void;
+  /** [exit code or -1, terminating signal or 0] */
+  spawnWait(path: string, argv: string[]): [number, number];
+  execv(path: string, argv: string[]): never;
+  setCloexec(fd: number, on: boolean): void;
+  /** kind 0 f(), 1 f(string), 2 f(int); null when the symbol is missing. */
+  call(symbol: string, kind: 0 | 1 | 2, arg: string | number | null): number | null;
+  unixSignal(signum: number, symbol: string): boolean;
+  listenTcp(host: string, port: number, backlog: number): number;
+  listenUnix(path: string, backlog: number): number;
+  sockPort(fd: number): number;
+  closeFd(fd: number): void;
+}
+
+export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');
+
+function load(): NativeBinding {
+  const tried: string[] = [];
+  for (const dir of [NATIVE_DIR, path.resolve(__dirname, '..', '..', 'native', 'build', 'Debug')]) {
+    const file = path.join(dir, 'liege_native.node');
+    tried.push(file);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as NativeBinding;
+    } catch { /* next */ }
+  }
+  throw new LiegeError('LIEGE_ERR_NATIVE', `unable to load the native addon (run npm install); tried: ${tried.join(', ')}`);
+}
+
+let binding: NativeBinding | undefined;
+
+/** The addon, loaded on first use. */
+export const native: NativeBinding = new Proxy({} as NativeBinding, {
+  get(_t, prop: keyof NativeBinding) {
+    binding ??= load();
+    return binding[prop];
+  },
+});
+
+/** Path of the single-threaded namespace helper (native/src/ns-helper.c). */
+export const NS_HELPER = path.join(NATIVE_DIR, 'liege-ns');
+
+export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_NO_NEW_PRIVS = 38;
