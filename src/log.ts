@@ -5,10 +5,14 @@ import type { Logger } from 'pino';
 
 let root: Logger | undefined;
 let format: 'text' | 'json' = 'text';
+const children = new Map<string, Logger>();
 
 /** Set once from the config (`log-format`); before that, text. */
 export function setLogFormat(f: 'text' | 'json'): void {
-  if (f !== format) root = undefined;
+  if (f !== format) {
+    root = undefined;
+    children.clear();
+  }
   format = f;
 }
 
@@ -26,13 +30,13 @@ function getRoot(): Logger {
 // synchronously so they interleave correctly with hook output.
 function textStream(): { write(s: string): void } {
   const fs = require('node:fs') as typeof import('node:fs');
-  const skip = new Set(['level', 'time', 'msg', 'component', 'pid', 'hostname']);
+  const skip = new Set(['level', 'time', 'msg', 'component', 'hostname']);
   return {
     write(s: string) {
       const o = JSON.parse(s) as Record<string, unknown>;
       const lvl = Number(o.level) >= 50 ? 'ERROR ' : Number(o.level) >= 40 ? 'WARN ' : '';
       const kv = Object.entries(o)
-        .filter(([k]) => !skip.has(k))
+        .filter(([k, v]) => !skip.has(k) && !(k === 'pid' && v === process.pid))
         .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
       fs.writeSync(2, `liege[${process.pid}] ${o.component ?? 'main'}: ${lvl}${o.msg ?? ''}${kv ? ' ' + kv : ''}\n`);
@@ -40,15 +44,12 @@ function textStream(): { write(s: string): void } {
   };
 }
 
-const children = new Map<string, Logger>();
-
 /** The logger of one component (config, hooks, master, os ...). */
 export function log(component: string): Logger {
-  const key = `${format}:${component}`;
-  let l = children.get(key);
-  if (!l || !root) {
+  let l = children.get(component);
+  if (!l) {
     l = getRoot().child({ component });
-    children.set(key, l);
+    children.set(component, l);
   }
   return l;
 }

@@ -11,6 +11,7 @@ import { FAMILY_ORDER, PHASES, type Family } from './phases';
 
 export interface Hook {
   option: string; // the option it came from: hook-as-root, exec-pre-app ...
+  phase: string;
   family: Family | 'call-args';
   action: ActionDef;
   parsed: unknown;
@@ -34,7 +35,7 @@ function parseArgs(action: ActionDef, args: string, line: HookLine, shown: strin
 /** One hook line → a Hook, or a config error naming file:line. */
 export function parseHookLine(line: HookLine): Hook {
   const shown = `${line.option} = ${line.value}`;
-  const base = { option: line.option, family: line.family, origin: line.origin };
+  const base = { option: line.option, phase: line.phase, family: line.family, origin: line.origin };
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
     const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
@@ -64,14 +65,10 @@ export function planFromLines(lines: readonly HookLine[]): HookPlan {
   const plan = new Map<string, Hook[]>();
   const rank = (f: Hook['family']) => FAMILY_ORDER.indexOf(f === 'call-args' ? 'call' : f);
   for (const p of PHASES) {
-    const mine = hooks.filter((h) => phaseOf(h.option) === p.name);
+    const mine = hooks.filter((h) => h.phase === p.name);
     // stable sort: config order inside a family
     plan.set(p.name, mine.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h.family) - rank(b.h.family) || a.i - b.i).map((x) => x.h));
   }
   return plan;
 }
 
-/** hook-as-root → as-root; call-as-vassal3 → as-vassal. */
-export function phaseOf(option: string): string {
-  return option.replace(/^(hook|exec|call|mount|umount)-/, '').replace(/\d$/, '');
-}
