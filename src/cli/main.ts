@@ -21,7 +21,19 @@ export interface Loaded {
 export function loadAll(argv: string[], reloads: number): Loaded {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
-  return { config, plan: buildPlan(config) };
+  const plan = buildPlan(config);
+  checkSomethingToRun(config);
+  return { config, plan };
+}
+
+// uWSGI's "The -s/--socket option is missing", checked at load so that no
+// hook runs for an instance that cannot start.
+function checkSomethingToRun(cfg: Config): void {
+  const ends = ['no-server', 'help', 'version', 'print-config', 'print-options-doc'].some((o) => cfg.bool(o));
+  const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon'].some((o) => cfg.has(o));
+  if (!ends && !keeps) {
+    throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, or no-server = true' });
+  }
 }
 
 /** Settings the hook actions consult. */
@@ -48,7 +60,9 @@ async function run(argv: string[]): Promise<number> {
   if (config.bool('print-options-doc')) return print(optionsDoc());
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
-  return runInstance(config, plan, hookContext(config), { reloads, nsChild, startCwd: process.cwd() });
+  // a reload re-reads the config; an invalid one must not replace a running generation
+  const validateReload = () => void loadAll(argv, reloads + 1);
+  return runInstance(config, plan, hookContext(config), { reloads, nsChild, startCwd: process.cwd(), validateReload });
 }
 
 function print(s: string): number {

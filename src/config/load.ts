@@ -133,7 +133,14 @@ class Loader {
     for (const [name, value] of Object.entries(this.input.env)) {
       const m = /^(UWSGI|LIEGE)_(.+)$/.exec(name);
       if (!m || value === undefined || RESERVED_ENV.has(m[2]!) || m[2]!.startsWith('VASSAL_')) continue;
-      this.add(m[2]!.toLowerCase().replace(/_/g, '-'), value, { file: `environment ${name}`, line: 0 });
+      const key = m[2]!.toLowerCase().replace(/_/g, '-');
+      // the environment is ambient, not a file the user wrote: an unknown
+      // name is a warning, not an error
+      if (!findOption(key)) {
+        log('config').warn({ variable: name, suggestion: suggestOption(key) }, 'environment variable is not a liege option, ignored');
+        continue;
+      }
+      this.add(key, value, { file: `environment ${name}`, line: 0 });
     }
   }
 

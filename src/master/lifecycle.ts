@@ -19,6 +19,7 @@ export interface StartState {
   reloads: number; // UWSGI_RELOADS: 0 on the first start
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
+  validateReload: () => void; // throws when the config on disk is invalid now
 }
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
@@ -52,7 +53,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return 0;
-    return runMaster(cfg, plan, ctx, sockets);
+    return runMaster(cfg, plan, ctx, sockets, st.validateReload);
   }
 }
 

@@ -21,7 +21,7 @@ type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'control
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 
-export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[]): Promise<MasterEnd> {
+export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
   const queue: MasterEvent[] = [];
   let wake: (() => void) | undefined;
   const push = (e: MasterEvent) => { queue.push(e); wake?.(); };
@@ -52,6 +52,12 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   const handlers: Record<string, (e: MasterEvent) => Promise<MasterEnd | undefined>> = {
     SIGHUP: async () => {
       l.info('graceful reload requested');
+      try {
+        validateReload();
+      } catch (e) {
+        l.error({ code: (e as LiegeError).code }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+        return undefined;
+      }
       await stop(true);
       if (cfg.bool('exit-on-reload')) return 0;
       handOverSockets(sockets);

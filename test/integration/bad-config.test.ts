@@ -1,0 +1,69 @@
+// DEPARTURES D4/D7: every bad input stops liege at load with exit 1, naming
+// file:line, the text and what was expected — and no hook ran.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runLiege, scratch, writeIni } from './helpers';
+
+const dir = scratch();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// [name, bad line(s), what stderr must mention]
+const CASES: Array<[string, string[], RegExp]> = [
+  ['unknown option with suggestion', ['procesess = 4'], /unknown option `procesess` \(did you mean `processes`\?\)/],
+  ['non-integer', ['processes = abc'], /bad value for `processes`.*processes = abc.*expected an integer/],
+  ['negative integer', ['processes = -1'], /expected an integer from 0/],
+  ['port above 65535', ['http-socket = 127.0.0.1:70000'], /port from 0 to 65535/],
+  ['socket without port', ['socket = localhost'], /HOST:PORT/],
+  ['unknown unshare flag', ['unshare = uts,bogus'], /one or more of: ipc, net/],
+  ['unknown capability', ['cap = sys_admin,flying'], /bad value for `cap`/],
+  ['bad log format', ['log-format = yaml'], /one or more of: text, json/],
+  ['unknown hook action', ['hook-as-root = no_such_action:x'], /unknown hook action `no_such_action`/],
+  ['hook without colon', ['hook-as-root = exec echo hi'], /invalid hook syntax.*expected \[!\]ACTION:ARGS/],
+  ['unknown mount flag', ['hook-pre-jail = mount:tmpfs none /mnt nodev,bogus'], /known mount flags.*not "bogus"/],
+  ['unknown mount flag in a shortcut', ['mount-as-root = tmpfs none /mnt bogus'], /not "bogus"/],
+  ['unknown umount flag', ['umount-as-root = /mnt lazy'], /not "lazy"/],
+  ['mount with too few arguments', ['hook-as-root = mount:tmpfs'], /FSTYPE SOURCE TARGET/],
+  ['bad chmod mode', ['hook-as-root = chmod:/tmp/x 9z'], /FILE OCTAL-MODE/],
+  ['bad exit status', ['hook-as-root = exit:forty'], /an exit status/],
+  ['chown2 with names', ['hook-as-root = chown2:/tmp a b'], /UID GID/],
+  ['callint with a word', ['hook-pre-app = callint:abs x'], /SYMBOL \[INTEGER\]/],
+  ['unsupported rpc action', ['hook-asap = rpc:hello'], /not supported: uWSGI RPC/],
+  ['bad unix_signal', ['hook-as-root = unix_signal:abc handler'], /SIGNUM SYMBOL/],
+  ['bad hook in a non-fatal phase', ['hook-as-user-atexit = bogus:1'], /unknown hook action `bogus`/],
+  ['unreadable include', ['ini = %dmissing.ini'], /unable to read config .*missing\.ini: ENOENT/],
+  ['unreadable inherit', ['inherit = %dmissing-template.ini'], /missing-template\.ini: ENOENT/],
+  ['unreadable @(file)', ['hook-asap = exec:echo @(%dno-such-file)'], /unable to read @\(/],
+  ['logic block never closed', ['for = a b', 'hook-asap = exec:echo %(_)'], /`for` block is never closed/],
+  ['nested logic blocks', ['if-env = PATH', 'for = a b', 'endfor ='], /nested logic block/],
+  ['end without a block', ['endif ='], /without an open for-\*\/if-\* block/],
+  ['set-placeholder on an option', ['set-placeholder = processes=3'], /cannot set the option `processes`/],
+  ['set without =', ['set = novalue'], /needs KEY=VALUE/],
+];
+
+describe('a bad config exits 1 before any hook runs', () => {
+  it.each(CASES)('%s', async (name, bad, message) => {
+    const marker = path.join(dir, `ran-${name.replace(/\W+/g, '-')}`);
+    const ini = writeIni(dir, ['no-server = true', `hook-asap = exec:touch ${marker}`, `hook-as-user-atexit = exec:touch ${marker}`, ...bad], `${name.replace(/\W+/g, '-')}.ini`);
+    const r = await runLiege(['--ini', ini], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // file:line of the first bad line (line 1 is [uwsgi], then 3 good lines)
+    expect(r.stderr).toContain(`${path.basename(ini)}:5`);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/expected/);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('an unknown command-line option names the argument', async () => {
+    const r = await runLiege(['--no-server', '--procesess', '4']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/command line: unknown option --procesess \(did you mean --processes\?\): `--procesess`/);
+  });
+
+  it('nothing to run is refused at load', async () => {
+    const r = await runLiege(['--hook-asap', `exec:touch ${dir}/nothing`]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/nothing to run/);
+    expect(fs.existsSync(`${dir}/nothing`)).toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+// A master with workers on a real socket: serving, respawn, graceful
+// reload (same pid, sockets inherited), a refused bad reload, shutdown
+// with no process left behind.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const workersOf = (pid: number) => childrenOf(pid).filter((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('worker/main.js'));
+
+describe('master and workers', () => {
+  it('serves an app that listens by itself, respawns a killed worker, reloads and stops cleanly', async () => {
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 2', `http-socket = 127.0.0.1:${port}`, `node-app = ${FIXTURES}/apps/listen.js`, 'uid = nobody', 'gid = nogroup'], 'listen.ini');
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    const first = await until(() => get(port));
+    expect(first.status).toBe(200);
+    expect(first.body).toBe('listen-app\n');
+    const workers = await until(() => (workersOf(p.pid!).length === 2 ? workersOf(p.pid!) : undefined));
+    // the workers run as nobody
+    expect(fs.statSync(`/proc/${workers[0]}`).uid).toBe(65534);
+
+    process.kill(workers[0]!, 'SIGKILL');
+    const after = await until(() => { const w = workersOf(p.pid!); return w.length === 2 && !w.includes(workers[0]!) ? w : undefined; });
+    expect(after).toContain(workers[1]);
+    expect((await until(() => get(port))).status).toBe(200);
+
+    process.kill(p.pid!, 'SIGHUP');
+    const reloaded = await until(() => { const w = workersOf(p.pid!); return w.length === 2 && !w.some((x) => after.includes(x)) ? w : undefined; });
+    expect(reloaded).toHaveLength(2);
+    expect((await until(() => get(port))).status).toBe(200);
+
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    for (const w of reloaded) expect(alive(w)).toBe(false);
+  });
+
+  it('keeps serving when the config is invalid at reload time', async () => {
+    const port = await freePort();
+    const lines = ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${FIXTURES}/apps/handler.js`, 'env = APP_GREETING=hi'];
+    const ini = writeIni(dir, lines, 'reload.ini');
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    expect((await until(() => get(port))).body).toBe('handler-app hi\n');
+    const w = await until(() => (workersOf(p.pid!).length === 1 ? workersOf(p.pid!) : undefined));
+    writeIni(dir, [...lines, 'hook-asap = no_such_action:x'], 'reload.ini');
+    process.kill(p.pid!, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(workersOf(p.pid!)).toEqual(w);
+    expect((await get(port))?.status).toBe(200);
+    process.kill(p.pid!, 'SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/reload refused, the running generation keeps serving: reload\.ini:7: unknown hook action `no_such_action`/);
+  });
+
+  it('a failing accepting hook in a worker ends the instance with 1 after atexit', async () => {
+    const port = await freePort();
+    const t = path.join(dir, 'acc.trace');
+    const p = startLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--hook-accepting', 'exec:false', '--hook-as-user-atexit', `appendn:${t} atexit`], { cwd: dir });
+    started.push(p);
+    const r = await p;
+    expect(r.exitCode).toBe(1);
+    expect(fs.readFileSync(t, 'utf8')).toBe('atexit\n');
+  });
+});

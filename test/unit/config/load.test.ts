@@ -1,0 +1,55 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load';
+import { resolveConfig } from '../../../src/config/resolve';
+import { LiegeError } from '../../../src/errors';
+
+const FIX = path.resolve(__dirname, '../../fixtures/inc');
+const start = { cwd: process.cwd(), binary: 'liege', startMs: 0 };
+const load = (argv: string[], env: NodeJS.ProcessEnv = {}, reloads = 0) => resolveConfig(loadConfig({ argv, env, start, reloads }));
+const hooks = (argv: string[], env: NodeJS.ProcessEnv = {}) => load(argv, env).hookLines.map((h) => h.value);
+
+describe('loadConfig', () => {
+  it('expands includes in place, logic blocks, and inherit last and unexpanded', () => {
+    expect(hooks(['--ini', `${FIX}/main.ini`], { TEST_FLAG_LIEGE: 'on' })).toEqual([
+      'exec:echo main-1',
+      'exec:echo part n=part',
+      'exec:echo main-2',
+      'exec:echo part-extra x=extra',
+      'exec:echo for-a',
+      'exec:echo for-b',
+      'exec:echo flag=on',
+      'exec:echo no-nope',
+      'exec:echo main-3 main',
+      'exec:echo template %(marker) $(HOME)',
+    ]);
+  });
+
+  it('reads env first, then argv in order; scalars: last wins', () => {
+    const cfg = load(['--processes', '3', '-p', '5'], { UWSGI_PROCESSES: '2' });
+    expect(cfg.int('processes', 1)).toBe(5);
+    expect(cfg.origin('processes')).toEqual({ file: 'command line', line: 0 });
+  });
+
+  it('accepts --opt=value, short flags and boolean flags without a value', () => {
+    const cfg = load(['--no-server', '-M', '--uid=nobody']);
+    expect([cfg.bool('no-server'), cfg.bool('master'), cfg.str('uid')]).toEqual([true, true, 'nobody']);
+  });
+
+  it('if-reload / if-not-reload follow UWSGI_RELOADS', () => {
+    const args = ['--if-reload', 'x', '--hook-asap', 'exec:reloaded', '--endif', 'x', '--if-not-reload', 'x', '--hook-asap', 'exec:first', '--end', 'x'];
+    expect(load(args, {}, 0).hookLines.map((h) => h.value)).toEqual(['exec:first']);
+    expect(load(args, {}, 1).hookLines.map((h) => h.value)).toEqual(['exec:reloaded']);
+  });
+
+  it('treats unknown keys referenced as %(key) as placeholders, others as errors', () => {
+    expect(load(['--set', 'mine=1', '--hook-asap', 'exec:echo %(mine)']).hookLines[0]!.value).toBe('exec:echo 1');
+    expect(() => load(['--set', 'procesess=1'])).toThrow(/did you mean `processes`/);
+  });
+
+  it('rejects nested logic blocks', () => {
+    const err = (() => { try { load(['--for', 'a', '--if-env', 'X', '--end', 'x']); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(LiegeError);
+    expect((err as LiegeError).code).toBe('LIEGE_ERR_LOGIC');
+  });
+});

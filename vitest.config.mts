@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // integration tests spawn real processes: two at a time on 2 cores
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
