@@ -1,5 +1,7 @@
 // `liege --help` and docs/options.md, both generated from the registry.
 import { OPTIONS, type OptionDef } from '../config/options';
+import { ACTIONS } from '../hooks/actions';
+import { PHASES } from '../hooks/phases';
 
 function flags(o: OptionDef): string {
   const names = [`--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)];
@@ -32,6 +34,21 @@ export function optionsDoc(): string {
     const names = [o.name, ...(o.aliases ?? [])].map((n) => `\`${n}\``).join(', ') + (o.short ? ` (\`-${o.short}\`)` : '');
     const type = o.type === 'tokens' ? `one or more of: ${o.choices!.join(', ')}` : o.type;
     out.push(`| ${names} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** docs/hooks.md: the phase table and every action, from their registries. */
+export function hooksDoc(intro: string): string {
+  const out = [intro.trimEnd(), '', '## Phases', '', 'In startup order. Options: `hook-<phase>` (the chain, `[!]action:args`) and, where listed, the shortcuts `exec-<phase>` (shell command), `call-<phase>` (C symbol, no argument), `mount-<phase>` / `umount-<phase>` (mount arguments without `mount:`).', ''];
+  out.push('| phase | options | runs in | privileges | when | fatal |', '|---|---|---|---|---|---|');
+  for (const p of PHASES) {
+    out.push(`| \`${p.name}\` | ${p.families.map((f) => `${f}-${p.name}`).join(', ')} | ${p.process} | ${p.privileges} | ${p.when}${p.implemented ? '' : ' *(accepted and validated; run by the emperor/mule subsystems when those land)*'} | ${p.fatal ? 'yes' : 'no'} |`);
+  }
+  out.push('', '## Actions', '', '| action | what it does | example |', '|---|---|---|');
+  for (const a of ACTIONS) {
+    const names = [a.name, ...(a.aliases ?? [])].map((n) => `\`${n}\``).join(', ');
+    out.push(`| ${names} | ${a.doc.replace(/\|/g, '\\|')} | \`${a.example}\` |`);
   }
   return out.join('\n') + '\n';
 }

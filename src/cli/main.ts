@@ -7,7 +7,7 @@ import type { HookContext } from '../hooks/actions/types';
 import { buildPlan, type HookPlan } from '../hooks/spec';
 import { setLogFormat } from '../log';
 import { runInstance } from '../master/lifecycle';
-import { helpText, optionsDoc } from './help';
+import { helpText } from './help';
 import { hooksCommand } from './hooks-command';
 
 const VERSION = '0.1.0';
@@ -29,7 +29,7 @@ export function loadAll(argv: string[], reloads: number): Loaded {
 // uWSGI's "The -s/--socket option is missing", checked at load so that no
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
-  const ends = ['no-server', 'help', 'version', 'print-config', 'print-options-doc'].some((o) => cfg.bool(o));
+  const ends = ['no-server', 'help', 'version', 'print-config'].some((o) => cfg.bool(o));
   const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon'].some((o) => cfg.has(o));
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, or no-server = true' });
@@ -57,7 +57,6 @@ async function run(argv: string[]): Promise<number> {
   const { config, plan } = loadAll(argv, reloads);
   if (config.bool('help')) return print(helpText());
   if (config.bool('version')) return print(`liege ${VERSION}\n`);
-  if (config.bool('print-options-doc')) return print(optionsDoc());
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
   // a reload re-reads the config; an invalid one must not replace a running generation

@@ -78,7 +78,6 @@ const CORE: OptionDef[] = [
   { name: 'log-format', type: 'tokens', choices: ['text', 'json'], default: 'text', group: 'logging', help: 'log line format: text or json (pino)' },
   { name: 'help', short: 'h', aliases: ['usage'], type: 'flag', group: 'config', help: 'show this help and exit' },
   { name: 'version', type: 'flag', group: 'config', help: 'print the version and exit' },
-  { name: 'print-options-doc', type: 'flag', group: 'config', help: 'print docs/options.md (generated from this registry) and exit' },
   // process model
   { name: 'no-server', type: 'flag', group: 'process', help: 'run every startup phase, then exit 0 (no sockets, no workers)' },
   { name: 'master', short: 'M', type: 'flag', group: 'process', help: 'run a master process that supervises the workers' },

@@ -6,11 +6,11 @@ import { log } from '../log';
 import type { HookContext } from './actions/types';
 import { ExitRequest } from './actions/types';
 import { phaseByName } from './phases';
-import type { Hook, HookPlan } from './spec';
+import { showHook, type Hook, type HookPlan } from './spec';
 
 export class HookFailure extends LiegeError {
   constructor(readonly hook: Hook, readonly phase: string, detail: string) {
-    super('LIEGE_ERR_HOOK_FAILED', `FATAL hook failed in ${phase}, destroying instance: ${detail}`, { origin: hook.origin, text: hook.private ? '--- PRIVATE HOOK ---' : `${hook.option} = ${hook.text}` });
+    super('LIEGE_ERR_HOOK_FAILED', `FATAL hook failed in ${phase}, destroying instance: ${detail}`, { origin: hook.origin, text: `${hook.option} = ${showHook(hook)}` });
   }
 }
 
@@ -35,7 +35,7 @@ export function runPhase(plan: HookPlan, phase: string, ctx: HookContext): void 
     const t0 = process.hrtime.bigint();
     const failed = runHook(h, ctx);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const fields = { phase, action: h.action.name, hook: h.private ? '--- PRIVATE HOOK ---' : h.text, at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
+    const fields = { phase, action: h.action.name, hook: showHook(h), at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
     if (!failed) {
       l.info({ ...fields, outcome: 'ok' }, 'hook ran');
       continue;

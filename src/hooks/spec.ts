@@ -15,7 +15,7 @@ export interface Hook {
   family: Family | 'call-args';
   action: ActionDef;
   parsed: unknown;
-  text: string; // as written (for logs; hidden when private)
+  args: string; // the text after `action:` (hidden from logs when private)
   private: boolean;
   origin: Origin;
 }
@@ -39,7 +39,7 @@ export function parseHookLine(line: HookLine): Hook {
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
     const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
-    return { ...base, action, parsed: parseArgs(action, line.value, line, shown), text: line.value, private: false };
+    return { ...base, action, parsed: parseArgs(action, line.value, line, shown), args: line.value, private: false };
   }
   let spec = line.value;
   const priv = spec.startsWith('!');
@@ -52,7 +52,7 @@ export function parseHookLine(line: HookLine): Hook {
     const why = UNSUPPORTED_ACTIONS[name];
     throw configError('LIEGE_ERR_HOOK_ACTION', why ? `hook action \`${name}\` is not supported: ${why}` : `unknown hook action \`${name}\``, line.origin, shown, 'a hook action of docs/hooks.md (exec, call, mount, write ...)');
   }
-  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown), text: spec, private: priv };
+  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown), args: spec.slice(colon + 1), private: priv };
 }
 
 /** Every hook line of the config → the plan, phase by phase. */
@@ -72,3 +72,8 @@ export function planFromLines(lines: readonly HookLine[]): HookPlan {
   return plan;
 }
 
+
+/** How a hook is shown in logs and plans: `action:args`, or a mask. */
+export function showHook(h: Hook): string {
+  return h.private ? '--- PRIVATE HOOK ---' : `${h.action.name}:${h.args}`;
+}

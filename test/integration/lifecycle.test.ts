@@ -85,7 +85,7 @@ describe('commands', () => {
     const t = path.join(dir, 'plan-ran');
     const ini = writeIni(dir, ['no-server = true', `exec-pre-jail = touch ${t}`, 'hook-pre-jail = !exec:secret', 'hook-as-root = mount:tmpfs none /mnt'], 'plan.ini');
     const plan = await execa(LIEGE, ['hooks', 'plan', '--ini', ini], { cwd: dir });
-    expect(plan.stdout).toContain('pre-jail:\n  1. exec: --- PRIVATE HOOK ---    (hook-pre-jail, plan.ini:4)\n  2. exec: touch');
+    expect(plan.stdout).toContain('pre-jail:\n  1. --- PRIVATE HOOK ---    (hook-pre-jail, plan.ini:4)\n  2. exec:touch');
     const json = JSON.parse((await execa(LIEGE, ['hooks', 'list', '--output', 'json', '--ini', ini], { cwd: dir })).stdout) as Array<{ phase: string; action: string }>;
     expect(json.map((h) => `${h.phase}/${h.action}`)).toEqual(['pre-jail/exec', 'pre-jail/exec', 'as-root/mount']);
     expect((await execa(LIEGE, ['hooks', 'check', '--ini', ini], { cwd: dir })).stdout).toBe('ok: 3 hooks valid');

@@ -62,3 +62,11 @@ describe('hook lines', () => {
     expect(plan.get('pre-jail')!.map((h) => h.origin.line)).toEqual([5, 7, 4, 3, 2, 6, 1]);
   });
 });
+
+describe('documented examples', () => {
+  it.each(ACTIONS.map((a) => [a.name, a.example]))('%s example parses: %s', (_name, example) => {
+    const eq = example.indexOf(' = ');
+    const option = example.slice(0, eq);
+    expect(() => parseHookLine(line(option, example.slice(eq + 3)))).not.toThrow();
+  });
+});
