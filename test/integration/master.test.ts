@@ -12,7 +12,8 @@ const started: ResultPromise[] = [];
 afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const workersOf = (pid: number) => childrenOf(pid).filter((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('worker/main.js'));
+const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+const workersOf = (pid: number) => childrenOf(pid).filter((c) => cmdline(c).includes('worker/main.js'));
 
 describe('master and workers', () => {
   it('serves an app that listens by itself, respawns a killed worker, reloads and stops cleanly', async () => {
