@@ -25,15 +25,24 @@ function runHook(h: Hook, ctx: HookContext): string | undefined {
   }
 }
 
-/** Runs every hook of `phase` in order; throws HookFailure when fatal. */
-export function runPhase(plan: HookPlan, phase: string, ctx: HookContext): void {
+/** Runs every hook of `phase` in order; throws HookFailure when fatal.
+ * `shortcutEnv` is set in the environment of the exec-<phase> shortcut
+ * commands only (uWSGI gives UWSGI_VASSAL_* to exec-as-emperor alone). */
+export function runPhase(plan: HookPlan, phase: string, ctx: HookContext, shortcutEnv?: Record<string, string>): void {
   const hooks = plan.get(phase) ?? [];
   if (!hooks.length) return;
   const fatal = phaseByName(phase)?.fatal ?? true;
   const l = log('hooks');
   for (const h of hooks) {
     const t0 = process.hrtime.bigint();
-    const failed = runHook(h, ctx);
+    const env = h.family === 'exec' ? shortcutEnv : undefined;
+    if (env) Object.assign(process.env, env);
+    let failed: string | undefined;
+    try {
+      failed = runHook(h, ctx);
+    } finally {
+      if (env) for (const k of Object.keys(env)) delete process.env[k];
+    }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const fields = { phase, action: h.action.name, hook: showHook(h), at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
     if (!failed) {

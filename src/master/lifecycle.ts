@@ -7,6 +7,7 @@ import { ExitRequest, type HookContext } from '../hooks/actions/types';
 import { HookFailure, runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
+import { runEmperor } from '../emperor/emperor';
 import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import { runMaster, type MasterEnd } from './master';
@@ -53,6 +54,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return 0;
+    if (cfg.has('emperor') && sockets.length === 0) return runEmperor(cfg, plan, ctx);
     return runMaster(cfg, plan, ctx, sockets, st.validateReload);
   }
 }

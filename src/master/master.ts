@@ -8,6 +8,10 @@ import type { HookContext } from '../hooks/actions/types';
 import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
+import * as net from 'node:net';
+import { EMPEROR_FD_ENV, TO_VASSAL } from '../emperor/protocol';
+import { EventQueue } from '../event-queue';
+import { native } from '../os/native';
 import { Daemons } from './daemons';
 import { WORKER_PHASES } from './messages';
 import type { BoundSocket } from './sockets';
@@ -17,14 +21,13 @@ import { Workers, type WorkerEvent } from './workers';
 /** How the master ended: an exit status, or a request to re-exec. */
 export type MasterEnd = number | 'reload';
 
-type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'control-daemon-died' } | WorkerEvent;
+type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'control-daemon-died' } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' } | WorkerEvent;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
-  const queue: MasterEvent[] = [];
-  let wake: (() => void) | undefined;
-  const push = (e: MasterEvent) => { queue.push(e); wake?.(); };
+  const events = new EventQueue<MasterEvent>();
+  const push = events.push;
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   for (const s of SIGNALS) process.on(s, onSignal);
 
@@ -61,6 +64,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
       await stop(true);
       if (cfg.bool('exit-on-reload')) return 0;
       handOverSockets(sockets);
+      if (process.env[EMPEROR_FD_ENV]) native.setCloexec(Number(process.env[EMPEROR_FD_ENV]), false);
       return 'reload';
     },
     SIGTERM: async () => (l.info('graceful shutdown (SIGTERM)'), await stop(true), 0),
@@ -73,13 +77,42 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
     accepting: async () => undefined,
+    ignore: async () => undefined,
+    'emperor-stop': async () => {
+      runPhase(plan, 'emperor-stop', ctx);
+      await stop(true);
+      return 0;
+    },
+    'emperor-reload': async (e) => {
+      runPhase(plan, 'emperor-reload', ctx);
+      return handlers.SIGHUP!(e);
+    },
+    'emperor-lost': async () => {
+      l.error('lost the emperor, shutting down');
+      runPhase(plan, 'emperor-lost', ctx);
+      await stop(false);
+      return 1;
+    },
   };
 
+  listenToEmperor(push);
   for (;;) {
-    while (!queue.length) await new Promise<void>((r) => (wake = r));
-    wake = undefined;
-    const e = queue.shift()!;
-    const end = await handlers[e.type === 'signal' ? e.signal : e.type]!(e);
+    const e = await events.next();
+    const name = e.type === 'signal' ? e.signal : e.type === 'emperor' ? EMPEROR_COMMANDS[e.byte] ?? 'ignore' : e.type;
+    const end = await handlers[name]!(e);
     if (end !== undefined) return end;
   }
+}
+
+const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };
+
+/** A vassal reads its emperor's commands on UWSGI_EMPEROR_FD. */
+function listenToEmperor(push: (e: MasterEvent) => void): void {
+  const fd = Number(process.env[EMPEROR_FD_ENV]);
+  if (!Number.isInteger(fd) || fd < 0) return;
+  native.setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
+  const pipe = new net.Socket({ fd, readable: true, writable: false });
+  pipe.on('data', (buf: Buffer) => { for (const byte of buf) push({ type: 'emperor', byte }); });
+  pipe.on('end', () => push({ type: 'emperor-lost' }));
+  pipe.on('error', () => push({ type: 'emperor-lost' }));
 }

@@ -1,0 +1,17 @@
+// The main loops of the master and the emperor: listeners (signals, child
+// exits, timers) only push events; one loop takes them in order.
+export class EventQueue<E> {
+  private readonly items: E[] = [];
+  private wake?: () => void;
+
+  push = (e: E): void => {
+    this.items.push(e);
+    this.wake?.();
+  };
+
+  async next(): Promise<E> {
+    while (!this.items.length) await new Promise<void>((r) => (this.wake = r));
+    this.wake = undefined;
+    return this.items.shift()!;
+  }
+}
