@@ -1,55 +1,62 @@
-// One pino logger for the process, with a `component` child per folder.
-// pino is loaded on first use: a no-hook start should cost no more than a
-// bare `node` start (bench/README.md), and pino's load is ~1/4 of that.
-import type { Logger } from 'pino';
+// Logging: one logger per component. With `log-format = json` every line is
+// a pino JSON object on stderr; the default text format writes the same
+// fields as one readable line ("liege[pid] component: msg key=value ...")
+// without loading pino, whose load alone costs a quarter of a bare `node`
+// start on a small VM (bench/README.md). Lines are written synchronously so
+// they interleave correctly with the output of hooks.
+import * as fs from 'node:fs';
+import type { Logger as Pino } from 'pino';
 
-let root: Logger | undefined;
+export interface Logger {
+  info(fields: object, msg: string): void;
+  info(msg: string): void;
+  warn(fields: object, msg: string): void;
+  warn(msg: string): void;
+  error(fields: object, msg: string): void;
+  error(msg: string): void;
+}
+
+type Level = 'info' | 'warn' | 'error';
+
 let format: 'text' | 'json' = 'text';
-const children = new Map<string, Logger>();
+let pinoRoot: Pino | undefined;
+const loggers = new Map<string, Logger>();
 
 /** Set once from the config (`log-format`); before that, text. */
 export function setLogFormat(f: 'text' | 'json'): void {
-  if (f !== format) {
-    root = undefined;
-    children.clear();
-  }
   format = f;
 }
 
-function getRoot(): Logger {
-  if (!root) {
+function pinoChild(component: string): Pino {
+  if (!pinoRoot) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pino = require('pino') as typeof import('pino');
-    const opts = { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
-    root = format === 'json' ? pino(opts, pino.destination({ fd: 2, sync: true })) : pino({ ...opts, base: undefined }, textStream());
+    pinoRoot = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   }
-  return root;
+  return pinoRoot.child({ component });
 }
 
-// Text lines "liege[pid] component: msg key=value ..." on stderr, written
-// synchronously so they interleave correctly with hook output.
-function textStream(): { write(s: string): void } {
-  const fs = require('node:fs') as typeof import('node:fs');
-  const skip = new Set(['level', 'time', 'msg', 'component', 'hostname']);
-  return {
-    write(s: string) {
-      const o = JSON.parse(s) as Record<string, unknown>;
-      const lvl = Number(o.level) >= 50 ? 'ERROR ' : Number(o.level) >= 40 ? 'WARN ' : '';
-      const kv = Object.entries(o)
-        .filter(([k, v]) => !skip.has(k) && !(k === 'pid' && v === process.pid))
-        .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
-        .join(' ');
-      fs.writeSync(2, `liege[${process.pid}] ${o.component ?? 'main'}: ${lvl}${o.msg ?? ''}${kv ? ' ' + kv : ''}\n`);
-    },
-  };
+const LABEL: Record<Level, string> = { info: '', warn: 'WARN ', error: 'ERROR ' };
+
+function textLine(component: string, level: Level, fields: object, msg: string): string {
+  const kv = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' && v !== '' && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
-/** The logger of one component (config, hooks, master, os ...). */
+/** The logger of one component (config, hooks, master, emperor ...). */
 export function log(component: string): Logger {
-  let l = children.get(component);
+  let l = loggers.get(component);
   if (!l) {
-    l = getRoot().child({ component });
-    children.set(component, l);
+    const emit = (level: Level) => (a: object | string, b?: string) => {
+      const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
+      if (format === 'json') pinoChild(component)[level](fields, msg);
+      else fs.writeSync(2, textLine(component, level, fields, msg));
+    };
+    l = { info: emit('info'), warn: emit('warn'), error: emit('error') } as Logger;
+    loggers.set(component, l);
   }
   return l;
 }

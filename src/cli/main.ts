@@ -7,8 +7,11 @@ import type { HookContext } from '../hooks/actions/types';
 import { buildPlan, type HookPlan } from '../hooks/spec';
 import { setLogFormat } from '../log';
 import { runInstance } from '../master/lifecycle';
-import { helpText } from './help';
-import { hooksCommand } from './hooks-command';
+
+// the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
+/* eslint-disable @typescript-eslint/no-require-imports */
+const help = () => require('./help') as typeof import('./help');
+const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 
 const VERSION = '0.1.0';
 
@@ -51,11 +54,11 @@ async function run(argv: string[]): Promise<number> {
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
   if (argv.length === 0) {
-    process.stderr.write(helpText());
+    process.stderr.write(help().helpText());
     return 1;
   }
   const { config, plan } = loadAll(argv, reloads);
-  if (config.bool('help')) return print(helpText());
+  if (config.bool('help')) return print(help().helpText());
   if (config.bool('version')) return print(`liege ${VERSION}\n`);
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
@@ -64,7 +67,10 @@ async function run(argv: string[]): Promise<number> {
   return runInstance(config, plan, hookContext(config), { reloads, nsChild, startCwd: process.cwd(), validateReload });
 }
 
+let printed = false;
+
 function print(s: string): number {
+  printed = true;
   process.stdout.write(s);
   return 0;
 }
@@ -84,9 +90,10 @@ export function main(argv: string[]): void {
   );
 }
 
-// stdout may be a pipe: let pending writes drain before exiting.
+// stdout may be a pipe: let what print() wrote drain before exiting (and do
+// not create process.stdout when nothing was printed: it costs a few ms).
 function exit(code: number): void {
   process.exitCode = code;
-  if (process.stdout.writableLength === 0) process.exit(code);
+  if (!printed || process.stdout.writableLength === 0) process.exit(code);
   process.stdout.once('drain', () => process.exit(code));
 }

@@ -120,7 +120,7 @@ class Loader {
     }
     const magic = fileMagic(file, section);
     if (top && Object.keys(this.upper).length === 0) this.upper = upperMagic(magic);
-    text = substituteMagic(text, { ...this.global, ...this.upper, ...magic });
+    text = substituteMagic(text, layered(magic, this.upper, this.global));
     if (isPlainPath(file)) this.lastFile = file;
     const sections = section ? [section] : DEFAULT_SECTIONS;
     if (!hasSection(text, sections)) log('config').warn({ file, section: sections.join('|') }, 'section not found in config file');
@@ -205,4 +205,9 @@ export function loadConfig(input: LoadInput): Loaded {
   for (const f of bare) l.include(f, { file: 'command line', line: 0 }, false, true);
   l.finish();
   return { entries: l.entries, placeholders: l.placeholders };
+}
+
+/** Look-ups through several magic tables without evaluating lazy getters. */
+function layered(...tables: MagicTable[]): MagicTable {
+  return new Proxy({}, { get: (_t, k: string) => tables.find((t) => k in t)?.[k] });
 }

@@ -43,25 +43,27 @@ export function fileMagic(given: string, section: string | undefined): MagicTabl
   return t;
 }
 
-/** Process-wide magic variables (%v %h %t %u ...). */
+/** Process-wide magic variables (%v %h %t %u ...), computed when first used. */
 export function globalMagic(info: StartInfo): MagicTable {
-  let user = String(process.getuid?.() ?? 0);
-  try { user = os.userInfo().username; } catch { /* no passwd entry */ }
-  const gid = String(process.getgid?.() ?? 0);
-  return {
-    v: info.cwd,
-    b: info.binary,
-    h: os.hostname(),
-    V: '2.0.21-liege',
-    t: String(Math.floor(info.startMs / 1000)),
-    T: String(info.startMs * 1000),
-    k: String(os.cpus().length),
-    u: String(process.getuid?.() ?? 0),
-    U: user,
+  const uid = () => String(process.getuid?.() ?? 0);
+  const gid = () => String(process.getgid?.() ?? 0);
+  const getters: Record<string, () => string> = {
+    v: () => info.cwd,
+    b: () => info.binary,
+    h: () => os.hostname(),
+    V: () => '2.0.21-liege',
+    t: () => String(Math.floor(info.startMs / 1000)),
+    T: () => String(info.startMs * 1000),
+    k: () => String(os.cpus().length),
+    u: uid,
+    U: () => { try { return os.userInfo().username; } catch { return uid(); } },
     g: gid,
-    G: groupName(gid),
-    '[': '\x1b',
+    G: () => groupName(gid()),
+    '[': () => '\x1b',
   };
+  const t: MagicTable = {};
+  for (const [k, f] of Object.entries(getters)) Object.defineProperty(t, k, { get: f, enumerable: true });
+  return t;
 }
 
 function groupName(gid: string): string {

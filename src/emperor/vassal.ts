@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { log } from '../log';
 import { EMPEROR_FD_ENV, EMPEROR_FD, VASSAL_ENV, type VassalJob } from './protocol';
 
-const LAUNCHER = path.resolve(__dirname, 'vassal-main.js');
+const LAUNCHER = path.resolve(__dirname, '..', 'emperor', 'vassal-main.js');
 
 /** The vassal's environment: UWSGI_VASSAL_X → UWSGI_X; no reload count. */
 function vassalEnv(job: VassalJob): NodeJS.ProcessEnv {

@@ -7,14 +7,20 @@ import { ExitRequest, type HookContext } from '../hooks/actions/types';
 import { HookFailure, runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
-import { runEmperor } from '../emperor/emperor';
 import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
-import { runMaster, type MasterEnd } from './master';
+import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
-import { reexec } from './reload';
-import { runNamespaceParent } from './namespace';
 import { bindSockets } from './sockets';
+
+// Loaded on demand: a no-server start (hooks only) should cost little more
+// than a bare `node` start (bench/README.md), so the master, emperor and
+// namespace code is only read by the instances that use it.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const master = () => require('./master') as typeof import('./master');
+const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
+const namespace = () => require('./namespace') as typeof import('./namespace');
+const reload = () => require('./reload') as typeof import('./reload');
 
 export interface StartState {
   reloads: number; // UWSGI_RELOADS: 0 on the first start
@@ -37,14 +43,14 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
-  return status === 'reload' ? reexec(st.reloads, st.startCwd) : status;
+  return status === 'reload' ? reload().reexec(st.reloads, st.startCwd) : status;
 
   async function lifecycle(): Promise<MasterEnd> {
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) phase('asap');
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
     if (!st.nsChild && st.reloads === 0) phase('pre-jail');
-    if (cfg.has('namespace') && !st.nsChild) return runNamespaceParent(cfg, () => phase('post-jail'));
+    if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
     phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
@@ -54,8 +60,8 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return 0;
-    if (cfg.has('emperor') && sockets.length === 0) return runEmperor(cfg, plan, ctx);
-    return runMaster(cfg, plan, ctx, sockets, st.validateReload);
+    if (cfg.has('emperor') && sockets.length === 0) return emperor().runEmperor(cfg, plan, ctx);
+    return master().runMaster(cfg, plan, ctx, sockets, st.validateReload);
   }
 }
 

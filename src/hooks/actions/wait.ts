@@ -1,6 +1,5 @@
 // wait_for_fs/file/dir/socket: poll every second up to the configured
 // timeout (wait-for-fs-timeout, wait-for-socket-timeout; default 60 s).
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { sleepMs } from '../../os/sleep';
 import { defineAction, needArg, type HookContext } from './types';
@@ -28,6 +27,7 @@ const kind = (p: string, want: 'any' | 'file' | 'dir') => () => {
 const CONNECT = `const a=process.argv[1];const m=/^(.*):(\\d+)$/.exec(a);const s=require('net').connect(m&&!a.includes('/')?{host:m[1]||'127.0.0.1',port:+m[2]}:{path:a});s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),900);`;
 
 function canConnect(addr: string): boolean {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   return spawnSync(process.execPath, ['-e', CONNECT, addr], { stdio: 'ignore' }).status === 0;
 }
 
