@@ -137,7 +137,6 @@ function hookOptions(): OptionDef[] {
     const phase = name.replace(/^call-/, '').replace(/\d$/, '');
     out.push({ name, type: 'string', repeatable: true, group: 'hooks', hook: { phase, family: 'call-args' }, help: `call a C symbol with arguments in the ${phase} phase` });
   }
-  out.push({ name: 'hook-touch', type: 'string', repeatable: true, group: 'hooks', help: 'FILE action:args — run a hook when FILE\'s mtime changes (master)' });
   return out;
 }
 
@@ -148,7 +147,7 @@ const IGNORED = [
   'mount', 'manage-script-name', 'chmod-socket', 'chown-socket', 'vacuum', 'harakiri', 'harakiri-verbose', 'max-requests', 'max-worker-lifetime', 'reload-on-rss', 'reload-on-as',
   'buffer-size', 'enable-threads', 'threads', 'thunder-lock', 'lazy-apps', 'lazy', 'cheaper', 'cheaper-algo', 'listen', 'post-buffering', 'static-map', 'static-map2', 'check-static',
   'offload-threads', 'disable-logging', 'log-date', 'logto', 'logto2', 'daemonize', 'daemonize2', 'log-master', 'logger', 'req-logger', 'memory-report', 'stats', 'stats-server', 'stats-http',
-  'master-fifo', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload', 'worker-reload-mercy', 'single-interpreter', 'auto-procname', 'procname-prefix',
+  'master-fifo', 'hook-touch', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload', 'worker-reload-mercy', 'single-interpreter', 'auto-procname', 'procname-prefix',
   'procname-prefix-spaced', 'procname', 'procname-master', 'http', 'http-to', 'https', 'uwsgi-socket', 'socket-timeout', 'add-header', 'route', 'route-run', 'spooler', 'mule', 'cron',
   'smart-attach-daemon', 'smart-attach-daemon2', 'attach-daemon2', 'emperor-tyrant', 'emperor-pidfile',
   'heartbeat', 'safe-pidfile', 'safe-pidfile2', 'need-app', 'py-autoreload', 'limit-as', 'limit-post', 'memory-limit', 'cgroup', 'cgroup-opt', 'refork', 'refork-as-root', 'refork-post-jail',

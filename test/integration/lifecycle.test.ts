@@ -80,6 +80,34 @@ describe('startup phases', () => {
   });
 });
 
+describe('privileges and jails', () => {
+  it('keeps the `cap` capabilities across the drop to nobody', async () => {
+    const out = trace('caps.out');
+    const r = await runLiege(['--no-server', '--uid', 'nobody', '--gid', 'nogroup', '--cap', 'net_bind_service,sys_chroot', '--hook-as-user', `exec:grep CapEff /proc/$PPID/status > ${out}; id -u >> ${out}`], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    // bit 10 (net_bind_service) and bit 18 (sys_chroot), nothing else
+    expect(fs.readFileSync(out, 'utf8')).toBe('CapEff:\t0000000000040400\n65534\n');
+  });
+
+  it('unshare = uts: in-jail sees the host name, post-jail sets a private one', async () => {
+    const t = trace('uts.trace');
+    const host = require('node:os').hostname() as string;
+    const r = await runLiege(['--no-server', '--unshare', 'uts,ipc', '--hook-in-jail', `exec:hostname >> ${t}`, '--hook-post-jail', 'hostname:liege-jail', '--hook-as-user', `exec:hostname >> ${t}`], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(fs.readFileSync(t, 'utf8')).toBe(`${host}\nliege-jail\n`);
+    expect(require('node:os').hostname()).toBe(host);
+  });
+
+  it('writes pidfile before the drop, applies chdir and umask', async () => {
+    const out = trace('misc.out');
+    const r = await runLiege(['--no-server', '--pidfile', `${dir}/liege.pid`, '--uid', 'nobody', '--chdir', '/tmp', '--umask', '027', '--hook-pre-app', `exec:echo "$PWD $(umask) $PPID" > ${out}`], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    const [cwd, umask, pid] = fs.readFileSync(out, 'utf8').trim().split(' ');
+    expect([cwd, umask]).toEqual(['/tmp', '0027']);
+    expect(fs.readFileSync(`${dir}/liege.pid`, 'utf8')).toBe(`${pid}\n`);
+  });
+});
+
 describe('commands', () => {
   it('hooks plan/check/list show the validated plan without running it', async () => {
     const t = path.join(dir, 'plan-ran');
