@@ -1,10 +1,12 @@
 // attach-daemon / attach-control-daemon: commands run by `/bin/sh -c` beside
 // the master in their own session (setsid), stdin from /dev/null; respawned
 // when they die (at most once a second); a control daemon's death stops the
-// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s.
+// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s; killed
+// with the master if the master dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from '../config/config';
 import { log } from '../log';
+import { NS_HELPER } from '../os/native';
 
 export interface Daemon {
   cmd: string;
@@ -34,7 +36,9 @@ export class Daemons {
 
   private spawn(d: Daemon): void {
     d.startedAt = Date.now();
-    const child = spawn('/bin/sh', ['-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+    // under a liege-ns guard: if the master dies, the daemon's whole process
+    // group is stopped too (no orphans)
+    const child = spawn(NS_HELPER, ['guard', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
     d.child = child;
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
     child.on('exit', (code, signal) => {

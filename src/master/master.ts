@@ -32,7 +32,8 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   for (const s of SIGNALS) process.on(s, onSignal);
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
-  const workers = new Workers(sockets.length ? cfg.int('processes', 1) : 0, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
+  const count = sockets.length ? cfg.int('processes', 1) : 0; // no socket, no workers (uWSGI too)
+  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 
@@ -44,7 +45,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   workers.spawnAll();
   daemons.startAll();
-  l.info({ pid: process.pid, workers: cfg.int('processes', 1), sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, 'master started');
+  l.info({ pid: process.pid, workers: count, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, 'master started');
   try {
     runPhase(plan, 'master-start', ctx);
   } catch (e) {

@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     const servers = await loadApp(spec.app, Array.from({ length: spec.sockets }, (_, i) => FIRST_SOCKET_FD + i));
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => drainAndExit(servers, 5000));
     process.on('SIGQUIT', () => process.exit(0));
+    // the master is gone (even SIGKILLed): no orphan keeps serving
+    process.on('disconnect', () => drainAndExit(servers, 5000));
     phase('accepting');
     if (spec.once) phase('accepting-once');
     if (spec.id === 1) phase('accepting1');

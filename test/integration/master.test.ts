@@ -72,4 +72,16 @@ describe('master and workers', () => {
     expect(r.exitCode).toBe(1);
     expect(fs.readFileSync(t, 'utf8')).toBe('atexit\n');
   });
+
+  it('leaves no orphans when the master is SIGKILLed: workers and daemon groups go too', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--attach-daemon', 'sleep 300 & sleep 301'], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const descendants = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
+    const tree = await until(() => { const d = descendants(p.pid!); return d.filter((x) => /^sleep 30[01]/.test(cmdline(x).replace(/\0/g, ' '))).length === 2 ? d : undefined; });
+    expect(tree.length).toBeGreaterThanOrEqual(6); // 2 workers, guard, sh, 2 sleeps
+    process.kill(p.pid!, 'SIGKILL');
+    await until(() => tree.every((x) => !alive(x)) || undefined);
+  });
 });

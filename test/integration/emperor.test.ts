@@ -1,0 +1,61 @@
+// The emperor with a directory of vassal configs: spawn, reload on a newer
+// mtime (same pid, UWSGI_RELOADS=1), stop when the config goes, respawn a
+// vassal that dies, stop everything on SIGTERM with nothing left behind.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { alive, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
+
+describe('emperor', () => {
+  it('spawns, reloads, stops and respawns vassals from a directory', async () => {
+    const vassals = path.join(dir, 'vassals');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'trace');
+    const vassal = (name: string) => fs.writeFileSync(path.join(vassals, `${name}.ini`), [
+      '[uwsgi]',
+      'attach-daemon = sleep 60',
+      `hook-master-start = exec:echo %n start $PPID $UWSGI_RELOADS >> ${trace}`,
+      `hook-emperor-stop = exec:echo %n stop $PPID >> ${trace}`,
+      '',
+    ].join('\n'));
+    vassal('a');
+    vassal('b');
+    fs.writeFileSync(path.join(vassals, 'ignored.txt'), 'not a config');
+    const p = startLiege(['--emperor', vassals, '--emperor-freq', '1', '--emperor-throttle', '100', '--hook-as-emperor', `exec:echo emperor spawned >> ${trace}`], { cwd: dir });
+    started.push(p);
+
+    const starts = await until(() => { const s = lines(trace).filter((l) => / start /.test(l)); return s.length === 2 ? s : undefined; });
+    const pidOf = (n: string) => Number(starts.find((l) => l.startsWith(`${n} `))!.split(' ')[2]);
+    const [a, b] = [pidOf('a'), pidOf('b')];
+    expect(lines(trace).filter((l) => l === 'emperor spawned')).toHaveLength(2);
+
+    // a newer mtime reloads the vassal in place
+    const future = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(vassals, 'a.ini'), future, future);
+    expect(await until(() => lines(trace).find((l) => l === `a start ${a} 1`))).toBeTruthy();
+
+    // a config that goes away stops its vassal (emperor-stop hook, then exit)
+    fs.rmSync(path.join(vassals, 'b.ini'));
+    expect(await until(() => lines(trace).find((l) => l === `b stop ${b}`))).toBeTruthy();
+    await until(() => !alive(b));
+
+    // a vassal that dies on its own is respawned
+    process.kill(a, 'SIGKILL');
+    const again = await until(() => lines(trace).find((l) => l.startsWith('a start ') && !l.includes(` ${a} `)));
+    const a2 = Number(again.split(' ')[2]);
+
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(lines(trace)).toContain(`a stop ${a2}`);
+    expect(alive(a2)).toBe(false);
+  });
+});
