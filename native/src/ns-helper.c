@@ -9,13 +9,13 @@
  *     signal N). SIGTERM/SIGINT/SIGHUP/SIGQUIT are forwarded to the child.
  *   liege-ns unshare FLAGS -- PROGRAM ARGS...
  *     unshare(2) FLAGS (user namespaces included) and exec PROGRAM in place.
- *   liege-ns guard MERCY -- PROGRAM ARGS...
- *     for attached daemons: run PROGRAM as a child in a process group of
- *     its own and wait for it. A signal to the guard is forwarded to that
- *     whole group; when the process that spawned the
- *     guard dies (PR_SET_PDEATHSIG), the group gets SIGTERM, then SIGKILL
- *     after MERCY seconds — so no daemon, nor anything it started, outlives
- *     the master. Exits with PROGRAM's status.
+ *   liege-ns watch FD MERCY -- PROGRAM ARGS...
+ *     for attached daemons, started as the leader of their own process
+ *     group: fork a watcher that blocks reading FD, then exec PROGRAM in
+ *     place (so PROGRAM's parent, $PPID, is the master). When the master's
+ *     end of FD closes (it exited, was SIGKILLed, or is done with this
+ *     daemon) the watcher SIGTERMs the group and SIGKILLs it after MERCY
+ *     seconds: nothing a daemon started outlives the master.
  *
  * Exit codes (s6 style): 100 usage, 111 system call failed. */
 #define _GNU_SOURCE
@@ -44,60 +44,45 @@ static int child_main(void *arg) {
   return 111;
 }
 
-static volatile sig_atomic_t mercy;
-static pid_t spawner;
-
-/* the daemon runs in a process group of its own (pgid = its pid), so the
- * guard can signal everything it started without signalling itself */
-static void guard_signal(int sig) {
-  if (child <= 0) return;
-  if (sig == SIGALRM) { kill(-child, SIGKILL); return; }
-  if (getppid() != spawner) alarm(mercy); /* the master died */
-  kill(-child, sig);
-}
-
-static int guard(int mercy_s, char **cmd) {
-  spawner = getppid();
-  mercy = mercy_s > 0 ? mercy_s : 3;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = guard_signal;
-  int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
-  for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
-  if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != spawner) return 111;
-  pid_t pid = fork();
-  if (pid < 0) return 111;
-  if (pid == 0) {
-    setpgid(0, 0);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &dfl, NULL);
-    execvp(cmd[0], cmd);
-    fprintf(stderr, "liege-ns: unable to exec %s: %s\n", cmd[0], strerror(errno));
-    _exit(111);
+/* watch mode: a watcher child waits for EOF on FD (the master's end of a
+ * pipe closes when the master exits or dies, or when it is done with this
+ * daemon), then stops this process group: SIGTERM, SIGKILL after MERCY s. */
+static int watch(int fd, int mercy_s, char **cmd) {
+  pid_t w = fork();
+  if (w < 0) return 111;
+  if (w == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    char b;
+    for (;;) {
+      ssize_t n = read(fd, &b, 1);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+    kill(-getpgrp(), SIGTERM);
+    sleep(mercy_s > 0 ? mercy_s : 3);
+    kill(-getpgrp(), SIGKILL);
+    _exit(0);
   }
-  setpgid(pid, pid);
-  child = pid;
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 111;
-  }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  close(fd);
+  execvp(cmd[0], cmd);
+  fprintf(stderr, "liege-ns: unable to exec %s: %s\n", cmd[0], strerror(errno));
+  return 111;
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: liege-ns clone FLAGS PIDFD -- PROGRAM ARGS... | unshare FLAGS -- PROGRAM ARGS... | guard MERCY -- PROGRAM ARGS...\n");
+  fprintf(stderr, "usage: liege-ns clone FLAGS PIDFD -- PROGRAM ARGS... | unshare FLAGS -- PROGRAM ARGS... | watch FD MERCY -- PROGRAM ARGS...\n");
   return 100;
 }
 
 int main(int argc, char **argv) {
   if (argc < 5) return usage();
   int flags = (int)strtol(argv[2], NULL, 0);
-  if (!strcmp(argv[1], "guard")) {
-    if (strcmp(argv[3], "--")) return usage();
-    return guard(flags, argv + 4);
+  if (!strcmp(argv[1], "watch")) {
+    if (argc < 6 || strcmp(argv[4], "--")) return usage();
+    return watch(flags, atoi(argv[3]), argv + 5);
   }
   if (!strcmp(argv[1], "unshare")) {
     if (strcmp(argv[3], "--")) return usage();

@@ -1,8 +1,8 @@
 // attach-daemon / attach-control-daemon: commands run by `/bin/sh -c` beside
 // the master in their own session (setsid), stdin from /dev/null; respawned
 // when they die (at most once a second); a control daemon's death stops the
-// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s; killed
-// with the master if the master dies.
+// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s; what a
+// daemon started is stopped with it, even when the master dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from '../config/config';
 import { log } from '../log';
@@ -36,13 +36,14 @@ export class Daemons {
 
   private spawn(d: Daemon): void {
     d.startedAt = Date.now();
-    // under a liege-ns guard: if the master dies, the daemon's whole process
-    // group is stopped too (no orphans)
-    const child = spawn(NS_HELPER, ['guard', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+    // liege-ns watch: a watcher stops the daemon's whole process group when
+    // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed
+    const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
     d.child = child;
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
     child.on('exit', (code, signal) => {
       d.child = undefined;
+      child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
       if (this.stopping) return;
       log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
       if (d.control) return this.onControlDeath();
