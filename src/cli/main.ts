@@ -1,4 +1,5 @@
 // The entry point: argv → command → exit status. Only this file exits.
+import * as fs from 'node:fs';
 import type { Config } from '../config/config';
 import { loadConfig } from '../config/load';
 import { resolveConfig } from '../config/resolve';
@@ -41,7 +42,6 @@ function checkSomethingToRun(cfg: Config): void {
 
 /** Settings the hook actions consult. */
 export function hookContext(cfg: Config): HookContext {
-  const fs = require('node:fs') as typeof import('node:fs');
   const binsh = cfg.list('binsh').map((s) => s.value).find((p) => {
     try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; }
   });

@@ -79,4 +79,3 @@ export class Workers {
     })));
   }
 }
-export { FIRST_SOCKET_FD };
