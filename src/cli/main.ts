@@ -16,13 +16,13 @@ const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof i
 
 const VERSION = '0.1.0';
 
-export interface Loaded {
+export interface LoadedConfig {
   config: Config;
   plan: HookPlan;
 }
 
 /** Load, resolve and validate the config and its hooks (nothing runs). */
-export function loadAll(argv: string[], reloads: number): Loaded {
+export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
   const plan = buildPlan(config);

@@ -55,9 +55,10 @@ export function dropPrivileges(d: DropSpec): void {
   });
   if (gid !== undefined) {
     process.setgid!(gid);
+    // the user's groups (initgroups), or just gid; then the add-gid ones
     if (user && d.initgroups && user.gid >= 0) (process as unknown as { initgroups(u: string, g: number): void }).initgroups(user.name, gid);
-    else process.setgroups!([gid, ...extra]);
-    if (extra.length && user && d.initgroups) process.setgroups!([...process.getgroups!(), ...extra]);
+    else process.setgroups!([gid]);
+    if (extra.length) process.setgroups!([...process.getgroups!(), ...extra]);
   }
   if (user) {
     if (d.caps) native.prctl(PR_SET_KEEPCAPS, 1);
