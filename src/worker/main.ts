@@ -7,7 +7,7 @@ import { planFromLines } from '../hooks/spec';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../master/messages';
 import { drainAndExit, loadApp } from './app';
 
-const send = (m: WorkerMessage) => process.send?.(m);
+const send = (m: WorkerMessage, then?: () => void) => (process.send ? process.send(m, undefined, {}, () => then?.()) : then?.());
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env[WORKER_ENV]!) as WorkerSpec;
@@ -27,9 +27,7 @@ async function main(): Promise<void> {
     if (spec.id === 1 && spec.once) phase('accepting1-once');
     send({ type: 'accepting' });
   } catch (e) {
-    send({ type: 'fatal', detail: e instanceof HookFailure ? e.describe() : String((e as Error).stack ?? e) });
-    process.disconnect?.();
-    process.exitCode = 1;
+    send({ type: 'fatal', detail: e instanceof HookFailure ? e.describe() : String((e as Error).stack ?? e) }, () => process.exit(1));
   }
 }
 
