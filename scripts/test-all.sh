@@ -15,7 +15,7 @@ command -v unshare >/dev/null || need+=(util-linux)
 command -v timeout >/dev/null || need+=(coreutils)
 command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
-command -v python3 >/dev/null || need+=(python3)
+command -v python3 >/dev/null || need+=(python3)   # node-gyp; the sd_notify test's listener
 getent passwd nobody >/dev/null || need+=(base-passwd)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

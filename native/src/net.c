@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,5 +87,29 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
+/* sdNotify(path, message): one AF_UNIX datagram to systemd's NOTIFY_SOCKET
+ * ("@name" = abstract namespace). Node has no unix datagram sockets. */
+static napi_value SdNotify(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = arg_string(env, argv[0]), *msg = arg_string(env, argv[1]);
+  struct sockaddr_un sa = {0};
+  sa.sun_family = AF_UNIX;
+  size_t len = path ? strlen(path) : 0;
+  napi_value out = make_undefined(env);
+  if (!path || !msg || len == 0 || len >= sizeof sa.sun_path) {
+    out = throw_errno(env, EINVAL, "sendto", path);
+  } else {
+    memcpy(sa.sun_path, path, len);
+    if (path[0] == '@') sa.sun_path[0] = 0;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '@' ? 0 : 1));
+    if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0) out = throw_errno(env, errno, "sendto", path);
+    if (fd >= 0) close(fd);
+  }
+  free(path);
+  free(msg);
+  return out;
+}
+
 const export_entry net_exports[] = {
-  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"closeFd", Close}, {NULL, NULL}};
+  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"closeFd", Close}, {"sdNotify", SdNotify}, {NULL, NULL}};

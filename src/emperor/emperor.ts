@@ -13,6 +13,7 @@ import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { native } from '../os/native';
+import { sdNotify } from '../os/notify';
 import { scanAll } from './monitors';
 import { TO_VASSAL, type VassalJob } from './protocol';
 import { Vassal } from './vassal';
@@ -77,6 +78,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
 
   const ragnarok = async () => {
     l.info({ vassals: vassals.size }, 'stopping every vassal');
+    sdNotify({ STOPPING: 1 });
     const all = [...vassals.values()];
     for (const v of all) {
       v.stopping = true;
@@ -93,6 +95,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const ticker = setInterval(() => events.push({ type: 'scan' }), cfg.int('emperor-freq', 3) * 1000);
   reconcile();
   l.info({ monitors: specs, vassals: vassals.size }, 'the emperor is governing');
+  sdNotify({ READY: 1, STATUS: `The Emperor is governing ${vassals.size} vassals` });
   for (;;) {
     const e = await events.next();
     if (e.type === 'scan') reconcile();

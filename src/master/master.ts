@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import { EMPEROR_FD_ENV, TO_VASSAL } from '../emperor/protocol';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
+import { sdNotify } from '../os/notify';
 import { Daemons } from './daemons';
 import { WORKER_PHASES } from './messages';
 import type { BoundSocket } from './sockets';
@@ -37,7 +38,8 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 
-  const stop = async (graceful: boolean) => {
+  const stop = async (graceful: boolean, reloading = false) => {
+    sdNotify(reloading ? { RELOADING: 1 } : { STOPPING: 1 });
     await workers.stopAll(graceful);
     await daemons.stopAll();
     for (const s of SIGNALS) process.off(s, onSignal);
@@ -52,6 +54,10 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
     await stop(false);
     throw e;
   }
+  // systemd Type=notify: ready once every worker accepts (at once without workers)
+  const accepting = new Set<number>();
+  const ready = () => sdNotify({ READY: 1, STATUS: `serving with ${count} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}` });
+  if (count === 0) ready();
 
   const handlers: Record<string, (e: MasterEvent) => Promise<MasterEnd | undefined>> = {
     SIGHUP: async () => {
@@ -62,8 +68,8 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
         l.error({ code: (e as LiegeError).code }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
         return undefined;
       }
-      await stop(true);
-      if (cfg.bool('exit-on-reload')) return 0;
+      if (cfg.bool('exit-on-reload')) return stop(true).then(() => 0);
+      await stop(true, true);
       handOverSockets(sockets);
       if (process.env[EMPEROR_FD_ENV]) native.setCloexec(Number(process.env[EMPEROR_FD_ENV]), false);
       return 'reload';
@@ -77,7 +83,13 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
       await stop(false);
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
-    accepting: async () => undefined,
+    accepting: async (e) => {
+      if (accepting.size < count && !accepting.has((e as { id: number }).id)) {
+        accepting.add((e as { id: number }).id);
+        if (accepting.size === count) ready();
+      }
+      return undefined;
+    },
     ignore: async () => undefined,
     'emperor-stop': async () => {
       runPhase(plan, 'emperor-stop', ctx);

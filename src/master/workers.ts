@@ -46,7 +46,7 @@ export class Workers {
     const job: WorkerSpec = { ...this.spec, id: slot.id, once: slot.respawns === 0 };
     const child = spawn(process.execPath, [WORKER_MAIN], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
-      env: { ...process.env, [WORKER_ENV]: JSON.stringify(job) },
+      env: { ...process.env, NOTIFY_SOCKET: undefined, [WORKER_ENV]: JSON.stringify(job) },
     });
     slot.child = child;
     slot.respawns++;

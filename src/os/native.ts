@@ -23,6 +23,7 @@ export interface NativeBinding {
   listenUnix(path: string, backlog: number): number;
   sockPort(fd: number): number;
   closeFd(fd: number): void;
+  sdNotify(socketPath: string, message: string): void;
 }
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');

@@ -1,0 +1,52 @@
+// systemd Type=notify: READY=1 once every worker accepts, RELOADING=1 and
+// READY=1 again around a reload, STOPPING=1 on shutdown — read from a real
+// unix datagram socket (python3 listens: Node has no unix datagrams).
+import { execa } from 'execa';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const LISTENER = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("listening", flush=True)
+while True:
+    m = s.recv(4096).decode()
+    print(m.replace("\\n", "|"), flush=True)
+    if m.startswith("STOPPING=1"):
+        break
+`;
+
+describe('sd_notify', () => {
+  it('tells systemd when the instance is ready, reloading and stopping', async () => {
+    const sock = path.join(dir, 'notify.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    await until(() => fs.existsSync(sock) || undefined);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--hook-post-fork', 'exec:test -z "$NOTIFY_SOCKET"'], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
+    started.push(p);
+    await until(() => get(port));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(p.pid!, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const lines = (await listener).stdout.split('\n');
+    expect(lines).toEqual([
+      'listening',
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      'RELOADING=1',
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      'STOPPING=1',
+    ]);
+  });
+});
