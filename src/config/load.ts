@@ -103,7 +103,7 @@ class Loader {
       if (!this.lastFile) throw configError('LIEGE_ERR_CONFIG_READ', 'no config file was read before', origin, spec, 'a file before `:section`');
       file = this.lastFile;
     }
-    if (isPlainPath(file) && !/\.ini$/.test(file) && /\.(xml|ya?ml|json|js)$/.test(file)) {
+    if (isPlainPath(file) && /\.(xml|ya?ml|json|js)$/.test(file)) {
       throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, spec, 'a .ini file');
     }
     this.readIni(file, section, origin, raw, top);
