@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { log } from '../log';
+import { exited } from '../os/child-exit';
 import { EMPEROR_FD_ENV, EMPEROR_FD, VASSAL_ENV, type VassalJob } from './protocol';
 
 const LAUNCHER = path.resolve(__dirname, '..', 'emperor', 'vassal-main.js');
@@ -57,10 +58,6 @@ export class Vassal {
   /** Resolves when the process is gone; SIGKILL after `mercyMs`. */
   waitGone(mercyMs: number): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      c.once('exit', () => resolve());
-      setTimeout(() => c.kill('SIGKILL'), mercyMs).unref();
-    });
+    return exited(c, mercyMs, () => c!.kill('SIGKILL'));
   }
 }

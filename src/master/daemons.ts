@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from '../config/config';
 import { log } from '../log';
+import { exited } from '../os/child-exit';
 import { NS_HELPER } from '../os/native';
 
-export interface Daemon {
+interface Daemon {
   cmd: string;
   control: boolean;
   child?: ChildProcess;
@@ -24,10 +25,6 @@ export class Daemons {
       ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
       ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
     ];
-  }
-
-  get count(): number {
-    return this.list.length;
   }
 
   startAll(): void {
@@ -54,12 +51,11 @@ export class Daemons {
   /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
-    const alive = this.list.map((d) => d.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
-    await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      const group = (sig: NodeJS.Signals) => { try { process.kill(-c.pid!, sig); } catch { /* gone */ } };
-      group('SIGTERM');
-      setTimeout(() => group('SIGKILL'), mercyMs).unref();
-    })));
+    await Promise.all(this.list.map(({ child }) => {
+      const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
+      const gone = exited(child, mercyMs, () => group('SIGKILL'));
+      if (child) group('SIGTERM');
+      return gone;
+    }));
   }
 }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../os/jail';
+import { MS_PRIVATE, MS_REC } from '../os/mount-flags';
 import { native, NS_HELPER } from '../os/native';
 
 /** Runs the jailed child until it should not be respawned; its exit status. */
@@ -26,7 +27,7 @@ export async function runNamespaceParent(cfg: Config, postJail: () => void): Pro
       child.stdio[3]!.on('data', (d: Buffer) => { buf += d.toString(); });
       child.stdio[3]!.on('close', () => resolve(buf.trim()));
     });
-    native.mount(null, '/', null, 16384 | (1 << 18) /* MS_REC|MS_PRIVATE */, null);
+    native.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
     process.env.UWSGI_JAIL_PID = pid;
     postJail();
     l.info({ pid }, 'waiting for the jailed master to exit');

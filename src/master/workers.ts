@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../log';
+import { exited } from '../os/child-exit';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from './messages';
 import type { BoundSocket } from './sockets';
 
@@ -13,7 +14,6 @@ interface Slot {
   id: number;
   child?: ChildProcess;
   respawns: number;
-  stopping: boolean;
 }
 
 export type WorkerEvent = { type: 'fatal'; id: number; detail: string } | { type: 'accepting'; id: number };
@@ -31,15 +31,11 @@ export class Workers {
     private readonly sockets: BoundSocket[],
     private readonly onEvent: (e: WorkerEvent) => void,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, respawns: 0, stopping: false }));
+    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, respawns: 0 }));
   }
 
   spawnAll(): void {
     for (const s of this.slots) this.spawn(s);
-  }
-
-  pids(): number[] {
-    return this.slots.map((s) => s.child?.pid).filter((p): p is number => !!p);
   }
 
   private spawn(slot: Slot): void {
@@ -55,7 +51,7 @@ export class Workers {
     child.on('message', (m: WorkerMessage) => this.onEvent(m.type === 'fatal' ? { type: 'fatal', id: slot.id, detail: m.detail } : { type: 'accepting', id: slot.id }));
     child.on('exit', (code, signal) => {
       if (slot.child === child) slot.child = undefined;
-      if (this.stopping || slot.stopping) return;
+      if (this.stopping) return;
       log('master').warn({ worker: slot.id, pid: child.pid, code, signal }, 'worker died, respawning');
       this.respawnLater(slot);
     });
@@ -71,11 +67,10 @@ export class Workers {
   /** SIGTERM (graceful: finish in-flight requests) or SIGKILL; wait for all. */
   async stopAll(graceful: boolean, mercyMs = 60_000): Promise<void> {
     this.stopping = true;
-    const alive = this.slots.map((s) => s.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
-    await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-      if (graceful) setTimeout(() => c.kill('SIGKILL'), mercyMs).unref();
-    })));
+    await Promise.all(this.slots.map(({ child }) => {
+      const gone = exited(child, mercyMs, () => child!.kill('SIGKILL'));
+      child?.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+      return gone;
+    }));
   }
 }

@@ -3,19 +3,22 @@
 // rootfs, fresh /proc, every other mount gone but the kept ones.
 import * as fs from 'node:fs';
 import { LiegeError } from '../errors';
+import { MS_BIND } from './mount-flags';
 import { native } from './native';
 
-/** uWSGI's `unshare` words → CLONE_* bits. */
-const CLONE: Record<string, number> = {
-  ipc: 0x08000000, net: 0x40000000, pid: 0x20000000, ns: 0x00020000, mount: 0x00020000, mnt: 0x00020000,
-  fs: 0x00000200, uts: 0x04000000, user: 0x10000000, files: 0x00000400, io: 0x80000000 | 0,
-  parent: 0x00008000, sysvsem: 0x00040000, cgroup: 0x02000000,
-};
 export const CLONE_NEWNS = 0x00020000;
 export const CLONE_NEWUTS = 0x04000000;
 export const CLONE_NEWIPC = 0x08000000;
 export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNET = 0x40000000;
+const CLONE_NEWUSER = 0x10000000;
+
+/** uWSGI's `unshare` words → CLONE_* bits. */
+const CLONE: Record<string, number> = {
+  ipc: CLONE_NEWIPC, net: CLONE_NEWNET, pid: CLONE_NEWPID, ns: CLONE_NEWNS, mount: CLONE_NEWNS, mnt: CLONE_NEWNS,
+  fs: 0x00000200, uts: CLONE_NEWUTS, user: CLONE_NEWUSER, files: 0x00000400, io: 0x80000000 | 0,
+  parent: 0x00008000, sysvsem: 0x00040000, cgroup: 0x02000000,
+};
 
 export function unshareFlags(words: string): number {
   return words.split(/[\s,]+/).filter(Boolean).reduce((f, w) => f | (CLONE[w] ?? 0), 0);
@@ -24,7 +27,7 @@ export function unshareFlags(words: string): number {
 /** unshare(2) in the main thread (the one that forks hooks and workers). */
 export function unshare(words: string): void {
   const flags = unshareFlags(words);
-  if (flags & CLONE.user!) {
+  if (flags & CLONE_NEWUSER) {
     throw new LiegeError('LIEGE_ERR_SYSCALL', 'unshare of a user namespace needs a single-threaded process: use `namespace` or start liege under `unshare --user`');
   }
   native.unshare(flags);
@@ -71,7 +74,7 @@ export function enterNamespaceJail(ns: NamespaceSpec): void {
     const mp = ns.rootfs.replace(/\/$/, '') + tmp;
     fs.mkdirSync(mp, 0o700);
     fs.mkdirSync(mp + tmp, 0o700);
-    native.mount(ns.rootfs, mp, 'none', 4096 /* MS_BIND */, null);
+    native.mount(ns.rootfs, mp, 'none', MS_BIND, null);
     process.chdir(mp);
     native.pivotRoot('.', mp.slice(ns.rootfs.replace(/\/$/, '').length + 1) + tmp);
     process.chdir('/');
@@ -82,7 +85,7 @@ export function enterNamespaceJail(ns: NamespaceSpec): void {
     const src = c < 0 ? k : k.slice(0, c);
     let dst = c < 0 ? k : k.slice(c + 1);
     if (c < 0 && k.startsWith(ns.rootfs)) dst = k.slice(ns.rootfs.length - (ns.rootfs.endsWith('/') ? 1 : 0));
-    try { native.mount(tmp + src, dst, 'none', 4096, null); } catch { /* uWSGI only logs */ }
+    try { native.mount(tmp + src, dst, 'none', MS_BIND, null); } catch { /* uWSGI only logs */ }
   }
   // unmount everything but /, /proc and the kept mounts, until nothing moves
   for (let unmounted = 1; unmounted; ) {

@@ -54,7 +54,4 @@ export const native: NativeBinding = new Proxy({} as NativeBinding, {
 /** Path of the single-threaded namespace helper (native/src/ns-helper.c). */
 export const NS_HELPER = path.join(NATIVE_DIR, 'liege-ns');
 
-export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_KEEPCAPS = 8;
-export const PR_SET_CHILD_SUBREAPER = 36;
-export const PR_SET_NO_NEW_PRIVS = 38;

@@ -57,6 +57,6 @@ export const callActions = [
 /** The shortcut `call-<phase> = symbol`: the whole value is the symbol, f(). */
 export const shortcutCall = defineAction({
   name: 'call', parse: (a) => ({ sym: needArg(a.trim(), 'a symbol name') }),
-  run: (p: CallArgs) => (native.call(p.sym, 0, null) === null ? 1 : 0),
+  run: (p: CallArgs) => (call(p, false) === null ? 1 : 0),
   doc: '', example: '',
 });

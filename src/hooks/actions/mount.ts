@@ -1,16 +1,10 @@
 // mount / umount with uWSGI's flag names (core/mount.c). An unknown flag is
 // a load error (DEPARTURES D4), not an exit in the middle of a phase.
 import * as fs from 'node:fs';
+import { MOUNT_FLAGS, MS_REC } from '../../os/mount-flags';
 import { native } from '../../os/native';
 import { defineAction, needArg } from './types';
 
-/** Linux mount(2)/umount2(2) flags by uWSGI name; first match wins. */
-export const MOUNT_FLAGS: Record<string, number> = {
-  bind: 4096, dirsync: 128, mandlock: 64, move: 8192, noatime: 1024, nodev: 4, noexec: 8,
-  rdonly: 1, readonly: 1, ro: 1, remount: 32, nosuid: 2, sync: 16,
-  force: 1 /* MNT_FORCE */, detach: 2 /* MNT_DETACH */, rec: 16384, recursive: 16384,
-  private: 1 << 18, shared: 1 << 20,
-};
 
 export function parseFlags(text: string | undefined): number {
   let flags = 0;
@@ -39,8 +33,8 @@ export function parseUmount(a: string): UmountArgs {
   const [target, flags, ...rest] = needArg(a, 'TARGET [FLAGS]').split(' ');
   if (rest.length) throw 'TARGET [FLAGS]';
   const bits = parseFlags(flags);
-  const recursive = (bits & MOUNT_FLAGS.rec!) !== 0;
-  return { target: target!, flags: bits & ~MOUNT_FLAGS.rec!, recursive };
+  const recursive = (bits & MS_REC) !== 0;
+  return { target: target!, flags: bits & ~MS_REC, recursive };
 }
 
 /** rec: unmount every mount below target (deepest first), then target. */
