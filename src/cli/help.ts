@@ -1,7 +1,7 @@
 // `liege --help` and docs/options.md, both generated from the registry.
 import { OPTIONS, type OptionDef } from '../config/options';
 import { ACTIONS } from '../hooks/actions';
-import { PHASES } from '../hooks/phases';
+import { PHASES } from '../phases';
 
 function flags(o: OptionDef): string {
   const names = [`--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)];

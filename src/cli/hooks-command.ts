@@ -1,8 +1,8 @@
 // `liege hooks list|plan|check CONFIG-OPTIONS`: see and validate the hook
 // plan of a config without running anything.
-import { PHASES } from '../hooks/phases';
+import { PHASES } from '../phases';
 import { showHook } from '../hooks/spec';
-import { loadAll } from './main';
+import { loadAll } from './load-all';
 
 export async function hooksCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;

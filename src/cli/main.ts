@@ -1,52 +1,16 @@
 // The entry point: argv → command → exit status. Only this file exits.
-import * as fs from 'node:fs';
-import type { Config } from '../config/config';
-import { loadConfig } from '../config/load';
-import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
-import type { HookContext } from '../hooks/actions/types';
-import { buildPlan, type HookPlan } from '../hooks/spec';
 import { setLogFormat } from '../log';
 import { runInstance } from '../master/lifecycle';
+import { hookContext, loadAll } from './load-all';
 
 // the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
 /* eslint-disable @typescript-eslint/no-require-imports */
 const help = () => require('./help') as typeof import('./help');
+const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 
 const VERSION = '0.1.0';
-
-export interface LoadedConfig {
-  config: Config;
-  plan: HookPlan;
-}
-
-/** Load, resolve and validate the config and its hooks (nothing runs). */
-export function loadAll(argv: string[], reloads: number): LoadedConfig {
-  const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
-  const config = resolveConfig(loaded);
-  const plan = buildPlan(config);
-  checkSomethingToRun(config);
-  return { config, plan };
-}
-
-// uWSGI's "The -s/--socket option is missing", checked at load so that no
-// hook runs for an instance that cannot start.
-function checkSomethingToRun(cfg: Config): void {
-  const ends = ['no-server', 'help', 'version', 'print-config'].some((o) => cfg.bool(o));
-  const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'].some((o) => cfg.has(o));
-  if (!ends && !keeps) {
-    throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
-  }
-}
-
-/** Settings the hook actions consult. */
-export function hookContext(cfg: Config): HookContext {
-  const binsh = cfg.list('binsh').map((s) => s.value).find((p) => {
-    try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; }
-  });
-  return { binsh: binsh ?? '/bin/sh', waitFsTimeout: cfg.int('wait-for-fs-timeout', 60), waitSocketTimeout: cfg.int('wait-for-socket-timeout', 60) };
-}
 
 async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
@@ -64,7 +28,9 @@ async function run(argv: string[]): Promise<number> {
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
   // a reload re-reads the config; an invalid one must not replace a running generation
   const validateReload = () => void loadAll(argv, reloads + 1);
-  return runInstance(config, plan, hookContext(config), { reloads, nsChild, startCwd: process.cwd(), validateReload });
+  const ctx = hookContext(config);
+  const serveWithoutSockets = config.has('emperor') ? () => emperor().runEmperor(config, plan, ctx) : undefined;
+  return runInstance(config, plan, ctx, { reloads, nsChild, startCwd: process.cwd(), validateReload, serveWithoutSockets });
 }
 
 let printed = false;

@@ -1,7 +1,7 @@
 // The resolved config handed to hooks/ and master/: scalars (last value
 // wins), lists (every value, in order) and hook lines, each with file:line.
 import type { Origin } from '../errors';
-import type { Family } from '../hooks/phases';
+import type { Family } from '../phases';
 
 export interface Setting {
   value: string;

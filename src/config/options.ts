@@ -1,30 +1,15 @@
 // The option registry: every option liege accepts is declared here, once.
 // The CLI parser, the INI/env readers, `liege --help` and docs/options.md
 // are all derived from this table (STYLE: gunicorn config.py).
-import { PHASES, EXTRA_CALL_OPTIONS, type Family } from '../hooks/phases';
+import { PHASES, EXTRA_CALL_OPTIONS, type Family } from '../phases';
+import type { OptionDef } from './option-def';
+import { BUNDLE_OPTIONS } from './options/bundle';
+import { EMPEROR_OPTIONS } from './options/emperor';
+import { MASTER_OPTIONS } from './options/master';
+import { REGISTRY_OPTIONS } from './options/registry';
+import { SERVING_OPTIONS } from './options/serving';
 
-export type OptionType = 'flag' | 'string' | 'int' | 'addr' | 'tokens';
-
-export interface OptionDef {
-  name: string;
-  aliases?: string[];
-  short?: string; // one letter: -p
-  type: OptionType;
-  repeatable?: boolean; // every value kept, in order (else the last wins)
-  default?: string;
-  help: string;
-  group: string;
-  min?: number;
-  max?: number;
-  choices?: readonly string[]; // for 'tokens': the allowed words
-  /** How the loader treats it: expanded in place (ini), sets a placeholder,
-   * opens/closes a logic block, or applied after the expansion passes. */
-  special?: 'include' | 'set' | 'set-placeholder' | 'inherit' | 'logic' | 'logic-end';
-  /** A hook option: the phase and family it feeds. */
-  hook?: { phase: string; family: Family | 'call-args' };
-  /** uWSGI option that liege accepts with a warning and ignores. */
-  ignored?: boolean;
-}
+export type { OptionDef, OptionType } from './option-def';
 
 /** `unshare` flags of uWSGI, mapped to CLONE_* bits in os/jail.ts. */
 export const UNSHARE_FLAGS = ['ipc', 'net', 'pid', 'ns', 'fs', 'mount', 'mnt', 'uts', 'user', 'files', 'io', 'parent', 'sysvsem', 'cgroup'] as const;
@@ -154,7 +139,12 @@ const IGNORED = [
   'immediate-uid', 'immediate-gid', 'master-as-root', 'drop-after-init', 'drop-after-apps', 'setns', 'setns-socket', 'unshare2', 'fallback-config', 'declare-option', 'envdir', 'early-envdir',
 ].map((name): OptionDef => ({ name, type: 'string', repeatable: true, ignored: true, group: 'uwsgi (ignored)', help: 'uWSGI option liege does not implement: warned about and ignored' }));
 
-export const OPTIONS: readonly OptionDef[] = [...CORE, ...hookOptions(), ...IGNORED.filter((o) => !CORE.some((c) => c.name === o.name || c.aliases?.includes(o.name)))];
+// Each area declares its options in options/<area>.ts; a declared option
+// replaces the ignored uWSGI entry of the same name.
+const DECLARED: readonly OptionDef[] = [...CORE, ...hookOptions(), ...MASTER_OPTIONS, ...SERVING_OPTIONS, ...EMPEROR_OPTIONS, ...REGISTRY_OPTIONS, ...BUNDLE_OPTIONS];
+const declaredName = (name: string) => DECLARED.some((c) => c.name === name || c.aliases?.includes(name));
+
+export const OPTIONS: readonly OptionDef[] = [...DECLARED, ...IGNORED.filter((o) => !declaredName(o.name))];
 
 const byName = new Map<string, OptionDef>();
 const byShort = new Map<string, OptionDef>();

@@ -13,10 +13,15 @@ import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { native } from '../os/native';
-import { sdNotify } from '../os/notify';
+import { sdNotify as sdNotifyRaw } from '../os/notify';
 import { scanAll } from './monitors';
-import { TO_VASSAL, type VassalJob } from './protocol';
+import { TO_VASSAL, type VassalJob } from '../ipc/vassal';
 import { Vassal } from './vassal';
+
+const sdNotify = (fields: Record<string, string | number>) => {
+  const err = sdNotifyRaw(fields);
+  if (err) log('emperor').warn({ error: err.message }, 'unable to notify systemd');
+};
 
 type EmperorEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'scan' } | { type: 'exit'; vassal: Vassal; code: number | null };
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { HookFailure, runPhase } from '../hooks/run';
 import { planFromLines } from '../hooks/spec';
 import { native } from '../os/native';
-import { EMPEROR_FD, VASSAL_ENV, type VassalJob } from './protocol';
+import { EMPEROR_FD, VASSAL_ENV, type VassalJob } from '../ipc/vassal';
 
 function main(): number {
   const job = JSON.parse(process.env[VASSAL_ENV]!) as VassalJob;

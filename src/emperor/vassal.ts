@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
-import { EMPEROR_FD_ENV, EMPEROR_FD, VASSAL_ENV, type VassalJob } from './protocol';
+import { EMPEROR_FD_ENV, EMPEROR_FD, VASSAL_ENV, type VassalJob } from '../ipc/vassal';
 
 const LAUNCHER = path.resolve(__dirname, '..', 'emperor', 'vassal-main.js');
 

@@ -5,7 +5,7 @@ import { formatOrigin, LiegeError } from '../errors';
 import { log } from '../log';
 import type { HookContext } from './actions/types';
 import { ExitRequest } from './actions/types';
-import { phaseByName } from './phases';
+import { phaseByName } from '../phases';
 import { showHook, type Hook, type HookPlan } from './spec';
 
 export class HookFailure extends LiegeError {

@@ -7,7 +7,7 @@ import { findAction } from './actions';
 import { shortcutCall } from './actions/call';
 import { UNSUPPORTED_ACTIONS } from './actions/process';
 import type { ActionDef } from './actions/types';
-import { FAMILY_ORDER, PHASES, type Family } from './phases';
+import { FAMILY_ORDER, PHASES, type Family } from '../phases';
 
 export interface Hook {
   option: string; // the option it came from: hook-as-root, exec-pre-app ...

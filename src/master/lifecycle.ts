@@ -18,7 +18,6 @@ import { bindSockets } from './sockets';
 // namespace code is only read by the instances that use it.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const master = () => require('./master') as typeof import('./master');
-const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
 const namespace = () => require('./namespace') as typeof import('./namespace');
 const reload = () => require('./reload') as typeof import('./reload');
 
@@ -27,6 +26,8 @@ export interface StartState {
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
   validateReload: () => void; // throws when the config on disk is invalid now
+  /** What serves once the phases ran without sockets: cli/ picks the emperor. */
+  serveWithoutSockets?: () => Promise<MasterEnd>;
 }
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
@@ -60,7 +61,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return 0;
-    if (cfg.has('emperor') && sockets.length === 0) return emperor().runEmperor(cfg, plan, ctx);
+    if (st.serveWithoutSockets && sockets.length === 0) return st.serveWithoutSockets();
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload);
   }
 }

@@ -9,15 +9,20 @@ import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import * as net from 'node:net';
-import { EMPEROR_FD_ENV, TO_VASSAL } from '../emperor/protocol';
+import { EMPEROR_FD_ENV, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
-import { sdNotify } from '../os/notify';
+import { sdNotify as sdNotifyRaw } from '../os/notify';
 import { Daemons } from './daemons';
-import { WORKER_PHASES } from './messages';
+import { WORKER_PHASES } from '../ipc/worker';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, type WorkerEvent } from './workers';
+
+const sdNotify = (fields: Record<string, string | number>) => {
+  const err = sdNotifyRaw(fields);
+  if (err) log('master').warn({ error: err.message }, 'unable to notify systemd');
+};
 
 /** How the master ended: an exit status, or a request to re-exec. */
 export type MasterEnd = number | 'reload';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from './messages';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import type { BoundSocket } from './sockets';
 
 interface Slot {

@@ -3,17 +3,18 @@
 // STOPPING=1 and STATUS=… lines. The variable stays in the master's own
 // environment (a reload re-execs with it: same MAINPID); workers and vassals
 // are started without it.
-import { log } from '../log';
 import { native } from './native';
 
-/** Send `fields` (e.g. { READY: 1, STATUS: '…' }) if systemd listens. */
-export function sdNotify(fields: Record<string, string | number>): void {
+/** Send `fields` (e.g. { READY: 1, STATUS: '…' }) if systemd listens.
+ * Returns the error when the socket could not be written (the caller logs). */
+export function sdNotify(fields: Record<string, string | number>): Error | undefined {
   const socketPath = process.env.NOTIFY_SOCKET;
-  if (!socketPath) return;
+  if (!socketPath) return undefined;
   const msg = Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\n');
   try {
     native.sdNotify(socketPath, msg);
+    return undefined;
   } catch (e) {
-    log('master').warn({ socket: socketPath, error: (e as Error).message }, 'unable to notify systemd');
+    return e as Error;
   }
 }

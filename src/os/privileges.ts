@@ -3,7 +3,13 @@
 // (uWSGI resolves them after chroot too).
 import * as fs from 'node:fs';
 import { LiegeError } from '../errors';
-import type { Setting } from '../config/config';
+import type { Origin } from '../errors';
+
+/** A configured value and where it came from (config/ Setting's shape). */
+interface Setting {
+  value: string;
+  origin: Origin;
+}
 import { native, PR_SET_KEEPCAPS } from './native';
 
 export interface User { name: string; uid: number; gid: number }

@@ -4,7 +4,7 @@
 // instance (DEPARTURES D6). SIGTERM/SIGINT drain; SIGQUIT is immediate.
 import { HookFailure, runPhase } from '../hooks/run';
 import { planFromLines } from '../hooks/spec';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../master/messages';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { drainAndExit, loadApp } from './app';
 
 const send = (m: WorkerMessage, then?: () => void) => (process.send ? process.send(m, undefined, {}, () => then?.()) : then?.());

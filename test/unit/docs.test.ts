@@ -5,7 +5,7 @@ import { helpText, hooksDoc, optionsDoc } from '../../src/cli/help';
 import { OPTIONS } from '../../src/config/options';
 import { ERRORS } from '../../src/errors';
 import { ACTIONS } from '../../src/hooks/actions';
-import { PHASES } from '../../src/hooks/phases';
+import { PHASES } from '../../src/phases';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');

@@ -1,0 +1,42 @@
+// Loading a whole config (sources, expansion, validation, hook plan) the
+// way every command does: nothing runs here.
+import * as fs from 'node:fs';
+import type { Config } from '../config/config';
+import { loadConfig } from '../config/load';
+import { resolveConfig } from '../config/resolve';
+import { LiegeError } from '../errors';
+import type { HookContext } from '../hooks/actions/types';
+import { buildPlan, type HookPlan } from '../hooks/spec';
+
+export interface LoadedConfig {
+  config: Config;
+  plan: HookPlan;
+}
+
+/** Load, resolve and validate the config and its hooks (nothing runs). */
+export function loadAll(argv: string[], reloads: number): LoadedConfig {
+  const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
+  const config = resolveConfig(loaded);
+  const plan = buildPlan(config);
+  checkSomethingToRun(config);
+  return { config, plan };
+}
+
+// uWSGI's "The -s/--socket option is missing", checked at load so that no
+// hook runs for an instance that cannot start.
+function checkSomethingToRun(cfg: Config): void {
+  const ends = ['no-server', 'help', 'version', 'print-config'].some((o) => cfg.bool(o));
+  const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'].some((o) => cfg.has(o));
+  if (!ends && !keeps) {
+    throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
+  }
+}
+
+/** Settings the hook actions consult. */
+export function hookContext(cfg: Config): HookContext {
+  const binsh = cfg.list('binsh').map((s) => s.value).find((p) => {
+    try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; }
+  });
+  return { binsh: binsh ?? '/bin/sh', waitFsTimeout: cfg.int('wait-for-fs-timeout', 60), waitSocketTimeout: cfg.int('wait-for-socket-timeout', 60) };
+}
+

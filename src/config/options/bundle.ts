@@ -1,0 +1,4 @@
+// Options of bundles, settings, attachable daemons.
+import type { OptionDef } from '../option-def';
+
+export const BUNDLE_OPTIONS: OptionDef[] = [];

@@ -1,0 +1,4 @@
+// Options of the emperor and its vassals.
+import type { OptionDef } from '../option-def';
+
+export const EMPEROR_OPTIONS: OptionDef[] = [];
