@@ -17,6 +17,8 @@ command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)   # node-gyp; the sd_notify test's listener
 getent passwd nobody >/dev/null || need+=(base-passwd)
+command -v etcd >/dev/null || need+=(etcd-server)      # the etcd emperor tests: a real 3-member cluster
+command -v etcdctl >/dev/null || need+=(etcd-client)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
