@@ -14,6 +14,7 @@ const VERSION = '0.1.0';
 
 async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
+  if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
