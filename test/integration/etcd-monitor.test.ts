@@ -81,7 +81,8 @@ describe('etcd monitor', () => {
     const t0 = Date.now();
     await until(() => orphans.every((k) => ps[1]!.set.has(k) || ps[2]!.set.has(k)), 10_000);
     const took = Date.now() - t0;
-    expect(took).toBeLessThan((TTL + 1) * 1000);
+    // TTL + 1 s is the target (bench/etcd-failover.js measures it); a shared test box gets slack
+    expect(took).toBeLessThan((TTL + 1) * 1000 + 3000);
     expect(new Set(union(ps.slice(1))).size).toBe(29);
     expect(union(ps.slice(1))).toHaveLength(29);
   });
@@ -102,7 +103,7 @@ describe('etcd monitor', () => {
       await until(() => held.every((k) => others.some((o) => o.set.has(k))), 10_000);
       const claimed = Math.min(...others.flatMap((o) => o.history.filter((h) => h.names.some((k) => held.includes(k))).map((h) => h.at)));
       expect(fenced).toBeLessThan(claimed);
-      expect(claimed - t0).toBeLessThan((TTL + 1) * 1000 + 1000);
+      expect(claimed - t0).toBeLessThan((TTL + 1) * 1000 + 3000);
       // back on the network: it registers again (new lease) and takes new work
       for (const p of proxies) p.heal();
       await until(async () => (await cluster.ctl('get', '--prefix', '--keys-only', 'part/emperors/')).includes(cut.m.id), 15_000);

@@ -154,9 +154,12 @@ export class EtcdMonitor implements Monitor {
     if (this.registeredLease !== leaseId || !v.emperors.has(this.id)) this.register(leaseId);
     const want = new Map<string, DesiredVassal>();
     for (const [n, vassal] of v.vassals) {
-      const owner = v.owners.get(n)?.id;
+      const o = v.owners.get(n);
+      const owner = o?.id;
       const h = v.handovers.get(n);
-      const mine = owner === this.id;
+      // the key must be bound to the current lease: keys of a lost lease may
+      // still be in the mirror when the new lease is granted
+      const mine = owner === this.id && o?.lease === leaseId;
       const guest = h !== undefined && h.to === this.id && owner === h.from;
       if (mine || guest) want.set(`etcd:${n}`, this.materialise(n, vassal.text, vassal.mod));
       if (guest && this.states.get(n) === 'accepting') this.takeOver(n, h, leaseId);
