@@ -1,4 +1,4 @@
 // Options of bundles, settings, attachable daemons.
 import type { OptionDef } from '../option-def';
 
-export const BUNDLE_OPTIONS: OptionDef[] = [];
+export const BUNDLE_OPTIONS = [] as const satisfies readonly OptionDef[];
