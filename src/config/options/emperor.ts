@@ -1,7 +1,7 @@
 // Options of the emperor and its vassals.
 import type { OptionDef } from '../option-def';
 
-export const EMPEROR_OPTIONS: OptionDef[] = [
+export const EMPEROR_OPTIONS = [
   // ---- etcd emperor (helper 12: src/emperor/monitors/etcd*.ts) ----
   { name: 'emperor-etcd-ttl', type: 'int', min: 1, max: 3600, default: '10', group: 'emperor', help: 'seconds of the etcd lease an emperor holds its vassals with; a dead emperor\'s vassals move within this time + 1 s' },
   { name: 'emperor-etcd-capacity', type: 'int', min: 0, default: '0', group: 'emperor', help: 'most etcd vassals this emperor runs (0: no limit)' },
@@ -15,4 +15,4 @@ export const EMPEROR_OPTIONS: OptionDef[] = [
   { name: 'emperor-etcd-key', type: 'string', group: 'emperor', help: 'client private key (PEM) for etcd TLS' },
   { name: 'emperor-etcd-dir', type: 'string', group: 'emperor', help: 'where the emperor writes the configs of its etcd vassals (default: a private dir under the temp dir)' },
   // ---- end of the etcd emperor block ----
-];
+] as const satisfies readonly OptionDef[];

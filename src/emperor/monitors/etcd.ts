@@ -34,8 +34,8 @@ export interface EtcdMonitorOptions {
 /** The monitor's options from the emperor's config. */
 export function etcdOptions(cfg: Config): EtcdMonitorOptions {
   return {
-    ttl: cfg.int('emperor-etcd-ttl', 10),
-    capacity: cfg.int('emperor-etcd-capacity', 0),
+    ttl: cfg.int('emperor-etcd-ttl'),
+    capacity: cfg.int('emperor-etcd-capacity'),
     tags: splitTags(cfg.list('emperor-etcd-tags').map((s) => s.value)),
     id: cfg.str('emperor-etcd-id') ?? `${os.hostname()}-${process.pid}`,
     auth: { user: cfg.str('emperor-etcd-user'), password: cfg.str('emperor-etcd-password'), cacert: cfg.str('emperor-etcd-cacert'), cert: cfg.str('emperor-etcd-cert'), key: cfg.str('emperor-etcd-key') },
