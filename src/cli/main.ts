@@ -44,6 +44,8 @@ let printed = false;
 
 function print(s: string): number {
   printed = true;
+  // a closed pipe (`liege --help | head`) ends the output, not with a stack trace
+  process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
   process.stdout.write(s);
   return 0;
 }
@@ -56,7 +58,9 @@ export function main(argv: string[]): void {
         process.stderr.write(`liege: ${e.describe()}\n`);
         exit(e.exitCode);
       } else {
-        process.stderr.write(`liege: internal error: ${(e as Error).stack ?? String(e)}\n`);
+        // a bug, never a stack trace for the user (LIEGE_DEBUG=1 shows it)
+        const what = process.env.LIEGE_DEBUG === '1' ? (e as Error).stack : String((e as Error).message ?? e).split('\n')[0];
+        process.stderr.write(`liege: internal error (LIEGE_ERR_INTERNAL, a bug in liege, please report it): ${what}\n`);
         exit(70);
       }
     },
