@@ -21,6 +21,10 @@ export const ERRORS = {
   LIEGE_ERR_SYSCALL: 'system call failed',
   LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
   LIEGE_ERR_NATIVE: 'native addon could not be loaded',
+  LIEGE_ERR_REGISTRY: 'bad hook registry file or entry',
+  LIEGE_ERR_REGISTRY_LOCK: 'the hook registry stayed locked',
+  LIEGE_ERR_ESCALATION: 'escalated hooks refused',
+  LIEGE_ERR_HOOK_BUNDLE: 'bad hook bundle',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
