@@ -132,7 +132,7 @@ class Loader {
   readEnv(): void {
     for (const [name, value] of Object.entries(this.input.env)) {
       const m = /^(UWSGI|LIEGE)_(.+)$/.exec(name);
-      if (!m || value === undefined || RESERVED_ENV.has(m[2]!) || m[2]!.startsWith('VASSAL_')) continue;
+      if (!m || value === undefined || RESERVED_ENV.has(m[2]!) || /^(VASSAL|BUNDLE|CONFIG|CTL)_/.test(m[2]!)) continue; // BUNDLE_/CONFIG_/CTL_: what bundles pass to apps and hooks
       const key = m[2]!.toLowerCase().replace(/_/g, '-');
       // the environment is ambient, not a file the user wrote: an unknown
       // name is a warning, not an error
