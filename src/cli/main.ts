@@ -18,6 +18,7 @@ const single = () => require('../worker/single') as typeof import('../worker/sin
 const prelude = () => require('../emperor/vassal-prelude') as typeof import('../emperor/vassal-prelude');
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 const bundleCommand = (name: string, argv: string[]) => (require('./bundle-commands') as typeof import('./bundle-commands')).bundleCommand(name, argv);
+const attachCommand = (argv: string[]) => (require('./attach-command') as typeof import('./attach-command')).attachCommand(argv);
 const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof import('./ctl-command')).ctlCommand(argv);
 
 const VERSION = '0.1.0';
@@ -26,6 +27,7 @@ async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
+  if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
@@ -55,11 +57,11 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
-  if (config.bool('master') || config.int('processes', 1) !== 1 || !sockets || daemons || config.has('emperor')) return undefined;
+  if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor')) return undefined;
   return (bound) => single().serveSingle({
     app: config.str('node-app'), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
-    heartbeat: config.has('heartbeat') ? config.int('heartbeat', 0) : undefined,
-    mercyMs: config.int('reload-mercy', 30) * 1000,
+    heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
+    mercyMs: config.int('reload-mercy') * 1000,
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
   });
 }
@@ -78,6 +80,8 @@ let printed = false;
 
 function print(s: string): number {
   printed = true;
+  // a closed pipe (`liege --help | head`) ends the output, not with a stack trace
+  process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
   process.stdout.write(s);
   return 0;
 }
@@ -90,7 +94,9 @@ export function main(argv: string[]): void {
         process.stderr.write(`liege: ${e.describe()}\n`);
         exit(e.exitCode);
       } else {
-        process.stderr.write(`liege: internal error: ${(e as Error).stack ?? String(e)}\n`);
+        // a bug, never a stack trace for the user (LIEGE_DEBUG=1 shows it)
+        const what = process.env.LIEGE_DEBUG === '1' ? (e as Error).stack : String((e as Error).message ?? e).split('\n')[0];
+        process.stderr.write(`liege: internal error (LIEGE_ERR_INTERNAL, a bug in liege, please report it): ${what}\n`);
         exit(70);
       }
     },

@@ -52,7 +52,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const push = events.push;
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   const tyrant = cfg.bool('emperor-tyrant');
-  const opts: FileMonitorOptions = { freqMs: cfg.int('emperor-freq', 3) * 1000, tyrant, nofollow: cfg.bool('emperor-tyrant-nofollow') };
+  const opts: FileMonitorOptions = { freqMs: cfg.int('emperor-freq') * 1000, tyrant, nofollow: cfg.bool('emperor-tyrant-nofollow') };
   const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin));
   const sets = new Map<Monitor, DesiredSet>();
   const vassals = new Map<string, Vassal>();
@@ -60,10 +60,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const timers = new Map<Vassal, NodeJS.Timeout>();
   const earlyDeaths = new Map<string, number>();
   const planFor = planner(cfg, ctx, process.argv[1]!);
-  const concurrency = cfg.int('emperor-spawn-concurrency', 16);
-  const mercyMs = cfg.int('reload-mercy', 30) * 1000;
-  const loyalAfter = cfg.int('emperor-loyal-after', 30);
-  const requiredBeat = cfg.int('emperor-required-heartbeat', 30);
+  const concurrency = cfg.int('emperor-spawn-concurrency');
+  const mercyMs = cfg.int('reload-mercy') * 1000;
+  const loyalAfter = cfg.int('emperor-loyal-after');
+  const requiredBeat = cfg.int('emperor-required-heartbeat');
   const monitorOf = new Map<string, Monitor>();
   const tell = (v: Vassal, state: VassalState) => monitorOf.get(v.desired.name)?.vassalState?.(v.desired.name, state);
 
@@ -106,7 +106,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     const loyal = v.loyal > 0 || now() - v.born >= loyalAfter;
     const n = loyal ? 1 : (earlyDeaths.get(v.desired.name) ?? 0) + 1;
     earlyDeaths.set(v.desired.name, n);
-    v.throttleMs = throttleDelay(n, cfg.int('emperor-throttle', 1000), cfg.int('emperor-max-throttle', 180_000));
+    v.throttleMs = throttleDelay(n, cfg.int('emperor-throttle'), cfg.int('emperor-max-throttle'));
     v.respawnAt = Date.now() + v.throttleMs;
     if (n === 2) l.warn({ vassal: v.name }, 'vassal keeps dying early, throttling its respawn (touch its config or SIGURG the emperor to respawn it now)');
     clearTimeout(timers.get(v));

@@ -4,6 +4,7 @@
 // → LIEGE_X, no reload count, no systemd socket), and the prelude job when
 // the emperor has as-vassal hooks or a vassals-start-hook.
 import type { Config } from '../config/config';
+import type { OptionName } from '../config/options';
 import type { HookContext } from '../hooks/actions/types';
 import type { SpawnPlan } from './vassal';
 
@@ -22,7 +23,7 @@ export function vassalEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Builds the per-vassal plan from the emperor's config (computed once). */
 export function planner(cfg: Config, ctx: HookContext, liege: string): (config: string) => SpawnPlan {
-  const vals = (name: string) => cfg.list(name).map((s) => s.value);
+  const vals = (name: OptionName) => cfg.list(name).map((s) => s.value);
   const flag = (opt: string, files: string[]) => files.flatMap((f) => [opt, f]);
   const before = [...flag('--inherit', vals('vassals-inherit-before')), ...flag('--include', vals('vassals-include-before')), ...flag('--set', vals('vassal-set'))];
   const after = [...flag('--inherit', vals('vassals-inherit')), ...flag('--include', vals('vassals-include'))];

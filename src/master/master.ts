@@ -37,7 +37,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   for (const s of SIGNALS) process.on(s, onSignal);
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
-  const count = sockets.length ? cfg.int('processes', 1) : 0; // no socket, no workers (uWSGI too)
+  const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
   const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
@@ -63,7 +63,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec);
   emperor?.tell(FROM_VASSAL.ready);
-  if (emperor && cfg.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat', 0));
+  if (emperor && cfg.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
   const ready = () => {
     emperor?.tell(FROM_VASSAL.accepting);
     sdNotify({ READY: 1, STATUS: `serving with ${count} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}` });
