@@ -7,6 +7,7 @@ import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { buildPlan, type HookPlan } from '../hooks/spec';
+import { checkIdentity } from '../master/as-root';
 
 export interface LoadedConfig {
   config: Config;
@@ -18,6 +19,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
   const plan = buildPlan(config);
+  checkIdentity(config);
   checkSomethingToRun(config);
   return { config, plan };
 }
