@@ -28,7 +28,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
   const ends = (['no-server', 'help', 'version', 'print-config'] as const).some((o) => cfg.bool(o));
-  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'] as const).some((o) => cfg.has(o));
+  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o));
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }
