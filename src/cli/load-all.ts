@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load';
 import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
+import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
 import { checkIdentity } from '../master/as-root';
 
@@ -18,7 +19,7 @@ export interface LoadedConfig {
 export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
-  const plan = buildPlan(config);
+  const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkIdentity(config);
   checkSomethingToRun(config);
   return { config, plan };
