@@ -57,11 +57,29 @@ function start(variant, port) {
   return spawn(path.join(ROOT, 'bin/liege'), args, { stdio: 'ignore', detached: true });
 }
 
-function wrk(port) {
+// CPU ticks (utime + stime) of every process of a process group: the
+// server's work, which other sessions on the machine disturb far less than
+// they disturb throughput
+function groupTicks(pgid) {
+  let t = 0;
+  for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) t += Number(f[11]) + Number(f[12]);
+    } catch { /* gone */ }
+  }
+  return t;
+}
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+function wrk(port, pgid) {
+  const t0 = groupTicks(pgid);
   const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!m || /Non-2xx|Socket errors/.test(out)) throw new Error(`wrk: ${out}`);
-  return Number(m[1]);
+  const n = /(\d+) requests in/.exec(out);
+  if (!m || !n || /Non-2xx|Socket errors/.test(out)) throw new Error(`wrk: ${out}`);
+  return { rps: Number(m[1]), cpuUs: ((groupTicks(pgid) - t0) * TICK_US) / Number(n[1]) };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
@@ -69,6 +87,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.le
 async function main() {
   const variants = ['node', 'node+seam', 'node+async', 'liege', 'liege+async'];
   const results = Object.fromEntries(variants.map((v) => [v, []]));
+  const cpu = Object.fromEntries(variants.map((v) => [v, []]));
   for (let r = 0; r < rounds; r++) {
     // a different order every round
     const order = [...variants].sort(() => Math.random() - 0.5);
@@ -77,25 +96,27 @@ async function main() {
       const p = start(v, port);
       try {
         await ready(port);
-        wrk(port); // warm-up (JIT), not counted
-        results[v].push(wrk(port));
+        wrk(port, p.pid); // warm-up (JIT), not counted
+        const w = wrk(port, p.pid);
+        results[v].push(w.rps);
+        cpu[v].push(w.cpuUs);
       } finally {
         try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
         await sleep(200);
       }
     }
-    process.stderr.write(`round ${r + 1}/${rounds}: ${variants.map((v) => `${v} ${results[v].at(-1).toFixed(0)}`).join(', ')}\n`);
+    process.stderr.write(`round ${r + 1}/${rounds}: ${variants.map((v) => `${v} ${results[v].at(-1).toFixed(0)}/s ${cpu[v].at(-1).toFixed(1)}µs`).join(', ')}\n`);
   }
   const m = Object.fromEntries(variants.map((v) => [v, median(results[v])]));
   // ratios within each round (same machine state), then their median
-  const ratio = (a, b) => median(results[a].map((x, i) => x / results[b][i]));
-  console.log(`| variant | median req/s (${rounds} rounds × ${seconds} s, wrk -t1 -c32) | median of per-round ratios | vs |`);
-  console.log('|---|---|---|---|');
+  const ratio = (r, a, b) => median(r[a].map((x, i) => x / r[b][i]));
+  console.log(`| variant | vs | req/s (median of ${rounds} rounds × ${seconds} s, wrk -t1 -c32) | throughput ratio (median per round) | server CPU µs/request (median) | CPU ratio (median per round) |`);
+  console.log('|---|---|---|---|---|---|');
   for (const v of variants) {
     const base = v.startsWith('liege') ? 'liege' : 'node';
-    console.log(`| ${v} | ${m[v].toFixed(0)} | ${ratio(v, base).toFixed(3)} | ${base} |`);
+    console.log(`| ${v} | ${base} | ${m[v].toFixed(0)} | ${ratio(results, v, base).toFixed(3)} | ${median(cpu[v]).toFixed(1)} | ${ratio(cpu, v, base).toFixed(3)} |`);
   }
-  console.log(`| liege | | ${ratio('liege', 'node').toFixed(3)} | node |`);
+  console.log(`| liege | node | | ${ratio(results, 'liege', 'node').toFixed(3)} | | ${ratio(cpu, 'liege', 'node').toFixed(3)} |`);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
