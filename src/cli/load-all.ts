@@ -7,6 +7,7 @@ import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { buildPlan, type HookPlan } from '../hooks/spec';
+import { checkNodeApp } from '../master/app-path';
 
 export interface LoadedConfig {
   config: Config;
@@ -19,6 +20,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const config = resolveConfig(loaded);
   const plan = buildPlan(config);
   checkSomethingToRun(config);
+  checkNodeApp(config);
   return { config, plan };
 }
 
@@ -26,7 +28,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
   const ends = ['no-server', 'help', 'version', 'print-config'].some((o) => cfg.bool(o));
-  const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'].some((o) => cfg.has(o));
+  const keeps = ['socket', 'uwsgi-socket', 'http-socket', 'https-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'].some((o) => cfg.has(o)) || process.env.LISTEN_FDS !== undefined;
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }

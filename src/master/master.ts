@@ -17,6 +17,7 @@ import { Daemons } from './daemons';
 import { WORKER_PHASES } from '../ipc/worker';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
+import { servingSpec } from './serving';
 import { Workers, type WorkerEvent } from './workers';
 
 const sdNotify = (fields: Record<string, string | number>) => {
@@ -39,7 +40,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
   const count = sockets.length ? cfg.int('processes', 1) : 0; // no socket, no workers (uWSGI too)
-  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
+  const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 
