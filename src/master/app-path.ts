@@ -16,7 +16,7 @@ export function resolveApp(app: string, base: string): string {
 export function checkNodeApp(cfg: Config): void {
   const s = cfg.setting('node-app');
   // inside a jail the path is resolved by the jailed master, later
-  if (!s || ['chroot', 'namespace', 'pivot-root'].some((o) => cfg.has(o))) return;
+  if (!s || (['chroot', 'namespace', 'pivot-root'] as const).some((o) => cfg.has(o))) return;
   const base = cfg.str('chdir') ? path.resolve(cfg.str('chdir')!) : process.cwd();
   try {
     resolveApp(s.value, base);

@@ -39,7 +39,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   for (const s of SIGNALS) process.on(s, onSignal);
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
-  const count = sockets.length ? cfg.int('processes', 1) : 0; // no socket, no workers (uWSGI too)
+  const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
   const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');

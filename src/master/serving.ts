@@ -13,8 +13,8 @@ export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
   return {
     app: app ? resolveApp(app, process.cwd()) : undefined,
     sockets: socketInfos(sockets),
-    listenTimeoutMs: cfg.int('app-listen-timeout', 60) * 1000,
-    requestLog: { disabled: cfg.bool('disable-logging'), log4xx: cfg.bool('log-4xx'), log5xx: cfg.bool('log-5xx'), slowMs: cfg.int('log-slow', 0) },
+    listenTimeoutMs: cfg.int('app-listen-timeout') * 1000,
+    requestLog: { disabled: cfg.bool('disable-logging'), log4xx: cfg.bool('log-4xx'), log5xx: cfg.bool('log-5xx'), slowMs: cfg.int('log-slow') },
     logFormat: logFormat(),
     procname: workerTitle(cfg),
   };

@@ -35,7 +35,6 @@ function wantedSockets(cfg: Config): Wanted[] {
   const abstract = cfg.bool('abstract-socket');
   const addr = (v: string) => (abstract && v.includes('/') && !v.startsWith('@') ? `@${v}` : v);
   for (const s of cfg.list('socket')) out.push({ addr: addr(s.value), proto: 'uwsgi', setting: s });
-  for (const s of cfg.list('uwsgi-socket')) out.push({ addr: addr(s.value), proto: 'uwsgi', setting: s });
   for (const s of cfg.list('http-socket')) out.push({ addr: addr(s.value), proto: 'http', setting: s });
   for (const s of cfg.list('https-socket')) {
     const [a, cert, key, ciphers] = s.value.split(',');
@@ -82,7 +81,7 @@ function isLive(path: string): Promise<boolean> {
 }
 
 async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<BoundSocket> {
-  const backlog = cfg.int('listen', 511);
+  const backlog = cfg.int('listen');
   const info = { addr: w.addr, proto: w.proto, tls: w.tls, backlog };
   const ref = /^=(\d+)$/.exec(w.addr);
   if (ref) {
@@ -193,13 +192,20 @@ export function handOverSockets(sockets: BoundSocket[]): void {
   process.env[INHERITED] = JSON.stringify(sockets.map((s) => ({ ...s, tls: undefined })));
 }
 
-/** vacuum: remove the socket files this instance created (on exit, not on reload). */
-export function vacuumSockets(sockets: BoundSocket[]): void {
+/** vacuum: remove the socket files and pidfiles of this instance (on exit, not on reload). */
+export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
   for (const s of sockets) {
     if (!s.unixPath) continue;
     try {
       if (fs.lstatSync(s.unixPath).isSocket()) fs.unlinkSync(s.unixPath);
     } catch { /* already gone */ }
+  }
+  for (const key of ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const) {
+    const f = cfg.str(key);
+    try {
+      // only our own pidfile: another instance may have taken the path over
+      if (f && fs.readFileSync(f, 'utf8').trim() === String(process.pid)) fs.unlinkSync(f);
+    } catch { /* gone or unreadable */ }
   }
 }
 

@@ -5,7 +5,6 @@
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SocketInfo } from '../../ipc/worker';
-import { httpsAdapter } from './https';
 import { uwsgiAdapter } from './uwsgi';
 
 /** Takes an accepted socket; hands the stream to parse to `deliver` (maybe later). */
@@ -17,7 +16,9 @@ export function adapterFor(sock: SocketInfo): Adapter | undefined {
   if (sock.proto !== 'https') return undefined;
   let a = tlsAdapters.get(sock);
   if (!a) {
-    a = httpsAdapter(sock.tls!);
+    // tls is loaded only by workers that serve an https-socket (start cost)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    a = (require('./https') as typeof import('./https')).httpsAdapter(sock.tls!);
     tlsAdapters.set(sock, a);
   }
   return a;
