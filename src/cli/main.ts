@@ -22,6 +22,8 @@ async function run(argv: string[]): Promise<number> {
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
+  if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
+  if (['--reload', '--stop', '--chain-reload'].includes(argv[0]!)) return (require('./pidfile-command') as typeof import('./pidfile-command')).pidfileCommand(argv[0]!, argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;

@@ -92,6 +92,11 @@ export class Workers {
     slot.counters = undefined;
   }
 
+  /** Replace every worker: SIGTERM (the worker drains, then is respawned) or SIGKILL. */
+  recycleAll(brutal: boolean): void {
+    for (const s of this.slots) s.child?.kill(brutal ? 'SIGKILL' : 'SIGTERM');
+  }
+
   /** A read-only view of the slots for stats, metrics and top. */
   snapshot(): WorkerView[] {
     return this.slots.map((s) => {

@@ -8,7 +8,10 @@
 //    (listen-router.ts sends those calls to liege's sockets).
 // CommonJS and ESM alike (import(), so top-level await works). A throw at
 // load is the app's error: LIEGE_ERR_APP_LOAD with its message and file.
+import * as fs from 'node:fs';
 import type * as http from 'node:http';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
 import { fetchListener, type FetchHandler } from './fetch-handler';
@@ -19,11 +22,27 @@ type Mod = Record<string, unknown>;
 export async function importApp(file: string, onError: (e: unknown, req: http.IncomingMessage) => void): Promise<http.RequestListener | undefined> {
   let ns: Mod;
   try {
-    ns = (await import(pathToFileURL(file).href)) as Mod;
+    // require() for CommonJS: import() would first set up the ESM loader,
+    // a cost every worker start would pay (bench/README.md)
+    ns = isEsm(file) ? ((await import(pathToFileURL(file).href)) as Mod) : { default: createRequire(file)(file) as unknown };
   } catch (e) {
     throw appError(file, e);
   }
   return listenerOf(ns, onError);
+}
+
+/** Whether Node loads `file` as an ES module (.mjs, or .js under "type": "module"). */
+export function isEsm(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
 }
 
 /** The request listener a module namespace exports, if any. */
