@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
 import { readLink, writeAtomic } from './atomic';
-import { hasSockets, loadInstance, vassalIni } from './instance';
+import { configEnvNames, hasSockets, loadInstance, vassalIni } from './instance';
 import type { BundlePaths } from './layout';
 import { readSettings, type Settings } from './settings';
 
@@ -33,7 +33,7 @@ export async function withLock<T>(p: BundlePaths, f: () => Promise<T>): Promise<
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy (another install/set holds ${lock})`, { text: lock });
       const holder = Number(fs.readFileSync(lock, 'utf8'));
-      if (alive(holder)) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy: pid ${holder} holds ${lock}`, { text: lock });
+      if (pidAlive(holder)) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy: pid ${holder} holds ${lock}`, { text: lock });
       fs.rmSync(lock, { force: true });
     }
   }
@@ -44,7 +44,7 @@ export async function withLock<T>(p: BundlePaths, f: () => Promise<T>): Promise<
   }
 }
 
-function alive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -58,7 +58,9 @@ export function writeVassal(p: BundlePaths, settings: Settings = readSettings(p.
   const token = `${version}:${crypto.randomBytes(8).toString('hex')}`;
   const phase = hasSockets(loadInstance(root, settings)) ? 'accepting1' : 'master-start';
   const before = fs.statSync(p.vassal, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  writeAtomic(p.vassal, vassalIni({ name: p.name, version, root, data: p.data, settings, marker: { file: p.marker, token, phase }, pidfile: p.pidfile }));
+  let staleEnv: string[] = [];
+  try { staleEnv = configEnvNames(fs.readFileSync(p.vassal, 'utf8')); } catch { /* first write */ }
+  writeAtomic(p.vassal, vassalIni({ staleEnv, name: p.name, version, root, data: p.data, settings, marker: { file: p.marker, token, phase }, pidfile: p.pidfile }));
   // the emperor reloads on a newer mtime: never the same millisecond twice
   if (fs.statSync(p.vassal).mtimeMs <= before) {
     const t = new Date(before + 10);

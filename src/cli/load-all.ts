@@ -8,7 +8,11 @@ import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
+<<<<<<< HEAD
 import { checkNodeApp } from '../master/app-path';
+=======
+import { checkIdentity } from '../master/as-root';
+>>>>>>> main
 
 export interface LoadedConfig {
   config: Config;
@@ -20,6 +24,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
+  checkIdentity(config);
   checkSomethingToRun(config);
   checkNodeApp(config);
   return { config, plan };
