@@ -8,11 +8,8 @@ import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
-<<<<<<< HEAD
 import { checkNodeApp } from '../master/app-path';
-=======
 import { checkIdentity } from '../master/as-root';
->>>>>>> main
 
 export interface LoadedConfig {
   config: Config;

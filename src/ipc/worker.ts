@@ -23,15 +23,12 @@ export interface WorkerSpec {
   sockets: SocketInfo[]; // listening fds at 4, 5, ...
   hooks: HookLine[]; // post-fork and accepting* lines
   ctx: HookContext;
-<<<<<<< HEAD
   listenTimeoutMs?: number; // a self-listening app must listen() within this
   requestLog?: RequestLogSpec;
   procname?: string; // process title (%w = the worker's slot)
   logFormat?: 'text' | 'json';
-=======
   /** Registry and hook-dir hooks of those phases, request hook modules. */
   extraHooks?: ExtraHook[];
->>>>>>> main
 }
 
 /** Which requests a worker logs (disable-logging, log-4xx, log-5xx, log-slow). */

@@ -62,11 +62,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
   const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
-<<<<<<< HEAD
-  const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx }, sockets, push);
-=======
-  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
->>>>>>> main
+  const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 

@@ -12,17 +12,12 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-<<<<<<< HEAD
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
 import { fetchListener, type FetchHandler } from './fetch-handler';
-=======
-import { attachRequestHooks } from './request-hooks';
->>>>>>> main
 
 type Mod = Record<string, unknown>;
 
-<<<<<<< HEAD
 /** Imports the app; resolves with its request listener, if it exports one. */
 export async function importApp(file: string, onError: (e: unknown, req: http.IncomingMessage) => void): Promise<http.RequestListener | undefined> {
   let ns: Mod;
@@ -45,34 +40,6 @@ export function isEsm(file: string): boolean {
       return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-=======
-/** Loads `app`; resolves with the servers listening on the inherited fds. */
-export async function loadApp(app: string | undefined, fds: number[]): Promise<net.Server[]> {
-  const servers: net.Server[] = [];
-  let next = 0;
-  const listen = net.Server.prototype.listen;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  net.Server.prototype.listen = function (this: net.Server, ...args: any[]) {
-    if (next >= fds.length) return listen.apply(this, args as never);
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
-    servers.push(this);
-    if (this instanceof http.Server) attachRequestHooks(this);
-    return listen.call(this, { fd: fds[next++]! }, cb);
-  };
-  let handler: Handler | undefined;
-  if (app) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.resolve(app)) as Handler | { handler?: Handler; default?: Handler };
-    handler = typeof mod === 'function' ? mod : mod.handler ?? (typeof mod.default === 'function' ? mod.default : undefined);
-  }
-  if (servers.length === 0) {
-    const h: Handler = handler ?? ((_req, res) => { res.writeHead(503, { 'content-type': 'text/plain' }); res.end('liege: no node-app configured\n'); });
-    for (const fd of fds) {
-      const s = http.createServer(h);
-      attachRequestHooks(s);
-      servers.push(s);
-      listen.call(s, { fd });
->>>>>>> main
     }
     if (path.dirname(dir) === dir) return false;
   }

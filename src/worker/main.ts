@@ -8,43 +8,35 @@ import { LiegeError } from '../errors';
 import { HookFailure, runPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
-<<<<<<< HEAD
 import { WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { log, setLogFormat, setWorkerLogFields } from '../log';
 import { drainAndExit } from './drain';
-import { RequestObserver } from './observe';
-import { serveApp } from './serve';
-=======
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
-import { drainAndExit, loadApp } from './app';
 import { provideLiegeModule } from './liege-module';
+import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
->>>>>>> main
+import { attachRequestHooks } from './request-hooks';
+import { serveApp } from './serve';
 
 const send = (m: WorkerMessage, then?: () => void) => (process.send ? process.send(m, undefined, {}, () => then?.()) : then?.());
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env[WORKER_ENV]!) as WorkerSpec;
   delete process.env[WORKER_ENV];
-<<<<<<< HEAD
   setLogFormat(spec.logFormat ?? 'text');
   setWorkerLogFields(spec.id);
   if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
-  const plan = planFromLines(spec.hooks);
-=======
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
->>>>>>> main
   const phase = (name: string) => runPhase(plan, name, spec.ctx);
   const observer = new RequestObserver(spec, send);
   try {
     phase('post-fork');
-<<<<<<< HEAD
-    const { servers } = await serveApp(spec, observer.observe, observer.appError);
-=======
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
     await loadRequestHookModules(plan.get(REQUEST_KEY));
-    const servers = await loadApp(spec.app, Array.from({ length: spec.sockets }, (_, i) => FIRST_SOCKET_FD + i));
->>>>>>> main
+    const observe = (server: import('node:http').Server) => {
+      attachRequestHooks(server);
+      observer.observe(server);
+    };
+    const { servers } = await serveApp(spec, observe, observer.appError);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => drainAndExit(servers, 5000));
     process.on('SIGQUIT', () => process.exit(0));
     // the master is gone (even SIGKILLed): no orphan keeps serving
