@@ -45,7 +45,8 @@ function rawRead(port: number, send = ''): Promise<string> {
   });
 }
 
-const workerPids = (pid: number) => childrenOf(pid).filter((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('worker'));
+const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+const workerPids = (pid: number) => childrenOf(pid).filter((c) => cmdline(c).includes('worker'));
 
 describe('stats, top, metrics', () => {
   it('serves uWSGI-style stats JSON, as HTTP with stats-http; liege top reads it; metrics for Prometheus', async () => {
@@ -124,9 +125,9 @@ describe('master fifo, touch files, pidfile commands', () => {
     const port = await freePort();
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--auto-procname', '--procname-prefix', 'myapp-']);
     await until(() => get(port));
-    await until(() => (fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').startsWith('myapp-liege master') ? true : undefined));
+    await until(() => (cmdline(p.pid!).startsWith('myapp-liege master') ? true : undefined));
     const titles = await until(() => {
-      const t = childrenOf(p.pid!).map((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0+$/, ''));
+      const t = childrenOf(p.pid!).map((c) => cmdline(c).replace(/\0+$/, ''));
       return t.filter((x) => x.startsWith('myapp-liege worker')).length === 2 ? t : undefined;
     });
     expect(titles.sort()).toEqual(['myapp-liege worker 1', 'myapp-liege worker 2']);

@@ -37,7 +37,7 @@ describe('sd_notify', () => {
     await until(() => get(port));
     await new Promise((r) => setTimeout(r, 300));
     process.kill(p.pid!, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3000)); // a re-exec and 2 worker starts, on a loaded 2-core machine
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     const lines = (await listener).stdout.split('\n');
