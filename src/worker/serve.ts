@@ -29,7 +29,7 @@ const NO_APP: http.RequestListener = (_req, res) => {
 };
 
 /** Loads the app and serves every liege socket; resolves once all accept. */
-export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppError: (e: unknown, req: http.IncomingMessage) => void): Promise<Serving> {
+export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppError: (e: unknown, req: http.IncomingMessage) => void, fds = spec.sockets.map((_, i) => FIRST_SOCKET_FD + i)): Promise<Serving> {
   const servers: net.Server[] = [];
   const seen = new WeakSet<net.Server>();
   const router = new ListenRouter(spec.sockets, (server, i, cb) => {
@@ -37,7 +37,7 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
       seen.add(server);
       observe(server);
     }
-    wireServer(server, spec.sockets[i]!, FIRST_SOCKET_FD + i, router.original, cb);
+    wireServer(server, spec.sockets[i]!, fds[i]!, router.original, cb);
     servers.push(server);
   });
   router.install();
@@ -48,11 +48,11 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
       const server = http.createServer(handler);
       router.claimed[i] = server;
       observe(server);
-      wireServer(server, spec.sockets[i]!, FIRST_SOCKET_FD + i, router.original);
+      wireServer(server, spec.sockets[i]!, fds[i]!, router.original);
       servers.push(server);
     }
   } else {
-    await allClaimed(router, spec, servers);
+    await allClaimed(router, spec, servers, fds);
   }
   await Promise.all(servers.map((s) => (s.listening ? undefined : new Promise((ok, ko) => { s.once('listening', ok); s.once('error', ko); }))));
   return { servers };
@@ -61,7 +61,7 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
 /** Waits for the app's listen() calls. Once it listened, further listen()
  * calls within CLAIM_GRACE_MS take the sockets still free; then those left
  * are served by the app's first server. Never listened: LIEGE_ERR_APP_LISTEN. */
-async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.Server[]): Promise<void> {
+async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.Server[], fds: number[]): Promise<void> {
   const ms = spec.listenTimeoutMs ?? 60_000;
   if (router.unclaimed().length === 0) return;
   await new Promise<void>((done) => {
@@ -90,7 +90,7 @@ async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.S
     log('worker').info({ socket: spec.sockets[i]!.addr }, "the app's first server also serves this socket");
     const forward = net.createServer();
     forward.on('connection', (raw: net.Socket) => deliver(first, spec.sockets[i]!, raw));
-    router.original.call(forward, { fd: FIRST_SOCKET_FD + i, backlog: spec.sockets[i]!.backlog });
+    router.original.call(forward, { fd: fds[i]!, backlog: spec.sockets[i]!.backlog });
     servers.push(forward);
   }
 }
