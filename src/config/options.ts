@@ -168,13 +168,10 @@ function hookOptions(): OptionDef[] {
 }
 
 /** The option names call sites may read (`cfg.str('chdir')`): a typo does not compile. */
-export type OptionName =
-  | (typeof CORE)[number]['name']
-  | (typeof MASTER_OPTIONS)[number]['name']
-  | (typeof SERVING_OPTIONS)[number]['name']
-  | (typeof EMPEROR_OPTIONS)[number]['name']
-  | (typeof REGISTRY_OPTIONS)[number]['name']
-  | (typeof BUNDLE_OPTIONS)[number]['name'];
+type Declared = (typeof CORE)[number] | (typeof MASTER_OPTIONS)[number] | (typeof SERVING_OPTIONS)[number] | (typeof EMPEROR_OPTIONS)[number] | (typeof REGISTRY_OPTIONS)[number] | (typeof BUNDLE_OPTIONS)[number];
+export type OptionName = Declared['name'];
+/** Options with a registry default: `cfg.str(name)` is a string, no `?? default` needed. */
+export type DefaultedOption = Extract<Declared, { readonly default: string }>['name'];
 
 // Fails to compile when an options/<area>.ts array lost its literal names.
 const NARROW_NAMES: string extends OptionName ? 'declare options/<area>.ts arrays `[...] as const satisfies readonly OptionDef[]`' : true = true;
