@@ -18,8 +18,11 @@
 //   checks it): `type: 'flag'` for no_argument, `optional: true` for
 //   optional_argument, any other type for required_argument.
 // * The default lives here (`default: '30'`): call sites read
-//   `cfg.int('reload-mercy')`, never repeat it. An unset int without a
-//   default reads 0, an unset string undefined, an unset flag false.
+//   `cfg.int('reload-mercy')`, never repeat it (`cfg.str(name)` of an option
+//   with a default is typed `string`). An unset int without a default reads
+//   0, an unset string undefined, an unset flag false.
+// * A uWSGI value liege accepts but ignores: `warn: (v) => 'why'` logs it
+//   with file:line instead of refusing it (see log-format).
 // * Validation is declarative: `type` (int with `min`/`max`, mode, addr,
 //   tokens with `choices`, bool) plus an optional `check` (config/checks.ts)
 //   returning what was expected. Values are checked at load, before any
