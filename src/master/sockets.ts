@@ -4,6 +4,7 @@
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { native } from '../os/native';
+import { SOCKET_FDS_ENV } from '../ipc/vassal';
 
 export interface BoundSocket {
   addr: string; // as configured
@@ -11,7 +12,7 @@ export interface BoundSocket {
   port: number; // the real TCP port (for :0), 0 for unix sockets
 }
 
-const INHERITED = 'LIEGE_SOCKET_FDS';
+const INHERITED = SOCKET_FDS_ENV;
 
 function bindOne(addr: string): BoundSocket {
   if (addr.includes('/') || addr.startsWith('@')) return { addr, fd: native.listenUnix(addr, 511), port: 0 };

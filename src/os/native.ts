@@ -23,6 +23,8 @@ export interface NativeBinding {
   listenUnix(path: string, backlog: number): number;
   sockPort(fd: number): number;
   closeFd(fd: number): void;
+  /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
+  dupFd(fd: number): number;
   sdNotify(socketPath: string, message: string): void;
 }
 
