@@ -9,7 +9,10 @@
 // only by the etcd emperor and `liege etcd`.
 const esbuild = require('esbuild');
 esbuild.buildSync({
-  entryPoints: ['dist/cli/main.js'],
+  // from the TypeScript sources, not tsc's CommonJS output: esbuild hoists
+  // the ES modules into one scope (no wrapper, exports object and getter
+  // per module), ~0.6 MiB less heap in every process (a vassal: bench/README.md)
+  entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli/main.bundle.js',
   bundle: true,
   platform: 'node',
