@@ -57,7 +57,9 @@ export function watchFirstConnection(s: OnDemandSocket, onFirst: () => void): ()
   return () => { done = true; w.destroy(); };
 }
 
-/** What the vassal's environment says about the handed-over socket. */
+/** What the vassal's environment says about the handed-over socket: one
+ * entry per protocol, the vassal adopts the one its config names. */
 export function onDemandEnv(s: OnDemandSocket): Record<string, string> {
-  return { [SOCKET_FDS_ENV]: JSON.stringify([{ addr: s.addr, fd: ON_DEMAND_FD, port: s.port }]) };
+  const entries = ['http', 'uwsgi', 'https'].map((proto) => ({ addr: s.addr, proto, fd: ON_DEMAND_FD, port: s.port }));
+  return { [SOCKET_FDS_ENV]: JSON.stringify(entries) };
 }
