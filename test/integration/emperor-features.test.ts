@@ -54,20 +54,23 @@ describe('emperor features', () => {
     fs.chmodSync(trace, 0o666); // both owners append
     const vassal = (name: string, uid: number) => {
       const f = path.join(vassals, `${name}.ini`);
-      fs.writeFileSync(f, `[uwsgi]\nhttp-socket = ${shared}/${name}.sock\nnode-app = ${FIXTURES}/apps/handler.js\nhook-pre-app = exec:echo %n $(id -u) $(id -g) >> ${trace}\n`);
+      // a fresh TCP port each start: a unix socket file left by one owner is not the next owner's to replace
+      fs.writeFileSync(f, `[uwsgi]\nhttp-socket = 127.0.0.1:0\nnode-app = ${FIXTURES}/apps/handler.js\nhook-pre-app = exec:echo %n $(id -u) $(id -g) $PPID >> ${trace}\n`);
       fs.chownSync(f, uid, uid);
     };
     vassal('alice', 65534);
     vassal('bob', 4242);
     vassal('root', 0);
     const { p, stderr } = emperor(['--emperor', vassals, '--emperor-tyrant']);
-    await until(() => lines(trace).includes('alice 65534 65534') && lines(trace).includes('bob 4242 4242'));
+    const pidOf = (prefix: string) => Number(lines(trace).find((l) => l.startsWith(prefix))?.split(' ')[3]) || undefined;
+    await until(() => pidOf('alice 65534 65534 '));
+    const bob = await until(() => pidOf('bob 4242 4242 '));
     await until(() => /refusing a config owned by root.*root\.ini/.test(stderr()));
-    const bob = await until(() => getUnix(`${shared}/bob.sock`));
     expect(fs.readFileSync(`/proc/${bob}/status`, 'utf8')).toMatch(/^Uid:\s+4242\s/m);
 
     fs.chownSync(path.join(vassals, 'bob.ini'), 4343, 4343);
-    await until(() => lines(trace).includes('bob 4343 4343'));
+    const bob2 = await until(() => pidOf('bob 4343 4343 '));
+    expect(fs.readFileSync(`/proc/${bob2}/status`, 'utf8')).toMatch(/^Uid:\s+4343\s/m);
     await until(() => !alive(bob));
     expect(lines(trace).filter((l) => l.startsWith('root '))).toEqual([]);
     process.kill(p.pid!, 'SIGTERM');
