@@ -56,7 +56,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   const tyrant = cfg.bool('emperor-tyrant');
   const opts: FileMonitorOptions = { freqMs: cfg.int('emperor-freq') * 1000, tyrant, nofollow: cfg.bool('emperor-tyrant-nofollow') };
-  const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin));
+  const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin, cfg));
   const sets = new Map<Monitor, DesiredSet>();
   const vassals = new Map<string, Vassal>();
   const queue: Vassal[] = [];
@@ -286,7 +286,6 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const ragnarok = async () => {
     l.info({ vassals: vassals.size }, 'stopping every vassal');
     sdNotify({ STOPPING: 1 });
-    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
     for (const v of all) {
@@ -294,6 +293,8 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.send(TO_VASSAL.stop);
     }
     await Promise.all(all.map((v) => v.waitGone(mercyMs)));
+    // after the vassals are gone: an etcd monitor's stop releases its claims to other emperors
+    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
     await Promise.all(all.map((v) => stopHook(v)));
     for (const od of onDemand.values()) {
       od.cancel();
@@ -313,7 +314,8 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
     emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0,
-    vassals: [...vassals.values()].map(vassalStats),
+    vassals: [...vassals.values()].map((v) => ({ ...vassalStats(v), ...monitorOf.get(v.desired.name)?.vassalInfo?.(v.desired.name) })),
+    monitors: monitors.flatMap((m) => (m.stats ? [{ spec: m.spec, ...m.stats() }] : [])),
     blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
   });
   const stats = cfg.str('emperor-stats') ? serveStats(cfg.str('emperor-stats')!, snapshot) : undefined;
