@@ -21,6 +21,9 @@ export const ERRORS = {
   LIEGE_ERR_SYSCALL: 'system call failed',
   LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
   LIEGE_ERR_NATIVE: 'native addon could not be loaded',
+  LIEGE_ERR_APP_LOAD: 'the app failed to load',
+  LIEGE_ERR_RELOAD: 'the new generation could not start',
+  LIEGE_ERR_INTERNAL: 'unexpected error (survived)',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

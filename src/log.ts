@@ -46,6 +46,14 @@ function textLine(component: string, level: Level, fields: object, msg: string):
   return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
+/** A closed or broken stderr (EPIPE, EIO) never takes the process down:
+ * the line is dropped. */
+function writeStderr(line: string): void {
+  try {
+    fs.writeSync(2, line);
+  } catch { /* nowhere to log */ }
+}
+
 /** The logger of one component (config, hooks, master, emperor ...). */
 export function log(component: string): Logger {
   let l = loggers.get(component);
@@ -53,7 +61,7 @@ export function log(component: string): Logger {
     const emit = (level: Level) => (a: object | string, b?: string) => {
       const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
       if (format === 'json') pinoChild(component)[level](fields, msg);
-      else fs.writeSync(2, textLine(component, level, fields, msg));
+      else writeStderr(textLine(component, level, fields, msg));
     };
     l = { info: emit('info'), warn: emit('warn'), error: emit('error') } as Logger;
     loggers.set(component, l);

@@ -2,6 +2,7 @@
 import { LiegeError } from '../errors';
 import { setLogFormat } from '../log';
 import { runInstance } from '../master/lifecycle';
+import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 
 // the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
@@ -13,6 +14,7 @@ const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof i
 const VERSION = '0.1.0';
 
 async function run(argv: string[]): Promise<number> {
+  forgetPreload();
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;

@@ -21,10 +21,18 @@ function bindOne(addr: string): BoundSocket {
   return { addr, fd, port: native.sockPort(fd) };
 }
 
+let inherited: BoundSocket[] | undefined;
+
+/** The sockets the previous image handed over (read once from the env). */
+export function inheritedSockets(): BoundSocket[] {
+  inherited ??= JSON.parse(process.env[INHERITED] ?? '[]') as BoundSocket[];
+  delete process.env[INHERITED];
+  return inherited;
+}
+
 /** The configured sockets: inherited ones after a reload, else bound now. */
 export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
-  const inherited = JSON.parse(process.env[INHERITED] ?? '[]') as BoundSocket[];
-  delete process.env[INHERITED];
+  const inherited = inheritedSockets();
   const out: BoundSocket[] = [];
   for (const s of [...cfg.list('socket'), ...cfg.list('http-socket')]) {
     const old = inherited.find((i) => i.addr === s.value);
