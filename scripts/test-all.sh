@@ -17,21 +17,38 @@ command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)   # node-gyp; the sd_notify test's listener
 getent passwd nobody >/dev/null || need+=(base-passwd)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)   # the nginx front tests
+command -v etcd >/dev/null || need+=(etcd-server)                               # the etcd emperor tests
+command -v etcdctl >/dev/null || need+=(etcd-client)
 if [ ${#need[@]} -gt 0 ]; then
+  # packages with a service (nginx, etcd) must not start it: the tests run
+  # their own instances on loopback ports of their own
+  norc=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && norc=1
+  fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -n "$norc" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 # npm deps (the install script builds the native addon with node-gyp), then tsc
 npm ci --no-audit --no-fund --loglevel=error || exit 1
 npm run --silent build || exit 1
 
+# the uWSGI conformance suite (../shared/conformance) runs when it is beside
+# this checkout; on a clone without it, test/conformance.test.ts skips it
+if [ -d ../shared/conformance/cases ]; then
+  echo "conformance: running ../shared/conformance"
+else
+  echo "conformance: SKIPPED (no ../shared/conformance beside this checkout)"
+fi
+
 results=$(mktemp)
 npx vitest run --reporter=default --reporter=json --outputFile="$results"
 rc=$?
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$results" || echo "0 passed, 1 failed"
+# the closing line; a test file that fails to load counts as failed
+node scripts/count-results.js "$results" "$rc"
+counted=$?
 rm -f "$results"
-exit $rc
+[ $rc -ne 0 ] && exit $rc
+exit $counted

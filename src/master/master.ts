@@ -60,23 +60,22 @@ export interface MasterSettings {
 }
 
 export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
-  const s = (name: string, dflt = 0) => cfg.int(name, dflt) * 1000;
   return {
-    processes: sockets ? cfg.int('processes', 1) : 0, // no socket, no workers (uWSGI too)
+    processes: sockets ? cfg.int('processes') : 0, // no socket, no workers (uWSGI too)
     policy: {
-      harakiriMs: s('harakiri'),
-      maxRequests: cfg.int('max-requests', 0),
-      maxRequestsDelta: cfg.int('max-requests-delta', 0),
-      reloadOnRssBytes: cfg.int('reload-on-rss', 0) * 1048576,
-      evilReloadOnRssBytes: cfg.int('evil-reload-on-rss', 0) * 1048576,
-      maxLifetimeMs: s('max-worker-lifetime'),
-      maxLifetimeDeltaMs: s('max-worker-lifetime-delta'),
-      minLifetimeMs: s('min-worker-lifetime', 10),
+      harakiriMs: cfg.int('harakiri') * 1000,
+      maxRequests: cfg.int('max-requests'),
+      maxRequestsDelta: cfg.int('max-requests-delta'),
+      reloadOnRssBytes: cfg.int('reload-on-rss') * 1048576,
+      evilReloadOnRssBytes: cfg.int('evil-reload-on-rss') * 1048576,
+      maxLifetimeMs: cfg.int('max-worker-lifetime') * 1000,
+      maxLifetimeDeltaMs: cfg.int('max-worker-lifetime-delta') * 1000,
+      minLifetimeMs: cfg.int('min-worker-lifetime') * 1000,
     },
     harakiriVerbose: cfg.bool('harakiri-verbose'),
-    mercyMs: s('worker-reload-mercy', 60),
-    stopMercyMs: s('reload-mercy', 30),
-    backoffMaxMs: s('respawn-backoff-max', 30),
+    mercyMs: cfg.int('worker-reload-mercy') * 1000,
+    stopMercyMs: cfg.int('reload-mercy') * 1000,
+    backoffMaxMs: cfg.int('respawn-backoff-max') * 1000,
     exitOnReload: cfg.bool('exit-on-reload'),
   };
 }
