@@ -1,51 +1,65 @@
 /* liege-early.so: preloaded (LD_PRELOAD) into a master that re-execs itself
- * for a reload. From execve until the JS listeners exist (~50 ms of Node
- * start), SIGHUP and SIGQUIT would kill the master with their default action
- * (Node resets an inherited SIG_IGN to SIG_DFL and unblocks every signal).
- * This constructor catches them into a mask instead; Node keeps a handler it
- * finds installed, libuv replaces it when JS listens, and the master then
- * takes the mask (proc.c takeEarlySignals) and queues what was caught.
- * SIGTERM/SIGINT are not covered: Node installs its own exit handler for
- * them at start (a TERM in that window still stops the instance: the old
- * workers see their master die and drain). */
+ * for a reload. From execve until the JS listeners exist (~50-300 ms of Node
+ * start), HUP/TERM/INT/QUIT would meet their default action: Node resets an
+ * inherited SIG_IGN to SIG_DFL, unblocks every signal, and installs its own
+ * exit handler for TERM/INT. This library catches them into a mask instead:
+ *  - its constructor installs a recording handler (Node keeps a handler it
+ *    finds installed) and unblocks what the old image blocked before execve,
+ *    so signals pending across the exec are recorded too;
+ *  - it interposes sigaction() to refuse Node's exit handler for TERM/INT
+ *    (the only SA_RESETHAND handler Node installs); libuv's handlers (when JS
+ *    listens) go through;
+ * and the master takes the mask (proc.c takeEarlySignals) once JS listens. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <signal.h>
 #include <string.h>
 
-static volatile sig_atomic_t caught_hup, caught_quit, caught_usr2;
+static volatile sig_atomic_t caught[65];
+static const int SIGS[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR2};
+#define NSIGS (sizeof SIGS / sizeof *SIGS)
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+static sigaction_fn real_sigaction;
 
 static void on_signal(int sig, siginfo_t *si, void *uc) {
   (void)si;
   (void)uc;
-  if (sig == SIGHUP) caught_hup = 1;
-  if (sig == SIGQUIT) caught_quit = 1;
-  if (sig == SIGUSR2) caught_usr2 = 1;
+  if (sig > 0 && sig < 65) caught[sig] = 1;
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  if (!real_sigaction) real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+  if (act && (sig == SIGTERM || sig == SIGINT) && (act->sa_flags & SA_RESETHAND) && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+    /* Node's default "exit on TERM/INT": keep recording until JS listens */
+    return old ? real_sigaction(sig, NULL, old) : 0;
+  }
+  return real_sigaction(sig, act, old);
 }
 
 __attribute__((constructor)) static void liege_early_install(void) {
+  if (!real_sigaction) real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigfillset(&sa.sa_mask);
-  sigaction(SIGHUP, &sa, NULL);
-  sigaction(SIGQUIT, &sa, NULL);
-  sigaction(SIGUSR2, &sa, NULL);
-  /* the mask the old image blocked before execve: catch what was pending */
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGQUIT);
-  sigaddset(&set, SIGUSR2);
+  for (unsigned i = 0; i < NSIGS; i++) {
+    real_sigaction(SIGS[i], &sa, NULL);
+    sigaddset(&set, SIGS[i]);
+  }
   sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-/* bit N set = signal N was caught; clears. */
+/* bit N set = signal N was caught since the last call; clears. */
 unsigned long liege_take_early_signals(void) {
   unsigned long m = 0;
-  if (caught_hup) m |= 1UL << SIGHUP;
-  if (caught_quit) m |= 1UL << SIGQUIT;
-  if (caught_usr2) m |= 1UL << SIGUSR2;
-  caught_hup = caught_quit = caught_usr2 = 0;
+  for (unsigned i = 0; i < NSIGS; i++) {
+    int s = SIGS[i];
+    if (caught[s]) m |= 1UL << s;
+    caught[s] = 0;
+  }
   return m;
 }

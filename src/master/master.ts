@@ -223,7 +223,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
     if (process.env[EMPEROR_FD_ENV]) native.setCloexec(Number(process.env[EMPEROR_FD_ENV]), false);
-    // from here to the new image's listeners, liege-early.so holds HUP/QUIT
+    // from here to the new image's listeners, liege-early.so holds them
     // (a listener is added before ours goes: never a default action between)
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, () => undefined);
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);

@@ -97,15 +97,15 @@ export class Workers {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
       if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => undefined);
-      watchPid(a.pid, (code, signal) => this.onExit(p, code, signal));
-      if (!slot) {
-        // the new config has fewer processes: drain the extra ones
-        this.retireProc(p, 'not in the new generation');
-        continue;
+      if (slot) {
+        slot.respawns = Math.max(slot.respawns, 1);
+        slot.current = p;
+        slot.lastSpawn = a.spawnedAt;
       }
-      slot.respawns = Math.max(slot.respawns, 1);
-      slot.current = p;
-      slot.lastSpawn = a.spawnedAt;
+      // (it may have died during the exec: then this reaps it at once)
+      watchPid(a.pid, (code, signal) => this.onExit(p, code, signal));
+      // the new config has fewer processes: drain the extra ones
+      if (!slot) this.retireProc(p, 'not in the new generation');
     }
   }
 

@@ -99,7 +99,13 @@ describe('graceful reload', () => {
     // fixed: the next reload goes through
     fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), app);
     process.kill(p.pid!, 'SIGHUP');
-    await newGeneration(p.pid!, old);
+    try {
+      await newGeneration(p.pid!, old);
+    } catch (e) {
+      killGroup(p);
+      console.log((await p).stderr, childrenOf(p.pid!));
+      throw e;
+    }
     process.kill(p.pid!, 'SIGTERM');
     const res = await p;
     expect(res.exitCode).toBe(0);
