@@ -12,6 +12,7 @@ const help = () => require('./help') as typeof import('./help');
 const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 const bundleCommand = (name: string, argv: string[]) => (require('./bundle-commands') as typeof import('./bundle-commands')).bundleCommand(name, argv);
+const attachCommand = (argv: string[]) => (require('./attach-command') as typeof import('./attach-command')).attachCommand(argv);
 const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof import('./ctl-command')).ctlCommand(argv);
 
 const VERSION = '0.1.0';
@@ -19,8 +20,10 @@ const VERSION = '0.1.0';
 async function run(argv: string[]): Promise<number> {
   forgetPreload();
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
+  if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
+  if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;

@@ -33,6 +33,7 @@ export function runPhase(plan: HookPlan, phase: string, ctx: HookContext, shortc
   if (!hooks.length) return;
   const fatal = phaseByName(phase)?.fatal ?? true;
   const l = log('hooks');
+  const ran: Hook[] = [];
   for (const h of hooks) {
     const t0 = process.hrtime.bigint();
     const env = h.family === 'exec' ? shortcutEnv : undefined;
@@ -47,6 +48,7 @@ export function runPhase(plan: HookPlan, phase: string, ctx: HookContext, shortc
     const fields = { phase, action: h.action.name, hook: showHook(h), at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
     if (!failed) {
       l.info({ ...fields, outcome: 'ok' }, 'hook ran');
+      ran.push(h);
       continue;
     }
     if (!fatal) {
@@ -54,6 +56,23 @@ export function runPhase(plan: HookPlan, phase: string, ctx: HookContext, shortc
       continue;
     }
     l.error({ ...fields, outcome: 'failed', error: failed }, 'FATAL hook failed, destroying instance');
+    rollBack(phase, ran);
     throw new HookFailure(h, phase, failed);
+  }
+}
+
+/** The rollbacks of the hooks that ran before a fatal failure, last first. */
+export function rollBack(phase: string, ran: readonly Hook[]): void {
+  for (const h of [...ran].reverse()) {
+    if (!h.rollback) continue;
+    let rc: number | string;
+    try {
+      rc = h.rollback();
+    } catch (e) {
+      rc = (e as Error).message ?? String(e);
+    }
+    const fields = { phase, hook: showHook(h), at: formatOrigin(h.origin) };
+    if (rc === 0) log('hooks').info({ ...fields, outcome: 'ok' }, 'rollback ran');
+    else log('hooks').error({ ...fields, outcome: 'failed', error: typeof rc === 'number' ? `returned ${rc}` : rc }, 'rollback failed');
   }
 }
