@@ -4,6 +4,7 @@
 // worker adopted across the master's re-exec is driven the same way.
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
+import type { ExtraHook } from '../hooks/registry/plan';
 
 export interface WorkerSpec {
   id: number; // 1-based slot
@@ -16,6 +17,8 @@ export interface WorkerSpec {
   deathGraceMs: number; // after the master died: time to drain, then SIGKILL
   mercyMs: number; // drain cap (worker-reload-mercy)
   maxRequests?: number; // report at once when reached
+  /** Registry and hook-dir hooks of those phases, request hook modules. */
+  extraHooks?: ExtraHook[];
 }
 
 /** The oldest request in flight, for harakiri and its log line. */

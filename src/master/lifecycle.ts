@@ -12,7 +12,7 @@ import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
-import { bindSockets, inheritedSockets } from './sockets';
+import { bindSockets, handOverSockets, inheritedSockets, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -28,8 +28,9 @@ export interface StartState {
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
   validateReload: () => void; // throws when the config on disk is invalid now
-  /** What serves once the phases ran without sockets: cli/ picks the emperor. */
-  serveWithoutSockets?: () => Promise<MasterEnd>;
+  /** What serves once the phases ran, when not the master: cli/ picks the
+   * emperor or a single-process instance (master never imports them). */
+  serve?: (sockets: BoundSocket[]) => Promise<MasterEnd>;
 }
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
@@ -72,14 +73,20 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
-    if (st.serveWithoutSockets && sockets.length === 0) {
-      const serving = st.serveWithoutSockets();
-      releaseEarlySignals(); // the emperor listens now
-      return serving;
+    if (st.serve) {
+      const serving = st.serve(sockets);
+      releaseEarlySignals(); // the emperor / single process listens now
+      return served(await serving, sockets);
     }
     inMaster = true;
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload, handover as Handover | undefined);
   }
+}
+
+/** A single-process instance reloads by re-exec in place: hand the sockets over. */
+function served(end: MasterEnd, sockets: BoundSocket[]): MasterEnd {
+  if (end === 'reload') handOverSockets(sockets);
+  return end;
 }
 
 /** How an instance ends on an error: fatal hook 1, exit action its status. */

@@ -8,11 +8,11 @@
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
+import { extrasOf } from '../hooks/registry/plan';
 import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import * as net from 'node:net';
-import { EMPEROR_FD_ENV, TO_VASSAL } from '../ipc/vassal';
+import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
@@ -93,7 +93,7 @@ export interface MasterRun {
   validateReload: () => void;
 }
 
-export function workerSpec(cfg: Config, ctx: HookContext, settings: MasterSettings, sockets: number): Omit<WorkerSpec, 'id' | 'once'> {
+export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: number): Omit<WorkerSpec, 'id' | 'once'> {
   return {
     app: cfg.str('node-app'),
     sockets,
@@ -103,12 +103,13 @@ export function workerSpec(cfg: Config, ctx: HookContext, settings: MasterSettin
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
     maxRequests: settings.policy.maxRequests || undefined,
+    extraHooks: extrasOf(plan, WORKER_PHASES),
   };
 }
 
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length);
-  return runLoop({ settings, spec: workerSpec(cfg, ctx, settings, sockets.length), sockets, handover, cfg, plan, ctx, validateReload });
+  return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets.length), sockets, handover, cfg, plan, ctx, validateReload });
 }
 
 /** A reload whose new image could not start: keep the previous generation
@@ -145,6 +146,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let stopping = false;
   let chain: number[] = [];
 
+  // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
+  const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec);
+  emperor?.tell(FROM_VASSAL.ready);
+  if (emperor && cfg?.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
+
   const status = () => {
     const n = workers.acceptingCount();
     return `serving with ${n === count ? n : `${n} of ${count}`} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}`;
@@ -153,6 +159,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let readySent = reloading;
   let lastStatus = '';
   const ready = () => {
+    emperor?.tell(FROM_VASSAL.accepting);
     readySent = true;
     lastStatus = status();
     sdNotify({ READY: 1, STATUS: lastStatus });
@@ -222,7 +229,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     await daemons?.stopAll();
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
-    if (process.env[EMPEROR_FD_ENV]) native.setCloexec(Number(process.env[EMPEROR_FD_ENV]), false);
+    emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, liege-early.so holds them
     // (a listener is added before ours goes: never a default action between)
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, () => undefined);
@@ -336,7 +343,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
   };
 
-  listenToEmperor(push);
   for (;;) {
     const e = await events.next();
     const [name, arg] = commandOf(e);
@@ -372,13 +378,3 @@ function commandOf(e: MasterEvent): [string, string | undefined] {
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };
 
-/** A vassal reads its emperor's commands on UWSGI_EMPEROR_FD. */
-function listenToEmperor(push: (e: MasterEvent) => void): void {
-  const fd = Number(process.env[EMPEROR_FD_ENV]);
-  if (!Number.isInteger(fd) || fd < 0) return;
-  native.setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
-  const pipe = new net.Socket({ fd, readable: true, writable: false });
-  pipe.on('data', (buf: Buffer) => { for (const byte of buf) push({ type: 'emperor', byte }); });
-  pipe.on('end', () => push({ type: 'emperor-lost' }));
-  pipe.on('error', () => push({ type: 'emperor-lost' }));
-}

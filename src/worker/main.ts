@@ -6,12 +6,15 @@
 // drain (drain.ts); SIGQUIT is immediate. Every second the worker sends the
 // master its stats (requests, the oldest request in flight: harakiri).
 import { HookFailure, runPhase } from '../hooks/run';
+import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { native } from '../os/native';
 import { loadApp } from './app';
 import { Drain } from './drain';
 import type * as http from 'node:http';
+import { provideLiegeModule } from './liege-module';
+import { loadRequestHookModules } from './request-hook-modules';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -54,12 +57,14 @@ async function main(): Promise<void> {
   if (!native.watchParent(spec.deathGraceMs, spec.masterPid)) process.exit(1);
   // the app's children must not keep the listening sockets (or our channel)
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets; fd++) native.setCloexec(fd, true);
-  const plan = planFromLines(spec.hooks);
+  const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runPhase(plan, name, spec.ctx);
   const drain = new Drain();
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
   try {
     phase('post-fork');
+    provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
+    await loadRequestHookModules(plan.get(REQUEST_KEY));
   } catch (e) {
     return fatal(e);
   }

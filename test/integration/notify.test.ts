@@ -30,6 +30,8 @@ describe('sd_notify', () => {
     const sock = path.join(dir, 'notify.sock');
     const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
     started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
     await until(() => fs.existsSync(sock) || undefined);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--hook-post-fork', 'exec:test -z "$NOTIFY_SOCKET"'], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
