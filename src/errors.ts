@@ -27,7 +27,6 @@ export const ERRORS = {
   LIEGE_ERR_SYSCALL: 'system call failed',
   LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
   LIEGE_ERR_NATIVE: 'native addon could not be loaded',
-  LIEGE_ERR_APP_LOAD: 'the app failed to load',
   LIEGE_ERR_RELOAD: 'the new generation could not start',
   LIEGE_ERR_INTERNAL: 'internal error (a bug in liege)',
   LIEGE_ERR_BUNDLE: 'bad bundle (pack/install)',
@@ -41,6 +40,9 @@ export const ERRORS = {
   LIEGE_ERR_REGISTRY_LOCK: 'the hook registry stayed locked',
   LIEGE_ERR_ESCALATION: 'escalated hooks refused',
   LIEGE_ERR_HOOK_BUNDLE: 'bad hook bundle',
+  LIEGE_ERR_APP_LOAD: 'the node-app failed to load',
+  LIEGE_ERR_APP_LISTEN: 'the node-app did not listen in time',
+  LIEGE_ERR_SOCKET: 'unable to set up a listening socket',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

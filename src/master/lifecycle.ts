@@ -12,7 +12,8 @@ import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
-import { bindSockets, handOverSockets, inheritedSockets, type BoundSocket } from './sockets';
+import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
+import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -42,6 +43,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let status: MasterEnd;
+  let bound: BoundSocket[] = [];
   try {
     status = await lifecycle();
   } catch (e) {
@@ -56,19 +58,26 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
+  if (status !== 'reload' && cfg.bool('vacuum')) vacuum(cfg, bound);
   return status === 'reload' ? reload().reexec(st.reloads, st.startCwd) : status;
 
   async function lifecycle(): Promise<MasterEnd> {
+    if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
+    if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) phase('asap');
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
+    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('safe-pidfile'), true);
     if (!st.nsChild && st.reloads === 0) phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
     phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
+    bound = sockets;
     if (process.getuid!() === 0) asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
+    logAfterDrop(cfg, st.reloads);
     writePidfile(cfg.str('pidfile2'));
+    writePidfile(cfg.str('safe-pidfile2'), true);
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
     phase('pre-app');
     phase('post-app');

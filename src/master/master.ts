@@ -25,6 +25,11 @@ import { judge, type RecyclePolicy } from './recycle';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, rssOf, type WorkerEvent } from './workers';
+import { masterTitle, servingSpec } from './serving';
+import { startControl, type Control } from './control/index';
+import { reopenLog } from './logfile';
+import { writePidfile } from './pidfile';
+import { socketInfos } from './sockets';
 
 const sdNotify = (fields: Record<string, string | number>) => {
   const err = sdNotifyRaw(fields);
@@ -45,7 +50,7 @@ export type MasterEvent =
   | WorkerEvent;
 
 /** Signals and the commands they mean. */
-export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit' };
+export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR2: 'chain-reload' };
 
 /** Everything the loop needs from the config, as plain data (it is handed
  * over across a reload, for the fallback). */
@@ -93,10 +98,9 @@ export interface MasterRun {
   validateReload: () => void;
 }
 
-export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: number): Omit<WorkerSpec, 'id' | 'once'> {
+export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
   return {
-    app: cfg.str('node-app'),
-    sockets,
+    ...servingSpec(cfg, sockets),
     hooks: cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase)),
     ctx,
     masterPid: process.pid,
@@ -109,7 +113,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
 
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length);
-  return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets.length), sockets, handover, cfg, plan, ctx, validateReload });
+  return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
 }
 
 /** A reload whose new image could not start: keep the previous generation
@@ -170,9 +174,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     sdNotify({ STATUS: lastStatus });
   };
 
+  let control: Control | undefined;
   const stop = async (graceful: boolean) => {
     stopping = true;
     sdNotify({ STOPPING: 1 });
+    control?.stop();
     await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
     await daemons?.stopAll();
     const left = killDescendants();
@@ -180,9 +186,17 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
   };
 
+  const title = cfg ? masterTitle(cfg) : undefined;
+  if (title) process.title = title;
   if (run.handover) workers.adopt(run.handover.workers);
   workers.spawnAll(fallback ? 'respawn' : 'new generation');
   daemons?.startAll();
+  try {
+    if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
+  } catch (e) {
+    await stop(false);
+    throw e;
+  }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   try {
     if (plan && ctx) runPhase(plan, 'master-start', ctx);
@@ -226,6 +240,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
+    control?.stop();
     await daemons?.stopAll();
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
@@ -278,7 +293,22 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (p) workers.kill(p, 'killed on request');
       return undefined;
     },
-    'reopen-logs': () => undefined, // logs go to inherited stderr: nothing to reopen yet
+    'brutal-reload': () => reload(),
+    'brutal-workers-reload': () => (l.info('reloading the workers (brutal)'), workers.recycleAll(true), undefined),
+    'reopen-logs': () => {
+      if (reopenLog()) l.info('log file reopened');
+      return undefined;
+    },
+    pidfiles: () => {
+      if (!cfg) return undefined;
+      writePidfile(cfg.str('pidfile'));
+      writePidfile(cfg.str('pidfile2'));
+      writePidfile(cfg.str('safe-pidfile'), true);
+      writePidfile(cfg.str('safe-pidfile2'), true);
+      return undefined;
+    },
+    'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
+    pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
     'control-daemon-died': async () => (l.info('control daemon died, shutting down'), await stop(true), 0),
     fatal: async (e) => {
       l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');

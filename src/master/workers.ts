@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { log } from '../log';
 import { watchPid } from '../os/reaper';
-import { WORKER_ENV, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { SharedPorts } from './shared-ports';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
 
@@ -29,6 +30,7 @@ export interface Proc {
   acceptingAt?: number;
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
+  counters?: WorkerCounters; // last report (control/stats)
   lastError?: string;
   reason?: string; // why it drains
   killTimer?: NodeJS.Timeout;
@@ -43,9 +45,23 @@ interface Slot {
   crashes: number; // consecutive early deaths (backoff)
   lastSpawn: number;
   pending?: NodeJS.Timeout; // a respawn waiting for its backoff
+  done: WorkerCounters; // totals of the slot's previous workers
 }
 
-/** What helper stats/metrics read: one row per slot. */
+/** A read-only view of one worker slot (stats, metrics, top). */
+export interface WorkerView {
+  id: number;
+  pid: number | undefined;
+  status: WorkerSnapshot['status'];
+  respawns: number;
+  lastSpawn: number | undefined;
+  counters: WorkerCounters; // the current worker's
+  total: WorkerCounters; // the slot's, every worker so far
+}
+
+const ZERO: WorkerCounters = { requests: 0, exceptions: 0, busy: 0, rtSumUs: 0, tx: 0, lastRequestMs: 0 };
+
+/** One row per slot, the master's own view (status, rss, pids). */
 export interface WorkerSnapshot {
   id: number;
   pid: number | null;
@@ -76,6 +92,7 @@ const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
 export class Workers {
   private readonly slots: Slot[];
   private stopping = false;
+  private readonly shared = new SharedPorts();
 
   constructor(
     count: number,
@@ -84,7 +101,7 @@ export class Workers {
     private readonly opts: WorkerOptions,
     private readonly onEvent: (e: WorkerEvent) => void,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, crashes: 0, lastSpawn: 0 }));
+    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, crashes: 0, lastSpawn: 0, done: { ...ZERO } }));
   }
 
   get size(): number {
@@ -187,7 +204,10 @@ export class Workers {
     slot.lastSpawn = now;
     log('master').info({ worker: slot.id, pid: child.pid }, 'worker spawned');
     child.on('error', (e) => log('master').warn({ worker: slot.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
-    child.on('message', (m: WorkerMessage) => this.onMessage(p, m));
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'listen') return this.shared.answer(child, m);
+      this.onMessage(p, m);
+    });
     child.on('exit', (code, sig) => this.onExit(p, code, sig));
   }
 
@@ -216,7 +236,9 @@ export class Workers {
   private onMessage(p: Proc, m: WorkerMessage): void {
     p.lastSeen = Date.now();
     const slot = this.slots[p.id - 1];
-    if (m.type === 'stats') {
+    if (m.type === 'counters') {
+      p.counters = m;
+    } else if (m.type === 'stats') {
       p.stats = m.stats;
       this.onEvent({ type: 'stats', id: p.id, pid: p.pid });
     } else if (m.type === 'app-error') {
@@ -254,6 +276,8 @@ export class Workers {
     p.channel?.destroy();
     const slot = this.slots[p.id - 1];
     if (!slot) return;
+    // a slot's totals survive its workers (stats: requests since start)
+    if (p.counters) for (const k of ['requests', 'exceptions', 'rtSumUs', 'tx'] as const) slot.done[k] += p.counters[k];
     if (slot.retiring.delete(p)) {
       log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason }, 'old worker gone');
       this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: false });
@@ -312,11 +336,30 @@ export class Workers {
     })));
   }
 
-  /** Read-only view for stats (helper: control/stats). */
-  snapshot(): WorkerSnapshot[] {
+  /** Replace every worker: graceful (a replacement accepts, then the old
+   * one drains) or brutal (SIGKILL, respawned). */
+  recycleAll(brutal: boolean): void {
+    for (const s of this.slots) {
+      if (brutal && s.current) this.kill(s.current, 'brutal workers reload');
+      else this.replace(s.id, 'workers reload');
+    }
+  }
+
+  /** A read-only view of the slots for stats, metrics and top. */
+  snapshot(): WorkerView[] {
     return this.slots.map((s) => {
       const p = s.current ?? s.next;
-      const status: WorkerSnapshot['status'] = !p ? 'down' : p.status === 'starting' ? 'starting' : p.status === 'draining' ? 'draining' : p.stats.busy ? 'busy' : 'idle';
+      const c = p?.counters ?? ZERO;
+      const total = { ...c, requests: c.requests + s.done.requests, exceptions: c.exceptions + s.done.exceptions, rtSumUs: c.rtSumUs + s.done.rtSumUs, tx: c.tx + s.done.tx };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: Math.max(0, s.respawns - 1), lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total };
+    });
+  }
+
+  /** The master's own view: status, RSS, every process of each slot. */
+  table(): WorkerSnapshot[] {
+    return this.slots.map((s) => {
+      const p = s.current ?? s.next;
+      const status = statusOf(p);
       return {
         id: s.id,
         pid: p?.pid ?? null,
@@ -331,6 +374,12 @@ export class Workers {
       };
     });
   }
+}
+
+function statusOf(p: Proc | undefined): WorkerSnapshot['status'] {
+  if (!p) return 'down';
+  if (p.status === 'starting' || p.status === 'draining') return p.status;
+  return p.stats.busy || (p.counters?.busy ?? 0) > 0 ? 'busy' : 'idle';
 }
 
 function signal(p: Proc, sig: NodeJS.Signals): void {

@@ -9,7 +9,7 @@ interface Early {
   listener: (s: NodeJS.Signals) => void;
 }
 
-const EARLY: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
+const EARLY: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2'];
 
 function early(): Early | undefined {
   return (globalThis as { __liegeEarlySignals?: Early }).__liegeEarlySignals;

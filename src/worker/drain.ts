@@ -97,6 +97,10 @@ export class Drain {
     }
   }
 
+  tracks(s: net.Server): boolean {
+    return this.tracked.has(s);
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }

@@ -1,20 +1,26 @@
 // A worker process: post-fork hooks, load the app on the inherited
 // sockets, accepting hooks (accepting, -once, accepting1, accepting1-once),
 // then serve. A fatal hook failure is reported to the master, which ends the
-// instance (DEPARTURES D6); an app that throws at load is an app error
-// (LIEGE_ERR_APP_LOAD), reported and respawned with backoff. SIGTERM/SIGINT
-// drain (drain.ts); SIGQUIT is immediate. Every second the worker sends the
-// master its stats (requests, the oldest request in flight: harakiri).
+// instance (DEPARTURES D6); an app that fails to load is the app's error
+// (LIEGE_ERR_APP_LOAD), reported to the master (which respawns with backoff
+// and logs it), and the worker exits 1. SIGTERM/SIGINT drain (drain.ts: the
+// worker, not the app, owns the drain); SIGQUIT is immediate. Every second
+// the worker sends the master its stats (the heartbeat harakiri watches).
+import type * as http from 'node:http';
+import type * as net from 'node:net';
+import { LiegeError } from '../errors';
 import { HookFailure, runPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
-import { loadApp } from './app';
 import { Drain } from './drain';
-import type * as http from 'node:http';
 import { provideLiegeModule } from './liege-module';
+import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
+import { attachRequestHooks } from './request-hooks';
+import { serveApp } from './serve';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -28,19 +34,18 @@ const send = (m: WorkerMessage, then?: () => void) => {
 const stats: WorkerStats = { requests: 0, exceptions: 0, avgRtMs: 0, busy: null };
 const inFlight = new Map<http.IncomingMessage, number>();
 
-function countRequests(servers: import('node:net').Server[], spec: WorkerSpec, drain: Drain): void {
-  for (const s of servers) {
-    s.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const t0 = Date.now();
-      inFlight.set(req, t0);
-      stats.requests++;
-      if (spec.maxRequests && stats.requests === spec.maxRequests) sendStats(drain);
-      res.once('close', () => {
-        inFlight.delete(req);
-        stats.avgRtMs += (Date.now() - t0 - stats.avgRtMs) / Math.min(stats.requests, 100);
-      });
+/** Requests in flight (their start: harakiri) and the count (max-requests). */
+function countRequests(server: http.Server, spec: WorkerSpec, drain: Drain): void {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const t0 = Date.now();
+    inFlight.set(req, t0);
+    stats.requests++;
+    if (spec.maxRequests && stats.requests === spec.maxRequests) sendStats(drain);
+    res.once('close', () => {
+      inFlight.delete(req);
+      stats.avgRtMs += (Date.now() - t0 - stats.avgRtMs) / Math.min(stats.requests, 100);
     });
-  }
+  });
 }
 
 function sendStats(drain: Drain): void {
@@ -50,42 +55,53 @@ function sendStats(drain: Drain): void {
   send({ type: 'stats', stats: { ...stats, rss: process.memoryUsage.rss(), draining: drain.isDraining } });
 }
 
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env[WORKER_ENV]!) as WorkerSpec;
   delete process.env[WORKER_ENV];
   // die with the master even when this event loop is stuck (a native thread)
-  if (!native.watchParent(spec.deathGraceMs, spec.masterPid)) process.exit(1);
+  if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
   // the app's children must not keep the listening sockets (or our channel)
-  for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets; fd++) native.setCloexec(fd, true);
+  for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
+  setLogFormat(spec.logFormat ?? 'text');
+  setWorkerLogFields(spec.id);
+  if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runPhase(plan, name, spec.ctx);
+  const observer = new RequestObserver(spec, send);
   const drain = new Drain();
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
+  let servers: net.Server[];
   try {
     phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
     await loadRequestHookModules(plan.get(REQUEST_KEY));
+    drain.interceptApp();
+    process.on('uncaughtException', (e) => {
+      stats.exceptions++;
+      log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
+      send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => process.exit(1));
+      exitSoon(1);
+    });
+    const observe = (server: http.Server) => {
+      attachRequestHooks(server);
+      observer.observe(server);
+      drain.track([server]);
+      countRequests(server, spec, drain);
+    };
+    ({ servers } = await serveApp(spec, observe, observer.appError));
   } catch (e) {
+    if (e instanceof LiegeError && (e.code === 'LIEGE_ERR_APP_LOAD' || e.code === 'LIEGE_ERR_APP_LISTEN')) {
+      log('worker').error({ code: e.code, worker: spec.id, app: spec.app }, e.message);
+      send({ type: 'app-error', when: 'load', message: e.message, file: spec.app }, () => process.exit(1));
+      return exitSoon(1);
+    }
     return fatal(e);
   }
-  drain.interceptApp();
-  process.on('uncaughtException', (e) => {
-    stats.exceptions++;
-    process.stderr.write(`liege[${process.pid}] worker: ERROR uncaught exception in the app: ${e.stack ?? e}\n`);
-    send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => process.exit(1));
-    setTimeout(() => process.exit(1), 1000).unref();
-  });
-  let servers: import('node:net').Server[];
-  try {
-    servers = await loadApp(spec.app, Array.from({ length: spec.sockets }, (_, i) => FIRST_SOCKET_FD + i));
-  } catch (e) {
-    const err = e as Error;
-    send({ type: 'app-error', when: 'load', message: String(err.message ?? err), stack: err.stack, file: spec.app }, () => process.exit(1));
-    setTimeout(() => process.exit(1), 1000).unref();
-    return;
-  }
-  drain.track(servers);
-  countRequests(servers, spec, drain);
+  for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) drain.onSignal(sig, () => stop(sig));
   process.on('SIGQUIT', () => process.exit(0));
   // the channel closes when the master dies; a master that re-execs keeps it
