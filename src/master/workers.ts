@@ -351,7 +351,7 @@ export class Workers {
       const p = s.current ?? s.next;
       const c = p?.counters ?? ZERO;
       const total = { ...c, requests: c.requests + s.done.requests, exceptions: c.exceptions + s.done.exceptions, rtSumUs: c.rtSumUs + s.done.rtSumUs, tx: c.tx + s.done.tx };
-      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: Math.max(0, s.respawns - 1), lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total };
     });
   }
 
