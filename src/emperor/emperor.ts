@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import { native } from '../os/native';
+import { spawnAwait } from '../os/spawn';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
 import { scanAll } from './monitors';
 import { TO_VASSAL, type VassalJob } from '../ipc/vassal';
@@ -23,7 +23,7 @@ const sdNotify = (fields: Record<string, string | number>) => {
   if (err) log('emperor').warn({ error: err.message }, 'unable to notify systemd');
 };
 
-type EmperorEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'scan' } | { type: 'exit'; vassal: Vassal; code: number | null };
+type EmperorEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'scan' } | { type: 'exit'; vassal: Vassal; code: number | null } | { type: 'respawn'; vassal: Vassal };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 const LOYAL_MS = 30_000; // a vassal up this long has its throttle reset
@@ -38,20 +38,21 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const job = (config: string): VassalJob => ({ config, startHook: cfg.str('vassals-start-hook'), liege: process.argv[1]!, hooks: asVassal, ctx });
   const onExit = (vassal: Vassal, code: number | null) => events.push({ type: 'exit', vassal, code });
 
-  const spawn = (v: Vassal) => {
+  const spawn = async (v: Vassal) => {
     const pid = v.spawn(job(v.config), onExit);
-    // as-emperor: non-fatal; only the exec- shortcuts see the vassal's details
-    runPhase(plan, 'as-emperor', ctx, { UWSGI_VASSAL_CONFIG: v.config, UWSGI_VASSAL_PID: String(pid), UWSGI_VASSAL_UID: String(process.getuid!()), UWSGI_VASSAL_GID: String(process.getgid!()) });
+    // as-emperor: non-fatal, awaited (the loop keeps running); only the
+    // exec- shortcuts see the vassal's details
+    await runPhaseAsync(plan, 'as-emperor', ctx, { UWSGI_VASSAL_CONFIG: v.config, UWSGI_VASSAL_PID: String(pid), UWSGI_VASSAL_UID: String(process.getuid!()), UWSGI_VASSAL_GID: String(process.getgid!()) });
   };
 
-  const reconcile = () => {
+  const reconcile = async () => {
     const want = scanAll(specs);
     for (const [config, mtime] of want) {
       const v = vassals.get(config);
       if (!v) {
         const nv = new Vassal(config, mtime);
         vassals.set(config, nv);
-        spawn(nv);
+        await spawn(nv);
       } else if (mtime > v.mtime && v.child && !v.stopping) {
         v.mtime = mtime;
         l.info({ vassal: v.name }, 'config changed, reloading vassal');
@@ -70,7 +71,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const removed = (v: Vassal) => {
     vassals.delete(v.config);
     const hook = cfg.str('vassals-stop-hook');
-    if (hook) native.spawnWait(hook, [hook, v.config]);
+    if (hook) spawnAwait(hook, [hook, v.config]).catch((e: Error) => l.warn({ vassal: v.name, error: e.message }, 'vassals-stop-hook could not run'));
   };
 
   const vassalExited = (v: Vassal, code: number | null) => {
@@ -78,7 +79,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     const loyal = Date.now() - v.startedAt > LOYAL_MS;
     v.throttleMs = loyal ? 0 : Math.min(v.throttleMs + cfg.int('emperor-throttle', 1000), cfg.int('emperor-max-throttle', 180_000));
     l.warn({ vassal: v.name, code, respawnInMs: v.throttleMs }, 'vassal died, respawning');
-    setTimeout(() => { if (vassals.get(v.config) === v && !v.child) spawn(v); }, v.throttleMs).unref();
+    setTimeout(() => events.push({ type: 'respawn', vassal: v }), v.throttleMs).unref();
   };
 
   const ragnarok = async () => {
@@ -95,16 +96,19 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     return 0;
   };
 
-  runPhase(plan, 'emperor-start', ctx);
+  await runPhaseAsync(plan, 'emperor-start', ctx);
   for (const s of SIGNALS) process.on(s, onSignal);
   const ticker = setInterval(() => events.push({ type: 'scan' }), cfg.int('emperor-freq', 3) * 1000);
-  reconcile();
+  await reconcile();
   l.info({ monitors: specs, vassals: vassals.size }, 'the emperor is governing');
   sdNotify({ READY: 1, STATUS: `The Emperor is governing ${vassals.size} vassals` });
   for (;;) {
     const e = await events.next();
-    if (e.type === 'scan') reconcile();
+    if (e.type === 'scan') await reconcile();
     else if (e.type === 'exit') vassalExited(e.vassal, e.code);
+    else if (e.type === 'respawn') {
+      if (vassals.get(e.vassal.config) === e.vassal && !e.vassal.child) await spawn(e.vassal);
+    }
     else if (e.signal === 'SIGHUP') for (const v of vassals.values()) v.send(TO_VASSAL.reload);
     else return ragnarok();
   }

@@ -2,26 +2,38 @@
 // vassals-start-hook (no shell) and the emperor's as-vassal hooks, then
 // execs `liege --ini CONFIG` in place — so the hooks ran in the pid the
 // vassal master keeps (uWSGI emperor.c). A failing as-vassal hook exits 1
-// and the emperor respawns the vassal, throttled.
+// and the emperor respawns the vassal, throttled. Nothing else runs in this
+// process: hooks take the startup (blocking) path.
 import * as path from 'node:path';
-import { HookFailure, runPhase } from '../hooks/run';
+import { ExitRequest } from '../hooks/actions/types';
+import { HookFailure, runStartupPhase } from '../hooks/run';
 import { planFromLines } from '../hooks/spec';
 import { native } from '../os/native';
 import { EMPEROR_FD, VASSAL_ENV, type VassalJob } from '../ipc/vassal';
 
-function main(): number {
+function startHook(job: VassalJob): void {
+  if (!job.startHook) return;
+  process.env.UWSGI_VASSALS_DIR = path.dirname(job.config);
+  let failed: string | undefined;
+  try {
+    const [code, sig] = native.spawnWait(job.startHook, [job.startHook, job.config]);
+    if (code !== 0 || sig) failed = sig ? `killed by signal ${sig}` : `exit status ${code}`;
+  } catch (e) {
+    failed = (e as Error).message; // could not be started: ENOENT, EACCES ...
+  }
+  delete process.env.UWSGI_VASSALS_DIR;
+  if (failed) process.stderr.write(`liege: vassals-start-hook ${job.startHook} failed for ${job.config}: ${failed}\n`);
+}
+
+async function main(): Promise<number> {
   const job = JSON.parse(process.env[VASSAL_ENV]!) as VassalJob;
   delete process.env[VASSAL_ENV];
-  if (job.startHook) {
-    process.env.UWSGI_VASSALS_DIR = path.dirname(job.config);
-    const [code, sig] = native.spawnWait(job.startHook, [job.startHook, job.config]);
-    delete process.env.UWSGI_VASSALS_DIR;
-    if (code !== 0 || sig) process.stderr.write(`liege: vassals-start-hook ${job.startHook} failed for ${job.config}\n`);
-  }
+  startHook(job);
   try {
-    runPhase(planFromLines(job.hooks), 'as-vassal', job.ctx);
+    await runStartupPhase(planFromLines(job.hooks, { startCwd: job.ctx.startCwd ?? process.cwd(), atLoad: false }), 'as-vassal', job.ctx);
   } catch (e) {
     if (e instanceof HookFailure) return 1;
+    if (e instanceof ExitRequest) return e.status;
     throw e;
   }
   native.setCloexec(EMPEROR_FD, false);
@@ -29,4 +41,4 @@ function main(): number {
   return 111;
 }
 
-process.exitCode = main();
+main().then((code) => (process.exitCode = code));

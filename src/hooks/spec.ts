@@ -1,12 +1,13 @@
 // Hook lines → the hook plan, validated at load (DEPARTURES D4): every line
 // is parsed now — missing `:`, unknown action, bad arguments, unknown mount
 // flag — so a bad config stops before any phase runs.
+import * as path from 'node:path';
 import type { Config, HookLine } from '../config/config';
 import { configError, type Origin } from '../errors';
 import { findAction } from './actions';
 import { shortcutCall } from './actions/call';
 import { UNSUPPORTED_ACTIONS } from './actions/process';
-import type { ActionDef } from './actions/types';
+import type { ActionDef, ParseSite } from './actions/types';
 import { FAMILY_ORDER, PHASES, type Family } from '../phases';
 
 export interface Hook {
@@ -23,9 +24,23 @@ export interface Hook {
 /** phase name → hooks in run order (hook chain, mount, umount, exec, call). */
 export type HookPlan = ReadonlyMap<string, readonly Hook[]>;
 
-function parseArgs(action: ActionDef, args: string, line: HookLine, shown: string): unknown {
+/** Where plan lines are parsed: the cwd liege started in (relative paths
+ * resolve from the config file's directory, or from there), and whether this
+ * is the parse at load, which checks that named files exist. */
+export interface PlanSite {
+  startCwd: string;
+  atLoad: boolean;
+}
+
+function siteOf(line: HookLine, at: PlanSite): ParseSite {
+  const fromFile = line.origin.line > 0;
+  const baseDir = fromFile ? path.dirname(path.resolve(at.startCwd, line.origin.file)) : at.startCwd;
+  return { origin: line.origin, baseDir, atLoad: at.atLoad };
+}
+
+function parseArgs(action: ActionDef, args: string, line: HookLine, shown: string, at: PlanSite): unknown {
   try {
-    return action.parse(args);
+    return action.parse(args, siteOf(line, at));
   } catch (e) {
     if (typeof e !== 'string') throw e;
     throw configError('LIEGE_ERR_HOOK_ARGS', `bad arguments for hook action \`${action.name}\``, line.origin, shown, e);
@@ -33,13 +48,13 @@ function parseArgs(action: ActionDef, args: string, line: HookLine, shown: strin
 }
 
 /** One hook line → a Hook, or a config error naming file:line. */
-export function parseHookLine(line: HookLine): Hook {
+export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process.cwd(), atLoad: false }): Hook {
   const shown = `${line.option} = ${line.value}`;
   const base = { option: line.option, phase: line.phase, family: line.family, origin: line.origin };
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
     const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
-    return { ...base, action, parsed: parseArgs(action, line.value, line, shown), args: line.value, private: false };
+    return { ...base, action, parsed: parseArgs(action, line.value, line, shown, at), args: line.value, private: false };
   }
   let spec = line.value;
   const priv = spec.startsWith('!');
@@ -52,16 +67,19 @@ export function parseHookLine(line: HookLine): Hook {
     const why = UNSUPPORTED_ACTIONS[name];
     throw configError('LIEGE_ERR_HOOK_ACTION', why ? `hook action \`${name}\` is not supported: ${why}` : `unknown hook action \`${name}\``, line.origin, shown, 'a hook action of docs/hooks.md (exec, call, mount, write ...)');
   }
-  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown), args: spec.slice(colon + 1), private: priv };
+  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown, at), args: spec.slice(colon + 1), private: priv };
 }
 
-/** Every hook line of the config → the plan, phase by phase. */
+/** Every hook line of the config → the plan, phase by phase (the parse at
+ * load: files that hooks name are checked too). */
 export function buildPlan(config: Config): HookPlan {
-  return planFromLines(config.hookLines);
+  return planFromLines(config.hookLines, { startCwd: process.cwd(), atLoad: true });
 }
 
-export function planFromLines(lines: readonly HookLine[]): HookPlan {
-  const hooks = lines.map(parseHookLine);
+/** Hook lines → the plan; workers and vassal launchers re-parse the lines
+ * they were given with the master's start cwd. */
+export function planFromLines(lines: readonly HookLine[], at: PlanSite = { startCwd: process.cwd(), atLoad: false }): HookPlan {
+  const hooks = lines.map((l) => parseHookLine(l, at));
   const plan = new Map<string, Hook[]>();
   const rank = (f: Hook['family']) => FAMILY_ORDER.indexOf(f === 'call-args' ? 'call' : f);
   for (const p of PHASES) {

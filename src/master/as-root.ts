@@ -18,15 +18,15 @@ function capMask(words: string | undefined): { lo: number; hi: number } | undefi
   return { lo: lo >>> 0, hi };
 }
 
-export function asRoot(cfg: Config, phase: (name: string) => void): void {
+export async function asRoot(cfg: Config, phase: (name: string) => Promise<void>): Promise<void> {
   const shared = cfg.str('unshare');
   if (shared) unshare(shared);
-  if (shared || cfg.bool('jailed')) phase('post-jail');
+  if (shared || cfg.bool('jailed')) await phase('post-jail');
   const root = cfg.str('chroot');
   if (root) chroot(root);
   const pivot = cfg.str('pivot-root');
   if (pivot) pivotRoot(pivot);
-  phase('as-root');
+  await phase('as-root');
   dropPrivileges({
     uid: cfg.setting('uid'),
     gid: cfg.setting('gid'),
@@ -34,5 +34,5 @@ export function asRoot(cfg: Config, phase: (name: string) => void): void {
     initgroups: !cfg.bool('no-initgroups'),
     caps: capMask(cfg.str('cap')),
   });
-  phase('as-user');
+  await phase('as-user');
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { log } from '../log';
 import { ExitRequest, type HookContext } from '../hooks/actions/types';
-import { HookFailure, runPhase } from '../hooks/run';
+import { HookFailure, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
@@ -32,7 +32,7 @@ export interface StartState {
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
 export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
-  const phase = (name: string) => runPhase(plan, name, ctx);
+  const phase = (name: string) => runStartupPhase(plan, name, ctx);
   let status: MasterEnd;
   try {
     status = await lifecycle();
@@ -40,7 +40,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     status = endStatus(e);
   }
   try {
-    phase('as-user-atexit'); // non-fatal: failures are logged only
+    await phase('as-user-atexit'); // non-fatal: failures are logged only
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
@@ -48,18 +48,18 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
 
   async function lifecycle(): Promise<MasterEnd> {
     applyEnvironment(cfg, st.reloads);
-    if (!st.nsChild) phase('asap');
+    if (!st.nsChild) await phase('asap');
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
-    if (!st.nsChild && st.reloads === 0) phase('pre-jail');
+    if (!st.nsChild && st.reloads === 0) await phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
-    phase('in-jail');
+    await phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
-    if (process.getuid!() === 0) asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
+    if (process.getuid!() === 0) await asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
     writePidfile(cfg.str('pidfile2'));
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
-    phase('pre-app');
-    phase('post-app');
+    await phase('pre-app');
+    await phase('post-app');
     if (cfg.bool('no-server')) return 0;
     if (st.serveWithoutSockets && sockets.length === 0) return st.serveWithoutSockets();
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload);

@@ -5,7 +5,7 @@
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import * as net from 'node:net';
@@ -54,7 +54,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   daemons.startAll();
   l.info({ pid: process.pid, workers: count, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, 'master started');
   try {
-    runPhase(plan, 'master-start', ctx);
+    await runPhaseAsync(plan, 'master-start', ctx);
   } catch (e) {
     await stop(false);
     throw e;
@@ -97,17 +97,17 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
     },
     ignore: async () => undefined,
     'emperor-stop': async () => {
-      runPhase(plan, 'emperor-stop', ctx);
+      await runPhaseAsync(plan, 'emperor-stop', ctx);
       await stop(true);
       return 0;
     },
     'emperor-reload': async (e) => {
-      runPhase(plan, 'emperor-reload', ctx);
+      await runPhaseAsync(plan, 'emperor-reload', ctx);
       return handlers.SIGHUP!(e);
     },
     'emperor-lost': async () => {
       l.error('lost the emperor, shutting down');
-      runPhase(plan, 'emperor-lost', ctx);
+      await runPhaseAsync(plan, 'emperor-lost', ctx);
       await stop(false);
       return 1;
     },

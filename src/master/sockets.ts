@@ -37,7 +37,8 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
       out.push(bindOne(s.value));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to bind ${s.value}: ${err.code}`, { origin: s.origin, text: s.value, expected: 'a free address this user may bind', cause: e });
+      // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
+      throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${s.value}: ${err.code}`, { origin: s.origin, text: s.value, expected: 'a free address this user may bind', cause: e });
     }
   }
   for (const old of inherited) if (!out.includes(old)) native.closeFd(old.fd); // removed from the config
