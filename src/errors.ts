@@ -6,6 +6,12 @@
 export interface Origin {
   file: string; // a path, "command line" or "environment"
   line: number; // 1-based; 0 when not from a file
+  arg?: string; // the argument(s) as typed, for the command line and the environment
+}
+
+/** How a config value is quoted in an error: as typed, else `key = value`. */
+export function shownValue(key: string, value: string, origin: Origin): string {
+  return origin.arg ?? `${key} = ${value}`;
 }
 
 export const ERRORS = {
@@ -21,6 +27,14 @@ export const ERRORS = {
   LIEGE_ERR_SYSCALL: 'system call failed',
   LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
   LIEGE_ERR_NATIVE: 'native addon could not be loaded',
+  LIEGE_ERR_INTERNAL: 'internal error (a bug in liege)',
+  LIEGE_ERR_BUNDLE: 'bad bundle (pack/install)',
+  LIEGE_ERR_UNSAFE_BUNDLE: 'bundle archive entry escapes the bundle root or is not a file, directory or inner link',
+  LIEGE_ERR_BUNDLE_HOOK: 'a bundle hook failed (the change was rolled back)',
+  LIEGE_ERR_NOT_ACCEPTING: 'the new version did not reach accepting in time (rolled back)',
+  LIEGE_ERR_SETTINGS: 'bad setting, or refused by the configure hook',
+  LIEGE_ERR_CTL: 'liege ctl used outside a configure hook or channel failure',
+  LIEGE_ERR_ATTACH: 'unable to attach to a pty daemon',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -38,6 +38,7 @@ export const PHASES: readonly PhaseDef[] = [
   { name: 'accepting1-once', fatal: true, families: H, process: 'worker 1', privileges: 'user', when: 'like accepting1, first start only', implemented: true },
   { name: 'master-start', fatal: true, families: H, process: 'master', privileges: 'user', when: 'when the master loop starts, workers forked', implemented: true },
   { name: 'as-user-atexit', fatal: false, families: HEC, process: 'master', privileges: 'whatever the master has then', when: 'whenever the master exits (normal end, fatal hook, `exit` action) and before a reload', implemented: true },
+  { name: 'configure', fatal: true, families: HEC, process: 'master (reload)', privileges: 'the master\'s (the user after the drop)', when: 'on every reload, with the new config, before it replaces the running generation; a failure refuses the reload and the old generation keeps serving', implemented: true },
   { name: 'emperor-start', fatal: true, families: H, process: 'emperor', privileges: 'emperor', when: 'before the first scan', implemented: true },
   { name: 'as-vassal', fatal: true, families: ALL, process: 'vassal, before exec', privileges: 'emperor', when: 'in the forked vassal before it execs', implemented: true },
   { name: 'as-emperor', fatal: false, families: ALL, process: 'emperor', privileges: 'emperor', when: 'after a vassal is spawned', implemented: true },

@@ -1,25 +1,36 @@
 // `liege --help` and docs/options.md, both generated from the registry.
-import { OPTIONS, type OptionDef } from '../config/options';
+import { arityOf, OPTIONS, type OptionDef } from '../config/options';
 import { ACTIONS } from '../hooks/actions';
 import { SYMBOL_EQUIVALENTS } from '../hooks/actions/call';
 import { PHASES } from '../phases';
 
+const ARITY_SUFFIX = { flag: '', value: ' VALUE', optional: '[=VALUE]' } as const;
+
 function flags(o: OptionDef): string {
   const names = [`--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)];
   if (o.short) names.unshift(`-${o.short}`);
-  return names.join(', ') + (o.type === 'flag' ? '' : ' VALUE');
+  return names.join(', ') + ARITY_SUFFIX[arityOf(o)];
 }
 
+/** `liege --help`: every option, grouped, with its arity. */
 export function helpText(): string {
-  const out = ['usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]', '       liege hooks list|plan|check [config options]', '', 'Options (also as INI keys in [uwsgi] or [liege], or LIEGE_<NAME>/UWSGI_<NAME> env):'];
+  const out = [
+    'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
+    '       liege hooks list|plan|check [config options]',
+    '',
+    'Options (also as INI keys in [uwsgi] or [liege], or LIEGE_<NAME>/UWSGI_<NAME> env).',
+    'Arity: `--name` is a flag (never takes the next argument), `--name VALUE` needs a value,',
+    '`--name[=VALUE]` takes a value only after `=`. Options of the last group are uWSGI options',
+    'liege does not implement: accepted with one warning naming file:line, then ignored.',
+  ];
   let group = '';
   for (const o of OPTIONS) {
-    if (o.ignored || (o.hook && o.group === 'hooks' && !o.name.startsWith('hook-'))) continue;
     if (o.group !== group) out.push('', `  ${(group = o.group)}:`);
     const f = flags(o);
-    out.push(`    ${f.padEnd(34)} ${f.length > 34 ? '\n' + ' '.repeat(39) : ''}${o.help}${o.default ? ` (default ${o.default})` : ''}`);
+    const gap = f.length > 34 ? '\n' + ' '.repeat(39) : ' '.repeat(35 - f.length);
+    out.push(`    ${f}${gap}${o.help}${o.default ? ` (default ${o.default})` : ''}`);
   }
-  out.push('', '  Every hook-<phase> also has exec-<phase>, call-<phase>, and for early phases mount-<phase>/umount-<phase> shortcuts: see docs/hooks.md.', '');
+  out.push('');
   return out.join('\n');
 }
 
@@ -30,11 +41,11 @@ export function optionsDoc(): string {
   for (const o of OPTIONS) {
     if (o.group !== group) {
       group = o.group;
-      out.push('', `## ${group}`, '', '| option | type | repeatable | default | what |', '|---|---|---|---|---|');
+      out.push('', `## ${group}`, '', '| option | arity | type | repeatable | default | what |', '|---|---|---|---|---|---|');
     }
     const names = [o.name, ...(o.aliases ?? [])].map((n) => `\`${n}\``).join(', ') + (o.short ? ` (\`-${o.short}\`)` : '');
     const type = o.type === 'tokens' ? `one or more of: ${o.choices!.join(', ')}` : o.type;
-    out.push(`| ${names} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
+    out.push(`| ${names} | ${arityOf(o)} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -26,8 +26,8 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 // uWSGI's "The -s/--socket option is missing", checked at load so that no
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
-  const ends = ['no-server', 'help', 'version', 'print-config'].some((o) => cfg.bool(o));
-  const keeps = ['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'].some((o) => cfg.has(o));
+  const ends = (['no-server', 'help', 'version', 'print-config'] as const).some((o) => cfg.bool(o));
+  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'] as const).some((o) => cfg.has(o));
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }
@@ -47,8 +47,8 @@ export function hookContext(cfg: Config): HookContext {
   });
   return {
     binsh: binsh ?? '/bin/sh',
-    waitFsTimeout: cfg.int('wait-for-fs-timeout', 60),
-    waitSocketTimeout: cfg.int('wait-for-socket-timeout', 60),
+    waitFsTimeout: cfg.int('wait-for-fs-timeout'),
+    waitSocketTimeout: cfg.int('wait-for-socket-timeout'),
     startCwd: process.cwd(),
     configFile: mainConfigFile(cfg),
   };

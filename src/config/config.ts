@@ -1,7 +1,10 @@
 // The resolved config handed to hooks/ and master/: scalars (last value
 // wins), lists (every value, in order) and hook lines, each with file:line.
+// Reads take an OptionName (a typo does not compile) and fall back to the
+// registry's default, so call sites never repeat it.
 import type { Origin } from '../errors';
 import type { Family } from '../phases';
+import { findOption, type OptionName } from './options';
 
 export interface Setting {
   value: string;
@@ -25,36 +28,40 @@ export class Config {
     readonly hookLines: readonly HookLine[],
     /** Every (key, value) in application order, for --print-config. */
     readonly settings: ReadonlyArray<{ key: string } & Setting>,
+    /** Hook lines inside false if-* blocks: syntax-checked, never run. */
+    readonly dormantHookLines: readonly HookLine[] = [],
   ) {}
 
-  has(name: string): boolean {
+  has(name: OptionName): boolean {
     return this.scalars.has(name) || (this.lists.get(name)?.length ?? 0) > 0;
   }
 
-  setting(name: string): Setting | undefined {
+  setting(name: OptionName): Setting | undefined {
     return this.scalars.get(name);
   }
 
-  str(name: string): string | undefined {
-    return this.scalars.get(name)?.value;
+  /** The value, else the registry default, else undefined. */
+  str(name: OptionName): string | undefined {
+    return this.scalars.get(name)?.value ?? findOption(name)?.default;
   }
 
   /** uWSGI booleans: false/off/no/0 (any case) are false, anything else true. */
-  bool(name: string): boolean {
-    const v = this.scalars.get(name);
-    return v !== undefined && !FALSE.test(v.value);
+  bool(name: OptionName): boolean {
+    const v = this.str(name);
+    return v !== undefined && !FALSE.test(v);
   }
 
-  int(name: string, dflt: number): number {
-    const v = this.scalars.get(name);
-    return v === undefined ? dflt : parseInt(v.value, 10);
+  /** The value (validated at load), else the registry default, else 0 (uWSGI's zeroed globals). */
+  int(name: OptionName): number {
+    const v = this.str(name);
+    return v === undefined ? 0 : parseInt(v, 10);
   }
 
-  list(name: string): readonly Setting[] {
+  list(name: OptionName): readonly Setting[] {
     return this.lists.get(name) ?? [];
   }
 
-  origin(name: string): Origin | undefined {
+  origin(name: OptionName): Origin | undefined {
     return this.scalars.get(name)?.origin;
   }
 }

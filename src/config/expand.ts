@@ -2,8 +2,7 @@
 // sources were read (core/uwsgi.c uwsgi_init): $(ENV), then @(file), then
 // %(placeholder) with its little integer math. Unknown $(X) and %(x) stay
 // verbatim, so `$(cmd)` still reaches the shell.
-import { configError, type Origin } from '../errors';
-import { readSource } from './sources';
+import type { Origin } from '../errors';
 
 export interface Valued {
   key: string;
@@ -16,14 +15,10 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/\$\(([^)]*)\)/g, (m, name: string) => (name !== '' && env[name] !== undefined ? env[name]! : m));
 }
 
-export function expandAt(value: string, origin: Origin): string {
-  return value.replace(/@\(([^)]*)\)/g, (_m, spec: string) => {
-    try {
-      return readSource(spec).replace(/[\r\n]$/, '');
-    } catch (e) {
-      throw configError('LIEGE_ERR_CONFIG_READ', `unable to read @(${spec}): ${(e as Error).message}`, origin, `@(${spec})`, 'a readable file or exec:// command');
-    }
-  });
+/** @(file) → its content without the last newline; `read` is the loader's
+ * bounded reader (it throws a LiegeError naming the value when it fails). */
+export function expandAt(value: string, read: (spec: string) => string): string {
+  return value.replace(/@\(([^)]*)\)/g, (_m, spec: string) => read(spec).replace(/[\r\n]$/, ''));
 }
 
 /** %(name) and %(a + b ...): `lookup` gives the first value of a key. */

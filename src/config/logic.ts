@@ -7,6 +7,23 @@ import * as os from 'node:os';
 export interface LogicState {
   kind: string; // canonical option name: for, if-env ...
   data: string;
+  /** for-*: the %(_) values, computed once when the block opens. */
+  items?: readonly string[];
+}
+
+/** The %(_) values of a for-* block (for-times is validated before);
+ * `readText` is the loader's bounded reader for for-readline. */
+export function forItems(kind: string, data: string, readText: (file: string) => string): string[] {
+  switch (kind) {
+    case 'for': return data.split(' ').filter(Boolean);
+    case 'for-times': return Array.from({ length: Number(data) }, (_, i) => String(i + 1));
+    case 'for-glob': {
+      const hits = globPaths(data);
+      return hits.length ? hits : [data]; // GLOB_NOCHECK
+    }
+    case 'for-readline': return readText(data).split('\n').filter((l, i, a) => !(l === '' && i === a.length - 1)).map((l) => l.replace(/\r$/, ''));
+    default: return [];
+  }
 }
 
 const statKind = (p: string): 'file' | 'dir' | 'other' | undefined => {
@@ -49,16 +66,10 @@ export function evalLogic(s: LogicState, value: string, firstOpt: (k: string) =>
     return eq < 0 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1)];
   };
   switch (s.kind) {
-    case 'for': return s.data.split(' ').filter(Boolean).map(sub);
-    case 'for-times': {
-      const n = parseInt(s.data, 10) || 0;
-      return Array.from({ length: Math.max(0, n) }, (_, i) => sub(String(i + 1)));
-    }
-    case 'for-glob': {
-      const hits = globPaths(s.data);
-      return (hits.length ? hits : [s.data]).map(sub); // GLOB_NOCHECK
-    }
-    case 'for-readline': return fs.readFileSync(s.data, 'utf8').split('\n').filter((l, i, a) => !(l === '' && i === a.length - 1)).map((l) => sub(l.replace(/\r$/, '')));
+    case 'for':
+    case 'for-times':
+    case 'for-glob':
+    case 'for-readline': return (s.items ?? []).map(sub);
     case 'if-env':
     case 'if-opt': {
       const [k, want] = keyVal(s.data);
@@ -82,6 +93,10 @@ export function evalLogic(s: LogicState, value: string, firstOpt: (k: string) =>
     case 'if-not-reload': return reloads > 0 ? [] : [value];
     case 'if-hostname': return os.hostname() === s.data ? [sub(s.data)] : [];
     case 'if-not-hostname': return os.hostname() === s.data ? [] : [sub(s.data)];
+    case 'if-hostname-match': return new RegExp(s.data).test(os.hostname()) ? [sub(s.data)] : [];
+    case 'if-not-hostname-match': return new RegExp(s.data).test(os.hostname()) ? [] : [sub(s.data)];
+    case 'if-plugin': return [];
+    case 'if-not-plugin': return [sub(s.data)];
     default: return [value];
   }
 }

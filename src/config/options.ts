@@ -1,15 +1,44 @@
-// The option registry: every option liege accepts is declared here, once.
-// The CLI parser, the INI/env readers, `liege --help` and docs/options.md
-// are all derived from this table (STYLE: gunicorn config.py).
+// The option registry: every option liege accepts is declared here, once —
+// its name, aliases, short letter, arity, type, default, validator and doc.
+// The CLI parser, the INI/env readers, `liege --help` and docs/options.md are
+// all derived from this table (STYLE: gunicorn config.py).
+//
+// HOW TO ADD AN OPTION (each area in its own file, src/config/options/<area>.ts):
+//
+//   export const MASTER_OPTIONS = [
+//     { name: 'harakiri', short: 't', type: 'int', min: 0, default: '0', group: 'master', help: 'seconds ...' },
+//     { name: 'lazy-apps', type: 'flag', group: 'master', help: '...' },
+//   ] as const satisfies readonly OptionDef[];
+//
+// * `as const satisfies readonly OptionDef[]` keeps the literal names: they
+//   form the OptionName type, so `cfg.int('harakiri')` compiles and a typo
+//   does not. (Annotating the array `: OptionDef[]` widens the names to
+//   string; the `NARROW_NAMES` check below then fails the build.)
+// * The arity must be uWSGI's (src/config/uwsgi-options.ts, a unit test
+//   checks it): `type: 'flag'` for no_argument, `optional: true` for
+//   optional_argument, any other type for required_argument.
+// * The default lives here (`default: '30'`): call sites read
+//   `cfg.int('reload-mercy')`, never repeat it. An unset int without a
+//   default reads 0, an unset string undefined, an unset flag false.
+// * Validation is declarative: `type` (int with `min`/`max`, mode, addr,
+//   tokens with `choices`, bool) plus an optional `check` (config/checks.ts)
+//   returning what was expected. Values are checked at load, before any
+//   hook runs, with the file:line of the value.
+// * A declared option replaces the "ignored uWSGI option" entry of the same
+//   name (every uWSGI 2.0.21 option is known: the others are warned about
+//   once and ignored).
 import { PHASES, EXTRA_CALL_OPTIONS, type Family } from '../phases';
+import * as checks from './checks';
 import type { OptionDef } from './option-def';
 import { BUNDLE_OPTIONS } from './options/bundle';
 import { EMPEROR_OPTIONS } from './options/emperor';
 import { MASTER_OPTIONS } from './options/master';
 import { REGISTRY_OPTIONS } from './options/registry';
 import { SERVING_OPTIONS } from './options/serving';
+import { UWSGI_OPTIONS } from './uwsgi-options';
 
-export type { OptionDef, OptionType } from './option-def';
+export type { Arity, OptionDef, OptionType } from './option-def';
+export { arityOf } from './option-def';
 
 /** `unshare` flags of uWSGI, mapped to CLONE_* bits in os/jail.ts. */
 export const UNSHARE_FLAGS = ['ipc', 'net', 'pid', 'ns', 'fs', 'mount', 'mnt', 'uts', 'user', 'files', 'io', 'parent', 'sysvsem', 'cgroup'] as const;
@@ -24,10 +53,13 @@ export const CAPABILITIES = [
   'checkpoint_restore',
 ] as const;
 
+/** The most iterations a `for-times` block may ask for. */
+export const MAX_FOR_TIMES = 100_000;
+
 const LOGIC_BLOCKS: Array<[string, string[], string]> = [
   ['for', [], 'repeat the options up to `endfor` for each space-separated word (%(_) = the word)'],
   ['for-glob', [], 'repeat the block for each path matching the glob'],
-  ['for-times', [], 'repeat the block N times (%(_) = 1..N)'],
+  ['for-times', [], `repeat the block N times (%(_) = 1..N, N up to ${MAX_FOR_TIMES})`],
   ['for-readline', [], 'repeat the block for each line of the file'],
   ['if-env', ['ifenv'], 'options up to `endif` apply when the env var is set (VAR or VAR=value)'],
   ['if-not-env', [], 'options apply when the env var is not set (or differs)'],
@@ -43,9 +75,29 @@ const LOGIC_BLOCKS: Array<[string, string[], string]> = [
   ['if-not-reload', [], 'options apply only on the first start'],
   ['if-hostname', [], 'options apply when the hostname matches'],
   ['if-not-hostname', [], 'options apply when the hostname differs'],
+  ['if-hostname-match', [], 'options apply when the hostname matches the regular expression'],
+  ['if-not-hostname-match', [], 'options apply when the hostname does not match the regular expression'],
+  ['if-plugin', ['ifplugin'], 'options apply when the uWSGI plugin is loaded: never under liege (it has no plugins)'],
+  ['if-not-plugin', [], 'options apply when the uWSGI plugin is not loaded: always under liege'],
 ];
 
-const CORE: OptionDef[] = [
+// Logic blocks are read by the loader only, never through cfg.
+const LOGIC: readonly OptionDef[] = [
+  ...LOGIC_BLOCKS.map(([name, aliases, help]): OptionDef => {
+    if (name === 'for-times') return { name, aliases, type: 'int', min: 0, max: MAX_FOR_TIMES, special: 'logic', group: 'logic', help };
+    if (name === 'if-reload' || name === 'if-not-reload') return { name, aliases, type: 'flag', special: 'logic', group: 'logic', help };
+    if (name.endsWith('hostname-match')) return { name, aliases, type: 'string', check: checks.regexp, special: 'logic', group: 'logic', help };
+    return { name, aliases, type: 'string', check: checks.nonEmpty, special: 'logic', group: 'logic', help };
+  }),
+  { name: 'endfor', aliases: ['end-for', 'endif', 'end-if', 'end'], type: 'string', optional: true, special: 'logic-end', group: 'logic', help: 'close a for-*/if-* block' },
+];
+
+/** uWSGI config formats liege does not read: refused (dropping a whole config would be worse). */
+const FOREIGN_CONFIGS: readonly OptionDef[] = ['xmlconfig', 'xml', 'yaml', 'yml', 'json', 'js', 'sqlite3', 'sqlite', 'ldap', 'ini-paste', 'ini-paste-logged'].map((name): OptionDef => ({
+  name, type: 'string', group: 'config', help: 'a uWSGI config format liege does not read: refused', check: () => 'an INI config: liege reads INI only (use `ini =`)',
+}));
+
+const CORE = [
   // config sources
   { name: 'ini', type: 'string', special: 'include', group: 'config', help: 'load an INI file (FILE[:SECTION], `:SECTION` = a section of the last file read), expanded in place' },
   { name: 'include', type: 'string', special: 'include', group: 'config', help: 'same as ini: include a config file in place' },
@@ -53,9 +105,7 @@ const CORE: OptionDef[] = [
   { name: 'inherit', type: 'string', special: 'inherit', group: 'config', help: 'load a config file after the expansion passes: its $(…)/%(…) stay literal, its options come last' },
   { name: 'set', short: 'S', type: 'string', special: 'set', group: 'config', help: 'set an option or a placeholder: KEY=VALUE' },
   { name: 'set-placeholder', aliases: ['set-ph'], type: 'string', special: 'set-placeholder', group: 'config', help: 'set a placeholder (not an option): KEY=VALUE' },
-  ...LOGIC_BLOCKS.map(([name, aliases, help]): OptionDef => ({ name, aliases, type: 'string', special: 'logic', group: 'logic', help })),
-  { name: 'endfor', aliases: ['end-for', 'endif', 'end-if', 'end'], type: 'string', special: 'logic-end', group: 'logic', help: 'close a for-*/if-* block' },
-  { name: 'env', type: 'string', repeatable: true, group: 'config', help: 'set an environment variable KEY=VALUE before the first hook runs' },
+  { name: 'env', type: 'string', check: checks.nonEmpty, repeatable: true, group: 'config', help: 'set an environment variable KEY=VALUE before the first hook runs' },
   { name: 'unenv', type: 'string', repeatable: true, group: 'config', help: 'unset an environment variable before the first hook runs' },
   { name: 'print', type: 'string', repeatable: true, group: 'config', help: 'print a line on stdout while the config is applied' },
   { name: 'strict', type: 'flag', group: 'config', help: 'accepted for uWSGI compatibility: liege is always strict' },
@@ -69,14 +119,14 @@ const CORE: OptionDef[] = [
   { name: 'processes', short: 'p', aliases: ['workers'], type: 'int', min: 0, max: 4096, default: '1', group: 'process', help: 'number of worker processes' },
   { name: 'socket', short: 's', aliases: ['uwsgi-socket'], type: 'addr', repeatable: true, group: 'process', help: 'bind a socket (HOST:PORT or a unix path) before the privilege drop' },
   { name: 'http-socket', type: 'addr', repeatable: true, group: 'process', help: 'bind an HTTP socket (HOST:PORT or a unix path)' },
-  { name: 'node-app', type: 'string', group: 'process', help: 'the Node app module workers serve (exports a request handler or a server)' },
+  { name: 'node-app', type: 'string', check: checks.nonEmpty, group: 'process', help: 'the Node app module workers serve (exports a request handler or a server)' },
   { name: 'exit-on-reload', type: 'flag', group: 'process', help: 'exit instead of reloading; with `namespace`, the parent exits when the jailed instance exits 0' },
   { name: 'die-on-term', type: 'flag', group: 'process', help: 'accepted: SIGTERM always shuts down gracefully in liege' },
-  { name: 'attach-daemon', type: 'string', repeatable: true, group: 'process', help: 'run a command beside the master, respawned when it dies' },
-  { name: 'attach-control-daemon', type: 'string', repeatable: true, group: 'process', help: 'like attach-daemon; its death shuts the instance down' },
+  { name: 'attach-daemon', type: 'string', check: checks.nonEmpty, repeatable: true, group: 'process', help: 'run a command beside the master, respawned when it dies' },
+  { name: 'attach-control-daemon', type: 'string', check: checks.nonEmpty, repeatable: true, group: 'process', help: 'like attach-daemon; its death shuts the instance down' },
   { name: 'pidfile', type: 'string', group: 'process', help: 'write the master pid here before the privilege drop' },
   { name: 'pidfile2', type: 'string', group: 'process', help: 'write the master pid here after the privilege drop' },
-  { name: 'binsh', type: 'string', repeatable: true, group: 'hooks', help: 'shell for exec hooks: the first executable one wins (default /bin/sh)' },
+  { name: 'binsh', type: 'string', check: checks.nonEmpty, repeatable: true, group: 'hooks', help: 'shell for exec hooks: the first executable one wins (default /bin/sh)' },
   { name: 'wait-for-fs-timeout', type: 'int', min: 0, default: '60', group: 'hooks', help: 'seconds wait_for_fs/file/dir hooks wait' },
   { name: 'wait-for-socket-timeout', type: 'int', min: 0, default: '60', group: 'hooks', help: 'seconds wait_for_socket hooks wait' },
   // emperor
@@ -88,21 +138,21 @@ const CORE: OptionDef[] = [
   { name: 'emperor-max-throttle', type: 'int', min: 0, default: '180000', group: 'emperor', help: 'cap of the respawn delay (ms)' },
   { name: 'reload-mercy', type: 'int', min: 0, default: '30', group: 'emperor', help: 'seconds to wait for vassals to stop before SIGKILL' },
   // privileges and jails
-  { name: 'uid', type: 'string', group: 'privileges', help: 'drop to this user (name resolved after chroot, or number)' },
-  { name: 'gid', type: 'string', group: 'privileges', help: 'drop to this group (name resolved after chroot, or number)' },
-  { name: 'add-gid', type: 'string', repeatable: true, group: 'privileges', help: 'add a supplementary group' },
+  { name: 'uid', type: 'string', check: checks.identity, group: 'privileges', help: 'drop to this user (name resolved after chroot, or number)' },
+  { name: 'gid', type: 'string', check: checks.identity, group: 'privileges', help: 'drop to this group (name resolved after chroot, or number)' },
+  { name: 'add-gid', type: 'string', check: checks.identity, repeatable: true, group: 'privileges', help: 'add a supplementary group' },
   { name: 'no-initgroups', type: 'flag', group: 'privileges', help: 'do not add the user\'s supplementary groups' },
-  { name: 'chroot', type: 'string', group: 'privileges', help: 'chroot here (after post-jail, before as-root); the cwd is not changed' },
-  { name: 'pivot-root', type: 'string', group: 'privileges', help: 'NEW_ROOT OLD_ROOT: pivot_root (after chroot, before as-root)' },
+  { name: 'chroot', type: 'string', check: checks.nonEmpty, group: 'privileges', help: 'chroot here (after post-jail, before as-root); the cwd is not changed' },
+  { name: 'pivot-root', type: 'string', check: checks.pivotRoot, group: 'privileges', help: 'NEW_ROOT OLD_ROOT: pivot_root (after chroot, before as-root)' },
   { name: 'unshare', type: 'tokens', choices: UNSHARE_FLAGS, group: 'privileges', help: 'unshare namespaces before post-jail: ipc net pid mount uts ... (comma separated)' },
-  { name: 'namespace', aliases: ['ns'], type: 'string', group: 'privileges', help: 'ROOTFS[:HOSTNAME]: run the instance as pid 1 of new uts/pid/ipc/mount namespaces; post-jail runs in the parent' },
-  { name: 'namespace-net', aliases: ['ns-net'], type: 'flag', group: 'privileges', help: 'with namespace: also a new network namespace' },
-  { name: 'namespace-keep-mount', aliases: ['ns-keep-mount'], type: 'string', repeatable: true, group: 'privileges', help: 'with namespace: a mount point to keep (PATH or SRC:DST)' },
+  { name: 'namespace', aliases: ['ns'], type: 'string', check: checks.namespace, group: 'privileges', help: 'ROOTFS[:HOSTNAME]: run the instance as pid 1 of new uts/pid/ipc/mount namespaces; post-jail runs in the parent' },
+  { name: 'namespace-net', aliases: ['ns-net'], type: 'bool', group: 'privileges', help: 'with namespace: also a new network namespace' },
+  { name: 'namespace-keep-mount', aliases: ['ns-keep-mount'], type: 'string', check: checks.keepMount, repeatable: true, group: 'privileges', help: 'with namespace: a mount point to keep (PATH or SRC:DST)' },
   { name: 'jailed', type: 'flag', group: 'privileges', help: 'mark the instance as jailed: post-jail runs' },
   { name: 'cap', type: 'tokens', choices: CAPABILITIES, group: 'privileges', help: 'Linux capabilities kept after the uid drop (comma separated)' },
-  { name: 'chdir', type: 'string', group: 'privileges', help: 'chdir before the app is loaded (after as-root)' },
-  { name: 'umask', type: 'string', group: 'privileges', help: 'set the umask (octal) at startup' },
-];
+  { name: 'chdir', type: 'string', check: checks.nonEmpty, group: 'privileges', help: 'chdir before the app is loaded (after as-root)' },
+  { name: 'umask', type: 'mode', group: 'privileges', help: 'set the umask (octal) at startup' },
+] as const satisfies readonly OptionDef[];
 
 function hookOptions(): OptionDef[] {
   const out: OptionDef[] = [];
@@ -125,33 +175,44 @@ function hookOptions(): OptionDef[] {
   return out;
 }
 
-/** uWSGI options liege accepts but does not implement (plugins, Python,
- * tuning): a warning naming the option and line, then ignored (DEPARTURES D7). */
-const IGNORED = [
-  'plugin', 'plugins', 'plugin-dir', 'plugins-dir', 'need-plugin', 'need-plugins', 'module', 'wsgi-file', 'wsgi', 'file', 'callable', 'virtualenv', 'venv', 'home', 'pythonpath', 'python-path', 'pp',
-  'mount', 'manage-script-name', 'chmod-socket', 'chown-socket', 'vacuum', 'harakiri', 'harakiri-verbose', 'max-requests', 'max-worker-lifetime', 'reload-on-rss', 'reload-on-as',
-  'buffer-size', 'enable-threads', 'threads', 'thunder-lock', 'lazy-apps', 'lazy', 'cheaper', 'cheaper-algo', 'listen', 'post-buffering', 'static-map', 'static-map2', 'check-static',
-  'offload-threads', 'disable-logging', 'log-date', 'logto', 'logto2', 'daemonize', 'daemonize2', 'log-master', 'logger', 'req-logger', 'memory-report', 'stats', 'stats-server', 'stats-http',
-  'master-fifo', 'hook-touch', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload', 'worker-reload-mercy', 'single-interpreter', 'auto-procname', 'procname-prefix',
-  'procname-prefix-spaced', 'procname', 'procname-master', 'http', 'http-to', 'https', 'uwsgi-socket', 'socket-timeout', 'add-header', 'route', 'route-run', 'spooler', 'mule', 'cron',
-  'smart-attach-daemon', 'smart-attach-daemon2', 'attach-daemon2', 'emperor-tyrant', 'emperor-pidfile',
-  'heartbeat', 'safe-pidfile', 'safe-pidfile2', 'need-app', 'py-autoreload', 'limit-as', 'limit-post', 'memory-limit', 'cgroup', 'cgroup-opt', 'refork', 'refork-as-root', 'refork-post-jail',
-  'immediate-uid', 'immediate-gid', 'master-as-root', 'drop-after-init', 'drop-after-apps', 'setns', 'setns-socket', 'unshare2', 'fallback-config', 'declare-option', 'envdir', 'early-envdir',
-].map((name): OptionDef => ({ name, type: 'string', repeatable: true, ignored: true, group: 'uwsgi (ignored)', help: 'uWSGI option liege does not implement: warned about and ignored' }));
+/** The option names call sites may read (`cfg.str('chdir')`): a typo does not compile. */
+export type OptionName =
+  | (typeof CORE)[number]['name']
+  | (typeof MASTER_OPTIONS)[number]['name']
+  | (typeof SERVING_OPTIONS)[number]['name']
+  | (typeof EMPEROR_OPTIONS)[number]['name']
+  | (typeof REGISTRY_OPTIONS)[number]['name']
+  | (typeof BUNDLE_OPTIONS)[number]['name'];
+
+// Fails to compile when an options/<area>.ts array lost its literal names.
+const NARROW_NAMES: string extends OptionName ? 'declare options/<area>.ts arrays `[...] as const satisfies readonly OptionDef[]`' : true = true;
+void NARROW_NAMES;
 
 // Each area declares its options in options/<area>.ts; a declared option
 // replaces the ignored uWSGI entry of the same name.
-const DECLARED: readonly OptionDef[] = [...CORE, ...hookOptions(), ...MASTER_OPTIONS, ...SERVING_OPTIONS, ...EMPEROR_OPTIONS, ...REGISTRY_OPTIONS, ...BUNDLE_OPTIONS];
-const declaredName = (name: string) => DECLARED.some((c) => c.name === name || c.aliases?.includes(name));
+const DECLARED: readonly OptionDef[] = [...CORE, ...LOGIC, ...FOREIGN_CONFIGS, ...hookOptions(), ...MASTER_OPTIONS, ...SERVING_OPTIONS, ...EMPEROR_OPTIONS, ...REGISTRY_OPTIONS, ...BUNDLE_OPTIONS];
+const declaredNames = new Set(DECLARED.flatMap((o) => [o.name, ...(o.aliases ?? [])]));
 
-export const OPTIONS: readonly OptionDef[] = [...DECLARED, ...IGNORED.filter((o) => !declaredName(o.name))];
+/** Every other uWSGI 2.0.21 option: known, warned about once, ignored (DEPARTURES D7). */
+const IGNORED: readonly OptionDef[] = UWSGI_OPTIONS.filter(([name]) => !declaredNames.has(name)).map(([name, arity, short, kind, help]): OptionDef => ({
+  name,
+  short: short || undefined,
+  type: arity === 'flag' ? 'flag' : kind === 'int' ? 'int' : 'string',
+  min: kind === 'int' ? 0 : undefined,
+  optional: arity === 'optional' || undefined,
+  repeatable: true,
+  ignored: true,
+  group: 'uwsgi (ignored)',
+  help,
+}));
+
+export const OPTIONS: readonly OptionDef[] = [...DECLARED, ...IGNORED];
 
 const byName = new Map<string, OptionDef>();
 const byShort = new Map<string, OptionDef>();
 for (const o of OPTIONS) {
-  byName.set(o.name, o);
-  for (const a of o.aliases ?? []) byName.set(a, o);
-  if (o.short) byShort.set(o.short, o);
+  for (const n of [o.name, ...(o.aliases ?? [])]) if (!byName.has(n)) byName.set(n, o);
+  if (o.short && !byShort.has(o.short)) byShort.set(o.short, o);
 }
 
 /** The option declared under this name or alias. */

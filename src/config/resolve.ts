@@ -1,39 +1,29 @@
 // Checking the loaded entries against the option registry (DEPARTURES D7):
 // unknown options and values of the wrong type are errors naming file:line;
-// uWSGI options liege ignores are warned about once.
-import { configError } from '../errors';
+// uWSGI options liege ignores are warned about once. Linear in the number
+// of entries (20k repeated options load in milliseconds).
+import { configError, formatOrigin, shownValue } from '../errors';
 import { log } from '../log';
+import { checkOptionValue } from './checks';
 import { Config, type HookLine, type Setting } from './config';
 import type { Valued } from './expand';
 import type { Loaded } from './load';
 import { findOption, suggestOption, type OptionDef } from './options';
 
 function checkValue(def: OptionDef, e: Valued): void {
-  const bad = (expected: string) => configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, `${e.key} = ${e.value}`, expected);
-  switch (def.type) {
-    case 'int': {
-      const n = Number(e.value);
-      const lo = def.min ?? -Infinity, hi = def.max ?? Infinity;
-      if (!/^-?\d+$/.test(e.value.trim()) || n < lo || n > hi) throw bad(`an integer${def.min !== undefined ? ` from ${lo}` : ''}${def.max !== undefined ? ` to ${hi}` : ''}`);
-      break;
-    }
-    case 'addr': {
-      const v = e.value;
-      if (v.includes('/') || v.startsWith('@')) break; // unix socket path / abstract
-      const m = /^(.*):(\d+)$/.exec(v);
-      if (!m || Number(m[2]) > 65535) throw bad('HOST:PORT with a port from 0 to 65535, or a unix socket path');
-      break;
-    }
-    case 'tokens': {
-      for (const t of e.value.split(/[\s,]+/).filter(Boolean)) {
-        const word = def.name === 'cap' ? t.toLowerCase().replace(/^cap_/, '') : t;
-        if (!def.choices!.includes(word)) throw bad(`one or more of: ${def.choices!.join(', ')}`);
-      }
-      break;
-    }
-    default:
-      break;
-  }
+  const expected = checkOptionValue(def, e.value);
+  if (expected) throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, shownValue(e.key, e.value, e.origin), expected);
+}
+
+function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefined {
+  const def = findOption(e.key);
+  if (def || placeholders.has(e.key)) return def; // undefined: a custom placeholder
+  const s = suggestOption(e.key);
+  throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${s ? ` (did you mean \`${s}\`?)` : ''}`, e.origin, shownValue(e.key, e.value, e.origin), 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
+}
+
+function hookLine(def: OptionDef, e: Valued): HookLine | undefined {
+  return def.hook ? { option: e.key, phase: def.hook.phase, family: def.hook.family, value: e.value, origin: e.origin } : undefined;
 }
 
 /** Loaded entries → Config, or the first config error. */
@@ -44,24 +34,38 @@ export function resolveConfig(loaded: Loaded): Config {
   const settings: Array<{ key: string } & Setting> = [];
   const warned = new Set<string>();
   for (const e of loaded.entries) {
-    const def = findOption(e.key);
-    if (!def) {
-      if (loaded.placeholders.has(e.key)) continue; // a custom placeholder
-      const s = suggestOption(e.key);
-      throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${s ? ` (did you mean \`${s}\`?)` : ''}`, e.origin, `${e.key} = ${e.value}`, 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
-    }
-    if (def.special === 'inherit') continue;
+    const def = known(e, loaded.placeholders);
+    if (!def || def.special === 'inherit') continue;
+    checkValue(def, e);
     if (def.ignored) {
-      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: `${e.origin.file}:${e.origin.line}` }, 'uWSGI option not implemented by liege, ignored');
+      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin) }, 'uWSGI option not implemented by liege, ignored');
       warned.add(def.name);
       continue;
     }
-    checkValue(def, e);
     const s: Setting = { value: e.value, origin: e.origin };
     settings.push({ key: def.name, ...s });
-    if (def.hook) hooks.push({ option: e.key, phase: def.hook.phase, family: def.hook.family, value: e.value, origin: e.origin });
-    else if (def.repeatable) lists.set(def.name, [...(lists.get(def.name) ?? []), s]);
-    else scalars.set(def.name, s);
+    const hook = hookLine(def, e);
+    if (hook) hooks.push(hook);
+    else if (def.repeatable) {
+      const list = lists.get(def.name);
+      if (list) list.push(s);
+      else lists.set(def.name, [s]);
+    } else scalars.set(def.name, s);
   }
-  return new Config(scalars, lists, hooks, settings);
+  return new Config(scalars, lists, hooks, settings, dormantHooks(loaded));
+}
+
+/** Lines of false if-* blocks (and empty for-* loops): never applied, but
+ * checked now — known option, and, when no $(…)/@(…)/%(…) is left to
+ * expand, a valid value; their hook lines go to the hook syntax check. */
+function dormantHooks(loaded: Loaded): HookLine[] {
+  const out: HookLine[] = [];
+  for (const e of loaded.dormant) {
+    const def = known(e, loaded.placeholders);
+    if (!def || /[$@%]\(/.test(e.value)) continue;
+    checkValue(def, e);
+    const hook = hookLine(def, e);
+    if (hook) out.push(hook);
+  }
+  return out;
 }

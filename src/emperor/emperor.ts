@@ -77,7 +77,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const vassalExited = (v: Vassal, code: number | null) => {
     if (v.stopping || !fs.existsSync(v.config)) return removed(v);
     const loyal = Date.now() - v.startedAt > LOYAL_MS;
-    v.throttleMs = loyal ? 0 : Math.min(v.throttleMs + cfg.int('emperor-throttle', 1000), cfg.int('emperor-max-throttle', 180_000));
+    v.throttleMs = loyal ? 0 : Math.min(v.throttleMs + cfg.int('emperor-throttle'), cfg.int('emperor-max-throttle'));
     l.warn({ vassal: v.name, code, respawnInMs: v.throttleMs }, 'vassal died, respawning');
     setTimeout(() => events.push({ type: 'respawn', vassal: v }), v.throttleMs).unref();
   };
@@ -90,7 +90,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.stopping = true;
       v.send(TO_VASSAL.stop);
     }
-    await Promise.all(all.map((v) => v.waitGone(cfg.int('reload-mercy', 30) * 1000)));
+    await Promise.all(all.map((v) => v.waitGone(cfg.int('reload-mercy') * 1000)));
     for (const s of SIGNALS) process.off(s, onSignal);
     clearInterval(ticker);
     return 0;
@@ -98,7 +98,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
 
   await runPhaseAsync(plan, 'emperor-start', ctx);
   for (const s of SIGNALS) process.on(s, onSignal);
-  const ticker = setInterval(() => events.push({ type: 'scan' }), cfg.int('emperor-freq', 3) * 1000);
+  const ticker = setInterval(() => events.push({ type: 'scan' }), cfg.int('emperor-freq') * 1000);
   await reconcile();
   l.info({ monitors: specs, vassals: vassals.size }, 'the emperor is governing');
   sdNotify({ READY: 1, STATUS: `The Emperor is governing ${vassals.size} vassals` });

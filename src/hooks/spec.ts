@@ -49,7 +49,9 @@ function parseArgs(action: ActionDef, args: string, line: HookLine, shown: strin
 
 /** One hook line → a Hook, or a config error naming file:line. */
 export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process.cwd(), atLoad: false }): Hook {
-  const shown = `${line.option} = ${line.value}`;
+  const shown = line.origin.arg ?? `${line.option} = ${line.value}`;
+  // a NUL would cut the command or path the kernel sees: the log would lie
+  if (line.value.includes('\0')) throw configError('LIEGE_ERR_HOOK_SYNTAX', 'a NUL byte in a hook line', line.origin, JSON.stringify(line.value), 'a hook line without NUL bytes');
   const base = { option: line.option, phase: line.phase, family: line.family, origin: line.origin };
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
@@ -73,7 +75,10 @@ export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process
 /** Every hook line of the config → the plan, phase by phase (the parse at
  * load: files that hooks name are checked too). */
 export function buildPlan(config: Config): HookPlan {
-  return planFromLines(config.hookLines, { startCwd: process.cwd(), atLoad: true });
+  const at: PlanSite = { startCwd: process.cwd(), atLoad: true };
+  // lines of false if-* blocks never run, but a typo there is still a typo
+  for (const line of config.dormantHookLines) parseHookLine(line, { ...at, atLoad: false });
+  return planFromLines(config.hookLines, at);
 }
 
 /** Hook lines → the plan; workers and vassal launchers re-parse the lines

@@ -25,7 +25,7 @@ export interface StartState {
   reloads: number; // UWSGI_RELOADS: 0 on the first start
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
-  validateReload: () => void; // throws when the config on disk is invalid now
+  validateReload: () => Promise<void>; // rejects when the config on disk is invalid now
   /** What serves once the phases ran without sockets: cli/ picks the emperor. */
   serveWithoutSockets?: () => Promise<MasterEnd>;
 }

@@ -31,14 +31,14 @@ type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'control
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 
-export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
+export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>): Promise<MasterEnd> {
   const events = new EventQueue<MasterEvent>();
   const push = events.push;
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   for (const s of SIGNALS) process.on(s, onSignal);
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
-  const count = sockets.length ? cfg.int('processes', 1) : 0; // no socket, no workers (uWSGI too)
+  const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
   const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
@@ -68,7 +68,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
     SIGHUP: async () => {
       l.info('graceful reload requested');
       try {
-        validateReload();
+        await validateReload();
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
         return undefined;

@@ -10,6 +10,12 @@ const pathText = (a: string) => {
   const [file, text] = splitFirst(needArg(a, 'FILE TEXT'));
   return { file, text: text ?? '' };
 };
+// write/writen/append: uWSGI refuses a line without the space before TEXT
+const pathAndText = (a: string) => {
+  const [file, text] = splitFirst(a);
+  if (file === '' || text === undefined) throw 'FILE TEXT (a space after the file, then the text)';
+  return { file, text };
+};
 const ok = (f: () => unknown) => (f(), 0);
 
 function writeFile(file: string, text: string, flag: 'w' | 'a'): number {
@@ -66,9 +72,9 @@ export const fileActions = [
   }),
   defineAction({ name: 'sticky', parse: path1, run: (f) => ok(() => fs.chmodSync(f, fs.statSync(f).mode | 0o1000)), doc: 'add the sticky bit', example: 'hook-as-root = sticky:/srv/shared' }),
   defineAction({ name: 'create', aliases: ['creat'], parse: path1, run: (f) => ok(() => fs.closeSync(fs.openSync(f, 'w', 0o666))), doc: 'create or truncate a file', example: 'hook-as-user = create:/run/app/ready' }),
-  defineAction({ name: 'write', parse: pathText, run: (p) => writeFile(p.file, p.text, 'w'), doc: 'truncate FILE and write TEXT', example: 'hook-as-root = write:/proc/sys/net/core/somaxconn 4096' }),
-  defineAction({ name: 'writen', parse: pathText, run: (p) => writeFile(p.file, p.text + '\n', 'w'), doc: 'like write, adds a newline', example: 'hook-pre-app = writen:/run/app/state starting' }),
-  defineAction({ name: 'append', parse: pathText, run: (p) => writeFile(p.file, p.text, 'a'), doc: 'append TEXT to FILE', example: 'hook-pre-app = append:/var/log/app.log started' }),
+  defineAction({ name: 'write', parse: pathAndText, run: (p) => writeFile(p.file, p.text, 'w'), doc: 'truncate FILE and write TEXT', example: 'hook-as-root = write:/proc/sys/net/core/somaxconn 4096' }),
+  defineAction({ name: 'writen', parse: pathAndText, run: (p) => writeFile(p.file, p.text + '\n', 'w'), doc: 'like write, adds a newline', example: 'hook-pre-app = writen:/run/app/state starting' }),
+  defineAction({ name: 'append', parse: pathAndText, run: (p) => writeFile(p.file, p.text, 'a'), doc: 'append TEXT to FILE', example: 'hook-pre-app = append:/var/log/app.log started' }),
   defineAction({ name: 'appendn', parse: pathText, run: (p) => writeFile(p.file, p.text + '\n', 'a'), doc: 'append TEXT and a newline (FILE alone: a newline)', example: 'hook-post-app = appendn:/var/log/app.log app loaded' }),
   defineAction({ name: 'writefifo', parse: pathText, run: (p) => writeFifo(p.file, p.text, false), doc: 'write TEXT to a FIFO without blocking; no reader is not a failure', example: 'hook-accepting1-once = writefifo:/run/app/old.fifo q' }),
   defineAction({ name: 'spinningfifo', parse: pathText, run: (p) => writeFifo(p.file, p.text, true), doc: 'like writefifo, retrying every second until the FIFO exists and has a reader', example: 'hook-accepting1-once = spinningfifo:/run/app/old.fifo q' }),

@@ -8,7 +8,7 @@ export const processActions = [
   defineAction({ name: 'hostname', parse: (a) => { if (!a) throw 'a hostname'; return a; }, run: (h) => (native.sethostname(h), 0), doc: 'sethostname(2) (with `unshare = uts` or `namespace`, only inside the jail)', example: 'hook-post-jail = hostname:app1' }),
   defineAction({
     name: 'exit',
-    parse: (a) => { if (a !== '' && !/^\d+$/.test(a.trim())) throw 'an exit status (0-255) or nothing'; return a === '' ? 0 : Number(a) & 255; },
+    parse: (a) => { if (a !== '' && !(/^\d+$/.test(a.trim()) && Number(a) <= 255)) throw 'an exit status (0-255) or nothing'; return a === '' ? 0 : Number(a); },
     run: (code) => { throw new ExitRequest(code); },
     doc: 'end the instance with this status (default 0); atexit hooks run', example: 'hook-pre-app = exit:3',
   }),

@@ -27,8 +27,8 @@ describe('loadConfig', () => {
 
   it('reads env first, then argv in order; scalars: last wins', () => {
     const cfg = load(['--processes', '3', '-p', '5'], { UWSGI_PROCESSES: '2' });
-    expect(cfg.int('processes', 1)).toBe(5);
-    expect(cfg.origin('processes')).toEqual({ file: 'command line', line: 0 });
+    expect(cfg.int('processes')).toBe(5);
+    expect(cfg.origin('processes')).toEqual({ file: 'command line', line: 0, arg: '-p 5' });
   });
 
   it('accepts --opt=value, short flags and boolean flags without a value', () => {
@@ -37,7 +37,7 @@ describe('loadConfig', () => {
   });
 
   it('if-reload / if-not-reload follow UWSGI_RELOADS', () => {
-    const args = ['--if-reload', 'x', '--hook-asap', 'exec:reloaded', '--endif', 'x', '--if-not-reload', 'x', '--hook-asap', 'exec:first', '--end', 'x'];
+    const args = ['--if-reload', '--hook-asap', 'exec:reloaded', '--endif', '--if-not-reload', '--hook-asap', 'exec:first', '--end'];
     expect(load(args, {}, 0).hookLines.map((h) => h.value)).toEqual(['exec:first']);
     expect(load(args, {}, 1).hookLines.map((h) => h.value)).toEqual(['exec:reloaded']);
   });
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects nested logic blocks', () => {
-    const err = (() => { try { load(['--for', 'a', '--if-env', 'X', '--end', 'x']); } catch (e) { return e; } })();
+    const err = (() => { try { load(['--for', 'a', '--if-env', 'X', '--end']); } catch (e) { return e; } })();
     expect(err).toBeInstanceOf(LiegeError);
     expect((err as LiegeError).code).toBe('LIEGE_ERR_LOGIC');
   });

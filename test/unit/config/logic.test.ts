@@ -7,7 +7,7 @@ const FIX = path.resolve(__dirname, '../../fixtures/logic');
 const start = { cwd: process.cwd(), binary: 'liege', startMs: 0 };
 // a block around one hook line, given on the command line
 const block = (open: string, data: string, extra: string[] = []) =>
-  resolveConfig(loadConfig({ argv: [...extra, `--${open}`, data, '--hook-asap', 'exec:%(_)', '--end', 'x'], env: { HOME: '/root' }, start, reloads: 0 })).hookLines.map((h) => h.value);
+  resolveConfig(loadConfig({ argv: [...extra, `--${open}`, data, '--hook-asap', 'exec:%(_)', '--end'], env: { HOME: '/root' }, start, reloads: 0 })).hookLines.map((h) => h.value);
 
 describe('logic blocks', () => {
   it.each([

@@ -1,0 +1,98 @@
+// Per-value validators of the option registry: each returns what was
+// expected when the value is bad, undefined when it is fine. Pure (no file
+// system): names are resolved later, where they will be used (after chroot).
+import type { OptionDef } from './option-def';
+
+type Check = (value: string) => string | undefined;
+
+const TRUE_FALSE = /^(true|false|on|off|yes|no|1|0)$/i;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/;
+// POSIX portable user/group names (and the trailing $ of machine accounts), or a number
+const IDENTITY = /^([A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/;
+
+export const nonEmpty: Check = (v) => (v.trim() === '' ? 'a value' : undefined);
+
+/** `pivot-root = NEW_ROOT OLD_ROOT` (uWSGI splits at the one space). */
+export const pivotRoot: Check = (v) => {
+  const parts = v.split(' ');
+  return parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? undefined : 'NEW_ROOT OLD_ROOT (two paths separated by one space)';
+};
+
+/** `namespace = ROOTFS[:HOSTNAME]`. */
+export const namespace: Check = (v) => {
+  const colon = v.indexOf(':');
+  const rootfs = colon < 0 ? v : v.slice(0, colon);
+  const host = colon < 0 ? undefined : v.slice(colon + 1);
+  if (rootfs === '') return 'ROOTFS[:HOSTNAME] with a root directory';
+  if (host !== undefined && !HOSTNAME.test(host)) return 'ROOTFS[:HOSTNAME] with a hostname of letters, digits, dots and dashes (up to 64)';
+  return undefined;
+};
+
+/** `namespace-keep-mount = PATH` or `SRC:DST`. */
+export const keepMount: Check = (v) => {
+  const colon = v.indexOf(':');
+  if (v === '' || colon === 0 || colon === v.length - 1) return 'PATH or SRC:DST';
+  return undefined;
+};
+
+/** A regular expression (uWSGI: PCRE; here JavaScript's dialect). */
+export const regexp: Check = (v) => {
+  try {
+    new RegExp(v);
+    return undefined;
+  } catch {
+    return 'a valid regular expression';
+  }
+};
+
+/** uid/gid/add-gid: a user or group name, or a number. */
+export const identity: Check = (v) => (IDENTITY.test(v) ? undefined : 'a user/group name or a number');
+
+/** The value of one option checked against its declaration. */
+export function checkOptionValue(def: OptionDef, value: string): string | undefined {
+  const type = typeCheck(def, value);
+  if (type) return type;
+  return def.check?.(value);
+}
+
+function typeCheck(def: OptionDef, value: string): string | undefined {
+  const v = value.trim();
+  // optional_argument given alone (`--ksm`, `ksm =`, `ksm = true`)
+  if (def.optional && (v === '' || /^true$/i.test(v))) return undefined;
+  switch (def.type) {
+    case 'bool':
+      return TRUE_FALSE.test(v) ? undefined : 'true or false';
+    case 'int':
+      return intCheck(def, v);
+    case 'mode':
+      return /^[0-7]{1,4}$/.test(v) && parseInt(v, 8) <= 0o777 ? undefined : 'an octal mode from 000 to 777 (like 022)';
+    case 'addr':
+      return addrCheck(value);
+    case 'tokens': {
+      for (const t of value.split(/[\s,]+/).filter(Boolean)) {
+        const word = def.name === 'cap' ? t.toLowerCase().replace(/^cap_/, '') : t;
+        if (!def.choices!.includes(word)) return `one or more of: ${def.choices!.join(', ')}`;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function intCheck(def: OptionDef, v: string): string | undefined {
+  const lo = def.min ?? Number.MIN_SAFE_INTEGER;
+  const hi = def.max ?? Number.MAX_SAFE_INTEGER;
+  const n = Number(v);
+  if (/^-?\d+$/.test(v) && n >= lo && n <= hi) return undefined;
+  const from = def.min !== undefined ? ` from ${lo}` : '';
+  const to = def.max !== undefined ? ` to ${hi}` : '';
+  return `an integer${from}${to}`;
+}
+
+function addrCheck(v: string): string | undefined {
+  if (v.includes('/') || v.startsWith('@')) return undefined; // unix socket path / abstract
+  const m = /^(.*):(\d+)$/.exec(v);
+  if (!m || Number(m[2]) > 65535) return 'HOST:PORT with a port from 0 to 65535, or a unix socket path';
+  return undefined;
+}
