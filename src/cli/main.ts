@@ -3,6 +3,7 @@ import { LiegeError } from '../errors';
 import { setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
+import { fallback } from './fallback';
 import { hookContext, loadAll } from './load-all';
 
 // the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
@@ -39,7 +40,10 @@ async function run(argv: string[]): Promise<number> {
   };
   const ctx = hookContext(config);
   const serveWithoutSockets = config.has('emperor') ? () => emperor().runEmperor(config, plan, ctx) : undefined;
-  return runInstance(config, plan, ctx, { reloads, nsChild, startCwd: process.cwd(), validateReload, serveWithoutSockets });
+  const startCwd = process.cwd();
+  const status = await runInstance(config, plan, ctx, { reloads, nsChild, startCwd, validateReload, serveWithoutSockets });
+  // the jailed child of `namespace` ends with 1: its parent falls back
+  return nsChild ? status : fallback(config, status, ctx.configFile, startCwd);
 }
 
 let printed = false;
