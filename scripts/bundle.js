@@ -4,7 +4,8 @@
 // start near a bare `node` start (bench/README.md). It sits at the same
 // depth as the other dist/ folders, so __dirname-relative paths (native
 // addon, worker and vassal entry points) resolve the same. pino stays
-// external: it is loaded only for log-format = json.
+// external: it is loaded only for log-format = json; node-pty (a native
+// addon) only for attach-daemon-pty and liege attach.
 const esbuild = require('esbuild');
 esbuild.buildSync({
   entryPoints: ['dist/cli/main.js'],
@@ -12,7 +13,7 @@ esbuild.buildSync({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['pino'],
+  external: ['pino', 'node-pty'],
   logLevel: 'warning',
 });
 

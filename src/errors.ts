@@ -35,6 +35,10 @@ export const ERRORS = {
   LIEGE_ERR_SETTINGS: 'bad setting, or refused by the configure hook',
   LIEGE_ERR_CTL: 'liege ctl used outside a configure hook or channel failure',
   LIEGE_ERR_ATTACH: 'unable to attach to a pty daemon',
+  LIEGE_ERR_REGISTRY: 'bad hook registry file or entry',
+  LIEGE_ERR_REGISTRY_LOCK: 'the hook registry stayed locked',
+  LIEGE_ERR_ESCALATION: 'escalated hooks refused',
+  LIEGE_ERR_HOOK_BUNDLE: 'bad hook bundle',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

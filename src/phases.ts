@@ -55,3 +55,11 @@ export const EXTRA_CALL_OPTIONS = ['call-as-vassal1', 'call-as-vassal3', 'call-a
 export function phaseByName(name: string): PhaseDef | undefined {
   return PHASES.find((p) => p.name === name);
 }
+
+/** Request hook events of the workers (src/worker/request-hooks.ts), in the
+ * order they happen in one request; the hook registry validates against it. */
+export const REQUEST_EVENTS = ['connect', 'parsed-headers', 'pre-route', 'post-route', 'body-chunk', 'body-complete', 'response-started', 'response-finished'] as const;
+export type RequestEvent = (typeof REQUEST_EVENTS)[number];
+
+/** Phases of the emperor and of a vassal's relation to it: the registry's `Vassal` category. */
+export const VASSAL_PHASES = ['emperor-start', 'as-vassal', 'as-emperor', 'emperor-stop', 'emperor-reload', 'emperor-lost'];

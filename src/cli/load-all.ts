@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load';
 import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
+import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
 
 export interface LoadedConfig {
@@ -18,7 +19,7 @@ export interface LoadedConfig {
 export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
-  const plan = buildPlan(config);
+  const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkSomethingToRun(config);
   return { config, plan };
 }
@@ -27,7 +28,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
   const ends = (['no-server', 'help', 'version', 'print-config'] as const).some((o) => cfg.bool(o));
-  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'emperor'] as const).some((o) => cfg.has(o));
+  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o));
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }

@@ -12,6 +12,7 @@ const help = () => require('./help') as typeof import('./help');
 const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 const bundleCommand = (name: string, argv: string[]) => (require('./bundle-commands') as typeof import('./bundle-commands')).bundleCommand(name, argv);
+const attachCommand = (argv: string[]) => (require('./attach-command') as typeof import('./attach-command')).attachCommand(argv);
 const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof import('./ctl-command')).ctlCommand(argv);
 
 const VERSION = '0.1.0';
@@ -20,6 +21,7 @@ async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
+  if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;

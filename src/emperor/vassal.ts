@@ -10,9 +10,9 @@ import { EMPEROR_FD_ENV, EMPEROR_FD, VASSAL_ENV, type VassalJob } from '../ipc/v
 const LAUNCHER = path.resolve(__dirname, '..', 'emperor', 'vassal-main.js');
 
 /** The vassal's environment: UWSGI_VASSAL_X → UWSGI_X; no reload count. */
-function vassalEnv(job: VassalJob): NodeJS.ProcessEnv {
+export function vassalEnv(job: VassalJob, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const [k, v] of Object.entries(from)) {
     if (k === 'UWSGI_RELOADS' || k === 'NOTIFY_SOCKET' || k === 'UWSGI_JAIL_PID') continue;
     const m = /^UWSGI_VASSAL_(.+)$/.exec(k);
     env[m ? `UWSGI_${m[1]}` : k] = v;

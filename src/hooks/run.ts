@@ -56,6 +56,7 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
   if (!hooks.length) return;
   const fatal = phaseByName(phase)?.fatal ?? true;
   const l = log('hooks');
+  const ran: Hook[] = [];
   for (const h of hooks) {
     const t0 = process.hrtime.bigint();
     // uWSGI gives UWSGI_VASSAL_* to the exec- shortcut commands only
@@ -66,6 +67,7 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
     const fields = { phase, action: h.action.name, hook: showHook(h), at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
     if (!failed) {
       l.info({ ...fields, outcome: 'ok' }, 'hook ran');
+      ran.push(h);
       continue;
     }
     if (!fatal) {
@@ -73,6 +75,7 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
       continue;
     }
     l.error({ ...fields, outcome: 'failed', error: failed }, 'FATAL hook failed, destroying instance');
+    rollBack(phase, ran);
     throw new HookFailure(h, phase, failed);
   }
 }
@@ -89,4 +92,20 @@ export function runStartupPhase(plan: HookPlan, phase: string, ctx: HookContext)
  * the environment of the exec-<phase> shortcut commands only. */
 export function runPhaseAsync(plan: HookPlan, phase: string, ctx: HookContext, shortcutEnv?: Record<string, string>): Promise<void> {
   return runPhaseWith(plan, phase, ctx, { blocking: false, shortcutEnv });
+}
+
+/** The rollbacks of the hooks that ran before a fatal failure, last first. */
+export function rollBack(phase: string, ran: readonly Hook[]): void {
+  for (const h of [...ran].reverse()) {
+    if (!h.rollback) continue;
+    let rc: number | string;
+    try {
+      rc = h.rollback();
+    } catch (e) {
+      rc = (e as Error).message ?? String(e);
+    }
+    const fields = { phase, hook: showHook(h), at: formatOrigin(h.origin) };
+    if (rc === 0) log('hooks').info({ ...fields, outcome: 'ok' }, 'rollback ran');
+    else log('hooks').error({ ...fields, outcome: 'failed', error: typeof rc === 'number' ? `returned ${rc}` : rc }, 'rollback failed');
+  }
 }

@@ -19,6 +19,8 @@ export interface Hook {
   args: string; // the text after `action:` (hidden from logs when private)
   private: boolean;
   origin: Origin;
+  /** Registry hooks: undoes this hook when a later hook of the phase fails fatally. */
+  rollback?: () => number;
 }
 
 /** phase name → hooks in run order (hook chain, mount, umount, exec, call). */

@@ -7,7 +7,8 @@ import { CAPABILITIES } from '../config/options';
 import { chroot, pivotRoot, unshare } from '../os/jail';
 import { dropPrivileges } from '../os/privileges';
 
-function capMask(words: string | undefined): { lo: number; hi: number } | undefined {
+/** `cap = setuid,net_bind_service …` → the capability bit masks kept across the drop. */
+export function capMask(words: string | undefined): { lo: number; hi: number } | undefined {
   if (!words) return undefined;
   let lo = 0, hi = 0;
   for (const w of words.split(/[\s,]+/).filter(Boolean)) {

@@ -8,6 +8,7 @@ import type { Config } from '../config/config';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
 import { NS_HELPER } from '../os/native';
+import { PtyDaemons } from './pty-daemons';
 
 interface Daemon {
   cmd: string;
@@ -19,16 +20,19 @@ interface Daemon {
 export class Daemons {
   private readonly list: Daemon[];
   private stopping = false;
+  private readonly ptys: PtyDaemons;
 
   constructor(cfg: Config, private readonly onControlDeath: () => void) {
     this.list = [
       ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
       ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
     ];
+    this.ptys = new PtyDaemons(cfg);
   }
 
   startAll(): void {
     for (const d of this.list) this.spawn(d);
+    this.ptys.startAll();
   }
 
   private spawn(d: Daemon): void {
@@ -51,11 +55,11 @@ export class Daemons {
   /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.list.map(({ child }) => {
+    await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
       const gone = exited(child, mercyMs, () => group('SIGKILL'));
       if (child) group('SIGTERM');
       return gone;
-    }));
+    })]);
   }
 }
