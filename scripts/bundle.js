@@ -5,7 +5,8 @@
 // depth as the other dist/ folders, so __dirname-relative paths (native
 // addon, worker and vassal entry points) resolve the same. pino stays
 // external: it is loaded only for log-format = json; node-pty (a native
-// addon) only for attach-daemon-pty and liege attach.
+// addon) only for attach-daemon-pty and liege attach; etcd3 (with gRPC)
+// only by the etcd emperor and `liege etcd`.
 const esbuild = require('esbuild');
 esbuild.buildSync({
   entryPoints: ['dist/cli/main.js'],
@@ -13,7 +14,7 @@ esbuild.buildSync({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['pino', 'node-pty'],
+  external: ['pino', 'node-pty', 'etcd3'],
   logLevel: 'warning',
 });
 

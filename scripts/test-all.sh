@@ -19,7 +19,7 @@ command -v python3 >/dev/null || need+=(python3)   # node-gyp; the sd_notify tes
 getent passwd nobody >/dev/null || need+=(base-passwd)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)   # the nginx front tests
 command -v etcd >/dev/null || need+=(etcd-server)                               # the etcd emperor tests
-command -v etcdctl >/dev/null || need+=(etcd-client)
+command -v etcdctl >/dev/null || need+=(etcd-client)                             # etcdctl, used by the same tests
 if [ ${#need[@]} -gt 0 ]; then
   # packages with a service (nginx, etcd) must not start it: the tests run
   # their own instances on loopback ports of their own

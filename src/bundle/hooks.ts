@@ -1,14 +1,16 @@
-// Running a bundle hook (meta/hooks/<name>) confined like the app: as the
-// instance's uid/gid (no supplementary groups), in the bundle root, with
+// Running a bundle hook (meta/hooks/<name>) confined like the app: with the
+// instance's unshare/chroot/umask, as its uid/gid/add-gid (hook-exec.ts), in
+// the bundle root, with
 // LIEGE_BUNDLE_NAME/_VERSION/_DATA/_HOOK and the applied settings as
 // LIEGE_CONFIG_*; stdin from /dev/null, output captured (and shown when the
 // hook fails), killed after bundle-hook-timeout.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { lookupGroup, lookupUser } from '../os/privileges';
+import { HOOK_EXEC_ENV, insideJail, type HookExecSpec } from './hook-exec';
 import { envName, flatten, type Settings } from './settings';
 
 export interface HookRun {
@@ -45,7 +47,6 @@ export function hookPath(root: string, name: string): string | undefined {
 export function runBundleHook(name: string, r: HookRun): Promise<HookResult> | undefined {
   const file = hookPath(r.root, name);
   if (!file) return undefined;
-  const ids = instanceIds(r.config);
   const liegeDir = path.dirname(process.argv[1] ?? 'liege'); // so the hook finds `liege ctl`
   const env: Record<string, string> = {
     PATH: `${liegeDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -58,7 +59,7 @@ export function runBundleHook(name: string, r: HookRun): Promise<HookResult> | u
     ...r.extraEnv,
   };
   return new Promise((resolve) => {
-    const child = spawn(file, [], { cwd: r.root, env, uid: ids.uid, gid: ids.gid, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawnConfined(file, r, env);
     const chunks: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => chunks.push(b));
     child.stderr!.on('data', (b: Buffer) => chunks.push(b));
@@ -66,6 +67,24 @@ export function runBundleHook(name: string, r: HookRun): Promise<HookResult> | u
     child.on('error', (e) => { clearTimeout(timer); resolve({ code: 127, signal: null, output: `unable to run ${file}: ${e.message}\n` }); });
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, output: Buffer.concat(chunks).toString() }); });
   });
+}
+
+const HOOK_EXEC = path.resolve(__dirname, '..', 'bundle', 'hook-exec.js');
+
+/** As root: through hook-exec (jail, then the drop); else the hook itself. */
+function spawnConfined(file: string, r: HookRun, env: Record<string, string>): ChildProcess {
+  const opts = { cwd: r.root, stdio: ['ignore', 'pipe', 'pipe'] as StdioOptions, detached: true };
+  if (process.getuid!() !== 0) return spawn(file, [], { ...opts, env });
+  const cfg = r.config;
+  const jail = cfg.str('chroot');
+  if (insideJail(r.root, jail) === undefined) {
+    throw new LiegeError('LIEGE_ERR_BUNDLE', `the bundle root ${r.root} is outside the instance's chroot ${jail}: its hooks cannot run confined`, { origin: cfg.origin('chroot'), text: jail, expected: 'a state-dir inside the chroot' });
+  }
+  const spec: HookExecSpec = {
+    hook: file, root: r.root, unshare: cfg.str('unshare'), chroot: jail, umask: cfg.str('umask'),
+    uid: cfg.setting('uid'), gid: cfg.setting('gid'), addGids: [...cfg.list('add-gid')], initgroups: !cfg.bool('no-initgroups'),
+  };
+  return spawn(process.execPath, [HOOK_EXEC], { ...opts, env: { ...env, [HOOK_EXEC_ENV]: JSON.stringify(spec) } });
 }
 
 /** "exited 3" / "killed by SIGKILL" */

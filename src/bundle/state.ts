@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
 import { readLink, writeAtomic } from './atomic';
-import { hasSockets, loadInstance, vassalIni } from './instance';
+import { configEnvNames, hasSockets, loadInstance, vassalIni } from './instance';
 import type { BundlePaths } from './layout';
 import { readSettings, type Settings } from './settings';
 
@@ -58,7 +58,9 @@ export function writeVassal(p: BundlePaths, settings: Settings = readSettings(p.
   const token = `${version}:${crypto.randomBytes(8).toString('hex')}`;
   const phase = hasSockets(loadInstance(root, settings)) ? 'accepting1' : 'master-start';
   const before = fs.statSync(p.vassal, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  writeAtomic(p.vassal, vassalIni({ name: p.name, version, root, data: p.data, settings, marker: { file: p.marker, token, phase }, pidfile: p.pidfile }));
+  let staleEnv: string[] = [];
+  try { staleEnv = configEnvNames(fs.readFileSync(p.vassal, 'utf8')); } catch { /* first write */ }
+  writeAtomic(p.vassal, vassalIni({ staleEnv, name: p.name, version, root, data: p.data, settings, marker: { file: p.marker, token, phase }, pidfile: p.pidfile }));
   // the emperor reloads on a newer mtime: never the same millisecond twice
   if (fs.statSync(p.vassal).mtimeMs <= before) {
     const t = new Date(before + 10);

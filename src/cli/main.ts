@@ -19,6 +19,7 @@ const VERSION = '0.1.0';
 
 async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
+  if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));

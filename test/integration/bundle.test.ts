@@ -135,6 +135,19 @@ describe('liege install (no emperor: --no-wait)', () => {
     expect(fs.existsSync(path.join(state, 'bundles', 'web.ini'))).toBe(false);
   });
 
+  it('hooks get the instance\'s jail options: unshare, umask, uid/gid', async () => {
+    const ini = ['http-socket = 127.0.0.1:0', 'node-app = %(bundle)/app.js', 'uid = nobody', 'gid = nogroup', 'unshare = uts', 'umask = 027'];
+    const b = await packBundle(dir, bundleDir(dir, 'jailed', { version: '1', ini, hooks: { install: 'echo "$(readlink /proc/self/ns/uts) $(umask) $(id -un) $(pwd)" > $LIEGE_BUNDLE_DATA/seen' } }));
+    const r = await bundleCmd(state, ['install', b, '--no-wait']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [uts, umask, user, cwd] = read(path.join(state, 'bundles', 'jailed', 'data', 'seen')).trim().split(' ');
+    expect(uts).toMatch(/^uts:\[\d+\]$/);
+    expect(uts).not.toBe(fs.readlinkSync('/proc/self/ns/uts'));
+    expect(umask).toBe('0027');
+    expect(user).toBe('nobody');
+    expect(cwd).toBe(path.join(state, 'bundles', 'jailed', '1'));
+  });
+
   it('a failing install hook leaves nothing installed', async () => {
     const b = await packBundle(dir, bundleDir(dir, 'nope', { version: '1', hooks: { install: 'echo no way; exit 1' } }));
     const r = await bundleCmd(state, ['install', b, '--no-wait']);

@@ -1,0 +1,121 @@
+// The emperor's etcd lease, kept alive by hand so that the emperor always
+// knows until when its claims are certainly still valid: a keepalive sent at
+// t and answered with TTL s proves the lease lives until at least t + TTL
+// (the server renewed it after t). When that proof would run out within a
+// third of the TTL — two keepalives in a row went unanswered — the lease is
+// "fenced": the monitor stops its vassals at once, before the server can let
+// the lease expire and another emperor claim them. A lease the server no
+// longer knows is "lost": a new one is granted after the connection is back.
+import type { Etcd3 } from 'etcd3';
+import { log } from '../../log';
+
+export type LeaseStatus = 'pending' | 'valid' | 'fenced';
+
+export class LeaseKeeper {
+  /** The current lease id (decimal string), undefined until granted / after a loss. */
+  id?: string;
+  /** Local time until which the lease certainly lives. */
+  confirmedUntil = 0;
+  status: LeaseStatus = 'pending';
+  private timer?: NodeJS.Timeout;
+  private checker?: NodeJS.Timeout;
+  private inFlight = false;
+  private stopped = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    readonly ttl: number,
+    private readonly onChange: (status: LeaseStatus, newLease: boolean) => void,
+  ) {}
+
+  get intervalMs(): number {
+    return Math.max(200, Math.floor((this.ttl * 1000) / 3));
+  }
+
+  /** ms of certain validity left (negative: the proof ran out). */
+  remainingMs(now = Date.now()): number {
+    return this.confirmedUntil - now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.checker = setInterval(() => this.check(), 100);
+    void this.beat();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.inFlight || this.stopped) return;
+    this.inFlight = true;
+    const sent = Date.now();
+    try {
+      if (this.id === undefined) {
+        const res = await this.client.leaseClient.leaseGrant({ TTL: this.ttl }, { deadline: sent + this.intervalMs });
+        if (this.stopped) return;
+        this.id = String(res.ID);
+        this.confirm(sent, Number(res.TTL), true);
+      } else {
+        const ttl = await this.keepaliveOnce(this.id, sent + this.intervalMs);
+        if (this.stopped) return;
+        if (ttl > 0) this.confirm(sent, ttl, false);
+        else this.lost();
+      }
+    } catch (e) {
+      log('emperor').warn({ error: (e as Error).message }, 'etcd lease keepalive failed');
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private confirm(sent: number, ttl: number, fresh: boolean): void {
+    this.confirmedUntil = sent + ttl * 1000;
+    const was = this.status;
+    if (this.valid()) this.status = 'valid';
+    if (fresh || was !== this.status) this.onChange(this.status, fresh);
+  }
+
+  private lost(): void {
+    log('emperor').warn({ lease: this.id }, 'etcd lease expired; its vassals are released');
+    this.id = undefined;
+    this.confirmedUntil = 0;
+    this.check();
+  }
+
+  private valid(now = Date.now()): boolean {
+    return this.remainingMs(now) > this.intervalMs;
+  }
+
+  private check(): void {
+    if (this.status === 'valid' && !this.valid()) {
+      this.status = 'fenced';
+      log('emperor').warn({ lease: this.id, remainingMs: this.remainingMs() }, 'etcd unreachable: lease not confirmed, stopping local vassals');
+      this.onChange('fenced', false);
+    }
+  }
+
+  /** One keepalive on a short-lived stream; the TTL the server answers (0: lease gone). */
+  private async keepaliveOnce(id: string, deadline: number): Promise<number> {
+    const stream = await this.client.leaseClient.leaseKeepAlive({ deadline });
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        stream.on('data', (res) => resolve(Number(res.TTL)));
+        stream.on('error', reject);
+        stream.on('end', () => reject(new Error('keepalive stream ended')));
+        stream.write({ ID: id });
+      });
+    } finally {
+      stream.end();
+    }
+  }
+
+  /** Stops keeping the lease; revokes it when `revoke` (a clean exit releases at once). */
+  async stop(revoke: boolean): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearInterval(this.checker);
+    if (revoke && this.id !== undefined) {
+      try {
+        await this.client.leaseClient.leaseRevoke({ ID: this.id }, { deadline: Date.now() + 2000 });
+      } catch { /* unreachable: the lease expires by itself */ }
+    }
+  }
+}
