@@ -9,6 +9,7 @@ import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
+import { checkIdentity } from '../master/as-root';
 
 export interface LoadedConfig {
   config: Config;
@@ -20,6 +21,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const loaded = loadConfig({ argv, env: process.env, start: { cwd: process.cwd(), binary: process.argv[1] ?? 'liege', startMs: Date.now() }, reloads });
   const config = resolveConfig(loaded);
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
+  checkIdentity(config);
   checkSomethingToRun(config);
   return { config, plan };
 }

@@ -50,6 +50,8 @@ export const identity: Check = (v) => (IDENTITY.test(v) ? undefined : 'a user/gr
 
 /** The value of one option checked against its declaration. */
 export function checkOptionValue(def: OptionDef, value: string): string | undefined {
+  // a NUL (from @(file) or exec://) would cut the string the kernel sees
+  if (value.includes('\0')) return 'a value without NUL bytes';
   const type = typeCheck(def, value);
   if (type) return type;
   return def.check?.(value);

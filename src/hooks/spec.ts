@@ -86,17 +86,14 @@ export function buildPlan(config: Config): HookPlan {
 /** Hook lines → the plan; workers and vassal launchers re-parse the lines
  * they were given with the master's start cwd. */
 export function planFromLines(lines: readonly HookLine[], at: PlanSite = { startCwd: process.cwd(), atLoad: false }): HookPlan {
-  const hooks = lines.map((l) => parseHookLine(l, at));
-  const plan = new Map<string, Hook[]>();
+  const plan = new Map<string, Hook[]>(PHASES.map((p) => [p.name, []]));
   const rank = (f: Hook['family']) => FAMILY_ORDER.indexOf(f === 'call-args' ? 'call' : f);
-  for (const p of PHASES) {
-    const mine = hooks.filter((h) => h.phase === p.name);
-    // stable sort: config order inside a family
-    plan.set(p.name, mine.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h.family) - rank(b.h.family) || a.i - b.i).map((x) => x.h));
-  }
+  // one pass (linear in the number of lines), then a stable sort by family:
+  // config order inside a family
+  for (const h of lines.map((l) => parseHookLine(l, at))) plan.get(h.phase)?.push(h);
+  for (const hooks of plan.values()) hooks.sort((a, b) => rank(a.family) - rank(b.family));
   return plan;
 }
-
 
 /** How a hook is shown in logs and plans: `action:args`, or a mask. */
 export function showHook(h: Hook): string {

@@ -2,10 +2,13 @@
 // unshare → post-jail (when jailed or unshared) → chroot → pivot_root →
 // as-root hooks → uid/gid drop (names resolved inside the chroot) →
 // as-user hooks.
-import type { Config } from '../config/config';
+import * as path from 'node:path';
+import type { Config, Setting } from '../config/config';
 import { CAPABILITIES } from '../config/options';
-import { chroot, pivotRoot, unshare } from '../os/jail';
-import { dropPrivileges } from '../os/privileges';
+import { LiegeError, shownValue } from '../errors';
+import { log } from '../log';
+import { chroot, parseNamespace, pivotRoot, unshare } from '../os/jail';
+import { dropPrivileges, hasIdentityFile, lookupGroup, lookupUser } from '../os/privileges';
 
 /** `cap = setuid,net_bind_service …` → the capability bit masks kept across the drop. */
 export function capMask(words: string | undefined): { lo: number; hi: number } | undefined {
@@ -30,10 +33,55 @@ export async function asRoot(cfg: Config, phase: (name: string) => Promise<void>
   await phase('as-root');
   dropPrivileges({
     uid: cfg.setting('uid'),
-    gid: cfg.setting('gid'),
+    gid: groupFor(cfg),
     addGids: cfg.list('add-gid'),
     initgroups: !cfg.bool('no-initgroups'),
     caps: capMask(cfg.str('cap')),
   });
   await phase('as-user');
+}
+
+/** Where uid/gid names will be resolved: inside the namespace rootfs, or the
+ * chroot (then pivot-root's new root inside it), else /. */
+function identityRoot(cfg: Config): string {
+  const ns = cfg.str('namespace');
+  let root = ns ? parseNamespace(ns).rootfs : cfg.str('chroot') ?? '/';
+  const pivot = cfg.str('pivot-root');
+  if (pivot) root = path.join(root, pivot.split(' ')[0]!);
+  return root;
+}
+
+/**
+ * At load, before any hook: uid, gid and add-gid names resolved where the
+ * drop will resolve them. When that root has no readable passwd/group yet
+ * (hooks may build the jail), the drop itself checks them.
+ */
+export function checkIdentity(cfg: Config): void {
+  const root = identityRoot(cfg);
+  const where = (file: string) => `${root.replace(/\/$/, '')}/etc/${file}`;
+  const uid = cfg.setting('uid');
+  if (uid && hasIdentityFile(root, 'passwd') && !lookupUser(uid.value, root)) {
+    throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unknown user \`${uid.value}\``, { origin: uid.origin, text: shownValue('uid', uid.value, uid.origin), expected: `a user of ${where('passwd')} or a number` });
+  }
+  const groups = [...(cfg.setting('gid') ? [{ key: 'gid', s: cfg.setting('gid')! }] : []), ...cfg.list('add-gid').map((s) => ({ key: 'add-gid', s }))];
+  if (!hasIdentityFile(root, 'group')) return;
+  for (const { key, s } of groups) {
+    if (lookupGroup(s.value, root) === undefined) throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unknown group \`${s.value}\``, { origin: s.origin, text: shownValue(key, s.value, s.origin), expected: `a group of ${where('group')} or a number` });
+  }
+}
+
+// uid without gid: uWSGI keeps gid 0 (and root's groups); liege takes the
+// user's primary group and says so
+function groupFor(cfg: Config): Setting | undefined {
+  const gid = cfg.setting('gid');
+  const uid = cfg.setting('uid');
+  if (gid || !uid) return gid;
+  const user = lookupUser(uid.value);
+  const l = log('master');
+  if (user && user.gid >= 0) {
+    l.info({ uid: uid.value, gid: user.gid }, 'no gid set: dropping to the primary group of the uid user');
+    return { value: String(user.gid), origin: uid.origin };
+  }
+  l.warn({ uid: uid.value, gid: process.getgid?.() }, 'no gid set and the uid has no passwd entry: the group stays as it is (set gid)');
+  return undefined;
 }

@@ -22,16 +22,29 @@ function table(file: string): string[][] {
   }
 }
 
-export function lookupUser(nameOrId: string): User | undefined {
-  const row = table('/etc/passwd').find((f) => f[0] === nameOrId) ?? (/^\d+$/.test(nameOrId) ? table('/etc/passwd').find((f) => f[2] === nameOrId) : undefined);
+/** A user by name or number from <root>/etc/passwd (a number not listed: gid -1). */
+export function lookupUser(nameOrId: string, root = '/'): User | undefined {
+  const rows = table(`${root.replace(/\/$/, '')}/etc/passwd`);
+  const row = rows.find((f) => f[0] === nameOrId) ?? (/^\d+$/.test(nameOrId) ? rows.find((f) => f[2] === nameOrId) : undefined);
   if (row) return { name: row[0]!, uid: Number(row[2]), gid: Number(row[3]) };
   return /^\d+$/.test(nameOrId) ? { name: nameOrId, uid: Number(nameOrId), gid: -1 } : undefined;
 }
 
-export function lookupGroup(nameOrId: string): number | undefined {
+/** A group id by name or number from <root>/etc/group. */
+export function lookupGroup(nameOrId: string, root = '/'): number | undefined {
   if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
-  const row = table('/etc/group').find((f) => f[0] === nameOrId);
+  const row = table(`${root.replace(/\/$/, '')}/etc/group`).find((f) => f[0] === nameOrId);
   return row ? Number(row[2]) : undefined;
+}
+
+/** Whether <root>/etc/<file> can be read (else names are checked at the drop). */
+export function hasIdentityFile(root: string, file: 'passwd' | 'group'): boolean {
+  try {
+    fs.accessSync(`${root.replace(/\/$/, '')}/etc/${file}`, fs.constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface DropSpec {

@@ -53,3 +53,36 @@ describe('loadConfig', () => {
     expect((err as LiegeError).code).toBe('LIEGE_ERR_LOGIC');
   });
 });
+
+describe('loadConfig bounds and uWSGI details', () => {
+  const err = (f: () => unknown): LiegeError => {
+    try { f(); } catch (e) { return e as LiegeError; }
+    throw new Error('no error');
+  };
+
+  it('UWSGI_* env that is not an option defines a placeholder', () => {
+    expect(hooks(['--hook-asap', 'exec:%(foo-bar)'], { UWSGI_FOO_BAR: 'baz' })).toEqual(['exec:baz']);
+  });
+
+  it('keeps lines of false if-* blocks as dormant, their hooks checked not run', () => {
+    const cfg = load(['--if-env', 'LIEGE_NEVER', '--hook-asap', 'exec:x', '--endif']);
+    expect(cfg.hookLines).toEqual([]);
+    expect(cfg.dormantHookLines.map((h) => h.value)).toEqual(['exec:x']);
+  });
+
+  it('for-times is bounded and checked when the block opens', () => {
+    expect(err(() => load(['--for-times', '99999999999999999999', '--endfor'])).describe()).toMatch(/an integer from 0 to 100000/);
+    expect(err(() => load(['--for-readline', '/nonexistent', '--endfor'])).describe()).toMatch(/unable to read \/nonexistent: ENOENT/);
+  });
+
+  it('20k repeated options keep every value, in order', () => {
+    const argv = Array.from({ length: 20000 }, (_, i) => ['--env', `K${i}=v`]).flat();
+    const env = load(argv).list('env');
+    expect(env).toHaveLength(20000);
+    expect(env[19999]!.value).toBe('K19999=v');
+  });
+
+  it('a self-inherit is an error, not a loop', () => {
+    expect(err(() => load([`${FIX}/../logic/sub/x.ini`, '--inherit', `${FIX}/../logic/sub/x.ini`, '--inherit', `${FIX}/../logic/sub/x.ini`])).describe()).toMatch(/`inherit` loop/);
+  });
+});
