@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
 import { checkKey, getPath, withPath, type Settings } from './settings';
+import { pidAlive } from './state';
 
 export const CTL_SOCKET_ENV = 'LIEGE_CTL_SOCKET';
 export const CTL_TOKEN_ENV = 'LIEGE_CTL_TOKEN';
@@ -29,7 +30,8 @@ export interface CtlChannel {
 export async function openCtl(proposed: Settings, ids: { uid?: number; gid?: number }): Promise<CtlChannel> {
   let current = proposed;
   const token = crypto.randomBytes(24).toString('hex');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-ctl-'));
+  cleanStale();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `liege-ctl-${process.pid}-`));
   fs.chmodSync(dir, 0o700);
   if (ids.uid !== undefined) fs.chownSync(dir, ids.uid, ids.gid ?? -1);
   const sock = path.join(dir, 'ctl.sock');
@@ -70,6 +72,14 @@ export async function openCtl(proposed: Settings, ids: { uid?: number; gid?: num
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Channel dirs of a `liege set` that was killed (its pid is gone). */
+function cleanStale(): void {
+  for (const n of fs.readdirSync(os.tmpdir())) {
+    const m = /^liege-ctl-(\d+)-/.exec(n);
+    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), n), { recursive: true, force: true });
+  }
 }
 
 /** The hook side (`liege ctl`): one request over the channel in the env. */

@@ -10,6 +10,8 @@ import { native } from '../os/native';
 import { dropPrivileges } from '../os/privileges';
 
 export const HOOK_EXEC_ENV = 'LIEGE_BUNDLE_HOOK_EXEC';
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
 
 export interface HookExecSpec {
   hook: string; // absolute, outside the chroot
@@ -38,6 +40,8 @@ function main(): number {
     if (spec.chroot) chroot(spec.chroot);
     if (spec.umask) process.umask(parseInt(spec.umask, 8));
     dropPrivileges({ uid: spec.uid, gid: spec.gid, addGids: spec.addGids, initgroups: spec.initgroups });
+    // after the drop (a credential change clears it): the hook dies with `liege install`
+    native.prctl(PR_SET_PDEATHSIG, SIGKILL);
     process.chdir(insideJail(spec.root, spec.chroot)!);
     const hook = insideJail(spec.hook, spec.chroot)!;
     native.execv(hook, [hook]);

@@ -13,10 +13,10 @@ import { readLink, switchLink } from './atomic';
 import { configure } from './configure';
 import { describeResult, instanceIds, runBundleHook, type HookRun } from './hooks';
 import { loadInstance } from './instance';
-import { BundlePaths } from './layout';
+import { BundlePaths, RESERVED } from './layout';
 import { readManifest } from './manifest';
 import { readSettings, writeSettings } from './settings';
-import { readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
+import { pidAlive, readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
 import { unpack } from './unpack';
 
 export interface BundleOpts {
@@ -46,7 +46,8 @@ async function hookOrThrow(name: string, r: Omit<HookRun, 'settings'>, p: Bundle
 export async function install(archive: string, name: string | undefined, opts: BundleOpts): Promise<Installed> {
   const bundles = path.join(path.resolve(opts.stateDir), 'bundles');
   fs.mkdirSync(bundles, { recursive: true, mode: 0o755 });
-  const incoming = path.join(bundles, `.incoming-${crypto.randomBytes(6).toString('hex')}`);
+  cleanIncoming(bundles);
+  const incoming = path.join(bundles, `.incoming-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   try {
     unpack(archive, incoming);
     const m = readManifest(incoming);
@@ -73,6 +74,8 @@ async function installUnpacked(p: BundlePaths, version: string, incoming: string
     const current = readSettings(p.settings);
     const applied = await configure(r, current, current);
     if (JSON.stringify(applied) !== JSON.stringify(current)) writeSettings(p.settings, applied);
+    // in the history before the switch: a kill -9 from here on leaves a revertable state
+    writeHistory(p, [...readHistory(p).filter((v) => v !== version), version]);
     switchLink(p.current, version);
     const token = writeVassal(p);
     l().info({ bundle: p.name, version, previous: old }, 'switched current, waiting for the new version to accept');
@@ -82,13 +85,21 @@ async function installUnpacked(p: BundlePaths, version: string, incoming: string
     }
   } catch (e) {
     if (readLink(p.current) === version) await rollBack(p, old, opts);
+    writeHistory(p, readHistory(p).filter((v) => v !== version));
     fs.rmSync(root, { recursive: true, force: true });
     if (!old && fresh) fs.rmSync(p.dir, { recursive: true, force: true });
     throw e;
   }
-  writeHistory(p, [...readHistory(p).filter((v) => v !== version), version]);
   prune(p, opts.keep);
   return { name: p.name, version, previous: old };
+}
+
+/** Removes what an install killed mid-way left (.incoming-<dead pid>-*). */
+function cleanIncoming(bundles: string): void {
+  for (const n of fs.readdirSync(bundles)) {
+    const m = /^\.incoming-(\d+)-/.exec(n);
+    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(bundles, n), { recursive: true, force: true });
+  }
 }
 
 /** current → `old` (or no current and no vassal when there is none). */
@@ -114,11 +125,13 @@ function prepareDirs(p: BundlePaths, ids: { uid?: number; gid?: number }): void 
   }
 }
 
-/** Keeps the current version and the `keep` most recent others. */
+/** Keeps the current version and the `keep` most recent others; removes strays. */
 function prune(p: BundlePaths, keep: number): void {
   const current = readLink(p.current);
   const others = readHistory(p).filter((v) => v !== current);
-  const drop = others.slice(0, Math.max(0, others.length - keep));
+  // and versions a killed install left behind (in no history)
+  const strays = fs.readdirSync(p.dir).filter((n) => !n.startsWith('.') && !RESERVED.includes(n) && n !== current && !readHistory(p).includes(n));
+  const drop = [...others.slice(0, Math.max(0, others.length - keep)), ...strays];
   for (const v of drop) fs.rmSync(p.version(v), { recursive: true, force: true });
   writeHistory(p, readHistory(p).filter((v) => !drop.includes(v)));
 }

@@ -18,6 +18,9 @@ export const BUNDLE_HOOKS: ReadonlyArray<{ name: string; when: string }> = [
   { name: 'remove', when: '`liege remove`, in the current version, before the vassal is stopped and the files removed' },
 ];
 
+/** Entries of a bundle's directory that are not versions. */
+export const RESERVED = ['current', 'data', 'run', 'settings.json', 'state.json'];
+
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 export function checkName(name: string, what = 'bundle name'): string {
@@ -34,7 +37,10 @@ export class BundlePaths {
     this.root = path.join(path.resolve(stateDir), 'bundles');
     this.dir = path.join(this.root, checkName(name));
   }
-  version(v: string): string { return path.join(this.dir, checkName(v, 'version')); }
+  version(v: string): string {
+    if (RESERVED.includes(v)) throw new LiegeError('LIEGE_ERR_BUNDLE', 'a version cannot be named like a bundle directory entry', { text: v, expected: `a version other than ${RESERVED.join(', ')}` });
+    return path.join(this.dir, checkName(v, 'version'));
+  }
   get current(): string { return path.join(this.dir, 'current'); }
   get data(): string { return path.join(this.dir, 'data'); }
   get run(): string { return path.join(this.dir, 'run'); }

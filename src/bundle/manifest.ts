@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
-import { BUNDLE_HOOKS, checkName } from './layout';
+import { BUNDLE_HOOKS, checkName, RESERVED } from './layout';
 import { loadInstance } from './instance';
 
 export interface Manifest {
@@ -28,6 +28,7 @@ export function readManifest(dir: string): Manifest {
   if (typeof pkg.name !== 'string' || typeof pkg.version !== 'string') throw fail(`${pkgFile} lacks "name" or "version"`, pkgFile, 'string "name" and "version" fields');
   const name = checkName(pkg.name.replace(/^@[^/]+\//, ''));
   const version = checkName(pkg.version, 'version');
+  if (RESERVED.includes(version)) throw fail(`${pkgFile}: the version "${version}" is a reserved name`, pkgFile, `a version other than ${RESERVED.join(', ')}`);
   const ini = path.join(dir, 'meta', 'liege.ini');
   if (!fs.existsSync(ini)) throw fail(`the bundle has no meta/liege.ini`, ini, 'meta/liege.ini: the instance config');
   loadInstance(dir, {}); // throws the config error with file:line

@@ -33,7 +33,7 @@ export async function withLock<T>(p: BundlePaths, f: () => Promise<T>): Promise<
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy (another install/set holds ${lock})`, { text: lock });
       const holder = Number(fs.readFileSync(lock, 'utf8'));
-      if (alive(holder)) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy: pid ${holder} holds ${lock}`, { text: lock });
+      if (pidAlive(holder)) throw new LiegeError('LIEGE_ERR_BUNDLE', `bundle ${p.name} is busy: pid ${holder} holds ${lock}`, { text: lock });
       fs.rmSync(lock, { force: true });
     }
   }
@@ -44,7 +44,7 @@ export async function withLock<T>(p: BundlePaths, f: () => Promise<T>): Promise<
   }
 }
 
-function alive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

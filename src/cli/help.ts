@@ -17,6 +17,9 @@ export function helpText(): string {
   const out = [
     'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
     '       liege hooks list|plan|check [config options]',
+    '       liege pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
+    '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
+    '       liege attach NAME|PID [--socket PATH] [--attach-dir DIR]',
     '',
     'Options (also as INI keys in [uwsgi] or [liege], or LIEGE_<NAME>/UWSGI_<NAME> env).',
     'Arity: `--name` is a flag (never takes the next argument), `--name VALUE` needs a value,',

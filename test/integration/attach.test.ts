@@ -4,6 +4,7 @@
 // logged, nothing left behind after the instance stops.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import * as pty from 'node-pty';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
@@ -30,11 +31,15 @@ function attach(target: string) {
 
 describe('attachable pty daemons', () => {
   it('attach, type, detach, reattach to the same process, two viewers', async () => {
-    const p = startLiege(['--master', '--attach-daemon-pty', `@repl node ${path.join(FIXTURES, 'apps', 'repl.js')}`, '--attach-dir', dir]);
+    // the instance runs as nobody: its socket is nobody's, mode 0600
+    fs.chmodSync(dir, 0o1777);
+    const p = startLiege(['--master', '--uid', 'nobody', '--gid', 'nogroup', '--attach-daemon-pty', `@repl node ${path.join(FIXTURES, 'apps', 'repl.js')}`, '--attach-dir', dir]);
     started.push(p);
     const sock = await until(() => fs.readdirSync(dir).find((n) => /^repl\.\d+\.sock$/.test(n)));
     const daemonPid = Number(sock.split('.')[1]);
-    expect(fs.statSync(path.join(dir, sock)).mode & 0o777).toBe(0o600);
+    const st = fs.statSync(path.join(dir, sock));
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(st.uid).toBe(Number(execFileSync('id', ['-u', 'nobody']).toString()));
 
     const a = attach('repl');
     await a.waitFor('repl> ');

@@ -4,11 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runLiege, scratch } from './helpers';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { alive, killGroup, runLiege, scratch, startLiege, until } from './helpers';
 import { bundleCmd, bundleDir, packBundle } from './bundle-helpers';
 
 const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const read = (f: string) => fs.readFileSync(f, 'utf8');
 
@@ -146,6 +149,27 @@ describe('liege install (no emperor: --no-wait)', () => {
     expect(umask).toBe('0027');
     expect(user).toBe('nobody');
     expect(cwd).toBe(path.join(state, 'bundles', 'jailed', '1'));
+  });
+
+  it('kill -9 of liege install in a hook: the hook dies, nothing switched, the next install goes through', async () => {
+    const first = await packBundle(dir, bundleDir(dir, 'k9', { version: '1' }));
+    expect((await bundleCmd(state, ['install', first, '--no-wait'])).exitCode).toBe(0);
+    const slow = await packBundle(dir, bundleDir(dir, 'k9', { version: '2', hooks: { 'post-refresh': 'echo $$ > $LIEGE_BUNDLE_DATA/hook.pid; exec sleep 60' } }));
+    const p = startLiege(['install', slow, '--no-wait'], { env: { LIEGE_STATE_DIR: state } });
+    started.push(p);
+    const pidFile = path.join(state, 'bundles', 'k9', 'data', 'hook.pid');
+    const hookPid = await until(() => (fs.existsSync(pidFile) && read(pidFile).trim() ? Number(read(pidFile)) : undefined));
+    process.kill(p.pid!, 'SIGKILL');
+    await p;
+    await until(() => !alive(hookPid) || undefined);
+    expect(fs.readlinkSync(path.join(state, 'bundles', 'k9', 'current'))).toBe('1');
+    expect(fs.readdirSync(path.join(state, 'bundles')).some((n) => n.startsWith('.incoming-'))).toBe(false); // renamed into place already
+    expect(fs.existsSync(path.join(state, 'bundles', 'k9', '.lock'))).toBe(true); // stale
+    const fixed = await packBundle(dir, bundleDir(dir, 'k9', { version: '2' }));
+    const r = await bundleCmd(state, ['install', fixed, '--no-wait']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fs.readlinkSync(path.join(state, 'bundles', 'k9', 'current'))).toBe('2');
+    expect(fs.existsSync(path.join(state, 'bundles', 'k9', '.lock'))).toBe(false);
   });
 
   it('a failing install hook leaves nothing installed', async () => {
