@@ -1,49 +1,74 @@
-// Pure parts of emperor/: monitor scans (dir, glob, union) and the vassal's
-// environment (UWSGI_VASSAL_X → UWSGI_X, no reload count, the emperor pipe).
+// dir:// and glob:// monitors on a real directory: the whole desired set is
+// pushed at start and again on file events (no waiting for the periodic scan).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EMPEROR_FD_ENV, VASSAL_ENV } from '../../../src/ipc/vassal';
-import { scanAll, scanMonitor } from '../../../src/emperor/monitors';
-import { vassalEnv } from '../../../src/emperor/vassal';
+import { createMonitor } from '../../../src/emperor/monitors/index';
+import type { DesiredSet } from '../../../src/emperor/monitors/monitor';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-monitors-'));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-mon-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const opts = { freqMs: 3_600_000, tyrant: true, nofollow: false };
+const origin = { file: 'command line', line: 0 };
 
-describe('emperor monitors', () => {
-  fs.mkdirSync(path.join(dir, 'a'));
-  fs.mkdirSync(path.join(dir, 'b'));
-  for (const f of ['a/one.ini', 'a/two.ini', 'a/notes.txt', 'b/one.ini']) fs.writeFileSync(path.join(dir, f), '[uwsgi]\n');
-  fs.mkdirSync(path.join(dir, 'a', 'dir.ini')); // a directory is not a vassal
+async function next(sets: DesiredSet[], n: number): Promise<DesiredSet> {
+  for (let i = 0; i < 200 && sets.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(sets.length).toBe(n);
+  return sets[n - 1]!;
+}
 
-  it('a directory (plain or dir://) yields its *.ini files with their mtimes', () => {
-    const plain = scanMonitor(path.join(dir, 'a'));
-    expect([...plain.keys()].sort()).toEqual([path.join(dir, 'a/one.ini'), path.join(dir, 'a/two.ini')]);
-    expect(plain.get(path.join(dir, 'a/one.ini'))).toBe(fs.statSync(path.join(dir, 'a/one.ini')).mtimeMs);
-    expect(scanMonitor(`dir://${path.join(dir, 'a')}`)).toEqual(plain);
+describe('file monitors', () => {
+  it('dir://: configs by extension, events push a new set, a touch changes the version', async () => {
+    const d = path.join(dir, 'vassals');
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'a.ini'), '[uwsgi]\n');
+    fs.writeFileSync(path.join(d, 'notes.txt'), 'x');
+    const sets: DesiredSet[] = [];
+    const m = createMonitor(`dir://${d}`, opts, origin);
+    await m.start((s) => sets.push(s));
+    const first = await next(sets, 1);
+    expect([...first.keys()]).toEqual([path.join(d, 'a.ini')]);
+    expect(first.get(path.join(d, 'a.ini'))!.owner).toEqual({ uid: 0, gid: 0 });
+    fs.writeFileSync(path.join(d, 'b.ini'), '[uwsgi]\n');
+    expect([...(await next(sets, 2)).keys()].sort()).toEqual([path.join(d, 'a.ini'), path.join(d, 'b.ini')]);
+    const future = new Date(Date.now() + 10_000);
+    fs.utimesSync(path.join(d, 'a.ini'), future, future);
+    const touched = await next(sets, 3);
+    expect(touched.get(path.join(d, 'a.ini'))!.version).not.toBe(first.get(path.join(d, 'a.ini'))!.version);
+    fs.rmSync(path.join(d, 'a.ini'));
+    expect([...(await next(sets, 4)).keys()]).toEqual([path.join(d, 'b.ini')]);
+    await m.stop();
   });
 
-  it('a glob (plain or glob://) yields the matching *.ini files; a missing directory yields none', () => {
-    expect([...scanMonitor(path.join(dir, '*/one.ini')).keys()].sort()).toEqual([path.join(dir, 'a/one.ini'), path.join(dir, 'b/one.ini')]);
-    expect(scanMonitor(`glob://${path.join(dir, 'b/*')}`).size).toBe(1);
-    expect(scanMonitor(path.join(dir, 'nothing-here')).size).toBe(0);
+  it('a missing directory is watched until it appears', async () => {
+    const d = path.join(dir, 'later');
+    const sets: DesiredSet[] = [];
+    const m = createMonitor(d, { ...opts, freqMs: 50 }, origin);
+    await m.start((s) => sets.push(s));
+    expect((await next(sets, 1)).size).toBe(0);
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'x.ini'), '[uwsgi]\n');
+    expect([...(await next(sets, 2)).keys()]).toEqual([path.join(d, 'x.ini')]);
+    await m.stop();
   });
 
-  it('the union of monitors keeps each config once', () => {
-    expect(scanAll([path.join(dir, 'a'), path.join(dir, '*/one.ini')]).size).toBe(3);
+  it('glob://: the matching files, sorted; a bare pattern is a glob', async () => {
+    for (const n of ['one', 'two']) {
+      fs.mkdirSync(path.join(dir, 'g', n), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'g', n, 'app.ini'), '[uwsgi]\n');
+    }
+    const sets: DesiredSet[] = [];
+    const m = createMonitor(path.join(dir, 'g', '*', 'app.ini'), opts, origin);
+    expect(m.spec).toBe(`glob://${path.join(dir, 'g', '*', 'app.ini')}`);
+    await m.start((s) => sets.push(s));
+    expect([...(await next(sets, 1)).keys()]).toEqual(['one', 'two'].map((n) => path.join(dir, 'g', n, 'app.ini')));
+    fs.rmSync(path.join(dir, 'g', 'one', 'app.ini'));
+    expect([...(await next(sets, 2)).keys()]).toEqual([path.join(dir, 'g', 'two', 'app.ini')]);
+    await m.stop();
   });
-});
 
-describe('vassal environment', () => {
-  it('maps UWSGI_VASSAL_X to UWSGI_X, drops reload count, jail pid and NOTIFY_SOCKET, adds the pipe and the job', () => {
-    const job = { config: '/v/a.ini', liege: '/bin/liege', hooks: [], ctx: { binsh: '/bin/sh', waitFsTimeout: 1, waitSocketTimeout: 1 } };
-    const env = vassalEnv(job, { PATH: '/bin', UWSGI_VASSAL_PROCESSES: '4', UWSGI_RELOADS: '3', NOTIFY_SOCKET: '/run/n', UWSGI_JAIL_PID: '9' });
-    expect(env.PATH).toBe('/bin');
-    expect(env.UWSGI_PROCESSES).toBe('4');
-    expect(env.UWSGI_VASSAL_PROCESSES).toBeUndefined();
-    for (const k of ['UWSGI_RELOADS', 'NOTIFY_SOCKET', 'UWSGI_JAIL_PID']) expect(env[k]).toBeUndefined();
-    expect(env[EMPEROR_FD_ENV]).toBe('3');
-    expect(JSON.parse(env[VASSAL_ENV]!)).toEqual(job);
+  it('an unknown scheme is a config error', () => {
+    expect(() => createMonitor('zmq://x', opts, { file: 'e.ini', line: 3 })).toThrow(/unknown emperor monitor scheme/);
   });
 });
