@@ -75,7 +75,7 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
       continue;
     }
     l.error({ ...fields, outcome: 'failed', error: failed }, 'FATAL hook failed, destroying instance');
-    rollBack(phase, ran);
+    await rollBack(phase, ran);
     throw new HookFailure(h, phase, failed);
   }
 }
@@ -95,12 +95,12 @@ export function runPhaseAsync(plan: HookPlan, phase: string, ctx: HookContext, s
 }
 
 /** The rollbacks of the hooks that ran before a fatal failure, last first. */
-export function rollBack(phase: string, ran: readonly Hook[]): void {
+export async function rollBack(phase: string, ran: readonly Hook[]): Promise<void> {
   for (const h of [...ran].reverse()) {
     if (!h.rollback) continue;
     let rc: number | string;
     try {
-      rc = h.rollback();
+      rc = await h.rollback();
     } catch (e) {
       rc = (e as Error).message ?? String(e);
     }

@@ -20,7 +20,7 @@ export interface Hook {
   private: boolean;
   origin: Origin;
   /** Registry hooks: undoes this hook when a later hook of the phase fails fatally. */
-  rollback?: () => number;
+  rollback?: () => number | Promise<number>;
 }
 
 /** phase name → hooks in run order (hook chain, mount, umount, exec, call). */

@@ -7,6 +7,8 @@ import type { Config, Setting } from '../config/config';
 import { CAPABILITIES } from '../config/options';
 import { LiegeError, shownValue } from '../errors';
 import { log } from '../log';
+import { forkPrivsep } from '../hooks/privsep';
+import { hooksDbPath } from '../hooks/registry/store';
 import { chroot, parseNamespace, pivotRoot, unshare } from '../os/jail';
 import { dropPrivileges, hasIdentityFile, lookupGroup, lookupUser } from '../os/privileges';
 
@@ -23,6 +25,7 @@ export function capMask(words: string | undefined): { lo: number; hi: number } |
 }
 
 export async function asRoot(cfg: Config, phase: (name: string) => Promise<void>): Promise<void> {
+  forkPrivsep(hooksDbPath(cfg.str('hooks-db'))); // escalated registry hooks: a root helper, forked before the jail and the drop
   const shared = cfg.str('unshare');
   if (shared) unshare(shared);
   if (shared || cfg.bool('jailed')) await phase('post-jail');

@@ -13,7 +13,7 @@ import type { RegistryEntry } from './entry';
 import type { ExtraHook } from './plan';
 
 /** Runs an escalated hook through the privileged helper (set by privsep.ts). */
-let escalator: ((e: RegistryEntry, role: 'check' | 'hook' | 'rollback') => number) | undefined;
+let escalator: ((e: RegistryEntry, role: 'check' | 'hook' | 'rollback') => number | Promise<number>) | undefined;
 
 export function setEscalator(f: typeof escalator): void {
   escalator = f;
@@ -69,9 +69,8 @@ function runWithCheck(x: ExtraHook, _ctx: unknown, how: HookRun): number | Promi
 }
 
 /** The rollback of an entry, run when a later hook of its phase fails fatally. */
-export function rollbackOf(e: RegistryEntry): (() => number) | undefined {
-  // rollbacks run right after the failure, on the blocking path
-  return e.rollback ? () => runEntry(e, 'rollback') as number : undefined;
+export function rollbackOf(e: RegistryEntry): (() => number | Promise<number>) | undefined {
+  return e.rollback ? () => runEntry(e, 'rollback') : undefined;
 }
 
 const notParsed = (): never => {
