@@ -46,6 +46,19 @@ function runHook(h: Hook, ctx: HookContext, how: HookRun): string | undefined | 
   return rc.then(outcome, failure);
 }
 
+/** Awaits a hook's promise with the loop held alive: a pending promise
+ * alone does not keep Node running, and what the hook waits on may be an
+ * unref'd handle (the privileged helper's socket): Node would exit 0 with
+ * the phase half done. */
+async function alive<T>(p: Promise<T>): Promise<T> {
+  const hold = setInterval(() => undefined, 2 ** 30);
+  try {
+    return await p;
+  } finally {
+    clearInterval(hold);
+  }
+}
+
 interface PhaseOptions {
   blocking: boolean;
   shortcutEnv?: Record<string, string>;
@@ -62,7 +75,7 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
     // uWSGI gives UWSGI_VASSAL_* to the exec- shortcut commands only
     const how: HookRun = { phase, blocking: opts.blocking, env: h.family === 'exec' ? opts.shortcutEnv : undefined, origin: h.origin };
     const r = runHook(h, ctx, how);
-    const failed = typeof r === 'object' ? await r : r;
+    const failed = typeof r === 'object' ? await alive(r) : r;
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const fields = { phase, action: h.action.name, hook: showHook(h), at: formatOrigin(h.origin), ms: Math.round(ms * 100) / 100 };
     if (!failed) {
@@ -100,7 +113,8 @@ export async function rollBack(phase: string, ran: readonly Hook[]): Promise<voi
     if (!h.rollback) continue;
     let rc: number | string;
     try {
-      rc = await h.rollback();
+      const out = h.rollback();
+      rc = typeof out === 'number' ? out : await alive(out);
     } catch (e) {
       rc = (e as Error).message ?? String(e);
     }
