@@ -59,7 +59,7 @@ describe('fallback-config', () => {
     const ini = writeIni(dir, [`http-socket = 127.0.0.1:${port}`, 'processes = 1', `node-app = ${FIXTURES}/apps/broken.js`, 'fallback-config = app-fb.ini'], 'app.ini');
     const r = await runLiege(['--ini', ini], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain('this app does not load');
+    expect(r.stderr).toContain('broken on purpose at load');
     expect(t.read().map((l) => l.split(' ')[0])).toEqual(['fallback-asap']);
   });
 
