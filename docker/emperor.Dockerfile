@@ -15,6 +15,7 @@ COPY native ./native
 COPY scripts ./scripts
 COPY src ./src
 COPY bin ./bin
+COPY configs ./configs
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
