@@ -2,6 +2,7 @@
 // its job (LIEGE_WORKER env, JSON). Shared by master/ and worker/ only.
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
+import type { ExtraHook } from '../hooks/registry/plan';
 
 export interface WorkerSpec {
   id: number; // 1-based slot
@@ -10,6 +11,8 @@ export interface WorkerSpec {
   sockets: number; // listening fds at 4, 5, ...
   hooks: HookLine[]; // post-fork and accepting* lines
   ctx: HookContext;
+  /** Registry and hook-dir hooks of those phases, request hook modules. */
+  extraHooks?: ExtraHook[];
 }
 
 export type WorkerMessage = { type: 'accepting' } | { type: 'fatal'; detail: string };

@@ -5,6 +5,7 @@
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
+import { extrasOf } from '../hooks/registry/plan';
 import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
@@ -39,7 +40,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
   const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
-  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx }, sockets, push);
+  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 

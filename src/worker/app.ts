@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { attachRequestHooks } from './request-hooks';
 
 type Handler = http.RequestListener;
 
@@ -20,6 +21,7 @@ export async function loadApp(app: string | undefined, fds: number[]): Promise<n
     if (next >= fds.length) return listen.apply(this, args as never);
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     servers.push(this);
+    if (this instanceof http.Server) attachRequestHooks(this);
     return listen.call(this, { fd: fds[next++]! }, cb);
   };
   let handler: Handler | undefined;
@@ -32,6 +34,7 @@ export async function loadApp(app: string | undefined, fds: number[]): Promise<n
     const h: Handler = handler ?? ((_req, res) => { res.writeHead(503, { 'content-type': 'text/plain' }); res.end('liege: no node-app configured\n'); });
     for (const fd of fds) {
       const s = http.createServer(h);
+      attachRequestHooks(s);
       servers.push(s);
       listen.call(s, { fd });
     }

@@ -5,8 +5,10 @@
 // `request-hooks = FILE`) are kept under the plan key `request` for the
 // workers. Every joined hook is plain data (ExtraHook) so that the master
 // can hand the worker phases' ones to the workers as JSON.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Config } from '../../config/config';
-import type { Origin } from '../../errors';
+import { configError, type Origin } from '../../errors';
 import { PHASES } from '../../phases';
 import { listHookDirs } from '../dirs';
 import type { Hook, HookPlan } from '../spec';
@@ -27,7 +29,11 @@ export function loadExtras(cfg: Config): ExtraHook[] {
   const db = hooksDbPath(cfg.str('hooks-db'));
   const out: ExtraHook[] = loadRegistry(db).map((entry) => ({ type: 'registry', entry }));
   for (const h of listHookDirs(cfg.list('hook-dir').map((s) => s.value))) out.push({ type: 'dir', ...h });
-  for (const s of cfg.list('request-hooks')) out.push({ type: 'request-module', file: s.value, origin: s.origin });
+  for (const s of cfg.list('request-hooks')) {
+    const file = path.resolve(s.value);
+    if (!fs.existsSync(file)) throw configError('LIEGE_ERR_BAD_VALUE', 'no such request hook module', s.origin, `request-hooks = ${s.value}`, 'the path of a .js/.mjs/.cjs module');
+    out.push({ type: 'request-module', file, origin: s.origin });
+  }
   return out;
 }
 

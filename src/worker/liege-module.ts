@@ -1,0 +1,35 @@
+// `require('liege')` and `import … from 'liege'` in an app or a hook module
+// resolve to the API of the liege that serves it (dist/api/index.js), even
+// when the app does not have liege in its node_modules: the request hooks it
+// adds must land in this worker. CommonJS through Module._resolveFilename;
+// ESM through a module.register() resolve hook, set up only when the app or
+// a hook module is ESM (the hook thread costs a few ms per worker start).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const API = path.resolve(__dirname, '..', 'api', 'index.js');
+
+function isEsm(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch { /* no package.json here */ }
+    if (dir === path.dirname(dir)) return false;
+  }
+}
+
+/** Makes the bare name `liege` resolve to this liege's API for the given modules. */
+export function provideLiegeModule(files: readonly string[]): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Module = require('node:module') as { _resolveFilename: (req: string, ...rest: unknown[]) => string; register?: (url: string) => void };
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'liege' ? API : resolve.call(this, request, ...rest);
+  };
+  if (!Module.register || !files.some(isEsm)) return;
+  const hook = `export async function resolve(s, c, next) { return s === 'liege' ? { url: ${JSON.stringify(pathToFileURL(API).href)}, shortCircuit: true } : next(s, c); }`;
+  Module.register(`data:text/javascript,${encodeURIComponent(hook)}`);
+}
