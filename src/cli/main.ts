@@ -4,11 +4,18 @@ import { setLogFormat } from '../log';
 import { runPhase } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
 import { hookContext, loadAll } from './load-all';
+import type { Config } from '../config/config';
+import type { HookContext } from '../hooks/actions/types';
+import type { HookPlan } from '../hooks/spec';
+import { EMPEROR_FD_ENV, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
+import type { BoundSocket } from '../master/sockets';
 
 // the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
 /* eslint-disable @typescript-eslint/no-require-imports */
 const help = () => require('./help') as typeof import('./help');
 const emperor = () => require('../emperor/emperor') as typeof import('../emperor/emperor');
+const single = () => require('../worker/single') as typeof import('../worker/single');
+const prelude = () => require('../emperor/vassal-prelude') as typeof import('../emperor/vassal-prelude');
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 const bundleCommand = (name: string, argv: string[]) => (require('./bundle-commands') as typeof import('./bundle-commands')).bundleCommand(name, argv);
 const attachCommand = (argv: string[]) => (require('./attach-command') as typeof import('./attach-command')).attachCommand(argv);
@@ -29,7 +36,11 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(help().helpText());
     return 1;
   }
-  const { config, plan } = loadAll(argv, reloads);
+  if (process.env[VASSAL_ENV]) {
+    const status = prelude().runVassalPrelude();
+    if (status !== undefined) return status;
+  }
+  const { config, plan } = loadVassalAware(argv, reloads);
   if (config.bool('help')) return print(help().helpText());
   if (config.bool('version')) return print(`liege ${VERSION}\n`);
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
@@ -37,8 +48,33 @@ async function run(argv: string[]): Promise<number> {
   // a reload re-reads the config; an invalid one, or one its configure hooks refuse, must not replace a running generation
   const validateReload = () => { const next = loadAll(argv, reloads + 1); runPhase(next.plan, 'configure', hookContext(next.config)); };
   const ctx = hookContext(config);
-  const serveWithoutSockets = config.has('emperor') ? () => emperor().runEmperor(config, plan, ctx) : undefined;
-  return runInstance(config, plan, ctx, { reloads, nsChild, startCwd: process.cwd(), validateReload, serveWithoutSockets });
+  const serve = pickServe(config, plan, ctx, reloads, validateReload);
+  return runInstance(config, plan, ctx, { reloads, nsChild, startCwd: process.cwd(), validateReload, serve });
+}
+
+/** The emperor, a single-process instance, or (undefined) the master. */
+function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => void): ((sockets: BoundSocket[]) => Promise<number | 'reload'>) | undefined {
+  const sockets = config.has('socket') || config.has('http-socket');
+  if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
+  // uWSGI without `master` and one worker: the process serves itself
+  const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
+  if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor')) return undefined;
+  return (bound) => single().serveSingle({
+    app: config.str('node-app'), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
+    heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
+    mercyMs: config.int('reload-mercy') * 1000,
+    describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
+  });
+}
+
+/** Under an emperor, an invalid config exits with EXILE_CODE: not respawned until it changes. */
+function loadVassalAware(argv: string[], reloads: number): ReturnType<typeof loadAll> {
+  try {
+    return loadAll(argv, reloads);
+  } catch (e) {
+    if (!(e instanceof LiegeError) || !process.env[EMPEROR_FD_ENV]) throw e;
+    throw new LiegeError(e.code, e.message, { origin: e.origin, text: e.text, expected: e.expected, exitCode: EXILE_CODE, cause: e });
+  }
 }
 
 let printed = false;

@@ -129,14 +129,6 @@ const CORE = [
   { name: 'binsh', type: 'string', check: checks.nonEmpty, repeatable: true, group: 'hooks', help: 'shell for exec hooks: the first executable one wins (default /bin/sh)' },
   { name: 'wait-for-fs-timeout', type: 'int', min: 0, default: '60', group: 'hooks', help: 'seconds wait_for_fs/file/dir hooks wait' },
   { name: 'wait-for-socket-timeout', type: 'int', min: 0, default: '60', group: 'hooks', help: 'seconds wait_for_socket hooks wait' },
-  // emperor
-  { name: 'emperor', type: 'string', repeatable: true, group: 'emperor', help: 'run vassal configs from a directory (dir://DIR or DIR) or a glob (glob://PATTERN or PATTERN)' },
-  { name: 'emperor-freq', type: 'int', min: 1, default: '3', group: 'emperor', help: 'seconds between scans of the vassal configs' },
-  { name: 'vassals-start-hook', type: 'string', group: 'emperor', help: 'program run (no shell) in each vassal before it starts, with the config path as argument' },
-  { name: 'vassals-stop-hook', type: 'string', group: 'emperor', help: 'program run (no shell) by the emperor when a vassal is removed' },
-  { name: 'emperor-throttle', type: 'int', min: 0, default: '1000', group: 'emperor', help: 'milliseconds added to the respawn delay of a vassal each time it dies early' },
-  { name: 'emperor-max-throttle', type: 'int', min: 0, default: '180000', group: 'emperor', help: 'cap of the respawn delay (ms)' },
-  { name: 'reload-mercy', type: 'int', min: 0, default: '30', group: 'emperor', help: 'seconds to wait for vassals to stop before SIGKILL' },
   // privileges and jails
   { name: 'uid', type: 'string', check: checks.identity, group: 'privileges', help: 'drop to this user (name resolved after chroot, or number)' },
   { name: 'gid', type: 'string', check: checks.identity, group: 'privileges', help: 'drop to this group (name resolved after chroot, or number)' },

@@ -1,111 +1,297 @@
 // The emperor: keeps one vassal (a liege instance) running per config its
-// monitors find. Each scan (every emperor-freq s) is reconciled against
-// the running set: a new config spawns a vassal, a newer mtime reloads it,
-// a config gone stops it. A vassal that dies on its own is respawned after
-// a delay that grows by emperor-throttle each early death. SIGINT/SIGTERM/
-// SIGQUIT stop every vassal (SIGKILL after reload-mercy) and exit 0;
-// SIGHUP reloads every vassal.
+// monitors want. Monitors push whole desired sets (monitors/monitor.ts);
+// the reconcile loop diffs them against the vassal table and walks each
+// vassal through the state table (states.ts): a new config is queued and
+// spawned (at most emperor-spawn-concurrency starting at once), a new
+// version reloads it, a config gone stops it, an early death respawns it
+// after a growing delay, an invalid config waits for a fix. Signal
+// listeners, child exits, pipe bytes and timers only push events; one loop
+// drains them. SIGTERM/SIGINT/SIGQUIT stop every vassal gracefully (their
+// emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
+// reload-mercy) and exit 0; SIGHUP reloads every vassal; SIGURG respawns
+// throttled vassals now.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
+import { EXILE_CODE, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
-import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
-import { scanAll } from './monitors';
-import { TO_VASSAL, type VassalJob } from '../ipc/vassal';
-import { Vassal } from './vassal';
+import type { FileMonitorOptions } from './monitors/files';
+import { createMonitor } from './monitors/index';
+import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
+import { planner } from './spawn-plan';
+import { throttleDelay, transition, type VassalEvent } from './states';
+import { serveStats } from './stats';
+import { Vassal, vassalStats } from './vassal';
+
+type EmperorEvent =
+  | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'desired' }
+  | { type: 'exit'; vassal: Vassal; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'byte'; vassal: Vassal; byte: number }
+  | { type: 'timer'; vassal: Vassal }
+  | { type: 'tick' };
+
+const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
+const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a spawn slot
+const now = () => Math.floor(Date.now() / 1000);
 
 const sdNotify = (fields: Record<string, string | number>) => {
   const err = sdNotifyRaw(fields);
   if (err) log('emperor').warn({ error: err.message }, 'unable to notify systemd');
 };
 
-type EmperorEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'scan' } | { type: 'exit'; vassal: Vassal; code: number | null };
-
-const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
-const LOYAL_MS = 30_000; // a vassal up this long has its throttle reset
-
 export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext): Promise<number> {
   const l = log('emperor');
-  const specs = cfg.list('emperor').map((s) => s.value);
-  const vassals = new Map<string, Vassal>();
   const events = new EventQueue<EmperorEvent>();
-  const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
-  const asVassal = cfg.hookLines.filter((h) => h.phase === 'as-vassal');
-  const job = (config: string): VassalJob => ({ config, startHook: cfg.str('vassals-start-hook'), liege: process.argv[1]!, hooks: asVassal, ctx });
-  const onExit = (vassal: Vassal, code: number | null) => events.push({ type: 'exit', vassal, code });
+  const push = events.push;
+  const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
+  const tyrant = cfg.bool('emperor-tyrant');
+  const opts: FileMonitorOptions = { freqMs: cfg.int('emperor-freq') * 1000, tyrant, nofollow: cfg.bool('emperor-tyrant-nofollow') };
+  const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin));
+  const sets = new Map<Monitor, DesiredSet>();
+  const vassals = new Map<string, Vassal>();
+  const queue: Vassal[] = [];
+  const timers = new Map<Vassal, NodeJS.Timeout>();
+  const earlyDeaths = new Map<string, number>();
+  const planFor = planner(cfg, ctx, process.argv[1]!);
+  const concurrency = cfg.int('emperor-spawn-concurrency');
+  const mercyMs = cfg.int('reload-mercy') * 1000;
+  const loyalAfter = cfg.int('emperor-loyal-after');
+  const requiredBeat = cfg.int('emperor-required-heartbeat');
+  const monitorOf = new Map<string, Monitor>();
+  const tell = (v: Vassal, state: VassalState) => monitorOf.get(v.desired.name)?.vassalState?.(v.desired.name, state);
 
-  const spawn = (v: Vassal) => {
-    const pid = v.spawn(job(v.config), onExit);
+  const spawnNow = (v: Vassal) => {
+    const owner = v.desired.owner;
+    if (tyrant && (!owner || owner.uid === 0 || owner.gid === 0)) {
+      l.error({ vassal: v.name, config: v.desired.config }, 'emperor-tyrant: refusing a config owned by root (chown it to the user the vassal runs as)');
+      v.status = 'exiled';
+      return;
+    }
+    v.spawn(planFor(v.desired.config), (vassal, byte) => push({ type: 'byte', vassal, byte }), (vassal, code, signal) => push({ type: 'exit', vassal, code, signal }));
+    l.info({ vassal: v.name, pid: v.pid, uid: owner?.uid, respawns: v.respawns }, 'vassal spawned');
+    tell(v, 'spawned');
     // as-emperor: non-fatal; only the exec- shortcuts see the vassal's details
-    runPhase(plan, 'as-emperor', ctx, { UWSGI_VASSAL_CONFIG: v.config, UWSGI_VASSAL_PID: String(pid), UWSGI_VASSAL_UID: String(process.getuid!()), UWSGI_VASSAL_GID: String(process.getgid!()) });
+    runPhase(plan, 'as-emperor', ctx, { UWSGI_VASSAL_CONFIG: v.desired.config, UWSGI_VASSAL_PID: String(v.pid), UWSGI_VASSAL_UID: String(owner?.uid ?? process.getuid!()), UWSGI_VASSAL_GID: String(owner?.gid ?? process.getgid!()) });
   };
 
-  const reconcile = () => {
-    const want = scanAll(specs);
-    for (const [config, mtime] of want) {
-      const v = vassals.get(config);
-      if (!v) {
-        const nv = new Vassal(config, mtime);
-        vassals.set(config, nv);
-        spawn(nv);
-      } else if (mtime > v.mtime && v.child && !v.stopping) {
-        v.mtime = mtime;
-        l.info({ vassal: v.name }, 'config changed, reloading vassal');
-        v.send(TO_VASSAL.reload);
-      }
-    }
-    for (const v of vassals.values()) {
-      if (!want.has(v.config) && !v.stopping && v.child) {
-        l.info({ vassal: v.name }, 'config gone, stopping vassal');
-        v.stopping = true;
-        v.send(TO_VASSAL.stop);
-      }
-    }
-  };
-
-  const removed = (v: Vassal) => {
-    vassals.delete(v.config);
+  const stopHook = (v: Vassal): Promise<void> => {
     const hook = cfg.str('vassals-stop-hook');
-    if (hook) native.spawnWait(hook, [hook, v.config]);
+    if (!hook || !v.firstRun) return Promise.resolve();
+    return new Promise((resolve) => {
+      // run without a shell and never awaited by the loop (DESIGN: loops never block)
+      const c = spawn(hook, [v.desired.config], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, UWSGI_VASSALS_DIR: path.dirname(v.desired.config) } });
+      c.on('error', (e) => { l.warn({ vassal: v.name, hook, error: e.message }, 'vassals-stop-hook failed'); resolve(); });
+      c.on('exit', (code) => { if (code) l.warn({ vassal: v.name, hook, code }, 'vassals-stop-hook failed'); resolve(); });
+    });
   };
 
-  const vassalExited = (v: Vassal, code: number | null) => {
-    if (v.stopping || !fs.existsSync(v.config)) return removed(v);
-    const loyal = Date.now() - v.startedAt > LOYAL_MS;
-    v.throttleMs = loyal ? 0 : Math.min(v.throttleMs + cfg.int('emperor-throttle'), cfg.int('emperor-max-throttle'));
-    l.warn({ vassal: v.name, code, respawnInMs: v.throttleMs }, 'vassal died, respawning');
-    setTimeout(() => { if (vassals.get(v.config) === v && !v.child) spawn(v); }, v.throttleMs).unref();
+  const remove = (v: Vassal) => {
+    vassals.delete(v.desired.name);
+    clearTimeout(timers.get(v));
+    timers.delete(v);
+    earlyDeaths.delete(v.desired.name);
+    l.info({ vassal: v.name }, 'vassal removed');
+    tell(v, 'stopped');
+    void stopHook(v);
+  };
+
+  const respawnLater = (v: Vassal) => {
+    const loyal = v.loyal > 0 || now() - v.born >= loyalAfter;
+    const n = loyal ? 1 : (earlyDeaths.get(v.desired.name) ?? 0) + 1;
+    earlyDeaths.set(v.desired.name, n);
+    v.throttleMs = throttleDelay(n, cfg.int('emperor-throttle'), cfg.int('emperor-max-throttle'));
+    v.respawnAt = Date.now() + v.throttleMs;
+    if (n === 2) l.warn({ vassal: v.name }, 'vassal keeps dying early, throttling its respawn (touch its config or SIGURG the emperor to respawn it now)');
+    clearTimeout(timers.get(v));
+    timers.set(v, setTimeout(() => push({ type: 'timer', vassal: v }), v.throttleMs));
+  };
+
+  const apply = (v: Vassal, event: VassalEvent) => {
+    const [next, act] = transition(v.status, event);
+    if (next === 'removed') return remove(v);
+    v.status = next;
+    switch (act) {
+      case 'spawn': return spawnNow(v);
+      case 'queue':
+        clearTimeout(timers.get(v));
+        if (!queue.includes(v)) queue.push(v);
+        return pump();
+      case 'reload':
+        l.info({ vassal: v.name }, 'config changed, reloading vassal');
+        v.running = v.desired;
+        return v.send(TO_VASSAL.reload);
+      case 'stop-restart':
+      case 'stop':
+        l.info({ vassal: v.name, reason: event }, 'stopping vassal');
+        v.restart = act === 'stop-restart';
+        v.send(TO_VASSAL.stop);
+        clearTimeout(timers.get(v));
+        timers.set(v, setTimeout(() => v.kill('SIGKILL'), mercyMs));
+        return undefined;
+      case 'restart-after-stop':
+        v.restart = true;
+        return undefined;
+      case 'no-restart':
+        v.restart = false;
+        return undefined;
+      case 'kill': return v.kill('SIGKILL');
+      case 'respawn-later': return respawnLater(v);
+      default: return undefined;
+    }
+  };
+
+  const startingNow = () => [...vassals.values()].filter((v) => v.status === 'starting' && Date.now() - v.born * 1000 < SLOT_MS).length;
+  function pump(): void {
+    let free = concurrency - startingNow();
+    while (free > 0 && queue.length) {
+      const v = queue.shift()!;
+      if (vassals.get(v.desired.name) !== v || v.status !== 'waiting') continue;
+      apply(v, 'slot');
+      free--;
+    }
+  }
+
+  const owns = (a: DesiredVassal, b: DesiredVassal) => a.owner?.uid === b.owner?.uid && a.owner?.gid === b.owner?.gid;
+  const reconcile = () => {
+    const want = new Map<string, DesiredVassal>();
+    monitorOf.clear();
+    for (const m of monitors) {
+      for (const [name, d] of sets.get(m) ?? []) {
+        if (want.has(name)) continue; // the first monitor wins a name
+        want.set(name, d);
+        monitorOf.set(name, m);
+      }
+    }
+    for (const [name, d] of want) {
+      const v = vassals.get(name);
+      if (!v) {
+        const nv = new Vassal(d, monitorOf.get(name)!.spec);
+        vassals.set(name, nv);
+        queue.push(nv);
+        continue;
+      }
+      if (v.status === 'stopping' && !v.restart) apply(v, 'wanted');
+      if (d.version === v.desired.version && owns(d, v.desired)) continue;
+      const ownerChanged = tyrant && !owns(d, v.desired);
+      v.desired = d;
+      apply(v, ownerChanged && (v.status === 'running' || v.status === 'starting') ? 'owner-changed' : 'changed');
+    }
+    for (const v of [...vassals.values()]) if (!want.has(v.desired.name)) apply(v, 'gone');
+    pump();
+    status();
+  };
+
+  let shown = -1;
+  const status = () => {
+    const n = [...vassals.values()].filter((v) => v.child).length;
+    if (n === shown) return;
+    shown = n;
+    sdNotify({ STATUS: `The Emperor is governing ${n} vassals` });
+  };
+
+  const onByte = (v: Vassal, byte: number) => {
+    if (byte === FROM_VASSAL.heartbeat) v.lastHeartbeat = now();
+    else if (byte === FROM_VASSAL.ready) v.ready = now();
+    else if (byte === FROM_VASSAL.loyal) v.loyal = now();
+    else if (byte === FROM_VASSAL.accepting) {
+      v.accepting = now();
+      v.ready ||= v.accepting;
+      apply(v, 'ready');
+      tell(v, 'accepting');
+      pump();
+    }
+  };
+
+  const onExit = (v: Vassal, code: number | null, signal: NodeJS.Signals | null) => {
+    clearTimeout(timers.get(v));
+    timers.delete(v);
+    if (code === EXILE_CODE) {
+      l.error({ vassal: v.name, config: v.desired.config }, 'vassal config is invalid (its error is logged above), not respawned until the config changes');
+      tell(v, 'failed');
+      apply(v, 'exile');
+    } else if (v.status === 'stopping') {
+      apply(v, v.restart ? 'stopped-restart' : 'exit');
+    } else {
+      l.warn({ vassal: v.name, code, signal }, 'vassal died, respawning');
+      tell(v, 'failed');
+      apply(v, 'exit');
+    }
+    pump();
+    status();
+  };
+
+  const tick = () => {
+    for (const v of vassals.values()) {
+      if (!v.child) continue;
+      if (!v.loyal && v.status === 'running' && now() - v.born >= loyalAfter) {
+        v.loyal = now();
+        earlyDeaths.delete(v.desired.name);
+      }
+      if (v.lastHeartbeat && now() - v.lastHeartbeat > requiredBeat) {
+        l.warn({ vassal: v.name, silentS: now() - v.lastHeartbeat }, 'vassal stopped sending heartbeats, killing it (it is respawned)');
+        v.lastHeartbeat = 0;
+        apply(v, 'silent');
+      }
+    }
+    pump();
   };
 
   const ragnarok = async () => {
     l.info({ vassals: vassals.size }, 'stopping every vassal');
     sdNotify({ STOPPING: 1 });
+    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
+    for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
     for (const v of all) {
-      v.stopping = true;
+      v.status = 'stopping';
       v.send(TO_VASSAL.stop);
     }
-    await Promise.all(all.map((v) => v.waitGone(cfg.int('reload-mercy') * 1000)));
+    await Promise.all(all.map((v) => v.waitGone(mercyMs)));
+    await Promise.all(all.map((v) => stopHook(v)));
     for (const s of SIGNALS) process.off(s, onSignal);
     clearInterval(ticker);
+    stats?.close();
+    l.info('the emperor is buried');
     return 0;
   };
 
   runPhase(plan, 'emperor-start', ctx);
+  const pidfile = cfg.str('emperor-pidfile');
+  if (pidfile) fs.writeFileSync(pidfile, `${process.pid}\n`);
   for (const s of SIGNALS) process.on(s, onSignal);
-  const ticker = setInterval(() => events.push({ type: 'scan' }), cfg.int('emperor-freq') * 1000);
-  reconcile();
-  l.info({ monitors: specs, vassals: vassals.size }, 'the emperor is governing');
-  sdNotify({ READY: 1, STATUS: `The Emperor is governing ${vassals.size} vassals` });
+  const snapshot = () => ({
+    version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
+    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0,
+    vassals: [...vassals.values()].map(vassalStats),
+    blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
+  });
+  const stats = cfg.str('emperor-stats') ? serveStats(cfg.str('emperor-stats')!, snapshot) : undefined;
+  const ticker = setInterval(() => push({ type: 'tick' }), 1000);
+  ticker.unref();
+  for (const m of monitors) {
+    await m.start((set) => {
+      sets.set(m, set);
+      push({ type: 'desired' });
+    });
+  }
+  l.info({ monitors: monitors.map((m) => m.spec).join(' ') }, 'the emperor is governing');
+  sdNotify({ READY: 1 });
   for (;;) {
     const e = await events.next();
-    if (e.type === 'scan') reconcile();
-    else if (e.type === 'exit') vassalExited(e.vassal, e.code);
+    if (e.type === 'desired') reconcile();
+    else if (e.type === 'byte') onByte(e.vassal, e.byte);
+    else if (e.type === 'exit') onExit(e.vassal, e.code, e.signal);
+    else if (e.type === 'timer') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'timer'); }
+    else if (e.type === 'tick') tick();
     else if (e.signal === 'SIGHUP') for (const v of vassals.values()) v.send(TO_VASSAL.reload);
+    else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
   }
 }

@@ -11,7 +11,7 @@ import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
-import { bindSockets } from './sockets';
+import { bindSockets, handOverSockets, type BoundSocket } from './sockets';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -26,8 +26,9 @@ export interface StartState {
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
   validateReload: () => void; // throws when the config on disk is invalid now
-  /** What serves once the phases ran without sockets: cli/ picks the emperor. */
-  serveWithoutSockets?: () => Promise<MasterEnd>;
+  /** What serves once the phases ran, when not the master: cli/ picks the
+   * emperor or a single-process instance (master never imports them). */
+  serve?: (sockets: BoundSocket[]) => Promise<MasterEnd>;
 }
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
@@ -61,9 +62,15 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     phase('pre-app');
     phase('post-app');
     if (cfg.bool('no-server')) return 0;
-    if (st.serveWithoutSockets && sockets.length === 0) return st.serveWithoutSockets();
+    if (st.serve) return served(await st.serve(sockets), sockets);
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload);
   }
+}
+
+/** A single-process instance reloads by re-exec in place: hand the sockets over. */
+function served(end: MasterEnd, sockets: BoundSocket[]): MasterEnd {
+  if (end === 'reload') handOverSockets(sockets);
+  return end;
 }
 
 /** How an instance ends on an error: fatal hook 1, exit action its status. */

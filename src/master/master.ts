@@ -9,8 +9,7 @@ import { extrasOf } from '../hooks/registry/plan';
 import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import * as net from 'node:net';
-import { EMPEROR_FD_ENV, TO_VASSAL } from '../ipc/vassal';
+import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
@@ -62,7 +61,14 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
   }
   // systemd Type=notify: ready once every worker accepts (at once without workers)
   const accepting = new Set<number>();
-  const ready = () => sdNotify({ READY: 1, STATUS: `serving with ${count} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}` });
+  // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
+  const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec);
+  emperor?.tell(FROM_VASSAL.ready);
+  if (emperor && cfg.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
+  const ready = () => {
+    emperor?.tell(FROM_VASSAL.accepting);
+    sdNotify({ READY: 1, STATUS: `serving with ${count} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}` });
+  };
   if (count === 0) ready();
 
   const handlers: Record<string, (e: MasterEvent) => Promise<MasterEnd | undefined>> = {
@@ -77,7 +83,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
       if (cfg.bool('exit-on-reload')) return stop(true).then(() => 0);
       await stop(true, true);
       handOverSockets(sockets);
-      if (process.env[EMPEROR_FD_ENV]) native.setCloexec(Number(process.env[EMPEROR_FD_ENV]), false);
+      emperor?.keepAcrossExec(native.setCloexec);
       return 'reload';
     },
     SIGTERM: async () => (l.info('graceful shutdown (SIGTERM)'), await stop(true), 0),
@@ -114,7 +120,6 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
     },
   };
 
-  listenToEmperor(push);
   for (;;) {
     const e = await events.next();
     const name = e.type === 'signal' ? e.signal : e.type === 'emperor' ? EMPEROR_COMMANDS[e.byte] ?? 'ignore' : e.type;
@@ -125,13 +130,3 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };
 
-/** A vassal reads its emperor's commands on UWSGI_EMPEROR_FD. */
-function listenToEmperor(push: (e: MasterEvent) => void): void {
-  const fd = Number(process.env[EMPEROR_FD_ENV]);
-  if (!Number.isInteger(fd) || fd < 0) return;
-  native.setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
-  const pipe = new net.Socket({ fd, readable: true, writable: false });
-  pipe.on('data', (buf: Buffer) => { for (const byte of buf) push({ type: 'emperor', byte }); });
-  pipe.on('end', () => push({ type: 'emperor-lost' }));
-  pipe.on('error', () => push({ type: 'emperor-lost' }));
-}

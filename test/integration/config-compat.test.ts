@@ -37,12 +37,12 @@ describe('uWSGI configs load', () => {
   });
 
   it('uWSGI options liege does not implement: one warning each, with file:line, then the hooks run', async () => {
-    const ini = writeIni(dir, ['no-server = true', 'ksm = 10', 'route-host = ^example$ last:', 'emperor-stats = 127.0.0.1:1717', 'mountpoint-check = /srv', 'ksm', 'hook-asap = print:hooks ran'], 'real.ini');
+    const ini = writeIni(dir, ['no-server = true', 'ksm = 10', 'route-host = ^example$ last:', 'emperor-broodlord = 2', 'mountpoint-check = /srv', 'ksm', 'hook-asap = print:hooks ran'], 'real.ini');
     const r = await runLiege(['--ini', ini], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/option=ksm at=real\.ini:3/);
     expect(r.stderr.match(/option=ksm/g)).toHaveLength(1);
-    for (const o of ['route-host', 'emperor-stats', 'mountpoint-check']) expect(r.stderr).toContain(`option=${o}`);
+    for (const o of ['route-host', 'emperor-broodlord', 'mountpoint-check']) expect(r.stderr).toContain(`option=${o}`);
     expect(r.stdout + r.stderr).toContain('hooks ran');
   });
 

@@ -30,6 +30,8 @@ describe('sd_notify', () => {
     const sock = path.join(dir, 'notify.sock');
     const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
     started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
     await until(() => fs.existsSync(sock) || undefined);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--hook-post-fork', 'exec:test -z "$NOTIFY_SOCKET"'], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
@@ -37,7 +39,8 @@ describe('sd_notify', () => {
     await until(() => get(port));
     await new Promise((r) => setTimeout(r, 300));
     process.kill(p.pid!, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 1500));
+    // ready again once both new workers accept (no fixed sleep: the machine may be loaded)
+    await until(() => (heard.match(/READY=1/g) ?? []).length === 2 || undefined);
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     const lines = (await listener).stdout.split('\n');

@@ -1,0 +1,132 @@
+// A single-process instance (uWSGI without `master`, one worker): the
+// process that ran the startup phases serves the app itself, so the common
+// vassal costs one Node process, not two. Worker phases run in-process
+// (post-fork, accepting, accepting-once and accepting1[-once] on the first
+// start). SIGTERM/SIGINT (or the emperor's stop) drain and end; SIGQUIT
+// ends at once; SIGHUP (or the emperor's reload) lets in-flight requests
+// finish, then re-execs in place with the listening sockets kept open (no
+// connection is refused; idle keep-alive connections are closed). An invalid
+// config on disk refuses the reload and keeps serving.
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { EventQueue } from '../event-queue';
+import type { HookContext } from '../hooks/actions/types';
+import { runPhase } from '../hooks/run';
+import type { HookPlan } from '../hooks/spec';
+import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { log } from '../log';
+import { native } from '../os/native';
+import { sdNotify } from '../os/notify';
+import { loadApp } from './app';
+
+export interface SingleSpec {
+  app?: string;
+  fds: number[];
+  plan: HookPlan;
+  ctx: HookContext;
+  reloads: number;
+  heartbeat?: number; // seconds between heartbeats to the emperor
+  mercyMs: number;
+  validateReload: () => void;
+  describeError: (e: unknown) => string;
+}
+
+type Ev = { type: 'signal'; signal: NodeJS.Signals } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' };
+
+const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
+
+/** Serves until stopped: the exit status, or 'reload' to re-exec in place. */
+export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> {
+  const l = log('instance');
+  const phase = (name: string) => runPhase(spec.plan, name, spec.ctx);
+  const events = new EventQueue<Ev>();
+  const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
+  for (const s of SIGNALS) process.on(s, onSignal);
+  const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec);
+  const first = spec.reloads === 0;
+  phase('post-fork');
+  const servers = await loadApp(spec.app, spec.fds);
+  const inflight = track(servers);
+  phase('accepting');
+  if (first) phase('accepting-once');
+  phase('accepting1');
+  if (first) phase('accepting1-once');
+  l.info({ pid: process.pid, sockets: spec.fds.length }, 'serving in a single process');
+  link?.tell(FROM_VASSAL.ready);
+  link?.tell(FROM_VASSAL.accepting);
+  if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
+  sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+
+  const end = async (status: number, hooks?: string) => {
+    if (hooks) phase(hooks);
+    sdNotify({ STOPPING: 1 });
+    await drain(servers, inflight, spec.mercyMs);
+    for (const s of SIGNALS) process.off(s, onSignal);
+    return status;
+  };
+  const reload = async (hooks?: string) => {
+    try {
+      spec.validateReload();
+    } catch (e) {
+      l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
+      return undefined;
+    }
+    if (hooks) phase(hooks);
+    sdNotify({ RELOADING: 1 });
+    await idle(servers, inflight, spec.mercyMs);
+    link?.keepAcrossExec(native.setCloexec);
+    for (const s of SIGNALS) process.off(s, onSignal);
+    return 'reload' as const;
+  };
+
+  for (;;) {
+    const e = await events.next();
+    let out: number | 'reload' | undefined;
+    if (e.type === 'emperor-lost') {
+      l.error('lost the emperor, shutting down');
+      out = await end(1, 'emperor-lost');
+    } else if (e.type === 'emperor') {
+      if (e.byte === TO_VASSAL.reload) out = await reload('emperor-reload');
+      else if (e.byte === TO_VASSAL.stop || e.byte === TO_VASSAL.gracefulStop) out = await end(0, 'emperor-stop');
+    } else if (e.signal === 'SIGHUP') out = await reload();
+    else if (e.signal === 'SIGQUIT') out = 0;
+    else out = await end(0);
+    if (out !== undefined) return out;
+  }
+}
+
+interface Inflight { count: number; closing: boolean; changed?: () => void }
+
+/** Counts in-flight requests; once closing, responses say `Connection: close`. */
+function track(servers: net.Server[]): Inflight {
+  const s: Inflight = { count: 0, closing: false };
+  for (const srv of servers) {
+    if (!(srv instanceof http.Server)) continue;
+    srv.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      s.count++;
+      if (s.closing) res.shouldKeepAlive = false;
+      res.once('close', () => { s.count--; s.changed?.(); });
+    });
+  }
+  return s;
+}
+
+/** Resolves when no request is in flight (idle connections closed), or after `mercyMs`. */
+function idle(servers: net.Server[], s: Inflight, mercyMs: number): Promise<void> {
+  s.closing = true;
+  for (const srv of servers) if (srv instanceof http.Server) srv.closeIdleConnections();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, mercyMs);
+    s.changed = () => {
+      for (const srv of servers) if (srv instanceof http.Server) srv.closeIdleConnections();
+      if (s.count === 0) { clearTimeout(timer); resolve(); }
+    };
+    s.changed();
+  });
+}
+
+/** Stops accepting (closes the listeners), then waits for in-flight requests. */
+async function drain(servers: net.Server[], s: Inflight, mercyMs: number): Promise<void> {
+  for (const srv of servers) srv.close();
+  await idle(servers, s, mercyMs);
+}
