@@ -4,6 +4,7 @@
 //   rm URL NAME           remove NAME: its owner stops it gracefully
 //   ls URL                NAME, owner and lease of every vassal, then the live emperors
 //   get URL NAME          print the stored config
+//   drain URL ID          ask emperor ID to hand its vassals over, one at a time (as SIGUSR2 does)
 // TLS and auth flags as etcdctl spells them: --cacert --cert --key --user USER[:PASSWORD] --password.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +14,7 @@ import { connect, parseEtcdSpec, type EtcdAuth } from '../emperor/monitors/etcd-
 import { nameIn, parseEmperor, VASSAL_NAME } from '../emperor/monitors/etcd-keys';
 import { loadAll } from './load-all';
 
-const USAGE = 'usage: liege etcd put|rm|ls|get [--cacert F --cert F --key F --user U[:P] --password P --no-check] etcd://HOST:PORT[,HOST:PORT…]/PREFIX [NAME [FILE]]\n';
+const USAGE = 'usage: liege etcd put|rm|ls|get|drain [--cacert F --cert F --key F --user U[:P] --password P --no-check] etcd://HOST:PORT[,HOST:PORT…]/PREFIX [NAME [FILE] | EMPEROR-ID]\n';
 const FLAGS = ['--cacert', '--cert', '--key', '--user', '--password'];
 
 function usage(msg: string, text: string): LiegeError {
@@ -65,7 +66,7 @@ function checkConfig(text: string, name: string, file: string | undefined): void
 
 export async function etcdCommand(argv: string[]): Promise<number> {
   const { verb, auth, check, pos } = parseArgs(argv);
-  const arity: Record<string, [number, number]> = { put: [2, 3], rm: [2, 2], get: [2, 2], ls: [1, 1] };
+  const arity: Record<string, [number, number]> = { put: [2, 3], rm: [2, 2], get: [2, 2], ls: [1, 1], drain: [2, 2] };
   const want = arity[verb];
   if (!want) {
     process.stderr.write(USAGE);
@@ -75,7 +76,7 @@ export async function etcdCommand(argv: string[]): Promise<number> {
   const target = parseEtcdSpec(pos[0]!);
   if (!target) throw usage('not an etcd URL', pos[0]!);
   const name = pos[1];
-  if (name !== undefined && !VASSAL_NAME.test(name)) throw usage('bad vassal name (letters, digits, . _ @ -; no slash)', name);
+  if (name !== undefined && !VASSAL_NAME.test(name)) throw usage(`bad ${verb === 'drain' ? 'emperor id' : 'vassal name'} (letters, digits, . _ @ -; no slash)`, name);
   let text = '';
   if (verb === 'put') {
     const file = pos[2];
@@ -96,6 +97,11 @@ export async function etcdCommand(argv: string[]): Promise<number> {
       const r = await client.delete().key(`${root}vassals/${name}`).exec();
       if (Number(r.deleted) === 0) throw new LiegeError('LIEGE_ERR_USAGE', 'no such vassal in etcd', { text: name });
       process.stdout.write(`${name}: removed\n`);
+    } else if (verb === 'drain') {
+      const live = await client.get(`${root}emperors/${name}`).string();
+      if (live === null) throw new LiegeError('LIEGE_ERR_USAGE', 'no such live emperor in etcd', { text: name });
+      await client.put(`${root}drain/${name}`).value('').exec();
+      process.stdout.write(`${name}: asked to drain (liege etcd ls shows its vassals leaving)\n`);
     } else if (verb === 'get') {
       const v = await client.get(`${root}vassals/${name}`).string();
       if (v === null) throw new LiegeError('LIEGE_ERR_USAGE', 'no such vassal in etcd', { text: name });

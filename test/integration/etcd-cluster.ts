@@ -48,18 +48,29 @@ export class EtcdCluster {
       '--initial-cluster', initial,
       '--initial-cluster-state', state,
       '--initial-cluster-token', this.token,
-      // a shared 2-core box: tolerate slow heartbeats rather than re-elect
-      '--heartbeat-interval', '200',
-      '--election-timeout', '2000',
+      '--heartbeat-interval', '100',
+      '--election-timeout', '1000',
       '--logger', 'zap',
       '--log-level', 'warn',
     ], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
   }
 
-  kill(m: Member): void {
-    try { m.proc?.kill('SIGKILL'); } catch { /* gone */ }
+  /** SIGKILL, resolved once the member is reaped (its data dir lock released). */
+  async kill(m: Member): Promise<void> {
+    const p = m.proc;
     m.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    try { p.kill('SIGKILL'); } catch { /* gone */ }
+    await gone;
+  }
+
+  /** The member that is not the raft leader (killing it costs no election). */
+  async follower(): Promise<Member> {
+    const out = JSON.parse(await this.ctl('endpoint', 'status', '-w', 'json')) as { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[];
+    const f = out.find((e) => e.Status.header.member_id !== e.Status.leader)!;
+    return this.members.find((m) => f.Endpoint.endsWith(`:${m.client}`))!;
   }
 
   /** etcdctl against the cluster; stdout. */
@@ -87,8 +98,8 @@ export class EtcdCluster {
     return this.members.map((m) => { try { return fs.readFileSync(path.join(this.dir, `${m.name}.log`), 'utf8').slice(-2000); } catch { return ''; } }).join('\n');
   }
 
-  stop(): void {
-    for (const m of this.members) this.kill(m);
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.kill(m)));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

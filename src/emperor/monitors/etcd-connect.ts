@@ -3,7 +3,7 @@
 // --cacert/--cert/--key/--user take them.
 import * as fs from 'node:fs';
 import type { Etcd3, IOptions } from 'etcd3';
-import { LiegeError } from '../../errors';
+import { LiegeError, type Origin } from '../../errors';
 
 export interface EtcdTarget {
   hosts: string[]; // host:port
@@ -21,7 +21,7 @@ export interface EtcdAuth {
 const EXPECTED = 'etcd://HOST:PORT[,HOST:PORT…]/PREFIX';
 
 /** Parses an `etcd://` spec; `undefined` when the spec is another monitor's. */
-export function parseEtcdSpec(spec: string): EtcdTarget | undefined {
+export function parseEtcdSpec(spec: string, origin: Origin = { file: 'command line', line: 0 }): EtcdTarget | undefined {
   if (!spec.startsWith('etcd://')) return undefined;
   const rest = spec.slice('etcd://'.length);
   const slash = rest.indexOf('/');
@@ -30,10 +30,10 @@ export function parseEtcdSpec(spec: string): EtcdTarget | undefined {
   const hosts = hostPart.split(',').filter(Boolean);
   const bad = hosts.find((h) => !/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(h));
   if (hosts.length === 0 || bad !== undefined) {
-    throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad etcd endpoint list', { origin: { file: 'command line', line: 0 }, text: spec, expected: EXPECTED });
+    throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad etcd endpoint list', { origin, text: spec, expected: EXPECTED });
   }
   if (!prefix || prefix.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad etcd key prefix', { origin: { file: 'command line', line: 0 }, text: spec, expected: EXPECTED });
+    throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad etcd key prefix', { origin, text: spec, expected: EXPECTED });
   }
   return { hosts, prefix };
 }
@@ -53,7 +53,11 @@ export function clientOptions(target: EtcdTarget, auth: EtcdAuth, callTimeoutMs:
     hosts: target.hosts.map((h) => `${tls ? 'https' : 'http'}://${h}`),
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    grpcOptions: { 'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1 },
+    // a dead connection is noticed by the lease's own deadlines; gRPC pings only
+    // find half-open streams (the watch) after a partition, slowly enough not
+    // to drop a connection to a merely busy server
+    // reconnect soon after a partition heals (gRPC's default backoff reaches 2 min)
+    grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1000 },
   };
   if (tls) {
     opts.credentials = {

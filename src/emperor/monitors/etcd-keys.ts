@@ -3,6 +3,7 @@
 //   owners/NAME    the id of the emperor running it (bound to its lease)
 //   emperors/ID    a live emperor: JSON {host, pid, capacity, tags, draining} (its lease)
 //   handover/NAME  JSON {from, to}: `from` hands NAME over to `to` (from's lease)
+//   drain/ID       asks emperor ID to hand all its vassals over (`liege etcd drain`)
 import type { EmperorInfo } from './etcd-placement';
 
 export const VASSAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;

@@ -1,8 +1,9 @@
 // The emperor's etcd lease, kept alive by hand so that the emperor always
 // knows until when its claims are certainly still valid: a keepalive sent at
 // t and answered with TTL s proves the lease lives until at least t + TTL
-// (the server renewed it after t). When that proof would run out within a
-// third of the TTL — two keepalives in a row went unanswered — the lease is
+// (the server renewed it after t). Keepalives go every quarter TTL; when the
+// proof would run out within a quarter TTL — three windows in a row without
+// an answer — the lease is
 // "fenced": the monitor stops its vassals at once, before the server can let
 // the lease expire and another emperor claim them. A lease the server no
 // longer knows is "lost": a new one is granted after the connection is back.
@@ -29,7 +30,7 @@ export class LeaseKeeper {
   ) {}
 
   get intervalMs(): number {
-    return Math.max(200, Math.floor((this.ttl * 1000) / 3));
+    return Math.max(200, Math.floor((this.ttl * 1000) / 4));
   }
 
   /** ms of certain validity left (negative: the proof ran out). */
@@ -46,24 +47,41 @@ export class LeaseKeeper {
   private async beat(): Promise<void> {
     if (this.inFlight || this.stopped) return;
     this.inFlight = true;
-    const sent = Date.now();
     try {
-      if (this.id === undefined) {
-        const res = await this.client.leaseClient.leaseGrant({ TTL: this.ttl }, { deadline: sent + this.intervalMs });
-        if (this.stopped) return;
-        this.id = String(res.ID);
-        this.confirm(sent, Number(res.TTL), true);
-      } else {
-        const ttl = await this.keepaliveOnce(this.id, sent + this.intervalMs);
-        if (this.stopped) return;
-        if (ttl > 0) this.confirm(sent, ttl, false);
-        else this.lost();
+      // a stream to a dead member fails at once and the next try picks
+      // another member: retry until the lease is about to be fenced
+      const until = Math.max(Date.now() + this.intervalMs, this.confirmedUntil - this.intervalMs);
+      for (;;) {
+        const sent = Date.now();
+        const deadline = Math.min(until, sent + 2 * this.intervalMs);
+        try {
+          await this.attempt(sent, deadline);
+          return;
+        } catch (e) {
+          if (this.stopped || Date.now() + 50 >= until) {
+            log('emperor').warn({ error: (e as Error).message }, 'etcd lease keepalive failed');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
-    } catch (e) {
-      log('emperor').warn({ error: (e as Error).message }, 'etcd lease keepalive failed');
     } finally {
       this.inFlight = false;
     }
+  }
+
+  private async attempt(sent: number, deadline: number): Promise<void> {
+    if (this.id === undefined) {
+      const res = await this.client.leaseClient.leaseGrant({ TTL: this.ttl }, { deadline });
+      if (this.stopped) return;
+      this.id = String(res.ID);
+      this.confirm(sent, Number(res.TTL), true);
+      return;
+    }
+    const ttl = await this.keepaliveOnce(this.id, deadline);
+    if (this.stopped) return;
+    if (ttl > 0) this.confirm(sent, ttl, false);
+    else this.lost();
   }
 
   private confirm(sent: number, ttl: number, fresh: boolean): void {

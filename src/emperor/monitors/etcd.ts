@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../../config/config';
+import type { Origin } from '../../errors';
 import { log } from '../../log';
 import { connect, parseEtcdSpec, type EtcdAuth, type EtcdTarget } from './etcd-connect';
 import { nameIn, parseEmperor, parseHandover, requiredTags, splitTags, type Handover, type RegisteredEmperor } from './etcd-keys';
@@ -41,6 +42,12 @@ export function etcdOptions(cfg: Config): EtcdMonitorOptions {
     auth: { user: cfg.str('emperor-etcd-user'), password: cfg.str('emperor-etcd-password'), cacert: cfg.str('emperor-etcd-cacert'), cert: cfg.str('emperor-etcd-cert'), key: cfg.str('emperor-etcd-key') },
     dir: cfg.str('emperor-etcd-dir'),
   };
+}
+
+/** The monitor for one `emperor = etcd://…` value (a bad spec names its file:line). */
+export function etcdMonitor(spec: string, cfg: Config, origin: Origin): EtcdMonitor {
+  parseEtcdSpec(spec, origin);
+  return new EtcdMonitor(spec, etcdOptions(cfg));
 }
 
 const TICK_MS = 1000; // retries failed claims and registrations
@@ -91,11 +98,15 @@ export class EtcdMonitor implements Monitor {
   async start(update: (set: DesiredSet) => void): Promise<void> {
     this.update = update;
     log('emperor').info({ id: this.id, etcd: this.target.hosts.join(','), prefix: this.target.prefix, ttl: this.opts.ttl }, 'joining the etcd cluster of emperors');
+    process.on('SIGUSR2', this.onDrainSignal);
     this.lease.start();
     await this.mirror.start();
     this.ticker = setInterval(() => this.schedule(), TICK_MS);
     this.schedule();
   }
+
+  // SIGUSR2 (or `liege etcd drain`, through PREFIX/drain/ID): hand every vassal over
+  private readonly onDrainSignal = () => void this.drain();
 
   vassalState(name: string, state: VassalState): void {
     const n = name.replace(/^etcd:/, '');
@@ -152,6 +163,7 @@ export class EtcdMonitor implements Monitor {
     }
     const v = this.view();
     if (this.registeredLease !== leaseId || !v.emperors.has(this.id)) this.register(leaseId);
+    if (!this.draining && this.mirror.kv.has(`drain/${this.id}`)) void this.drain();
     const want = new Map<string, DesiredVassal>();
     for (const [n, vassal] of v.vassals) {
       const o = v.owners.get(n);
@@ -267,6 +279,7 @@ export class EtcdMonitor implements Monitor {
       if (!done) l.warn({ vassal: name, to }, 'handover timed out; trying again');
     }
     l.info({ id: this.id }, 'drained: no vassal left here');
+    await this.client.delete().key(`${this.root}drain/${this.id}`).exec().catch(() => undefined);
   }
 
   private async handOver(name: string, to: string): Promise<boolean> {
@@ -307,6 +320,7 @@ export class EtcdMonitor implements Monitor {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.ticker);
+    process.off('SIGUSR2', this.onDrainSignal);
     this.mirror.stop();
     await this.lease.stop(true); // a clean exit releases every claim at once
     this.client.close();
