@@ -28,6 +28,8 @@ export interface OptionDef {
   readonly choices?: readonly string[]; // for 'tokens': the allowed words
   /** A check beyond the type: returns what was expected when `value` is bad. */
   readonly check?: (value: string) => string | undefined;
+  /** A value accepted with a warning (a uWSGI meaning liege ignores): the warning text. */
+  readonly warn?: (value: string) => string | undefined;
   /** How the loader treats it: expanded in place (ini), sets a placeholder,
    * opens/closes a logic block, or applied after the expansion passes. */
   readonly special?: 'include' | 'set' | 'set-placeholder' | 'inherit' | 'logic' | 'logic-end';

@@ -22,6 +22,8 @@ function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefi
   throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${s ? ` (did you mean \`${s}\`?)` : ''}`, e.origin, shownValue(e.key, e.value, e.origin), 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
 }
 
+const where = (e: Valued) => (e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin));
+
 function hookLine(def: OptionDef, e: Valued): HookLine | undefined {
   return def.hook ? { option: e.key, phase: def.hook.phase, family: def.hook.family, value: e.value, origin: e.origin } : undefined;
 }
@@ -38,10 +40,12 @@ export function resolveConfig(loaded: Loaded): Config {
     if (!def || def.special === 'inherit') continue;
     checkValue(def, e);
     if (def.ignored) {
-      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin) }, 'uWSGI option not implemented by liege, ignored');
+      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: where(e) }, 'uWSGI option not implemented by liege, ignored');
       warned.add(def.name);
       continue;
     }
+    const warning = def.warn?.(e.value);
+    if (warning) log('config').warn({ option: def.name, at: where(e) }, warning);
     const s: Setting = { value: e.value, origin: e.origin };
     settings.push({ key: def.name, ...s });
     const hook = hookLine(def, e);

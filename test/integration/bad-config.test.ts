@@ -17,7 +17,6 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['socket without port', ['socket = localhost'], /HOST:PORT/],
   ['unknown unshare flag', ['unshare = uts,bogus'], /one or more of: ipc, net/],
   ['unknown capability', ['cap = sys_admin,flying'], /bad value for `cap`/],
-  ['bad log format', ['log-format = yaml'], /one or more of: text, json/],
   ['unknown hook action', ['hook-as-root = no_such_action:x'], /unknown hook action `no_such_action`/],
   ['hook without colon', ['hook-as-root = exec echo hi'], /invalid hook syntax.*expected \[!\]ACTION:ARGS/],
   ['unknown mount flag', ['hook-pre-jail = mount:tmpfs none /mnt nodev,bogus'], /known mount flags.*not "bogus"/],
