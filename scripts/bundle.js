@@ -18,6 +18,19 @@ esbuild.buildSync({
   logLevel: 'warning',
 });
 
+// The worker too, in place (dist/worker/main.js): every worker start, at
+// boot and at each respawn, pays for its module files (bench/README.md).
+esbuild.buildSync({
+  entryPoints: ['dist/worker/main.js'],
+  outfile: 'dist/worker/main.js',
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: ['pino'],
+  logLevel: 'warning',
+});
+
 // Record the V8 code cache bin/liege loads, from a typical hook-only run
 // (the functions compiled by then are in the cache).
 const { execFileSync } = require('child_process');

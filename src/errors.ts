@@ -39,6 +39,9 @@ export const ERRORS = {
   LIEGE_ERR_REGISTRY_LOCK: 'the hook registry stayed locked',
   LIEGE_ERR_ESCALATION: 'escalated hooks refused',
   LIEGE_ERR_HOOK_BUNDLE: 'bad hook bundle',
+  LIEGE_ERR_APP_LOAD: 'the node-app failed to load',
+  LIEGE_ERR_APP_LISTEN: 'the node-app did not listen in time',
+  LIEGE_ERR_SOCKET: 'unable to set up a listening socket',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

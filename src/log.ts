@@ -1,11 +1,17 @@
-// Logging: one logger per component. With `log-format = json` every line is
-// a pino JSON object on stderr; the default text format writes the same
-// fields as one readable line ("liege[pid] component: msg key=value ...")
-// without loading pino, whose load alone costs a quarter of a bare `node`
-// start on a small VM (bench/README.md). Lines are written synchronously so
-// they interleave correctly with the output of hooks.
+// Logging: one logger for the master, the workers and the hooks, with the
+// same fields everywhere. With `log-format = json` every line is a pino
+// JSON object on stderr and nothing else is written there by liege; `pid`
+// is the process that logs, a worker adds `master_pid` and `worker`, and a
+// line about another process names it `worker_pid` or `child_pid` (a `pid`
+// field of a line is renamed so that no line has two `pid` keys).
+// The default text format writes the same fields as one readable line
+// ("liege[pid] component: msg key=value ...") without loading pino, whose
+// load alone costs a quarter of a bare `node` start (bench/README.md);
+// those lines are written synchronously so they interleave correctly with
+// the output of hooks. The request log goes through pino's asynchronous
+// destination (sonic-boom) in both formats: a uWSGI-like text line, or JSON.
 import * as fs from 'node:fs';
-import type { Logger as Pino } from 'pino';
+import type { Logger as Pino, DestinationStream } from 'pino';
 
 export interface Logger {
   info(fields: object, msg: string): void;
@@ -19,7 +25,10 @@ export interface Logger {
 type Level = 'info' | 'warn' | 'error';
 
 let format: 'text' | 'json' = 'text';
+let base: Record<string, unknown> = { pid: process.pid };
 let pinoRoot: Pino | undefined;
+let requestPino: Pino | undefined;
+let requestDest: (DestinationStream & { flushSync?: () => void }) | undefined;
 const loggers = new Map<string, Logger>();
 
 /** Set once from the config (`log-format`); before that, text. */
@@ -27,11 +36,24 @@ export function setLogFormat(f: 'text' | 'json'): void {
   format = f;
 }
 
+export function logFormat(): 'text' | 'json' {
+  return format;
+}
+
+/** A worker's base fields: its master's pid, its own pid, its slot. */
+export function setWorkerLogFields(worker: number): void {
+  base = { pid: process.pid, master_pid: process.ppid, worker };
+  pinoRoot = undefined;
+  requestPino = undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadPino = () => require('pino') as typeof import('pino');
+
 function pinoChild(component: string): Pino {
   if (!pinoRoot) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pino = require('pino') as typeof import('pino');
-    pinoRoot = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+    const pino = loadPino();
+    pinoRoot = pino({ base, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   }
   return pinoRoot.child({ component });
 }
@@ -46,17 +68,80 @@ function textLine(component: string, level: Level, fields: object, msg: string):
   return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
-/** The logger of one component (config, hooks, master, emperor ...). */
+function writeText(line: string): void {
+  try {
+    fs.writeSync(2, line);
+  } catch { /* stderr gone (EPIPE/EIO): a log line is not worth dying for */ }
+}
+
+function renamePid(fields: object): object {
+  if (!('pid' in fields)) return fields;
+  const { pid, ...rest } = fields as { pid: unknown };
+  return 'worker' in rest ? { worker_pid: pid, ...rest } : { child_pid: pid, ...rest };
+}
+
+/** The logger of one component (config, hooks, master, worker, app ...). */
 export function log(component: string): Logger {
   let l = loggers.get(component);
   if (!l) {
     const emit = (level: Level) => (a: object | string, b?: string) => {
       const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
-      if (format === 'json') pinoChild(component)[level](fields, msg);
-      else fs.writeSync(2, textLine(component, level, fields, msg));
+      if (format === 'json') pinoChild(component)[level](renamePid(fields), msg);
+      else writeText(textLine(component, level, fields, msg));
     };
     l = { info: emit('info'), warn: emit('warn'), error: emit('error') } as Logger;
     loggers.set(component, l);
   }
   return l;
+}
+
+/** One served request, as the request log records it. */
+export interface RequestRecord {
+  worker: number;
+  requests: number; // this worker's request count
+  addr: string;
+  method: string;
+  uri: string;
+  proto: string;
+  status: number;
+  bytes: number;
+  us: number; // response time, microseconds
+}
+
+function requestDestination(): DestinationStream & { flushSync?: () => void } {
+  if (!requestDest) {
+    requestDest = loadPino().destination({ fd: 2, sync: false, minLength: 0 });
+    // buffered lines reach stderr even when the worker exits right away
+    process.on('exit', () => { try { requestDest?.flushSync?.(); } catch { /* gone */ } });
+  }
+  return requestDest;
+}
+
+let dateSecond = 0;
+let dateText = '';
+
+// uWSGI's date format ("Wed Nov 25 22:17:13 2026"), computed once a second
+function ctime(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    const d = new Date(now).toString(); // "Wed Nov 25 2026 22:17:13 GMT+0000 (…)"
+    const [wd, mon, day, year, time] = d.split(' ');
+    dateText = `${wd} ${mon} ${day} ${time} ${year}`;
+  }
+  return dateText;
+}
+
+/** Writes one request log line (text like uWSGI's, or JSON). */
+export function requestLog(r: RequestRecord): void {
+  if (format === 'json') {
+    if (!requestPino) {
+      const pino = loadPino();
+      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestDestination());
+    }
+    requestPino.info({ addr: r.addr, method: r.method, uri: r.uri, proto: r.proto, status: r.status, bytes: r.bytes, msecs: Math.round(r.us / 1000), req: r.requests }, 'request');
+    return;
+  }
+  requestDestination().write(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
 }

@@ -14,9 +14,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* listenTcp(host, port, backlog) -> fd (FD_CLOEXEC set; cleared to pass on) */
+/* listenTcp(host, port, backlog[, reusePort]) -> fd (FD_CLOEXEC set; cleared to pass on) */
 static napi_value ListenTcp(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  ARGS(4);
+  int reuse_port = arg_int(env, argv[3], 0);
   char *host = arg_string(env, argv[0]);
   char port[16];
   snprintf(port, sizeof port, "%d", arg_int(env, argv[1], 0));
@@ -36,6 +37,7 @@ static napi_value ListenTcp(napi_env env, napi_callback_info info) {
     if (fd < 0) { err = errno; continue; }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) { err = errno; call = "setsockopt"; close(fd); fd = -1; continue; }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, arg_int(env, argv[2], 511)) == 0) break;
     err = errno;
     call = "bind";
@@ -48,7 +50,9 @@ static napi_value ListenTcp(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
-/* listenUnix(path, backlog) -> fd; a stale socket file is replaced. */
+/* listenUnix(path, backlog) -> fd. Never unlinks: the caller removes a
+ * stale socket file after checking it (master/sockets.ts). "@name" is an
+ * abstract socket, its address exactly the name's bytes (as nginx uses it). */
 static napi_value ListenUnix(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path = arg_string(env, argv[0]);
@@ -56,10 +60,13 @@ static napi_value ListenUnix(napi_env env, napi_callback_info info) {
   sa.sun_family = AF_UNIX;
   if (!path || strlen(path) >= sizeof sa.sun_path) { free(path); return throw_errno(env, ENAMETOOLONG, "bind", NULL); }
   strcpy(sa.sun_path, path);
-  if (path[0] == '@') sa.sun_path[0] = 0; /* abstract */
-  else unlink(path);
+  socklen_t salen = sizeof sa;
+  if (path[0] == '@') { /* abstract */
+    sa.sun_path[0] = 0;
+    salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+  }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, arg_int(env, argv[1], 511))) {
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, arg_int(env, argv[1], 511))) {
     int err = errno;
     if (fd >= 0) close(fd);
     napi_value out = throw_errno(env, err, "bind", path);
@@ -79,6 +86,53 @@ static napi_value SockPort(napi_env env, napi_callback_info info) {
   int port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
            : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : 0;
   return make_int(env, port);
+}
+
+/* sockName(fd) -> "HOST:PORT", "[V6]:PORT", a unix path, "@abstract", or
+ * null when fd is not a listening stream socket (systemd LISTEN_FDS). */
+static napi_value SockName(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int fd = arg_int(env, argv[0], -1);
+  int listening = 0, type = 0;
+  socklen_t ol = sizeof listening;
+  napi_value out;
+  napi_get_null(env, &out);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) || !listening) return out;
+  ol = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) || type != SOCK_STREAM) return out;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len)) return throw_errno(env, errno, "getsockname", NULL);
+  char buf[INET6_ADDRSTRLEN + 120] = {0};
+  if (ss.ss_family == AF_INET) {
+    char a[INET_ADDRSTRLEN];
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+    snprintf(buf, sizeof buf, "%s:%d", a, ntohs(in->sin_port));
+  } else if (ss.ss_family == AF_INET6) {
+    char a[INET6_ADDRSTRLEN];
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+    snprintf(buf, sizeof buf, "[%s]:%d", a, ntohs(in6->sin6_port));
+  } else if (ss.ss_family == AF_UNIX) {
+    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+    size_t n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+    if (n > 0 && un->sun_path[0] == 0) { buf[0] = '@'; memcpy(buf + 1, un->sun_path + 1, n - 1 < sizeof buf - 2 ? n - 1 : sizeof buf - 2); }
+    else memcpy(buf, un->sun_path, strnlen(un->sun_path, n < sizeof buf - 1 ? n : sizeof buf - 1));
+  } else {
+    return out;
+  }
+  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* dup2(oldfd, newfd): logto/daemonize point stdout/stderr at a log file. */
+static napi_value Dup2(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int rc;
+  do rc = dup2(arg_int(env, argv[0], -1), arg_int(env, argv[1], -1)); while (rc < 0 && errno == EINTR);
+  if (rc < 0) return throw_errno(env, errno, "dup2", NULL);
+  return make_undefined(env);
 }
 
 static napi_value Close(napi_env env, napi_callback_info info) {
@@ -112,4 +166,5 @@ static napi_value SdNotify(napi_env env, napi_callback_info info) {
 }
 
 const export_entry net_exports[] = {
-  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"closeFd", Close}, {"sdNotify", SdNotify}, {NULL, NULL}};
+  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"dup2", Dup2},
+  {"closeFd", Close}, {"sdNotify", SdNotify}, {NULL, NULL}};

@@ -15,7 +15,7 @@ function flags(o: OptionDef): string {
 export function helpText(): string {
   const out = [
     'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
-    '       liege hooks list|plan|check [config options]',
+    '       liege hooks plan|check|list|add|delete|enable|disable|fullhelp ... (liege hooks --help)',
     '       liege pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
     '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
     '       liege attach NAME|PID [--socket PATH] [--attach-dir DIR]',

@@ -8,6 +8,7 @@ import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
+import { checkNodeApp } from '../master/app-path';
 import { checkIdentity } from '../master/as-root';
 
 export interface LoadedConfig {
@@ -22,6 +23,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkIdentity(config);
   checkSomethingToRun(config);
+  checkNodeApp(config);
   return { config, plan };
 }
 
@@ -29,7 +31,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 // hook runs for an instance that cannot start.
 function checkSomethingToRun(cfg: Config): void {
   const ends = (['no-server', 'help', 'version', 'print-config'] as const).some((o) => cfg.bool(o));
-  const keeps = (['socket', 'http-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o));
+  const keeps = (['socket', 'http-socket', 'https-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o)) || process.env.LISTEN_FDS !== undefined;
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }

@@ -9,6 +9,7 @@ import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
 import { EMPEROR_FD_ENV, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
 import type { BoundSocket } from '../master/sockets';
+import { servingSpec } from '../master/serving';
 
 // the commands other than `run` are loaded on demand (start cost, see lifecycle.ts)
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -29,6 +30,8 @@ async function run(argv: string[]): Promise<number> {
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
+  if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
+  if (['--reload', '--stop', '--chain-reload'].includes(argv[0]!)) return (require('./pidfile-command') as typeof import('./pidfile-command')).pidfileCommand(argv[0]!, argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
@@ -54,13 +57,13 @@ async function run(argv: string[]): Promise<number> {
 
 /** The emperor, a single-process instance, or (undefined) the master. */
 function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => void): ((sockets: BoundSocket[]) => Promise<number | 'reload'>) | undefined {
-  const sockets = config.has('socket') || config.has('http-socket');
+  const sockets = config.has('socket') || config.has('http-socket') || config.has('https-socket');
   if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
   if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor')) return undefined;
   return (bound) => single().serveSingle({
-    app: config.str('node-app'), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
+    serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
     mercyMs: config.int('reload-mercy') * 1000,
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),

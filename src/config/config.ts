@@ -4,7 +4,7 @@
 // registry's default, so call sites never repeat it.
 import type { Origin } from '../errors';
 import type { Family } from '../phases';
-import { findOption, type OptionName } from './options';
+import { findOption, type DefaultedOption, type OptionName } from './options';
 
 export interface Setting {
   value: string;
@@ -41,6 +41,7 @@ export class Config {
   }
 
   /** The value, else the registry default, else undefined. */
+  str<N extends OptionName>(name: N): N extends DefaultedOption ? string : string | undefined;
   str(name: OptionName): string | undefined {
     return this.scalars.get(name)?.value ?? findOption(name)?.default;
   }

@@ -18,8 +18,11 @@
 //   checks it): `type: 'flag'` for no_argument, `optional: true` for
 //   optional_argument, any other type for required_argument.
 // * The default lives here (`default: '30'`): call sites read
-//   `cfg.int('reload-mercy')`, never repeat it. An unset int without a
-//   default reads 0, an unset string undefined, an unset flag false.
+//   `cfg.int('reload-mercy')`, never repeat it (`cfg.str(name)` of an option
+//   with a default is typed `string`). An unset int without a default reads
+//   0, an unset string undefined, an unset flag false.
+// * A uWSGI value liege accepts but ignores: `warn: (v) => 'why'` logs it
+//   with file:line instead of refusing it (see log-format).
 // * Validation is declarative: `type` (int with `min`/`max`, mode, addr,
 //   tokens with `choices`, bool) plus an optional `check` (config/checks.ts)
 //   returning what was expected. Values are checked at load, before any
@@ -168,13 +171,10 @@ function hookOptions(): OptionDef[] {
 }
 
 /** The option names call sites may read (`cfg.str('chdir')`): a typo does not compile. */
-export type OptionName =
-  | (typeof CORE)[number]['name']
-  | (typeof MASTER_OPTIONS)[number]['name']
-  | (typeof SERVING_OPTIONS)[number]['name']
-  | (typeof EMPEROR_OPTIONS)[number]['name']
-  | (typeof REGISTRY_OPTIONS)[number]['name']
-  | (typeof BUNDLE_OPTIONS)[number]['name'];
+type Declared = (typeof CORE)[number] | (typeof MASTER_OPTIONS)[number] | (typeof SERVING_OPTIONS)[number] | (typeof EMPEROR_OPTIONS)[number] | (typeof REGISTRY_OPTIONS)[number] | (typeof BUNDLE_OPTIONS)[number];
+export type OptionName = Declared['name'];
+/** Options with a registry default: `cfg.str(name)` is a string, no `?? default` needed. */
+export type DefaultedOption = Extract<Declared, { readonly default: string }>['name'];
 
 // Fails to compile when an options/<area>.ts array lost its literal names.
 const NARROW_NAMES: string extends OptionName ? 'declare options/<area>.ts arrays `[...] as const satisfies readonly OptionDef[]`' : true = true;

@@ -4,18 +4,66 @@ import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { ExtraHook } from '../hooks/registry/plan';
 
+/** The wire protocol a listening socket speaks (uWSGI: socket = uwsgi). */
+export type SocketProtocol = 'http' | 'uwsgi' | 'https';
+
+/** One listening socket as a worker sees it (fd = FIRST_SOCKET_FD + index). */
+export interface SocketInfo {
+  addr: string; // as configured
+  proto: SocketProtocol;
+  port: number; // the real TCP port, 0 for unix sockets
+  backlog?: number; // `listen` (the worker's listen() sets it again)
+  tls?: { cert: string; key: string; ciphers?: string }; // https: PEM text, read by the master as root
+}
+
 export interface WorkerSpec {
   id: number; // 1-based slot
   once: boolean; // first start of this slot (accepting-once hooks)
-  app?: string; // node-app module path
-  sockets: number; // listening fds at 4, 5, ...
+  app?: string; // node-app module path (absolute, checked at load)
+  sockets: SocketInfo[]; // listening fds at 4, 5, ...
   hooks: HookLine[]; // post-fork and accepting* lines
   ctx: HookContext;
+  listenTimeoutMs?: number; // a self-listening app must listen() within this
+  requestLog?: RequestLogSpec;
+  procname?: string; // process title (%w = the worker's slot)
+  logFormat?: 'text' | 'json';
   /** Registry and hook-dir hooks of those phases, request hook modules. */
   extraHooks?: ExtraHook[];
 }
 
-export type WorkerMessage = { type: 'accepting' } | { type: 'fatal'; detail: string };
+/** Which requests a worker logs (disable-logging, log-4xx, log-5xx, log-slow). */
+export interface RequestLogSpec {
+  disabled: boolean;
+  log4xx: boolean;
+  log5xx: boolean;
+  slowMs: number; // 0 = off
+}
+
+/** A listen() of the app beyond liege's sockets: the master binds it once
+ * and passes the same listening socket to every worker (node:cluster). */
+export interface ListenRequest {
+  type: 'listen';
+  id: number;
+  port?: number;
+  host?: string;
+  path?: string;
+  backlog?: number;
+}
+
+/** Counters a worker reports to the master (at most once a second). */
+export interface WorkerCounters {
+  requests: number;
+  exceptions: number;
+  busy: number; // requests in flight
+  rtSumUs: number; // sum of response times (µs), for avg_rt
+  tx: number; // bytes sent
+  lastRequestMs: number; // epoch ms of the last request start
+}
+
+export type WorkerMessage = { type: 'accepting' } | { type: 'fatal'; detail: string } | ListenRequest | ({ type: 'counters' } & WorkerCounters);
+
+/** Master → worker. */
+export type MasterMessage = { type: 'listen-result'; id: number; error?: { code: string; message: string } };
 
 export const WORKER_ENV = 'LIEGE_WORKER';
 export const FIRST_SOCKET_FD = 4; // 0-2 stdio, 3 the IPC channel

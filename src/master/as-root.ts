@@ -7,6 +7,8 @@ import type { Config, Setting } from '../config/config';
 import { CAPABILITIES } from '../config/options';
 import { LiegeError, shownValue } from '../errors';
 import { log } from '../log';
+import { forkPrivsep } from '../hooks/privsep';
+import { hooksDbPath } from '../hooks/registry/store';
 import { chroot, parseNamespace, pivotRoot, unshare } from '../os/jail';
 import { dropPrivileges, hasIdentityFile, lookupGroup, lookupUser } from '../os/privileges';
 
@@ -22,6 +24,7 @@ function capMask(words: string | undefined): { lo: number; hi: number } | undefi
 }
 
 export function asRoot(cfg: Config, phase: (name: string) => void): void {
+  forkPrivsep(hooksDbPath(cfg.str('hooks-db'))); // escalated registry hooks: a root helper, forked before the jail and the drop
   const shared = cfg.str('unshare');
   if (shared) unshare(shared);
   if (shared || cfg.bool('jailed')) phase('post-jail');

@@ -11,7 +11,8 @@ import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
-import { bindSockets, handOverSockets, type BoundSocket } from './sockets';
+import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
+import { bindSockets, handOverSockets, vacuum, type BoundSocket } from './sockets';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -35,6 +36,7 @@ export interface StartState {
 export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
   const phase = (name: string) => runPhase(plan, name, ctx);
   let status: MasterEnd;
+  let bound: BoundSocket[] = [];
   try {
     status = await lifecycle();
   } catch (e) {
@@ -45,19 +47,26 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
+  if (status !== 'reload' && cfg.bool('vacuum')) vacuum(cfg, bound);
   return status === 'reload' ? reload().reexec(st.reloads, st.startCwd) : status;
 
   async function lifecycle(): Promise<MasterEnd> {
+    if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
+    if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) phase('asap');
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
+    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('safe-pidfile'), true);
     if (!st.nsChild && st.reloads === 0) phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
     phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
+    bound = sockets;
     if (process.getuid!() === 0) asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
+    logAfterDrop(cfg, st.reloads);
     writePidfile(cfg.str('pidfile2'));
+    writePidfile(cfg.str('safe-pidfile2'), true);
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
     phase('pre-app');
     phase('post-app');

@@ -17,6 +17,11 @@ import { Daemons } from './daemons';
 import { WORKER_PHASES } from '../ipc/worker';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
+import { masterTitle, servingSpec } from './serving';
+import { startControl, type Control } from './control/index';
+import { reopenLog } from './logfile';
+import { writePidfile } from './pidfile';
+import { socketInfos } from './sockets';
 import { Workers, type WorkerEvent } from './workers';
 
 const sdNotify = (fields: Record<string, string | number>) => {
@@ -27,9 +32,26 @@ const sdNotify = (fields: Record<string, string | number>) => {
 /** How the master ended: an exit status, or a request to re-exec. */
 export type MasterEnd = number | 'reload';
 
-type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'control-daemon-died' } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' } | WorkerEvent;
+type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'command'; name: string } | { type: 'control-daemon-died' } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' } | WorkerEvent;
 
-const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
+const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2'];
+
+// master commands (fifo, touch files, `liege --reload PIDFILE` …) → handlers;
+// SIGUSR2 (`liege --chain-reload PIDFILE`) is a chain reload
+const COMMANDS: Record<string, string> = {
+  reload: 'SIGHUP',
+  'brutal-reload': 'SIGHUP',
+  stop: 'SIGTERM',
+  quit: 'SIGQUIT',
+  SIGUSR2: 'workers-reload',
+  'chain-reload': 'workers-reload', // one at a time once chain reload lands (master.ts, issue 7)
+  'workers-reload': 'workers-reload',
+  'brutal-workers-reload': 'brutal-workers-reload',
+  'reopen-logs': 'reopen-logs',
+  pidfiles: 'pidfiles',
+  'stats-log': 'stats-log',
+  pause: 'pause',
+};
 
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
   const events = new EventQueue<MasterEvent>();
@@ -39,19 +61,29 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
   const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
-  const workers = new Workers(count, { app: cfg.str('node-app'), sockets: sockets.length, hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
+  const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
   const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
 
   const stop = async (graceful: boolean, reloading = false) => {
     sdNotify(reloading ? { RELOADING: 1 } : { STOPPING: 1 });
+    control?.stop();
     await workers.stopAll(graceful);
     await daemons.stopAll();
     for (const s of SIGNALS) process.off(s, onSignal);
   };
 
+  const title = masterTitle(cfg);
+  if (title) process.title = title;
+  let control: Control | undefined;
   workers.spawnAll();
   daemons.startAll();
+  try {
+    control = await startControl(cfg, { workers: () => workers.snapshot(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
+  } catch (e) {
+    await stop(false);
+    throw e;
+  }
   l.info({ pid: process.pid, workers: count, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, 'master started');
   try {
     runPhase(plan, 'master-start', ctx);
@@ -103,6 +135,21 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
       return undefined;
     },
     ignore: async () => undefined,
+    'workers-reload': async () => (l.info('reloading the workers'), workers.recycleAll(false), undefined),
+    'brutal-workers-reload': async () => (l.info('reloading the workers (brutal)'), workers.recycleAll(true), undefined),
+    'reopen-logs': async () => {
+      if (reopenLog()) l.info('log file reopened');
+      return undefined;
+    },
+    pidfiles: async () => {
+      writePidfile(cfg.str('pidfile'));
+      writePidfile(cfg.str('pidfile2'));
+      writePidfile(cfg.str('safe-pidfile'), true);
+      writePidfile(cfg.str('safe-pidfile2'), true);
+      return undefined;
+    },
+    'stats-log': async () => (l.info({ stats: JSON.parse(control!.statsText()) as object }, 'stats'), undefined),
+    pause: async () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
     'emperor-stop': async () => {
       runPhase(plan, 'emperor-stop', ctx);
       await stop(true);
@@ -122,7 +169,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   for (;;) {
     const e = await events.next();
-    const name = e.type === 'signal' ? e.signal : e.type === 'emperor' ? EMPEROR_COMMANDS[e.byte] ?? 'ignore' : e.type;
+    const name = e.type === 'signal' ? COMMANDS[e.signal] ?? e.signal : e.type === 'command' ? COMMANDS[e.name] ?? 'ignore' : e.type === 'emperor' ? EMPEROR_COMMANDS[e.byte] ?? 'ignore' : e.type;
     const end = await handlers[name]!(e);
     if (end !== undefined) return end;
   }

@@ -44,7 +44,7 @@ export class PtyDaemons {
 
   constructor(cfg: Config) {
     this.list = cfg.list('attach-daemon-pty').map((s) => ({ ...parsePtyDaemon(s.value), viewers: new Set(), scrollback: [], partial: '', startedAt: 0 }));
-    this.dir = cfg.str('attach-dir') ?? '/run/liege/attach';
+    this.dir = cfg.str('attach-dir');
   }
 
   startAll(): void {

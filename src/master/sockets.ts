@@ -1,51 +1,215 @@
 // Listening sockets: bound by the master as root before the privilege drop
 // (native, so the master itself never accepts), inherited across a reload
-// through LIEGE_SOCKET_FDS, and passed to every worker as fds 4, 5, ...
-import type { Config } from '../config/config';
+// through LIEGE_SOCKET_FDS or from systemd (LISTEN_FDS), and passed to
+// every worker as fds 4, 5, ... with the protocol each speaks:
+// `socket`/`uwsgi-socket` uWSGI's binary protocol (as in uWSGI),
+// `http-socket` HTTP/1.1, `https-socket = ADDR,CERT,KEY[,CIPHERS]` HTTPS.
+// A unix socket path is only ever replaced when it is a stale socket.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { Config, Setting } from '../config/config';
 import { LiegeError } from '../errors';
+import type { SocketInfo, SocketProtocol } from '../ipc/worker';
+import { log } from '../log';
 import { native } from '../os/native';
+import { lookupGroup, lookupUser } from '../os/privileges';
 
-export interface BoundSocket {
-  addr: string; // as configured
+export interface BoundSocket extends SocketInfo {
   fd: number;
-  port: number; // the real TCP port (for :0), 0 for unix sockets
+  unixPath?: string; // a socket file we created (vacuum removes it)
 }
 
 const INHERITED = 'LIEGE_SOCKET_FDS';
+const SD_FIRST_FD = 3;
 
-function bindOne(addr: string): BoundSocket {
-  if (addr.includes('/') || addr.startsWith('@')) return { addr, fd: native.listenUnix(addr, 511), port: 0 };
-  const colon = addr.lastIndexOf(':');
-  const host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
-  const fd = native.listenTcp(host === '' || host === '*' ? '0.0.0.0' : host, Number(addr.slice(colon + 1)), 511);
-  return { addr, fd, port: native.sockPort(fd) };
+interface Wanted {
+  addr: string;
+  proto: SocketProtocol;
+  setting: Setting;
+  tls?: { cert: string; key: string; ciphers?: string };
 }
 
-/** The configured sockets: inherited ones after a reload, else bound now. */
+/** The configured sockets, in the order workers see them. */
+function wantedSockets(cfg: Config): Wanted[] {
+  const out: Wanted[] = [];
+  const abstract = cfg.bool('abstract-socket');
+  const addr = (v: string) => (abstract && v.includes('/') && !v.startsWith('@') ? `@${v}` : v);
+  for (const s of cfg.list('socket')) out.push({ addr: addr(s.value), proto: 'uwsgi', setting: s });
+  for (const s of cfg.list('http-socket')) out.push({ addr: addr(s.value), proto: 'http', setting: s });
+  for (const s of cfg.list('https-socket')) {
+    const [a, cert, key, ciphers] = s.value.split(',');
+    if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });
+    out.push({ addr: addr(a), proto: 'https', setting: s, tls: { cert: readPem(cert, s), key: readPem(key, s), ciphers } });
+  }
+  return out;
+}
+
+function readPem(file: string, s: Setting): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unable to read ${file}: ${(e as NodeJS.ErrnoException).code}`, { origin: s.origin, text: s.value, expected: 'a readable PEM certificate and key', cause: e });
+  }
+}
+
+function isUnix(addr: string): boolean {
+  return addr.startsWith('@') || !/:\d+$/.test(addr);
+}
+
+/** Refuses anything at a unix socket path but a stale socket, which it removes. */
+async function clearUnixPath(path: string, s: Setting): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  const refuse = (why: string) => new LiegeError('LIEGE_ERR_SOCKET', `unable to bind ${path}: ${why}`, { origin: s.origin, text: s.value, expected: 'a free path, or a stale socket left by a dead instance' });
+  if (!st.isSocket()) throw refuse('the path exists and is not a socket (refusing to remove it)');
+  if (await isLive(path)) throw refuse('a live socket: another process is listening on it');
+  fs.unlinkSync(path);
+}
+
+function isLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ path });
+    const end = (live: boolean) => { c.destroy(); resolve(live); };
+    c.once('connect', () => end(true));
+    c.once('error', (e: NodeJS.ErrnoException) => end(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
+    c.setTimeout(1000, () => end(true));
+  });
+}
+
+async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<BoundSocket> {
+  const backlog = cfg.int('listen');
+  const info = { addr: w.addr, proto: w.proto, tls: w.tls, backlog };
+  const ref = /^=(\d+)$/.exec(w.addr);
+  if (ref) {
+    const s = shared[Number(ref[1])];
+    if (!s) throw new LiegeError('LIEGE_ERR_BAD_VALUE', `no shared-socket number ${ref[1]}`, { origin: w.setting.origin, text: w.setting.value, expected: `=0 … =${shared.length - 1} (a shared-socket index)` });
+    return { ...info, fd: s.fd, port: s.port };
+  }
+  try {
+    if (isUnix(w.addr)) {
+      if (!w.addr.startsWith('@')) await clearUnixPath(w.addr, w.setting);
+      const fd = native.listenUnix(w.addr, backlog);
+      const unixPath = w.addr.startsWith('@') ? undefined : w.addr;
+      if (unixPath) applyOwnership(unixPath, cfg);
+      return { ...info, fd, port: 0, unixPath };
+    }
+    const colon = w.addr.lastIndexOf(':');
+    const host = w.addr.slice(0, colon).replace(/^\[|\]$/g, '');
+    const fd = native.listenTcp(host === '' || host === '*' ? '0.0.0.0' : host, Number(w.addr.slice(colon + 1)), backlog, cfg.bool('reuse-port') ? 1 : 0);
+    return { ...info, fd, port: native.sockPort(fd) };
+  } catch (e) {
+    if (e instanceof LiegeError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to bind ${w.addr}: ${err.code}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
+  }
+}
+
+/** chmod-socket (bare: 666, as uWSGI) and chown-socket on a new socket file. */
+function applyOwnership(path: string, cfg: Config): void {
+  const mode = cfg.setting('chmod-socket');
+  if (mode) {
+    const v = mode.value.trim();
+    const bits = v === '' || /^(true|yes|on)$/i.test(v) ? 0o666 : parseInt(v, 8);
+    if (!/^[0-7]{3,4}$/.test(v) && v !== '' && !/^(true|yes|on)$/i.test(v)) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad chmod-socket', { origin: mode.origin, text: v, expected: 'an octal mode such as 660 (bare: 666)' });
+    fs.chmodSync(path, bits);
+  }
+  const own = cfg.setting('chown-socket');
+  if (own) {
+    const [u, g] = own.value.split(':');
+    const user = lookupUser(u ?? '');
+    const gid = g ? lookupGroup(g) : user?.gid;
+    if (!user || gid === undefined) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad chown-socket', { origin: own.origin, text: own.value, expected: 'USER[:GROUP] that exist' });
+    fs.chownSync(path, user.uid, gid);
+  }
+}
+
+/** Sockets systemd passed (LISTEN_FDS for this pid), by their bound address. */
+function systemdSockets(): Map<string, number> {
+  const out = new Map<string, number>();
+  const n = Number(process.env.LISTEN_FDS);
+  if (process.env.LISTEN_PID !== String(process.pid) || !Number.isInteger(n) || n <= 0) return out;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDNAMES;
+  for (let fd = SD_FIRST_FD; fd < SD_FIRST_FD + n; fd++) {
+    const name = native.sockName(fd);
+    if (name) out.set(name, fd);
+  }
+  return out;
+}
+
+/** The configured address as getsockname spells it ("*:80" → "0.0.0.0:80"). */
+function canonical(addr: string): string {
+  if (isUnix(addr)) return addr;
+  const colon = addr.lastIndexOf(':');
+  const host = addr.slice(0, colon);
+  return `${host === '' || host === '*' ? '0.0.0.0' : host}:${addr.slice(colon + 1)}`;
+}
+
+/** The configured sockets: inherited ones after a reload or from systemd, else bound now. */
 export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   const inherited = JSON.parse(process.env[INHERITED] ?? '[]') as BoundSocket[];
   delete process.env[INHERITED];
+  const fromSystemd = systemdSockets();
+  const shared: BoundSocket[] = [];
+  for (const s of cfg.list('shared-socket')) {
+    shared.push(await bindOne({ addr: s.value, proto: 'uwsgi', setting: s }, cfg, []));
+  }
   const out: BoundSocket[] = [];
-  for (const s of [...cfg.list('socket'), ...cfg.list('http-socket')]) {
-    const old = inherited.find((i) => i.addr === s.value);
+  for (const w of wantedSockets(cfg)) {
+    const old = inherited.find((i) => i.addr === w.addr && i.proto === w.proto);
     if (old) {
       native.setCloexec(old.fd, true);
-      out.push(old);
+      out.push({ ...old, tls: w.tls });
       continue;
     }
-    try {
-      out.push(bindOne(s.value));
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to bind ${s.value}: ${err.code}`, { origin: s.origin, text: s.value, expected: 'a free address this user may bind', cause: e });
+    const sd = fromSystemd.get(canonical(w.addr));
+    if (sd !== undefined) {
+      fromSystemd.delete(canonical(w.addr));
+      native.setCloexec(sd, true);
+      out.push({ addr: w.addr, proto: w.proto, tls: w.tls, fd: sd, port: isUnix(w.addr) ? 0 : native.sockPort(sd) });
+      continue;
     }
+    out.push(await bindOne(w, cfg, shared));
   }
-  for (const old of inherited) if (!out.includes(old)) native.closeFd(old.fd); // removed from the config
+  // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
+  for (const [name, fd] of fromSystemd) {
+    native.setCloexec(fd, true);
+    log('master').info({ socket: name, fd }, 'serving a socket passed by systemd (uwsgi protocol)');
+    out.push({ addr: name, proto: 'uwsgi', fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
+  }
+  for (const old of inherited) if (!out.some((o) => o.fd === old.fd)) native.closeFd(old.fd); // removed from the config
   return out;
 }
 
 /** Make the sockets survive execve and tell the next generation about them. */
 export function handOverSockets(sockets: BoundSocket[]): void {
   for (const s of sockets) native.setCloexec(s.fd, false);
-  process.env[INHERITED] = JSON.stringify(sockets);
+  process.env[INHERITED] = JSON.stringify(sockets.map((s) => ({ ...s, tls: undefined })));
+}
+
+/** vacuum: remove the socket files and pidfiles of this instance (on exit, not on reload). */
+export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
+  for (const s of sockets) {
+    if (!s.unixPath) continue;
+    try {
+      if (fs.lstatSync(s.unixPath).isSocket()) fs.unlinkSync(s.unixPath);
+    } catch { /* already gone */ }
+  }
+  for (const key of ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const) {
+    const f = cfg.str(key);
+    try {
+      // only our own pidfile: another instance may have taken the path over
+      if (f && fs.readFileSync(f, 'utf8').trim() === String(process.pid)) fs.unlinkSync(f);
+    } catch { /* gone or unreadable */ }
+  }
+}
+
+/** What a worker needs to know of each socket. */
+export function socketInfos(sockets: BoundSocket[]): SocketInfo[] {
+  return sockets.map((s) => ({ addr: s.addr, proto: s.proto, port: s.port, tls: s.tls, backlog: s.backlog }));
 }

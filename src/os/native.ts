@@ -19,9 +19,13 @@ export interface NativeBinding {
   /** kind 0 f(), 1 f(string), 2 f(int); null when the symbol is missing. */
   call(symbol: string, kind: 0 | 1 | 2, arg: string | number | null): number | null;
   unixSignal(signum: number, symbol: string): boolean;
-  listenTcp(host: string, port: number, backlog: number): number;
+  listenTcp(host: string, port: number, backlog: number, reusePort?: 0 | 1): number;
+  /** Never unlinks an existing file: the caller checks for a stale socket first. */
   listenUnix(path: string, backlog: number): number;
   sockPort(fd: number): number;
+  /** The bound address of a listening stream socket, else null. */
+  sockName(fd: number): string | null;
+  dup2(oldFd: number, newFd: number): void;
   closeFd(fd: number): void;
   sdNotify(socketPath: string, message: string): void;
 }

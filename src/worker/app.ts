@@ -1,53 +1,71 @@
-// Loading the Node app a worker serves. Two shapes work:
-//  * a module exporting a request handler `(req, res) => …` (or `handler`):
-//    liege creates the HTTP server on the inherited socket;
-//  * a module that creates its own server and calls `listen(...)` (any
-//    arguments): like node:cluster, the call is routed to the inherited
-//    socket, so an app that runs standalone runs under liege unchanged.
-import * as http from 'node:http';
-import * as net from 'node:net';
+// Loading the Node app a worker serves, in any of its shapes, unchanged:
+//  * a request handler: `module.exports = (req, res) => …`, `{ handler }`,
+//    an express app (a function), a koa app (`callback()`);
+//  * a fetch handler: a default export (or module.exports) with
+//    `fetch(Request) → Response | Promise<Response>` (Bun, Deno, Cloudflare,
+//    Hono's `export default app`), or a named `fetch` export;
+//  * an app that creates its own servers and calls listen() at any time
+//    (listen-router.ts sends those calls to liege's sockets).
+// CommonJS and ESM alike (import(), so top-level await works). A throw at
+// load is the app's error: LIEGE_ERR_APP_LOAD with its message and file.
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { attachRequestHooks } from './request-hooks';
+import { pathToFileURL } from 'node:url';
+import { LiegeError } from '../errors';
+import { fetchListener, type FetchHandler } from './fetch-handler';
 
-type Handler = http.RequestListener;
+type Mod = Record<string, unknown>;
 
-/** Loads `app`; resolves with the servers listening on the inherited fds. */
-export async function loadApp(app: string | undefined, fds: number[]): Promise<net.Server[]> {
-  const servers: net.Server[] = [];
-  let next = 0;
-  const listen = net.Server.prototype.listen;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  net.Server.prototype.listen = function (this: net.Server, ...args: any[]) {
-    if (next >= fds.length) return listen.apply(this, args as never);
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
-    servers.push(this);
-    if (this instanceof http.Server) attachRequestHooks(this);
-    return listen.call(this, { fd: fds[next++]! }, cb);
-  };
-  let handler: Handler | undefined;
-  if (app) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.resolve(app)) as Handler | { handler?: Handler; default?: Handler };
-    handler = typeof mod === 'function' ? mod : mod.handler ?? (typeof mod.default === 'function' ? mod.default : undefined);
+/** Imports the app; resolves with its request listener, if it exports one. */
+export async function importApp(file: string, onError: (e: unknown, req: http.IncomingMessage) => void): Promise<http.RequestListener | undefined> {
+  let ns: Mod;
+  try {
+    // require() for CommonJS: import() would first set up the ESM loader,
+    // a cost every worker start would pay (bench/README.md)
+    ns = isEsm(file) ? ((await import(pathToFileURL(file).href)) as Mod) : { default: createRequire(file)(file) as unknown };
+  } catch (e) {
+    throw appError(file, e);
   }
-  if (servers.length === 0) {
-    const h: Handler = handler ?? ((_req, res) => { res.writeHead(503, { 'content-type': 'text/plain' }); res.end('liege: no node-app configured\n'); });
-    for (const fd of fds) {
-      const s = http.createServer(h);
-      attachRequestHooks(s);
-      servers.push(s);
-      listen.call(s, { fd });
-    }
-  }
-  await Promise.all(servers.map((s) => (s.listening ? undefined : new Promise((r) => s.once('listening', r)))));
-  return servers;
+  return listenerOf(ns, onError);
 }
 
-/** Stop accepting, let in-flight requests finish, exit (cap: `mercyMs`). */
-export function drainAndExit(servers: net.Server[], mercyMs: number): void {
-  let open = servers.length;
-  if (open === 0) process.exit(0);
-  for (const s of servers) net.Server.prototype.close.call(s, () => { if (--open === 0) process.exit(0); });
-  for (const s of servers) if (s instanceof http.Server) s.closeIdleConnections();
-  setTimeout(() => process.exit(0), mercyMs).unref();
+/** Whether Node loads `file` as an ES module (.mjs, or .js under "type": "module"). */
+export function isEsm(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
+/** The request listener a module namespace exports, if any. */
+export function listenerOf(ns: Mod, onError: (e: unknown, req: http.IncomingMessage) => void): http.RequestListener | undefined {
+  // CommonJS: default = module.exports; ESM: the default export
+  for (const candidate of [ns.default, ns]) {
+    if (typeof candidate === 'function') return candidate as http.RequestListener;
+    if (candidate === null || typeof candidate !== 'object') continue;
+    const o = candidate as Mod;
+    if (typeof o.handler === 'function') return o.handler as http.RequestListener;
+    if (typeof o.fetch === 'function') return fetchListener((o.fetch as FetchHandler).bind(o), onError);
+    // koa: the app object hands out its listener
+    if (typeof o.callback === 'function' && typeof o.use === 'function') return (o.callback as () => http.RequestListener).call(o);
+  }
+  return undefined;
+}
+
+/** An exception from the app's code as LIEGE_ERR_APP_LOAD (message, file, where). */
+export function appError(file: string, e: unknown): LiegeError {
+  const err = e as Error;
+  const message = err?.message ?? String(e);
+  // the first absolute file:line of the stack (a SyntaxError's first line names it)
+  const at = /(?:file:\/\/)?(\/[^\s():]+:\d+)/.exec(err?.stack ?? '');
+  const where = at ? ` (at ${at[1]})` : '';
+  return new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${message}${where}`, { cause: e });
 }

@@ -17,10 +17,14 @@ import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
-import { loadApp } from './app';
+import type { WorkerSpec } from '../ipc/worker';
+import { RequestObserver } from './observe';
+import { attachRequestHooks } from './request-hooks';
+import { serveApp } from './serve';
 
 export interface SingleSpec {
-  app?: string;
+  /** What a worker would be told (app, sockets, request log …). */
+  serving: Omit<WorkerSpec, 'id' | 'once' | 'hooks' | 'ctx'>;
   fds: number[];
   plan: HookPlan;
   ctx: HookContext;
@@ -45,7 +49,12 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec);
   const first = spec.reloads === 0;
   phase('post-fork');
-  const servers = await loadApp(spec.app, spec.fds);
+  const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined);
+  const observe = (server: http.Server) => {
+    attachRequestHooks(server);
+    observer.observe(server);
+  };
+  const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
   const inflight = track(servers);
   phase('accepting');
   if (first) phase('accepting-once');

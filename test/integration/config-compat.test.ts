@@ -10,11 +10,12 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('uWSGI configs load', () => {
   it('bare flags do not eat the next argument: --vacuum -p 2 --lazy-apps --master', async () => {
-    const r = await runLiege(['--vacuum', '-p', '2', '--lazy-apps', '--master', '--enable-threads', '--disable-logging', '--no-server', '--print-config']);
+    const r = await runLiege(['--vacuum', '-p', '2', '--lazy-apps', '--master', '--enable-threads', '--disable-logging', '--memory-report', '--no-server', '--print-config']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^processes = 2 {4}# command line$/m);
     expect(r.stdout).toMatch(/^master = true/m);
-    expect(r.stderr).toMatch(/uWSGI option not implemented by liege, ignored option=vacuum at="command line: --vacuum"/);
+    expect(r.stdout).toMatch(/^vacuum = true/m);
+    expect(r.stderr).toMatch(/uWSGI option not implemented by liege, ignored option=memory-report at="command line: --memory-report"/);
   });
 
   it('--print-config prints and exits, even with sockets (it starts no server)', async () => {
@@ -29,11 +30,11 @@ describe('uWSGI configs load', () => {
     expect(r.stdout).toMatch(/^processes = 3/m);
   });
 
-  it('flags in env form: UWSGI_MASTER=1, UWSGI_LAZY_APPS=true', async () => {
-    const r = await runLiege(['--no-server', '--print-config'], { env: { UWSGI_MASTER: '1', UWSGI_LAZY_APPS: 'true' } });
+  it('flags in env form: UWSGI_MASTER=1, UWSGI_SINGLE_INTERPRETER=true', async () => {
+    const r = await runLiege(['--no-server', '--print-config'], { env: { UWSGI_MASTER: '1', UWSGI_SINGLE_INTERPRETER: 'true' } });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^master = 1 {4}# environment UWSGI_MASTER$/m);
-    expect(r.stderr).toMatch(/option=lazy-apps at="environment UWSGI_LAZY_APPS: UWSGI_LAZY_APPS=true"/);
+    expect(r.stderr).toMatch(/option=single-interpreter at="environment UWSGI_SINGLE_INTERPRETER: UWSGI_SINGLE_INTERPRETER=true"/);
   });
 
   it('uWSGI options liege does not implement: one warning each, with file:line, then the hooks run', async () => {

@@ -4,7 +4,11 @@ import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as runner from '../../src/hooks/run';
 import { LIEGE, scratch } from './helpers';
+
+// escalated hooks answer through a socket: they need the promise-aware runner (issue 6)
+const asyncRunner = 'runPhaseAsync' in runner;
 
 interface Entry { id: string; kind: string; ref: string; category: string; event: string; stage: string; weight: number; action?: string }
 
@@ -187,5 +191,34 @@ describe('registry hooks in a running instance', () => {
     expect(r.exitCode).toBe(1);
     expect(ran()).toEqual(['one', 'two', 'three', 'four', 'undo three', 'undo two', 'undo one', 'atexit']);
     expect(r.stderr).toContain('FATAL hook failed');
+  });
+
+  it.skipIf(!asyncRunner)('escalated hooks run as uid 0 after the drop (privileged helper); a registry others can write is refused', async () => {
+    const { dir, hooks, ran, log, db } = setup();
+    const who = path.join(dir, 'who.sh');
+    fs.writeFileSync(who, `#!/bin/sh\necho "$1 $(id -u)" >> ${log}\n`, { mode: 0o755 });
+    fs.writeFileSync(log, '', { mode: 0o666 });
+    fs.chmodSync(log, 0o666);
+    await hooks(['add', 'script', who, '--manual', '--event', 'as-user', '--action', 'escalated', '--escalateprivs']);
+    await hooks(['add', 'script', who, '--manual', '--event', 'as-user', '--action', 'plain']);
+    await hooks(['add', 'script', who, '--manual', '--event', 'post-app', '--stage', 'post', '--action', 'later', '--escalateprivs']);
+    const worker = await hooks(['add', 'script', who, '--manual', '--event', 'post-fork', '--escalateprivs']);
+    expect(worker.stderr).toContain('escalateprivs hooks run in the master');
+    const args = ['--no-server', '--uid', 'nobody', '--gid', 'nogroup', '--exec-as-user', `echo "config $(id -u)" >> ${log}`];
+    const r = await execa(LIEGE, args, { env: { LIEGE_HOOKS_DB: db }, reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(ran()).toEqual(['escalated 0', 'plain 65534', 'config 65534', 'later 0']);
+    // a registry others could have written: the instance refuses to start, nothing runs
+    fs.writeFileSync(log, '');
+    fs.chmodSync(db, 0o666);
+    const refused = await execa(LIEGE, args, { env: { LIEGE_HOOKS_DB: db }, reject: false });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`refusing to start: the hook registry has escalateprivs hooks and ${db} is writable by others (mode 666)`);
+    fs.chmodSync(db, 0o644);
+    fs.chownSync(db, 65534, 65534);
+    const owned = await execa(LIEGE, args, { env: { LIEGE_HOOKS_DB: db }, reject: false });
+    expect(owned.exitCode).toBe(1);
+    expect(owned.stderr).toContain('is owned by uid 65534, not root');
+    expect(ran()).toEqual([]);
   });
 });

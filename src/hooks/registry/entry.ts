@@ -3,7 +3,7 @@
 // rollback), plus the checks every descriptor goes through — on `add`, and
 // again on every load, so a hand-edited file cannot smuggle a bad entry in.
 import { createHash } from 'node:crypto';
-import { PHASES, REQUEST_EVENTS, VASSAL_PHASES } from '../../phases';
+import { phaseByName, PHASES, REQUEST_EVENTS, VASSAL_PHASES } from '../../phases';
 
 export const CATEGORIES = ['Phase', 'Vassal', 'Request'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -73,6 +73,7 @@ export function checkDescriptor(raw: unknown, kind: Kind): Descriptor {
   const esc = o.escalateprivs;
   if (esc !== undefined && typeof esc !== 'boolean') throw '`escalateprivs` must be true or false';
   if (category === 'Request' && kind === 'script') throw 'Request hooks run inside the workers: register a module, not a script';
+  if (esc && /worker/.test(phaseByName(event)?.process ?? '')) throw `escalateprivs hooks run in the master: not in the worker phase \`${event}\``;
   if (category === 'Request' && (esc || o.rollback !== undefined || o.check !== undefined)) throw 'Request hooks take no check, rollback or escalateprivs';
   const d: Descriptor = { category, event, stage, weight, check: str('check'), rollback: str('rollback'), escalateprivs: esc === true ? true : undefined, action: str('action') };
   for (const k of Object.keys(d) as Array<keyof Descriptor>) if (d[k] === undefined) delete d[k];

@@ -11,6 +11,7 @@ import type { Config } from '../../config/config';
 import { configError, type Origin } from '../../errors';
 import { PHASES } from '../../phases';
 import { listHookDirs } from '../dirs';
+import { checkTrusted, escalated, reconnectPrivsep } from '../privsep';
 import type { Hook, HookPlan } from '../spec';
 import { byWeight, type RegistryEntry } from './entry';
 import { dirAction, moduleAction, requestModuleAction, rollbackOf, scriptAction } from './run';
@@ -27,7 +28,12 @@ export const REQUEST_KEY = 'request';
 /** Loads the registry and lists the hook dirs of a config (at start, at every reload). */
 export function loadExtras(cfg: Config): ExtraHook[] {
   const db = hooksDbPath(cfg.str('hooks-db'));
-  const out: ExtraHook[] = loadRegistry(db).map((entry) => ({ type: 'registry', entry }));
+  const entries = loadRegistry(db);
+  if (escalated(entries).length) {
+    checkTrusted(db); // refuse to start, saying why
+    reconnectPrivsep(); // after a reload: the helper forked at the first start
+  }
+  const out: ExtraHook[] = entries.map((entry) => ({ type: 'registry', entry }));
   for (const h of listHookDirs(cfg.list('hook-dir').map((s) => s.value))) out.push({ type: 'dir', ...h });
   for (const s of cfg.list('request-hooks')) {
     const file = path.resolve(s.value);

@@ -12,7 +12,7 @@ import type { RegistryEntry } from './entry';
 import type { ExtraHook } from './plan';
 
 /** Runs an escalated hook through the privileged helper (set by privsep.ts). */
-let escalator: ((e: RegistryEntry, role: 'check' | 'hook' | 'rollback') => number) | undefined;
+let escalator: ((e: RegistryEntry, role: 'check' | 'hook' | 'rollback') => number | Promise<number>) | undefined;
 
 export function setEscalator(f: typeof escalator): void {
   escalator = f;
@@ -47,7 +47,8 @@ export function runEntryHere(e: RegistryEntry, role: 'check' | 'hook' | 'rollbac
 }
 
 function runEntry(e: RegistryEntry, role: 'check' | 'hook' | 'rollback'): number {
-  if (e.escalateprivs && escalator) return escalator(e, role);
+  // awaited by the promise-aware runner (until it lands: a sync runner sees a failure)
+  if (e.escalateprivs && escalator) return escalator(e, role) as number;
   return runEntryHere(e, role);
 }
 

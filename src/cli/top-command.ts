@@ -1,0 +1,94 @@
+// `liege top ADDR`: a live view of a stats server (`stats = ADDR`), like
+// uwsgitop: one line for the instance, one per worker, refreshed every
+// second; `q` or Ctrl-C quits. `--once` prints one frame and exits.
+import * as net from 'node:net';
+import { LiegeError } from '../errors';
+
+interface Worker { id: number; pid: number; requests: number; exceptions: number; status: string; rss: number; avg_rt: number; respawn_count: number; tx: number; last_spawn: number }
+interface Stats { pid: number; version: string; workers: Worker[]; sockets: Array<{ name: string; proto: string }> }
+
+/** Reads one stats dump (plain JSON or behind HTTP headers) from ADDR. */
+export function readStats(addr: string): Promise<Stats> {
+  return new Promise((resolve, reject) => {
+    const m = /^(.*):(\d+)$/.exec(addr);
+    const c = m ? net.connect(Number(m[2]), m[1] || '127.0.0.1') : net.connect({ path: addr });
+    let text = '';
+    c.setTimeout(3000, () => c.destroy(new Error('timed out')));
+    c.on('connect', () => c.write('GET / HTTP/1.0\r\n\r\n')); // stats-http waits for a request
+    c.on('data', (d) => { text += d; });
+    c.on('error', reject);
+    c.on('end', () => {
+      const body = text.startsWith('HTTP/') ? text.slice(text.indexOf('\r\n\r\n') + 4) : text;
+      try {
+        resolve(JSON.parse(body) as Stats);
+      } catch {
+        reject(new Error('not a stats document'));
+      }
+    });
+  });
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(1)}M`;
+
+/** One frame of the view; `prev` gives per-second rates. */
+export function frame(s: Stats, prev: Stats | undefined, seconds: number): string {
+  const total = s.workers.reduce((a, w) => a + w.requests, 0);
+  const before = prev ? prev.workers.reduce((a, w) => a + w.requests, 0) : total;
+  const rps = prev ? Math.max(0, (total - before) / seconds) : 0;
+  const lines = [
+    `liege ${s.version} - master pid ${s.pid} - ${s.sockets.map((x) => `${x.name} (${x.proto})`).join(', ')}`,
+    `requests: ${total}  req/s: ${rps.toFixed(1)}  workers: ${s.workers.length}`,
+    '',
+    'WID  PID      REQ        RPS     EXC   STATUS  AVG(ms)  RSS       RESP  TX',
+  ];
+  for (const w of s.workers) {
+    const p = prev?.workers.find((x) => x.id === w.id);
+    const wr = p && p.pid === w.pid ? Math.max(0, (w.requests - p.requests) / seconds) : 0;
+    lines.push([String(w.id).padEnd(4), String(w.pid).padEnd(8), String(w.requests).padEnd(10), wr.toFixed(1).padEnd(7), String(w.exceptions).padEnd(5), w.status.padEnd(7), (w.avg_rt / 1000).toFixed(2).padEnd(8), mb(w.rss).padEnd(9), String(w.respawn_count).padEnd(5), mb(w.tx)].join(' '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function topCommand(argv: string[]): Promise<number> {
+  const once = argv.includes('--once');
+  const addr = argv.find((a) => !a.startsWith('--'));
+  if (!addr) throw new LiegeError('LIEGE_ERR_USAGE', 'usage: liege top ADDR [--once]', { expected: 'the address of a stats server (stats = ADDR)' });
+  const read = async () => {
+    try {
+      return await readStats(addr);
+    } catch (e) {
+      throw new LiegeError('LIEGE_ERR_USAGE', `unable to read stats from ${addr}: ${(e as Error).message}`, { text: addr, expected: 'a running liege with stats = ADDR' });
+    }
+  };
+  let prev = await read();
+  if (once) {
+    process.stdout.write(frame(prev, undefined, 1));
+    return 0;
+  }
+  const tty = process.stdin.isTTY;
+  if (tty) {
+    process.stdin.setRawMode(true);
+    process.stdin.resume();
+  }
+  return new Promise<number>((resolve) => {
+    const quit = () => {
+      clearInterval(timer);
+      if (tty) process.stdin.setRawMode(false);
+      process.stdout.write('\n');
+      resolve(0);
+    };
+    process.stdin.on('data', (d: Buffer) => { if (d[0] === 0x71 || d[0] === 0x03) quit(); }); // q, Ctrl-C
+    process.once('SIGINT', quit);
+    const draw = async () => {
+      try {
+        const now = await read();
+        process.stdout.write(`\x1b[H\x1b[2J${frame(now, prev, 1)}`);
+        prev = now;
+      } catch (e) {
+        process.stdout.write(`\x1b[H\x1b[2J${(e as LiegeError).message}\n`);
+      }
+    };
+    const timer = setInterval(() => void draw(), 1000);
+    void draw();
+  });
+}

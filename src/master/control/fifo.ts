@@ -1,0 +1,75 @@
+// master-fifo (uWSGI): a FIFO the master reads one-letter commands from.
+// Several fifos may be configured; the first is active, and writing a digit
+// 0-9 to the active one makes that fifo the active one. Commands go into the
+// master's event queue as `{ type: 'command', name }` like signals do.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { LiegeError } from '../../errors';
+import { log } from '../../log';
+
+/** uWSGI's fifo letters → master command names (the ones that apply to Node). */
+export const FIFO_COMMANDS: Record<string, string> = {
+  r: 'reload', // graceful reload
+  R: 'brutal-reload',
+  q: 'stop', // graceful stop
+  Q: 'quit', // immediate stop
+  w: 'workers-reload', // graceful, workers only
+  W: 'brutal-workers-reload',
+  c: 'chain-reload',
+  l: 'reopen-logs',
+  L: 'reopen-logs', // rotate: liege does not rotate, it reopens after an external rotation
+  p: 'pause',
+  P: 'pidfiles', // write the pidfiles again
+  s: 'stats-log', // the stats document to the log
+};
+
+export class MasterFifos {
+  private active = 0;
+  private readonly streams: net.Socket[] = [];
+
+  constructor(private readonly paths: string[], private readonly command: (name: string) => void) {}
+
+  /** Creates (a stale fifo is reused, anything else refused) and opens every fifo. */
+  start(): void {
+    this.paths.forEach((p, i) => {
+      prepare(p);
+      // O_RDWR: open does not block, and the fifo never reaches EOF between writers
+      const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+      const s = new net.Socket({ fd, readable: true, writable: false });
+      s.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
+      s.on('error', (e) => log('master').warn({ fifo: p, error: e.message }, 'master fifo read failed'));
+      this.streams.push(s);
+    });
+  }
+
+  private read(i: number, text: string): void {
+    if (i !== this.active) return;
+    for (const ch of text) {
+      if (/[0-9]/.test(ch)) {
+        const n = Number(ch);
+        if (n < this.paths.length) {
+          this.active = n;
+          log('master').info({ fifo: this.paths[n] }, 'master fifo selected');
+        }
+        return; // later bytes were meant for the old fifo
+      }
+      const name = FIFO_COMMANDS[ch];
+      if (name) this.command(name);
+      else if (ch.trim()) log('master').warn({ command: ch }, 'unknown master fifo command');
+    }
+  }
+
+  stop(): void {
+    for (const s of this.streams) s.destroy();
+  }
+}
+
+function prepare(p: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(p);
+  } catch { /* create it */ }
+  if (st && !st.isFIFO()) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to create the master fifo ${p}: the path exists and is not a fifo`, { text: p, expected: 'a free path or an existing fifo' });
+  if (!st) execFileSync('mkfifo', ['-m', '0600', p]); // Node has no mkfifo
+}

@@ -1,0 +1,53 @@
+// The operator's side of the master: stats server, Prometheus metrics,
+// master fifos and touch files. Everything here only reads the worker table
+// (workers.snapshot()) and pushes `{ type: 'command', name }` events into
+// the master's queue; master.ts owns what each command does.
+import type * as net from 'node:net';
+import type { Config } from '../../config/config';
+import { log } from '../../log';
+import { MasterFifos } from './fifo';
+import { startMetricsServer } from './metrics';
+import { startStatsServer, statsText, type StatsSource } from './stats';
+import { TouchWatcher, type TouchSpec } from './touch';
+
+export interface Control {
+  stop(): void;
+  /** The stats document as text (fifo `s`, log). */
+  statsText(): string;
+}
+
+export async function startControl(cfg: Config, src: StatsSource, command: (name: string) => void, binsh: string): Promise<Control> {
+  const servers: net.Server[] = [];
+  const stats = cfg.str('stats');
+  if (stats) {
+    servers.push(await startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified')));
+    log('master').info({ stats }, 'stats server listening');
+  }
+  const metrics = cfg.str('metrics');
+  if (metrics) {
+    servers.push(await startMetricsServer(metrics, src));
+    log('master').info({ metrics }, 'metrics endpoint listening at /metrics');
+  }
+  const fifos = new MasterFifos(cfg.list('master-fifo').map((s) => s.value), command);
+  fifos.start();
+  const touch: TouchSpec[] = [
+    ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),
+    ...cfg.list('touch-workers-reload').map((s) => ({ file: s.value, command: 'workers-reload' })),
+    ...cfg.list('touch-chain-reload').map((s) => ({ file: s.value, command: 'chain-reload' })),
+    ...cfg.list('touch-logreopen').map((s) => ({ file: s.value, command: 'reopen-logs' })),
+    ...cfg.list('touch-exec').map((s) => {
+      const [file, ...cmd] = s.value.split(' ');
+      return { file: file!, exec: cmd.join(' ') };
+    }),
+  ];
+  const watcher = new TouchWatcher(touch, command, binsh);
+  watcher.start();
+  return {
+    stop: () => {
+      for (const s of servers) s.close();
+      fifos.stop();
+      watcher.stop();
+    },
+    statsText: () => statsText(src, false, true),
+  };
+}

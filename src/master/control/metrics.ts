@@ -1,0 +1,47 @@
+// `metrics = HOST:PORT`: a Prometheus endpoint (prom-client, loaded only
+// when configured) computed at each scrape from the worker table.
+import * as http from 'node:http';
+import type { StatsSource } from './stats';
+import { listenOn, rssOf } from './stats';
+
+export async function startMetricsServer(addr: string, src: StatsSource): Promise<http.Server> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const prom = require('prom-client') as typeof import('prom-client');
+  const registry = new prom.Registry();
+  const perWorker = (name: string, help: string, value: (w: ReturnType<StatsSource['workers']>[number]) => number, type: 'gauge' | 'counter' = 'gauge') => {
+    const Metric = type === 'gauge' ? prom.Gauge : prom.Counter;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    new (Metric as any)({
+      name,
+      help,
+      labelNames: ['worker'],
+      registers: [registry],
+      collect(this: { reset(): void; set?: (l: object, v: number) => void; inc?: (l: object, v: number) => void }) {
+        this.reset();
+        for (const w of src.workers()) {
+          const v = value(w);
+          if (this.set) this.set({ worker: String(w.id) }, v);
+          else if (v > 0) this.inc!({ worker: String(w.id) }, v);
+        }
+      },
+    });
+  };
+  perWorker('liege_worker_requests_total', 'requests served by the worker slot', (w) => w.total.requests, 'counter');
+  perWorker('liege_worker_exceptions_total', 'app exceptions in the worker slot', (w) => w.total.exceptions, 'counter');
+  perWorker('liege_worker_respawns_total', 'times the worker slot was (re)spawned', (w) => w.respawns, 'counter');
+  perWorker('liege_worker_busy', 'requests in flight', (w) => w.counters.busy);
+  perWorker('liege_worker_rss_bytes', 'resident memory of the worker', (w) => rssOf(w.pid));
+  perWorker('liege_worker_avg_response_seconds', 'mean response time of the worker slot', (w) => (w.total.requests ? w.total.rtSumUs / w.total.requests / 1e6 : 0));
+  perWorker('liege_worker_up', '1 when the worker process runs', (w) => (w.pid ? 1 : 0));
+  new prom.Gauge({ name: 'liege_master_rss_bytes', help: 'resident memory of the master', registers: [registry], collect() { this.set(rssOf(process.pid)); } });
+  const server = http.createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(await registry.metrics());
+  });
+  await listenOn(server, addr);
+  return server;
+}

@@ -1,0 +1,103 @@
+// uWSGI's stats server (`stats = ADDR`, `stats-http`, `stats-minified`):
+// one JSON dump per connection, in uWSGI's shape (workers with pid,
+// requests, status, rss, respawn_count, avg_rt, last_spawn, exceptions …),
+// so uwsgitop-style tools and `liege top` read it.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { SocketInfo } from '../../ipc/worker';
+import type { WorkerView } from '../workers';
+
+export interface StatsSource {
+  workers: () => WorkerView[];
+  sockets: SocketInfo[];
+  version: string;
+}
+
+/** Resident set size of a process in bytes (0 when it is gone). */
+export function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+  } catch {
+    return 0;
+  }
+}
+
+/** The stats document, uWSGI field names and units (µs, epoch seconds, bytes). */
+export function statsDocument(src: StatsSource): object {
+  const now = Date.now();
+  return {
+    version: src.version,
+    listen_queue: 0,
+    listen_queue_errors: 0,
+    signal_queue: 0,
+    load: 0,
+    pid: process.pid,
+    uid: process.getuid!(),
+    gid: process.getgid!(),
+    cwd: process.cwd(),
+    locks: [],
+    sockets: src.sockets.map((s) => ({ name: s.addr, proto: s.proto, queue: 0, max_queue: s.backlog ?? 0, shared: 0, can_offload: 0 })),
+    workers: src.workers().map((w) => {
+      const c = w.counters;
+      const t = w.total;
+      return {
+        id: w.id,
+        pid: w.pid ?? 0,
+        accepting: w.pid ? 1 : 0,
+        requests: t.requests,
+        delta_requests: c.requests,
+        exceptions: t.exceptions,
+        harakiri_count: 0,
+        signals: 0,
+        signal_queue: 0,
+        status: !w.pid ? 'cheap' : c.busy > 0 ? 'busy' : 'idle',
+        rss: rssOf(w.pid),
+        vsz: 0,
+        running_time: t.rtSumUs,
+        last_spawn: Math.floor((w.lastSpawn ?? 0) / 1000),
+        respawn_count: w.respawns,
+        tx: t.tx,
+        avg_rt: t.requests ? Math.round(t.rtSumUs / t.requests) : 0,
+        apps: [],
+        cores: [{ id: 0, requests: c.requests, in_request: c.busy > 0 ? 1 : 0 }],
+        busy: c.busy,
+        uptime_ms: w.lastSpawn ? now - w.lastSpawn : 0,
+      };
+    }),
+  };
+}
+
+/** The text one connection gets: JSON, optionally minified and behind HTTP headers. */
+export function statsText(src: StatsSource, http: boolean, minified: boolean): string {
+  const json = JSON.stringify(statsDocument(src), null, minified ? undefined : '\t');
+  if (!http) return json;
+  return `HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`;
+}
+
+/** Serves the stats on `addr` (HOST:PORT or a unix path); resolves once listening. */
+export async function startStatsServer(addr: string, src: StatsSource, http: boolean, minified: boolean): Promise<net.Server> {
+  const server = net.createServer((c) => {
+    c.on('error', () => c.destroy());
+    // with stats-http, answer after the request line arrives (curl sends one); else at once
+    const answer = () => c.end(statsText(src, http, minified));
+    if (http) c.once('data', answer);
+    else answer();
+  });
+  await listenOn(server, addr);
+  return server;
+}
+
+/** listen() on HOST:PORT or a unix path (a stale socket file is replaced). */
+export function listenOn(server: net.Server, addr: string): Promise<void> {
+  const m = /^(.*):(\d+)$/.exec(addr);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => { server.off('error', reject); resolve(); };
+    if (m) server.listen(Number(m[2]), m[1] === '' || m[1] === '*' ? '0.0.0.0' : m[1], done);
+    else {
+      try { if (fs.lstatSync(addr).isSocket()) fs.unlinkSync(addr); } catch { /* none */ }
+      server.listen(addr, done);
+    }
+  });
+}

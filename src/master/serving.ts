@@ -1,0 +1,38 @@
+// What the master tells each worker about serving: its sockets, the app
+// (an absolute path), the request log, the listen timeout, the log format.
+import type { Config } from '../config/config';
+import type { WorkerSpec } from '../ipc/worker';
+import { logFormat } from '../log';
+import { resolveApp } from './app-path';
+import { socketInfos, type BoundSocket } from './sockets';
+
+export type ServingSpec = Pick<WorkerSpec, 'app' | 'sockets' | 'listenTimeoutMs' | 'requestLog' | 'logFormat' | 'procname'>;
+
+export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
+  const app = cfg.str('node-app');
+  return {
+    app: app ? resolveApp(app, process.cwd()) : undefined,
+    sockets: socketInfos(sockets),
+    listenTimeoutMs: cfg.int('app-listen-timeout') * 1000,
+    requestLog: { disabled: cfg.bool('disable-logging'), log4xx: cfg.bool('log-4xx'), log5xx: cfg.bool('log-5xx'), slowMs: cfg.int('log-slow') },
+    logFormat: logFormat(),
+    procname: workerTitle(cfg),
+  };
+}
+
+/** The worker process title (procname-prefix + procname, or auto-procname). */
+function workerTitle(cfg: Config): string | undefined {
+  const prefix = cfg.str('procname-prefix') ?? (cfg.has('procname-prefix-spaced') ? `${cfg.str('procname-prefix-spaced')} ` : '');
+  if (cfg.has('procname')) return `${prefix}${cfg.str('procname')}`;
+  if (cfg.bool('auto-procname')) return `${prefix}liege worker %w`;
+  return prefix ? `${prefix}${process.argv.slice(1).join(' ')}` : undefined;
+}
+
+/** The master's process title, if one is configured. */
+export function masterTitle(cfg: Config): string | undefined {
+  const prefix = cfg.str('procname-prefix') ?? (cfg.has('procname-prefix-spaced') ? `${cfg.str('procname-prefix-spaced')} ` : '');
+  if (cfg.has('procname-master')) return `${prefix}${cfg.str('procname-master')}`;
+  if (cfg.bool('auto-procname')) return `${prefix}liege master`;
+  if (cfg.has('procname')) return `${prefix}${cfg.str('procname')}`;
+  return prefix ? `${prefix}liege master` : undefined;
+}

@@ -1,0 +1,74 @@
+// The fetch-handler app shape (Bun, Deno, Cloudflare, Hono's
+// `export default app`): `fetch(Request) → Response | Promise<Response>`,
+// served as a Node request listener. Bodies stream both ways; a throw or a
+// rejected promise is a 500 and a log line naming the app.
+import type * as http from 'node:http';
+import { Readable } from 'node:stream';
+
+export type FetchHandler = (req: Request) => Response | Promise<Response>;
+
+/** A Node request listener that serves `fetch`. */
+export function fetchListener(fetch: FetchHandler, onError: (e: unknown, req: http.IncomingMessage) => void): http.RequestListener {
+  return (req, res) => {
+    let response: Response | Promise<Response>;
+    try {
+      response = fetch(toRequest(req));
+    } catch (e) {
+      fail(res, e, req, onError);
+      return;
+    }
+    Promise.resolve(response).then(
+      (r) => send(r, res).catch((e) => fail(res, e, req, onError)),
+      (e) => fail(res, e, req, onError),
+    );
+  };
+}
+
+function toRequest(req: http.IncomingMessage): Request {
+  const host = req.headers.host ?? 'localhost';
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const method = req.method ?? 'GET';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream;
+    init.duplex = 'half';
+  }
+  return new Request(`${scheme}://${host}${req.url ?? '/'}`, init);
+}
+
+async function send(r: Response, res: http.ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  r.headers.forEach((v, k) => {
+    if (k === 'set-cookie') return;
+    headers[k] = v;
+  });
+  const cookies = r.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  res.writeHead(r.status, r.statusText || undefined, headers);
+  if (!r.body) {
+    res.end();
+    return;
+  }
+  const reader = r.body.getReader();
+  res.on('close', () => void reader.cancel().catch(() => undefined));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    // respect backpressure: wait for drain when the socket buffer is full
+    if (!res.write(value)) await new Promise((ok) => { res.once('drain', ok); res.once('close', ok); });
+    if (res.destroyed) return;
+  }
+  res.end();
+}
+
+function fail(res: http.ServerResponse, e: unknown, req: http.IncomingMessage, onError: (e: unknown, req: http.IncomingMessage) => void): void {
+  onError(e, req);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { 'content-type': 'text/plain' });
+  res.end('Internal Server Error\n');
+}

@@ -1,0 +1,132 @@
+// Where an app's own `listen()` calls go, at any time after load (an app
+// that connects to its database first, fastify's `await app.listen()`):
+//  1. a listen() whose port (or unix path) is one of liege's sockets takes it;
+//  2. else the first listen() calls take liege's unclaimed sockets in order;
+//  3. every further listen() is a shared port, as under node:cluster: the
+//     master binds it once and passes the same listening socket to every
+//     worker over IPC, so all workers accept on it (no EADDRINUSE).
+// A listen() with a handle or fd of the app's own goes through unchanged.
+import * as net from 'node:net';
+import type { ListenRequest, MasterMessage, SocketInfo } from '../ipc/worker';
+
+type Listen = (this: net.Server, ...args: unknown[]) => net.Server;
+
+export interface ListenCall {
+  port?: number;
+  host?: string;
+  path?: string;
+  backlog?: number;
+  cb?: () => void;
+  own?: boolean; // a handle or fd of the app's own
+}
+
+/** net.Server#listen's argument forms → one record. */
+export function parseListenArgs(args: unknown[]): ListenCall {
+  const a = [...args];
+  const out: ListenCall = {};
+  if (typeof a[a.length - 1] === 'function') out.cb = a.pop() as () => void;
+  const first = a[0];
+  if (first !== null && typeof first === 'object') {
+    const o = first as Record<string, unknown>;
+    if (o._handle || o.handle || typeof o.fd === 'number') return { ...out, own: true };
+    if (typeof o.path === 'string') return { ...out, path: o.path, backlog: num(o.backlog) };
+    return { ...out, port: num(o.port) ?? 0, host: typeof o.host === 'string' ? o.host : undefined, backlog: num(o.backlog) };
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) return { ...out, path: first, backlog: num(a[1]) };
+  out.port = num(first) ?? 0;
+  if (typeof a[1] === 'string') {
+    out.host = a[1];
+    out.backlog = num(a[2]);
+  } else {
+    out.backlog = num(a[1]);
+  }
+  return out;
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+export class ListenRouter {
+  readonly original: Listen = net.Server.prototype.listen as unknown as Listen;
+  /** The app server that took each liege socket (index = socket index). */
+  readonly claimed: Array<net.Server | undefined>;
+  private nextId = 1;
+  private readonly pending = new Map<number, (m: MasterMessage, handle: unknown) => void>();
+  private onClaim?: () => void;
+
+  constructor(
+    private readonly sockets: SocketInfo[],
+    /** Makes `server` serve liege socket `index` (protocol adapter included). */
+    private readonly wire: (server: net.Server, index: number, cb?: () => void) => void,
+  ) {
+    this.claimed = sockets.map(() => undefined);
+  }
+
+  /** Route every listen() of this process from now on. */
+  install(): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const router = this;
+    net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+      return router.listen(this, args);
+    } as typeof net.Server.prototype.listen;
+    process.on('message', (m: MasterMessage, handle: unknown) => {
+      if (m && m.type === 'listen-result') this.pending.get(m.id)?.(m, handle);
+    });
+  }
+
+  /** Called after each claim; the caller checks whether all are claimed. */
+  onClaimed(f: () => void): void {
+    this.onClaim = f;
+  }
+
+  unclaimed(): number[] {
+    return this.claimed.flatMap((s, i) => (s ? [] : [i]));
+  }
+
+  private listen(server: net.Server, args: unknown[]): net.Server {
+    const call = parseListenArgs(args);
+    if (call.own) return this.original.apply(server, args);
+    const index = this.pick(call);
+    if (index !== undefined) {
+      this.claimed[index] = server;
+      this.wire(server, index, call.cb);
+      this.onClaim?.();
+      return server;
+    }
+    this.share(server, call);
+    return server;
+  }
+
+  private pick(call: ListenCall): number | undefined {
+    const free = this.unclaimed();
+    const same = free.find((i) => {
+      const s = this.sockets[i]!;
+      return call.path !== undefined ? s.addr === call.path : call.port !== 0 && s.port === call.port;
+    });
+    if (same !== undefined) return same;
+    return free[0];
+  }
+
+  private share(server: net.Server, call: ListenCall): void {
+    if (!process.send) {
+      const args: unknown[] = call.path !== undefined ? [call.path] : [call.port, call.host];
+      this.original.apply(server, call.cb ? [...args, call.cb] : args);
+      return;
+    }
+    const id = this.nextId++;
+    const req: ListenRequest = { type: 'listen', id, port: call.port, host: call.host, path: call.path, backlog: call.backlog };
+    this.pending.set(id, (m, handle) => {
+      this.pending.delete(id);
+      if (m.error || !handle) {
+        const err = Object.assign(new Error(`listen ${m.error?.code ?? 'EINVAL'}: ${m.error?.message ?? 'no socket'} (${call.path ?? `${call.host ?? '0.0.0.0'}:${call.port}`})`), { code: m.error?.code, syscall: 'listen' });
+        server.emit('error', err);
+        return;
+      }
+      this.original.call(server, handle, call.backlog, call.cb);
+    });
+    process.send(req);
+  }
+}

@@ -1,0 +1,27 @@
+// Protocol adapters: what turns an accepted connection on one of liege's
+// sockets into the connection an ordinary Node http.Server parses.
+// http: the socket itself; https: TLS terminated in the worker; uwsgi:
+// uWSGI's binary request packet turned into an HTTP/1.1 request stream.
+import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { SocketInfo } from '../../ipc/worker';
+import { uwsgiAdapter } from './uwsgi';
+
+/** Takes an accepted socket; hands the stream to parse to `deliver` (maybe later). */
+export type Adapter = (raw: net.Socket, deliver: (conn: Duplex) => void) => void;
+
+/** The adapter of a socket; undefined when connections go through as they are. */
+export function adapterFor(sock: SocketInfo): Adapter | undefined {
+  if (sock.proto === 'uwsgi') return uwsgiAdapter;
+  if (sock.proto !== 'https') return undefined;
+  let a = tlsAdapters.get(sock);
+  if (!a) {
+    // tls is loaded only by workers that serve an https-socket (start cost)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    a = (require('./https') as typeof import('./https')).httpsAdapter(sock.tls!);
+    tlsAdapters.set(sock, a);
+  }
+  return a;
+}
+
+const tlsAdapters = new WeakMap<SocketInfo, Adapter>(); // one TLS context per socket

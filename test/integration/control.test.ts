@@ -1,0 +1,181 @@
+// See and steer: the stats server (uWSGI's JSON, stats-http), `liege top`,
+// the Prometheus endpoint, master-fifo letters, touch-reload,
+// `liege --reload/--stop PIDFILE`, process titles; and the logs: the
+// request log (uWSGI-like text, JSON fields), disable-logging + log-4xx,
+// logto, one pid per JSON line.
+import { execa } from 'execa';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { childrenOf, FIXTURES, freePort, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const app = `${FIXTURES}/apps/echo.js`;
+
+function liege(args: string[]): ResultPromise {
+  const p = startLiege(['--master', '--processes', '2', '--node-app', app, ...args], { cwd: dir });
+  started.push(p);
+  return p;
+}
+
+async function get(port: number, p = '/'): Promise<number | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(3000), headers: { connection: 'close' } });
+    await r.text();
+    return r.status;
+  } catch {
+    return undefined;
+  }
+}
+
+function rawRead(port: number, send = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1');
+    let out = '';
+    c.on('connect', () => { if (send) c.write(send); });
+    c.on('data', (d) => { out += d; });
+    c.on('end', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+const workerPids = (pid: number) => childrenOf(pid).filter((c) => cmdline(c).includes('worker'));
+
+describe('stats, top, metrics', () => {
+  it('serves uWSGI-style stats JSON, as HTTP with stats-http; liege top reads it; metrics for Prometheus', async () => {
+    const [port, stats, metrics] = [await freePort(), await freePort(), await freePort()];
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--stats-http', '--metrics', `127.0.0.1:${metrics}`, '--disable-logging']);
+    await until(() => get(port));
+    for (let i = 0; i < 5; i++) await get(port, '/x');
+    await new Promise((r) => setTimeout(r, 1300)); // workers report counters once a second
+    const raw = await rawRead(stats, 'GET / HTTP/1.0\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.0 200 OK\r\nContent-Type: application\/json/);
+    const doc = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+    expect(doc.pid).toBe(p.pid);
+    expect(doc.sockets[0]).toMatchObject({ name: `127.0.0.1:${port}`, proto: 'http' });
+    expect(doc.workers).toHaveLength(2);
+    for (const w of doc.workers) {
+      expect(w).toMatchObject({ pid: expect.any(Number), status: 'idle', respawn_count: 1, exceptions: 0 });
+      expect(w.rss).toBeGreaterThan(1 << 20);
+      expect(w.last_spawn).toBeGreaterThan(Date.now() / 1000 - 120);
+    }
+    expect(doc.workers.reduce((a: number, w: { requests: number }) => a + w.requests, 0)).toBeGreaterThanOrEqual(6);
+    expect(doc.workers.some((w: { avg_rt: number }) => w.avg_rt > 0)).toBe(true);
+
+    const top = await execa(LIEGE, ['top', `127.0.0.1:${stats}`, '--once'], { reject: false });
+    expect(top.exitCode).toBe(0);
+    expect(top.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
+    expect(top.stdout.split('\n').filter((l) => /^[12]\s+\d+/.test(l))).toHaveLength(2);
+
+    const m = await fetch(`http://127.0.0.1:${metrics}/metrics`).then((r) => r.text());
+    expect(m).toMatch(/liege_worker_requests_total\{worker="1"\} \d+/);
+    expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
+    expect(m).toMatch(/liege_master_rss_bytes \d+/);
+  });
+});
+
+describe('master fifo, touch files, pidfile commands', () => {
+  it('fifo w reloads the workers, P rewrites pidfiles, q stops gracefully', async () => {
+    const port = await freePort();
+    const fifo = path.join(dir, 'master.fifo');
+    const pidfile = path.join(dir, 'fifo.pid');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--master-fifo', fifo, '--pidfile', pidfile]);
+    await until(() => get(port));
+    const before = await until(() => (workerPids(p.pid!).length === 2 ? workerPids(p.pid!) : undefined));
+    fs.writeFileSync(fifo, 'w');
+    await until(() => { const w = workerPids(p.pid!); return w.length === 2 && !w.some((x) => before.includes(x)) ? w : undefined; });
+    expect(await until(() => get(port))).toBe(200);
+    fs.unlinkSync(pidfile);
+    fs.writeFileSync(fifo, 'P');
+    await until(() => fs.existsSync(pidfile) || undefined);
+    expect(fs.readFileSync(pidfile, 'utf8')).toBe(`${p.pid}\n`);
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  });
+
+  it('touch-reload reloads (same pid, new workers); liege --stop PIDFILE stops', async () => {
+    const port = await freePort();
+    const touch = path.join(dir, 'reload.touch');
+    fs.writeFileSync(touch, '');
+    const pidfile = path.join(dir, 'touch.pid');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--touch-reload', touch, '--safe-pidfile', pidfile]);
+    await until(() => get(port));
+    const before = await until(() => (workerPids(p.pid!).length === 2 ? workerPids(p.pid!) : undefined));
+    fs.utimesSync(touch, new Date(), new Date(Date.now() + 5000));
+    await until(() => { const w = workerPids(p.pid!); return w.length === 2 && !w.some((x) => before.includes(x)) ? w : undefined; });
+    expect(await until(() => get(port))).toBe(200);
+    const stop = await execa(LIEGE, ['--stop', pidfile], { reject: false });
+    expect(stop.exitCode).toBe(0);
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/graceful (reload requested|shutdown)/);
+    const bad = await execa(LIEGE, ['--reload', path.join(dir, 'nope.pid')], { reject: false });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/unable to read the pidfile \S+nope\.pid: ENOENT/);
+  });
+
+  it('procname-master, procname-prefix and auto-procname set the process titles', async () => {
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--auto-procname', '--procname-prefix', 'myapp-']);
+    await until(() => get(port));
+    await until(() => (cmdline(p.pid!).startsWith('myapp-liege master') ? true : undefined));
+    const titles = await until(() => {
+      const t = childrenOf(p.pid!).map((c) => cmdline(c).replace(/\0+$/, ''));
+      return t.filter((x) => x.startsWith('myapp-liege worker')).length === 2 ? t : undefined;
+    });
+    expect(titles.sort()).toEqual(['myapp-liege worker 1', 'myapp-liege worker 2']);
+  });
+});
+
+describe('logs', () => {
+  it('request log: a uWSGI-like text line per request; disable-logging + log-4xx keeps only 4xx; logto writes the file', async () => {
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`]);
+    await until(() => get(port));
+    await get(port, '/hello?a=1');
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.stderr).toMatch(/\[pid: \d+\|worker: [12]\|req: \d+\] 127\.0\.0\.1 \[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\] GET \/hello\?a=1 => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\)/);
+
+    const port2 = await freePort();
+    const logfile = path.join(dir, 'liege.log');
+    const q = liege(['--http-socket', `127.0.0.1:${port2}`, '--disable-logging', '--log-4xx', '--logto', logfile]);
+    await until(() => get(port2));
+    await get(port2, '/fine');
+    expect(await get(port2, '/missing')).toBe(404);
+    process.kill(q.pid!, 'SIGTERM');
+    await q;
+    const text = fs.readFileSync(logfile, 'utf8');
+    expect(text).toMatch(/master started/);
+    expect(text).not.toMatch(/GET \/fine/);
+    expect(text).toMatch(/GET \/missing => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 404\)/);
+  });
+
+  it('log-format = json: nothing but JSON, one pid per line, master_pid and worker on worker lines, request fields', async () => {
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--log-format', 'json']);
+    await until(() => get(port));
+    await get(port, '/j');
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const l of lines) {
+      expect(() => JSON.parse(l)).not.toThrow();
+      expect(l.match(/"pid":/g) ?? []).toHaveLength(1);
+    }
+    const objs = lines.map((l) => JSON.parse(l));
+    const spawned = objs.find((o) => o.msg === 'worker spawned');
+    expect(spawned).toMatchObject({ pid: p.pid, worker_pid: expect.any(Number), worker: 1 });
+    const req = objs.find((o) => o.component === 'request' && o.uri === '/j');
+    expect(req).toMatchObject({ master_pid: p.pid, worker: expect.any(Number), method: 'GET', uri: '/j', status: 200, addr: '127.0.0.1' });
+    expect(req.pid).not.toBe(p.pid);
+  });
+});

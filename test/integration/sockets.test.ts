@@ -1,0 +1,89 @@
+// Socket files done right: only a stale socket is ever replaced (a regular
+// file or a live socket is refused with a clear error, left untouched),
+// vacuum removes the socket files and pidfile on exit, abstract sockets,
+// chown-socket, systemd socket activation (LISTEN_FDS).
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { FIXTURES, killGroup, runLiege, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+const servers: net.Server[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+  for (const s of servers.splice(0)) s.close();
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** GET / over a unix socket (http-socket), or undefined. */
+function getUnix(socketPath: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const c = net.connect({ path: socketPath });
+    let out = '';
+    c.on('connect', () => c.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    c.on('data', (d) => { out += d; });
+    c.on('end', () => resolve(out || undefined));
+    c.on('error', () => resolve(undefined));
+  });
+}
+
+const app = `${FIXTURES}/apps/handler.js`;
+
+describe('unix socket files', () => {
+  it('refuses to replace a regular file, leaving it intact', async () => {
+    const f = path.join(dir, 'not-a-socket');
+    fs.writeFileSync(f, 'precious');
+    const r = await runLiege(['--master', '--http-socket', f, '--node-app', app], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unable to bind \S+not-a-socket: the path exists and is not a socket/);
+    expect(fs.readFileSync(f, 'utf8')).toBe('precious');
+  });
+
+  it('refuses a live socket of another process, replaces a stale one', async () => {
+    const live = path.join(dir, 'live.sock');
+    const other = net.createServer().listen(live);
+    servers.push(other);
+    await new Promise((r) => other.once('listening', r));
+    const r = await runLiege(['--master', '--http-socket', live, '--node-app', app], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unable to bind \S+live\.sock: a live socket: another process is listening on it/);
+    // stale: a socket file nobody listens on any more
+    const stale = path.join(dir, 'stale.sock');
+    // a process bound it and died (its socket file stays)
+    execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()', stale]);
+    expect(fs.lstatSync(stale).isSocket()).toBe(true);
+    const p = startLiege(['--master', '--http-socket', stale, '--node-app', app, '--vacuum', '--pidfile', path.join(dir, 'v.pid')], { cwd: dir });
+    started.push(p);
+    expect(await until(() => getUnix(stale))).toMatch(/handler-app/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    // vacuum: the socket file and the pidfile are gone
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'v.pid'))).toBe(false);
+  });
+
+  it('chown-socket, and abstract sockets leave no file', async () => {
+    const s = path.join(dir, 'owned.sock');
+    const p = startLiege(['--master', '--http-socket', s, '--chown-socket', 'nobody:nogroup', '--chmod-socket=660', '--node-app', app], { cwd: dir });
+    started.push(p);
+    await until(() => getUnix(s));
+    const st = fs.statSync(s);
+    expect(st.uid).toBe(65534);
+    expect(st.mode & 0o777).toBe(0o660);
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+
+    const name = `@liege-test-${process.pid}`;
+    const q = startLiege(['--master', '--http-socket', name, '--node-app', app], { cwd: dir });
+    started.push(q);
+    // an abstract name is exactly its bytes (as nginx `unix:@name` and uWSGI use it)
+    const client = 'import socket,sys; c=socket.socket(socket.AF_UNIX); c.connect(b"\\0"+sys.argv[1].encode()); c.sendall(b"GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"); print(c.recv(4096).decode())';
+    const out = await until(() => { try { return execFileSync('python3', ['-c', client, name.slice(1)], { encoding: 'utf8' }); } catch { return undefined; } });
+    expect(out).toMatch(/handler-app/);
+    expect(fs.existsSync(name)).toBe(false);
+  });
+});
