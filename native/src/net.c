@@ -5,6 +5,7 @@
 #include "util.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -88,6 +89,15 @@ static napi_value SockPort(napi_env env, napi_callback_info info) {
   return make_int(env, port);
 }
 
+/* dupFd(fd) -> a new fd (FD_CLOEXEC) on the same open file: the emperor
+ * watches an on-demand socket through a copy Node may close. */
+static napi_value DupFd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int fd = fcntl(arg_int(env, argv[0], -1), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "dup", NULL);
+  return make_int(env, fd);
+}
+
 /* sockName(fd) -> "HOST:PORT", "[V6]:PORT", a unix path, "@abstract", or
  * null when fd is not a listening stream socket (systemd LISTEN_FDS). */
 static napi_value SockName(napi_env env, napi_callback_info info) {
@@ -167,4 +177,4 @@ static napi_value SdNotify(napi_env env, napi_callback_info info) {
 
 const export_entry net_exports[] = {
   {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"dup2", Dup2},
-  {"closeFd", Close}, {"sdNotify", SdNotify}, {NULL, NULL}};
+  {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify}, {NULL, NULL}};

@@ -20,10 +20,12 @@ import { runPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { EXILE_CODE, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
+import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
+import { bindOnDemand, onDemandAddr, onDemandEnv, watchFirstConnection, type OnDemandSocket } from './on-demand';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
 import { serveStats } from './stats';
@@ -35,6 +37,7 @@ type EmperorEvent =
   | { type: 'exit'; vassal: Vassal; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'byte'; vassal: Vassal; byte: number }
   | { type: 'timer'; vassal: Vassal }
+  | { type: 'demand'; vassal: Vassal }
   | { type: 'tick' };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
@@ -53,7 +56,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   const tyrant = cfg.bool('emperor-tyrant');
   const opts: FileMonitorOptions = { freqMs: cfg.int('emperor-freq') * 1000, tyrant, nofollow: cfg.bool('emperor-tyrant-nofollow') };
-  const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin));
+  const monitors = cfg.list('emperor').map((s) => createMonitor(s.value, opts, s.origin, cfg));
   const sets = new Map<Monitor, DesiredSet>();
   const vassals = new Map<string, Vassal>();
   const queue: Vassal[] = [];
@@ -65,6 +68,25 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const loyalAfter = cfg.int('emperor-loyal-after');
   const requiredBeat = cfg.int('emperor-required-heartbeat');
   const monitorOf = new Map<string, Monitor>();
+  const onDemand = new Map<Vassal, { socket: OnDemandSocket; cancel: () => void }>();
+  const odExt = cfg.str('emperor-on-demand-extension');
+  const odDir = cfg.str('emperor-on-demand-directory');
+  /** An on-demand vassal waits for its first connection with the socket bound here. */
+  const holdOnDemand = (v: Vassal): boolean => {
+    const addr = onDemandAddr(v.desired.config, odExt, odDir);
+    if (!addr) return false;
+    try {
+      const socket = bindOnDemand(addr);
+      v.status = 'on-demand';
+      v.onDemand = addr;
+      onDemand.set(v, { socket, cancel: watchFirstConnection(socket, () => push({ type: 'demand', vassal: v })) });
+      l.info({ vassal: v.name, socket: addr }, 'on-demand vassal waits for its first connection');
+      return true;
+    } catch (e) {
+      l.error({ vassal: v.name, socket: addr, error: (e as Error).message }, 'unable to bind the on-demand socket, spawning the vassal now');
+      return false;
+    }
+  };
   const tell = (v: Vassal, state: VassalState) => monitorOf.get(v.desired.name)?.vassalState?.(v.desired.name, state);
 
   const spawnNow = (v: Vassal) => {
@@ -74,7 +96,13 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.status = 'exiled';
       return;
     }
-    v.spawn(planFor(v.desired.config), (vassal, byte) => push({ type: 'byte', vassal, byte }), (vassal, code, signal) => push({ type: 'exit', vassal, code, signal }));
+    const spawnPlan = planFor(v.desired.config);
+    const od = onDemand.get(v);
+    if (od) {
+      spawnPlan.env = { ...spawnPlan.env, ...onDemandEnv(od.socket) };
+      spawnPlan.extraFds = [od.socket.fd];
+    }
+    v.spawn(spawnPlan, (vassal, byte) => push({ type: 'byte', vassal, byte }), (vassal, code, signal) => push({ type: 'exit', vassal, code, signal }));
     l.info({ vassal: v.name, pid: v.pid, uid: owner?.uid, respawns: v.respawns }, 'vassal spawned');
     tell(v, 'spawned');
     // as-emperor: non-fatal; only the exec- shortcuts see the vassal's details
@@ -94,6 +122,12 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
 
   const remove = (v: Vassal) => {
     vassals.delete(v.desired.name);
+    const od = onDemand.get(v);
+    if (od) {
+      od.cancel();
+      native.closeFd(od.socket.fd);
+      onDemand.delete(v);
+    }
     clearTimeout(timers.get(v));
     timers.delete(v);
     earlyDeaths.delete(v.desired.name);
@@ -113,6 +147,12 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     timers.set(v, setTimeout(() => push({ type: 'timer', vassal: v }), v.throttleMs));
   };
 
+  // a reloading vassal is silent until its new generation beats again
+  const reloadVassal = (v: Vassal) => {
+    v.lastHeartbeat = 0;
+    v.send(TO_VASSAL.reload);
+  };
+
   const apply = (v: Vassal, event: VassalEvent) => {
     const [next, act] = transition(v.status, event);
     if (next === 'removed') return remove(v);
@@ -126,7 +166,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       case 'reload':
         l.info({ vassal: v.name }, 'config changed, reloading vassal');
         v.running = v.desired;
-        return v.send(TO_VASSAL.reload);
+        return reloadVassal(v);
       case 'stop-restart':
       case 'stop':
         l.info({ vassal: v.name, reason: event }, 'stopping vassal');
@@ -174,7 +214,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       if (!v) {
         const nv = new Vassal(d, monitorOf.get(name)!.spec);
         vassals.set(name, nv);
-        queue.push(nv);
+        if (!holdOnDemand(nv)) queue.push(nv);
         continue;
       }
       if (v.status === 'stopping' && !v.restart) apply(v, 'wanted');
@@ -246,7 +286,6 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const ragnarok = async () => {
     l.info({ vassals: vassals.size }, 'stopping every vassal');
     sdNotify({ STOPPING: 1 });
-    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
     for (const v of all) {
@@ -254,7 +293,13 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.send(TO_VASSAL.stop);
     }
     await Promise.all(all.map((v) => v.waitGone(mercyMs)));
+    // after the vassals are gone: an etcd monitor's stop releases its claims to other emperors
+    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
     await Promise.all(all.map((v) => stopHook(v)));
+    for (const od of onDemand.values()) {
+      od.cancel();
+      native.closeFd(od.socket.fd);
+    }
     for (const s of SIGNALS) process.off(s, onSignal);
     clearInterval(ticker);
     stats?.close();
@@ -269,7 +314,8 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
     emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0,
-    vassals: [...vassals.values()].map(vassalStats),
+    vassals: [...vassals.values()].map((v) => ({ ...vassalStats(v), ...monitorOf.get(v.desired.name)?.vassalInfo?.(v.desired.name) })),
+    monitors: monitors.flatMap((m) => (m.stats ? [{ spec: m.spec, ...m.stats() }] : [])),
     blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
   });
   const stats = cfg.str('emperor-stats') ? serveStats(cfg.str('emperor-stats')!, snapshot) : undefined;
@@ -289,8 +335,9 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'byte') onByte(e.vassal, e.byte);
     else if (e.type === 'exit') onExit(e.vassal, e.code, e.signal);
     else if (e.type === 'timer') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'timer'); }
+    else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
-    else if (e.signal === 'SIGHUP') for (const v of vassals.values()) v.send(TO_VASSAL.reload);
+    else if (e.signal === 'SIGHUP') for (const v of vassals.values()) reloadVassal(v);
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
   }

@@ -1,7 +1,6 @@
 // The emperor ↔ vassal pipe (uWSGI's UWSGI_EMPEROR_FD socketpair): single
 // command bytes both ways. Shared by emperor/, master/ and worker/ (the
 // single-process instance).
-import * as net from 'node:net';
 
 export const EMPEROR_FD_ENV = 'UWSGI_EMPEROR_FD';
 export const EMPEROR_FD = 3; // the pipe is the vassal's fd 3
@@ -15,6 +14,10 @@ export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26 } 
 /** A vassal exits with this when its config is invalid: not respawned until
  * the config changes (uWSGI's UWSGI_EXILE_CODE, "do not respawn"). */
 export const EXILE_CODE = 26;
+
+/** Listening sockets a process inherits (JSON [{ addr, fd, port }]): across
+ * a reload, and from the emperor for an on-demand vassal. */
+export const SOCKET_FDS_ENV = 'LIEGE_SOCKET_FDS';
 
 /** The vassal prelude's job (as-vassal hooks, vassals-start-hook), JSON in this variable. */
 export const VASSAL_ENV = 'LIEGE_VASSAL';
@@ -42,6 +45,8 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
   const fd = Number(process.env[EMPEROR_FD_ENV]);
   if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
   setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net'); // not for hook-only starts
   const pipe = new net.Socket({ fd, readable: true, writable: true });
   let lost = false;
   const lose = () => {

@@ -27,6 +27,8 @@ export interface NativeBinding {
   sockName(fd: number): string | null;
   dup2(oldFd: number, newFd: number): void;
   closeFd(fd: number): void;
+  /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
+  dupFd(fd: number): number;
   sdNotify(socketPath: string, message: string): void;
 }
 

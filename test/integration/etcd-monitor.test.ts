@@ -96,7 +96,7 @@ describe('etcd monitor', () => {
       for (let i = 0; i < 9; i++) await cluster.ctl('put', `part/vassals/p${i}`, '[uwsgi]\n');
       await until(() => union([cut, ...others]).length === 9 && cut.set.size > 0, 15_000);
       const held = [...cut.set.keys()];
-      for (const p of proxies) p.block();
+      await Promise.all(proxies.map((p) => p.block()));
       const t0 = Date.now();
       await until(() => cut.set.size === 0, 10_000);
       const fenced = Date.now();
@@ -105,7 +105,7 @@ describe('etcd monitor', () => {
       expect(fenced).toBeLessThan(claimed);
       expect(claimed - t0).toBeLessThan((TTL + 1) * 1000 + 3000);
       // back on the network: it registers again (new lease) and takes new work
-      for (const p of proxies) p.heal();
+      await Promise.all(proxies.map((p) => p.heal()));
       await until(async () => (await cluster.ctl('get', '--prefix', '--keys-only', 'part/emperors/')).includes(cut.m.id), 15_000);
       for (let i = 9; i < 15; i++) await cluster.ctl('put', `part/vassals/p${i}`, '[uwsgi]\n');
       await until(() => union([cut, ...others]).length === 15 && cut.set.size > 0, 15_000);

@@ -1,51 +1,43 @@
-// A loopback TCP proxy the tests can cut: `block()` drops every connection
-// and swallows new ones (a network partition between one client and etcd),
-// `heal()` forwards again.
-import * as net from 'node:net';
+// A loopback TCP proxy the tests can cut (test/fixtures/tcp-proxy.js, in its
+// own process so that a busy test process never stalls the traffic):
+// `block()` stops forwarding and swallows new connections (a network
+// partition between one client and etcd), `heal()` forwards again.
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { FIXTURES } from './helpers';
 
 export class TcpProxy {
-  private server?: net.Server;
-  private sockets = new Set<net.Socket>();
-  blocked = false;
+  private child?: ChildProcess;
   port = 0;
 
   constructor(private readonly target: number) {}
 
   async start(): Promise<number> {
-    this.server = net.createServer((c) => this.accept(c));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server!.address() as net.AddressInfo).port;
+    this.child = fork(path.join(FIXTURES, 'tcp-proxy.js'), [String(this.target)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.port = await new Promise<number>((resolve) => this.child!.once('message', (m: { port: number }) => resolve(m.port)));
     return this.port;
   }
 
-  private accept(c: net.Socket): void {
-    this.sockets.add(c);
-    c.on('close', () => this.sockets.delete(c));
-    c.on('error', () => c.destroy());
-    if (this.blocked) return; // held open, never answered: like packets dropped
-    const up = net.connect(this.target, '127.0.0.1');
-    this.sockets.add(up);
-    up.on('close', () => { this.sockets.delete(up); c.destroy(); });
-    up.on('error', () => up.destroy());
-    c.on('close', () => up.destroy());
-    c.pipe(up);
-    up.pipe(c);
+  private send(what: 'block' | 'heal'): Promise<void> {
+    return new Promise((resolve) => {
+      this.child!.once('message', () => resolve());
+      this.child!.send(what);
+    });
   }
 
-  block(): void {
-    this.blocked = true;
-    // established connections go silent too: stop forwarding in both directions
-    for (const s of this.sockets) s.unpipe();
-    for (const s of this.sockets) s.pause();
+  block(): Promise<void> {
+    return this.send('block');
   }
 
-  heal(): void {
-    this.blocked = false;
-    for (const s of [...this.sockets]) s.destroy();
+  heal(): Promise<void> {
+    return this.send('heal');
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const c = this.child;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await gone;
   }
 }

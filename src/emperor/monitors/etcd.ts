@@ -306,14 +306,22 @@ export class EtcdMonitor implements Monitor {
     return false;
   }
 
-  /** Per vassal: its owner and that owner's lease (emperor-stats). */
-  stats(): { id: string; lease?: string; leaseRemainingMs: number; status: LeaseStatus; vassals: EtcdVassalStat[] } {
+  /** emperor-stats: the cluster as this emperor sees it — live emperors, and every vassal's owner and lease. */
+  stats(): { id: string; lease?: string; lease_remaining_ms: number; lease_status: LeaseStatus; draining: boolean; emperors: Record<string, unknown>[]; vassals: EtcdVassalStat[] } {
     const v = this.view();
+    const load = loads(v.placement);
+    const emperors = [...v.emperors].sort().map(([id, e]) => ({ id, host: e.host, pid: e.pid, capacity: e.capacity, tags: e.tags, draining: e.draining === true, vassals: load.get(id) ?? 0 }));
     const vassals = [...v.vassals.keys()].sort().map((name) => {
       const o = v.owners.get(name);
       return { name, owner: o?.id, lease: o?.lease, local: o?.id === this.id };
     });
-    return { id: this.id, lease: this.lease.id, leaseRemainingMs: Math.max(0, this.lease.remainingMs()), status: this.lease.status, vassals };
+    return { id: this.id, lease: this.lease.id, lease_remaining_ms: Math.max(0, this.lease.remainingMs()), lease_status: this.lease.status, draining: this.draining, emperors, vassals };
+  }
+
+  /** emperor-stats fields of one local vassal: its owner (this emperor, or the giver of a handover) and lease. */
+  vassalInfo(name: string): Record<string, string | number> {
+    const o = this.mirror.kv.get(`owners/${name.replace(/^etcd:/, '')}`);
+    return { etcd_owner: o?.value ?? '', etcd_lease: o?.lease ?? '' };
   }
 
   async stop(): Promise<void> {

@@ -28,6 +28,10 @@ export interface Monitor {
   start(update: (set: DesiredSet) => void): void | Promise<void>;
   /** Optional feedback from the emperor about one of this monitor's vassals. */
   vassalState?(name: string, state: VassalState): void;
+  /** Optional extra emperor-stats fields for one of its vassals (etcd: owner, lease). */
+  vassalInfo?(name: string): Record<string, string | number>;
+  /** Optional emperor-stats section of the monitor (etcd: the cluster's emperors and owners). */
+  stats?(): Record<string, unknown>;
   /** Stop watching and release what the monitor holds (leases, watchers). */
   stop(): Promise<void>;
 }
