@@ -169,7 +169,7 @@ class Loader {
   private enter(file: string, section: string | undefined, origin: Origin): void {
     const key = `${isPlainPath(file) ? path.resolve(file) : file}\0${section ?? ''}`;
     const frame: Frame = { key, shown: section ? `${file}:${section}` : file, origin };
-    const chain = () => [...this.stack, frame].map((f) => formatOrigin(f.origin)).join(' → ') + ` → ${frame.shown}`;
+    const chain = () => [...this.stack, frame].map((f) => step(f.origin)).join(' → ') + ` → ${frame.shown}`;
     if (this.stack.some((f) => f.key === key)) throw configError('LIEGE_ERR_CONFIG_READ', `config include cycle: ${chain()}`, origin, origin.arg ?? frame.shown, 'includes that do not loop');
     if (this.stack.length >= LIMITS.depth) throw configError('LIEGE_ERR_CONFIG_READ', `config includes nest deeper than ${LIMITS.depth}: ${chain()}`, origin, origin.arg ?? frame.shown, `at most ${LIMITS.depth} nested includes`);
     if (++this.includes > LIMITS.includes) throw configError('LIEGE_ERR_CONFIG_READ', `more than ${LIMITS.includes} config files read (an include fan-out?)`, origin, origin.arg ?? frame.shown, `at most ${LIMITS.includes} includes in all`);
@@ -250,6 +250,9 @@ class Loader {
     this.include(e.value, e.origin, true);
   }
 }
+
+// one step of an include chain: file:line, or the argument as typed
+const step = (o: Origin) => (o.arg ? `${o.file} (${o.arg})` : formatOrigin(o));
 
 const shownValueOf = (e: Valued) => e.origin.arg ?? `${e.key} = ${e.value}`;
 

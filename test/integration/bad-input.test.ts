@@ -42,7 +42,7 @@ interface IniCase {
 }
 
 const INI: IniCase[] = [
-  { name: 'negative harakiri (ignored option, still checked)', lines: ['harakiri = -5'], message: /bad value for `harakiri`.*harakiri = -5.*expected an integer from 0/ },
+  { name: 'negative harakiri', lines: ['harakiri = -5'], message: /bad value for `harakiri`.*harakiri = -5.*expected an integer from 0/ },
   { name: 'for-times not a number', lines: ['for-times = abc', 'endfor ='], message: /bad value for `for-times`.*expected an integer from 0 to 100000/ },
   { name: 'for-times too large', lines: ['for-times = 99999999999999999999', 'endfor ='], message: /for-times = 99999999999999999999.*an integer from 0 to 100000/ },
   { name: 'for-readline of a missing file', lines: ['for-readline = /nonexistent', 'endfor ='], message: /unable to read \/nonexistent: ENOENT.*expected a readable file/ },
