@@ -84,7 +84,24 @@ function wrk(port, pgid) {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
+// The seam alone, in process: server.emit('request') with a no-op listener,
+// bare vs through attachRequestHooks with no hook — ns per emit, the best of
+// several interleaved batches (least disturbed by other sessions).
+function seamNs() {
+  const http = require('http');
+  const { attachRequestHooks } = require(path.join(ROOT, 'dist/worker/request-hooks.js'));
+  const bare = http.createServer(() => undefined);
+  const seam = http.createServer(() => undefined);
+  attachRequestHooks(seam);
+  const time = (s) => { const t = process.hrtime.bigint(); for (let i = 0; i < 1e6; i++) s.emit('request', i, i); return Number(process.hrtime.bigint() - t) / 1e6; };
+  let b = Infinity, w = Infinity;
+  for (let r = 0; r < 15; r++) { b = Math.min(b, time(bare)); w = Math.min(w, time(seam)); }
+  return { bare: b, seam: w };
+}
+
 async function main() {
+  const ns = seamNs();
+  console.log(`seam alone, no hook: emit('request') ${ns.bare.toFixed(1)} ns bare, ${ns.seam.toFixed(1)} ns through the seam (+${(ns.seam - ns.bare).toFixed(1)} ns per request)\n`);
   const variants = ['node', 'node+seam', 'node+async', 'liege', 'liege+async'];
   const results = Object.fromEntries(variants.map((v) => [v, []]));
   const cpu = Object.fromEntries(variants.map((v) => [v, []]));

@@ -4,22 +4,11 @@
 // adds must land in this worker. CommonJS through Module._resolveFilename;
 // ESM through a module.register() resolve hook, set up only when the app or
 // a hook module is ESM (the hook thread costs a few ms per worker start).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isEsm } from './app';
 
 const API = path.resolve(__dirname, '..', 'api', 'index.js');
-
-function isEsm(file: string): boolean {
-  if (file.endsWith('.mjs')) return true;
-  if (file.endsWith('.cjs')) return false;
-  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
-    try {
-      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
-    } catch { /* no package.json here */ }
-    if (dir === path.dirname(dir)) return false;
-  }
-}
 
 /** Makes the bare name `liege` resolve to this liege's API for the given modules. */
 export function provideLiegeModule(files: readonly string[]): void {
@@ -29,7 +18,7 @@ export function provideLiegeModule(files: readonly string[]): void {
   Module._resolveFilename = function (request: string, ...rest: unknown[]) {
     return request === 'liege' ? API : resolve.call(this, request, ...rest);
   };
-  if (!Module.register || !files.some(isEsm)) return;
+  if (!Module.register || !files.some((f) => f && isEsm(path.resolve(f)))) return;
   const hook = `export async function resolve(s, c, next) { return s === 'liege' ? { url: ${JSON.stringify(pathToFileURL(API).href)}, shortCircuit: true } : next(s, c); }`;
   Module.register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }

@@ -75,19 +75,23 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as Promi
 function run(event: string, args: unknown[]): void | Promise<void> {
   const list = store.hooks.get(event);
   if (!list?.length) return;
-  let pending: Array<Promise<unknown>> | undefined;
+  let pending: Array<Promise<void>> | undefined;
   for (const h of list) {
-    const label = h.name ?? (h.fn.name || 'anonymous');
     let r: unknown;
     try {
       r = h.fn(...args);
     } catch (e) {
-      throw new HookError(event, label, e);
+      throw new HookError(event, labelOf(h), e);
     }
-    if (isThenable(r)) (pending ??= []).push(Promise.resolve(r).catch((e: unknown) => { throw new HookError(event, label, e); }));
+    if (isThenable(r)) (pending ??= []).push(Promise.resolve(r).then(NOOP, (e: unknown) => { throw new HookError(event, labelOf(h), e); }));
   }
-  if (pending) return Promise.all(pending).then(() => undefined);
+  if (!pending) return;
+  // the common case, one async hook: no Promise.all (fewer promises per request)
+  return pending.length === 1 ? pending[0] : Promise.all(pending).then(NOOP);
 }
+
+const NOOP = (): void => undefined;
+const labelOf = (h: Registered) => h.name ?? (h.fn.name || 'anonymous');
 
 /** run(), then `next` — synchronously when no hook returned a promise. */
 function then(event: string, args: unknown[], next: () => void, fail: (e: unknown) => void): void {

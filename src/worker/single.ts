@@ -19,6 +19,9 @@ import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
 import type { WorkerSpec } from '../ipc/worker';
 import { RequestObserver } from './observe';
+import { REQUEST_KEY } from '../hooks/registry/plan';
+import { provideLiegeModule } from './liege-module';
+import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
 
@@ -49,6 +52,8 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec);
   const first = spec.reloads === 0;
   phase('post-fork');
+  provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
+  await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries
   const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined);
   const observe = (server: http.Server) => {
     attachRequestHooks(server);

@@ -31,12 +31,12 @@ function request(port: number, p: string, opts: { method?: string; headers?: Rec
   });
 }
 
-async function serve(name: string, files: Record<string, string>, extra: string[] = [], env: Record<string, string> = {}) {
+async function serve(name: string, files: Record<string, string>, extra: string[] = [], env: Record<string, string> = {}, master = true) {
   const d = path.join(dir, name);
   fs.mkdirSync(d, { recursive: true });
   for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(d, f), text);
   const port = await freePort();
-  const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(d, 'app.js'), ...extra], { cwd: d, env });
+  const p = startLiege([...(master ? ['--master', '--processes', '1'] : []), '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(d, 'app.js'), ...extra], { cwd: d, env });
   started.push(p);
   await until(async () => { const r = await request(port, '/ready'); return 'status' in r ? r : undefined; });
   return { port, p, d };
@@ -143,6 +143,11 @@ http.createServer((req, res) => {
     const r = (await request(port, '/')) as Reply;
     expect(r.body).toBe('plain\n');
     expect(r.headers['x-registry']).toBe('yes');
+    // a single-process instance (no master) loads them too
+    const single = await serve('reg-single', { 'app.js': 'module.exports = (req, res) => res.end("single\\n");' }, [], { LIEGE_HOOKS_DB: db }, false);
+    const s = (await request(single.port, '/')) as Reply;
+    expect(s.body).toBe('single\n');
+    expect(s.headers['x-registry']).toBe('yes');
     const bad = await execa(LIEGE, ['--http-socket', '127.0.0.1:0', '--request-hooks', 'nope.js'], { cwd: dir, reject: false });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('no such request hook module: `request-hooks = nope.js`');
