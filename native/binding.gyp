@@ -3,9 +3,15 @@
     {
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
-                  "src/priv.c", "src/exec.c", "src/call.c", "src/net.c"],
+                  "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
-      "libraries": ["-ldl"]
+      "libraries": ["-ldl", "-lpthread"]
+    },
+    {
+      "target_name": "liege-early",
+      "type": "shared_library",
+      "sources": ["src/early-signals.c"],
+      "cflags": ["-Wall", "-Wextra", "-std=gnu11", "-fPIC"]
     },
     {
       "target_name": "liege-ns",

@@ -27,6 +27,7 @@ export const ERRORS = {
   LIEGE_ERR_SYSCALL: 'system call failed',
   LIEGE_ERR_HOOK_FAILED: 'a hook in a fatal phase failed',
   LIEGE_ERR_NATIVE: 'native addon could not be loaded',
+  LIEGE_ERR_RELOAD: 'the new generation could not start',
   LIEGE_ERR_INTERNAL: 'internal error (a bug in liege)',
   LIEGE_ERR_BUNDLE: 'bad bundle (pack/install)',
   LIEGE_ERR_UNSAFE_BUNDLE: 'bundle archive entry escapes the bundle root or is not a file, directory or inner link',

@@ -3,6 +3,7 @@ import { LiegeError } from '../errors';
 import { setLogFormat } from '../log';
 import { runPhase } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
+import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
@@ -25,6 +26,7 @@ const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof impor
 const VERSION = '0.1.0';
 
 async function run(argv: string[]): Promise<number> {
+  forgetPreload();
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));

@@ -26,7 +26,7 @@ export const LIMITS = {
 };
 
 /** Env vars uWSGI reserves for itself (utils.c): never read as options. */
-const RESERVED_ENV = new Set(['RELOADS', 'VASSALS_DIR', 'EMPEROR_FD', 'EMPEROR_FD_CONFIG', 'EMPEROR_PROXY', 'BROODLORD_NUM', 'JAIL_PID', 'ORIGINAL_PROC_NAME', 'NS_CHILD', 'SOCKET_FDS', 'WORKER', 'VASSAL', 'RECORD_CODE_CACHE', 'LOGGER']);
+const RESERVED_ENV = new Set(['RELOADS', 'VASSALS_DIR', 'EMPEROR_FD', 'EMPEROR_FD_CONFIG', 'EMPEROR_PROXY', 'BROODLORD_NUM', 'JAIL_PID', 'ORIGINAL_PROC_NAME', 'NS_CHILD', 'SOCKET_FDS', 'GENERATION', 'WORKER', 'VASSAL', 'RECORD_CODE_CACHE', 'LOGGER']);
 const DEFAULT_SECTIONS = ['uwsgi', 'liege'];
 const CLI: Origin = { file: 'command line', line: 0 };
 

@@ -1,5 +1,7 @@
 // What master and worker say to each other (IPC), and how a worker learns
 // its job (LIEGE_WORKER env, JSON). Shared by master/ and worker/ only.
+// Master → worker is signals only (SIGTERM drain, SIGQUIT/SIGKILL now), so a
+// worker adopted across the master's re-exec is driven the same way.
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { ExtraHook } from '../hooks/registry/plan';
@@ -23,6 +25,10 @@ export interface WorkerSpec {
   sockets: SocketInfo[]; // listening fds at 4, 5, ...
   hooks: HookLine[]; // post-fork and accepting* lines
   ctx: HookContext;
+  masterPid?: number; // the worker dies with it (native watcher thread)
+  deathGraceMs?: number; // after the master died: time to drain, then SIGKILL
+  mercyMs?: number; // drain cap (worker-reload-mercy)
+  maxRequests?: number; // report at once when reached
   listenTimeoutMs?: number; // a self-listening app must listen() within this
   requestLog?: RequestLogSpec;
   procname?: string; // process title (%w = the worker's slot)
@@ -60,10 +66,32 @@ export interface WorkerCounters {
   lastRequestMs: number; // epoch ms of the last request start
 }
 
-export type WorkerMessage = { type: 'accepting' } | { type: 'fatal'; detail: string } | ListenRequest | ({ type: 'counters' } & WorkerCounters);
+
 
 /** Master → worker. */
 export type MasterMessage = { type: 'listen-result'; id: number; error?: { code: string; message: string } };
+/** The oldest request in flight, for harakiri and its log line. */
+export interface BusyInfo {
+  since: number; // Date.now() when it started
+  request: string; // "GET /path"
+}
+
+export interface WorkerStats {
+  requests: number;
+  exceptions: number;
+  avgRtMs: number;
+  busy: BusyInfo | null;
+  rss?: number;
+  draining?: boolean;
+}
+
+export type WorkerMessage =
+  | { type: 'accepting' }
+  | { type: 'fatal'; detail: string }
+  | { type: 'app-error'; when: 'load' | 'serving'; message: string; stack?: string; file?: string }
+  | { type: 'stats'; stats: WorkerStats } // every second: the master's heartbeat (harakiri) and recycling input
+  | ListenRequest
+  | ({ type: 'counters' } & WorkerCounters);
 
 export const WORKER_ENV = 'LIEGE_WORKER';
 export const FIRST_SOCKET_FD = 4; // 0-2 stdio, 3 the IPC channel

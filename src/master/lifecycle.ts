@@ -11,8 +11,10 @@ import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { writePidfile } from './pidfile';
+import { takeHandover, type Handover } from './generations';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
-import { bindSockets, handOverSockets, vacuum, type BoundSocket } from './sockets';
+import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
+import { releaseEarlySignals } from '../os/early-signals';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -35,12 +37,21 @@ export interface StartState {
 /** Runs the instance; resolves to its exit status. atexit always runs. */
 export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
   const phase = (name: string) => runPhase(plan, name, ctx);
+  // a reload hands over the running workers; if this image cannot start,
+  // they keep serving under a fallback loop (generations.ts)
+  const handover = takeHandover();
+  const oldSockets = handover ? inheritedSockets() : [];
+  let inMaster = false;
   let status: MasterEnd;
   let bound: BoundSocket[] = [];
   try {
     status = await lifecycle();
   } catch (e) {
     status = endStatus(e);
+    if (handover && !inMaster && handover.workers.length) {
+      log('master').error({ code: 'LIEGE_ERR_RELOAD' }, 'the new generation could not start: the running generation keeps serving (fix the cause, then reload again)');
+      status = await master().runFallback(handover, oldSockets, st.validateReload);
+    }
   }
   try {
     phase('as-user-atexit'); // non-fatal: failures are logged only
@@ -70,9 +81,14 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
     phase('pre-app');
     phase('post-app');
-    if (cfg.bool('no-server')) return 0;
-    if (st.serve) return served(await st.serve(sockets), sockets);
-    return master().runMaster(cfg, plan, ctx, sockets, st.validateReload);
+    if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
+    if (st.serve) {
+      const serving = st.serve(sockets);
+      releaseEarlySignals(); // the emperor / single process listens now
+      return served(await serving, sockets);
+    }
+    inMaster = true;
+    return master().runMaster(cfg, plan, ctx, sockets, st.validateReload, handover as Handover | undefined);
   }
 }
 

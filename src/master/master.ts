@@ -1,7 +1,10 @@
 // The master loop (gunicorn arbiter style): spawn workers and daemons, run
 // master-start, then drain a queue of events through a name → handler
-// table. Signal listeners only enqueue. SIGHUP reloads gracefully;
-// SIGTERM/SIGINT stop gracefully, SIGQUIT at once (DEPARTURES D2).
+// table. Signal listeners, timers, workers and control/ (fifo, touch files)
+// only push events; commands are `{ type: 'command', name }` and signals map
+// onto the same names: HUP → reload (graceful), TERM/INT → stop (graceful),
+// QUIT → quit (DEPARTURES D2). A reload asked while one runs is merged into
+// one more reload after it; a stop is never merged: it ends the instance.
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
@@ -13,16 +16,20 @@ import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
+import { takeEarlySignals } from '../os/early-signals';
+import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
-import { WORKER_PHASES } from '../ipc/worker';
+import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
+import { handOver, type Handover } from './generations';
+import { judge, type RecyclePolicy } from './recycle';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
+import { Workers, rssOf, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { startControl, type Control } from './control/index';
 import { reopenLog } from './logfile';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
-import { Workers, type WorkerEvent } from './workers';
 
 const sdNotify = (fields: Record<string, string | number>) => {
   const err = sdNotifyRaw(fields);
@@ -32,136 +39,335 @@ const sdNotify = (fields: Record<string, string | number>) => {
 /** How the master ended: an exit status, or a request to re-exec. */
 export type MasterEnd = number | 'reload';
 
-type MasterEvent = { type: 'signal'; signal: NodeJS.Signals } | { type: 'command'; name: string } | { type: 'control-daemon-died' } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' } | WorkerEvent;
+export type MasterEvent =
+  | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'command'; name: string }
+  | { type: 'tick' }
+  | { type: 'watchdog' }
+  | { type: 'control-daemon-died' }
+  | { type: 'emperor'; byte: number }
+  | { type: 'emperor-lost' }
+  | WorkerEvent;
 
-const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2'];
+/** Signals and the commands they mean. */
+export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR2: 'chain-reload' };
 
-// master commands (fifo, touch files, `liege --reload PIDFILE` …) → handlers;
-// SIGUSR2 (`liege --chain-reload PIDFILE`) is a chain reload
-const COMMANDS: Record<string, string> = {
-  reload: 'SIGHUP',
-  'brutal-reload': 'SIGHUP',
-  stop: 'SIGTERM',
-  quit: 'SIGQUIT',
-  SIGUSR2: 'workers-reload',
-  'chain-reload': 'workers-reload', // one at a time once chain reload lands (master.ts, issue 7)
-  'workers-reload': 'workers-reload',
-  'brutal-workers-reload': 'brutal-workers-reload',
-  'reopen-logs': 'reopen-logs',
-  pidfiles: 'pidfiles',
-  'stats-log': 'stats-log',
-  pause: 'pause',
-};
+/** Everything the loop needs from the config, as plain data (it is handed
+ * over across a reload, for the fallback). */
+export interface MasterSettings {
+  processes: number;
+  policy: RecyclePolicy;
+  harakiriVerbose: boolean;
+  mercyMs: number; // worker-reload-mercy
+  stopMercyMs: number; // reload-mercy: a stop waits this long, then SIGKILL
+  backoffMaxMs: number;
+  exitOnReload: boolean;
+}
 
-export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
+export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
+  return {
+    processes: sockets ? cfg.int('processes') : 0, // no socket, no workers (uWSGI too)
+    policy: {
+      harakiriMs: cfg.int('harakiri') * 1000,
+      maxRequests: cfg.int('max-requests'),
+      maxRequestsDelta: cfg.int('max-requests-delta'),
+      reloadOnRssBytes: cfg.int('reload-on-rss') * 1048576,
+      evilReloadOnRssBytes: cfg.int('evil-reload-on-rss') * 1048576,
+      maxLifetimeMs: cfg.int('max-worker-lifetime') * 1000,
+      maxLifetimeDeltaMs: cfg.int('max-worker-lifetime-delta') * 1000,
+      minLifetimeMs: cfg.int('min-worker-lifetime') * 1000,
+    },
+    harakiriVerbose: cfg.bool('harakiri-verbose'),
+    mercyMs: cfg.int('worker-reload-mercy') * 1000,
+    stopMercyMs: cfg.int('reload-mercy') * 1000,
+    backoffMaxMs: cfg.int('respawn-backoff-max') * 1000,
+    exitOnReload: cfg.bool('exit-on-reload'),
+  };
+}
+
+/** What one master image runs: the config's (or, in the fallback after a
+ * failed reload, the previous image's) workers on these sockets. */
+export interface MasterRun {
+  settings: MasterSettings;
+  spec: Omit<WorkerSpec, 'id' | 'once'>;
+  sockets: BoundSocket[];
+  handover?: Handover;
+  cfg?: Config; // absent in the fallback: no hooks, no daemons
+  plan?: HookPlan;
+  ctx?: HookContext;
+  validateReload: () => void;
+}
+
+export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
+  return {
+    ...servingSpec(cfg, sockets),
+    hooks: cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase)),
+    ctx,
+    masterPid: process.pid,
+    deathGraceMs: 3000,
+    mercyMs: settings.mercyMs,
+    maxRequests: settings.policy.maxRequests || undefined,
+    extraHooks: extrasOf(plan, WORKER_PHASES),
+  };
+}
+
+export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void, handover?: Handover): Promise<MasterEnd> {
+  const settings = settingsFrom(cfg, sockets.length);
+  return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
+}
+
+/** A reload whose new image could not start: keep the previous generation
+ * serving with its own settings until the next reload or stop. */
+export async function runFallback(h: Handover, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
+  return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: { ...h, fallback: true } as Handover, validateReload });
+}
+
+async function runLoop(run: MasterRun): Promise<MasterEnd> {
+  const { settings, sockets, cfg, plan, ctx } = run;
   const events = new EventQueue<MasterEvent>();
   const push = events.push;
-  const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
-  for (const s of SIGNALS) process.on(s, onSignal);
-
-  const workerHooks = cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase));
-  const count = sockets.length ? cfg.int('processes') : 0; // no socket, no workers (uWSGI too)
-  const workers = new Workers(count, { ...servingSpec(cfg, sockets), hooks: workerHooks, ctx, extraHooks: extrasOf(plan, WORKER_PHASES) }, sockets, push);
-  const daemons = new Daemons(cfg, () => push({ type: 'control-daemon-died' }));
   const l = log('master');
-
-  const stop = async (graceful: boolean, reloading = false) => {
-    sdNotify(reloading ? { RELOADING: 1 } : { STOPPING: 1 });
-    control?.stop();
-    await workers.stopAll(graceful);
-    await daemons.stopAll();
-    for (const s of SIGNALS) process.off(s, onSignal);
+  const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
+  for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, onSignal);
+  for (const s of takeEarlySignals()) push({ type: 'signal', signal: s });
+  const survive = (what: string) => (e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    l.error({ code: err?.code ?? 'LIEGE_ERR_INTERNAL', error: String(err?.stack ?? err) }, `${what} (survived)`);
   };
+  process.on('uncaughtException', survive('unexpected error'));
+  process.on('unhandledRejection', survive('unhandled rejection'));
+  startReaper();
 
-  const title = masterTitle(cfg);
-  if (title) process.title = title;
-  let control: Control | undefined;
-  workers.spawnAll();
-  daemons.startAll();
-  try {
-    control = await startControl(cfg, { workers: () => workers.snapshot(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
-  } catch (e) {
-    await stop(false);
-    throw e;
-  }
-  l.info({ pid: process.pid, workers: count, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, 'master started');
-  try {
-    runPhase(plan, 'master-start', ctx);
-  } catch (e) {
-    await stop(false);
-    throw e;
-  }
-  // systemd Type=notify: ready once every worker accepts (at once without workers)
-  const accepting = new Set<number>();
+  const count = settings.processes;
+  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, backoffMaxMs: settings.backoffMaxMs, healthyMs: settings.policy.minLifetimeMs }, push);
+  const daemons = cfg ? new Daemons(cfg, () => push({ type: 'control-daemon-died' })) : undefined;
+  const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
+  const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
+
+  // reload state: 'idle', a new generation coming up, or a chain in progress
+  let reloading = !!run.handover;
+  let pendingReload = false;
+  let stopping = false;
+  let chain: number[] = [];
+
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec);
   emperor?.tell(FROM_VASSAL.ready);
-  if (emperor && cfg.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
+  if (emperor && cfg?.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
+
+  const status = () => {
+    const n = workers.acceptingCount();
+    return `serving with ${n === count ? n : `${n} of ${count}`} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}`;
+  };
+  // after a reload READY=1 comes when the reload is done (reloadDone)
+  let readySent = reloading;
+  let lastStatus = '';
   const ready = () => {
     emperor?.tell(FROM_VASSAL.accepting);
-    sdNotify({ READY: 1, STATUS: `serving with ${count} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}` });
+    readySent = true;
+    lastStatus = status();
+    sdNotify({ READY: 1, STATUS: lastStatus });
   };
-  if (count === 0) ready();
+  const statusChanged = () => {
+    if (!readySent || reloading || stopping || status() === lastStatus) return;
+    lastStatus = status();
+    sdNotify({ STATUS: lastStatus });
+  };
 
-  const handlers: Record<string, (e: MasterEvent) => Promise<MasterEnd | undefined>> = {
-    SIGHUP: async () => {
-      l.info('graceful reload requested');
-      try {
-        validateReload();
-      } catch (e) {
-        l.error({ code: (e as LiegeError).code }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+  let control: Control | undefined;
+  const stop = async (graceful: boolean) => {
+    stopping = true;
+    sdNotify({ STOPPING: 1 });
+    control?.stop();
+    await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
+    await daemons?.stopAll();
+    const left = killDescendants();
+    if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
+    for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
+  };
+
+  const title = cfg ? masterTitle(cfg) : undefined;
+  if (title) process.title = title;
+  if (run.handover) workers.adopt(run.handover.workers);
+  workers.spawnAll(fallback ? 'respawn' : 'new generation');
+  daemons?.startAll();
+  try {
+    if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
+  } catch (e) {
+    await stop(false);
+    throw e;
+  }
+  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  try {
+    if (plan && ctx) runPhase(plan, 'master-start', ctx);
+  } catch (e) {
+    await stop(false);
+    throw e;
+  }
+  if (count === 0 || fallback) ready();
+
+  const tick = setInterval(() => push({ type: 'tick' }), 1000);
+  const watchdogUsec = Number(process.env.WATCHDOG_USEC);
+  const watchdogPid = Number(process.env.WATCHDOG_PID || process.pid);
+  const watchdog = watchdogUsec > 0 && watchdogPid === process.pid ? setInterval(() => push({ type: 'watchdog' }), Math.max(50, watchdogUsec / 2000)) : undefined;
+
+  const reloadDone = () => {
+    if (!reloading || stopping || workers.busy() || chain.length) return;
+    reloading = false;
+    l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
+    ready();
+    if (pendingReload) {
+      pendingReload = false;
+      push({ type: 'command', name: 'reload' });
+    }
+  };
+
+  /** The next generation: validate, hand over, re-exec (returns 'reload'). */
+  const reload = async (): Promise<MasterEnd | undefined> => {
+    if (reloading) {
+      pendingReload = true;
+      l.info('reload requested while one runs: merged into one more reload after it');
+      return undefined;
+    }
+    l.info('graceful reload requested');
+    try {
+      run.validateReload();
+    } catch (e) {
+      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+      return undefined;
+    }
+    if (settings.exitOnReload) return stop(true).then(() => 0);
+    sdNotify({ RELOADING: 1 });
+    clearInterval(tick);
+    if (watchdog) clearInterval(watchdog);
+    control?.stop();
+    await daemons?.stopAll();
+    handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
+    handOverSockets(sockets);
+    emperor?.keepAcrossExec(native.setCloexec);
+    // from here to the new image's listeners, liege-early.so holds them
+    // (a listener is added before ours goes: never a default action between)
+    for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, () => undefined);
+    for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
+    return 'reload';
+  };
+
+  const nextInChain = () => {
+    while (chain.length) {
+      const id = chain[0]!;
+      if (workers.replace(id, 'chain reload')) return;
+      chain.shift();
+    }
+    reloadDone();
+  };
+
+  const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
+    reload,
+    'chain-reload': () => {
+      if (reloading) {
+        l.info('chain reload requested while a reload runs: merged');
         return undefined;
       }
-      if (cfg.bool('exit-on-reload')) return stop(true).then(() => 0);
-      await stop(true, true);
-      handOverSockets(sockets);
-      emperor?.keepAcrossExec(native.setCloexec);
-      return 'reload';
-    },
-    SIGTERM: async () => (l.info('graceful shutdown (SIGTERM)'), await stop(true), 0),
-    SIGINT: async () => (l.info('graceful shutdown (SIGINT)'), await stop(true), 0),
-    SIGQUIT: async () => (l.info('shutdown (SIGQUIT)'), await stop(false), 0),
-    'control-daemon-died': async () => (l.info('control daemon died, shutting down'), await stop(true), 0),
-    fatal: async (e) => {
-      l.error({ worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
-      await stop(false);
-      throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
-    },
-    accepting: async (e) => {
-      if (accepting.size < count && !accepting.has((e as { id: number }).id)) {
-        accepting.add((e as { id: number }).id);
-        if (accepting.size === count) ready();
-      }
+      l.info('chain reload requested: one worker at a time');
+      reloading = true;
+      sdNotify({ RELOADING: 1, STATUS: 'chain reloading' });
+      chain = workers.ids();
+      nextInChain();
       return undefined;
     },
-    ignore: async () => undefined,
-    'workers-reload': async () => (l.info('reloading the workers'), workers.recycleAll(false), undefined),
-    'brutal-workers-reload': async () => (l.info('reloading the workers (brutal)'), workers.recycleAll(true), undefined),
-    'reopen-logs': async () => {
+    'workers-reload': () => {
+      if (reloading) {
+        l.info('workers reload requested while a reload runs: merged');
+        return undefined;
+      }
+      l.info('workers reload requested: every worker replaced, the master stays');
+      reloading = true;
+      sdNotify({ RELOADING: 1, STATUS: 'reloading workers' });
+      for (const id of workers.ids()) workers.replace(id, 'workers reload');
+      return undefined;
+    },
+    stop: async () => (l.info('graceful shutdown'), await stop(true), 0),
+    quit: async () => (l.info('immediate shutdown'), await stop(false), 0),
+    'kill-worker': (_e, arg) => {
+      const p = workers.proc(Number(arg));
+      if (p) workers.kill(p, 'killed on request');
+      return undefined;
+    },
+    'brutal-reload': () => reload(),
+    'brutal-workers-reload': () => (l.info('reloading the workers (brutal)'), workers.recycleAll(true), undefined),
+    'reopen-logs': () => {
       if (reopenLog()) l.info('log file reopened');
       return undefined;
     },
-    pidfiles: async () => {
+    pidfiles: () => {
+      if (!cfg) return undefined;
       writePidfile(cfg.str('pidfile'));
       writePidfile(cfg.str('pidfile2'));
       writePidfile(cfg.str('safe-pidfile'), true);
       writePidfile(cfg.str('safe-pidfile2'), true);
       return undefined;
     },
-    'stats-log': async () => (l.info({ stats: JSON.parse(control!.statsText()) as object }, 'stats'), undefined),
-    pause: async () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
+    'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
+    pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
+    'control-daemon-died': async () => (l.info('control daemon died, shutting down'), await stop(true), 0),
+    fatal: async (e) => {
+      l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
+      await stop(false);
+      throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
+    },
+    accepting: (e) => {
+      const id = (e as { id: number }).id;
+      if (!readySent && workers.acceptingCount() === count) ready();
+      statusChanged();
+      if (chain.length && chain[0] === id) {
+        chain.shift();
+        nextInChain();
+      }
+      reloadDone();
+      return undefined;
+    },
+    'worker-exit': (e) => {
+      statusChanged();
+      // the new generation fails: a reload asked meanwhile (the fix) runs now
+      if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
+        pendingReload = false;
+        reloading = false;
+        chain = [];
+        push({ type: 'command', name: 'reload' });
+      }
+      reloadDone();
+      return undefined;
+    },
+    stats: () => undefined,
+    tick: () => {
+      const now = Date.now();
+      for (const p of workers.all()) {
+        const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+        if (!v) continue;
+        if (v.action === 'kill') {
+          const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
+          l.warn(fields, `${v.reason}: SIGKILL`);
+          workers.kill(p, v.reason);
+        } else if (!reloading && workers.replace(v.id, v.reason)) {
+          l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+        }
+      }
+      return undefined;
+    },
+    watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
+    ignore: () => undefined,
     'emperor-stop': async () => {
-      runPhase(plan, 'emperor-stop', ctx);
+      if (plan && ctx) runPhase(plan, 'emperor-stop', ctx);
       await stop(true);
       return 0;
     },
     'emperor-reload': async (e) => {
-      runPhase(plan, 'emperor-reload', ctx);
-      return handlers.SIGHUP!(e);
+      if (plan && ctx) runPhase(plan, 'emperor-reload', ctx);
+      return reload();
     },
     'emperor-lost': async () => {
       l.error('lost the emperor, shutting down');
-      runPhase(plan, 'emperor-lost', ctx);
+      if (plan && ctx) runPhase(plan, 'emperor-lost', ctx);
       await stop(false);
       return 1;
     },
@@ -169,10 +375,35 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 
   for (;;) {
     const e = await events.next();
-    const name = e.type === 'signal' ? COMMANDS[e.signal] ?? e.signal : e.type === 'command' ? COMMANDS[e.name] ?? 'ignore' : e.type === 'emperor' ? EMPEROR_COMMANDS[e.byte] ?? 'ignore' : e.type;
-    const end = await handlers[name]!(e);
-    if (end !== undefined) return end;
+    const [name, arg] = commandOf(e);
+    const handler = handlers[name];
+    if (!handler) {
+      l.warn({ command: name }, 'unknown master command ignored');
+      continue;
+    }
+    try {
+      const end = await handler(e, arg);
+      if (end !== undefined) {
+        clearInterval(tick);
+        if (watchdog) clearInterval(watchdog);
+        return end;
+      }
+    } catch (err) {
+      if (err instanceof LiegeError && err.code === 'LIEGE_ERR_HOOK_FAILED') throw err;
+      survive(`command ${name} failed`)(err);
+    }
   }
+}
+
+/** An event's handler name (and argument: `kill-worker:3`). */
+function commandOf(e: MasterEvent): [string, string | undefined] {
+  if (e.type === 'signal') return [SIGNAL_COMMANDS[e.signal] ?? 'ignore', undefined];
+  if (e.type === 'emperor') return [EMPEROR_COMMANDS[e.byte] ?? 'ignore', undefined];
+  if (e.type === 'command') {
+    const colon = e.name.indexOf(':');
+    return colon < 0 ? [e.name, undefined] : [e.name.slice(0, colon), e.name.slice(colon + 1)];
+  }
+  return [e.type, undefined];
 }
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };

@@ -151,9 +151,17 @@ function canonical(addr: string): string {
 }
 
 /** The configured sockets: inherited ones after a reload or from systemd, else bound now. */
-export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
-  const inherited = JSON.parse(process.env[INHERITED] ?? '[]') as BoundSocket[];
+let inheritedList: BoundSocket[] | undefined;
+
+/** The sockets the previous image handed over (read once from the env). */
+export function inheritedSockets(): BoundSocket[] {
+  inheritedList ??= JSON.parse(process.env[INHERITED] ?? '[]') as BoundSocket[];
   delete process.env[INHERITED];
+  return inheritedList;
+}
+
+export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
+  const inherited = inheritedSockets();
   const fromSystemd = systemdSockets();
   const shared: BoundSocket[] = [];
   for (const s of cfg.list('shared-socket')) {

@@ -1,23 +1,50 @@
-// The worker table: spawn, reap, respawn and stop the worker processes.
-// A worker is `node dist/worker/main.js` with the listening sockets as fds
-// 4.. and its job in LIEGE_WORKER. A slot that dies is respawned (at most
-// `processes` times a second, then the master waits 2 s: uWSGI's
-// forkbomb-delay); a worker reporting a fatal hook ends the instance.
+// The worker table: one slot per `processes`; a slot holds the worker that
+// serves (current), at most one replacement that is starting (next), and old
+// workers that drain (retiring). A replacement that accepts takes the slot
+// and the old worker drains: reload, chain reload and every recycling reason
+// go through replace(). A worker is `node dist/worker/main.js` with the
+// listening sockets as fds 4.. and its job in LIEGE_WORKER. Deaths are
+// respawned at once, then with an exponential backoff while the slot keeps
+// dying early (reset after min-worker-lifetime of health).
 import { spawn, type ChildProcess } from 'node:child_process';
+import type * as net from 'node:net';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { log } from '../log';
-import { exited } from '../os/child-exit';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
-import type { WorkerCounters } from '../ipc/worker';
+import { watchPid } from '../os/reaper';
+import { WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
+import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
+
+export type ProcStatus = 'starting' | 'accepting' | 'draining';
+
+/** One worker process (spawned by this image, or adopted across a reload). */
+export interface Proc {
+  id: number;
+  pid: number;
+  child?: ChildProcess;
+  channel?: net.Socket;
+  status: ProcStatus;
+  spawnedAt: number;
+  acceptingAt?: number;
+  lastSeen: number; // last message (stats heartbeat)
+  stats: WorkerStats;
+  counters?: WorkerCounters; // last report (control/stats)
+  lastError?: string;
+  reason?: string; // why it drains
+  killTimer?: NodeJS.Timeout;
+}
 
 interface Slot {
   id: number;
-  child?: ChildProcess;
+  current?: Proc;
+  next?: Proc;
+  retiring: Set<Proc>;
   respawns: number;
-  lastSpawn?: number; // epoch ms
-  counters?: WorkerCounters; // last report of the current worker
+  crashes: number; // consecutive early deaths (backoff)
+  lastSpawn: number;
+  pending?: NodeJS.Timeout; // a respawn waiting for its backoff
   done: WorkerCounters; // totals of the slot's previous workers
 }
 
@@ -25,6 +52,7 @@ interface Slot {
 export interface WorkerView {
   id: number;
   pid: number | undefined;
+  status: WorkerSnapshot['status'];
   respawns: number;
   lastSpawn: number | undefined;
   counters: WorkerCounters; // the current worker's
@@ -33,13 +61,36 @@ export interface WorkerView {
 
 const ZERO: WorkerCounters = { requests: 0, exceptions: 0, busy: 0, rtSumUs: 0, tx: 0, lastRequestMs: 0 };
 
-export type WorkerEvent = { type: 'fatal'; id: number; detail: string } | { type: 'accepting'; id: number };
+/** One row per slot, the master's own view (status, rss, pids). */
+export interface WorkerSnapshot {
+  id: number;
+  pid: number | null;
+  status: 'starting' | 'idle' | 'busy' | 'draining' | 'down';
+  requests: number;
+  exceptions: number;
+  avg_rt: number; // ms
+  rss: number; // bytes
+  respawns: number;
+  last_spawn: number; // unix seconds
+  generation_pids: number[]; // every live process of the slot (new, old draining)
+}
+
+export type WorkerEvent =
+  | { type: 'fatal'; id: number; detail: string }
+  | { type: 'accepting'; id: number; pid: number }
+  | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
+  | { type: 'stats'; id: number; pid: number };
+
+export interface WorkerOptions {
+  mercyMs: number; // drain cap, then SIGKILL
+  backoffMaxMs: number;
+  healthyMs: number; // min-worker-lifetime: a death after this is not a crash
+}
 
 const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
 
 export class Workers {
   private readonly slots: Slot[];
-  private recentSpawns: number[] = [];
   private stopping = false;
   private readonly shared = new SharedPorts();
 
@@ -47,79 +98,315 @@ export class Workers {
     count: number,
     private readonly spec: Omit<WorkerSpec, 'id' | 'once'>,
     private readonly sockets: BoundSocket[],
+    private readonly opts: WorkerOptions,
     private readonly onEvent: (e: WorkerEvent) => void,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, respawns: 0, done: { ...ZERO } }));
+    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, crashes: 0, lastSpawn: 0, done: { ...ZERO } }));
   }
 
-  spawnAll(): void {
-    for (const s of this.slots) this.spawn(s);
+  get size(): number {
+    return this.slots.length;
   }
 
-  private spawn(slot: Slot): void {
+  /** Take over workers of the previous image: they serve until replaced. */
+  adopt(list: AdoptedWorker[]): void {
+    for (const a of list) {
+      const slot = this.slots[a.id - 1];
+      const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => undefined);
+      if (slot) {
+        slot.respawns = Math.max(slot.respawns, 1);
+        slot.current = p;
+        slot.lastSpawn = a.spawnedAt;
+      }
+      // (it may have died during the exec: then this reaps it at once)
+      watchPid(a.pid, (code, signal) => this.onExit(p, code, signal));
+      // the new config has fewer processes: drain the extra ones
+      if (!slot) this.retireProc(p, 'not in the new generation');
+    }
+  }
+
+  /** Start every empty slot; replace adopted workers (the new generation). */
+  spawnAll(reason = 'new generation'): void {
+    for (const s of this.slots) {
+      if (!s.current) this.spawn(s);
+      else this.replace(s.id, reason);
+    }
+  }
+
+  /** Every slot's serving worker, oldest first (chain reload order). */
+  ids(): number[] {
+    return this.slots.map((s) => s.id);
+  }
+
+  proc(id: number): Proc | undefined {
+    return this.slots[id - 1]?.current;
+  }
+
+  /** How many slots have a worker accepting. */
+  acceptingCount(): number {
+    return this.slots.filter((s) => s.current?.status === 'accepting').length;
+  }
+
+  /** True while some slot has a replacement starting or an old worker draining. */
+  busy(): boolean {
+    return this.slots.some((s) => s.next || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+  }
+
+  /** Graceful replacement of one slot: a new worker starts, the old one
+   * drains once it accepts. No-op while a replacement is already starting. */
+  replace(id: number, reason: string): boolean {
+    const s = this.slots[id - 1];
+    if (!s || this.stopping || s.next) return false;
+    if (!s.current) {
+      if (!s.pending) this.spawn(s);
+      return true;
+    }
+    s.current.reason = reason;
+    this.spawn(s, true);
+    return true;
+  }
+
+  /** Every live process: serving, starting and draining. */
+  all(): Proc[] {
+    return this.slots.flatMap((s) => [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p));
+  }
+
+  /** SIGKILL a worker now (harakiri, evil-reload-on-rss); its death is
+   * respawned like a crash, without counting toward the backoff. */
+  kill(p: Proc, why: string): void {
+    p.reason = why;
+    p.lastError = why;
+    signal(p, 'SIGKILL');
+  }
+
+  private spawn(slot: Slot, asNext = false): void {
+    slot.pending = undefined;
     const job: WorkerSpec = { ...this.spec, id: slot.id, once: slot.respawns === 0 };
-    const child = spawn(process.execPath, [WORKER_MAIN], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
-      env: { ...process.env, NOTIFY_SOCKET: undefined, [WORKER_ENV]: JSON.stringify(job) },
-    });
-    slot.child = child;
+    const now = Date.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [WORKER_MAIN], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
+        env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
+      });
+    } catch (e) {
+      return this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext);
+    }
+    if (child.pid === undefined) {
+      child.once('error', (e) => this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext));
+      return;
+    }
+    const p: Proc = { id: slot.id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null } };
+    if (asNext) slot.next = p;
+    else slot.current = p;
     slot.respawns++;
-    slot.lastSpawn = Date.now();
-    this.retire(slot);
-    this.recentSpawns.push(Date.now());
+    slot.lastSpawn = now;
     log('master').info({ worker: slot.id, pid: child.pid }, 'worker spawned');
+    child.on('error', (e) => log('master').warn({ worker: slot.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'listen') return this.shared.answer(child, m);
-      if (m.type === 'counters') {
-        if (slot.child === child) slot.counters = m;
-        return;
-      }
-      this.onEvent(m.type === 'fatal' ? { type: 'fatal', id: slot.id, detail: m.detail } : { type: 'accepting', id: slot.id });
+      this.onMessage(p, m);
     });
-    child.on('exit', (code, signal) => {
-      if (slot.child === child) slot.child = undefined;
+    child.on('exit', (code, sig) => this.onExit(p, code, sig));
+  }
+
+  private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
+    slot.crashes++;
+    const delay = this.backoff(slot);
+    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${e.message}`);
+    this.later(slot, delay, asNext);
+  }
+
+  private later(slot: Slot, delay: number, asNext: boolean): void {
+    if (this.stopping || slot.pending) return;
+    slot.pending = setTimeout(() => {
+      slot.pending = undefined;
       if (this.stopping) return;
-      log('master').warn({ worker: slot.id, pid: child.pid, code, signal }, 'worker died, respawning');
-      this.respawnLater(slot);
+      if (asNext && slot.current) this.replace(slot.id, slot.current.reason ?? 'retry');
+      else if (!slot.current) this.spawn(slot);
+    }, delay);
+  }
+
+  private backoff(slot: Slot): number {
+    if (slot.crashes <= 1) return 0;
+    return Math.min(this.opts.backoffMaxMs, 100 * 2 ** (slot.crashes - 2));
+  }
+
+  private onMessage(p: Proc, m: WorkerMessage): void {
+    p.lastSeen = Date.now();
+    const slot = this.slots[p.id - 1];
+    if (m.type === 'counters') {
+      p.counters = m;
+    } else if (m.type === 'stats') {
+      p.stats = m.stats;
+      this.onEvent({ type: 'stats', id: p.id, pid: p.pid });
+    } else if (m.type === 'app-error') {
+      p.stats.exceptions++;
+      p.lastError = m.message;
+      if (m.when === 'load') log('master').error({ code: 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, `the app failed to load: ${m.message}`);
+    } else if (m.type === 'fatal') {
+      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail });
+    } else if (m.type === 'accepting') {
+      p.status = 'accepting';
+      p.acceptingAt = Date.now();
+      if (slot && slot.next === p) {
+        const old = slot.current;
+        slot.current = p;
+        slot.next = undefined;
+        if (old) this.retireProc(old, old.reason ?? 'replaced', slot);
+      }
+      this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
+    }
+  }
+
+  /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */
+  private retireProc(p: Proc, reason: string, slot?: Slot): void {
+    p.status = 'draining';
+    p.reason = reason;
+    slot?.retiring.add(p);
+    log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
+    signal(p, 'SIGTERM');
+    p.killTimer = setTimeout(() => signal(p, 'SIGKILL'), this.opts.mercyMs + 1000);
+    p.killTimer.unref();
+  }
+
+  private onExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
+    clearTimeout(p.killTimer);
+    p.channel?.destroy();
+    const slot = this.slots[p.id - 1];
+    if (!slot) return;
+    // a slot's totals survive its workers (stats: requests since start)
+    if (p.counters) for (const k of ['requests', 'exceptions', 'rtSumUs', 'tx'] as const) slot.done[k] += p.counters[k];
+    if (slot.retiring.delete(p)) {
+      log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason }, 'old worker gone');
+      this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: false });
+      return;
+    }
+    const wasNext = slot.next === p;
+    if (wasNext) slot.next = undefined;
+    if (slot.current === p) slot.current = undefined;
+    if (this.stopping) return;
+    const lived = Date.now() - p.spawnedAt;
+    const healthy = p.acceptingAt !== undefined && lived >= this.opts.healthyMs;
+    const killedByUs = p.reason !== undefined && sig === 'SIGKILL';
+    if (healthy || killedByUs) slot.crashes = killedByUs ? slot.crashes : 0;
+    else slot.crashes++;
+    const delay = this.backoff(slot);
+    const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
+    if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
+    else log('master').warn(fields, 'worker died, respawning');
+    this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
+    if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
+    else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
+    else if (delay === 0) this.spawn(slot);
+    else this.later(slot, delay, false);
+  }
+
+  /** For a handover: the workers that serve now, with their channel fd.
+   * Replacements still starting are killed (the next image starts its own);
+   * draining ones finish on their own mercy and are reaped as orphans. */
+  handover(): AdoptedWorker[] {
+    const out: AdoptedWorker[] = [];
+    this.stopping = true;
+    for (const s of this.slots) {
+      clearTimeout(s.pending);
+      if (s.next) signal(s.next, 'SIGKILL');
+      const p = s.current;
+      if (!p || p.status === 'draining') continue;
+      const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+      out.push({ id: p.id, pid: p.pid, fd: fd !== undefined && fd >= 0 ? fd : undefined, spawnedAt: p.spawnedAt, requests: p.stats.requests });
+    }
+    return out;
+  }
+
+  /** Stop everything: SIGTERM (drain) or SIGKILL; wait for every process. */
+  async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
+    this.stopping = true;
+    const all = this.slots.flatMap((s) => {
+      clearTimeout(s.pending);
+      return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
     });
+    await Promise.all(all.map((p) => new Promise<void>((resolve) => {
+      if (!alive(p.pid)) return resolve();
+      const t = setInterval(() => { if (!alive(p.pid)) { clearInterval(t); resolve(); } }, 50);
+      p.child?.once('exit', () => { clearInterval(t); resolve(); });
+      setTimeout(() => signal(p, 'SIGKILL'), mercyMs).unref();
+      signal(p, graceful ? 'SIGTERM' : 'SIGKILL');
+    })));
   }
 
-  // a slot's totals survive its workers (stats: requests since start)
-  private retire(slot: Slot): void {
-    const c = slot.counters;
-    if (!c) return;
-    for (const k of ['requests', 'exceptions', 'rtSumUs', 'tx'] as const) slot.done[k] += c[k];
-    slot.counters = undefined;
-  }
-
-  /** Replace every worker: SIGTERM (the worker drains, then is respawned) or SIGKILL. */
+  /** Replace every worker: graceful (a replacement accepts, then the old
+   * one drains) or brutal (SIGKILL, respawned). */
   recycleAll(brutal: boolean): void {
-    for (const s of this.slots) s.child?.kill(brutal ? 'SIGKILL' : 'SIGTERM');
+    for (const s of this.slots) {
+      if (brutal && s.current) this.kill(s.current, 'brutal workers reload');
+      else this.replace(s.id, 'workers reload');
+    }
   }
 
   /** A read-only view of the slots for stats, metrics and top. */
   snapshot(): WorkerView[] {
     return this.slots.map((s) => {
-      const c = s.counters ?? ZERO;
+      const p = s.current ?? s.next;
+      const c = p?.counters ?? ZERO;
       const total = { ...c, requests: c.requests + s.done.requests, exceptions: c.exceptions + s.done.exceptions, rtSumUs: c.rtSumUs + s.done.rtSumUs, tx: c.tx + s.done.tx };
-      return { id: s.id, pid: s.child?.pid, respawns: s.respawns, lastSpawn: s.lastSpawn, counters: { ...c }, total };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total };
     });
   }
 
-  private respawnLater(slot: Slot): void {
-    const now = Date.now();
-    this.recentSpawns = this.recentSpawns.filter((t) => now - t < 1000);
-    const delay = this.recentSpawns.length > this.slots.length ? 2000 : 0;
-    setTimeout(() => { if (!this.stopping) this.spawn(slot); }, delay);
+  /** The master's own view: status, RSS, every process of each slot. */
+  table(): WorkerSnapshot[] {
+    return this.slots.map((s) => {
+      const p = s.current ?? s.next;
+      const status = statusOf(p);
+      return {
+        id: s.id,
+        pid: p?.pid ?? null,
+        status,
+        requests: p?.stats.requests ?? 0,
+        exceptions: p?.stats.exceptions ?? 0,
+        avg_rt: Math.round((p?.stats.avgRtMs ?? 0) * 1000) / 1000,
+        rss: p ? rssOf(p) : 0,
+        respawns: Math.max(0, s.respawns - 1),
+        last_spawn: Math.floor(s.lastSpawn / 1000),
+        generation_pids: [s.current, s.next, ...s.retiring].filter((x): x is Proc => !!x).map((x) => x.pid),
+      };
+    });
   }
+}
 
-  /** SIGTERM (graceful: finish in-flight requests) or SIGKILL; wait for all. */
-  async stopAll(graceful: boolean, mercyMs = 60_000): Promise<void> {
-    this.stopping = true;
-    await Promise.all(this.slots.map(({ child }) => {
-      const gone = exited(child, mercyMs, () => child!.kill('SIGKILL'));
-      child?.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-      return gone;
-    }));
+function statusOf(p: Proc | undefined): WorkerSnapshot['status'] {
+  if (!p) return 'down';
+  if (p.status === 'starting' || p.status === 'draining') return p.status;
+  return p.stats.busy || (p.counters?.busy ?? 0) > 0 ? 'busy' : 'idle';
+}
+
+function signal(p: Proc, sig: NodeJS.Signals): void {
+  try {
+    process.kill(p.pid, sig);
+  } catch { /* gone */ }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** RSS in bytes from /proc (the master's view, valid for a stuck worker). */
+export function rssOf(p: Proc): number {
+  try {
+    const pages = Number(fs.readFileSync(`/proc/${p.pid}/statm`, 'utf8').split(' ')[1]);
+    return pages * 4096;
+  } catch {
+    return p.stats.rss ?? 0;
   }
 }

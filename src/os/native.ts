@@ -30,6 +30,16 @@ export interface NativeBinding {
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
   dupFd(fd: number): number;
   sdNotify(socketPath: string, message: string): void;
+  /** waitpid(pid, WNOHANG): null while it runs (or is not our child), else [exit code or -1, signal or 0] */
+  reapPid(pid: number): [number, number] | null;
+  /** A thread that SIGKILLs this process and its subtree graceMs after the
+   * parent died; false when the parent is already not `expectedParent`. */
+  watchParent(graceMs: number, expectedParent: number): boolean;
+  /** SIGKILL every descendant of pid; how many. */
+  killTree(pid: number): number;
+  /** Signals liege-early.so caught before JS listened (bit N = signal N). */
+  takeEarlySignals(): number;
+  blockSignals(signals: number[], on: boolean): void;
 }
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');
@@ -60,4 +70,9 @@ export const native: NativeBinding = new Proxy({} as NativeBinding, {
 /** Path of the single-threaded namespace helper (native/src/ns-helper.c). */
 export const NS_HELPER = path.join(NATIVE_DIR, 'liege-ns');
 
+/** Preloaded into a re-exec'd master (native/src/early-signals.c). */
+export const EARLY_SIGNALS_LIB = path.join(NATIVE_DIR, 'liege-early.so');
+
 export const PR_SET_KEEPCAPS = 8;
+export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_CHILD_SUBREAPER = 36;

@@ -1,12 +1,155 @@
-// Draining a worker: stop accepting, let in-flight requests finish, exit.
+// The worker owns the drain, not the app (DESIGN: lossless by construction).
+// Reload, chain reload and every recycling reason end a worker the same way:
+//  1. stop accepting (the listening socket stays open in the master and the
+//     other workers, so the kernel hands new connections to them);
+//  2. every response from now on says `Connection: close` (in-flight ones too
+//     when their headers are not sent yet), so a keep-alive client moves to
+//     another worker after its current request;
+//  3. an idle keep-alive connection is never closed under a client that may
+//     be sending on it: it is closed after its next response, by the client,
+//     or by Node's keep-alive timeout (the normal idle close every HTTP client
+//     handles); the mercy is the last resort;
+//  4. then the app's own SIGTERM/SIGINT listeners run (cleanup), and the
+//     worker exits.
+// A naive app that calls `server.close()` (which in Node >= 19 also closes
+// idle keep-alive connections at once, racing clients) or installs its own
+// SIGTERM handler cannot break this: its listeners are held back until the
+// drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-/** Stop accepting, let in-flight requests finish, exit (cap: `mercyMs`). */
-export function drainAndExit(servers: net.Server[], mercyMs: number): void {
-  let open = servers.length;
-  if (open === 0) process.exit(0);
-  for (const s of servers) net.Server.prototype.close.call(s, () => { if (--open === 0) process.exit(0); });
-  for (const s of servers) if (s instanceof http.Server) s.closeIdleConnections();
-  setTimeout(() => process.exit(0), mercyMs).unref();
+type Listener = (...args: unknown[]) => void;
+
+interface Tracked {
+  active: Map<net.Socket, number>; // socket → requests in flight on it
+  sockets: Set<net.Socket>;
+}
+
+const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
+
+export class Drain {
+  private draining = false;
+  private readonly tracked = new Map<net.Server, Tracked>();
+  private readonly appListeners: Array<{ signal: string; fn: Listener }> = [];
+  private done?: () => void;
+
+  /** Held-back app signal listeners, and close() of served servers routed
+   * here. Installed before the app is loaded. */
+  interceptApp(): void {
+    const drain = this;
+    const on = process.on.bind(process);
+    type On = (event: string | symbol, fn: Listener) => NodeJS.Process;
+    const hold = (orig: On) =>
+      function (this: NodeJS.Process, event: string | symbol, fn: Listener): NodeJS.Process {
+        if (typeof event === 'string' && DRAIN_SIGNALS.has(event) && !drain.ownListener) {
+          drain.appListeners.push({ signal: event, fn });
+          return process;
+        }
+        return orig.call(process, event, fn);
+      };
+    process.on = hold(on as On) as typeof process.on;
+    process.addListener = process.on;
+    process.once = hold(process.once.bind(process) as On) as typeof process.once;
+    process.prependListener = hold(process.prependListener.bind(process) as On) as typeof process.prependListener;
+    const close = http.Server.prototype.close;
+    http.Server.prototype.close = function (this: http.Server, cb?: (err?: Error) => void) {
+      if (!drain.tracked.has(this)) return close.call(this, cb);
+      drain.start('the app closed its server');
+      if (cb) drain.whenDone(() => cb());
+      return this;
+    };
+  }
+
+  private ownListener = false;
+
+  /** Our own SIGTERM/SIGINT listener (not held back). */
+  onSignal(signal: NodeJS.Signals, fn: () => void): void {
+    this.ownListener = true;
+    process.on(signal, fn);
+    this.ownListener = false;
+  }
+
+  /** Follow connections and requests of the served servers. */
+  track(servers: net.Server[]): void {
+    for (const s of servers) {
+      const t: Tracked = { active: new Map(), sockets: new Set() };
+      this.tracked.set(s, t);
+      s.on('connection', (sock: net.Socket) => {
+        t.sockets.add(sock);
+        sock.once('close', () => {
+          t.sockets.delete(sock);
+          t.active.delete(sock);
+          this.check();
+        });
+      });
+      s.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        const sock = req.socket;
+        t.active.set(sock, (t.active.get(sock) ?? 0) + 1);
+        if (this.draining) res.shouldKeepAlive = false;
+        const end = () => {
+          const n = (t.active.get(sock) ?? 1) - 1;
+          if (n > 0) t.active.set(sock, n);
+          else t.active.delete(sock);
+          this.check();
+        };
+        res.once('close', end);
+      });
+    }
+  }
+
+  tracks(s: net.Server): boolean {
+    return this.tracked.has(s);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Stop accepting; exit through `exit` once every connection is gone. */
+  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => process.exit(0)): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.done = () => this.finish(exit, reason);
+    for (const [s, t] of this.tracked) {
+      if (s.listening) net.Server.prototype.close.call(s);
+      for (const sock of t.active.keys()) {
+        const res = (sock as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+        if (res && !res.headersSent) res.shouldKeepAlive = false;
+      }
+    }
+    setTimeout(() => {
+      for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
+      this.finish(exit, `${reason} (mercy of ${mercyMs} ms expired)`);
+    }, mercyMs).unref();
+    this.check();
+  }
+
+  private whenDoneCbs: Array<() => void> = [];
+
+  private whenDone(cb: () => void): void {
+    this.whenDoneCbs.push(cb);
+  }
+
+  private check(): void {
+    if (!this.draining || !this.done) return;
+    for (const t of this.tracked.values()) if (t.sockets.size > 0) return;
+    const done = this.done;
+    this.done = undefined;
+    done();
+  }
+
+  private finished = false;
+
+  private finish(exit: (reason: string) => void, reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const cb of this.whenDoneCbs.splice(0)) cb();
+    // the app's own shutdown code runs now that no request can be lost
+    for (const { signal, fn } of this.appListeners) {
+      try {
+        fn(signal);
+      } catch { /* the app's cleanup failing does not keep the worker alive */ }
+    }
+    setTimeout(() => exit(reason), this.appListeners.length ? 1000 : 0).unref();
+  }
 }

@@ -2,57 +2,124 @@
 // sockets, accepting hooks (accepting, -once, accepting1, accepting1-once),
 // then serve. A fatal hook failure is reported to the master, which ends the
 // instance (DEPARTURES D6); an app that fails to load is the app's error
-// (LIEGE_ERR_APP_LOAD), logged, and the worker exits 1 to be respawned.
-// SIGTERM/SIGINT drain; SIGQUIT is immediate.
+// (LIEGE_ERR_APP_LOAD), reported to the master (which respawns with backoff
+// and logs it), and the worker exits 1. SIGTERM/SIGINT drain (drain.ts: the
+// worker, not the app, owns the drain); SIGQUIT is immediate. Every second
+// the worker sends the master its stats (the heartbeat harakiri watches).
+import type * as http from 'node:http';
+import type * as net from 'node:net';
 import { LiegeError } from '../errors';
 import { HookFailure, runPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
-import { WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { log, setLogFormat, setWorkerLogFields } from '../log';
-import { drainAndExit } from './drain';
+import { native } from '../os/native';
+import { Drain } from './drain';
 import { provideLiegeModule } from './liege-module';
 import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
 
-const send = (m: WorkerMessage, then?: () => void) => (process.send ? process.send(m, undefined, {}, () => then?.()) : then?.());
+const send = (m: WorkerMessage, then?: () => void) => {
+  if (!process.connected || !process.send) return then?.();
+  try {
+    process.send(m, undefined, {}, () => then?.());
+  } catch {
+    then?.();
+  }
+};
+
+const stats: WorkerStats = { requests: 0, exceptions: 0, avgRtMs: 0, busy: null };
+const inFlight = new Map<http.IncomingMessage, number>();
+
+/** Requests in flight (their start: harakiri) and the count (max-requests). */
+function countRequests(server: http.Server, spec: WorkerSpec, drain: Drain): void {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const t0 = Date.now();
+    inFlight.set(req, t0);
+    stats.requests++;
+    if (spec.maxRequests && stats.requests === spec.maxRequests) sendStats(drain);
+    res.once('close', () => {
+      inFlight.delete(req);
+      stats.avgRtMs += (Date.now() - t0 - stats.avgRtMs) / Math.min(stats.requests, 100);
+    });
+  });
+}
+
+function sendStats(drain: Drain): void {
+  let oldest: [http.IncomingMessage, number] | undefined;
+  for (const e of inFlight) if (!oldest || e[1] < oldest[1]) oldest = e;
+  stats.busy = oldest ? { since: oldest[1], request: `${oldest[0].method} ${oldest[0].url}` } : null;
+  send({ type: 'stats', stats: { ...stats, rss: process.memoryUsage.rss(), draining: drain.isDraining } });
+}
+
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env[WORKER_ENV]!) as WorkerSpec;
   delete process.env[WORKER_ENV];
+  // die with the master even when this event loop is stuck (a native thread)
+  if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
+  // the app's children must not keep the listening sockets (or our channel)
+  for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   setLogFormat(spec.logFormat ?? 'text');
   setWorkerLogFields(spec.id);
   if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runPhase(plan, name, spec.ctx);
   const observer = new RequestObserver(spec, send);
+  const drain = new Drain();
+  const stop = (reason: string) => drain.start(reason, spec.mercyMs);
+  let servers: net.Server[];
   try {
     phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
     await loadRequestHookModules(plan.get(REQUEST_KEY));
-    const observe = (server: import('node:http').Server) => {
+    drain.interceptApp();
+    process.on('uncaughtException', (e) => {
+      stats.exceptions++;
+      log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
+      send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => process.exit(1));
+      exitSoon(1);
+    });
+    const observe = (server: http.Server) => {
       attachRequestHooks(server);
       observer.observe(server);
+      drain.track([server]);
+      countRequests(server, spec, drain);
     };
-    const { servers } = await serveApp(spec, observe, observer.appError);
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => drainAndExit(servers, 5000));
-    process.on('SIGQUIT', () => process.exit(0));
-    // the master is gone (even SIGKILLed): no orphan keeps serving
-    process.on('disconnect', () => drainAndExit(servers, 5000));
+    ({ servers } = await serveApp(spec, observe, observer.appError));
+  } catch (e) {
+    if (e instanceof LiegeError && (e.code === 'LIEGE_ERR_APP_LOAD' || e.code === 'LIEGE_ERR_APP_LISTEN')) {
+      log('worker').error({ code: e.code, worker: spec.id, app: spec.app }, e.message);
+      send({ type: 'app-error', when: 'load', message: e.message, file: spec.app }, () => process.exit(1));
+      return exitSoon(1);
+    }
+    return fatal(e);
+  }
+  for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) drain.onSignal(sig, () => stop(sig));
+  process.on('SIGQUIT', () => process.exit(0));
+  // the channel closes when the master dies; a master that re-execs keeps it
+  process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone'); });
+  try {
     phase('accepting');
     if (spec.once) phase('accepting-once');
     if (spec.id === 1) phase('accepting1');
     if (spec.id === 1 && spec.once) phase('accepting1-once');
-    send({ type: 'accepting' });
   } catch (e) {
-    if (e instanceof LiegeError && (e.code === 'LIEGE_ERR_APP_LOAD' || e.code === 'LIEGE_ERR_APP_LISTEN')) {
-      log('worker').error({ code: e.code, worker: spec.id, app: spec.app }, e.message);
-      process.exit(1);
-    }
-    send({ type: 'fatal', detail: e instanceof HookFailure ? e.describe() : String((e as Error).stack ?? e) }, () => process.exit(1));
+    return fatal(e);
   }
+  send({ type: 'accepting' });
+  setInterval(() => sendStats(drain), 1000).unref();
+}
+
+function fatal(e: unknown): void {
+  send({ type: 'fatal', detail: e instanceof HookFailure ? e.describe() : String((e as Error).stack ?? e) }, () => process.exit(1));
 }
 
 void main();

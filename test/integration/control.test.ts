@@ -178,4 +178,21 @@ describe('logs', () => {
     expect(req).toMatchObject({ master_pid: p.pid, worker: expect.any(Number), method: 'GET', uri: '/j', status: 200, addr: '127.0.0.1' });
     expect(req.pid).not.toBe(p.pid);
   });
+
+  it('touch-logreopen: after a rotation (mv), the master writes to a fresh file at the path', async () => {
+    const port = await freePort();
+    const logfile = path.join(dir, 'rotate.log');
+    const trigger = path.join(dir, 'reopen.touch');
+    fs.writeFileSync(trigger, '');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--logto', logfile, '--touch-logreopen', trigger]);
+    await until(() => get(port));
+    await until(() => (fs.readFileSync(logfile, 'utf8').includes('master started') ? true : undefined));
+    fs.renameSync(logfile, `${logfile}.1`);
+    fs.utimesSync(trigger, new Date(), new Date(Date.now() + 5000));
+    await until(() => (fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('log file reopened') ? true : undefined));
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    expect(fs.readFileSync(logfile, 'utf8')).toMatch(/graceful shutdown/);
+    expect(fs.readFileSync(`${logfile}.1`, 'utf8')).not.toMatch(/graceful shutdown/);
+  });
 });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { childrenOf, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -38,9 +38,11 @@ describe('sd_notify', () => {
     started.push(p);
     await until(() => get(port));
     await new Promise((r) => setTimeout(r, 300));
+    const old = childrenOf(p.pid!);
     process.kill(p.pid!, 'SIGHUP');
-    // ready again once both new workers accept (no fixed sleep: the machine may be loaded)
-    await until(() => (heard.match(/READY=1/g) ?? []).length === 2 || undefined);
+    // the reload is done when the new generation serves and the old one is gone
+    await until(() => { const now = childrenOf(p.pid!); return now.length === 2 && !now.some((c) => old.includes(c)) || undefined; }, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     const lines = (await listener).stdout.split('\n');

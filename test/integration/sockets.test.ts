@@ -8,7 +8,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { FIXTURES, killGroup, runLiege, scratch, startLiege, until } from './helpers';
+import { execa } from 'execa';
+import { FIXTURES, freePort, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -86,4 +87,21 @@ describe('unix socket files', () => {
     expect(out).toMatch(/handler-app/);
     expect(fs.existsSync(name)).toBe(false);
   });
+
+  const ACTIVATE = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find((f) => fs.existsSync(f));
+  it.skipIf(!ACTIVATE)('systemd socket activation: serves the socket passed in LISTEN_FDS (binding it again would fail)', async () => {
+    const port = await freePort();
+    const p = execa(ACTIVATE!, ['-l', `127.0.0.1:${port}`, LIEGE, '--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    started.push(p);
+    const body = await until(async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+        return await r.text();
+      } catch {
+        return undefined;
+      }
+    });
+    expect(body).toMatch(/handler-app/);
+  });
 });
+

@@ -1,4 +1,16 @@
 // Options of the master: reload, recycling, harakiri, respawn, watchdog.
 import type { OptionDef } from '../option-def';
 
-export const MASTER_OPTIONS = [] as const satisfies readonly OptionDef[];
+export const MASTER_OPTIONS = [
+  { name: 'harakiri', short: 't', type: 'int', min: 0, default: '0', group: 'master', help: 'seconds a request may run (or a worker\'s event loop stay blocked) before the worker is SIGKILLed and replaced; 0 = never' },
+  { name: 'harakiri-verbose', type: 'flag', group: 'master', help: 'log the request, the worker, its request count and RSS when harakiri kills' },
+  { name: 'max-requests', short: 'R', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful: a replacement accepts first, then it drains) after this many requests' },
+  { name: 'max-requests-delta', type: 'int', min: 0, default: '0', group: 'master', help: 'add worker id × delta requests to max-requests, so workers do not recycle together' },
+  { name: 'reload-on-rss', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful) whose RSS exceeds this many MiB' },
+  { name: 'evil-reload-on-rss', type: 'int', min: 0, default: '0', group: 'master', help: 'SIGKILL a worker whose RSS exceeds this many MiB (checked by the master every second)' },
+  { name: 'max-worker-lifetime', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful) after this many seconds' },
+  { name: 'max-worker-lifetime-delta', type: 'int', min: 0, default: '0', group: 'master', help: 'add worker id × delta seconds to max-worker-lifetime' },
+  { name: 'min-worker-lifetime', type: 'int', min: 0, default: '10', group: 'master', help: 'seconds a worker must live before a recycling (not harakiri) may end it; also the healthy period that resets the respawn backoff' },
+  { name: 'worker-reload-mercy', type: 'int', min: 1, default: '60', group: 'master', help: 'seconds a draining worker gets to finish its requests before SIGKILL' },
+  { name: 'respawn-backoff-max', type: 'int', min: 0, default: '30', group: 'master', help: 'cap (seconds) of the exponential respawn delay of a worker that keeps dying early (crash loop)' },
+] as const satisfies readonly OptionDef[];

@@ -1,0 +1,65 @@
+/* liege-early.so: preloaded (LD_PRELOAD) into a master that re-execs itself
+ * for a reload. From execve until the JS listeners exist (~50-300 ms of Node
+ * start), HUP/TERM/INT/QUIT would meet their default action: Node resets an
+ * inherited SIG_IGN to SIG_DFL, unblocks every signal, and installs its own
+ * exit handler for TERM/INT. This library catches them into a mask instead:
+ *  - its constructor installs a recording handler (Node keeps a handler it
+ *    finds installed) and unblocks what the old image blocked before execve,
+ *    so signals pending across the exec are recorded too;
+ *  - it interposes sigaction() to refuse Node's exit handler for TERM/INT
+ *    (the only SA_RESETHAND handler Node installs); libuv's handlers (when JS
+ *    listens) go through;
+ * and the master takes the mask (proc.c takeEarlySignals) once JS listens. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t caught[65];
+static const int SIGS[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR2};
+#define NSIGS (sizeof SIGS / sizeof *SIGS)
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+static sigaction_fn real_sigaction;
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+  (void)si;
+  (void)uc;
+  if (sig > 0 && sig < 65) caught[sig] = 1;
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  if (!real_sigaction) real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+  if (act && (sig == SIGTERM || sig == SIGINT) && (act->sa_flags & SA_RESETHAND) && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+    /* Node's default "exit on TERM/INT": keep recording until JS listens */
+    return old ? real_sigaction(sig, NULL, old) : 0;
+  }
+  return real_sigaction(sig, act, old);
+}
+
+__attribute__((constructor)) static void liege_early_install(void) {
+  if (!real_sigaction) real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&sa.sa_mask);
+  sigset_t set;
+  sigemptyset(&set);
+  for (unsigned i = 0; i < NSIGS; i++) {
+    real_sigaction(SIGS[i], &sa, NULL);
+    sigaddset(&set, SIGS[i]);
+  }
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* bit N set = signal N was caught since the last call; clears. */
+unsigned long liege_take_early_signals(void) {
+  unsigned long m = 0;
+  for (unsigned i = 0; i < NSIGS; i++) {
+    int s = SIGS[i];
+    if (caught[s]) m |= 1UL << s;
+    caught[s] = 0;
+  }
+  return m;
+}

@@ -1,0 +1,149 @@
+/* process family: what a supervisor needs beyond libuv's own children —
+ * reap one given pid without blocking (adopted workers, orphans that land on
+ * a subreaper: never waitpid(-1), which would steal libuv's children), a
+ * parent watcher thread that does not depend on the event loop (a busy-looping
+ * worker still dies with its master), and the signals a re-exec'd master
+ * received before its JS listeners existed (native/src/early-signals.c). */
+#define _GNU_SOURCE
+#include "util.h"
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* reapPid(pid) -> null (still running, or not our child) | [exitCode or -1, termSignal] */
+static napi_value ReapPid(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  pid_t pid = arg_int(env, argv[0], -1);
+  int status = 0;
+  pid_t r;
+  if (pid <= 0) return throw_errno(env, EINVAL, "waitpid", NULL);
+  do r = waitpid(pid, &status, WNOHANG); while (r < 0 && errno == EINTR);
+  napi_value out;
+  if (r <= 0) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, make_int(env, WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  napi_set_element(env, out, 1, make_int(env, WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+  return out;
+}
+
+/* SIGKILL every descendant of `pid` (children first found through
+ * /proc/PID/task/TID/children), depth first; returns how many. */
+static int kill_tree(pid_t pid) {
+  char path[64];
+  int n = 0;
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  if (!d) return 0;
+  struct dirent *t;
+  while ((t = readdir(d))) {
+    if (t->d_name[0] == '.') continue;
+    char cpath[300];
+    snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, t->d_name);
+    FILE *f = fopen(cpath, "r");
+    if (!f) continue;
+    int c;
+    while (fscanf(f, "%d", &c) == 1) {
+      kill(c, SIGSTOP); /* no new children while we walk */
+      n += kill_tree(c);
+      kill(c, SIGKILL);
+      n++;
+    }
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+static pid_t watched_parent;
+static int watch_grace_ms;
+
+static void *parent_watch(void *arg) {
+  (void)arg;
+  struct timespec tick = {0, 100 * 1000 * 1000};
+  while (getppid() == watched_parent) nanosleep(&tick, NULL);
+  /* the master is gone: the event loop gets `grace` to drain, then the
+   * whole subtree and this process die, stuck or not */
+  struct timespec grace = {watch_grace_ms / 1000, (watch_grace_ms % 1000) * 1000000L};
+  nanosleep(&grace, NULL);
+  kill_tree(getpid());
+  kill(getpid(), SIGKILL);
+  return NULL;
+}
+
+/* watchParent(graceMs): a detached thread polls getppid() every 100 ms; when
+ * the parent changes (it died) it waits graceMs, then SIGKILLs every
+ * descendant and this process. Returns false when the parent is already gone. */
+static napi_value WatchParent(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  watch_grace_ms = arg_int(env, argv[0], 3000);
+  pid_t expected = arg_int(env, argv[1], 0);
+  watched_parent = getppid();
+  napi_value out;
+  if (expected > 0 && watched_parent != expected) {
+    napi_get_boolean(env, false, &out);
+    return out;
+  }
+  pthread_t th;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  /* no signal for this thread: they belong to the event loop */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&th, &a, parent_watch, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&a);
+  if (err) return throw_errno(env, err, "pthread_create", NULL);
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
+/* killTree(pid) -> count: SIGKILL every descendant of pid (not pid itself). */
+static napi_value KillTree(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  return make_int(env, kill_tree(arg_int(env, argv[0], getpid())));
+}
+
+/* takeEarlySignals() -> bit mask of the signals early-signals.so caught
+ * (bit N = signal N), cleared; 0 when that library is not preloaded. */
+static napi_value TakeEarlySignals(napi_env env, napi_callback_info info) {
+  unsigned long (*take)(void) = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "liege_take_early_signals");
+  return make_int(env, take ? (int64_t)take() : 0);
+}
+
+/* blockSignals(list, on): block (on) or unblock the given signals in the
+ * calling thread (the main thread, before execve: a pending signal then
+ * survives the exec and is caught by early-signals.so). */
+static napi_value BlockSignals(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  uint32_t n = 0;
+  napi_get_array_length(env, argv[0], &n);
+  sigset_t set;
+  sigemptyset(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, argv[0], i, &e);
+    sigaddset(&set, arg_int(env, e, 0));
+  }
+  bool on = true;
+  napi_get_value_bool(env, argv[1], &on);
+  int err = pthread_sigmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+  if (err) return throw_errno(env, err, "pthread_sigmask", NULL);
+  return make_undefined(env);
+}
+
+const export_entry proc_exports[] = {
+  {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"killTree", KillTree},
+  {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals}, {NULL, NULL}};

@@ -1,0 +1,42 @@
+// Recycling and deadlines as policies: given what the master knows about a
+// worker (its last stats heartbeat, its RSS, its age), what to do with it.
+// Pure: the master applies the verdicts (workers.replace = graceful, the same
+// drain as a reload; workers.kill = SIGKILL, then respawn).
+import type { Proc } from './workers';
+
+export interface RecyclePolicy {
+  harakiriMs: number; // 0 = off
+  maxRequests: number;
+  maxRequestsDelta: number;
+  reloadOnRssBytes: number;
+  evilReloadOnRssBytes: number;
+  maxLifetimeMs: number;
+  maxLifetimeDeltaMs: number;
+  minLifetimeMs: number;
+}
+
+export type Verdict = { id: number; pid: number; action: 'replace' | 'kill'; reason: string; request?: string };
+
+/** The verdict for one worker now, or undefined to leave it. `rss` in bytes;
+ * `watched`: the worker sends heartbeats (not an adopted one without a channel). */
+export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, watched: boolean): Verdict | undefined {
+  const v = (action: Verdict['action'], reason: string, request?: string): Verdict => ({ id: p.id, pid: p.pid, action, reason, request });
+  if (pol.harakiriMs > 0 && p.status !== 'starting') {
+    const busy = p.stats.busy;
+    if (busy && now - busy.since > pol.harakiriMs) return v('kill', `harakiri: a request ran ${Math.round((now - busy.since) / 1000)} s`, busy.request);
+    // a heartbeat every second: none for the whole deadline = a blocked event loop
+    if (watched && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);
+  }
+  if (pol.evilReloadOnRssBytes > 0 && rss > pol.evilReloadOnRssBytes) return v('kill', `evil-reload-on-rss: RSS ${mib(rss)} MiB`);
+  if (p.status !== 'accepting' || now - p.spawnedAt < pol.minLifetimeMs) return undefined;
+  const maxReq = pol.maxRequests > 0 ? pol.maxRequests + p.id * pol.maxRequestsDelta : 0;
+  if (maxReq > 0 && p.stats.requests >= maxReq) return v('replace', `max-requests: ${p.stats.requests} requests`);
+  if (pol.reloadOnRssBytes > 0 && rss > pol.reloadOnRssBytes) return v('replace', `reload-on-rss: RSS ${mib(rss)} MiB`);
+  const life = pol.maxLifetimeMs > 0 ? pol.maxLifetimeMs + p.id * pol.maxLifetimeDeltaMs : 0;
+  if (life > 0 && now - p.spawnedAt > life) return v('replace', `max-worker-lifetime: ${Math.round((now - p.spawnedAt) / 1000)} s`);
+  return undefined;
+}
+
+function mib(b: number): number {
+  return Math.round(b / 1048576);
+}

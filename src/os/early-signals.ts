@@ -1,0 +1,47 @@
+// Signals that arrived before the master's loop listened: queued by
+// bin/liege's first lines, and (after a reload's re-exec) caught natively by
+// liege-early.so during Node's own start (reload.ts).
+import * as os from 'node:os';
+import { EARLY_SIGNALS_LIB, native } from './native';
+
+interface Early {
+  signals: NodeJS.Signals[];
+  listener: (s: NodeJS.Signals) => void;
+}
+
+const EARLY: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2'];
+
+function early(): Early | undefined {
+  return (globalThis as { __liegeEarlySignals?: Early }).__liegeEarlySignals;
+}
+
+/** Drop liege-early.so from the environment (children must not load it). */
+export function forgetPreload(): void {
+  const pre = process.env.LD_PRELOAD;
+  if (!pre || !pre.includes(EARLY_SIGNALS_LIB)) return;
+  const rest = pre.split(/[\s:]+/).filter((p) => p && p !== EARLY_SIGNALS_LIB).join(' ');
+  if (rest) process.env.LD_PRELOAD = rest;
+  else delete process.env.LD_PRELOAD;
+}
+
+/** The signals received so far, in order; the early listeners are removed
+ * (call after installing your own, so no signal meets a default action). */
+export function takeEarlySignals(): NodeJS.Signals[] {
+  const e = early();
+  const out: NodeJS.Signals[] = [];
+  let mask = 0;
+  try {
+    mask = native.takeEarlySignals();
+  } catch { /* no addon: nothing caught natively */ }
+  for (const [name, num] of Object.entries(os.constants.signals)) if (mask & (2 ** num)) out.push(name as NodeJS.Signals);
+  if (!e) return out;
+  for (const s of EARLY) process.off(s, e.listener);
+  out.push(...e.signals.splice(0));
+  return out;
+}
+
+/** Not a master after all: remove the early listeners and deliver what
+ * was queued with the dispositions now in place. */
+export function releaseEarlySignals(): void {
+  for (const s of takeEarlySignals()) process.kill(process.pid, s);
+}

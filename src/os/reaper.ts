@@ -1,0 +1,109 @@
+// The master as a subreaper (PR_SET_CHILD_SUBREAPER): orphans of its
+// descendants (an app's double-forked child, a daemon's setsid grandchild)
+// become its children, and it reaps them. It also reaps processes it did not
+// spawn in this image: workers adopted across a reload's execve.
+// libuv reaps the children it spawned with waitpid(pid) and loses an exit
+// status someone else took, so we never call waitpid(-1): every pid is reaped
+// by id, and the pids libuv (child_process) or another owner (claim) waits
+// for are left alone.
+import { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { native, PR_SET_CHILD_SUBREAPER } from './native';
+
+type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
+
+const libuvPids = new Set<number>();
+const watched = new Map<number, ExitCb>();
+let started = false;
+
+const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(
+  Object.entries(os.constants.signals as Record<string, number>).map(([k, v]) => [v, k as NodeJS.Signals]),
+);
+
+/** The pids of this process's children (zombies included). */
+export function childPids(pid = process.pid): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+    } catch { /* task gone */ }
+  }
+  return out;
+}
+
+/** Become a subreaper and start reaping on SIGCHLD (and every second, in
+ * case signals were coalesced). Idempotent. */
+export function startReaper(): void {
+  if (started) return;
+  started = true;
+  try {
+    native.prctl(PR_SET_CHILD_SUBREAPER, 1);
+  } catch { /* not Linux >= 3.4: orphans go to init */ }
+  // every async child_process spawn goes through ChildProcess#spawn
+  const proto = ChildProcess.prototype as unknown as { spawn: (...a: unknown[]) => unknown };
+  const spawn = proto.spawn;
+  proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
+    const r = spawn.apply(this, args);
+    const pid = this.pid;
+    if (pid) {
+      libuvPids.add(pid);
+      this.once('exit', () => libuvPids.delete(pid));
+    }
+    return r;
+  };
+  process.on('SIGCHLD', reap);
+  setInterval(reap, 1000).unref();
+}
+
+/** Another owner (e.g. node-pty) waits for this pid: never reap it here. */
+export function claim(pid: number): void {
+  libuvPids.add(pid);
+}
+
+/** Call `cb` when `pid` (our child, not spawned by libuv) exits. */
+export function watchPid(pid: number, cb: ExitCb): void {
+  watched.set(pid, cb);
+  reap();
+}
+
+/** Reap every exited child that libuv does not own. */
+export function reap(): void {
+  for (const pid of childPids()) {
+    if (libuvPids.has(pid)) continue;
+    let r: [number, number] | null;
+    try {
+      r = native.reapPid(pid);
+    } catch {
+      continue;
+    }
+    if (!r) continue;
+    const cb = watched.get(pid);
+    watched.delete(pid);
+    cb?.(r[0] >= 0 ? r[0] : null, r[1] ? SIGNAL_NAMES[r[1]] ?? null : null);
+  }
+  // a watched pid that is no longer our child (reaped elsewhere) is gone
+  for (const [pid, cb] of watched) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      watched.delete(pid);
+      cb(null, null);
+    }
+  }
+}
+
+/** SIGKILL every descendant of this process (stop: nothing left behind). */
+export function killDescendants(): number {
+  try {
+    return native.killTree(process.pid);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,130 @@
+// Lossless reload under keep-alive load (real master, real workers, a Node
+// keep-alive load loop): 0 failed requests with a well-behaved and a naive
+// app, a storm of SIGHUPs, a reload into a broken app, SIGTERM mid-reload.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { startLoad } from './load';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+/** Whether the process has a handler for signal `sig` (/proc SigCgt). */
+function catches(pid: number, sig: number): boolean {
+  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return !!m && (BigInt(`0x${m[1]}`) & (1n << BigInt(sig - 1))) !== 0n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function serve(app: string, extra: string[] = []) {
+  const port = await freePort();
+  const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, ...extra]);
+  started.push(p);
+  await until(() => get(port));
+  await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+  return { port, p };
+}
+
+/** Resolves once the master's workers are all new and `n` in number. */
+async function newGeneration(pid: number, old: number[], n = 2, ms = 30_000) {
+  await until(() => {
+    const now = childrenOf(pid);
+    return (now.length === n && !now.some((c) => old.includes(c))) || undefined;
+  }, ms);
+}
+
+describe('graceful reload', () => {
+  for (const app of ['handler.js', 'naive.js']) {
+    it(`loses no request under keep-alive load (${app})`, async () => {
+      const { port, p } = await serve(path.join(FIXTURES, 'apps', app));
+      const old = childrenOf(p.pid!);
+      const load = startLoad(port, 16);
+      await sleep(500);
+      process.kill(p.pid!, 'SIGHUP');
+      await newGeneration(p.pid!, old);
+      await sleep(500);
+      const r = await load.stop();
+      expect(r.errors).toEqual({});
+      expect(r.failed).toBe(0);
+      expect(r.ok).toBeGreaterThan(100);
+      // both generations answered during the run
+      expect([...r.pids].some((x) => old.includes(Number(x)))).toBe(true);
+      expect([...r.pids].some((x) => !old.includes(Number(x)))).toBe(true);
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+    }, 60_000);
+  }
+
+  it('survives 20 SIGHUPs 50 ms apart (and one as soon as JS runs), still serving', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')]);
+    started.push(p);
+    // the first moment a handler exists (bin/liege's first lines), long
+    // before the master loop runs; before it no Node program can catch a signal
+    await until(() => catches(p.pid!, 1) || undefined, 10_000);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => get(port));
+    const load = startLoad(port, 8);
+    for (let i = 0; i < 20; i++) {
+      process.kill(p.pid!, 'SIGHUP');
+      await sleep(50);
+    }
+    await sleep(3000);
+    expect(alive(p.pid!)).toBe(true);
+    const r = await load.stop();
+    expect(r.failed).toBe(0);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
+
+  it('keeps the running generation serving when the new one cannot load the app', async () => {
+    const dir = scratch();
+    const app = path.join(dir, 'app.js');
+    fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), app);
+    const { port, p } = await serve(app);
+    const old = childrenOf(p.pid!);
+    fs.copyFileSync(path.join(FIXTURES, 'apps', 'broken.js'), app);
+    const load = startLoad(port, 8);
+    process.kill(p.pid!, 'SIGHUP');
+    await sleep(4000);
+    const r = await load.stop();
+    expect(r.failed).toBe(0);
+    expect([...r.pids].every((x) => old.includes(Number(x)))).toBe(true);
+    // fixed: the next reload goes through
+    fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), app);
+    process.kill(p.pid!, 'SIGHUP');
+    try {
+      await newGeneration(p.pid!, old);
+    } catch (e) {
+      killGroup(p);
+      console.log((await p).stderr, childrenOf(p.pid!));
+      throw e;
+    }
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/LIEGE_ERR_APP_LOAD/);
+    expect(res.stderr).toMatch(/broken on purpose at load/);
+    expect(res.stderr).not.toMatch(/hook failed/);
+  }, 60_000);
+
+  it('stops on SIGTERM during a reload, leaving nothing behind', async () => {
+    const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'));
+    const before = childrenOf(p.pid!);
+    process.kill(p.pid!, 'SIGHUP');
+    await sleep(200);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode === 0 || res.signal === 'SIGTERM').toBe(true);
+    // (a TERM that lands inside the re-exec, before Node runs JS, kills the
+    // master outright: the workers then see it gone and drain themselves)
+    await until(() => before.every((c) => !alive(c)) || undefined, 10_000);
+    expect(await get(port)).toBeUndefined();
+  }, 60_000);
+});
