@@ -1,5 +1,6 @@
 /* exec family: run a program and wait for it without forking the whole Node
- * heap (vfork + execve, ~10x cheaper than child_process.spawnSync), and
+ * heap (vfork + execve, ~10x cheaper than child_process.spawnSync) — in the
+ * calling thread (startup) or on a waiting thread (a running loop) — and
  * execve in place (reload keeps the pid and inherited fds). */
 #define _GNU_SOURCE
 #include "util.h"
@@ -26,6 +27,8 @@ static void inherit_stdio(void) {
 
 /* Reads a JS array of strings into a NULL-terminated char* array. */
 static char **arg_strv(napi_env env, napi_value arr) {
+  bool is_array = false;
+  if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array) return NULL;
   uint32_t n = 0;
   napi_get_array_length(env, arr, &n);
   char **v = calloc(n + 1, sizeof(char *));
@@ -44,8 +47,9 @@ static void free_strv(char **v) {
 
 /* The vfork child: default signal dispositions (Node ignores SIGPIPE and
  * catches others), an empty mask, death with the parent, then exec. Only
- * async-signal-safe calls here: the child shares the parent's memory. */
-static void child_exec(const char *path, char **argv, int pdeathsig) {
+ * async-signal-safe calls here: the child shares the parent's memory. When
+ * execve fails its errno goes up the close-on-exec pipe `report`. */
+static void child_exec(const char *path, char **argv, char **envp, int pdeathsig, int report) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -55,35 +59,168 @@ static void child_exec(const char *path, char **argv, int pdeathsig) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execv(path, argv);
+  execve(path, argv, envp ? envp : environ);
+  int err = errno;
+  ssize_t n;
+  do n = write(report, &err, sizeof err); while (n < 0 && errno == EINTR);
   _exit(127);
 }
 
-/* spawnWait(path, argv) -> [exitCode, termSignal]: runs path with argv in the
- * current environment and cwd, waits for it (retrying EINTR). */
-static napi_value SpawnWait(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  char *path = arg_string(env, argv[0]);
-  char **args = arg_strv(env, argv[1]);
+static int wait_status(pid_t pid, int *status) {
+  while (waitpid(pid, status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return 0;
+}
+
+/* Starts path/argv (envp NULL: this process's environment) in a vfork
+ * child. Returns its pid, or -1 with *err and *syscall set: the failing
+ * pipe2/vfork, or the child's execve (that child is reaped here). */
+static pid_t start_child(const char *path, char **argv, char **envp, int *err, const char **syscall) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    *err = errno;
+    *syscall = "pipe2";
+    return -1;
+  }
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid = vfork();
-  if (pid == 0) child_exec(path, args, SIGKILL);
-  int err = errno;
+  if (pid == 0) child_exec(path, argv, envp, SIGKILL, report[1]);
+  int verr = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  free(path);
-  free_strv(args);
-  if (pid < 0) return throw_errno(env, err, "vfork", NULL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return throw_errno(env, errno, "waitpid", NULL);
+  close(report[1]);
+  if (pid < 0) {
+    close(report[0]);
+    *err = verr;
+    *syscall = "vfork";
+    return -1;
   }
+  /* vfork resumed us after the child's execve or _exit: the pipe holds the
+   * child's errno, or nothing (it closed on a successful exec) */
+  int childerr = 0;
+  ssize_t n;
+  do n = read(report[0], &childerr, sizeof childerr); while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != (ssize_t)sizeof childerr) return pid;
+  int status;
+  wait_status(pid, &status);
+  *err = childerr;
+  *syscall = "execve";
+  return -1;
+}
+
+static napi_value status_pair(napi_env env, int status) {
   napi_value out;
   napi_create_array_with_length(env, 2, &out);
   napi_set_element(env, out, 0, make_int(env, WIFEXITED(status) ? WEXITSTATUS(status) : -1));
   napi_set_element(env, out, 1, make_int(env, WIFSIGNALED(status) ? WTERMSIG(status) : 0));
   return out;
+}
+
+/* spawnWait(path, argv[, envp]) -> [exitCode, termSignal]: runs path with
+ * argv in the current cwd, waits for it (retrying EINTR). Throws when it
+ * could not be started (ENOENT, execve '/bin/nosh'). Blocks the thread:
+ * for the startup phases, where nothing else runs. */
+static napi_value SpawnWait(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  char *path = arg_string(env, argv[0]);
+  char **args = arg_strv(env, argv[1]);
+  char **envp = arg_strv(env, argv[2]);
+  int err = 0;
+  const char *syscall = NULL;
+  pid_t pid = start_child(path, args, envp, &err, &syscall);
+  napi_value out = NULL;
+  int status = 0;
+  if (pid < 0) out = throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
+  else if (wait_status(pid, &status) < 0) out = throw_errno(env, errno, "waitpid", NULL);
+  else out = status_pair(env, status);
+  free(path);
+  free_strv(args);
+  free_strv(envp);
+  return out;
+}
+
+/* The async form: the child is started here, in the main thread (so an exec
+ * failure throws at once and PDEATHSIG is tied to the process's main
+ * thread); a detached thread waits for it and calls back on the loop. */
+typedef struct {
+  pid_t pid;
+  int status;
+  int err; /* waitpid's errno, 0 when status is valid */
+  napi_threadsafe_function tsfn;
+} waiter;
+
+static void *wait_thread(void *p) {
+  waiter *w = p;
+  /* w is freed on the loop once the call is queued: keep the handle */
+  napi_threadsafe_function tsfn = w->tsfn;
+  if (wait_status(w->pid, &w->status) < 0) w->err = errno;
+  napi_call_threadsafe_function(tsfn, w, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+/* On the loop: callback(error | null, [exitCode, termSignal]). */
+static void call_back(napi_env env, napi_value cb, void *context, void *data) {
+  waiter *w = data;
+  if (env && cb) {
+    napi_value args[2], undef;
+    napi_get_undefined(env, &undef);
+    if (w->err) {
+      args[0] = errno_error(env, w->err, "waitpid", NULL);
+      args[1] = undef;
+    } else {
+      napi_get_null(env, &args[0]);
+      args[1] = status_pair(env, w->status);
+    }
+    napi_call_function(env, undef, cb, 2, args, NULL);
+  }
+  free(w);
+}
+
+/* spawnAsync(path, argv, envp|null, callback) -> pid. The loop stays alive
+ * until the callback ran, like a child_process handle. */
+static napi_value SpawnAsync(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char *path = arg_string(env, argv[0]);
+  char **args = arg_strv(env, argv[1]);
+  char **envp = arg_strv(env, argv[2]);
+  int err = 0;
+  const char *syscall = NULL;
+  pid_t pid = start_child(path, args, envp, &err, &syscall);
+  napi_value out = NULL;
+  if (pid < 0) out = throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
+  free(path);
+  free_strv(args);
+  free_strv(envp);
+  if (out || pid < 0) return out;
+  waiter *w = calloc(1, sizeof *w);
+  w->pid = pid;
+  napi_value name;
+  napi_create_string_utf8(env, "liege:spawnAsync", NAPI_AUTO_LENGTH, &name);
+  napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, NULL, NULL, NULL, call_back, &w->tsfn);
+  /* the waiting thread takes no signal: they stay with the loop's thread */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  int rc = pthread_create(&t, &attr, wait_thread, w);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) {
+    /* no thread: wait here (rare; the child was started, keep its status) */
+    napi_threadsafe_function tsfn = w->tsfn;
+    if (wait_status(pid, &w->status) < 0) w->err = errno;
+    napi_call_threadsafe_function(tsfn, w, napi_tsfn_blocking);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  }
+  return make_int(env, pid);
 }
 
 /* execve(path, argv): replace this process image, keeping pid and every fd
@@ -114,4 +251,4 @@ static napi_value SetCloexec(napi_env env, napi_callback_info info) {
 }
 
 const export_entry exec_exports[] = {
-  {"spawnWait", SpawnWait}, {"execv", Execv}, {"setCloexec", SetCloexec}, {NULL, NULL}};
+  {"spawnWait", SpawnWait}, {"spawnAsync", SpawnAsync}, {"execv", Execv}, {"setCloexec", SetCloexec}, {NULL, NULL}};

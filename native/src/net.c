@@ -15,40 +15,45 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* listenTcp(host, port, backlog[, reusePort]) -> fd (FD_CLOEXEC set; cleared to pass on) */
+/* listenTcp(host, port, backlog[, reusePort]) -> fd (FD_CLOEXEC set;
+ * cleared to pass on). Errors name the step that failed (getaddrinfo,
+ * socket, setsockopt, bind, listen) and the address. */
 static napi_value ListenTcp(napi_env env, napi_callback_info info) {
   ARGS(4);
   int reuse_port = arg_int(env, argv[3], 0);
   char *host = arg_string(env, argv[0]);
+  int portnum = arg_int(env, argv[1], 0);
   char port[16];
-  snprintf(port, sizeof port, "%d", arg_int(env, argv[1], 0));
+  snprintf(port, sizeof port, "%d", portnum);
   struct addrinfo hints = {0}, *res = NULL;
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   int rc = getaddrinfo(host && *host ? host : NULL, port, &hints, &res);
   if (rc) {
+    napi_value out = throw_gai(env, rc, errno, host);
     free(host);
-    return throw_errno(env, rc == EAI_SYSTEM ? errno : EINVAL, "getaddrinfo", NULL);
+    return out;
   }
   int fd = -1, err = 0;
   const char *call = "socket";
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) { err = errno; continue; }
+    if (fd < 0) { err = errno; call = "socket"; continue; }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) { err = errno; call = "setsockopt"; close(fd); fd = -1; continue; }
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, arg_int(env, argv[2], 511)) == 0) break;
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) call = "setsockopt";
+    else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) call = "bind";
+    else if (listen(fd, arg_int(env, argv[2], 511)) < 0) call = "listen";
+    else break;
     err = errno;
-    call = "bind";
     close(fd);
     fd = -1;
   }
   freeaddrinfo(res);
+  napi_value out = fd < 0 ? throw_errno_addr(env, err, call, host, portnum) : make_int(env, fd);
   free(host);
-  if (fd < 0) return throw_errno(env, err, call, NULL);
-  return make_int(env, fd);
+  return out;
 }
 
 /* listenUnix(path, backlog) -> fd. Never unlinks: the caller removes a
@@ -59,18 +64,28 @@ static napi_value ListenUnix(napi_env env, napi_callback_info info) {
   char *path = arg_string(env, argv[0]);
   struct sockaddr_un sa = {0};
   sa.sun_family = AF_UNIX;
-  if (!path || strlen(path) >= sizeof sa.sun_path) { free(path); return throw_errno(env, ENAMETOOLONG, "bind", NULL); }
+  if (!path || strlen(path) >= sizeof sa.sun_path) {
+    napi_value out = throw_errno(env, ENAMETOOLONG, "bind", path);
+    free(path);
+    return out;
+  }
   strcpy(sa.sun_path, path);
   socklen_t salen = sizeof sa;
   if (path[0] == '@') { /* abstract */
     sa.sun_path[0] = 0;
     salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
   }
+  const char *call = "socket";
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, arg_int(env, argv[1], 511))) {
+  if (fd >= 0) {
+    if (bind(fd, (struct sockaddr *)&sa, salen) < 0) call = "bind";
+    else if (listen(fd, arg_int(env, argv[1], 511)) < 0) call = "listen";
+    else call = NULL;
+  }
+  if (call) {
     int err = errno;
     if (fd >= 0) close(fd);
-    napi_value out = throw_errno(env, err, "bind", path);
+    napi_value out = throw_errno(env, err, call, path);
     free(path);
     return out;
   }

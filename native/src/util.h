@@ -8,8 +8,16 @@
 #define ARGS(n) size_t argc = n; napi_value argv[n]; \
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL)
 
-/* Throws an Error with code/errno/syscall/path like Node's uvException. */
+/* The errno's name: "EADDRINUSE" (buf holds "E<n>" for an unknown one). */
+const char *errno_name(int err, char *buf, size_t len);
+/* An Error with code/errno/syscall/path like Node's uvException. */
+napi_value errno_error(napi_env env, int err, const char *syscall, const char *path);
+/* Throws errno_error(...); returns NULL for `return throw_errno(...)`. */
 napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path);
+/* Same, for a socket address: message "EADDRINUSE, bind 127.0.0.1:80", address, port. */
+napi_value throw_errno_addr(napi_env env, int err, const char *syscall, const char *address, int port);
+/* A getaddrinfo failure by its own code (EAI_NONAME ...), syscall getaddrinfo, hostname. */
+napi_value throw_gai(napi_env env, int rc, int sys_errno, const char *host);
 /* Reads argv[i] as a newly malloc'd UTF-8 string, NULL for null/undefined. */
 char *arg_string(napi_env env, napi_value v);
 int32_t arg_int(napi_env env, napi_value v, int32_t dflt);

@@ -1,6 +1,7 @@
 // `liege --help` and docs/options.md, both generated from the registry.
 import { arityOf, OPTIONS, type OptionDef } from '../config/options';
 import { ACTIONS } from '../hooks/actions';
+import { SYMBOL_EQUIVALENTS } from '../hooks/actions/call';
 import { PHASES } from '../phases';
 
 const ARITY_SUFFIX = { flag: '', value: ' VALUE', optional: '[=VALUE]' } as const;
@@ -64,5 +65,8 @@ export function hooksDoc(intro: string): string {
     const names = [a.name, ...(a.aliases ?? [])].map((n) => `\`${n}\``).join(', ');
     out.push(`| ${names} | ${a.doc.replace(/\|/g, '\\|')} | \`${a.example}\` |`);
   }
+  out.push('', '## Symbols liege provides to `call`', '', 'uWSGI\'s docs call these symbols from hooks; in a Node process liege does their job itself, with any of `call`, `callret`, `callint`, `callintret` and the `call-<phase>` shortcuts. Every other symbol is looked up with `dlsym` in the liege process (libc and the node binary).', '');
+  out.push('| symbol | what liege does | example |', '|---|---|---|');
+  for (const [name, e] of Object.entries(SYMBOL_EQUIVALENTS)) out.push(`| \`${name}\` | ${e.doc.replace(/\|/g, '\\|')} | \`${e.example}\` |`);
   return out.join('\n') + '\n';
 }

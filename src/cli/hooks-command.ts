@@ -8,7 +8,7 @@ import { hooksDbPath } from '../hooks/registry/store';
 import { showHook, type HookPlan } from '../hooks/spec';
 import { flagStr, parseFlags } from './hooks-args';
 import { fullHelp, HOOKS_USAGE } from './hooks-help';
-import { addCommand, deleteCommand, listRegistry } from './hooks-registry-command';
+import { addCommand, deleteCommand, listRegistry, registryJson } from './hooks-registry-command';
 import { disableCommand, enableCommand, formatDeployed, listDeployed } from './hooks-bundle-command';
 import { loadAll } from './load-all';
 
@@ -76,8 +76,8 @@ export async function hooksCommand(argv: string[]): Promise<number> {
       const own = parseFlags(args, ['hooks-db', 'hook-dir', 'state'], HOOKS_USAGE);
       const db = hooksDbPath(flagStr(own, 'hooks-db'));
       const bundles = listDeployed(own);
-      if (json) process.stdout.write(JSON.stringify({ ...(JSON.parse(listRegistry(db, true)) as object), deployed: bundles }, null, 2) + '\n');
-      else process.stdout.write(listRegistry(db, false) + formatDeployed(bundles));
+      if (json) process.stdout.write(JSON.stringify({ ...registryJson(db), deployed: bundles }, null, 2) + '\n');
+      else process.stdout.write(listRegistry(db) + formatDeployed(bundles));
       return 0;
     }
     default:

@@ -98,14 +98,16 @@ export async function deleteCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The registry grouped by category and event, in run order. */
-export function listRegistry(file: string, json: boolean): string {
+/** The registry grouped by category and event, in run order (for --output json). */
+export function registryJson(file: string): { registry: string; hooks: Record<string, Record<string, RegistryEntry[]>> } {
+  const o: Record<string, Record<string, RegistryEntry[]>> = {};
+  for (const [c, events] of grouped(loadRegistry(file))) o[c] = Object.fromEntries(events);
+  return { registry: file, hooks: o };
+}
+
+/** The same, for people. */
+export function listRegistry(file: string): string {
   const groups = grouped(loadRegistry(file));
-  if (json) {
-    const o: Record<string, Record<string, RegistryEntry[]>> = {};
-    for (const [c, events] of groups) o[c] = Object.fromEntries(events);
-    return JSON.stringify({ registry: file, hooks: o }, null, 2) + '\n';
-  }
   const out = [`hook registry ${file}${groups.size ? '' : ': empty'}`];
   for (const [c, events] of groups) {
     out.push(`${c}:`);

@@ -1,6 +1,7 @@
 // Loading a whole config (sources, expansion, validation, hook plan) the
 // way every command does: nothing runs here.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { loadConfig } from '../config/load';
 import { resolveConfig } from '../config/resolve';
@@ -37,11 +38,24 @@ function checkSomethingToRun(cfg: Config): void {
   }
 }
 
+/** The main config file, absolute: the file the first setting read from
+ * a file came from; undefined for a start from the command line only. */
+function mainConfigFile(cfg: Config): string | undefined {
+  const first = cfg.settings.find((s) => s.origin.line > 0);
+  return first ? path.resolve(first.origin.file) : undefined;
+}
+
 /** Settings the hook actions consult. */
 export function hookContext(cfg: Config): HookContext {
   const binsh = cfg.list('binsh').map((s) => s.value).find((p) => {
     try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; }
   });
-  return { binsh: binsh ?? '/bin/sh', waitFsTimeout: cfg.int('wait-for-fs-timeout'), waitSocketTimeout: cfg.int('wait-for-socket-timeout') };
+  return {
+    binsh: binsh ?? '/bin/sh',
+    waitFsTimeout: cfg.int('wait-for-fs-timeout'),
+    waitSocketTimeout: cfg.int('wait-for-socket-timeout'),
+    startCwd: process.cwd(),
+    configFile: mainConfigFile(cfg),
+  };
 }
 

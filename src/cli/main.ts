@@ -1,8 +1,9 @@
 // The entry point: argv → command → exit status. Only this file exits.
 import { LiegeError } from '../errors';
 import { setLogFormat } from '../log';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
+import { fallback } from './fallback';
 import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
@@ -42,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
   if (process.env[VASSAL_ENV]) {
-    const status = prelude().runVassalPrelude();
+    const status = await prelude().runVassalPrelude();
     if (status !== undefined) return status;
   }
   const { config, plan } = loadVassalAware(argv, reloads);
@@ -51,14 +52,21 @@ async function run(argv: string[]): Promise<number> {
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
   // a reload re-reads the config; an invalid one, or one its configure hooks refuse, must not replace a running generation
-  const validateReload = () => { const next = loadAll(argv, reloads + 1); runPhase(next.plan, 'configure', hookContext(next.config)); };
+  // configure runs in the running master: awaited, never blocking its loop
+  const validateReload = async () => {
+    const next = loadAll(argv, reloads + 1);
+    await runPhaseAsync(next.plan, 'configure', hookContext(next.config));
+  };
   const ctx = hookContext(config);
   const serve = pickServe(config, plan, ctx, reloads, validateReload);
-  return runInstance(config, plan, ctx, { reloads, nsChild, startCwd: process.cwd(), validateReload, serve });
+  const startCwd = process.cwd();
+  const status = await runInstance(config, plan, ctx, { reloads, nsChild, startCwd, validateReload, serve });
+  // the jailed child of `namespace` ends with 1: its parent falls back
+  return nsChild ? status : fallback(config, status, ctx.configFile, startCwd);
 }
 
 /** The emperor, a single-process instance, or (undefined) the master. */
-function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => void): ((sockets: BoundSocket[]) => Promise<number | 'reload'>) | undefined {
+function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => Promise<void>): ((sockets: BoundSocket[]) => Promise<number | 'reload'>) | undefined {
   const sockets = config.has('socket') || config.has('http-socket') || config.has('https-socket');
   if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
   // uWSGI without `master` and one worker: the process serves itself

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { EXILE_CODE, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
@@ -89,6 +89,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   };
   const tell = (v: Vassal, state: VassalState) => monitorOf.get(v.desired.name)?.vassalState?.(v.desired.name, state);
 
+  let asEmperor: Promise<void> = Promise.resolve();
   const spawnNow = (v: Vassal) => {
     const owner = v.desired.owner;
     if (tyrant && (!owner || owner.uid === 0 || owner.gid === 0)) {
@@ -105,8 +106,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     v.spawn(spawnPlan, (vassal, byte) => push({ type: 'byte', vassal, byte }), (vassal, code, signal) => push({ type: 'exit', vassal, code, signal }));
     l.info({ vassal: v.name, pid: v.pid, uid: owner?.uid, respawns: v.respawns }, 'vassal spawned');
     tell(v, 'spawned');
-    // as-emperor: non-fatal; only the exec- shortcuts see the vassal's details
-    runPhase(plan, 'as-emperor', ctx, { UWSGI_VASSAL_CONFIG: v.desired.config, UWSGI_VASSAL_PID: String(v.pid), UWSGI_VASSAL_UID: String(owner?.uid ?? process.getuid!()), UWSGI_VASSAL_GID: String(owner?.gid ?? process.getgid!()) });
+    // as-emperor: non-fatal; only the exec- shortcuts see the vassal's details.
+    // Awaited in spawn order on a chain of its own: the loop never waits.
+    const vars = { UWSGI_VASSAL_CONFIG: v.desired.config, UWSGI_VASSAL_PID: String(v.pid), UWSGI_VASSAL_UID: String(owner?.uid ?? process.getuid!()), UWSGI_VASSAL_GID: String(owner?.gid ?? process.getgid!()) };
+    asEmperor = asEmperor.then(() => runPhaseAsync(plan, 'as-emperor', ctx, vars)).catch((e: unknown) => l.error({ vassal: v.name, error: String((e as Error)?.message ?? e) }, 'as-emperor hooks failed'));
   };
 
   const stopHook = (v: Vassal): Promise<void> => {
@@ -307,7 +310,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     return 0;
   };
 
-  runPhase(plan, 'emperor-start', ctx);
+  await runPhaseAsync(plan, 'emperor-start', ctx);
   const pidfile = cfg.str('emperor-pidfile');
   if (pidfile) fs.writeFileSync(pidfile, `${process.pid}\n`);
   for (const s of SIGNALS) process.on(s, onSignal);

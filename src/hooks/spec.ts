@@ -1,12 +1,13 @@
 // Hook lines → the hook plan, validated at load (DEPARTURES D4): every line
 // is parsed now — missing `:`, unknown action, bad arguments, unknown mount
 // flag — so a bad config stops before any phase runs.
+import * as path from 'node:path';
 import type { Config, HookLine } from '../config/config';
 import { configError, type Origin } from '../errors';
 import { findAction } from './actions';
 import { shortcutCall } from './actions/call';
 import { UNSUPPORTED_ACTIONS } from './actions/process';
-import type { ActionDef } from './actions/types';
+import type { ActionDef, ParseSite } from './actions/types';
 import { FAMILY_ORDER, PHASES, type Family } from '../phases';
 
 export interface Hook {
@@ -19,15 +20,29 @@ export interface Hook {
   private: boolean;
   origin: Origin;
   /** Registry hooks: undoes this hook when a later hook of the phase fails fatally. */
-  rollback?: () => number;
+  rollback?: () => number | Promise<number>;
 }
 
 /** phase name → hooks in run order (hook chain, mount, umount, exec, call). */
 export type HookPlan = ReadonlyMap<string, readonly Hook[]>;
 
-function parseArgs(action: ActionDef, args: string, line: HookLine, shown: string): unknown {
+/** Where plan lines are parsed: the cwd liege started in (relative paths
+ * resolve from the config file's directory, or from there), and whether this
+ * is the parse at load, which checks that named files exist. */
+export interface PlanSite {
+  startCwd: string;
+  atLoad: boolean;
+}
+
+function siteOf(line: HookLine, at: PlanSite): ParseSite {
+  const fromFile = line.origin.line > 0;
+  const baseDir = fromFile ? path.dirname(path.resolve(at.startCwd, line.origin.file)) : at.startCwd;
+  return { origin: line.origin, baseDir, atLoad: at.atLoad };
+}
+
+function parseArgs(action: ActionDef, args: string, line: HookLine, shown: string, at: PlanSite): unknown {
   try {
-    return action.parse(args);
+    return action.parse(args, siteOf(line, at));
   } catch (e) {
     if (typeof e !== 'string') throw e;
     throw configError('LIEGE_ERR_HOOK_ARGS', `bad arguments for hook action \`${action.name}\``, line.origin, shown, e);
@@ -35,7 +50,7 @@ function parseArgs(action: ActionDef, args: string, line: HookLine, shown: strin
 }
 
 /** One hook line → a Hook, or a config error naming file:line. */
-export function parseHookLine(line: HookLine): Hook {
+export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process.cwd(), atLoad: false }): Hook {
   const shown = line.origin.arg ?? `${line.option} = ${line.value}`;
   // a NUL would cut the command or path the kernel sees: the log would lie
   if (line.value.includes('\0')) throw configError('LIEGE_ERR_HOOK_SYNTAX', 'a NUL byte in a hook line', line.origin, JSON.stringify(line.value), 'a hook line without NUL bytes');
@@ -43,7 +58,7 @@ export function parseHookLine(line: HookLine): Hook {
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
     const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
-    return { ...base, action, parsed: parseArgs(action, line.value, line, shown), args: line.value, private: false };
+    return { ...base, action, parsed: parseArgs(action, line.value, line, shown, at), args: line.value, private: false };
   }
   let spec = line.value;
   const priv = spec.startsWith('!');
@@ -56,22 +71,26 @@ export function parseHookLine(line: HookLine): Hook {
     const why = UNSUPPORTED_ACTIONS[name];
     throw configError('LIEGE_ERR_HOOK_ACTION', why ? `hook action \`${name}\` is not supported: ${why}` : `unknown hook action \`${name}\``, line.origin, shown, 'a hook action of docs/hooks.md (exec, call, mount, write ...)');
   }
-  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown), args: spec.slice(colon + 1), private: priv };
+  return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown, at), args: spec.slice(colon + 1), private: priv };
 }
 
-/** Every hook line of the config → the plan, phase by phase. */
+/** Every hook line of the config → the plan, phase by phase (the parse at
+ * load: files that hooks name are checked too). */
 export function buildPlan(config: Config): HookPlan {
+  const at: PlanSite = { startCwd: process.cwd(), atLoad: true };
   // lines of false if-* blocks never run, but a typo there is still a typo
-  for (const line of config.dormantHookLines) parseHookLine(line);
-  return planFromLines(config.hookLines);
+  for (const line of config.dormantHookLines) parseHookLine(line, { ...at, atLoad: false });
+  return planFromLines(config.hookLines, at);
 }
 
-export function planFromLines(lines: readonly HookLine[]): HookPlan {
+/** Hook lines → the plan; workers and vassal launchers re-parse the lines
+ * they were given with the master's start cwd. */
+export function planFromLines(lines: readonly HookLine[], at: PlanSite = { startCwd: process.cwd(), atLoad: false }): HookPlan {
   const plan = new Map<string, Hook[]>(PHASES.map((p) => [p.name, []]));
   const rank = (f: Hook['family']) => FAMILY_ORDER.indexOf(f === 'call-args' ? 'call' : f);
   // one pass (linear in the number of lines), then a stable sort by family:
   // config order inside a family
-  for (const h of lines.map(parseHookLine)) plan.get(h.phase)?.push(h);
+  for (const h of lines.map((l) => parseHookLine(l, at))) plan.get(h.phase)?.push(h);
   for (const hooks of plan.values()) hooks.sort((a, b) => rank(a.family) - rank(b.family));
   return plan;
 }

@@ -12,7 +12,8 @@ import { hooksDbPath } from '../hooks/registry/store';
 import { chroot, parseNamespace, pivotRoot, unshare } from '../os/jail';
 import { dropPrivileges, hasIdentityFile, lookupGroup, lookupUser } from '../os/privileges';
 
-function capMask(words: string | undefined): { lo: number; hi: number } | undefined {
+/** `cap = setuid,net_bind_service …` → the capability bit masks kept across the drop. */
+export function capMask(words: string | undefined): { lo: number; hi: number } | undefined {
   if (!words) return undefined;
   let lo = 0, hi = 0;
   for (const w of words.split(/[\s,]+/).filter(Boolean)) {
@@ -23,16 +24,16 @@ function capMask(words: string | undefined): { lo: number; hi: number } | undefi
   return { lo: lo >>> 0, hi };
 }
 
-export function asRoot(cfg: Config, phase: (name: string) => void): void {
+export async function asRoot(cfg: Config, phase: (name: string) => Promise<void>): Promise<void> {
   forkPrivsep(hooksDbPath(cfg.str('hooks-db'))); // escalated registry hooks: a root helper, forked before the jail and the drop
   const shared = cfg.str('unshare');
   if (shared) unshare(shared);
-  if (shared || cfg.bool('jailed')) phase('post-jail');
+  if (shared || cfg.bool('jailed')) await phase('post-jail');
   const root = cfg.str('chroot');
   if (root) chroot(root);
   const pivot = cfg.str('pivot-root');
   if (pivot) pivotRoot(pivot);
-  phase('as-root');
+  await phase('as-root');
   dropPrivileges({
     uid: cfg.setting('uid'),
     gid: groupFor(cfg),
@@ -40,7 +41,7 @@ export function asRoot(cfg: Config, phase: (name: string) => void): void {
     initgroups: !cfg.bool('no-initgroups'),
     caps: capMask(cfg.str('cap')),
   });
-  phase('as-user');
+  await phase('as-user');
 }
 
 /** Where uid/gid names will be resolved: inside the namespace rootfs, or the

@@ -4,7 +4,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { log } from '../log';
 import { ExitRequest, type HookContext } from '../hooks/actions/types';
-import { HookFailure, runPhase } from '../hooks/run';
+import { HookFailure, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
@@ -28,7 +28,7 @@ export interface StartState {
   reloads: number; // UWSGI_RELOADS: 0 on the first start
   nsChild: boolean; // this process is the jailed child of `namespace`
   startCwd: string;
-  validateReload: () => void; // throws when the config on disk is invalid now
+  validateReload: () => Promise<void>; // rejects when the config on disk is invalid now
   /** What serves once the phases ran, when not the master: cli/ picks the
    * emperor or a single-process instance (master never imports them). */
   serve?: (sockets: BoundSocket[]) => Promise<MasterEnd>;
@@ -36,7 +36,7 @@ export interface StartState {
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
 export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
-  const phase = (name: string) => runPhase(plan, name, ctx);
+  const phase = (name: string) => runStartupPhase(plan, name, ctx);
   // a reload hands over the running workers; if this image cannot start,
   // they keep serving under a fallback loop (generations.ts)
   const handover = takeHandover();
@@ -54,7 +54,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     }
   }
   try {
-    phase('as-user-atexit'); // non-fatal: failures are logged only
+    await phase('as-user-atexit'); // non-fatal: failures are logged only
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
@@ -65,22 +65,22 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
-    if (!st.nsChild) phase('asap');
+    if (!st.nsChild) await phase('asap');
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('safe-pidfile'), true);
-    if (!st.nsChild && st.reloads === 0) phase('pre-jail');
+    if (!st.nsChild && st.reloads === 0) await phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
-    phase('in-jail');
+    await phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
     bound = sockets;
-    if (process.getuid!() === 0) asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
+    if (process.getuid!() === 0) await asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
     logAfterDrop(cfg, st.reloads);
     writePidfile(cfg.str('pidfile2'));
     writePidfile(cfg.str('safe-pidfile2'), true);
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
-    phase('pre-app');
-    phase('post-app');
+    await phase('pre-app');
+    await phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
     if (st.serve) {
       const serving = st.serve(sockets);

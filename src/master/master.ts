@@ -9,7 +9,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
@@ -95,7 +95,7 @@ export interface MasterRun {
   cfg?: Config; // absent in the fallback: no hooks, no daemons
   plan?: HookPlan;
   ctx?: HookContext;
-  validateReload: () => void;
+  validateReload: () => Promise<void>;
 }
 
 export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
@@ -111,14 +111,14 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
   };
 }
 
-export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => void, handover?: Handover): Promise<MasterEnd> {
+export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length);
   return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
 }
 
 /** A reload whose new image could not start: keep the previous generation
  * serving with its own settings until the next reload or stop. */
-export async function runFallback(h: Handover, sockets: BoundSocket[], validateReload: () => void): Promise<MasterEnd> {
+export async function runFallback(h: Handover, sockets: BoundSocket[], validateReload: () => Promise<void>): Promise<MasterEnd> {
   return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: { ...h, fallback: true } as Handover, validateReload });
 }
 
@@ -199,7 +199,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   try {
-    if (plan && ctx) runPhase(plan, 'master-start', ctx);
+    if (plan && ctx) await runPhaseAsync(plan, 'master-start', ctx);
   } catch (e) {
     await stop(false);
     throw e;
@@ -231,7 +231,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     l.info('graceful reload requested');
     try {
-      run.validateReload();
+      await run.validateReload();
     } catch (e) {
       l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
       return undefined;
@@ -357,17 +357,17 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
     ignore: () => undefined,
     'emperor-stop': async () => {
-      if (plan && ctx) runPhase(plan, 'emperor-stop', ctx);
+      if (plan && ctx) await runPhaseAsync(plan, 'emperor-stop', ctx);
       await stop(true);
       return 0;
     },
     'emperor-reload': async (e) => {
-      if (plan && ctx) runPhase(plan, 'emperor-reload', ctx);
+      if (plan && ctx) await runPhaseAsync(plan, 'emperor-reload', ctx);
       return reload();
     },
     'emperor-lost': async () => {
       l.error('lost the emperor, shutting down');
-      if (plan && ctx) runPhase(plan, 'emperor-lost', ctx);
+      if (plan && ctx) await runPhaseAsync(plan, 'emperor-lost', ctx);
       await stop(false);
       return 1;
     },

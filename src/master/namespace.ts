@@ -12,7 +12,7 @@ import { MS_PRIVATE, MS_REC } from '../os/mount-flags';
 import { native, NS_HELPER } from '../os/native';
 
 /** Runs the jailed child until it should not be respawned; its exit status. */
-export async function runNamespaceParent(cfg: Config, postJail: () => void): Promise<number> {
+export async function runNamespaceParent(cfg: Config, postJail: () => Promise<void>): Promise<number> {
   const flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | (cfg.bool('namespace-net') ? CLONE_NEWNET : 0);
   const l = log('master');
   for (;;) {
@@ -29,7 +29,7 @@ export async function runNamespaceParent(cfg: Config, postJail: () => void): Pro
     });
     native.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
     process.env.UWSGI_JAIL_PID = pid;
-    postJail();
+    await postJail();
     l.info({ pid }, 'waiting for the jailed master to exit');
     const status = await exited;
     if (status === 1) return 1;

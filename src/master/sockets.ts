@@ -104,7 +104,8 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
   } catch (e) {
     if (e instanceof LiegeError) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to bind ${w.addr}: ${err.code}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
+    // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }
 }
 

@@ -12,8 +12,12 @@ export interface NativeBinding {
   sethostname(name: string): void;
   prctl(option: number, arg2: number): void;
   capset(lo: number, hi: number, inheritable: boolean): void;
-  /** [exit code or -1, terminating signal or 0] */
-  spawnWait(path: string, argv: string[]): [number, number];
+  /** [exit code or -1, terminating signal or 0]; blocks the thread. Throws
+   * (code, syscall 'execve', path) when the program could not be started. */
+  spawnWait(path: string, argv: string[], envp?: string[] | null): [number, number];
+  /** Starts the program (throws like spawnWait) and returns its pid; a
+   * thread waits for it and `done` runs on the loop. */
+  spawnAsync(path: string, argv: string[], envp: string[] | null, done: (err: NodeJS.ErrnoException | null, status?: [number, number]) => void): number;
   execv(path: string, argv: string[]): never;
   setCloexec(fd: number, on: boolean): void;
   /** kind 0 f(), 1 f(string), 2 f(int); null when the symbol is missing. */
@@ -44,17 +48,27 @@ export interface NativeBinding {
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');
 
-function load(): NativeBinding {
+const DIRS = [NATIVE_DIR, path.resolve(__dirname, '..', '..', 'native', 'build', 'Debug')];
+
+/** Loads liege_native.node from the first of `dirs` that has a loadable
+ * one; else a LiegeError listing every path tried (and why), with the
+ * first real load failure as `cause`. */
+export function loadNative(dirs: readonly string[] = DIRS): NativeBinding {
   const tried: string[] = [];
-  for (const dir of [NATIVE_DIR, path.resolve(__dirname, '..', '..', 'native', 'build', 'Debug')]) {
+  let first: unknown;
+  for (const dir of dirs) {
     const file = path.join(dir, 'liege_native.node');
-    tried.push(file);
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return require(file) as NativeBinding;
-    } catch { /* next */ }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      tried.push(`${file} (${err.code ?? 'error'}: ${String(err.message).split('\n')[0]})`);
+      // the first real failure (not a plain "not there") is the one to keep
+      if (first === undefined || (first as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') first = e;
+    }
   }
-  throw new LiegeError('LIEGE_ERR_NATIVE', `unable to load the native addon (run npm install); tried: ${tried.join(', ')}`);
+  throw new LiegeError('LIEGE_ERR_NATIVE', `unable to load the native addon (run npm install); tried: ${tried.join('; ')}`, { cause: first });
 }
 
 let binding: NativeBinding | undefined;
@@ -62,7 +76,7 @@ let binding: NativeBinding | undefined;
 /** The addon, loaded on first use. */
 export const native: NativeBinding = new Proxy({} as NativeBinding, {
   get(_t, prop: keyof NativeBinding) {
-    binding ??= load();
+    binding ??= loadNative();
     return binding[prop];
   },
 });

@@ -67,6 +67,11 @@ export function claim(pid: number): void {
   libuvPids.add(pid);
 }
 
+/** The owner is done with a claimed pid (it waited for it itself). */
+export function release(pid: number): void {
+  libuvPids.delete(pid);
+}
+
 /** Call `cb` when `pid` (our child, not spawned by libuv) exits. */
 export function watchPid(pid: number, cb: ExitCb): void {
   watched.set(pid, cb);

@@ -9,7 +9,7 @@
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { LiegeError } from '../errors';
-import { HookFailure, runPhase } from '../hooks/run';
+import { HookFailure, runStartupPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
@@ -70,13 +70,13 @@ async function main(): Promise<void> {
   setWorkerLogFields(spec.id);
   if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
-  const phase = (name: string) => runPhase(plan, name, spec.ctx);
+  const phase = (name: string) => runStartupPhase(plan, name, spec.ctx);
   const observer = new RequestObserver(spec, send);
   const drain = new Drain();
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
   let servers: net.Server[];
   try {
-    phase('post-fork');
+    await phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
     await loadRequestHookModules(plan.get(REQUEST_KEY));
     drain.interceptApp();
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
   // the channel closes when the master dies; a master that re-execs keeps it
   process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone'); });
   try {
-    phase('accepting');
-    if (spec.once) phase('accepting-once');
-    if (spec.id === 1) phase('accepting1');
-    if (spec.id === 1 && spec.once) phase('accepting1-once');
+    await phase('accepting');
+    if (spec.once) await phase('accepting-once');
+    if (spec.id === 1) await phase('accepting1');
+    if (spec.id === 1 && spec.once) await phase('accepting1-once');
   } catch (e) {
     return fatal(e);
   }

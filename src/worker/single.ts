@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
-import { runPhase } from '../hooks/run';
+import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
@@ -34,7 +34,7 @@ export interface SingleSpec {
   reloads: number;
   heartbeat?: number; // seconds between heartbeats to the emperor
   mercyMs: number;
-  validateReload: () => void;
+  validateReload: () => Promise<void>;
   describeError: (e: unknown) => string;
 }
 
@@ -45,13 +45,16 @@ const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 /** Serves until stopped: the exit status, or 'reload' to re-exec in place. */
 export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> {
   const l = log('instance');
-  const phase = (name: string) => runPhase(spec.plan, name, spec.ctx);
+  // worker phases before serving: the startup path; emperor-* hooks run
+  // while serving: awaited, the loop keeps going
+  const phase = (name: string) => runStartupPhase(spec.plan, name, spec.ctx);
+  const loopPhase = (name: string) => runPhaseAsync(spec.plan, name, spec.ctx);
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
   for (const s of SIGNALS) process.on(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec);
   const first = spec.reloads === 0;
-  phase('post-fork');
+  await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
   await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries
   const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined);
@@ -61,10 +64,10 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   };
   const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
   const inflight = track(servers);
-  phase('accepting');
-  if (first) phase('accepting-once');
-  phase('accepting1');
-  if (first) phase('accepting1-once');
+  await phase('accepting');
+  if (first) await phase('accepting-once');
+  await phase('accepting1');
+  if (first) await phase('accepting1-once');
   l.info({ pid: process.pid, sockets: spec.fds.length }, 'serving in a single process');
   link?.tell(FROM_VASSAL.ready);
   link?.tell(FROM_VASSAL.accepting);
@@ -72,7 +75,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
 
   const end = async (status: number, hooks?: string) => {
-    if (hooks) phase(hooks);
+    if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
     await drain(servers, inflight, spec.mercyMs);
     for (const s of SIGNALS) process.off(s, onSignal);
@@ -80,12 +83,12 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   };
   const reload = async (hooks?: string) => {
     try {
-      spec.validateReload();
+      await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
       return undefined;
     }
-    if (hooks) phase(hooks);
+    if (hooks) await loopPhase(hooks);
     sdNotify({ RELOADING: 1 });
     await idle(servers, inflight, spec.mercyMs);
     link?.keepAcrossExec(native.setCloexec);

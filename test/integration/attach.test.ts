@@ -37,8 +37,8 @@ describe('attachable pty daemons', () => {
     started.push(p);
     const sock = await until(() => fs.readdirSync(dir).find((n) => /^repl\.\d+\.sock$/.test(n)));
     const daemonPid = Number(sock.split('.')[1]);
-    const st = fs.statSync(path.join(dir, sock));
-    expect(st.mode & 0o777).toBe(0o600);
+    // listening with the umask's mode (no write bit for others: they cannot connect), then 0600
+    const st = await until(() => { const s = fs.statSync(path.join(dir, sock)); return (s.mode & 0o777) === 0o600 ? s : undefined; });
     expect(st.uid).toBe(Number(execFileSync('id', ['-u', 'nobody']).toString()));
 
     const a = attach('repl');

@@ -15,6 +15,16 @@ const started: ResultPromise[] = [];
 afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+/** A request that may wait (a reload keeps the socket open: a connection waits in the backlog) but must not fail. */
+async function slowGet(port: number): Promise<{ status: number; body: string } | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(20_000) });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Requests in a loop until stopped; counts the answers and the failures. */
 function load(port: number) {
   const seen = new Map<string, number>();
@@ -22,7 +32,7 @@ function load(port: number) {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const r = await get(port);
+      const r = await slowGet(port);
       if (!r || r.status !== 200) failed++;
       else seen.set(r.body.trim(), (seen.get(r.body.trim()) ?? 0) + 1);
     }

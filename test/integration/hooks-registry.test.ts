@@ -20,7 +20,7 @@ function setup() {
   const rec = path.join(dir, 'rec.sh');
   fs.writeFileSync(rec, `#!/bin/sh\n[ "$1" = --describe ] && exit 1\necho "$1" >> ${log}\n[ "$2" = fail ] && exit 3\nexit 0\n`, { mode: 0o755 });
   const hooks = (args: string[], env: Record<string, string> = {}) => execa(LIEGE, ['hooks', ...args], { env: { LIEGE_HOOKS_DB: db, ...env }, reject: false });
-  const ran = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+  const ran = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []);
   const list = async () => {
     const r = await hooks(['list', '--output', 'json']);
     expect(r.exitCode).toBe(0);
@@ -213,7 +213,7 @@ describe('registry hooks in a running instance', () => {
     fs.chmodSync(db, 0o666);
     const refused = await execa(LIEGE, args, { env: { LIEGE_HOOKS_DB: db }, reject: false });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain(`refusing to start: the hook registry has escalateprivs hooks and ${db} is writable by others (mode 666)`);
+    expect(refused.stderr).toContain(`refusing to start: the hook registry has escalateprivs hooks and ${db} is writable by its group (mode 666)`);
     fs.chmodSync(db, 0o644);
     fs.chownSync(db, 65534, 65534);
     const owned = await execa(LIEGE, args, { env: { LIEGE_HOOKS_DB: db }, reject: false });

@@ -2,6 +2,7 @@
 import type { OptionDef } from '../option-def';
 
 export const MASTER_OPTIONS = [
+  { name: 'fallback-config', type: 'string', group: 'master', help: 're-exec liege in place with this config when the instance ends with status 1 (fatal hook, bind failure, app that does not load, exit:1), after the as-user-atexit hooks; never twice with the same config in a chain' },
   { name: 'harakiri', short: 't', type: 'int', min: 0, default: '0', group: 'master', help: 'seconds a request may run (or a worker\'s event loop stay blocked) before the worker is SIGKILLed and replaced; 0 = never' },
   { name: 'harakiri-verbose', type: 'flag', group: 'master', help: 'log the request, the worker, its request count and RSS when harakiri kills' },
   { name: 'max-requests', short: 'R', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful: a replacement accepts first, then it drains) after this many requests' },

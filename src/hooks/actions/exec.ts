@@ -1,26 +1,47 @@
 // exec / safeexec: `<binsh> -c <command>` with the process's env and cwd,
-// waited for synchronously (native vfork+exec, PDEATHSIG=KILL).
+// PDEATHSIG=KILL (native vfork + execve). In a startup phase it is waited
+// for in this thread (fast); in a running loop it is awaited.
 import { native } from '../../os/native';
-import { defineAction, needArg, type HookContext } from './types';
+import { spawnAwait } from '../../os/spawn';
+import { defineAction, needArg, type HookContext, type HookRun } from './types';
 
-/** Exit status of the command; a command killed by a signal has failed (DEPARTURES D5). */
-export function runShell(cmd: string, ctx: HookContext): number {
-  const [code, signal] = native.spawnWait(ctx.binsh, [ctx.binsh, '-c', cmd]);
-  return signal ? 128 + signal : code;
+/** A command killed by a signal has failed (DEPARTURES D5). */
+const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : code);
+
+const withEnv = (extra: Record<string, string> | undefined) => (extra ? { ...process.env, ...extra } : undefined);
+
+/** Exit status of the command, blocking the thread until it ends. */
+function runShell(cmd: string, ctx: HookContext, extraEnv?: Record<string, string>): number {
+  const env = withEnv(extraEnv);
+  const envp = env ? Object.entries(env).map(([k, v]) => `${k}=${v}`) : null;
+  return status(native.spawnWait(ctx.binsh, [ctx.binsh, '-c', cmd], envp));
+}
+
+/** The command's exit status, on the loop; or the blocking path at startup. */
+function shell(cmd: string, ctx: HookContext, how: HookRun): number | Promise<number> {
+  if (how.blocking) return runShell(cmd, ctx, how.env);
+  return spawnAwait(ctx.binsh, [ctx.binsh, '-c', cmd], withEnv(how.env)).then(status);
 }
 
 export const execActions = [
   defineAction({
     name: 'exec',
     parse: (a) => needArg(a, 'a shell command'),
-    run: (cmd, ctx) => runShell(cmd, ctx),
+    run: shell,
     doc: 'run a shell command (`binsh -c`); fails when it exits non-zero or is killed by a signal',
     example: 'hook-as-root = exec:mkdir -p /run/app && chown www-data /run/app',
   }),
   defineAction({
     name: 'safeexec',
     parse: (a) => needArg(a, 'a shell command'),
-    run: (cmd, ctx) => (runShell(cmd, ctx), 0),
+    run: (cmd: string, ctx, how) => {
+      try {
+        const rc = shell(cmd, ctx, how);
+        return typeof rc === 'number' ? 0 : rc.then(() => 0, () => 0);
+      } catch {
+        return 0;
+      }
+    },
     doc: 'like exec, but never fails',
     example: 'hook-pre-app = safeexec:rm -f /tmp/app.stale',
   }),

@@ -2,12 +2,13 @@
 import { callActions } from './call';
 import { execActions } from './exec';
 import { fileActions } from './files';
+import { jsActions } from './js';
 import { mountActions } from './mount';
 import { processActions } from './process';
 import type { ActionDef } from './types';
 import { waitActions } from './wait';
 
-export const ACTIONS: readonly ActionDef[] = [...execActions, ...callActions, ...mountActions, ...fileActions, ...waitActions, ...processActions];
+export const ACTIONS: readonly ActionDef[] = [...execActions, ...callActions, ...mountActions, ...fileActions, ...waitActions, ...processActions, ...jsActions];
 
 const byName = new Map<string, ActionDef>();
 for (const a of ACTIONS) for (const n of [a.name, ...(a.aliases ?? [])]) byName.set(n, a);

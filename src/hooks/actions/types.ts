@@ -1,11 +1,37 @@
 // What every hook action declares: how to check its arguments at load time
 // (throw a string saying what was expected) and how to run them.
+import type { Origin } from '../../errors';
 
-/** What a running hook may consult: settings from the config. */
+/** What a running hook may consult: settings from the config. Plain data:
+ * it travels to workers and vassal launchers as JSON. */
 export interface HookContext {
   binsh: string; // first executable `binsh`, default /bin/sh
   waitFsTimeout: number; // seconds
   waitSocketTimeout: number; // seconds
+  startCwd?: string; // the cwd liege started in (relative js: paths, see ParseSite)
+  configFile?: string; // absolute path of the main config file, when there is one
+}
+
+/** Where a hook line is parsed. */
+export interface ParseSite {
+  origin: Origin;
+  /** Relative paths resolve here: the directory of the config file that
+   * holds the line, or the start cwd for the command line and env. */
+  baseDir: string;
+  /** The first parse, in the process that loaded the config: check that
+   * files exist. Workers and vassal launchers re-parse without it. */
+  atLoad: boolean;
+}
+
+/** How the runner runs one hook. */
+export interface HookRun {
+  phase: string;
+  /** A startup phase: exec may block the thread (fast vfork + waitpid).
+   * False where an event loop is running: exec is awaited. */
+  blocking: boolean;
+  /** Extra environment for the exec- shortcuts (UWSGI_VASSAL_* of exec-as-emperor). */
+  env?: Record<string, string>;
+  origin: Origin;
 }
 
 /** Thrown by the `exit` action: end the instance with this status. */
@@ -17,9 +43,9 @@ export interface ActionDef<P = unknown> {
   name: string;
   aliases?: string[];
   /** Checks and parses args at load time; throws a string: what was expected. */
-  parse(args: string): P;
-  /** Runs; returns 0 on success, non-zero (or throws) on failure. */
-  run(parsed: P, ctx: HookContext): number;
+  parse(args: string, site: ParseSite): P;
+  /** Runs; returns (or resolves to) 0 on success, non-zero (or throws) on failure. */
+  run(parsed: P, ctx: HookContext, how: HookRun): number | Promise<number>;
   doc: string;
   example: string;
 }

@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { log } from '../../log';
 import { native } from '../../os/native';
-import { defineAction, type ActionDef } from '../actions/types';
+import { spawnAwait } from '../../os/spawn';
+import { defineAction, type ActionDef, type HookRun } from '../actions/types';
 import type { RegistryEntry } from './entry';
 import type { ExtraHook } from './plan';
 
@@ -27,45 +28,48 @@ Promise.resolve().then(() => {
   return f({ event: process.env.LIEGE_HOOK_EVENT, stage: process.env.LIEGE_HOOK_STAGE, id: process.env.LIEGE_HOOK_ID });
 }).then((r) => process.exit(r === false || (typeof r === 'number' && r !== 0) ? 1 : 0), (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(1); });`;
 
-function spawnStatus(file: string, argv: string[]): number {
-  const [code, signal] = native.spawnWait(file, argv);
-  return signal ? 128 + signal : code;
-}
+const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : code);
 
-/** Runs one role of an entry here (no escalation): returns its status. */
-export function runEntryHere(e: RegistryEntry, role: 'check' | 'hook' | 'rollback'): number {
-  const env = { LIEGE_HOOK_EVENT: e.event, LIEGE_HOOK_STAGE: e.stage, LIEGE_HOOK_ID: e.id };
+/** Its status; where a loop runs (how.blocking false) awaited, never waited
+ * for in the loop's thread. `env` is added to this process's environment. */
+function spawnStatus(file: string, argv: string[], env: Record<string, string> = {}, how?: HookRun): number | Promise<number> {
+  if (how && !how.blocking) return spawnAwait(file, argv, { ...process.env, ...env }).then(status);
   Object.assign(process.env, env);
   try {
-    const ref = role === 'hook' ? undefined : role === 'check' ? e.check : e.rollback;
-    if (e.kind === 'module') return spawnStatus(process.execPath, [process.execPath, '-e', MODULE_RUNNER, e.ref, ref ?? e.action ?? '']);
-    const file = ref ? path.resolve(path.dirname(e.ref), ref) : e.ref;
-    return spawnStatus(file, [file, ...(e.action ?? '').split(/\s+/).filter(Boolean)]);
+    return status(native.spawnWait(file, argv));
   } finally {
     for (const k of Object.keys(env)) delete process.env[k];
   }
 }
 
-function runEntry(e: RegistryEntry, role: 'check' | 'hook' | 'rollback'): number {
-  // awaited by the promise-aware runner (until it lands: a sync runner sees a failure)
-  if (e.escalateprivs && escalator) return escalator(e, role) as number;
-  return runEntryHere(e, role);
+/** Runs one role of an entry here (no escalation): returns its status. */
+export function runEntryHere(e: RegistryEntry, role: 'check' | 'hook' | 'rollback', how?: HookRun): number | Promise<number> {
+  const env = { LIEGE_HOOK_EVENT: e.event, LIEGE_HOOK_STAGE: e.stage, LIEGE_HOOK_ID: e.id };
+  const ref = role === 'hook' ? undefined : role === 'check' ? e.check : e.rollback;
+  if (e.kind === 'module') return spawnStatus(process.execPath, [process.execPath, '-e', MODULE_RUNNER, e.ref, ref ?? e.action ?? ''], env, how);
+  const file = ref ? path.resolve(path.dirname(e.ref), ref) : e.ref;
+  return spawnStatus(file, [file, ...(e.action ?? '').split(/\s+/).filter(Boolean)], env, how);
 }
 
-function runWithCheck(x: ExtraHook): number {
+function runEntry(e: RegistryEntry, role: 'check' | 'hook' | 'rollback', how?: HookRun): number | Promise<number> {
+  if (e.escalateprivs && escalator) return escalator(e, role);
+  return runEntryHere(e, role, how);
+}
+
+function runWithCheck(x: ExtraHook, _ctx: unknown, how: HookRun): number | Promise<number> {
   const e = (x as Extract<ExtraHook, { type: 'registry' }>).entry;
-  if (e.check) {
-    const rc = runEntry(e, 'check');
-    if (rc !== 0) {
-      log('hooks').info({ phase: e.event, id: e.id, check: e.check, status: rc }, 'check returned non-zero, registry hook skipped');
-      return 0;
-    }
-  }
-  return runEntry(e, 'hook');
+  if (!e.check) return runEntry(e, 'hook', how);
+  const afterCheck = (rc: number) => {
+    if (rc === 0) return runEntry(e, 'hook', how);
+    log('hooks').info({ phase: e.event, id: e.id, check: e.check, status: rc }, 'check returned non-zero, registry hook skipped');
+    return 0;
+  };
+  const rc = runEntry(e, 'check', how);
+  return typeof rc === 'number' ? afterCheck(rc) : rc.then(afterCheck);
 }
 
 /** The rollback of an entry, run when a later hook of its phase fails fatally. */
-export function rollbackOf(e: RegistryEntry): (() => number) | undefined {
+export function rollbackOf(e: RegistryEntry): (() => number | Promise<number>) | undefined {
   return e.rollback ? () => runEntry(e, 'rollback') : undefined;
 }
 
@@ -78,7 +82,7 @@ export const moduleAction: ActionDef = defineAction<ExtraHook>({ name: 'module',
 export const dirAction: ActionDef = defineAction<ExtraHook>({
   name: 'hook-dir',
   parse: notParsed,
-  run: (x) => spawnStatus((x as { file: string }).file, [(x as { file: string }).file]),
+  run: (x, _ctx, how) => spawnStatus((x as { file: string }).file, [(x as { file: string }).file], {}, how),
   doc: 'an executable of a hook directory',
   example: 'hook-dir = /etc/liege/hooks.d',
 });
