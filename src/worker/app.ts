@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
 import { fetchListener, type FetchHandler } from './fetch-handler';
+import { importEsm } from '../os/import-esm';
 
 type Mod = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
   try {
     // require() for CommonJS: import() would first set up the ESM loader,
     // a cost every worker start would pay (bench/README.md)
-    ns = isEsm(file) ? ((await import(pathToFileURL(file).href)) as Mod) : { default: createRequire(file)(file) as unknown };
+    ns = isEsm(file) ? ((await importEsm(pathToFileURL(file).href)) as Mod) : { default: createRequire(file)(file) as unknown };
   } catch (e) {
     throw appError(file, e);
   }

@@ -13,12 +13,13 @@ import type { ExtraHook } from '../hooks/registry/plan';
 import { REQUEST_EVENTS, type RequestEvent } from '../phases';
 import { isEsm } from './app';
 import { addHook, removeHook, type HookFn } from './request-hooks';
+import { importEsm } from '../os/import-esm';
 
 type Mod = Record<string, unknown>;
 
 async function importModule(file: string): Promise<{ mod: Mod; main: unknown }> {
   // require() for CommonJS: no ESM loader to set up (and none exists inside the bundled CLI)
-  const ns = isEsm(file) ? ((await import(pathToFileURL(path.resolve(file)).href)) as Mod) : { default: createRequire(file)(file) as unknown };
+  const ns = isEsm(file) ? ((await importEsm(pathToFileURL(path.resolve(file)).href)) as Mod) : { default: createRequire(file)(file) as unknown };
   // CommonJS: default = module.exports
   return { mod: { ...(ns.default as Mod | undefined), ...ns }, main: ns.default ?? ns };
 }

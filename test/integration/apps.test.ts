@@ -66,6 +66,19 @@ describe('app shapes (2 workers)', () => {
     });
   }
 
+  // single-process mode serves in the CLI bundle itself (bin/liege, a
+  // vm.Script from a code cache): import() must still reach Node's loader
+  it('ESM with top-level await in a single process (no master)', async () => {
+    const port = await freePort();
+    const p = startLiege(['--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/esm-tla.mjs`], { cwd: dir });
+    started.push(p);
+    const r = await until(() => req(port));
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('esm-tla\n');
+    const out = await stop(p);
+    expect(out.stderr).not.toMatch(/LIEGE_ERR_APP_LOAD/);
+  });
+
   it('the late listener sees liege\'s port as its address', async () => {
     const port = await freePort();
     const p = start('late-listen.js', port);

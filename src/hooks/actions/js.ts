@@ -4,11 +4,11 @@
 // async; it fails the hook when it throws, rejects, returns false or a
 // non-zero number — with the phase's fatal policy, like any other action.
 import * as fs from 'node:fs';
-import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { log } from '../../log';
 import { defineAction, type HookContext, type HookRun, type ParseSite } from './types';
+import { importEsm } from '../../os/import-esm';
 
 interface JsHook {
   file: string; // absolute
@@ -51,20 +51,6 @@ function parse(args: string, site: ParseSite): JsHook {
     if (!isFile) throw `an existing module file (${abs} is not one)`;
   }
   return { file: abs, name, text };
-}
-
-let importer: ((url: string) => Promise<Record<string, unknown>>) | undefined;
-
-/** import() through a module compiled by Node's own CommonJS loader: the
- * CLI bundle runs as a vm.Script with a code cache (bin/liege), where a
- * plain import() has no loader behind it. */
-function importEsm(url: string): Promise<Record<string, unknown>> {
-  if (!importer) {
-    const m = new Module(__filename) as Module & { _compile(code: string, filename: string): void };
-    m._compile('module.exports = (url) => import(url);', __filename);
-    importer = m.exports as typeof importer;
-  }
-  return importer!(url);
 }
 
 /** CommonJS through require (synchronous, cached); ESM through import(). */
