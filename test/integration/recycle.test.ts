@@ -1,0 +1,97 @@
+// Worker recycling with the real master: harakiri SIGKILLs a stuck worker,
+// max-requests and chain reload replace workers under keep-alive load
+// without one failed request.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { startLoad } from './load';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function serve(app: string, extra: string[] = []) {
+  const port = await freePort();
+  const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', app), ...extra]);
+  started.push(p);
+  await until(() => get(port));
+  await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+  return { port, p };
+}
+
+describe('recycling', () => {
+  it('harakiri SIGKILLs a worker stuck in a request and replaces it', async () => {
+    const { port, p } = await serve('stuck.js', ['--harakiri', '2']);
+    const old = childrenOf(p.pid!);
+    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(20_000) }).then(() => 'answered', () => 'failed');
+    // one old worker dies, a new one takes its place
+    await until(() => {
+      const now = childrenOf(p.pid!);
+      return (now.length === 2 && old.some((c) => !alive(c)) && now.some((c) => !old.includes(c))) || undefined;
+    }, 20_000);
+    expect(await stuck).toBe('failed');
+    for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/harakiri: .* SIGKILL/);
+  }, 40_000);
+
+  it('max-requests recycles workers under keep-alive load, losing no request', async () => {
+    const { port, p } = await serve('handler.js', ['--max-requests', '50', '--min-worker-lifetime', '1']);
+    const old = childrenOf(p.pid!);
+    const load = startLoad(port, 8);
+    // past min-worker-lifetime (1 s), until a recycled worker has answered
+    await until(() => (load.result.ok >= 400 && [...load.result.pids].some((x) => !old.includes(Number(x))) ? true : undefined), 30_000);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    // more pids answered than the two first workers
+    expect([...r.pids].some((x) => !old.includes(Number(x)))).toBe(true);
+    expect(r.pids.size).toBeGreaterThan(2);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/recycling: max-requests: \d+ requests/);
+  }, 45_000);
+
+  it('chain reload (SIGUSR2, touch-chain-reload) replaces one worker at a time, losing no request', async () => {
+    const dir = scratch();
+    const touch = path.join(dir, 'chain');
+    fs.writeFileSync(touch, '');
+    const { port, p } = await serve('handler.js', ['--touch-chain-reload', touch]);
+    for (const trigger of ['SIGUSR2', 'touch'] as const) {
+      const old = childrenOf(p.pid!);
+      const load = startLoad(port, 8);
+      await sleep(300);
+      // the master's children, sampled every 50 ms until both are new
+      const samples: number[][] = [];
+      if (trigger === 'SIGUSR2') process.kill(p.pid!, 'SIGUSR2');
+      else fs.utimesSync(touch, new Date(), new Date(Date.now() + 5000));
+      await until(() => {
+        const now = childrenOf(p.pid!);
+        samples.push(now);
+        return (now.length === 2 && !now.some((c) => old.includes(c))) || undefined;
+      }, 30_000);
+      await sleep(300);
+      const r = await load.stop();
+      expect(r.errors).toEqual({});
+      expect(r.failed).toBe(0);
+      // one at a time: the first replacement runs (both old workers still
+      // there) before the second is spawned; a reload of all at once spawns both together
+      const fresh = (s: number[]) => s.filter((c) => !old.includes(c)).length;
+      expect(samples.some((s) => fresh(s) === 1 && s.length === 3), JSON.stringify({ old, samples })).toBe(true);
+      expect([...r.pids].some((x) => old.includes(Number(x)))).toBe(true);
+      expect([...r.pids].some((x) => !old.includes(Number(x)))).toBe(true);
+    }
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr.match(/chain reload requested: one worker at a time/g)?.length).toBe(2);
+  }, 60_000);
+});
