@@ -37,7 +37,7 @@ const ini = (n: number, extra = '') => `[uwsgi]\nattach-daemon = sleep ${n}\n${e
 const name = (i: number) => `v${String(i).padStart(2, '0')}`;
 
 function emperor(id: string, endpoints = cluster.endpoints, extra: string[] = []): ResultPromise {
-  const p = startLiege(['--emperor', `etcd://${endpoints}/t`, '--emperor-etcd-ttl', String(TTL), '--emperor-etcd-id', id, '--reload-mercy', '5', ...extra], { cwd: dir });
+  const p = startLiege(['--emperor', `etcd://${endpoints}/t`, '--emperor-etcd-ttl', String(TTL), '--emperor-etcd-id', id, '--reload-mercy', '5', '--emperor-etcd-dir', path.join(dir, `etcd-${id}`), ...extra], { cwd: dir });
   // the emperor's log, for a failing test's report
   const log = fs.createWriteStream(path.join(dir, `${id}.log`));
   p.stdout?.pipe(log);
