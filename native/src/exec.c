@@ -119,27 +119,34 @@ static napi_value status_pair(napi_env env, int status) {
   return out;
 }
 
-/* spawnWait(path, argv[, envp]) -> [exitCode, termSignal]: runs path with
- * argv in the current cwd, waits for it (retrying EINTR). Throws when it
- * could not be started (ENOENT, execve '/bin/nosh'). Blocks the thread:
- * for the startup phases, where nothing else runs. */
-static napi_value SpawnWait(napi_env env, napi_callback_info info) {
-  ARGS(3);
+/* Starts path with argv and envp given as argv[0..2] (JS values); returns
+ * the pid, or -1 with a JS exception pending (the errno of the failing step,
+ * the path when execve failed). */
+static pid_t start_from_js(napi_env env, napi_value *argv) {
   char *path = arg_string(env, argv[0]);
   char **args = arg_strv(env, argv[1]);
   char **envp = arg_strv(env, argv[2]);
   int err = 0;
   const char *syscall = NULL;
   pid_t pid = start_child(path, args, envp, &err, &syscall);
-  napi_value out = NULL;
-  int status = 0;
-  if (pid < 0) out = throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
-  else if (wait_status(pid, &status) < 0) out = throw_errno(env, errno, "waitpid", NULL);
-  else out = status_pair(env, status);
+  if (pid < 0) throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
   free(path);
   free_strv(args);
   free_strv(envp);
-  return out;
+  return pid;
+}
+
+/* spawnWait(path, argv[, envp]) -> [exitCode, termSignal]: runs path with
+ * argv in the current cwd, waits for it (retrying EINTR). Throws when it
+ * could not be started (ENOENT, execve '/bin/nosh'). Blocks the thread:
+ * for the startup phases, where nothing else runs. */
+static napi_value SpawnWait(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  pid_t pid = start_from_js(env, argv);
+  if (pid < 0) return NULL;
+  int status = 0;
+  if (wait_status(pid, &status) < 0) return throw_errno(env, errno, "waitpid", NULL);
+  return status_pair(env, status);
 }
 
 /* The async form: the child is started here, in the main thread (so an exec
@@ -184,18 +191,8 @@ static void call_back(napi_env env, napi_value cb, void *context, void *data) {
  * until the callback ran, like a child_process handle. */
 static napi_value SpawnAsync(napi_env env, napi_callback_info info) {
   ARGS(4);
-  char *path = arg_string(env, argv[0]);
-  char **args = arg_strv(env, argv[1]);
-  char **envp = arg_strv(env, argv[2]);
-  int err = 0;
-  const char *syscall = NULL;
-  pid_t pid = start_child(path, args, envp, &err, &syscall);
-  napi_value out = NULL;
-  if (pid < 0) out = throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
-  free(path);
-  free_strv(args);
-  free_strv(envp);
-  if (out || pid < 0) return out;
+  pid_t pid = start_from_js(env, argv);
+  if (pid < 0) return NULL;
   waiter *w = calloc(1, sizeof *w);
   w->pid = pid;
   napi_value name;
