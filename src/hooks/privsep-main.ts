@@ -4,6 +4,7 @@
 // it checked is root's) marks it escalateprivs, and a check or rollback
 // only if the entry has one. It exits when the master closes the socket.
 import * as net from 'node:net';
+import { onLines } from '../ipc/lines';
 import { log } from '../log';
 import { checkTrusted, escalated } from './privsep';
 import { runEntryHere } from './registry/run';
@@ -16,16 +17,9 @@ process.title = 'liege privsep';
 for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(s, () => undefined); // the master decides; EOF ends us
 
 const sock = new net.Socket({ fd: 3, readable: true, writable: true });
-let buf = '';
 let queue: Promise<void> = Promise.resolve();
-sock.setEncoding('utf8');
-sock.on('data', (d: string) => {
-  buf += d;
-  for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-    const line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    queue = queue.then(() => answer(line));
-  }
+onLines(sock, (line) => {
+  queue = queue.then(() => answer(line));
 });
 sock.on('end', () => process.exit(0));
 sock.on('error', () => process.exit(0));

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
+import { onLines } from '../ipc/lines';
 import { log } from '../log';
 import { native } from '../os/native';
 import type { RegistryEntry } from './registry/entry';
@@ -37,16 +38,9 @@ export function escalated(entries: readonly RegistryEntry[]): RegistryEntry[] {
 
 /** The master's side: one request at a time, JSON lines. */
 function useChannel(sock: net.Socket): void {
-  let buf = '';
   const waiting: Array<(status: number) => void> = [];
-  sock.setEncoding('utf8');
-  sock.on('data', (d: string) => {
-    buf += d;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      waiting.shift()?.((JSON.parse(line) as { status: number }).status);
-    }
+  onLines(sock, (line) => {
+    waiting.shift()?.((JSON.parse(line) as { status: number }).status);
   });
   const gone = () => {
     for (const w of waiting.splice(0)) w(125);

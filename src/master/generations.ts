@@ -6,6 +6,7 @@
 // cannot start (asap hook, a newly added port, …) it keeps supervising the
 // old generation with the settings it carried over (master.ts runFallback).
 import * as net from 'node:net';
+import { onLines } from '../ipc/lines';
 import type { WorkerSpec } from '../ipc/worker';
 import { native } from '../os/native';
 
@@ -53,18 +54,10 @@ export function takeHandover(): Handover | undefined {
  * message a line). */
 export function openChannel(fd: number, onMessage: (m: unknown) => void, onClose: () => void): net.Socket {
   const sock = new net.Socket({ fd, readable: true, writable: true });
-  let buf = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        onMessage(JSON.parse(line));
-      } catch { /* not ours */ }
-    }
+  onLines(sock, (line) => {
+    try {
+      onMessage(JSON.parse(line));
+    } catch { /* not ours */ }
   });
   sock.on('error', () => sock.destroy());
   sock.on('close', onClose);
