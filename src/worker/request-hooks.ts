@@ -134,18 +134,10 @@ function watchBody(req: http.IncomingMessage, res: http.ServerResponse): void {
     };
     const deliver = () => void emit.call(this, event, ...args);
     const fail = (e: unknown) => cancel(e, req.socket, req, res);
-    if (!chain) {
-      let r: void | Promise<void>;
-      try {
-        r = hooks();
-      } catch (e) {
-        fail(e);
-        return true;
-      }
-      if (!r) return emit.call(this, event, ...args);
-      // a hook is pending: hold the stream, deliver in order once it resolved
-      req.pause();
-      const mine: Promise<void> = r.then(deliver).then(() => {
+    // deliver once `pending` resolved, after every event held before it;
+    // the stream resumes when the last held event went through
+    const hold = (pending: Promise<void>): boolean => {
+      const mine: Promise<void> = pending.then(deliver).then(() => {
         if (chain === mine) {
           chain = undefined;
           req.resume();
@@ -154,16 +146,19 @@ function watchBody(req: http.IncomingMessage, res: http.ServerResponse): void {
       chain = mine;
       mine.catch(fail);
       return true;
+    };
+    if (chain) return hold(chain.then(hooks));
+    let r: void | Promise<void>;
+    try {
+      r = hooks();
+    } catch (e) {
+      fail(e);
+      return true;
     }
-    const mine: Promise<void> = chain.then(hooks).then(deliver).then(() => {
-      if (chain === mine) {
-        chain = undefined;
-        req.resume();
-      }
-    });
-    chain = mine;
-    mine.catch(fail);
-    return true;
+    if (!r) return emit.call(this, event, ...args);
+    // a hook is pending: hold the stream, deliver in order once it resolved
+    req.pause();
+    return hold(r);
   } as typeof req.emit;
 }
 
