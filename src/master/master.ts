@@ -261,28 +261,28 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reloadDone();
   };
 
+  /** A reload that keeps the master: false (merged) when a reload runs. */
+  const beginWorkersReload = (what: string, how: string, status: string): boolean => {
+    if (reloading) {
+      l.info(`${what} requested while a reload runs: merged`);
+      return false;
+    }
+    l.info(`${what} requested: ${how}`);
+    reloading = true;
+    sdNotify({ RELOADING: 1, STATUS: status });
+    return true;
+  };
+
   const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
     reload,
     'chain-reload': () => {
-      if (reloading) {
-        l.info('chain reload requested while a reload runs: merged');
-        return undefined;
-      }
-      l.info('chain reload requested: one worker at a time');
-      reloading = true;
-      sdNotify({ RELOADING: 1, STATUS: 'chain reloading' });
+      if (!beginWorkersReload('chain reload', 'one worker at a time', 'chain reloading')) return undefined;
       chain = workers.ids();
       nextInChain();
       return undefined;
     },
     'workers-reload': () => {
-      if (reloading) {
-        l.info('workers reload requested while a reload runs: merged');
-        return undefined;
-      }
-      l.info('workers reload requested: every worker replaced, the master stays');
-      reloading = true;
-      sdNotify({ RELOADING: 1, STATUS: 'reloading workers' });
+      if (!beginWorkersReload('workers reload', 'every worker replaced, the master stays', 'reloading workers')) return undefined;
       for (const id of workers.ids()) workers.replace(id, 'workers reload');
       return undefined;
     },
