@@ -2,30 +2,16 @@
 // (numeric uids, no users created), on-demand vassals, heartbeats, the
 // stats server, SIGHUP reloading every vassal, the pidfile.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
 afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
-
-function getUnix(sock: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath: sock, path: '/', headers: { connection: 'close' }, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? Number(res.headers['x-pid']) : undefined));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-  });
-}
 
 function readStats(sock: string): Promise<{ vassals: Array<Record<string, number | string>>; emperor: string[]; pid: number }> {
   return new Promise((resolve, reject) => {
@@ -87,7 +73,7 @@ describe('emperor features', () => {
     await until(() => /on-demand vassal waits/.test(stderr()));
     expect(fs.statSync(sock).isSocket()).toBe(true);
     expect(childrenOf(p.pid!)).toEqual([]);
-    const pid = await getUnix(sock); // this very request starts the vassal
+    const pid = await getUnix(sock, 5000); // this very request starts the vassal
     expect(childrenOf(p.pid!)).toEqual([pid]);
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
@@ -105,8 +91,8 @@ describe('emperor features', () => {
     const stats = path.join(dir, 'emperor-stats.sock');
     const pidfile = path.join(dir, 'emperor.pid');
     const { p, stderr } = emperor(['--emperor', vassals, '--emperor-required-heartbeat', '2', '--emperor-stats', stats, '--emperor-pidfile', pidfile]);
-    const a = await until(() => getUnix(sock('a')));
-    const b = await until(() => getUnix(sock('b')));
+    const a = await until(() => getUnix(sock('a'), 5000));
+    const b = await until(() => getUnix(sock('b'), 5000));
     expect(fs.readFileSync(pidfile, 'utf8').trim()).toBe(String(p.pid));
 
     const s = await until(async () => { const x = await readStats(stats); return x.vassals.every((v) => v.accepting && v.last_heartbeat) ? x : undefined; });
@@ -122,7 +108,7 @@ describe('emperor features', () => {
     await until(async () => (await readStats(stats)).vassals.find((v) => v.id === 'a.ini')!.last_heartbeat || undefined);
     process.kill(a, 'SIGSTOP');
     await until(() => /stopped sending heartbeats.*a\.ini/.test(stderr()));
-    const a2 = await until(async () => { const x = await getUnix(sock('a')); return x !== a ? x : undefined; });
+    const a2 = await until(async () => { const x = await getUnix(sock('a'), 5000); return x !== a ? x : undefined; });
     expect(alive(a)).toBe(false);
     const after = await readStats(stats);
     expect(after.vassals.find((v) => v.id === 'a.ini')).toMatchObject({ pid: a2, respawns: 1 });

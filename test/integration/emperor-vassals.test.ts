@@ -5,30 +5,15 @@
 // respawned until fixed; SIGKILL of a vassal and of the emperor leave
 // nothing behind.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
 afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
-
-/** GET / over a unix socket → the serving pid, or undefined. */
-function getUnix(sock: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath: sock, path: '/', headers: { connection: 'close' }, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? Number(res.headers['x-pid']) : undefined));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-  });
-}
 
 function emperor(vassals: string, args: string[] = []) {
   const p = startLiege(['--emperor', vassals, '--emperor-freq', '3600', '--emperor-throttle', '100', ...args], { cwd: dir });

@@ -2,6 +2,7 @@
 // mount namespace, with scratch dirs and a cleanup of every process started.
 import { execa, type ResultPromise } from 'execa';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -89,4 +90,19 @@ export function childrenOf(pid: number): number[] {
 
 export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** The non-empty lines of a file (a trace hooks append to), [] while it does not exist. */
+export const lines = (f: string): string[] => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
+
+/** GET / over a unix socket → the serving pid (X-Pid), or undefined. */
+export function getUnix(sock: string, timeoutMs = 2000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: sock, path: '/', headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? Number(res.headers['x-pid']) : undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+  });
 }
