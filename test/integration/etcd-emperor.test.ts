@@ -39,8 +39,8 @@ function readStats(sock: string): Promise<string> {
 // each vassal's daemon marks its own start (+) and stop (-) with a ms timestamp
 const marks = path.join(dir, 'marks');
 const marker = path.join(dir, 'mark.sh');
-fs.writeFileSync(marker, `#!/bin/sh\necho "+ $1 $(date +%s%3N)" >> ${marks}\ntrap 'echo "- $1 $(date +%s%3N)" >> ${marks}; kill $p; exit 0' TERM INT HUP\nsleep "$1" & p=$!\nwait\n`, { mode: 0o755 });
-const ini = (n: number, extra = '') => `[uwsgi]\nattach-daemon = ${marker} ${n}\n${extra}`;
+fs.writeFileSync(marker, `#!/bin/sh\necho "+ $1 $(date +%s%3N)" >> ${marks}\ntrap 'echo "- $1 $(date +%s%3N)" >> ${marks}; kill $p 2>/dev/null; exit 0' TERM INT HUP\nsleep "$1" & p=$!\nwait\n`, { mode: 0o755 });
+const ini = (n: number, extra = '') => `[uwsgi]\nattach-daemon = exec ${marker} ${n}\n${extra}`;
 
 /** The marks written since byte `from`: per vassal, its starts and stops (ms). */
 function readMarks(from: number): Map<number, { up: number[]; down: number[] }> {
@@ -247,7 +247,8 @@ describe('etcd emperors', () => {
       for (const n of held) expect(after.get(n)!.emperor).not.toBe(frozen);
       // the vassals' own marks: each old copy stopped gracefully (its daemon
       // saw SIGTERM) and at most one TTL after its new copy started
-      const m = readMarks(from);
+      // (a stop mark follows its sleep's end by a few ms)
+      const m = await until(() => { const r = readMarks(from); return held.every((n) => r.get(n)?.down.length) ? r : undefined; }, 5000).catch(() => readMarks(from));
       const overlaps = held.map((n) => {
         const e = m.get(n);
         expect(e?.down, `vassal ${n} marks a stop`).toHaveLength(1);
