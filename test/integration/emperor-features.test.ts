@@ -1,12 +1,12 @@
 // Emperor features beyond spawn/reload/stop: tyrant mode with two owners
 // (numeric uids, no users created), on-demand vassals, heartbeats, the
-// stats server, SIGHUP reloading every vassal, the pidfile.
+// stats server and `liege top` on it, SIGHUP reloading every vassal, the pidfile.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -99,6 +99,13 @@ describe('emperor features', () => {
     expect(s.pid).toBe(p.pid);
     expect(s.emperor).toEqual([`dir://${vassals}`]);
     expect(s.vassals.map((v) => [v.id, v.pid, v.ready, v.accepting, v.respawns])).toEqual([['a.ini', a, 1, 1, 0], ['b.ini', b, 1, 1, 0]]);
+    // liege top on the emperor's stats: a line per vassal
+    const top = await runLiege(['top', stats, '--once']);
+    expect(top.exitCode).toBe(0);
+    expect(top.stdout).toContain(`emperor pid ${p.pid} - dir://${vassals}`);
+    expect(top.stdout).toMatch(/^VASSAL +PID +STATUS +BORN +LAST_MOD +RESPAWNS +LOYAL +READY +ACCEPTING$/m);
+    expect(top.stdout).toMatch(new RegExp(`^a\\.ini +${a} +running +\\d+s +\\d+s +0 +no +yes +yes$`, 'm'));
+    expect(top.stdout).toMatch(new RegExp(`^b\\.ini +${b} +running +\\d+s +\\d+s +0 +no +yes +yes$`, 'm'));
 
     // SIGHUP: every vassal reloads in place
     process.kill(p.pid!, 'SIGHUP');
