@@ -45,7 +45,7 @@ export function emperorFrame(s: EmperorStats, now = Math.floor(Date.now() / 1000
   const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
   const etcd = s.vassals.some((v) => v.etcd_owner !== undefined);
   const lines = [
-    `liege ${s.version} - emperor pid ${s.pid} - ${s.emperor.join(' ')}`,
+    `liege emperor pid ${s.pid} - ${s.emperor.join(' ')}`,
     `vassals: ${s.vassals.length}${summary ? ` (${summary})` : ''}`,
     '',
   ];
