@@ -80,24 +80,28 @@ describe('emperor features', () => {
     expect(alive(pid!)).toBe(false);
   });
 
-  it('on demand by command: emperor-on-demand-exec names the socket; no output is an ordinary vassal; broodlord is refused with a reason', async () => {
+  it('on demand by command: emperor-on-demand-exec names the socket; no output or a failing command is an ordinary vassal; broodlord is refused with a reason', async () => {
     const vassals = path.join(dir, 'odexec');
     fs.mkdirSync(vassals);
     const sock = path.join(dir, 'odx-app.sock');
     const plain = path.join(dir, 'odx-plain.sock');
     fs.writeFileSync(path.join(vassals, 'app.ini'), `[uwsgi]\nhttp-socket = ${sock}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
     fs.writeFileSync(path.join(vassals, 'plain.ini'), `[uwsgi]\nhttp-socket = ${plain}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
-    // the command gets the config path; it names a socket for app only
+    const failed = path.join(dir, 'odx-failed.sock');
+    fs.writeFileSync(path.join(vassals, 'failed.ini'), `[uwsgi]\nhttp-socket = ${failed}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    // the command gets the config path; it names a socket for app only, and fails for failed
     const cmd = path.join(dir, 'od-socket.sh');
-    fs.writeFileSync(cmd, `#!/bin/sh\ncase "$1" in *app.ini) echo ${dir}/odx-$(basename "$1" .ini).sock;; esac\n`, { mode: 0o755 });
+    fs.writeFileSync(cmd, `#!/bin/sh\ncase "$1" in *app.ini) echo ${dir}/odx-$(basename "$1" .ini).sock;; *failed.ini) echo nope >&2; exit 3;; esac\n`, { mode: 0o755 });
     const { p, stderr } = emperor(['--emperor', vassals, '--emperor-on-demand-exec', cmd, '--emperor-broodlord', '4']);
     expect(await until(() => /not implemented by liege, ignored: broodlord spawns zerg.*option=emperor-broodlord/.test(stderr()))).toBe(true);
     await until(() => /on-demand vassal waits.*app\.ini/.test(stderr()));
     const plainPid = await until(() => getUnix(plain, 5000)); // started at once
-    expect(childrenOf(p.pid!)).toEqual([plainPid]);
+    const failedPid = await until(() => getUnix(failed, 5000));
+    expect(stderr()).toMatch(/emperor-on-demand-exec failed, spawning the vassal now.*vassal=failed\.ini.*exit code 3|emperor-on-demand-exec failed, spawning the vassal now.*vassal=failed\.ini/);
+    expect(childrenOf(p.pid!).sort()).toEqual([plainPid, failedPid].sort());
     expect(fs.statSync(sock).isSocket()).toBe(true);
     const pid = await getUnix(sock, 5000); // this very request starts the vassal
-    expect(childrenOf(p.pid!).sort()).toEqual([plainPid, pid].sort());
+    expect(childrenOf(p.pid!).sort()).toEqual([plainPid, failedPid, pid].sort());
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     expect(alive(pid!)).toBe(false);
