@@ -1,8 +1,12 @@
 // attach-daemon / attach-control-daemon: commands run by `/bin/sh -c` beside
 // the master in their own session (setsid), stdin from /dev/null; respawned
 // when they die (at most once a second); a control daemon's death stops the
-// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s; what a
-// daemon started is stopped with it, even when the master dies.
+// instance with the daemon's status (tini's rule: 128+N when signal N killed
+// it). Each runs under a keeper (`liege-ns watch`, native/src/ns-watch.c): a
+// subreaper parent that stops the daemon's whole subtree, `setsid`
+// grandchildren included, when the daemon exits, when it is stopped
+// (SIGTERM to the group, SIGKILL after 3 s), or when the master dies — even
+// by SIGKILL: nothing a daemon started outlives the master.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from '../config/config';
 import { log } from '../log';
@@ -22,7 +26,7 @@ export class Daemons {
   private stopping = false;
   private readonly ptys: PtyDaemons;
 
-  constructor(cfg: Config, private readonly onControlDeath: () => void) {
+  constructor(cfg: Config, private readonly onControlDeath: (status: number) => void) {
     this.list = [
       ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
       ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
@@ -37,27 +41,29 @@ export class Daemons {
 
   private spawn(d: Daemon): void {
     d.startedAt = Date.now();
-    // liege-ns watch: a watcher stops the daemon's whole process group when
-    // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed
+    // the keeper stops the daemon's subtree when fd 3 (our end: a pipe)
+    // closes, even if the master is SIGKILLed
     const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
     d.child = child;
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
     child.on('exit', (code, signal) => {
       d.child = undefined;
-      child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
+      child.stdio[3]?.destroy();
       if (this.stopping) return;
+      // the keeper exits with the daemon's status (128+N: killed by signal N)
       log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-      if (d.control) return this.onControlDeath();
+      if (d.control) return this.onControlDeath(code ?? 1);
       setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
     });
   }
 
-  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
+  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs` (plus a
+   * second: the keeper SIGKILLs what ignores SIGTERM at `mercyMs` itself). */
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
     await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
-      const gone = exited(child, mercyMs, () => group('SIGKILL'));
+      const gone = exited(child, mercyMs + 1000, () => group('SIGKILL'));
       if (child) group('SIGTERM');
       return gone;
     })]);
