@@ -10,12 +10,12 @@
  *   liege-ns unshare FLAGS -- PROGRAM ARGS...
  *     unshare(2) FLAGS (user namespaces included) and exec PROGRAM in place.
  *   liege-ns watch FD MERCY -- PROGRAM ARGS...
- *     the keeper of an attached daemon (ns-watch.c): a subreaper that runs
- *     PROGRAM as its child and stops the daemon's whole subtree (setsid
- *     grandchildren included) when the master's end of FD closes or the
- *     master dies (FD -1: its death only), on SIGTERM, or when PROGRAM
- *     exits; SIGTERM first, SIGKILL after MERCY seconds. Exits with
- *     PROGRAM's status (128+N when killed by signal N).
+ *     for attached daemons, started as the leader of their own process
+ *     group: fork a watcher that blocks reading FD, then exec PROGRAM in
+ *     place (so PROGRAM's parent, $PPID, is the master). When the master's
+ *     end of FD closes (it exited, was SIGKILLed, or is done with this
+ *     daemon) the watcher SIGTERMs the group and SIGKILLs it after MERCY
+ *     seconds: nothing a daemon started outlives the master.
  *   liege-ns guard MASTER GRACE_MS
  *     the master's death watch (ns-guard.c), detached (prints its pid): when
  *     MASTER dies, even by SIGKILL, it SIGKILLs what was MASTER's process
@@ -48,8 +48,35 @@ static int child_main(void *arg) {
   return 111;
 }
 
-int watch_main(int fd, int mercy_s, char **cmd); /* ns-watch.c */
 int guard_main(pid_t master, int grace_ms); /* ns-guard.c */
+
+/* watch mode: a watcher child waits for EOF on FD (the master's end of a
+ * pipe closes when the master exits or dies, or when it is done with this
+ * daemon), then stops this process group: SIGTERM, SIGKILL after MERCY s. */
+static int watch(int fd, int mercy_s, char **cmd) {
+  pid_t w = fork();
+  if (w < 0) return 111;
+  if (w == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    char b;
+    for (;;) {
+      ssize_t n = read(fd, &b, 1);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+    kill(-getpgrp(), SIGTERM);
+    sleep(mercy_s > 0 ? mercy_s : 3);
+    kill(-getpgrp(), SIGKILL);
+    _exit(0);
+  }
+  close(fd);
+  execvp(cmd[0], cmd);
+  fprintf(stderr, "liege-ns: unable to exec %s: %s\n", cmd[0], strerror(errno));
+  return 111;
+}
 
 static int usage(void) {
   fprintf(stderr, "usage: liege-ns clone FLAGS PIDFD -- PROGRAM ARGS... | unshare FLAGS -- PROGRAM ARGS... | watch FD MERCY -- PROGRAM ARGS... | guard MASTER GRACE_MS\n");
@@ -62,7 +89,7 @@ int main(int argc, char **argv) {
   int flags = (int)strtol(argv[2], NULL, 0);
   if (!strcmp(argv[1], "watch")) {
     if (argc < 6 || strcmp(argv[4], "--")) return usage();
-    return watch_main(flags, atoi(argv[3]), argv + 5);
+    return watch(flags, atoi(argv[3]), argv + 5);
   }
   if (!strcmp(argv[1], "unshare")) {
     if (strcmp(argv[3], "--")) return usage();

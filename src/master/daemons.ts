@@ -2,12 +2,13 @@
 // the master in their own session (setsid), stdin from /dev/null; respawned
 // when they die (at most once a second); a control daemon's death stops the
 // instance with the daemon's status (tini's rule: 128+N when signal N killed
-// it). Each runs under a keeper (`liege-ns watch`, native/src/ns-watch.c): a
-// subreaper parent that stops the daemon's whole subtree, `setsid`
-// grandchildren included, when the daemon exits, when it is stopped
-// (SIGTERM to the group, SIGKILL after 3 s), or when the master dies — even
-// by SIGKILL: nothing a daemon started outlives the master.
+// it). Stopped with SIGTERM to the group, SIGKILL after 3 s; what a daemon
+// started is stopped with it, even when the master dies: its group by the
+// watcher below, a `setsid` grandchild (which lands on the master, a
+// subreaper) by the master's stop or, if the master dies, its guard (os/guard.ts).
+// A daemon is the master's own child ($PPID is the master, as in uWSGI).
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
@@ -41,29 +42,27 @@ export class Daemons {
 
   private spawn(d: Daemon): void {
     d.startedAt = Date.now();
-    // the keeper stops the daemon's subtree when fd 3 (our end: a pipe)
-    // closes, even if the master is SIGKILLed
+    // liege-ns watch: a watcher stops the daemon's whole process group when
+    // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed
     const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
     d.child = child;
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
     child.on('exit', (code, signal) => {
       d.child = undefined;
-      child.stdio[3]?.destroy();
+      child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
       if (this.stopping) return;
-      // the keeper exits with the daemon's status (128+N: killed by signal N)
       log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-      if (d.control) return this.onControlDeath(code ?? 1);
+      if (d.control) return this.onControlDeath(signal ? 128 + (os.constants.signals[signal] ?? 0) : code ?? 1);
       setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
     });
   }
 
-  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs` (plus a
-   * second: the keeper SIGKILLs what ignores SIGTERM at `mercyMs` itself). */
+  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
     await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
-      const gone = exited(child, mercyMs + 1000, () => group('SIGKILL'));
+      const gone = exited(child, mercyMs, () => group('SIGKILL'));
       if (child) group('SIGTERM');
       return gone;
     })]);

@@ -5,9 +5,8 @@
 // terminal to; several viewers at once, each gets the recent output first.
 // Every output line is also logged. Name: `@NAME cmd`, else the bundle name
 // (LIEGE_BUNDLE_NAME), else the command's first word.
-// The daemon runs in its own session (the pty's) under a keeper (`liege-ns
-// watch -1`, as attach-daemon): when the master dies, even by SIGKILL, the
-// keeper stops the daemon's whole subtree, `setsid` grandchildren included.
+// The daemon leads its own session (the pty's); when the master dies the pty
+// closes and the kernel hangs the session up (SIGHUP).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -15,7 +14,6 @@ import type { IPty } from 'node-pty';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { ATTACH_FRAME, SCROLLBACK_BYTES } from '../ipc/attach';
-import { NS_HELPER } from '../os/native';
 
 interface PtyDaemon {
   name: string;
@@ -61,7 +59,7 @@ export class PtyDaemons {
 
   private spawn(d: PtyDaemon): void {
     d.startedAt = Date.now();
-    const term = nodePty().spawn(NS_HELPER, ['watch', '-1', '3', '--', '/bin/sh', '-c', d.cmd], { name: 'xterm-256color', cols: 80, rows: 24, cwd: process.cwd(), env: process.env as Record<string, string> });
+    const term = nodePty().spawn('/bin/sh', ['-c', d.cmd], { name: 'xterm-256color', cols: 80, rows: 24, cwd: process.cwd(), env: process.env as Record<string, string> });
     d.term = term;
     d.scrollback = [];
     log('master').info({ daemon: d.name, cmd: d.cmd, pid: term.pid }, 'pty daemon started');
@@ -139,7 +137,7 @@ export class PtyDaemons {
       const term = d.term;
       if (!term) return resolve();
       const group = (sig: NodeJS.Signals) => { try { process.kill(-term.pid, sig); } catch { /* gone */ } };
-      const timer = setTimeout(() => group('SIGKILL'), mercyMs + 1000); // the keeper's own SIGKILL comes at mercyMs
+      const timer = setTimeout(() => group('SIGKILL'), mercyMs);
       term.onExit(() => { clearTimeout(timer); resolve(); });
       group('SIGTERM');
     })));
