@@ -11,8 +11,10 @@ import type * as net from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { log } from '../log';
+import { native } from '../os/native';
 import { watchPid } from '../os/reaper';
-import { WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
@@ -31,6 +33,7 @@ export interface Proc {
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
   counters?: WorkerCounters; // last report (control/stats)
+  slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
   lastError?: string;
   reason?: string; // why it drains
   killTimer?: NodeJS.Timeout;
@@ -184,20 +187,24 @@ export class Workers {
     slot.pending = undefined;
     const job: WorkerSpec = { ...this.spec, id: slot.id, once: slot.respawns === 0 };
     const now = Date.now();
+    const shared = busySlot();
+    if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [WORKER_MAIN], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });
     } catch (e) {
       return this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext);
+    } finally {
+      if (shared) native.closeFd(shared.fd);
     }
     if (child.pid === undefined) {
       child.once('error', (e) => this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext));
       return;
     }
-    const p: Proc = { id: slot.id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null } };
+    const p: Proc = { id: slot.id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     if (asNext) slot.next = p;
     else slot.current = p;
     slot.respawns++;
@@ -373,6 +380,18 @@ export class Workers {
         generation_pids: [s.current, s.next, ...s.retiring].filter((x): x is Proc => !!x).map((x) => x.pid),
       };
     });
+  }
+}
+
+/** A busy slot for a new worker (memfd + mapping); none if the kernel refuses
+ * (harakiri then sees a blocked worker by its missing heartbeat only). */
+function busySlot(): { fd: number; slot: BusySlot } | undefined {
+  try {
+    const [fd, buf] = native.shmCreate(SLOT_BYTES);
+    return { fd, slot: slotViews(buf) };
+  } catch (e) {
+    log('master').warn({ code: (e as NodeJS.ErrnoException).code }, `unable to create a busy slot for harakiri: ${(e as Error).message}`);
+    return undefined;
   }
 }
 
