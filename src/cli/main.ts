@@ -71,7 +71,8 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
-  if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor')) return undefined;
+  // (a warm spare needs a master to hand it the slot)
+  if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
   return (bound) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,

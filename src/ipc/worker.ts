@@ -1,7 +1,9 @@
 // What master and worker say to each other (IPC), and how a worker learns
 // its job (LIEGE_WORKER env, JSON). Shared by master/ and worker/ only.
 // Master → worker is signals only (SIGTERM drain, SIGQUIT/SIGKILL now), so a
-// worker adopted across the master's re-exec is driven the same way.
+// worker adopted across the master's re-exec is driven the same way; the
+// messages are answers to a worker's listen() and a spare's activation
+// (spares are never adopted: a reload replaces them).
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { ExtraHook } from '../hooks/registry/plan';
@@ -37,6 +39,8 @@ export interface WorkerSpec {
   logFormat?: 'text' | 'json';
   /** Registry and hook-dir hooks of those phases, request hook modules. */
   extraHooks?: ExtraHook[];
+  /** A warm spare: load the app, hold its listen() until `activate`. */
+  spare?: boolean;
 }
 
 /** Which requests a worker logs (disable-logging, log-4xx, log-5xx, log-slow). */
@@ -71,7 +75,9 @@ export interface WorkerCounters {
 
 
 /** Master → worker. */
-export type MasterMessage = { type: 'listen-result'; id: number; error?: { code: string; message: string } };
+export type MasterMessage =
+  | { type: 'listen-result'; id: number; error?: { code: string; message: string } }
+  | { type: 'activate'; id: number; once: boolean }; // a spare takes slot `id`
 /** The oldest request in flight, for harakiri and its log line. */
 export interface BusyInfo {
   since: number; // Date.now() when it started
@@ -89,6 +95,7 @@ export interface WorkerStats {
 
 export type WorkerMessage =
   | { type: 'accepting' }
+  | { type: 'spare-ready' } // a spare loaded the app: it accepts at once when activated
   | { type: 'fatal'; detail: string }
   | { type: 'app-error'; when: 'load' | 'serving'; message: string; stack?: string; file?: string }
   | { type: 'stats'; stats: WorkerStats } // every second: the master's heartbeat (harakiri) and recycling input

@@ -62,6 +62,7 @@ export interface MasterSettings {
   stopMercyMs: number; // reload-mercy: a stop waits this long, then SIGKILL
   backoffMaxMs: number;
   exitOnReload: boolean;
+  spares?: number; // spare-workers (absent in a handover from an older image)
 }
 
 export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
@@ -82,6 +83,7 @@ export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
     stopMercyMs: cfg.int('reload-mercy') * 1000,
     backoffMaxMs: cfg.int('respawn-backoff-max') * 1000,
     exitOnReload: cfg.bool('exit-on-reload'),
+    spares: sockets ? cfg.int('spare-workers') : 0,
   };
 }
 
@@ -140,7 +142,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   startReaper();
 
   const count = settings.processes;
-  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, backoffMaxMs: settings.backoffMaxMs, healthyMs: settings.policy.minLifetimeMs }, push);
+  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, healthyMs: settings.policy.minLifetimeMs }, push);
   const daemons = cfg ? new Daemons(cfg, () => push({ type: 'control-daemon-died' })) : undefined;
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
@@ -193,7 +195,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   workers.spawnAll(fallback ? 'respawn' : 'new generation');
   daemons?.startAll();
   try {
-    if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
+    if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
   } catch (e) {
     await stop(false);
     throw e;
@@ -270,6 +272,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     l.info(`${what} requested: ${how}`);
     reloading = true;
+    workers.dropSpares(what);
     sdNotify({ RELOADING: 1, STATUS: status });
     return true;
   };
@@ -295,7 +298,12 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     'brutal-reload': () => reload(),
-    'brutal-workers-reload': () => (l.info('reloading the workers (brutal)'), workers.recycleAll(true), undefined),
+    'brutal-workers-reload': () => {
+      l.info('reloading the workers (brutal)');
+      workers.dropSpares('brutal workers reload');
+      workers.recycleAll(true);
+      return undefined;
+    },
     'reopen-logs': () => {
       if (reopenLog()) l.info('log file reopened');
       return undefined;
@@ -349,7 +357,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
           const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
           l.warn(fields, `${v.reason}: SIGKILL`);
           workers.kill(p, v.reason);
-        } else if (!reloading && workers.replace(v.id, v.reason)) {
+        } else if (!reloading && workers.replace(v.id, v.reason, true)) {
           l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
         }
       }

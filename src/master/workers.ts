@@ -6,6 +6,12 @@
 // listening sockets as fds 4.. and its job in LIEGE_WORKER. Deaths are
 // respawned at once, then with an exponential backoff while the slot keeps
 // dying early (reset after min-worker-lifetime of health).
+// Warm spares (spare-workers = N): N extra workers with the app loaded whose
+// listen() is held (listen-router.ts); a worker that dies (crash, SIGKILL,
+// harakiri) or is recycled hands its slot to a spare, which accepts at once,
+// and a new spare starts once every slot accepts again. A reload replaces
+// the spares (they run the old code). Spares are started only while no slot
+// is starting, so they never slow a start, a respawn or a reload.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
@@ -37,6 +43,7 @@ export interface Proc {
   lastError?: string;
   reason?: string; // why it drains
   killTimer?: NodeJS.Timeout;
+  spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
 }
 
 interface Slot {
@@ -86,6 +93,7 @@ export type WorkerEvent =
 
 export interface WorkerOptions {
   mercyMs: number; // drain cap, then SIGKILL
+  spares?: number; // spare-workers
   backoffMaxMs: number;
   healthyMs: number; // min-worker-lifetime: a death after this is not a crash
 }
@@ -96,6 +104,9 @@ export class Workers {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly shared = new SharedPorts();
+  private readonly spares = new Set<Proc>();
+  private spareCrashes = 0; // consecutive spares that died before loading the app
+  private spareTimer?: NodeJS.Timeout;
 
   constructor(
     count: number,
@@ -158,16 +169,84 @@ export class Workers {
 
   /** Graceful replacement of one slot: a new worker starts, the old one
    * drains once it accepts. No-op while a replacement is already starting. */
-  replace(id: number, reason: string): boolean {
+  replace(id: number, reason: string, fromSpare = false): boolean {
     const s = this.slots[id - 1];
     if (!s || this.stopping || s.next) return false;
     if (!s.current) {
-      if (!s.pending) this.spawn(s);
+      if (!s.pending && !(fromSpare && this.promote(s, false))) this.spawn(s);
       return true;
     }
     s.current.reason = reason;
-    this.spawn(s, true);
+    if (!(fromSpare && this.promote(s, true))) this.spawn(s, true);
     return true;
+  }
+
+  /** A reload: the spares run the old code; new ones start once the new
+   * generation accepts. */
+  dropSpares(reason: string): void {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
+    for (const p of this.spares) this.retireProc(p, reason);
+  }
+
+  /** The spares, for stats. */
+  spareViews(): Array<{ pid: number; status: 'loading' | 'ready'; since: number }> {
+    return [...this.spares].filter((p) => p.status !== 'draining').map((p) => ({ pid: p.pid, status: p.spare ?? 'loading', since: p.spawnedAt }));
+  }
+
+  /** Give slot `slot` a spare (ready ones first), as its worker or as the
+   * replacement of its worker. False when there is none. */
+  private promote(slot: Slot, asNext: boolean): boolean {
+    const list = [...this.spares].filter((p) => p.status === 'starting');
+    const p = list.find((x) => x.spare === 'ready') ?? list[0];
+    if (!p) return false;
+    this.spares.delete(p);
+    const was = p.spare;
+    p.spare = undefined;
+    p.id = slot.id;
+    p.spawnedAt = Date.now(); // its age as a serving worker (lifetime)
+    if (asNext) slot.next = p;
+    else slot.current = p;
+    const once = slot.respawns === 0;
+    slot.respawns++;
+    slot.lastSpawn = p.spawnedAt;
+    log('master').info({ worker: slot.id, pid: p.pid, spare: was }, 'spare worker promoted');
+    try {
+      p.child?.send({ type: 'activate', id: slot.id, once });
+    } catch { /* it died: its exit respawns the slot */ }
+    return true;
+  }
+
+  /** Start spares up to `spares` while every slot accepts (never beside a
+   * worker that is starting: a spare must not slow a start or respawn). */
+  private fillSpares(): void {
+    const want = this.opts.spares ?? 0;
+    if (this.stopping || this.spareTimer || want === 0) return;
+    if (!this.slots.every((s) => s.current?.status === 'accepting' && !s.next)) return;
+    const live = [...this.spares].filter((p) => p.status !== 'draining').length;
+    for (let i = live; i < want; i++) this.spawnSpare();
+  }
+
+  private spawnSpare(): void {
+    const p = this.start({ ...this.spec, id: 0, once: false, spare: true }, 0);
+    if (!p) {
+      this.spareCrashes++;
+      this.spareLater();
+      return;
+    }
+    p.spare = 'loading';
+    this.spares.add(p);
+    log('master').info({ pid: p.pid }, 'spare worker spawned');
+  }
+
+  /** A spare died before taking a slot: start another, with the backoff. */
+  private spareLater(): void {
+    if (this.stopping || this.spareTimer) return;
+    const delay = this.spareCrashes <= 1 ? 0 : Math.min(this.opts.backoffMaxMs, 100 * 2 ** (this.spareCrashes - 2));
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined;
+      this.fillSpares();
+    }, delay);
   }
 
   /** Every live process: serving, starting and draining. */
@@ -185,7 +264,18 @@ export class Workers {
 
   private spawn(slot: Slot, asNext = false): void {
     slot.pending = undefined;
-    const job: WorkerSpec = { ...this.spec, id: slot.id, once: slot.respawns === 0 };
+    const p = this.start({ ...this.spec, id: slot.id, once: slot.respawns === 0 }, slot.id, (e) => this.spawnFailed(slot, e, asNext));
+    if (!p) return;
+    if (asNext) slot.next = p;
+    else slot.current = p;
+    slot.respawns++;
+    slot.lastSpawn = p.spawnedAt;
+    log('master').info({ worker: slot.id, pid: p.pid }, 'worker spawned');
+  }
+
+  /** Start one worker process; undefined when the spawn failed (then
+   * `failed` is called, at once or from the child's error event). */
+  private start(job: WorkerSpec, id: number, failed?: (e: NodeJS.ErrnoException) => void): Proc | undefined {
     const now = Date.now();
     const shared = busySlot();
     if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
@@ -196,26 +286,23 @@ export class Workers {
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });
     } catch (e) {
-      return this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext);
+      failed?.(e as NodeJS.ErrnoException);
+      return undefined;
     } finally {
       if (shared) native.closeFd(shared.fd);
     }
     if (child.pid === undefined) {
-      child.once('error', (e) => this.spawnFailed(slot, e as NodeJS.ErrnoException, asNext));
-      return;
+      child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
+      return undefined;
     }
-    const p: Proc = { id: slot.id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
-    if (asNext) slot.next = p;
-    else slot.current = p;
-    slot.respawns++;
-    slot.lastSpawn = now;
-    log('master').info({ worker: slot.id, pid: child.pid }, 'worker spawned');
-    child.on('error', (e) => log('master').warn({ worker: slot.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
+    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'listen') return this.shared.answer(child, m);
       this.onMessage(p, m);
     });
     child.on('exit', (code, sig) => this.onExit(p, code, sig));
+    return p;
   }
 
   private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
@@ -254,6 +341,10 @@ export class Workers {
       if (m.when === 'load') log('master').error({ code: 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, `the app failed to load: ${m.message}`);
     } else if (m.type === 'fatal') {
       this.onEvent({ type: 'fatal', id: p.id, detail: m.detail });
+    } else if (m.type === 'spare-ready') {
+      if (p.spare === 'loading') p.spare = 'ready';
+      this.spareCrashes = 0;
+      log('master').info({ pid: p.pid }, 'spare worker ready');
     } else if (m.type === 'accepting') {
       p.status = 'accepting';
       p.acceptingAt = Date.now();
@@ -264,6 +355,7 @@ export class Workers {
         if (old) this.retireProc(old, old.reason ?? 'replaced', slot);
       }
       this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
+      this.fillSpares();
     }
   }
 
@@ -281,6 +373,7 @@ export class Workers {
   private onExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
     clearTimeout(p.killTimer);
     p.channel?.destroy();
+    if (this.spares.delete(p)) return this.spareExit(p, code, sig);
     const slot = this.slots[p.id - 1];
     if (!slot) return;
     // a slot's totals survive its workers (stats: requests since start)
@@ -306,8 +399,20 @@ export class Workers {
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
     if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
     else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
-    else if (delay === 0) this.spawn(slot);
-    else this.later(slot, delay, false);
+    else if (delay === 0) {
+      if (!this.promote(slot, false)) this.spawn(slot);
+    } else this.later(slot, delay, false);
+  }
+
+  private spareExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
+    if (p.status === 'draining') {
+      log('master').info({ pid: p.pid, code, signal: sig, reason: p.reason }, 'old spare worker gone');
+      return;
+    }
+    if (this.stopping) return;
+    if (p.spare !== 'ready') this.spareCrashes++;
+    log('master').warn({ pid: p.pid, code, signal: sig, lived_ms: Date.now() - p.spawnedAt, last_error: p.lastError }, 'spare worker died');
+    this.spareLater();
   }
 
   /** For a handover: the workers that serve now, with their channel fd.
@@ -316,6 +421,8 @@ export class Workers {
   handover(): AdoptedWorker[] {
     const out: AdoptedWorker[] = [];
     this.stopping = true;
+    clearTimeout(this.spareTimer);
+    for (const p of this.spares) signal(p, 'SIGKILL');
     for (const s of this.slots) {
       clearTimeout(s.pending);
       if (s.next) signal(s.next, 'SIGKILL');
@@ -330,10 +437,11 @@ export class Workers {
   /** Stop everything: SIGTERM (drain) or SIGKILL; wait for every process. */
   async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.spareTimer);
     const all = this.slots.flatMap((s) => {
       clearTimeout(s.pending);
       return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
-    });
+    }).concat([...this.spares]);
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (!alive(p.pid)) return resolve();
       const t = setInterval(() => { if (!alive(p.pid)) { clearInterval(t); resolve(); } }, 50);

@@ -6,10 +6,49 @@
 //     master binds it once and passes the same listening socket to every
 //     worker over IPC, so all workers accept on it (no EADDRINUSE).
 // A listen() with a handle or fd of the app's own goes through unchanged.
+// A warm spare worker (spare-workers) loads the app but must not accept
+// until the master activates it: every listen() liege makes on the app's
+// behalf goes through `listenGate`, which holds the calls while closed and
+// makes them when opened (the app sees its listen() complete later, nothing
+// else).
 import * as net from 'node:net';
 import type { ListenRequest, MasterMessage, SocketInfo } from '../ipc/worker';
 
 type Listen = (this: net.Server, ...args: unknown[]) => net.Server;
+type ListenResult = Extract<MasterMessage, { type: 'listen-result' }>;
+
+const realListen = net.Server.prototype.listen as unknown as Listen;
+
+/** Holds listen() calls while closed (a spare worker), makes them on open(). */
+export class ListenGate {
+  private held: Array<[net.Server, unknown[]]> | undefined;
+  private onHold?: (fds: number) => void;
+  private fds = 0;
+
+  /** From now on, hold; `onHold` is told how many liege fds are held so far. */
+  close(onHold: (fds: number) => void): void {
+    this.held = [];
+    this.onHold = onHold;
+  }
+
+  /** Make the held calls, in order, and every later one at once. */
+  open(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [server, args] of held) realListen.apply(server, args);
+  }
+
+  listen(server: net.Server, args: unknown[]): net.Server {
+    if (!this.held) return realListen.apply(server, args);
+    this.held.push([server, args]);
+    const first = args[0] as { fd?: unknown } | undefined;
+    if (first && typeof first === 'object' && typeof first.fd === 'number') this.fds++;
+    this.onHold?.(this.fds);
+    return server;
+  }
+}
+
+export const listenGate = new ListenGate();
 
 export interface ListenCall {
   port?: number;
@@ -50,11 +89,14 @@ function num(v: unknown): number | undefined {
 }
 
 export class ListenRouter {
-  readonly original: Listen = net.Server.prototype.listen as unknown as Listen;
+  /** listen() as Node has it, through the gate (what liege's own calls use). */
+  readonly original: Listen = function (this: net.Server, ...args: unknown[]) {
+    return listenGate.listen(this, args);
+  };
   /** The app server that took each liege socket (index = socket index). */
   readonly claimed: Array<net.Server | undefined>;
   private nextId = 1;
-  private readonly pending = new Map<number, (m: MasterMessage, handle: unknown) => void>();
+  private readonly pending = new Map<number, (m: ListenResult, handle: unknown) => void>();
   private onClaim?: () => void;
 
   constructor(
@@ -88,7 +130,7 @@ export class ListenRouter {
 
   private listen(server: net.Server, args: unknown[]): net.Server {
     const call = parseListenArgs(args);
-    if (call.own) return this.original.apply(server, args);
+    if (call.own) return realListen.apply(server, args);
     const index = this.pick(call);
     if (index !== undefined) {
       this.claimed[index] = server;

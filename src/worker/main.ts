@@ -15,7 +15,7 @@ import { HookFailure, runStartupPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { FIRST_SOCKET_FD, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
@@ -24,6 +24,7 @@ import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
+import { listenGate } from './listen-router';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -33,6 +34,30 @@ const send = (m: WorkerMessage, then?: () => void) => {
     then?.();
   }
 };
+
+/** A warm spare: everything as a worker, but the listen() calls are held
+ * until the master sends `activate` with the slot it takes (then the log
+ * fields, the title and the accepting hooks are the slot's). Tells the
+ * master once every liege socket waits in the gate (the app is loaded). */
+function holdAsSpare(spec: WorkerSpec): void {
+  let ready = false;
+  listenGate.close((fds) => {
+    if (ready || fds < spec.sockets.length) return;
+    ready = true;
+    send({ type: 'spare-ready' });
+  });
+  const onMessage = (m: MasterMessage) => {
+    if (!m || m.type !== 'activate') return;
+    process.off('message', onMessage);
+    spec.id = m.id;
+    spec.once = m.once;
+    spec.spare = false;
+    setWorkerLogFields(spec.id);
+    if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
+    listenGate.open();
+  };
+  process.on('message', onMessage);
+}
 
 function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 1000).unref();
@@ -47,7 +72,8 @@ async function main(): Promise<void> {
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   setLogFormat(spec.logFormat ?? 'text');
   setWorkerLogFields(spec.id);
-  if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
+  if (spec.procname) process.title = spec.procname.replace(/%w/g, spec.spare ? 'spare' : String(spec.id));
+  if (spec.spare) holdAsSpare(spec);
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runStartupPhase(plan, name, spec.ctx);
   const drain = new Drain();

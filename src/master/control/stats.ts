@@ -9,6 +9,7 @@ import type { WorkerView } from '../workers';
 
 export interface StatsSource {
   workers: () => WorkerView[];
+  spares?: () => Array<{ pid: number; status: 'loading' | 'ready'; since: number }>; // spare-workers
   sockets: SocketInfo[];
   version: string;
 }
@@ -65,6 +66,8 @@ export function statsDocument(src: StatsSource): object {
         uptime_ms: w.lastSpawn ? now - w.lastSpawn : 0,
       };
     }),
+    // warm spares (liege's own): app loaded, accepting once they take a slot
+    spares: (src.spares?.() ?? []).map((s) => ({ pid: s.pid, status: s.status, rss: rssOf(s.pid), uptime_ms: now - s.since })),
   };
 }
 
