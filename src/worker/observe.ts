@@ -19,6 +19,17 @@ type Res = http.ServerResponse & { [START]: number; [SENT]: number };
 
 const ORIGIN = performance.timeOrigin;
 
+type Counted = { _bytesDispatched?: number; bytesWritten?: number } | null | undefined;
+
+// Bytes handed to the kernel on this connection so far. net.Socket's own
+// counter, not its bytesWritten getter, which copies the write queue into
+// an array on every read (twice per request here)
+function sentOn(socket: Counted): number {
+  if (!socket) return 0;
+  const n = socket._bytesDispatched;
+  return typeof n === 'number' ? n : socket.bytesWritten ?? 0;
+}
+
 export interface ObserverOptions {
   /** The region shared with the master (absent: single process, no master). */
   slot?: BusySlot;
@@ -79,7 +90,7 @@ export class RequestObserver {
     c.busy++;
     c.lastRequestMs = t;
     res[START] = t;
-    res[SENT] = req.socket?.bytesWritten ?? 0;
+    res[SENT] = sentOn(req.socket);
     const slot = this.opts.slot;
     if (slot && this.inflight.size === 0) markBusy(slot, t, this.opts.slotLine ? `${req.method} ${req.url}` : undefined);
     this.inflight.add(res);
@@ -96,7 +107,7 @@ export class RequestObserver {
     c.rtSumUs += us;
     const req = res.req;
     const sent = res[SENT];
-    const bytes = (req?.socket?.bytesWritten ?? sent) - sent; // headers + body of this response
+    const bytes = sentOn(req?.socket) - sent; // headers + body of this response
     c.tx += bytes;
     this.inflight.delete(res);
     const slot = this.opts.slot;
