@@ -109,6 +109,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
     maxRequests: settings.policy.maxRequests || undefined,
+    harakiri: settings.policy.harakiriMs > 0 || undefined,
     extraHooks: extrasOf(plan, WORKER_PHASES),
   };
 }
