@@ -3,7 +3,8 @@
     {
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
-                  "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c"],
+                  "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c",
+                  "src/shm.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "libraries": ["-ldl", "-lpthread"]
     },
@@ -16,7 +17,7 @@
     {
       "target_name": "liege-ns",
       "type": "executable",
-      "sources": ["src/ns-helper.c"],
+      "sources": ["src/ns-helper.c", "src/ns-guard.c", "src/ns-tree.c"],
       "cflags": ["-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

@@ -18,7 +18,7 @@ import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { EXILE_CODE, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
+import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
@@ -38,10 +38,12 @@ type EmperorEvent =
   | { type: 'byte'; vassal: Vassal; byte: number }
   | { type: 'timer'; vassal: Vassal }
   | { type: 'demand'; vassal: Vassal }
-  | { type: 'tick' };
+  | { type: 'tick' }
+  | { type: 'beat' };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
 const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a spawn slot
+const HOLD_MS = 250; // a fenced monitor's vassal waits this long when its claims are uncertain
 const now = () => Math.floor(Date.now() / 1000);
 
 const sdNotify = (fields: Record<string, string | number>) => {
@@ -89,8 +91,21 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   };
   const tell = (v: Vassal, state: VassalState) => monitorOf.get(v.desired.name)?.vassalState?.(v.desired.name, state);
 
+  const held = new WeakSet<Vassal>();
   let asEmperor: Promise<void> = Promise.resolve();
   const spawnNow = (v: Vassal) => {
+    const monitor = monitorOf.get(v.desired.name);
+    // fencing: never start a copy that another emperor may be claiming (a
+    // frozen emperor wakes up to its vassals' exits before it sees its lease is gone)
+    if (monitor?.mayRun && !monitor.mayRun()) {
+      if (!held.has(v)) l.info({ vassal: v.name }, 'etcd lease not certain, holding the spawn');
+      held.add(v);
+      v.status = 'throttled';
+      clearTimeout(timers.get(v));
+      timers.set(v, setTimeout(() => push({ type: 'timer', vassal: v }), HOLD_MS));
+      return;
+    }
+    held.delete(v);
     const owner = v.desired.owner;
     if (tyrant && (!owner || owner.uid === 0 || owner.gid === 0)) {
       l.error({ vassal: v.name, config: v.desired.config }, 'emperor-tyrant: refusing a config owned by root (chown it to the user the vassal runs as)');
@@ -98,9 +113,12 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       return;
     }
     const spawnPlan = planFor(v.desired.config);
+    spawnPlan.env = { ...spawnPlan.env };
+    delete spawnPlan.env[FENCE_ENV]; // an emperor that is itself a vassal passes none on
+    if (monitor?.fenceMs) spawnPlan.env[FENCE_ENV] = String(monitor.fenceMs);
     const od = onDemand.get(v);
     if (od) {
-      spawnPlan.env = { ...spawnPlan.env, ...onDemandEnv(od.socket) };
+      Object.assign(spawnPlan.env, onDemandEnv(od.socket));
       spawnPlan.extraFds = [od.socket.fd];
     }
     v.spawn(spawnPlan, (vassal, byte) => push({ type: 'byte', vassal, byte }), (vassal, code, signal) => push({ type: 'exit', vassal, code, signal }));
@@ -286,6 +304,15 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     pump();
   };
 
+  // fenced vassals hear from their emperor while its claims are certain
+  // (also while one is stopped, so that the emperor's reload-mercy holds)
+  const beat = () => {
+    for (const m of monitors) {
+      if (!m.fenceMs || !m.mayRun?.()) continue;
+      for (const v of vassals.values()) if (v.child && v.monitor === m.spec) v.send(TO_VASSAL.heartbeat);
+    }
+  };
+
   const ragnarok = async () => {
     l.info({ vassals: vassals.size }, 'stopping every vassal');
     sdNotify({ STOPPING: 1 });
@@ -305,6 +332,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
     for (const s of SIGNALS) process.off(s, onSignal);
     clearInterval(ticker);
+    clearInterval(beater);
     stats?.close();
     l.info('the emperor is buried');
     return 0;
@@ -324,6 +352,11 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const stats = cfg.str('emperor-stats') ? serveStats(cfg.str('emperor-stats')!, snapshot) : undefined;
   const ticker = setInterval(() => push({ type: 'tick' }), 1000);
   ticker.unref();
+  // a few heartbeats per fence window (etcd: TTL/2), at most one a second
+  const fences = monitors.flatMap((m) => (m.fenceMs ? [m.fenceMs] : []));
+  const beater = setInterval(() => push({ type: 'beat' }), Math.max(100, Math.min(1000, Math.floor(Math.min(60_000, ...fences) / 5))));
+  beater.unref();
+  if (!fences.length) clearInterval(beater);
   for (const m of monitors) {
     await m.start((set) => {
       sets.set(m, set);
@@ -340,6 +373,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'timer') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'timer'); }
     else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
+    else if (e.type === 'beat') beat();
     else if (e.signal === 'SIGHUP') for (const v of vassals.values()) reloadVassal(v);
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();

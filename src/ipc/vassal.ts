@@ -5,8 +5,17 @@
 export const EMPEROR_FD_ENV = 'UWSGI_EMPEROR_FD';
 export const EMPEROR_FD = 3; // the pipe is the vassal's fd 3
 
-/** Emperor → vassal (uWSGI's bytes). */
-export const TO_VASSAL = { stop: 0, reload: 1, gracefulStop: 2 } as const;
+/** Emperor → vassal (uWSGI's bytes; heartbeat is liege's: "your owner
+ * still holds you", sent only to fenced vassals). */
+export const TO_VASSAL = { stop: 0, reload: 1, gracefulStop: 2, heartbeat: 26 } as const;
+
+/** Self-fencing (etcd emperors): a vassal started with this variable (ms)
+ * stops itself gracefully when its emperor has said nothing for that long,
+ * and is killed outright if it has not stopped within as long again. The
+ * emperor sends heartbeats only while its lease certainly outlives the
+ * fence, so a frozen or cut-off emperor's vassals stop before another
+ * emperor can claim them. */
+export const FENCE_ENV = 'LIEGE_EMPEROR_FENCE_MS';
 
 /** Vassal → emperor (uWSGI's bytes): started, accepting, loyal, heartbeat. */
 export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26 } as const;
@@ -40,8 +49,10 @@ export interface EmperorLink {
 }
 
 /** In a vassal: read the emperor's commands on UWSGI_EMPEROR_FD; undefined
- * when not run by an emperor. `setCloexec` keeps the pipe from workers. */
-export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => void, setCloexec: (fd: number, on: boolean) => void): EmperorLink | undefined {
+ * when not run by an emperor. `setCloexec` keeps the pipe from workers.
+ * With FENCE_ENV set, a silent emperor is answered with a graceful stop
+ * (`onCommand(gracefulStop)`, `warn` says why). */
+export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => void, setCloexec: (fd: number, on: boolean) => void, warn?: (message: string) => void): EmperorLink | undefined {
   const fd = Number(process.env[EMPEROR_FD_ENV]);
   if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
   setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
@@ -54,7 +65,14 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     lost = true;
     onLost();
   };
-  pipe.on('data', (buf: Buffer) => { for (const byte of buf) onCommand(byte); });
+  const fence = fenceWatch(Number(process.env[FENCE_ENV]), () => {
+    warn?.(`no word from the emperor for ${process.env[FENCE_ENV]} ms: it may have lost this vassal to another host, stopping (fenced)`);
+    onCommand(TO_VASSAL.gracefulStop);
+  });
+  pipe.on('data', (buf: Buffer) => {
+    fence.heard();
+    for (const byte of buf) if (byte !== TO_VASSAL.heartbeat) onCommand(byte);
+  });
   pipe.on('end', lose);
   pipe.on('error', lose);
   return {
@@ -62,4 +80,26 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
     keepAcrossExec: (set) => set(fd, false),
   };
+}
+
+/** The vassal side of self-fencing: `onSilent` once nothing was heard for
+ * `ms`; SIGKILL of this process `ms` later if it is still alive (its
+ * workers die with it by PDEATHSIG, its daemons by their watcher). */
+function fenceWatch(ms: number, onSilent: () => void): { heard(): void } {
+  let last = Date.now();
+  if (!Number.isInteger(ms) || ms <= 0) return { heard: () => undefined };
+  const check = () => {
+    if (Date.now() - last <= ms) return;
+    // after a blocked loop the timer fires before the pipe is read: look
+    // again once the poll phase delivered what the emperor sent meanwhile
+    setImmediate(() => setImmediate(() => {
+      if (Date.now() - last <= ms) return;
+      clearInterval(timer);
+      onSilent();
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), ms).unref();
+    }));
+  };
+  const timer = setInterval(check, Math.max(50, Math.min(250, Math.floor(ms / 4))));
+  timer.unref();
+  return { heard: () => { last = Date.now(); } };
 }

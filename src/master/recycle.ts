@@ -1,7 +1,9 @@
 // Recycling and deadlines as policies: given what the master knows about a
-// worker (its last stats heartbeat, its RSS, its age), what to do with it.
+// worker (its busy slot, its last stats heartbeat, its RSS, its age), what
+// to do with it.
 // Pure: the master applies the verdicts (workers.replace = graceful, the same
 // drain as a reload; workers.kill = SIGKILL, then respawn).
+import { readBusy } from '../ipc/busy-slot';
 import type { Proc } from './workers';
 
 export interface RecyclePolicy {
@@ -22,7 +24,9 @@ export type Verdict = { id: number; pid: number; action: 'replace' | 'kill'; rea
 export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, watched: boolean): Verdict | undefined {
   const v = (action: Verdict['action'], reason: string, request?: string): Verdict => ({ id: p.id, pid: p.pid, action, reason, request });
   if (pol.harakiriMs > 0 && p.status !== 'starting') {
-    const busy = p.stats.busy;
+    // the shared slot is current even while the worker's loop is blocked;
+    // the heartbeat's is up to a second old (adopted workers have only that)
+    const busy = p.slot ? readBusy(p.slot) : p.stats.busy;
     if (busy && now - busy.since > pol.harakiriMs) return v('kill', `harakiri: a request ran ${Math.round((now - busy.since) / 1000)} s`, busy.request);
     // a heartbeat every second: none for the whole deadline = a blocked event loop
     if (watched && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);

@@ -17,8 +17,10 @@ import type * as net from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { log } from '../log';
+import { native } from '../os/native';
 import { watchPid } from '../os/reaper';
-import { WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
@@ -37,6 +39,7 @@ export interface Proc {
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
   counters?: WorkerCounters; // last report (control/stats)
+  slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
   lastError?: string;
   reason?: string; // why it drains
   killTimer?: NodeJS.Timeout;
@@ -274,21 +277,25 @@ export class Workers {
    * `failed` is called, at once or from the child's error event). */
   private start(job: WorkerSpec, id: number, failed?: (e: NodeJS.ErrnoException) => void): Proc | undefined {
     const now = Date.now();
+    const shared = busySlot();
+    if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [WORKER_MAIN], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd)],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });
     } catch (e) {
       failed?.(e as NodeJS.ErrnoException);
       return undefined;
+    } finally {
+      if (shared) native.closeFd(shared.fd);
     }
     if (child.pid === undefined) {
       child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
       return undefined;
     }
-    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null } };
+    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'listen') return this.shared.answer(child, m);
@@ -481,6 +488,18 @@ export class Workers {
         generation_pids: [s.current, s.next, ...s.retiring].filter((x): x is Proc => !!x).map((x) => x.pid),
       };
     });
+  }
+}
+
+/** A busy slot for a new worker (memfd + mapping); none if the kernel refuses
+ * (harakiri then sees a blocked worker by its missing heartbeat only). */
+function busySlot(): { fd: number; slot: BusySlot } | undefined {
+  try {
+    const [fd, buf] = native.shmCreate(SLOT_BYTES);
+    return { fd, slot: slotViews(buf) };
+  } catch (e) {
+    log('master').warn({ code: (e as NodeJS.ErrnoException).code }, `unable to create a busy slot for harakiri: ${(e as Error).message}`);
+    return undefined;
   }
 }
 

@@ -44,6 +44,10 @@ export interface NativeBinding {
   /** Signals liege-early.so caught before JS listened (bit N = signal N). */
   takeEarlySignals(): number;
   blockSignals(signals: number[], on: boolean): void;
+  /** A shared memory region (memfd, mmap MAP_SHARED): [fd, close-on-exec; the mapping]. */
+  shmCreate(size: number): [number, ArrayBuffer];
+  /** Maps the region of `fd` (another process's shmCreate). */
+  shmMap(fd: number, size: number): ArrayBuffer;
 }
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');

@@ -21,8 +21,7 @@ import * as net from 'node:net';
 type Listener = (...args: unknown[]) => void;
 
 interface Tracked {
-  active: Map<net.Socket, number>; // socket → requests in flight on it
-  sockets: Set<net.Socket>;
+  sockets: Set<net.Socket>; // open connections (a response in flight: socket._httpMessage)
 }
 
 const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
@@ -69,30 +68,19 @@ export class Drain {
     this.ownListener = false;
   }
 
-  /** Follow connections and requests of the served servers. */
+  /** Follow the connections of the served servers. Per request there is
+   * nothing here: the request observer says `Connection: close` once
+   * draining (observe.ts), so a request costs no listener of ours. */
   track(servers: net.Server[]): void {
     for (const s of servers) {
-      const t: Tracked = { active: new Map(), sockets: new Set() };
+      const t: Tracked = { sockets: new Set() };
       this.tracked.set(s, t);
       s.on('connection', (sock: net.Socket) => {
         t.sockets.add(sock);
         sock.once('close', () => {
           t.sockets.delete(sock);
-          t.active.delete(sock);
           this.check();
         });
-      });
-      s.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-        const sock = req.socket;
-        t.active.set(sock, (t.active.get(sock) ?? 0) + 1);
-        if (this.draining) res.shouldKeepAlive = false;
-        const end = () => {
-          const n = (t.active.get(sock) ?? 1) - 1;
-          if (n > 0) t.active.set(sock, n);
-          else t.active.delete(sock);
-          this.check();
-        };
-        res.once('close', end);
       });
     }
   }
@@ -112,8 +100,8 @@ export class Drain {
     this.done = () => this.finish(exit, reason);
     for (const [s, t] of this.tracked) {
       if (s.listening) net.Server.prototype.close.call(s);
-      for (const sock of t.active.keys()) {
-        const res = (sock as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+      for (const sock of t.sockets) {
+        const res = (sock as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
         if (res && !res.headersSent) res.shouldKeepAlive = false;
       }
     }

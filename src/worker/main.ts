@@ -5,14 +5,17 @@
 // (LIEGE_ERR_APP_LOAD), reported to the master (which respawns with backoff
 // and logs it), and the worker exits 1. SIGTERM/SIGINT drain (drain.ts: the
 // worker, not the app, owns the drain); SIGQUIT is immediate. Every second
-// the worker sends the master its stats (the heartbeat harakiri watches).
+// the worker sends the master its stats (the heartbeat harakiri watches);
+// the start of the request in flight is in memory shared with the master
+// (ipc/busy-slot.ts), so harakiri sees it even when the loop is blocked.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { LiegeError } from '../errors';
 import { HookFailure, runStartupPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
-import { FIRST_SOCKET_FD, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
+import { FIRST_SOCKET_FD, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
@@ -31,30 +34,6 @@ const send = (m: WorkerMessage, then?: () => void) => {
     then?.();
   }
 };
-
-const stats: WorkerStats = { requests: 0, exceptions: 0, avgRtMs: 0, busy: null };
-const inFlight = new Map<http.IncomingMessage, number>();
-
-/** Requests in flight (their start: harakiri) and the count (max-requests). */
-function countRequests(server: http.Server, spec: WorkerSpec, drain: Drain): void {
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const t0 = Date.now();
-    inFlight.set(req, t0);
-    stats.requests++;
-    if (spec.maxRequests && stats.requests === spec.maxRequests) sendStats(drain);
-    res.once('close', () => {
-      inFlight.delete(req);
-      stats.avgRtMs += (Date.now() - t0 - stats.avgRtMs) / Math.min(stats.requests, 100);
-    });
-  });
-}
-
-function sendStats(drain: Drain): void {
-  let oldest: [http.IncomingMessage, number] | undefined;
-  for (const e of inFlight) if (!oldest || e[1] < oldest[1]) oldest = e;
-  stats.busy = oldest ? { since: oldest[1], request: `${oldest[0].method} ${oldest[0].url}` } : null;
-  send({ type: 'stats', stats: { ...stats, rss: process.memoryUsage.rss(), draining: drain.isDraining } });
-}
 
 /** A warm spare: everything as a worker, but the listen() calls are held
  * until the master sends `activate` with the slot it takes (then the log
@@ -97,8 +76,8 @@ async function main(): Promise<void> {
   if (spec.spare) holdAsSpare(spec);
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runStartupPhase(plan, name, spec.ctx);
-  const observer = new RequestObserver(spec, send);
   const drain = new Drain();
+  const observer = new RequestObserver(spec, send, { slot: busySlot(spec), slotLine: spec.harakiri, drain });
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
   let servers: net.Server[];
   try {
@@ -107,7 +86,7 @@ async function main(): Promise<void> {
     await loadRequestHookModules(plan.get(REQUEST_KEY));
     drain.interceptApp();
     process.on('uncaughtException', (e) => {
-      stats.exceptions++;
+      observer.countException();
       log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
       send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => process.exit(1));
       exitSoon(1);
@@ -116,7 +95,6 @@ async function main(): Promise<void> {
       attachRequestHooks(server);
       observer.observe(server);
       drain.track([server]);
-      countRequests(server, spec, drain);
     };
     ({ servers } = await serveApp(spec, observe, observer.appError));
   } catch (e) {
@@ -141,7 +119,15 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
-  setInterval(() => sendStats(drain), 1000).unref();
+  setInterval(() => observer.heartbeat(drain.isDraining), 1000).unref();
+}
+
+/** The busy slot the master shares with this worker (harakiri), if any. */
+function busySlot(spec: WorkerSpec): BusySlot | undefined {
+  if (spec.slotFd === undefined) return undefined;
+  const slot = slotViews(native.shmMap(spec.slotFd, SLOT_BYTES));
+  native.closeFd(spec.slotFd);
+  return slot;
 }
 
 function fatal(e: unknown): void {

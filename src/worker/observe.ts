@@ -1,63 +1,151 @@
-// What a worker sees of each request: counters for the master's stats
-// (requests, in flight, avg response time, exceptions, bytes) sent at most
-// once a second, and the request log line (log.ts). One prepended 'request'
-// listener per server; the cost is measured in bench/README.md.
+// What a worker sees of each request, in O(1) memory work per request and
+// no message: counters (sent to the master with the heartbeat, once a
+// second), the start of the oldest request in flight in the busy slot shared
+// with the master (harakiri reads it even while a handler blocks the loop),
+// `Connection: close` once draining, and the request log line (log.ts).
+// The hook is a wrapper around the server's emit, not a 'request' listener
+// (Node's emit keeps its one-listener path), and the end of a request is one
+// 'close' listener shared by every response (no closure per request).
+// bench/README.md has the cost against a bare http.Server.
 import type * as http from 'node:http';
-import type { WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
+import { performance } from 'node:perf_hooks';
+import { markBusy, type BusySlot } from '../ipc/busy-slot';
+import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { log, requestLog } from '../log';
+
+const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
+const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
+type Res = http.ServerResponse & { [START]: number; [SENT]: number };
+
+const ORIGIN = performance.timeOrigin;
+
+type Counted = { _bytesDispatched?: number; bytesWritten?: number } | null | undefined;
+
+// Bytes handed to the kernel on this connection so far. net.Socket's own
+// counter, not its bytesWritten getter, which copies the write queue into
+// an array on every read (twice per request here)
+function sentOn(socket: Counted): number {
+  if (!socket) return 0;
+  const n = socket._bytesDispatched;
+  return typeof n === 'number' ? n : socket.bytesWritten ?? 0;
+}
+
+export interface ObserverOptions {
+  /** The region shared with the master (absent: single process, no master). */
+  slot?: BusySlot;
+  /** Write the request line to the slot too (harakiri's log line). */
+  slotLine?: boolean;
+  /** Responses say `Connection: close` once this is draining. */
+  drain?: { readonly isDraining: boolean };
+}
 
 export class RequestObserver {
   private readonly c: WorkerCounters = { requests: 0, exceptions: 0, busy: 0, rtSumUs: 0, tx: 0, lastRequestMs: 0 };
-  private timer?: NodeJS.Timeout;
+  /** Responses in flight, oldest first (a Set keeps insertion order). */
+  private readonly inflight = new Set<Res>();
   private readonly logAll: boolean;
+  private readonly logSome: boolean;
+  private readonly onClose: (this: Res) => void;
+  private avgRtMs = 0;
+  private last = { requests: 0, rtSumUs: 0, exceptions: 0, busy: 0 };
 
-  constructor(private readonly spec: WorkerSpec, private readonly send: (m: WorkerMessage) => void) {
-    this.logAll = !spec.requestLog?.disabled;
+  constructor(private readonly spec: WorkerSpec, private readonly send: (m: WorkerMessage) => void, private readonly opts: ObserverOptions = {}) {
+    const rl = spec.requestLog;
+    this.logAll = !rl?.disabled;
+    this.logSome = this.logAll || !!rl && (rl.log4xx || rl.log5xx || rl.slowMs > 0);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const observer = this;
+    this.onClose = function (this: Res) {
+      observer.end(this);
+    };
   }
 
   observe = (server: http.Server): void => {
-    server.prependListener('request', this.onRequest);
+    const emit = server.emit as (...a: unknown[]) => boolean;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const observer = this;
+    // no rest parameters: the common path stays a test and an apply
+    server.emit = function (this: http.Server, event: string | symbol, a?: unknown, b?: unknown): boolean {
+      if (event === 'request') observer.start(a as http.IncomingMessage, b as Res);
+      // eslint-disable-next-line prefer-rest-params
+      return emit.apply(this, arguments as unknown as unknown[]);
+    } as typeof server.emit;
   };
 
-  /** An exception of the app while serving (fetch handlers): logged, counted. */
+  /** An exception of the app while serving: logged (fetch handlers), counted. */
   appError = (e: unknown, req: http.IncomingMessage): void => {
     this.c.exceptions++;
     const err = e as Error;
     log('app').error({ worker: this.spec.id, method: req.method, uri: req.url, error: err?.message ?? String(e) }, `app exception: ${err?.stack ?? String(e)}`);
-    this.report();
   };
 
-  private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const start = process.hrtime.bigint();
-    const written = req.socket?.bytesWritten ?? 0;
+  /** An uncaught exception (logged by the caller). */
+  countException(): void {
+    this.c.exceptions++;
+  }
+
+  private start(req: http.IncomingMessage, res: Res): void {
+    const t = ORIGIN + performance.now();
     const c = this.c;
     c.busy++;
-    c.lastRequestMs = Date.now();
-    const done = () => {
-      c.busy--;
-      c.requests++;
-      const us = Number((process.hrtime.bigint() - start) / 1000n);
-      c.rtSumUs += us;
-      const bytes = (req.socket?.bytesWritten ?? written) - written; // headers + body of this response
-      c.tx += bytes;
-      const rl = this.spec.requestLog;
-      const status = res.statusCode;
-      if (this.logAll || (rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) {
-        requestLog({ worker: this.spec.id, requests: c.requests, addr: req.socket?.remoteAddress ?? '-', method: req.method ?? '-', uri: req.url ?? '-', proto: `HTTP/${req.httpVersion}`, status, bytes, us });
-      }
-      this.report();
-    };
-    res.once('finish', done);
-    res.once('close', () => { if (!res.writableFinished) { res.off('finish', done); done(); } });
-  };
+    c.lastRequestMs = t;
+    res[START] = t;
+    res[SENT] = sentOn(req.socket);
+    const slot = this.opts.slot;
+    if (slot && this.inflight.size === 0) markBusy(slot, t, this.opts.slotLine ? `${req.method} ${req.url}` : undefined);
+    this.inflight.add(res);
+    if (this.opts.drain?.isDraining) res.shouldKeepAlive = false;
+    res.on('close', this.onClose);
+  }
 
-  // counters to the master, at most once a second
-  private report(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.send({ type: 'counters', ...this.c });
-    }, 1000);
-    this.timer.unref();
+  private end(res: Res): void {
+    const c = this.c;
+    const start = res[START];
+    const us = Math.round((ORIGIN + performance.now() - start) * 1000);
+    c.busy--;
+    c.requests++;
+    c.rtSumUs += us;
+    const req = res.req;
+    const sent = res[SENT];
+    const bytes = sentOn(req?.socket) - sent; // headers + body of this response
+    c.tx += bytes;
+    this.inflight.delete(res);
+    const slot = this.opts.slot;
+    if (slot && slot.f64[0] === start) this.markOldest(slot);
+    if (this.logSome) this.log(req, res, us, bytes);
+    if (c.requests === this.spec.maxRequests) this.heartbeat(false); // the master recycles now, not in a second
+  }
+
+  // the request that ended was the oldest: the next one (or idle) in the slot
+  private markOldest(slot: BusySlot): void {
+    const next = this.inflight.values().next().value as Res | undefined;
+    if (!next) return markBusy(slot, 0);
+    markBusy(slot, next[START], this.opts.slotLine ? `${next.req.method} ${next.req.url}` : undefined);
+  }
+
+  private log(req: http.IncomingMessage, res: Res, us: number, bytes: number): void {
+    const rl = this.spec.requestLog;
+    const status = res.statusCode;
+    if (!this.logAll && !(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;
+    requestLog({ worker: this.spec.id, requests: this.c.requests, addr: req.socket?.remoteAddress ?? '-', method: req.method ?? '-', uri: req.url ?? '-', proto: `HTTP/${req.httpVersion}`, status, bytes, us });
+  }
+
+  /** The oldest request in flight, for the stats heartbeat. */
+  private oldest(): BusyInfo | null {
+    const r = this.inflight.values().next().value as Res | undefined;
+    if (!r) return null;
+    return { since: Math.round(r[START]), request: `${r.req.method} ${r.req.url}` };
+  }
+
+  /** The stats heartbeat (every second: the master's sign of life, its
+   * stats and recycling input), and the counters when they changed. */
+  heartbeat(draining: boolean): void {
+    const c = this.c;
+    const last = this.last;
+    const n = c.requests - last.requests;
+    if (n > 0) this.avgRtMs = (c.rtSumUs - last.rtSumUs) / n / 1000;
+    this.send({ type: 'stats', stats: { requests: c.requests, exceptions: c.exceptions, avgRtMs: this.avgRtMs, busy: this.oldest(), rss: process.memoryUsage.rss(), draining } });
+    if (n > 0 || c.exceptions !== last.exceptions || c.busy !== last.busy) this.send({ type: 'counters', ...c, lastRequestMs: Math.round(c.lastRequestMs) });
+    this.last = { requests: c.requests, rtSumUs: c.rtSumUs, exceptions: c.exceptions, busy: c.busy };
   }
 }

@@ -13,7 +13,7 @@ import { FIRST_SOCKET_FD, type SocketInfo, type WorkerSpec } from '../ipc/worker
 import { importApp } from './app';
 import { ListenRouter } from './listen-router';
 import { adapterFor } from './protocols/index';
-import { UwsgiConnection } from './protocols/uwsgi';
+import { isUwsgi, releaseUwsgi } from './protocols/uwsgi';
 
 /** Called once for every http.Server that serves a liege socket (request log, counters, request hooks). */
 export type ServerObserver = (server: http.Server) => void;
@@ -117,7 +117,7 @@ export function wireServer(server: net.Server, sock: SocketInfo, fd: number, lis
       return true;
     } as net.Server['emit'];
   }
-  if (sock.proto === 'uwsgi') unchunked(server);
+  if (sock.proto === 'uwsgi') uwsgiServer(server);
   listen.call(server, { fd, backlog: sock.backlog }, cb);
 }
 
@@ -125,19 +125,22 @@ export function wireServer(server: net.Server, sock: SocketInfo, fd: number, lis
 function deliver(server: net.Server, sock: SocketInfo, raw: net.Socket): void {
   const emit = plainEmit.get(server) ?? (server.emit as Emit);
   const adapter = adapterFor(sock);
-  if (sock.proto === 'uwsgi') unchunked(server);
+  if (sock.proto === 'uwsgi') uwsgiServer(server);
   const hand = (conn: Duplex) => emit.call(server, 'connection', conn);
   if (adapter) adapter(raw, hand);
   else hand(raw);
 }
 
-const unchunkedServers = new WeakSet<net.Server>();
+const uwsgiServers = new WeakSet<net.Server>();
 
-// nginx reads an uwsgi response up to the close: never chunk it
-function unchunked(server: net.Server): void {
-  if (unchunkedServers.has(server)) return;
-  unchunkedServers.add(server);
+// A server that serves a uwsgi socket: the held socket flows once the
+// server set up its parser (a listener after http.Server's own), and a
+// response to nginx is never chunked (nginx reads it up to the close)
+function uwsgiServer(server: net.Server): void {
+  if (uwsgiServers.has(server)) return;
+  uwsgiServers.add(server);
+  server.on('connection', releaseUwsgi);
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.socket instanceof UwsgiConnection) (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+    if (isUwsgi(req.socket)) (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
   });
 }

@@ -52,7 +52,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
   for (const s of SIGNALS) process.on(s, onSignal);
-  const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec);
+  const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   const first = spec.reloads === 0;
   await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);

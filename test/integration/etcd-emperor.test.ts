@@ -5,7 +5,10 @@
 // right host; an etcd member killed moves nothing; a SIGKILLed emperor's
 // vassals run elsewhere; a partitioned emperor (its etcd traffic blocked)
 // stops its vassals, they come up elsewhere, never two copies longer than
-// one TTL; everything restarted runs the same set, once.
+// one TTL; a frozen emperor (SIGSTOP) cannot stop anything, so its vassals
+// fence themselves (no heartbeat from it for TTL/2) and start elsewhere,
+// the overlap read from the vassals' own start/stop marks, and once thawed
+// it runs no duplicate; everything restarted runs the same set, once.
 import type { ResultPromise } from 'execa';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -33,7 +36,25 @@ function readStats(sock: string): Promise<string> {
   });
 }
 
-const ini = (n: number, extra = '') => `[uwsgi]\nattach-daemon = sleep ${n}\n${extra}`;
+// each vassal's daemon marks its own start (+) and stop (-) with a ms timestamp
+const marks = path.join(dir, 'marks');
+const marker = path.join(dir, 'mark.sh');
+fs.writeFileSync(marker, `#!/bin/sh\necho "+ $1 $(date +%s%3N)" >> ${marks}\ntrap 'echo "- $1 $(date +%s%3N)" >> ${marks}; kill $p 2>/dev/null; exit 0' TERM INT HUP\nsleep "$1" & p=$!\nwait\n`, { mode: 0o755 });
+const ini = (n: number, extra = '') => `[uwsgi]\nattach-daemon = exec ${marker} ${n}\n${extra}`;
+
+/** The marks written since byte `from`: per vassal, its starts and stops (ms). */
+function readMarks(from: number): Map<number, { up: number[]; down: number[] }> {
+  const out = new Map<number, { up: number[]; down: number[] }>();
+  for (const line of fs.readFileSync(marks, 'utf8').slice(from).split('\n')) {
+    const m = /^([+-]) (\d+) (\d+)$/.exec(line);
+    if (!m) continue;
+    const e = out.get(Number(m[2])) ?? { up: [], down: [] };
+    (m[1] === '+' ? e.up : e.down).push(Number(m[3]));
+    out.set(Number(m[2]), e);
+  }
+  return out;
+}
+const marksSize = () => (fs.existsSync(marks) ? fs.statSync(marks).size : 0);
 const name = (i: number) => `v${String(i).padStart(2, '0')}`;
 
 function emperor(id: string, endpoints = cluster.endpoints, extra: string[] = []): ResultPromise {
@@ -207,6 +228,50 @@ describe('etcd emperors', () => {
       watch.stop();
     }
   });
+
+  it('SIGSTOP an emperor: its vassals fence themselves, run elsewhere, never twice for a TTL; thawed, it runs no duplicate', async () => {
+    const before = await onceEach();
+    // e2 alone has the tag one vassal requires: freeze the busier of e3 and e4
+    const on = (id: string) => [...before].filter(([, c]) => c.emperor === pidOf(id)).map(([n]) => n);
+    const id = on('e3').length >= on('e4').length ? 'e3' : 'e4';
+    const frozen = pidOf(id);
+    const held = on(id);
+    expect(held.length).toBeGreaterThan(0);
+    const from = marksSize();
+    const watch = new OverlapWatch(wanted, 100);
+    try {
+      process.kill(frozen, 'SIGSTOP');
+      const t0 = Date.now();
+      const after = await onceEach(30_000, (at) => held.every((n) => at.get(n)!.emperor !== frozen));
+      const moved = Date.now() - t0;
+      for (const n of held) expect(after.get(n)!.emperor).not.toBe(frozen);
+      // the vassals' own marks: each old copy stopped gracefully (its daemon
+      // saw SIGTERM) and at most one TTL after its new copy started
+      // (a stop mark follows its sleep's end by a few ms)
+      const m = await until(() => { const r = readMarks(from); return held.every((n) => r.get(n)?.down.length) ? r : undefined; }, 5000).catch(() => readMarks(from));
+      const overlaps = held.map((n) => {
+        const e = m.get(n);
+        expect(e?.down, `vassal ${n} marks a stop`).toHaveLength(1);
+        expect(e?.up, `vassal ${n} marks one new start`).toHaveLength(1);
+        return e!.down[0]! - e!.up[0]!;
+      });
+      expect(Math.max(...overlaps)).toBeLessThan(TTL * 1000);
+      console.log(`SIGSTOP of ${id}: ${held.length} vassals moved in ${moved} ms; stop minus new start (ms): ${overlaps.join(' ')}`);
+
+      // thawed: it finds its lease gone and starts none of them again
+      const thawed = marksSize();
+      process.kill(frozen, 'SIGCONT');
+      await until(async () => (await runLiege(['etcd', 'ls', url])).stdout.includes(`emperor ${id} `), 30_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      const last = await onceEach();
+      for (const n of held) expect(last.get(n)!.pid).toBe(after.get(n)!.pid);
+      expect(readMarks(thawed).size).toBe(0);
+      expect(watch.max()).toBeLessThan(TTL * 1000);
+    } finally {
+      watch.stop();
+      try { process.kill(frozen, 'SIGCONT'); } catch { /* gone */ }
+    }
+  }, 90_000);
 
   it('restart everything: the same set runs, once', async () => {
     for (const [id, p] of emperors) {

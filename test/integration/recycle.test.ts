@@ -42,6 +42,27 @@ describe('recycling', () => {
     expect(res.stderr).toMatch(/harakiri: .* SIGKILL/);
   }, 40_000);
 
+  it('harakiri sees a request whose handler blocks the loop at once (busy slot), and harakiri-verbose logs it', async () => {
+    // the handler spins before the worker could send anything: only the
+    // slot shared with the master tells it when the request started, so the
+    // master's own verdict says "a request ran" 2 or 3 s (limit 2 + the 1 s
+    // check), not "event loop blocked" (the missing heartbeat, a second later)
+    const { port, p } = await serve('stuck.js', ['--harakiri', '2', '--harakiri-verbose']);
+    const old = childrenOf(p.pid!);
+    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(20_000) }).then(() => 'answered', () => 'failed');
+    await until(() => (old.some((c) => !alive(c)) ? true : undefined), 20_000);
+    expect(await stuck).toBe('failed');
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    for (let i = 0; i < 4; i++) expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    const line = res.stderr.split('\n').find((l) => /harakiri: .*SIGKILL/.test(l));
+    expect(line, res.stderr).toMatch(/harakiri: a request ran [23] s: SIGKILL/);
+    expect(line).toContain('request="GET /spin"');
+    expect(line).not.toMatch(/event loop blocked/);
+  }, 40_000);
+
   it('max-requests recycles workers under keep-alive load, losing no request', async () => {
     const { port, p } = await serve('handler.js', ['--max-requests', '50', '--min-worker-lifetime', '1']);
     const old = childrenOf(p.pid!);

@@ -91,6 +91,18 @@ export class EtcdMonitor implements Monitor {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
+  /** A vassal stops itself after half a TTL without the emperor's heartbeat
+   * (ipc/vassal.ts FENCE_ENV); heartbeats go only while the lease certainly
+   * lives longer than that, so a frozen emperor's vassals begin to stop
+   * before its lease can expire and another emperor claim them. */
+  get fenceMs(): number {
+    return Math.floor((this.opts.ttl * 1000) / 2);
+  }
+
+  mayRun(): boolean {
+    return !this.stopped && this.lease.id !== undefined && this.lease.remainingMs() > this.fenceMs;
+  }
+
   get id(): string {
     return this.opts.id;
   }

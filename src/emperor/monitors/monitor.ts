@@ -32,6 +32,12 @@ export interface Monitor {
   vassalInfo?(name: string): Record<string, string | number>;
   /** Optional emperor-stats section of the monitor (etcd: the cluster's emperors and owners). */
   stats?(): Record<string, unknown>;
+  /** Optional self-fencing (etcd): ms a vassal of this monitor runs on
+   * without word from the emperor before it stops itself. */
+  readonly fenceMs?: number;
+  /** With fenceMs: whether this emperor's claims certainly last fenceMs
+   * more; only then does it send heartbeats or spawn. */
+  mayRun?(): boolean;
   /** Stop watching and release what the monitor holds (leases, watchers). */
   stop(): Promise<void>;
 }

@@ -2,15 +2,18 @@
 // speaks; ../shared/spec/uwsgi-reference.md §h): a 4-byte header
 // (modifier1, vars size u16 LE, modifier2), CGI-style vars as
 // [u16 len][key][u16 len][value]…, then the body (CONTENT_LENGTH bytes).
-// The packet becomes an HTTP/1.1 request stream (UwsgiConnection) that the
-// app's http.Server parses as usual; the response goes back as plain HTTP
-// on the same connection, which closes after it (one request per
-// connection, never chunked: nginx reads the body up to the close).
+// The packet's vars become an HTTP/1.1 request head put back in front of
+// the connection's data (unshift), and the accepted socket itself goes to
+// the app's http.Server: Node's parser then reads the body straight from
+// the socket, as on an http-socket, and the response goes back as plain
+// HTTP on it, the connection closing after it (one request per connection,
+// never chunked: nginx reads the body up to the close). No stream sits in
+// between: nginx opens a connection per request (no upstream keep-alive for
+// uwsgi), so the per-connection work is what this path costs
+// (bench/README.md).
 import type * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import type { Adapter } from './index';
 
-const MAX_VARS = 65535;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 const BAD_URI = /[\s\0-\x1f\x7f]/;
@@ -65,90 +68,43 @@ export function requestHead(v: UwsgiVars): string | undefined {
   return `${head}connection: close\r\n\r\n`;
 }
 
-/** The request stream the app's server parses; writes go to the client. */
-export class UwsgiConnection extends Duplex {
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly remoteFamily: string | undefined;
-  readonly encrypted: boolean | undefined;
-  /** The raw uwsgi vars (SCRIPT_NAME, DOCUMENT_ROOT, UWSGI_* …) for apps that want them. */
-  readonly uwsgi: UwsgiVars;
+/** On a socket that came in by uwsgi: the packet's vars (SCRIPT_NAME,
+ * DOCUMENT_ROOT, UWSGI_* …), also as `req.socket.uwsgi` for apps. */
+export const UWSGI_VARS = Symbol.for('liege.uwsgi');
+/** Set until the server listened on the socket: then it reads the head. */
+const HELD = Symbol('liege.uwsgi-held');
 
-  constructor(private readonly raw: net.Socket, vars: UwsgiVars, head: Buffer, rest: Buffer) {
-    super({ allowHalfOpen: true });
-    this.uwsgi = vars;
-    this.remoteAddress = vars.REMOTE_ADDR || raw.remoteAddress;
-    this.remotePort = vars.REMOTE_PORT ? Number(vars.REMOTE_PORT) : raw.remotePort;
-    this.remoteFamily = this.remoteAddress?.includes(':') ? 'IPv6' : 'IPv4';
-    this.encrypted = vars.HTTPS === 'on' || vars.REQUEST_SCHEME === 'https' ? true : undefined;
-    this.push(rest.length ? Buffer.concat([head, rest]) : head);
-    raw.on('data', (chunk: Buffer) => { if (!this.push(chunk)) raw.pause(); });
-    raw.on('end', () => this.push(null));
-    raw.on('timeout', () => this.emit('timeout'));
-    raw.on('error', (e) => this.destroy(e));
-    raw.on('close', () => this.destroy());
+type UwsgiSocket = net.Socket & { [UWSGI_VARS]?: UwsgiVars; [HELD]?: boolean };
+
+/** Whether `socket` came in by uwsgi (its response is never chunked). */
+export function isUwsgi(socket: unknown): boolean {
+  return !!socket && (socket as UwsgiSocket)[UWSGI_VARS] !== undefined;
+}
+
+// What the app sees of the client: nginx's REMOTE_ADDR, not nginx itself
+function asClient(raw: UwsgiSocket, vars: UwsgiVars): void {
+  raw[UWSGI_VARS] = vars;
+  const addr = vars.REMOTE_ADDR;
+  if (addr) {
+    Object.defineProperty(raw, 'remoteAddress', { value: addr });
+    Object.defineProperty(raw, 'remoteFamily', { value: addr.includes(':') ? 'IPv6' : 'IPv4' });
   }
-
-  get localAddress(): string | undefined { return this.raw.localAddress; }
-  get localPort(): number | undefined { return this.raw.localPort; }
-  get bytesWritten(): number { return this.raw.bytesWritten; }
-  address(): ReturnType<net.Socket['address']> { return this.raw.address(); }
-
-  override _read(): void {
-    this.raw.resume();
-  }
-
-  override _write(chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.raw.write(chunk, enc, cb);
-  }
-
-  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, cb: (e?: Error | null) => void): void {
-    this.raw.cork();
-    for (let i = 0; i < chunks.length - 1; i++) this.raw.write(chunks[i]!.chunk, chunks[i]!.encoding);
-    const last = chunks[chunks.length - 1]!;
-    this.raw.write(last.chunk, last.encoding, cb);
-    this.raw.uncork();
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.raw.end(cb);
-  }
-
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    this.raw.destroy();
-    cb(err);
-  }
-
-  setTimeout(ms: number, cb?: () => void): this {
-    this.raw.setTimeout(ms);
-    if (cb) this.once('timeout', cb);
-    return this;
-  }
-
-  setNoDelay(on?: boolean): this {
-    this.raw.setNoDelay(on);
-    return this;
-  }
-
-  setKeepAlive(on?: boolean, delay?: number): this {
-    this.raw.setKeepAlive(on, delay);
-    return this;
-  }
+  if (vars.REMOTE_PORT) Object.defineProperty(raw, 'remotePort', { value: Number(vars.REMOTE_PORT) });
+  if (vars.HTTPS === 'on' || vars.REQUEST_SCHEME === 'https') Object.defineProperty(raw, 'encrypted', { value: true });
+  Object.defineProperty(raw, 'uwsgi', { value: vars });
 }
 
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
-/** Reads the packet header and vars, then hands the request stream on. */
-export const uwsgiAdapter: Adapter = (raw, deliver) => {
-  let buf: Buffer = Buffer.alloc(0);
+/** Reads the packet header and vars, puts the HTTP head back in front of
+ * the rest and hands the socket on, held (paused) until released. */
+export const uwsgiAdapter: Adapter = (raw: UwsgiSocket, deliver) => {
+  let buf: Buffer | undefined;
   const onData = (chunk: Buffer) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    buf = buf ? Buffer.concat([buf, chunk]) : chunk;
     if (buf.length < 4) return;
     const size = buf.readUInt16LE(1);
-    if (buf.length < 4 + size) {
-      if (size > MAX_VARS) raw.end(BAD_REQUEST);
-      return;
-    }
+    if (buf.length < 4 + size) return;
     raw.off('data', onData);
     raw.off('error', onEarlyError);
     raw.pause();
@@ -158,9 +114,24 @@ export const uwsgiAdapter: Adapter = (raw, deliver) => {
       raw.end(BAD_REQUEST);
       return;
     }
-    deliver(new UwsgiConnection(raw, vars, Buffer.from(head, 'latin1'), buf.subarray(4 + size)));
+    asClient(raw, vars);
+    const rest = buf.subarray(4 + size);
+    const first = Buffer.from(head, 'latin1');
+    raw.unshift(rest.length ? Buffer.concat([first, rest]) : first);
+    raw[HELD] = true;
+    deliver(raw);
   };
   const onEarlyError = () => raw.destroy();
   raw.on('data', onData);
   raw.on('error', onEarlyError);
 };
+
+/** A 'connection' listener added after the server's own (http.Server's
+ * parser setup): the held socket flows now, the head first. Later, not
+ * at delivery, because a `connect` request hook may delay the server's. */
+export function releaseUwsgi(socket: net.Socket): void {
+  const s = socket as UwsgiSocket;
+  if (!s[HELD]) return;
+  s[HELD] = false;
+  s.resume();
+}

@@ -1,0 +1,94 @@
+// The uwsgi protocol on `socket` without nginx: packets written by hand, in
+// pieces, malformed, and behind an async `connect` request hook (the
+// adapter hands the accepted socket itself to the app's server and holds its
+// data until the server set up its parser).
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+function packet(vars: Record<string, string>, body = Buffer.alloc(0)): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(vars)) {
+    for (const s of [k, v]) {
+      const b = Buffer.from(s, 'latin1');
+      const n = Buffer.alloc(2);
+      n.writeUInt16LE(b.length);
+      parts.push(n, b);
+    }
+  }
+  const block = Buffer.concat(parts);
+  const head = Buffer.from([0, 0, 0, 0]);
+  head.writeUInt16LE(block.length, 1);
+  return Buffer.concat([head, block, body]);
+}
+
+/** Sends `pieces` with a pause between them; the whole answer up to the close. */
+function exchange(port: number, pieces: Buffer[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    c.on('data', (d) => got.push(d));
+    c.on('error', reject);
+    c.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+    c.setTimeout(10_000, () => c.destroy(new Error('no close within 10 s')));
+    c.once('connect', async () => {
+      for (const p of pieces) {
+        c.write(p);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    });
+  });
+}
+
+async function serve(extra: string[] = []) {
+  const port = await freePort();
+  const p = startLiege(['--master', '-p', '1', '--socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'echo.js'), ...extra]);
+  started.push(p);
+  const vars = { REQUEST_METHOD: 'GET', REQUEST_URI: '/ready', SERVER_PROTOCOL: 'HTTP/1.1', HTTP_HOST: 'x' };
+  await until(async () => ((await exchange(port, [packet(vars)]).catch(() => '')).startsWith('HTTP/1.1 200') ? true : undefined));
+  return port;
+}
+
+const GET = { REQUEST_METHOD: 'GET', REQUEST_URI: '/a?q=1', QUERY_STRING: 'q=1', SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '10.1.2.3', REMOTE_PORT: '4567', HTTP_HOST: 'example.org', HTTP_X_TRACE: 'abc' };
+
+describe('uwsgi protocol on `socket`', () => {
+  it('a packet in pieces, the client address from REMOTE_ADDR, a body; the answer is plain HTTP, never chunked, then the close', async () => {
+    const port = await serve();
+    const whole = packet(GET);
+    const out = await exchange(port, [whole.subarray(0, 2), whole.subarray(2, 9), whole.subarray(9)]);
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(out).not.toMatch(/transfer-encoding: chunked/i);
+    const seen = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
+    expect(seen).toMatchObject({ method: 'GET', url: '/a?q=1', remoteAddress: '10.1.2.3', headers: { host: 'example.org', 'x-trace': 'abc' } });
+    const body = Buffer.alloc(300_000, 'z');
+    const post = packet({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x' }, body);
+    const echoed = await exchange(port, [post.subarray(0, 100), post.subarray(100, 70_000), post.subarray(70_000)]);
+    expect(echoed.slice(echoed.indexOf('\r\n\r\n') + 4)).toBe(body.toString('latin1'));
+  }, 30_000);
+
+  it('a malformed packet gets 400 and the close; the worker keeps serving', async () => {
+    const port = await serve();
+    const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]); // a key longer than its block
+    expect(await exchange(port, [bad])).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    const evil = packet({ REQUEST_METHOD: 'GET', REQUEST_URI: '/x y', SERVER_PROTOCOL: 'HTTP/1.1' });
+    expect(await exchange(port, [evil])).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+  }, 30_000);
+
+  it('behind an async `connect` request hook the request is still read whole', async () => {
+    const dir = scratch();
+    const hook = path.join(dir, 'hook.js');
+    fs.writeFileSync(hook, "module.exports = { connect: () => new Promise((r) => setTimeout(r, 50)) };\n");
+    const port = await serve(['--request-hooks', hook]);
+    const out = await exchange(port, [packet(GET)]);
+    expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4))).toMatchObject({ url: '/a?q=1', remoteAddress: '10.1.2.3' });
+  }, 30_000);
+});
