@@ -87,6 +87,7 @@ execFileSync(process.execPath, ['bin/liege', '--no-server', '--hook-asap', 'exec
 // answers one request and drains.
 recordWorkerCache().catch((e) => {
   process.stderr.write(`worker code cache not recorded: ${e.message}\n`);
+  process.exit(0); // the build works without it
 });
 
 async function recordWorkerCache() {
@@ -102,10 +103,12 @@ async function recordWorkerCache() {
     env: { ...process.env, LIEGE_RECORD_CODE_CACHE: '1', LIEGE_WORKER: JSON.stringify(spec) },
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-  await new Promise((resolve) => child.on('message', (m) => m.type === 'accepting' && resolve()));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const accepting = await Promise.race([new Promise((resolve) => child.on('message', (m) => m.type === 'accepting' && resolve(true))), exited]);
+  if (accepting !== true) throw new Error('the worker did not start');
   await new Promise((resolve) => http.get({ host: '127.0.0.1', port, agent: false }, (res) => res.resume().on('end', resolve)).on('error', resolve));
   child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
+  await exited;
   clearTimeout(timer);
   srv.close();
 }
