@@ -25,7 +25,7 @@ import { sdNotify as sdNotifyRaw } from '../os/notify';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
-import { bindOnDemand, onDemandAddr, onDemandEnv, watchFirstConnection, type OnDemandSocket } from './on-demand';
+import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
 import { serveStats } from './stats';
@@ -38,6 +38,7 @@ type EmperorEvent =
   | { type: 'byte'; vassal: Vassal; byte: number }
   | { type: 'timer'; vassal: Vassal }
   | { type: 'demand'; vassal: Vassal }
+  | { type: 'od-addr'; vassal: Vassal; addr?: string }
   | { type: 'tick' }
   | { type: 'beat' };
 
@@ -73,10 +74,29 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const onDemand = new Map<Vassal, { socket: OnDemandSocket; cancel: () => void }>();
   const odExt = cfg.str('emperor-on-demand-extension');
   const odDir = cfg.str('emperor-on-demand-directory');
+  const odExec = cfg.str('emperor-on-demand-exec');
   /** An on-demand vassal waits for its first connection with the socket bound here. */
   const holdOnDemand = (v: Vassal): boolean => {
     const addr = onDemandAddr(v.desired.config, odExt, odDir);
+    if (!addr && odExec) {
+      // the command's answer comes back as an event; the vassal waits meanwhile
+      v.status = 'on-demand';
+      const warn = (why: string) => l.warn({ vassal: v.name, command: odExec, error: why }, 'emperor-on-demand-exec failed, spawning the vassal now');
+      void onDemandExec(odExec, v.desired.config, warn).then((a) => push({ type: 'od-addr', vassal: v, addr: a }));
+      return true;
+    }
     if (!addr) return false;
+    return bindHeld(v, addr);
+  };
+  /** The command named the socket (or none: an ordinary vassal). */
+  const onDemandAddress = (v: Vassal, addr: string | undefined) => {
+    if (vassals.get(v.desired.name) !== v || v.status !== 'on-demand' || onDemand.has(v)) return;
+    if (addr && bindHeld(v, addr)) return;
+    v.status = 'waiting';
+    queue.push(v);
+    pump();
+  };
+  const bindHeld = (v: Vassal, addr: string): boolean => {
     try {
       const socket = bindOnDemand(addr);
       v.status = 'on-demand';
@@ -371,6 +391,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'byte') onByte(e.vassal, e.byte);
     else if (e.type === 'exit') onExit(e.vassal, e.code, e.signal);
     else if (e.type === 'timer') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'timer'); }
+    else if (e.type === 'od-addr') onDemandAddress(e.vassal, e.addr);
     else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
