@@ -68,10 +68,44 @@ function textLine(component: string, level: Level, fields: object, msg: string):
   return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
+// stderr can be a non-blocking pipe (an app that touched process.stderr
+// made the shared file description O_NONBLOCK): a full pipe gives EAGAIN.
+// A slow reader is waited for (up to STALL_MS, once per congestion: the
+// loop must not crawl), then lines are dropped and counted until a write
+// goes through again, which first says how many were lost. A closed pipe
+// (EPIPE, EIO) only drops lines: a log line is not worth dying for.
+const STALL_MS = 500;
+const nap = new Int32Array(new SharedArrayBuffer(4));
+let congested = false;
+let dropped = 0;
+
+/** Writes all of `text` to stderr; false when it could not (or only part). */
+function writeAll(text: string): boolean {
+  let b = Buffer.from(text);
+  let waited = 0;
+  while (b.length) {
+    try {
+      b = b.subarray(fs.writeSync(2, b));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || congested || waited >= STALL_MS) return false;
+      Atomics.wait(nap, 0, 0, 5);
+      waited += 5;
+    }
+  }
+  return true;
+}
+
 function writeText(line: string): void {
-  try {
-    fs.writeSync(2, line);
-  } catch { /* stderr gone (EPIPE/EIO): a log line is not worth dying for */ }
+  if (dropped) {
+    const notice = textLine('log', 'warn', { lines: dropped }, 'log lines dropped: stderr was full or closed');
+    if (!writeAll(notice)) {
+      dropped++;
+      return;
+    }
+    dropped = 0;
+  }
+  congested = !writeAll(line);
+  if (congested) dropped++;
 }
 
 function renamePid(fields: object): object {
