@@ -101,15 +101,14 @@ execFileSync(process.execPath, ['bin/liege', '--no-server', '--hook-asap', 'exec
   stdio: 'ignore',
 });
 
-// And the worker's, from a worker that loads a handler app on a socket,
-// answers one request and drains.
+// And the worker's, from a worker that loads a handler app on a socket and
+// drains (no request: this script's own server would accept it).
 recordWorkerCache().catch((e) => {
   process.stderr.write(`worker code cache not recorded: ${e.message}\n`);
   process.exit(0); // the build works without it
 });
 
 async function recordWorkerCache() {
-  const http = require('http');
   const path = require('path');
   const srv = net.createServer();
   await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
@@ -124,7 +123,6 @@ async function recordWorkerCache() {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const accepting = await Promise.race([new Promise((resolve) => child.on('message', (m) => m.type === 'accepting' && resolve(true))), exited]);
   if (accepting !== true) throw new Error('the worker did not start');
-  await new Promise((resolve) => http.get({ host: '127.0.0.1', port, agent: false }, (res) => res.resume().on('end', resolve)).on('error', resolve));
   child.kill('SIGTERM');
   await exited;
   clearTimeout(timer);

@@ -142,7 +142,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   startReaper();
 
   const count = settings.processes;
-  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, healthyMs: settings.policy.minLifetimeMs }, push);
+  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs}, push);
   const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);

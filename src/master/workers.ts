@@ -5,7 +5,7 @@
 // go through replace(). A worker is `node dist/worker/main.js` with the
 // listening sockets as fds 4.. and its job in LIEGE_WORKER. Deaths are
 // respawned at once, then with an exponential backoff while the slot keeps
-// dying early (reset after min-worker-lifetime of health).
+// dying early (before serving, or within a second of accepting).
 // Warm spares (spare-workers = N): N extra workers with the app loaded whose
 // listen() is held (listen-router.ts); a worker that dies (crash, SIGKILL,
 // harakiri) or is recycled hands its slot to a spare, which accepts at once,
@@ -95,10 +95,10 @@ export interface WorkerOptions {
   mercyMs: number; // drain cap, then SIGKILL
   spares?: number; // spare-workers
   backoffMaxMs: number;
-  healthyMs: number; // min-worker-lifetime: a death after this is not a crash
 }
 
 const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
+const EARLY_DEATH_MS = 1000;
 
 export class Workers {
   private readonly slots: Slot[];
@@ -388,7 +388,10 @@ export class Workers {
     if (slot.current === p) slot.current = undefined;
     if (this.stopping) return;
     const lived = Date.now() - p.spawnedAt;
-    const healthy = p.acceptingAt !== undefined && lived >= this.opts.healthyMs;
+    // a crash loop: deaths before serving or within a second of accepting
+    // (uWSGI's fork-bomb guard has the same window); a worker that served
+    // longer (then SIGKILLed, OOM-killed …) is respawned at once
+    const healthy = p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
     const killedByUs = p.reason !== undefined && sig === 'SIGKILL';
     if (healthy || killedByUs) slot.crashes = killedByUs ? slot.crashes : 0;
     else slot.crashes++;

@@ -11,7 +11,7 @@ export const MASTER_OPTIONS = [
   { name: 'evil-reload-on-rss', type: 'int', min: 0, default: '0', group: 'master', help: 'SIGKILL a worker whose RSS exceeds this many MiB (checked by the master every second)' },
   { name: 'max-worker-lifetime', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful) after this many seconds' },
   { name: 'max-worker-lifetime-delta', type: 'int', min: 0, default: '0', group: 'master', help: 'add worker id × delta seconds to max-worker-lifetime' },
-  { name: 'min-worker-lifetime', type: 'int', min: 0, default: '10', group: 'master', help: 'seconds a worker must live before a recycling (not harakiri) may end it; also the healthy period that resets the respawn backoff' },
+  { name: 'min-worker-lifetime', type: 'int', min: 0, default: '10', group: 'master', help: 'seconds a worker must live before a recycling (not harakiri) may end it' },
   { name: 'worker-reload-mercy', type: 'int', min: 1, default: '60', group: 'master', help: 'seconds a draining worker gets to finish its requests before SIGKILL' },
   { name: 'spare-workers', type: 'int', min: 0, max: 64, default: '0', group: 'master', help: 'warm spare workers: started with the app loaded but not accepting; a worker that dies or is recycled hands its slot to a spare, which accepts at once, and a new spare starts in the background (each spare costs one worker\'s memory)' },
   { name: 'respawn-backoff-max', type: 'int', min: 0, default: '30', group: 'master', help: 'cap (seconds) of the exponential respawn delay of a worker that keeps dying early (crash loop)' },
