@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
-  setInterval(() => observer.heartbeat(drain.isDraining), 1000).unref();
+  setInterval(() => observer.heartbeat(), 1000).unref();
 }
 
 /** The busy slot the master shares with this worker (harakiri), if any. */
