@@ -10,9 +10,7 @@
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
 // reload-mercy) and exit 0; SIGHUP reloads every vassal; SIGURG respawns
 // throttled vassals now.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
@@ -28,6 +26,7 @@ import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors
 import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
+import { runStopHook } from './stop-hook';
 import { serveStats } from './stats';
 import { Vassal, vassalStats } from './vassal';
 
@@ -150,16 +149,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     asEmperor = asEmperor.then(() => runPhaseAsync(plan, 'as-emperor', ctx, vars)).catch((e: unknown) => l.error({ vassal: v.name, error: String((e as Error)?.message ?? e) }, 'as-emperor hooks failed'));
   };
 
-  const stopHook = (v: Vassal): Promise<void> => {
-    const hook = cfg.str('vassals-stop-hook');
-    if (!hook || !v.firstRun) return Promise.resolve();
-    return new Promise((resolve) => {
-      // run without a shell and never awaited by the loop (DESIGN: loops never block)
-      const c = spawn(hook, [v.desired.config], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, UWSGI_VASSALS_DIR: path.dirname(v.desired.config) } });
-      c.on('error', (e) => { l.warn({ vassal: v.name, hook, error: e.message }, 'vassals-stop-hook failed'); resolve(); });
-      c.on('exit', (code) => { if (code) l.warn({ vassal: v.name, hook, code }, 'vassals-stop-hook failed'); resolve(); });
-    });
-  };
+  const stopHook = (v: Vassal) => runStopHook(cfg.str('vassals-stop-hook'), v);
 
   const remove = (v: Vassal) => {
     vassals.delete(v.desired.name);
@@ -290,6 +280,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
   };
 
+  const fencedOut = (v: Vassal) => {
+    const m = monitors.find((x) => x.spec === v.monitor);
+    return m?.fenceMs !== undefined && m.mayRun?.() === false;
+  };
   const onExit = (v: Vassal, code: number | null, signal: NodeJS.Signals | null) => {
     clearTimeout(timers.get(v));
     timers.delete(v);
@@ -300,7 +294,9 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     } else if (v.status === 'stopping') {
       apply(v, v.restart ? 'stopped-restart' : 'exit');
     } else {
-      l.warn({ vassal: v.name, code, signal }, 'vassal died, respawning');
+      // a thawed emperor's vassals fenced themselves: no spawn until its claims are certain
+      const why = fencedOut(v) ? 'vassal ended while this emperor\'s claims were uncertain (it fenced itself), respawned only if still owned' : 'vassal died, respawning';
+      l.warn({ vassal: v.name, code, signal }, why);
       tell(v, 'failed');
       apply(v, 'exit');
     }
