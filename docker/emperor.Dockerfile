@@ -4,13 +4,12 @@
 # exits 0 within reload-mercy; SIGHUP (`docker kill -s HUP`) reloads them all.
 #   docker build -f docker/emperor.Dockerfile -t liege-emperor .
 #   docker run --rm -p 8080:8080 -v $PWD/docker/emperor-vassals:/etc/liege/vassals liege-emperor
-# Limit: liege does not reap orphaned grandchildren as PID 1 yet (its own
-# vassals, workers and daemons are reaped); add `--init` if vassals run
-# programs that daemonize.
+# As PID 1 the emperor reaps every orphan of the container (no `--init`
+# needed; test/integration/pid1.test.ts). An instance image: docker/Dockerfile.
 FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/liege
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.api.json ./
 COPY native ./native
 COPY scripts ./scripts
 COPY src ./src

@@ -17,7 +17,7 @@
     {
       "target_name": "liege-ns",
       "type": "executable",
-      "sources": ["src/ns-helper.c"],
+      "sources": ["src/ns-helper.c", "src/ns-guard.c", "src/ns-tree.c"],
       "cflags": ["-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

@@ -68,10 +68,61 @@ function textLine(component: string, level: Level, fields: object, msg: string):
   return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
-function writeText(line: string): void {
+// A log reader that stops reading (a stuck log shipper) must not stop the
+// master: when stderr is a pipe, text lines go through a non-blocking
+// description of our own (/proc/self/fd/2 reopened: others sharing fd 2
+// can flip O_NONBLOCK on theirs, not on ours). A full pipe (EAGAIN) is
+// waited for up to STALL_MS once per congestion, then lines are dropped and
+// counted until a write goes through again, which first says how many were
+// lost. A closed pipe (EPIPE, EIO) only drops lines: a log line is not worth
+// dying for. (A socket or a tty cannot be reopened: fd 2 as it is.)
+const STALL_MS = 500;
+const nap = new Int32Array(new SharedArrayBuffer(4));
+let congested = false;
+let dropped = 0;
+let textFd = 2;
+let textIno = -1; // the fd 2 that textFd reopens (logto, daemonize replace fd 2)
+
+function stderrFd(): number {
   try {
-    fs.writeSync(2, line);
-  } catch { /* stderr gone (EPIPE/EIO): a log line is not worth dying for */ }
+    const st = fs.fstatSync(2);
+    if (st.ino === textIno) return textFd;
+    if (textFd !== 2) fs.closeSync(textFd);
+    textFd = 2;
+    textIno = st.ino;
+    if (st.isFIFO()) textFd = fs.openSync('/proc/self/fd/2', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch { /* not ours to reopen (a pipe of another user): fd 2 */ }
+  return textFd;
+}
+
+/** Writes all of `text` to stderr; false when it could not (or only part). */
+function writeAll(text: string): boolean {
+  let b = Buffer.from(text);
+  let waited = 0;
+  const fd = stderrFd();
+  while (b.length) {
+    try {
+      b = b.subarray(fs.writeSync(fd, b));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || congested || waited >= STALL_MS) return false;
+      Atomics.wait(nap, 0, 0, 5);
+      waited += 5;
+    }
+  }
+  return true;
+}
+
+function writeText(line: string): void {
+  if (dropped) {
+    const notice = textLine('log', 'warn', { lines: dropped }, 'log lines dropped: stderr was full or closed');
+    if (!writeAll(notice)) {
+      dropped++;
+      return;
+    }
+    dropped = 0;
+  }
+  congested = !writeAll(line);
+  if (congested) dropped++;
 }
 
 function renamePid(fields: object): object {

@@ -16,6 +16,10 @@
  *     end of FD closes (it exited, was SIGKILLed, or is done with this
  *     daemon) the watcher SIGTERMs the group and SIGKILLs it after MERCY
  *     seconds: nothing a daemon started outlives the master.
+ *   liege-ns guard MASTER GRACE_MS
+ *     the master's death watch (ns-guard.c), detached (prints its pid): when
+ *     MASTER dies, even by SIGKILL, it SIGKILLs what was MASTER's process
+ *     tree after GRACE_MS, orphans that landed on the master included.
  *
  * Exit codes (s6 style): 100 usage, 111 system call failed. */
 #define _GNU_SOURCE
@@ -43,6 +47,8 @@ static int child_main(void *arg) {
   fprintf(stderr, "liege-ns: unable to exec %s: %s\n", child_argv[0], strerror(errno));
   return 111;
 }
+
+int guard_main(pid_t master, int grace_ms); /* ns-guard.c */
 
 /* watch mode: a watcher child waits for EOF on FD (the master's end of a
  * pipe closes when the master exits or dies, or when it is done with this
@@ -73,11 +79,12 @@ static int watch(int fd, int mercy_s, char **cmd) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: liege-ns clone FLAGS PIDFD -- PROGRAM ARGS... | unshare FLAGS -- PROGRAM ARGS... | watch FD MERCY -- PROGRAM ARGS...\n");
+  fprintf(stderr, "usage: liege-ns clone FLAGS PIDFD -- PROGRAM ARGS... | unshare FLAGS -- PROGRAM ARGS... | watch FD MERCY -- PROGRAM ARGS... | guard MASTER GRACE_MS\n");
   return 100;
 }
 
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "guard")) return guard_main(atoi(argv[2]), atoi(argv[3]));
   if (argc < 5) return usage();
   int flags = (int)strtol(argv[2], NULL, 0);
   if (!strcmp(argv[1], "watch")) {

@@ -1,14 +1,17 @@
 // `liege top ADDR`: a live view of a stats server (`stats = ADDR`), like
 // uwsgitop: one line for the instance, one per worker, refreshed every
-// second; `q` or Ctrl-C quits. `--once` prints one frame and exits.
+// second; `q` or Ctrl-C quits. `--once` prints one frame and exits. On an
+// emperor's stats (`emperor-stats = ADDR`) it shows the vassals, and for
+// etcd emperors the cluster (top-emperor.ts).
 import * as net from 'node:net';
 import { LiegeError } from '../errors';
+import { emperorFrame, isEmperorStats, type EmperorStats } from './top-emperor';
 
 interface Worker { id: number; pid: number; requests: number; exceptions: number; status: string; rss: number; avg_rt: number; respawn_count: number; tx: number; last_spawn: number }
 interface Stats { pid: number; version: string; workers: Worker[]; sockets: Array<{ name: string; proto: string }> }
 
 /** Reads one stats dump (plain JSON or behind HTTP headers) from ADDR. */
-export function readStats(addr: string): Promise<Stats> {
+export function readStats(addr: string): Promise<Stats | EmperorStats> {
   return new Promise((resolve, reject) => {
     const m = /^(.*):(\d+)$/.exec(addr);
     const c = m ? net.connect(Number(m[2]), m[1] || '127.0.0.1') : net.connect({ path: addr });
@@ -20,7 +23,7 @@ export function readStats(addr: string): Promise<Stats> {
     c.on('end', () => {
       const body = text.startsWith('HTTP/') ? text.slice(text.indexOf('\r\n\r\n') + 4) : text;
       try {
-        resolve(JSON.parse(body) as Stats);
+        resolve(JSON.parse(body) as Stats | EmperorStats);
       } catch {
         reject(new Error('not a stats document'));
       }
@@ -31,7 +34,9 @@ export function readStats(addr: string): Promise<Stats> {
 const mb = (b: number) => `${(b / 1048576).toFixed(1)}M`;
 
 /** One frame of the view; `prev` gives per-second rates. */
-export function frame(s: Stats, prev: Stats | undefined, seconds: number): string {
+export function frame(s: Stats | EmperorStats, prev: Stats | EmperorStats | undefined, seconds: number): string {
+  if (isEmperorStats(s)) return emperorFrame(s);
+  if (prev && isEmperorStats(prev)) prev = undefined;
   const total = s.workers.reduce((a, w) => a + w.requests, 0);
   const before = prev ? prev.workers.reduce((a, w) => a + w.requests, 0) : total;
   const rps = prev ? Math.max(0, (total - before) / seconds) : 0;
@@ -52,12 +57,12 @@ export function frame(s: Stats, prev: Stats | undefined, seconds: number): strin
 export async function topCommand(argv: string[]): Promise<number> {
   const once = argv.includes('--once');
   const addr = argv.find((a) => !a.startsWith('--'));
-  if (!addr) throw new LiegeError('LIEGE_ERR_USAGE', 'usage: liege top ADDR [--once]', { expected: 'the address of a stats server (stats = ADDR)' });
+  if (!addr) throw new LiegeError('LIEGE_ERR_USAGE', 'usage: liege top ADDR [--once]', { expected: 'the address of a stats server (stats = ADDR or emperor-stats = ADDR)' });
   const read = async () => {
     try {
       return await readStats(addr);
     } catch (e) {
-      throw new LiegeError('LIEGE_ERR_USAGE', `unable to read stats from ${addr}: ${(e as Error).message}`, { text: addr, expected: 'a running liege with stats = ADDR' });
+      throw new LiegeError('LIEGE_ERR_USAGE', `unable to read stats from ${addr}: ${(e as Error).message}`, { text: addr, expected: 'a running liege with stats = ADDR or emperor-stats = ADDR' });
     }
   };
   let prev = await read();

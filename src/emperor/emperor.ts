@@ -10,9 +10,7 @@
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
 // reload-mercy) and exit 0; SIGHUP reloads every vassal; SIGURG respawns
 // throttled vassals now.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
@@ -25,9 +23,10 @@ import { sdNotify as sdNotifyRaw } from '../os/notify';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
-import { bindOnDemand, onDemandAddr, onDemandEnv, watchFirstConnection, type OnDemandSocket } from './on-demand';
+import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
+import { runStopHook } from './stop-hook';
 import { serveStats } from './stats';
 import { Vassal, vassalStats } from './vassal';
 
@@ -38,6 +37,7 @@ type EmperorEvent =
   | { type: 'byte'; vassal: Vassal; byte: number }
   | { type: 'timer'; vassal: Vassal }
   | { type: 'demand'; vassal: Vassal }
+  | { type: 'od-addr'; vassal: Vassal; addr?: string }
   | { type: 'tick' }
   | { type: 'beat' };
 
@@ -73,10 +73,29 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const onDemand = new Map<Vassal, { socket: OnDemandSocket; cancel: () => void }>();
   const odExt = cfg.str('emperor-on-demand-extension');
   const odDir = cfg.str('emperor-on-demand-directory');
+  const odExec = cfg.str('emperor-on-demand-exec');
   /** An on-demand vassal waits for its first connection with the socket bound here. */
   const holdOnDemand = (v: Vassal): boolean => {
     const addr = onDemandAddr(v.desired.config, odExt, odDir);
+    if (!addr && odExec) {
+      // the command's answer comes back as an event; the vassal waits meanwhile
+      v.status = 'on-demand';
+      const warn = (why: string) => l.warn({ vassal: v.name, command: odExec, error: why }, 'emperor-on-demand-exec failed, spawning the vassal now');
+      void onDemandExec(odExec, v.desired.config, warn).then((a) => push({ type: 'od-addr', vassal: v, addr: a }));
+      return true;
+    }
     if (!addr) return false;
+    return bindHeld(v, addr);
+  };
+  /** The command named the socket (or none: an ordinary vassal). */
+  const onDemandAddress = (v: Vassal, addr: string | undefined) => {
+    if (vassals.get(v.desired.name) !== v || v.status !== 'on-demand' || onDemand.has(v)) return;
+    if (addr && bindHeld(v, addr)) return;
+    v.status = 'waiting';
+    queue.push(v);
+    pump();
+  };
+  const bindHeld = (v: Vassal, addr: string): boolean => {
     try {
       const socket = bindOnDemand(addr);
       v.status = 'on-demand';
@@ -130,16 +149,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     asEmperor = asEmperor.then(() => runPhaseAsync(plan, 'as-emperor', ctx, vars)).catch((e: unknown) => l.error({ vassal: v.name, error: String((e as Error)?.message ?? e) }, 'as-emperor hooks failed'));
   };
 
-  const stopHook = (v: Vassal): Promise<void> => {
-    const hook = cfg.str('vassals-stop-hook');
-    if (!hook || !v.firstRun) return Promise.resolve();
-    return new Promise((resolve) => {
-      // run without a shell and never awaited by the loop (DESIGN: loops never block)
-      const c = spawn(hook, [v.desired.config], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, UWSGI_VASSALS_DIR: path.dirname(v.desired.config) } });
-      c.on('error', (e) => { l.warn({ vassal: v.name, hook, error: e.message }, 'vassals-stop-hook failed'); resolve(); });
-      c.on('exit', (code) => { if (code) l.warn({ vassal: v.name, hook, code }, 'vassals-stop-hook failed'); resolve(); });
-    });
-  };
+  const stopHook = (v: Vassal) => runStopHook(cfg.str('vassals-stop-hook'), v);
 
   const remove = (v: Vassal) => {
     vassals.delete(v.desired.name);
@@ -270,6 +280,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
   };
 
+  const fencedOut = (v: Vassal) => {
+    const m = monitors.find((x) => x.spec === v.monitor);
+    return m?.fenceMs !== undefined && m.mayRun?.() === false;
+  };
   const onExit = (v: Vassal, code: number | null, signal: NodeJS.Signals | null) => {
     clearTimeout(timers.get(v));
     timers.delete(v);
@@ -280,7 +294,9 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     } else if (v.status === 'stopping') {
       apply(v, v.restart ? 'stopped-restart' : 'exit');
     } else {
-      l.warn({ vassal: v.name, code, signal }, 'vassal died, respawning');
+      // a thawed emperor's vassals fenced themselves: no spawn until its claims are certain
+      const why = fencedOut(v) ? 'vassal ended while this emperor\'s claims were uncertain (it fenced itself), respawned only if still owned' : 'vassal died, respawning';
+      l.warn({ vassal: v.name, code, signal }, why);
       tell(v, 'failed');
       apply(v, 'exit');
     }
@@ -371,6 +387,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'byte') onByte(e.vassal, e.byte);
     else if (e.type === 'exit') onExit(e.vassal, e.code, e.signal);
     else if (e.type === 'timer') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'timer'); }
+    else if (e.type === 'od-addr') onDemandAddress(e.vassal, e.addr);
     else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();

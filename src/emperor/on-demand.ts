@@ -1,4 +1,4 @@
-// On-demand vassals (emperor-on-demand-extension / -directory): the emperor
+// On-demand vassals (emperor-on-demand-extension / -directory / -exec): the emperor
 // binds the vassal's socket itself and spawns the vassal only when the first
 // connection arrives, handing it the listening socket (fd 4, announced in
 // LIEGE_SOCKET_FDS so the vassal adopts it for the same address in its
@@ -6,6 +6,7 @@
 // dies leaves connections queued, never refused. The first connection is
 // seen without accepting it: a dup of the socket is read, which fails with
 // EINVAL/ENOTCONN exactly when a connection is pending.
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -31,6 +32,21 @@ export function onDemandAddr(config: string, ext: string | undefined, dir: strin
   }
   if (dir) return path.join(dir, `${path.basename(config).replace(/\.[^.]*$/, '')}.socket`);
   return undefined;
+}
+
+const EXEC_TIMEOUT_MS = 10_000;
+
+/** emperor-on-demand-exec: the first line `/bin/sh -c "CMD CONFIG"` prints
+ * (uWSGI passes the vassal name as the only argument); undefined when it
+ * prints nothing or fails (an ordinary vassal, `onError` says why). Never
+ * waited for by the loop. */
+export function onDemandExec(cmd: string, config: string, onError: (why: string) => void): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', `${cmd} "$1"`, 'sh', config], { timeout: EXEC_TIMEOUT_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
+      if (err) onError(err.killed ? `timed out after ${EXEC_TIMEOUT_MS} ms` : err.message.split('\n')[0]!);
+      resolve(err ? undefined : stdout.split('\n')[0]!.trim() || undefined);
+    });
+  });
 }
 
 export function bindOnDemand(addr: string): OnDemandSocket {

@@ -1,9 +1,14 @@
 // attach-daemon / attach-control-daemon: commands run by `/bin/sh -c` beside
 // the master in their own session (setsid), stdin from /dev/null; respawned
 // when they die (at most once a second); a control daemon's death stops the
-// instance. Stopped with SIGTERM to the group, SIGKILL after 3 s; what a
-// daemon started is stopped with it, even when the master dies.
+// instance with the daemon's status (tini's rule: 128+N when signal N killed
+// it). Stopped with SIGTERM to the group, SIGKILL after 3 s; what a daemon
+// started is stopped with it, even when the master dies: its group by the
+// watcher below, a `setsid` grandchild (which lands on the master, a
+// subreaper) by the master's stop or, if the master dies, its guard (os/guard.ts).
+// A daemon is the master's own child ($PPID is the master, as in uWSGI).
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
@@ -22,7 +27,7 @@ export class Daemons {
   private stopping = false;
   private readonly ptys: PtyDaemons;
 
-  constructor(cfg: Config, private readonly onControlDeath: () => void) {
+  constructor(cfg: Config, private readonly onControlDeath: (status: number) => void) {
     this.list = [
       ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
       ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
@@ -47,7 +52,7 @@ export class Daemons {
       child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
       if (this.stopping) return;
       log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-      if (d.control) return this.onControlDeath();
+      if (d.control) return this.onControlDeath(signal ? 128 + (os.constants.signals[signal] ?? 0) : code ?? 1);
       setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
     });
   }

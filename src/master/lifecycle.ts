@@ -15,6 +15,7 @@ import { takeHandover, type Handover } from './generations';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
 import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
+import { startReaper } from '../os/reaper';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -83,6 +84,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     await phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
     if (st.serve) {
+      // PID 1 of a container: every orphan of the namespace lands on us (the
+      // master reaps as a subreaper anyway; the emperor does it here)
+      if (process.pid === 1) startReaper();
       const serving = st.serve(sockets);
       releaseEarlySignals(); // the emperor / single process listens now
       return served(await serving, sockets);

@@ -44,7 +44,7 @@ export type MasterEvent =
   | { type: 'command'; name: string }
   | { type: 'tick' }
   | { type: 'watchdog' }
-  | { type: 'control-daemon-died' }
+  | { type: 'control-daemon-died'; status: number }
   | { type: 'emperor'; byte: number }
   | { type: 'emperor-lost' }
   | WorkerEvent;
@@ -143,7 +143,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   const count = settings.processes;
   const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, healthyMs: settings.policy.minLifetimeMs }, push);
-  const daemons = cfg ? new Daemons(cfg, () => push({ type: 'control-daemon-died' })) : undefined;
+  const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
 
@@ -318,7 +318,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
     pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
-    'control-daemon-died': async () => (l.info('control daemon died, shutting down'), await stop(true), 0),
+    // tini's rule: the instance ends with the control daemon's status
+    'control-daemon-died': async (e) => (l.info({ status: (e as { status: number }).status }, 'control daemon died, shutting down'), await stop(true), (e as { status: number }).status),
     fatal: async (e) => {
       l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
       await stop(false);

@@ -9,6 +9,7 @@
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { guardPid, startGuard } from './guard';
 import { native, PR_SET_CHILD_SUBREAPER } from './native';
 
 type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
@@ -39,10 +40,12 @@ export function childPids(pid = process.pid): number[] {
 }
 
 /** Become a subreaper and start reaping on SIGCHLD (and every second, in
- * case signals were coalesced). Idempotent. */
+ * case signals were coalesced); start the death watch that kills what we
+ * adopted if we die (not as PID 1: our death ends the namespace). Idempotent. */
 export function startReaper(): void {
   if (started) return;
   started = true;
+  if (process.pid !== 1) startGuard(3000); // the workers' death grace (worker spec)
   try {
     native.prctl(PR_SET_CHILD_SUBREAPER, 1);
   } catch { /* not Linux >= 3.4: orphans go to init */ }
@@ -104,11 +107,21 @@ export function reap(): void {
   }
 }
 
-/** SIGKILL every descendant of this process (stop: nothing left behind). */
+/** SIGKILL every descendant of this process (stop: nothing left behind);
+ * how many; the guard, only needed if we die, goes too. */
 export function killDescendants(): number {
-  try {
-    return native.killTree(process.pid);
-  } catch {
-    return 0;
+  let n = 0;
+  for (const c of childPids()) {
+    try {
+      process.kill(c, 'SIGSTOP'); // no new children while we walk
+      n += native.killTree(c);
+      process.kill(c, 'SIGKILL');
+      n++;
+    } catch { /* gone */ }
   }
+  const guard = guardPid();
+  if (guard) {
+    try { process.kill(guard, 'SIGKILL'); } catch { /* gone */ }
+  }
+  return n;
 }

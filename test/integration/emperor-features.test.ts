@@ -1,12 +1,12 @@
 // Emperor features beyond spawn/reload/stop: tyrant mode with two owners
 // (numeric uids, no users created), on-demand vassals, heartbeats, the
-// stats server, SIGHUP reloading every vassal, the pidfile.
+// stats server and `liege top` on it, SIGHUP reloading every vassal, the pidfile.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -80,6 +80,33 @@ describe('emperor features', () => {
     expect(alive(pid!)).toBe(false);
   });
 
+  it('on demand by command: emperor-on-demand-exec names the socket; no output or a failing command is an ordinary vassal; broodlord is refused with a reason', async () => {
+    const vassals = path.join(dir, 'odexec');
+    fs.mkdirSync(vassals);
+    const sock = path.join(dir, 'odx-app.sock');
+    const plain = path.join(dir, 'odx-plain.sock');
+    fs.writeFileSync(path.join(vassals, 'app.ini'), `[uwsgi]\nhttp-socket = ${sock}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    fs.writeFileSync(path.join(vassals, 'plain.ini'), `[uwsgi]\nhttp-socket = ${plain}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    const failed = path.join(dir, 'odx-failed.sock');
+    fs.writeFileSync(path.join(vassals, 'failed.ini'), `[uwsgi]\nhttp-socket = ${failed}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    // the command gets the config path; it names a socket for app only, and fails for failed
+    const cmd = path.join(dir, 'od-socket.sh');
+    fs.writeFileSync(cmd, `#!/bin/sh\ncase "$1" in *app.ini) echo ${dir}/odx-$(basename "$1" .ini).sock;; *failed.ini) echo nope >&2; exit 3;; esac\n`, { mode: 0o755 });
+    const { p, stderr } = emperor(['--emperor', vassals, '--emperor-on-demand-exec', cmd, '--emperor-broodlord', '4']);
+    expect(await until(() => /not implemented by liege, ignored: broodlord spawns zerg.*option=emperor-broodlord/.test(stderr()))).toBe(true);
+    await until(() => /on-demand vassal waits.*app\.ini/.test(stderr()));
+    const plainPid = await until(() => getUnix(plain, 5000)); // started at once
+    const failedPid = await until(() => getUnix(failed, 5000));
+    expect(stderr()).toMatch(/emperor-on-demand-exec failed, spawning the vassal now.*vassal=failed\.ini.*exit code 3|emperor-on-demand-exec failed, spawning the vassal now.*vassal=failed\.ini/);
+    expect(childrenOf(p.pid!).sort()).toEqual([plainPid, failedPid].sort());
+    expect(fs.statSync(sock).isSocket()).toBe(true);
+    const pid = await getUnix(sock, 5000); // this very request starts the vassal
+    expect(childrenOf(p.pid!).sort()).toEqual([plainPid, failedPid, pid].sort());
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(alive(pid!)).toBe(false);
+  });
+
   it('heartbeat, stats, SIGHUP and the pidfile', async () => {
     const vassals = path.join(dir, 'beat');
     fs.mkdirSync(vassals);
@@ -99,6 +126,13 @@ describe('emperor features', () => {
     expect(s.pid).toBe(p.pid);
     expect(s.emperor).toEqual([`dir://${vassals}`]);
     expect(s.vassals.map((v) => [v.id, v.pid, v.ready, v.accepting, v.respawns])).toEqual([['a.ini', a, 1, 1, 0], ['b.ini', b, 1, 1, 0]]);
+    // liege top on the emperor's stats: a line per vassal
+    const top = await runLiege(['top', stats, '--once']);
+    expect(top.exitCode).toBe(0);
+    expect(top.stdout).toContain(`emperor pid ${p.pid} - dir://${vassals}`);
+    expect(top.stdout).toMatch(/^VASSAL +PID +STATUS +BORN +LAST_MOD +RESPAWNS +LOYAL +READY +ACCEPTING$/m);
+    expect(top.stdout).toMatch(new RegExp(`^a\\.ini +${a} +running +\\d+s +\\d+s +0 +no +yes +yes$`, 'm'));
+    expect(top.stdout).toMatch(new RegExp(`^b\\.ini +${b} +running +\\d+s +\\d+s +0 +no +yes +yes$`, 'm'));
 
     // SIGHUP: every vassal reloads in place
     process.kill(p.pid!, 'SIGHUP');

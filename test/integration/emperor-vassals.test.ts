@@ -3,7 +3,7 @@
 // files; single-process vassals (one Node process each) serve, reload in
 // place and stop; an invalid config is reported with file:line and never
 // respawned until fixed; SIGKILL of a vassal and of the emperor leave
-// nothing behind.
+// nothing behind; vassals-start-hook and vassals-stop-hook run around a vassal.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -125,5 +125,24 @@ describe('emperor with live vassal files', () => {
     process.kill(p.pid!, 'SIGKILL');
     await until(() => all.every((x) => !alive(x)) || undefined);
     expect(all.filter(alive)).toEqual([]);
+  });
+  it('vassals-start-hook runs in the vassal before it starts, vassals-stop-hook in the emperor after it is gone', async () => {
+    const vassals = path.join(dir, 'hooked');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'hooked.trace');
+    const hook = (name: string) => {
+      const f = path.join(dir, `${name}.sh`);
+      fs.writeFileSync(f, `#!/bin/sh\necho ${name} $(basename "$1") $UWSGI_VASSALS_DIR >> ${trace}\n`, { mode: 0o755 });
+      return f;
+    };
+    fs.writeFileSync(path.join(vassals, 'a.ini'), `[uwsgi]\nattach-daemon = sleep 600\nhook-master-start = exec:echo started >> ${trace}\n`);
+    const { p } = emperor(vassals, ['--vassals-start-hook', hook('start'), '--vassals-stop-hook', hook('stop')]);
+    await until(() => lines(trace).includes('started'));
+    expect(lines(trace)).toEqual([`start a.ini ${vassals}`, 'started']);
+    fs.rmSync(path.join(vassals, 'a.ini'));
+    await until(() => lines(trace).length === 3);
+    expect(lines(trace)[2]).toBe(`stop a.ini ${vassals}`);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
   });
 });

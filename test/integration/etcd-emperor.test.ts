@@ -171,6 +171,14 @@ describe('etcd emperors', () => {
     expect(tagged.etcd_lease).toBe(stats.monitors[0]!.lease);
     expect(stats.monitors[0]!.emperors.map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
     expect(stats.monitors[0]!.vassals.filter((x) => x.owner !== undefined)).toHaveLength(30);
+    // liege top on it: the local vassals with owner and lease, then the cluster
+    const top = (await runLiege(['top', path.join(dir, 'e2.stats'), '--once'])).stdout;
+    const lease = stats.monitors[0]!.lease;
+    expect(top).toMatch(new RegExp(`^etcd:tagged +\\d+ +\\S+ .* e2 +${lease}$`, 'm'));
+    expect(top).toMatch(new RegExp(`^cluster etcd://.* - this emperor e2, lease ${lease} \\(valid`, 'm'));
+    for (const id of ['e1', 'e2\\*', 'e3']) expect(top).toMatch(new RegExp(`^${id} +\\S+ +\\d+ +\\d+ +unlimited`, 'm'));
+    expect(top).toMatch(new RegExp(`^tagged +e2 +${lease}$`, 'm'));
+    expect(top.split('\n').filter((l) => /^v\d\d +e\d +\d+$/.test(l))).toHaveLength(29);
     const ls = await runLiege(['etcd', 'ls', url]);
     expect(ls.stdout).toMatch(/^tagged\te2\t\d+$/m);
     expect(ls.stdout.split('\n').filter((l) => /^v\d\d\t/.test(l))).toHaveLength(29);

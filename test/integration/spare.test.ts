@@ -132,7 +132,10 @@ describe('spare workers', () => {
   it('max-requests recycling takes the spare as the replacement, losing no request', async () => {
     const { port, p, spare } = await serve('handler.js', ['--max-requests', '300', '--min-worker-lifetime', '1']);
     const load = startLoad(port, 8);
-    await until(() => (load.result.ok >= 1500 ? true : undefined), 30_000);
+    // a worker reaches max-requests (after min-worker-lifetime): the spare takes its place
+    await until(async () => ((await get(port))?.pid === String(spare) ? true : undefined), 30_000);
+    const ok = load.result.ok;
+    await until(() => (load.result.ok >= ok + 300 ? true : undefined), 30_000);
     const r = await load.stop();
     expect(r.errors).toEqual({});
     expect(r.failed).toBe(0);

@@ -2,7 +2,6 @@
 // where it runs (category, event, stage, weight) and its companions (check,
 // rollback), plus the checks every descriptor goes through — on `add`, and
 // again on every load, so a hand-edited file cannot smuggle a bad entry in.
-import { createHash } from 'node:crypto';
 import { phaseByName, PHASES, REQUEST_EVENTS, VASSAL_PHASES } from '../../phases';
 
 export const CATEGORIES = ['Phase', 'Vassal', 'Request'] as const;
@@ -83,6 +82,10 @@ export function checkDescriptor(raw: unknown, kind: Kind): Descriptor {
 /** Stable id: the same hook with the same descriptors always gets the same id. */
 export function entryId(kind: Kind, ref: string, d: Descriptor): string {
   const key = [kind, ref, d.category, d.event, d.stage, d.action ?? ''].join('\0');
+  // required here: loading node:crypto (OpenSSL) costs every process ~2 MiB
+  // of RSS, and most never compute an id (bench/README.md)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(key).digest('hex').slice(0, 10);
 }
 

@@ -1,0 +1,90 @@
+/* liege-ns guard MASTER GRACE_MS: the master's death watch, a process apart
+ * from the master's event loop and outside its tree (it forks, prints the
+ * pid it will watch from, and its parent exits: started before the master
+ * becomes a subreaper, it lands on init, so the master's children are only
+ * its workers and daemons). Every 200 ms it records the master's whole
+ * process tree (pid + start time). When the master dies — even by SIGKILL —
+ * it waits GRACE_MS (what a worker gets to finish its requests), then
+ * SIGKILLs every recorded process still alive and its subtree. It catches
+ * what nothing else can: an app's double-forked child that landed on the
+ * master (a subreaper) and would land on init next. A reload keeps it (the
+ * master's pid and start time do not change across execve). Only SIGKILL
+ * stops it; the master's stop kills it. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ns-tree.h"
+
+#define MAX_PROCS 8192
+#define EXIT_SYSCALL 111
+
+struct proc { pid_t pid; unsigned long long start; };
+static struct proc seen[MAX_PROCS], next[MAX_PROCS];
+static int nseen, nnext;
+static pid_t self;
+
+static void record(pid_t c, void *arg) {
+  (void)arg;
+  if (c == self || nnext >= MAX_PROCS) return;
+  unsigned long long t = start_time(c);
+  if (!t) return;
+  next[nnext].pid = c;
+  next[nnext].start = t;
+  nnext++;
+  each_child(c, record, NULL);
+}
+
+static void nap_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts)) { /* EINTR: sleep the rest */ }
+}
+
+int guard_main(pid_t master, int grace_ms) {
+  self = getpid();
+  int ignored[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+  for (unsigned i = 0; i < sizeof ignored / sizeof *ignored; i++) signal(ignored[i], SIG_IGN);
+  if (chdir("/")) { /* keep no directory busy; "/" always exists */ }
+  unsigned long long born = start_time(master);
+  if (!born) return 1;
+  pid_t p = fork();
+  if (p < 0) return EXIT_SYSCALL;
+  if (p > 0) _exit(0);
+  setsid();
+  self = getpid();
+  printf("%d\n", (int)self);
+  fflush(stdout);
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2) close(null);
+  }
+  while (start_time(master) == born) {
+    nnext = 0;
+    each_child(master, record, NULL);
+    memcpy(seen, next, (size_t)nnext * sizeof *next);
+    nseen = nnext;
+    nap_ms(200);
+  }
+  nap_ms(grace_ms);
+  /* a few rounds: what we stop cannot fork, but a recorded parent may have
+   * forked between our last look and its death */
+  for (int round = 0; round < 10; round++) {
+    int killed = 0;
+    for (int i = 0; i < nseen; i++) {
+      if (start_time(seen[i].pid) != seen[i].start) continue; /* gone (or a new process) */
+      kill(seen[i].pid, SIGSTOP);
+      killed += signal_tree(seen[i].pid, SIGKILL, 1);
+      kill(seen[i].pid, SIGKILL);
+      killed++;
+    }
+    if (!killed) break;
+    nap_ms(50);
+  }
+  return 0;
+}

@@ -1,0 +1,146 @@
+// Faults that must not kill the master: its stderr pipe closed (EPIPE on
+// every log write, text and JSON) or not read any more (a full pipe: lines
+// are dropped and counted, the loop goes on), EMFILE when it spawns a worker (the
+// master logs, retries with backoff and serves with the workers it has),
+// reload-on-rss recycling under keep-alive load with 0 failed requests.
+// (SIGTERM during a reload: reload.test.ts.)
+import { execa, type ResultPromise } from 'execa';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
+import { startLoad } from './load';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const app = (name: string) => path.join(FIXTURES, 'apps', name);
+const workersOf = (pid: number) => childrenOf(pid);
+
+describe('faults the master survives', () => {
+  for (const format of ['text', 'json']) {
+    it(`its stderr pipe closed (EPIPE on every log line, log-format ${format})`, async () => {
+      const port = await freePort();
+      const p = execa(LIEGE, ['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('handler.js'), '--log-format', format], { reject: false, detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false, env: { TEST_LIEGE: '1' } });
+      started.push(p);
+      let seen = '';
+      await new Promise<void>((resolve) => p.stderr!.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (/master started/.test(seen)) resolve();
+      }));
+      p.stderr!.destroy(); // from now on every write to stderr fails with EPIPE
+      await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
+      const workers = workersOf(p.pid!);
+      // request log lines (workers), a worker death, a respawn and a reload
+      // (master lines): all of them written into a closed pipe
+      for (let i = 0; i < 30; i++) expect(await get(port)).toMatchObject({ status: 200 });
+      process.kill(workers[0]!, 'SIGKILL');
+      await until(() => (workersOf(p.pid!).length === 2 && !workersOf(p.pid!).includes(workers[0]!) ? true : undefined));
+      expect(alive(workers[1]!)).toBe(true); // the other worker survived its own log writes
+      process.kill(p.pid!, 'SIGHUP');
+      await until(() => (workersOf(p.pid!).every((w) => !workers.includes(w)) && workersOf(p.pid!).length === 2 ? true : undefined));
+      for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200 });
+      expect(alive(p.pid!)).toBe(true);
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+    }, 40_000);
+  }
+
+  it('its stderr a pipe nobody reads any more: keeps serving and respawning, then says how many lines it dropped', async () => {
+    const dir = scratch();
+    const fifo = path.join(dir, 'stderr');
+    await execa('mkfifo', [fifo]);
+    const rfd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const wfd = fs.openSync(fifo, 'w');
+    const port = await freePort();
+    const p = execa(LIEGE, ['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('handler.js')], { reject: false, detached: true, stdio: ['ignore', 'ignore', wfd], env: { TEST_LIEGE: '1' } });
+    started.push(p);
+    fs.closeSync(wfd);
+    let seen = '';
+    const drain = () => {
+      const b = Buffer.alloc(1 << 16);
+      for (;;) {
+        let n = 0;
+        try { n = fs.readSync(rfd, b); } catch { break; } // EAGAIN: empty for now
+        if (n <= 0) break;
+        seen += b.toString('utf8', 0, n);
+      }
+      return seen;
+    };
+    await until(() => (/master started/.test(drain()) ? true : undefined));
+    // stop reading: request log lines fill the pipe (64 KiB), then the
+    // master's own lines (worker deaths and respawns) meet a full pipe
+    const load = startLoad(port, 4);
+    await until(() => (load.result.ok > 1500 ? true : undefined), 30_000);
+    const r = await load.stop();
+    expect(r.failed).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const w = workersOf(p.pid!)[0]!;
+      process.kill(w, 'SIGKILL');
+      await until(() => (workersOf(p.pid!).length === 2 && !workersOf(p.pid!).includes(w) ? true : undefined));
+    }
+    for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200 });
+    // read again: the next master line comes after the count of lost ones
+    drain();
+    const w = workersOf(p.pid!)[0]!;
+    process.kill(w, 'SIGKILL');
+    await until(() => (new RegExp(`worker died, respawning worker=\\d+ pid=${w} `).test(drain()) ? true : undefined));
+    expect(seen).toMatch(/log: WARN log lines dropped: stderr was full or closed lines=\d+/);
+    process.kill(p.pid!, 'SIGTERM');
+    const end = setInterval(drain, 50); // keep the pipe flowing while it stops
+    expect((await p).exitCode).toBe(0);
+    clearInterval(end);
+    fs.closeSync(rfd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('EMFILE when spawning a worker: logged, retried with backoff, serving with the other worker meanwhile', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('handler.js')]);
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
+    const [gone, other] = workersOf(p.pid!);
+    // the master's soft limit of open files below what it holds: a spawn
+    // (pipes for the worker's stdio and channel) fails with EMFILE
+    await execa('prlimit', ['--pid', String(p.pid), '--nofile=8:']);
+    process.kill(gone!, 'SIGKILL');
+    await sleep(2500);
+    expect(workersOf(p.pid!)).toEqual([other]);
+    for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200, pid: String(other) });
+    await execa('prlimit', ['--pid', String(p.pid), '--nofile=1024:']);
+    await until(() => (workersOf(p.pid!).length === 2 ? true : undefined), 10_000);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    const retries = r.stderr.split('\n').filter((l) => /unable to spawn a worker: .*EMFILE/.test(l));
+    expect(retries.length).toBeGreaterThanOrEqual(3);
+    // growing backoff between the retries
+    const waits = retries.map((l) => Number(/retryMs=(\d+)/.exec(l)?.[1]));
+    expect(waits[2]!).toBeGreaterThan(waits[0]!);
+  }, 40_000);
+
+  it('reload-on-rss recycles leaking workers under keep-alive load, losing no request', async () => {
+    const port = await freePort();
+    // leak.js keeps 1 MiB per request: a worker passes 120 MiB within ~80 requests
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('leak.js'), '--reload-on-rss', '120']);
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
+    const old = workersOf(p.pid!);
+    const load = startLoad(port, 8);
+    // until both first workers were recycled and their replacements answered
+    await until(() => (old.every((w) => !alive(w)) && [...load.result.pids].filter((x) => !old.includes(Number(x))).length >= 2 ? true : undefined), 40_000);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(100);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/recycling: reload-on-rss: RSS \d+ MiB/);
+  }, 60_000);
+});

@@ -1,0 +1,93 @@
+// No orphans, ever: SIGKILL the master while both workers are stuck in a
+// busy loop (SIGTERM ignored), the app has spawned children (plain, setsid,
+// double-forked: adopted by the master) and a daemon has a double-forked
+// setsid grandchild. Afterwards nothing of the instance is left — by pid, by
+// process group, by a marker in the command line — and the port is free.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const MARK = `liege-orphan-${process.pid}`;
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+  for (const x of marked()) {
+    try { process.kill(x.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Proc { pid: number; pgid: number; cmd: string }
+
+function procs(): Proc[] {
+  const out: Proc[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      out.push({ pid: Number(p), pgid, cmd: fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+const marked = () => procs().filter((x) => x.cmd.includes(MARK));
+const descendants = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
+const loop = (name: string) => `sh -c 'while :; do sleep 1; done' ${MARK}-${name}`;
+
+describe('no orphans', () => {
+  it('SIGKILL of the master with stuck workers and setsid grandchildren leaves nothing, and the port is free', async () => {
+    const app = path.join(dir, 'app.js');
+    fs.writeFileSync(app, [
+      "const { spawn } = require('child_process');",
+      "process.on('SIGTERM', () => {}); // a worker that ignores SIGTERM",
+      `spawn('sh', ['-c', 'while :; do sleep 1; done', '${MARK}-child'], { stdio: 'ignore' });`,
+      `spawn('setsid', ['sh', '-c', 'while :; do sleep 1; done', '${MARK}-setsid'], { stdio: 'ignore' });`,
+      `spawn('sh', ['-c', "(${loop('double')} &)"], { stdio: 'ignore' }); // lands on the master`,
+      "module.exports = (req, res) => {",
+      "  if (req.url === '/spin') for (;;) { /* stuck */ }",
+      "  res.end('ok\\n');",
+      '};',
+      '',
+    ].join('\n'));
+    // `; true`: only the loop's own command line ends with the marker
+    const daemon = `(setsid ${loop('daemon-grandchild')} &); ${loop('daemon')}; true`;
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--attach-daemon', daemon], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    // 2 workers × (child, setsid, double) + the daemon and its grandchild
+    const kinds = ['child', 'setsid', 'double', 'daemon', 'daemon-grandchild'];
+    await until(() => {
+      const m = marked();
+      return kinds.every((k) => m.filter((x) => x.cmd.endsWith(`${MARK}-${k} `)).length === (k.startsWith('daemon') ? 1 : 2)) || undefined;
+    });
+
+    // both workers stuck in a request
+    const spins: Promise<unknown>[] = [];
+    await until(async () => {
+      spins.push(fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      return (await get(port)) === undefined || undefined;
+    });
+
+    const tree = descendants(p.pid!);
+    const before = marked().map((x) => x.pid);
+    expect(before.length).toBeGreaterThanOrEqual(8);
+    process.kill(p.pid!, 'SIGKILL');
+    await until(() => (marked().length === 0 && tree.every((x) => !alive(x)) && !procs().some((x) => x.pgid === p.pid) ? true : undefined), 20_000);
+    await Promise.all(spins);
+
+    // the port is free: a new instance binds it and serves
+    const q = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')], { cwd: dir });
+    started.push(q);
+    expect(await until(() => get(port))).toMatchObject({ status: 200 });
+    process.kill(q.pid!, 'SIGTERM');
+    expect((await q).exitCode).toBe(0);
+  }, 60_000);
+});
