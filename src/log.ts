@@ -53,7 +53,8 @@ const loadPino = () => require('pino') as typeof import('pino');
 function pinoChild(component: string): Pino {
   if (!pinoRoot) {
     const pino = loadPino();
-    pinoRoot = pino({ base, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+    // JSON lines take the same way out as text lines (writeText below)
+    pinoRoot = pino({ base, timestamp: pino.stdTimeFunctions.isoTime }, { write: (line: string) => writeText(line) });
   }
   return pinoRoot.child({ component });
 }
@@ -75,7 +76,8 @@ function textLine(component: string, level: Level, fields: object, msg: string):
 // waited for up to STALL_MS once per congestion, then lines are dropped and
 // counted until a write goes through again, which first says how many were
 // lost. A closed pipe (EPIPE, EIO) only drops lines: a log line is not worth
-// dying for. (A socket or a tty cannot be reopened: fd 2 as it is.)
+// dying for. (A socket or a tty cannot be reopened: fd 2 as it is; nor can
+// a pipe of another user, after the drop: a worker's, a reloaded master's.)
 const STALL_MS = 500;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 let congested = false;
@@ -114,7 +116,10 @@ function writeAll(text: string): boolean {
 
 function writeText(line: string): void {
   if (dropped) {
-    const notice = textLine('log', 'warn', { lines: dropped }, 'log lines dropped: stderr was full or closed');
+    const msg = 'log lines dropped: stderr was full or closed';
+    const notice = format === 'json'
+      ? `${JSON.stringify({ level: 40, time: new Date().toISOString(), ...base, component: 'log', lines: dropped, msg })}\n`
+      : textLine('log', 'warn', { lines: dropped }, msg);
     if (!writeAll(notice)) {
       dropped++;
       return;
