@@ -168,10 +168,50 @@ function requestDestination(): DestinationStream & { flushSync?: () => void } {
   if (!requestDest) {
     requestDest = loadPino().destination({ fd: 2, sync: false, minLength: 0 });
     // buffered lines reach stderr even when the worker exits right away
-    process.on('exit', () => { try { requestDest?.flushSync?.(); } catch { /* gone */ } });
+    process.on('exit', () => {
+      try {
+        flushLines();
+        requestDest?.flushSync?.();
+      } catch { /* gone */ }
+    });
   }
   return requestDest;
 }
+
+// Request lines go to the destination in batches of 16 KiB, or after
+// 100 ms at most: one write() per line (sonic-boom measures its pending
+// buffer at every write(), and each write(2) is a trip through libuv's
+// thread pool) cost more than the request itself (bench/README.md, request
+// log cost). The exit handler writes what is left.
+const BATCH_CHARS = 16384;
+const BATCH_MS = 100;
+let lines: string[] = [];
+let chars = 0;
+let flushTimer: NodeJS.Timeout | undefined;
+
+function queueLine(line: string): void {
+  if (!requestDest) requestDestination(); // its exit handler flushes these lines too
+  lines.push(line);
+  chars += line.length;
+  if (chars >= BATCH_CHARS) flushLines();
+  else if (!flushTimer) {
+    flushTimer = setTimeout(flushLines, BATCH_MS);
+    flushTimer.unref();
+  }
+}
+
+function flushLines(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (lines.length === 0) return;
+  const text = lines.join('');
+  lines = [];
+  chars = 0;
+  requestDestination().write(text);
+}
+
+/** pino's stream for request lines in JSON: the same batching. */
+const requestStream = { write: queueLine };
 
 let dateSecond = 0;
 let dateText = '';
@@ -194,10 +234,10 @@ export function requestLog(r: RequestRecord): void {
   if (format === 'json') {
     if (!requestPino) {
       const pino = loadPino();
-      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestDestination());
+      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestStream);
     }
     requestPino.info({ addr: r.addr, method: r.method, uri: r.uri, proto: r.proto, status: r.status, bytes: r.bytes, msecs: Math.round(r.us / 1000), req: r.requests }, 'request');
     return;
   }
-  requestDestination().write(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
+  queueLine(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
 }
