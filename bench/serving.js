@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 'use strict';
 // Serving benchmarks of liege's own (the anchors' harness is ../shared/bench):
-//  * nginx → liege `socket` (uWSGI binary protocol, uwsgi_pass) against
-//    nginx → liege `http-socket` (proxy_pass with upstream keep-alive);
+//  * the worker's cost per request: server CPU µs per request of liege
+//    (`http-socket`, request log off) against the same app on a bare
+//    http.Server (`node hello.js`, the anchor);
+//  * nginx → liege `socket` (uWSGI binary protocol, uwsgi_pass: a new
+//    upstream connection per request) against nginx → liege `http-socket`
+//    with upstream keep-alive, and without it (a new connection per
+//    request too: what the connection itself costs);
 //  * the request log's cost: `http-socket` with the request log on (to a
 //    file, logto) against `--disable-logging`.
 // 2 workers, the shared hello app, wrk -t1 -c64; rows interleaved in a
 // rotated order each round, so drift on a shared machine hits all alike.
+// CPU is that of the server's process group (master + workers, or the bare
+// node), not nginx's or wrk's: other sessions disturb it less than req/s.
 //
 //   node bench/serving.js [--rounds 3] [--seconds 8]
 const { spawn, execFileSync } = require('child_process');
@@ -48,6 +55,24 @@ async function ready(port) {
   throw new Error(`port ${port} never answered 200`);
 }
 
+function startBare(port) {
+  return spawn(process.execPath, [HELLO], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+}
+
+// CPU ticks (utime + stime) of every process of a process group
+function groupTicks(pgid) {
+  let t = 0;
+  for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) t += Number(f[11]) + Number(f[12]);
+    } catch { /* gone */ }
+  }
+  return t;
+}
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
 function startLiege(sockArgs, extra, port) {
   return spawn(LIEGE, ['--master', '--processes', '2', ...sockArgs, '--node-app', HELLO, ...extra], {
     env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'], detached: true,
@@ -62,7 +87,9 @@ function startNginx(front, upstream) {
     .map((p) => `uwsgi_param ${p};`).join(' ');
   const location = upstream.kind === 'uwsgi'
     ? `location / { ${params} uwsgi_pass 127.0.0.1:${upstream.port}; }`
-    : `location / { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://app; }`;
+    : upstream.keepalive
+      ? `location / { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://app; }`
+      : `location / { proxy_pass http://127.0.0.1:${upstream.port}; }`;
   const conf = `daemon off; master_process on; worker_processes 1; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log warn;
 events { worker_connections 1024; }
 http { access_log off; client_body_temp_path ${prefix}/b; proxy_temp_path ${prefix}/p; fastcgi_temp_path ${prefix}/f; uwsgi_temp_path ${prefix}/u; scgi_temp_path ${prefix}/s;
@@ -72,12 +99,14 @@ http { access_log off; client_body_temp_path ${prefix}/b; proxy_temp_path ${pref
   return spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf')], { stdio: 'ignore' });
 }
 
-function wrk(port) {
+function wrk(port, pgid) {
+  const t0 = groupTicks(pgid);
   const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '--timeout', '2s', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number((/Requests\/sec:\s+([\d.]+)/.exec(out) || [])[1]);
   const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
   const non2xx = Number((/Non-2xx or 3xx responses:\s+(\d+)/.exec(out) || [0, 0])[1]);
-  return { rps, errors, non2xx };
+  const n = Number((/(\d+) requests in/.exec(out) || [0, 0])[1]);
+  return { rps, errors, non2xx, cpuUs: n ? ((groupTicks(pgid) - t0) * TICK_US) / n : NaN };
 }
 
 async function stop(child) {
@@ -90,17 +119,19 @@ async function stop(child) {
 }
 
 const ROWS = {
+  'bare http.Server (node hello.js, 1 process): the anchor': { bare: true },
   'direct http-socket, request log off': { sock: 'http', extra: ['--disable-logging'] },
   'direct http-socket, request log on (logto file)': { sock: 'http', extra: () => ['--logto', path.join(dir, 'requests.log')] },
   'nginx → socket (uwsgi protocol)': { sock: 'uwsgi', nginx: true, extra: ['--disable-logging'] },
-  'nginx → http-socket (keep-alive upstream)': { sock: 'http', nginx: true, extra: ['--disable-logging'] },
+  'nginx → http-socket (keep-alive upstream)': { sock: 'http', nginx: true, keepalive: true, extra: ['--disable-logging'] },
+  'nginx → http-socket (no upstream keep-alive: a connection per request)': { sock: 'http', nginx: true, extra: ['--disable-logging'] },
 };
 
 async function runRow(row) {
   const back = await freePort();
   const sockArgs = row.sock === 'uwsgi' ? ['--socket', `127.0.0.1:${back}`] : ['--http-socket', `127.0.0.1:${back}`];
   const extra = typeof row.extra === 'function' ? row.extra() : row.extra;
-  const liege = startLiege(sockArgs, extra, back);
+  const liege = row.bare ? startBare(back) : startLiege(sockArgs, extra, back);
   let nginx;
   try {
     let port = back;
@@ -108,11 +139,11 @@ async function runRow(row) {
       if (row.sock === 'http') await ready(back);
       else await sleep(1500);
       port = await freePort();
-      nginx = startNginx(port, { kind: row.sock, port: back });
+      nginx = startNginx(port, { kind: row.sock, port: back, keepalive: row.keepalive });
     }
     await ready(port);
     execFileSync('wrk', ['-t1', '-c64', '-d1s', `http://127.0.0.1:${port}/`], { stdio: 'ignore' }); // warm-up
-    return wrk(port);
+    return wrk(port, liege.pid);
   } finally {
     await stop(nginx);
     await stop(liege);
@@ -123,20 +154,29 @@ async function main() {
   if (!NGINX) console.error('nginx not found: nginx rows skipped');
   const names = Object.keys(ROWS).filter((n) => NGINX || !ROWS[n].nginx);
   const res = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     const order = names.map((_, i) => names[(i + r) % names.length]);
     for (const n of order) {
       const x = await runRow(ROWS[n]);
       res[n].push(x.rps);
-      console.error(`round ${r + 1}/${rounds} ${n}: ${x.rps.toFixed(0)} req/s${x.errors ? ` (socket errors: ${x.errors})` : ''}${x.non2xx ? ` non2xx ${x.non2xx}` : ''}`);
+      cpu[n].push(x.cpuUs);
+      console.error(`round ${r + 1}/${rounds} ${n}: ${x.rps.toFixed(0)} req/s, ${x.cpuUs.toFixed(1)} µs CPU/request${x.errors ? ` (socket errors: ${x.errors})` : ''}${x.non2xx ? ` non2xx ${x.non2xx}` : ''}`);
     }
   }
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  console.log(`\n| row | req/s median (${rounds} rounds) | min–max |\n|---|---|---|`);
-  for (const n of names) console.log(`| ${n} | ${med(res[n]).toFixed(0)} | ${Math.min(...res[n]).toFixed(0)}–${Math.max(...res[n]).toFixed(0)} |`);
-  const m = Object.fromEntries(names.map((n) => [n, med(res[n])]));
-  console.log(`\nrequest log cost: ${((1 - m['direct http-socket, request log on (logto file)'] / m['direct http-socket, request log off']) * 100).toFixed(1)} % of req/s`);
-  if (NGINX) console.log(`nginx → uwsgi / nginx → http-socket: ${(m['nginx → socket (uwsgi protocol)'] / m['nginx → http-socket (keep-alive upstream)']).toFixed(2)}`);
+  const ANCHOR = names[0];
+  // ratios within each round (the same machine state), then their median
+  const perRound = (r, a, b) => med(r[a].map((x, i) => x / r[b][i]));
+  console.log(`\n| row | req/s median (${rounds} rounds) | min–max | server CPU µs/request (median) | CPU vs the bare server (median per round) |\n|---|---|---|---|---|`);
+  for (const n of names) console.log(`| ${n} | ${med(res[n]).toFixed(0)} | ${Math.min(...res[n]).toFixed(0)}–${Math.max(...res[n]).toFixed(0)} | ${med(cpu[n]).toFixed(1)} | ${perRound(cpu, n, ANCHOR).toFixed(3)} |`);
+  const LOG_OFF = 'direct http-socket, request log off';
+  const LOG_ON = 'direct http-socket, request log on (logto file)';
+  console.log(`\nrequest log cost: ${((1 - perRound(res, LOG_ON, LOG_OFF)) * 100).toFixed(1)} % of req/s, ${((perRound(cpu, LOG_ON, LOG_OFF) - 1) * 100).toFixed(1)} % of CPU per request (medians of per-round ratios)`);
+  if (NGINX) {
+    console.log(`nginx → uwsgi / nginx → http-socket keep-alive: ${perRound(res, 'nginx → socket (uwsgi protocol)', 'nginx → http-socket (keep-alive upstream)').toFixed(2)}`);
+    console.log(`nginx → uwsgi / nginx → http-socket, a connection per request: ${perRound(res, 'nginx → socket (uwsgi protocol)', 'nginx → http-socket (no upstream keep-alive: a connection per request)').toFixed(2)}`);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -4,7 +4,7 @@
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
                   "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c",
-                  "src/shm.c"],
+                  "src/proc-tree.c", "src/shm.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "libraries": ["-ldl", "-lpthread"]
     },
@@ -17,7 +17,7 @@
     {
       "target_name": "liege-ns",
       "type": "executable",
-      "sources": ["src/ns-helper.c", "src/ns-guard.c", "src/ns-tree.c"],
+      "sources": ["src/ns-helper.c", "src/ns-guard.c", "src/proc-tree.c"],
       "cflags": ["-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

@@ -53,7 +53,8 @@ const loadPino = () => require('pino') as typeof import('pino');
 function pinoChild(component: string): Pino {
   if (!pinoRoot) {
     const pino = loadPino();
-    pinoRoot = pino({ base, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+    // JSON lines take the same way out as text lines (writeText below)
+    pinoRoot = pino({ base, timestamp: pino.stdTimeFunctions.isoTime }, { write: (line: string) => writeText(line) });
   }
   return pinoRoot.child({ component });
 }
@@ -68,24 +69,42 @@ function textLine(component: string, level: Level, fields: object, msg: string):
   return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
-// stderr can be a non-blocking pipe (an app that touched process.stderr
-// made the shared file description O_NONBLOCK): a full pipe gives EAGAIN.
-// A slow reader is waited for (up to STALL_MS, once per congestion: the
-// loop must not crawl), then lines are dropped and counted until a write
-// goes through again, which first says how many were lost. A closed pipe
-// (EPIPE, EIO) only drops lines: a log line is not worth dying for.
+// A log reader that stops reading (a stuck log shipper) must not stop the
+// master: when stderr is a pipe, text lines go through a non-blocking
+// description of our own (/proc/self/fd/2 reopened: others sharing fd 2
+// can flip O_NONBLOCK on theirs, not on ours). A full pipe (EAGAIN) is
+// waited for up to STALL_MS once per congestion, then lines are dropped and
+// counted until a write goes through again, which first says how many were
+// lost. A closed pipe (EPIPE, EIO) only drops lines: a log line is not worth
+// dying for. (A socket or a tty cannot be reopened: fd 2 as it is; nor can
+// a pipe of another user, after the drop: a worker's, a reloaded master's.)
 const STALL_MS = 500;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 let congested = false;
 let dropped = 0;
+let textFd = 2;
+let textIno = -1; // the fd 2 that textFd reopens (logto, daemonize replace fd 2)
+
+function stderrFd(): number {
+  try {
+    const st = fs.fstatSync(2);
+    if (st.ino === textIno) return textFd;
+    if (textFd !== 2) fs.closeSync(textFd);
+    textFd = 2;
+    textIno = st.ino;
+    if (st.isFIFO()) textFd = fs.openSync('/proc/self/fd/2', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch { /* not ours to reopen (a pipe of another user): fd 2 */ }
+  return textFd;
+}
 
 /** Writes all of `text` to stderr; false when it could not (or only part). */
 function writeAll(text: string): boolean {
   let b = Buffer.from(text);
   let waited = 0;
+  const fd = stderrFd();
   while (b.length) {
     try {
-      b = b.subarray(fs.writeSync(2, b));
+      b = b.subarray(fs.writeSync(fd, b));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || congested || waited >= STALL_MS) return false;
       Atomics.wait(nap, 0, 0, 5);
@@ -97,7 +116,10 @@ function writeAll(text: string): boolean {
 
 function writeText(line: string): void {
   if (dropped) {
-    const notice = textLine('log', 'warn', { lines: dropped }, 'log lines dropped: stderr was full or closed');
+    const msg = 'log lines dropped: stderr was full or closed';
+    const notice = format === 'json'
+      ? `${JSON.stringify({ level: 40, time: new Date().toISOString(), ...base, component: 'log', lines: dropped, msg })}\n`
+      : textLine('log', 'warn', { lines: dropped }, msg);
     if (!writeAll(notice)) {
       dropped++;
       return;
@@ -146,10 +168,50 @@ function requestDestination(): DestinationStream & { flushSync?: () => void } {
   if (!requestDest) {
     requestDest = loadPino().destination({ fd: 2, sync: false, minLength: 0 });
     // buffered lines reach stderr even when the worker exits right away
-    process.on('exit', () => { try { requestDest?.flushSync?.(); } catch { /* gone */ } });
+    process.on('exit', () => {
+      try {
+        flushLines();
+        requestDest?.flushSync?.();
+      } catch { /* gone */ }
+    });
   }
   return requestDest;
 }
+
+// Request lines go to the destination in batches of 16 KiB, or after
+// 100 ms at most: one write() per line (sonic-boom measures its pending
+// buffer at every write(), and each write(2) is a trip through libuv's
+// thread pool) cost more than the request itself (bench/README.md, request
+// log cost). The exit handler writes what is left.
+const BATCH_CHARS = 16384;
+const BATCH_MS = 100;
+let lines: string[] = [];
+let chars = 0;
+let flushTimer: NodeJS.Timeout | undefined;
+
+function queueLine(line: string): void {
+  if (!requestDest) requestDestination(); // its exit handler flushes these lines too
+  lines.push(line);
+  chars += line.length;
+  if (chars >= BATCH_CHARS) flushLines();
+  else if (!flushTimer) {
+    flushTimer = setTimeout(flushLines, BATCH_MS);
+    flushTimer.unref();
+  }
+}
+
+function flushLines(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (lines.length === 0) return;
+  const text = lines.join('');
+  lines = [];
+  chars = 0;
+  requestDestination().write(text);
+}
+
+/** pino's stream for request lines in JSON: the same batching. */
+const requestStream = { write: queueLine };
 
 let dateSecond = 0;
 let dateText = '';
@@ -172,10 +234,10 @@ export function requestLog(r: RequestRecord): void {
   if (format === 'json') {
     if (!requestPino) {
       const pino = loadPino();
-      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestDestination());
+      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestStream);
     }
     requestPino.info({ addr: r.addr, method: r.method, uri: r.uri, proto: r.proto, status: r.status, bytes: r.bytes, msecs: Math.round(r.us / 1000), req: r.requests }, 'request');
     return;
   }
-  requestDestination().write(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
+  queueLine(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
 }

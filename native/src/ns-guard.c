@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "ns-tree.h"
+#include "proc-tree.h"
 
 #define MAX_PROCS 8192
 #define EXIT_SYSCALL 111

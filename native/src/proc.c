@@ -6,6 +6,7 @@
  * received before its JS listeners existed (native/src/early-signals.c). */
 #define _GNU_SOURCE
 #include "util.h"
+#include "proc-tree.h"
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,33 +38,8 @@ static napi_value ReapPid(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* SIGKILL every descendant of `pid` (children first found through
- * /proc/PID/task/TID/children), depth first; returns how many. */
-static int kill_tree(pid_t pid) {
-  char path[64];
-  int n = 0;
-  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-  DIR *d = opendir(path);
-  if (!d) return 0;
-  struct dirent *t;
-  while ((t = readdir(d))) {
-    if (t->d_name[0] == '.') continue;
-    char cpath[300];
-    snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, t->d_name);
-    FILE *f = fopen(cpath, "r");
-    if (!f) continue;
-    int c;
-    while (fscanf(f, "%d", &c) == 1) {
-      kill(c, SIGSTOP); /* no new children while we walk */
-      n += kill_tree(c);
-      kill(c, SIGKILL);
-      n++;
-    }
-    fclose(f);
-  }
-  closedir(d);
-  return n;
-}
+/* SIGKILL every descendant of `pid`, each one stopped first; how many. */
+static int kill_tree(pid_t pid) { return signal_tree(pid, SIGKILL, 1); }
 
 static pid_t watched_parent;
 static int watch_grace_ms;

@@ -65,8 +65,11 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     lost = true;
     onLost();
   };
-  const fence = fenceWatch(Number(process.env[FENCE_ENV]), () => {
-    warn?.(`no word from the emperor for ${process.env[FENCE_ENV]} ms: it may have lost this vassal to another host, stopping (fenced)`);
+  // kept from workers and daemons (a liege daemon would fence itself); back for a re-exec
+  const fenceMs = process.env[FENCE_ENV];
+  delete process.env[FENCE_ENV];
+  const fence = fenceWatch(Number(fenceMs), () => {
+    warn?.(`no word from the emperor for ${fenceMs} ms: it may have lost this vassal to another host, stopping (fenced)`);
     onCommand(TO_VASSAL.gracefulStop);
   });
   pipe.on('data', (buf: Buffer) => {
@@ -78,7 +81,10 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
   return {
     tell: (byte) => { if (!lost) pipe.write(Buffer.from([byte])); },
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
-    keepAcrossExec: (set) => set(fd, false),
+    keepAcrossExec: (set) => {
+      set(fd, false);
+      if (fenceMs) process.env[FENCE_ENV] = fenceMs;
+    },
   };
 }
 

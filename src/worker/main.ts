@@ -119,15 +119,21 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
-  setInterval(() => observer.heartbeat(drain.isDraining), 1000).unref();
+  setInterval(() => observer.heartbeat(), 1000).unref();
 }
 
 /** The busy slot the master shares with this worker (harakiri), if any. */
 function busySlot(spec: WorkerSpec): BusySlot | undefined {
   if (spec.slotFd === undefined) return undefined;
-  const slot = slotViews(native.shmMap(spec.slotFd, SLOT_BYTES));
-  native.closeFd(spec.slotFd);
-  return slot;
+  try {
+    return slotViews(native.shmMap(spec.slotFd, SLOT_BYTES));
+  } catch (e) {
+    // harakiri still sees a blocked loop by the missing heartbeat
+    log('worker').warn({ code: (e as NodeJS.ErrnoException).code, worker: spec.id }, `unable to map the busy slot: ${(e as Error).message}`);
+    return undefined;
+  } finally {
+    native.closeFd(spec.slotFd);
+  }
 }
 
 function fatal(e: unknown): void {

@@ -113,7 +113,7 @@ export class RequestObserver {
     const slot = this.opts.slot;
     if (slot && slot.f64[0] === start) this.markOldest(slot);
     if (this.logSome) this.log(req, res, us, bytes);
-    if (c.requests === this.spec.maxRequests) this.heartbeat(false); // the master recycles now, not in a second
+    if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
   }
 
   // the request that ended was the oldest: the next one (or idle) in the slot
@@ -139,7 +139,8 @@ export class RequestObserver {
 
   /** The stats heartbeat (every second: the master's sign of life, its
    * stats and recycling input), and the counters when they changed. */
-  heartbeat(draining: boolean): void {
+  heartbeat(): void {
+    const draining = this.opts.drain?.isDraining ?? false;
     const c = this.c;
     const last = this.last;
     const n = c.requests - last.requests;

@@ -18,6 +18,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const FENCE_MS = 1500;
 
+/** A process's environment as it was exec'd. */
+const environ = (pid: number): string[] => { try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'); } catch { return []; } };
+
 /** Live processes in process group `pgid` (from /proc). */
 function inGroup(pgid: number): number[] {
   return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
@@ -52,7 +55,7 @@ function vassal(args: string[]) {
 
 describe('self-fencing vassals', () => {
   for (const mode of ['single-process', 'master'] as const) {
-    it(`${mode}: serves while the emperor beats, stops gracefully once it goes silent`, async () => {
+    it(`${mode}: serves while the emperor beats and across a reload, stops gracefully once it goes silent`, async () => {
       const port = await freePort();
       const trace = path.join(dir, `${mode}.trace`);
       const v = vassal([
@@ -65,6 +68,12 @@ describe('self-fencing vassals', () => {
       await new Promise((r) => setTimeout(r, 3 * FENCE_MS));
       expect((await get(port))?.status).toBe(200);
       expect(v.stderr()).not.toMatch(/fenced/);
+      // a reload (re-exec in place) keeps the fence; workers never see it
+      process.kill(v.p.pid!, 'SIGHUP');
+      await until(() => environ(v.p.pid!).includes('UWSGI_RELOADS=1') || undefined);
+      expect(environ(v.p.pid!)).toContain(`LIEGE_EMPEROR_FENCE_MS=${FENCE_MS}`);
+      await until(() => get(port));
+      for (const w of childrenOf(v.p.pid!)) expect(environ(w)).not.toContain('LIEGE_EMPEROR_FENCE_MS=');
       v.silence();
       const [code, sig] = await v.exit;
       expect([code, sig]).toEqual([0, null]);

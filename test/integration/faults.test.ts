@@ -1,12 +1,14 @@
 // Faults that must not kill the master: its stderr pipe closed (EPIPE on
-// every log write, text and JSON), EMFILE when it spawns a worker (the
+// every log write, text and JSON) or not read any more (a full pipe: lines
+// are dropped and counted, the loop goes on), EMFILE when it spawns a worker (the
 // master logs, retries with backoff and serves with the workers it has),
 // reload-on-rss recycling under keep-alive load with 0 failed requests.
 // (SIGTERM during a reload: reload.test.ts.)
 import { execa, type ResultPromise } from 'execa';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, LIEGE, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
 import { startLoad } from './load';
 
 const started: ResultPromise[] = [];
@@ -45,6 +47,57 @@ describe('faults the master survives', () => {
       process.kill(p.pid!, 'SIGTERM');
       expect((await p).exitCode).toBe(0);
     }, 40_000);
+  }
+
+  for (const format of ['text', 'json']) {
+    it(`its stderr a pipe nobody reads any more: keeps serving and respawning, then says how many lines it dropped (log-format ${format})`, async () => {
+      const dir = scratch();
+      const fifo = path.join(dir, 'stderr');
+      await execa('mkfifo', [fifo]);
+      const rfd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const wfd = fs.openSync(fifo, 'w');
+      const port = await freePort();
+      const p = execa(LIEGE, ['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('handler.js'), '--log-format', format], { reject: false, detached: true, stdio: ['ignore', 'ignore', wfd], env: { TEST_LIEGE: '1' } });
+      started.push(p);
+      fs.closeSync(wfd);
+      let seen = '';
+      const drain = () => {
+        const b = Buffer.alloc(1 << 16);
+        for (;;) {
+          let n = 0;
+          try { n = fs.readSync(rfd, b); } catch { break; } // EAGAIN: empty for now
+          if (n <= 0) break;
+          seen += b.toString('utf8', 0, n);
+        }
+        return seen;
+      };
+      await until(() => (/master started/.test(drain()) ? true : undefined));
+      const died = (w: number) => (format === 'json' ? new RegExp(`"worker_pid":${w},.*"msg":"worker died, respawning"`) : new RegExp(`worker died, respawning worker=\\d+ pid=${w} `));
+      // stop reading: request log lines fill the pipe (64 KiB), then the
+      // master's own lines (worker deaths and respawns) meet a full pipe
+      const load = startLoad(port, 4);
+      await until(() => (load.result.ok > 1500 ? true : undefined), 30_000);
+      const r = await load.stop();
+      expect(r.failed).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        const w = workersOf(p.pid!)[0]!;
+        process.kill(w, 'SIGKILL');
+        await until(() => (workersOf(p.pid!).length === 2 && !workersOf(p.pid!).includes(w) ? true : undefined));
+      }
+      for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200 });
+      // read again: the next master line comes after the count of lost ones
+      drain();
+      const w = workersOf(p.pid!)[0]!;
+      process.kill(w, 'SIGKILL');
+      await until(() => (died(w).test(drain()) ? true : undefined));
+      expect(seen).toMatch(format === 'json' ? /"component":"log","lines":\d+,"msg":"log lines dropped: stderr was full or closed"/ : /log: WARN log lines dropped: stderr was full or closed lines=\d+/);
+      process.kill(p.pid!, 'SIGTERM');
+      const end = setInterval(drain, 50); // keep the pipe flowing while it stops
+      expect((await p).exitCode).toBe(0);
+      clearInterval(end);
+      fs.closeSync(rfd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
   }
 
   it('EMFILE when spawning a worker: logged, retried with backoff, serving with the other worker meanwhile', async () => {

@@ -68,30 +68,34 @@ export function requestHead(v: UwsgiVars): string | undefined {
   return `${head}connection: close\r\n\r\n`;
 }
 
-/** On a socket that came in by uwsgi: the packet's vars (SCRIPT_NAME,
- * DOCUMENT_ROOT, UWSGI_* …), also as `req.socket.uwsgi` for apps. */
-export const UWSGI_VARS = Symbol.for('liege.uwsgi');
 /** Set until the server listened on the socket: then it reads the head. */
 const HELD = Symbol('liege.uwsgi-held');
 
-type UwsgiSocket = net.Socket & { [UWSGI_VARS]?: UwsgiVars; [HELD]?: boolean };
+type UwsgiSocket = net.Socket & {
+  /** The packet's vars (SCRIPT_NAME, DOCUMENT_ROOT, UWSGI_* …) for apps. */
+  uwsgi?: UwsgiVars;
+  encrypted?: boolean;
+  _peername?: { address: string; port: number; family: string };
+  [HELD]?: boolean;
+};
 
 /** Whether `socket` came in by uwsgi (its response is never chunked). */
 export function isUwsgi(socket: unknown): boolean {
-  return !!socket && (socket as UwsgiSocket)[UWSGI_VARS] !== undefined;
+  return !!socket && (socket as UwsgiSocket).uwsgi !== undefined;
 }
 
-// What the app sees of the client: nginx's REMOTE_ADDR, not nginx itself
+// What the app sees of the client: nginx's REMOTE_ADDR, not nginx itself.
+// net.Socket's remoteAddress/remotePort/remoteFamily read its cached peer
+// name, so setting that cache is all it takes (no property redefined on
+// the socket, which would make every later access to it slower)
 function asClient(raw: UwsgiSocket, vars: UwsgiVars): void {
-  raw[UWSGI_VARS] = vars;
+  raw.uwsgi = vars;
   const addr = vars.REMOTE_ADDR;
   if (addr) {
-    Object.defineProperty(raw, 'remoteAddress', { value: addr });
-    Object.defineProperty(raw, 'remoteFamily', { value: addr.includes(':') ? 'IPv6' : 'IPv4' });
+    const port = vars.REMOTE_PORT ? Number(vars.REMOTE_PORT) : raw.remotePort ?? 0;
+    raw._peername = { address: addr, port, family: addr.includes(':') ? 'IPv6' : 'IPv4' };
   }
-  if (vars.REMOTE_PORT) Object.defineProperty(raw, 'remotePort', { value: Number(vars.REMOTE_PORT) });
-  if (vars.HTTPS === 'on' || vars.REQUEST_SCHEME === 'https') Object.defineProperty(raw, 'encrypted', { value: true });
-  Object.defineProperty(raw, 'uwsgi', { value: vars });
+  if (vars.HTTPS === 'on' || vars.REQUEST_SCHEME === 'https') raw.encrypted = true;
 }
 
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';

@@ -1,7 +1,7 @@
-/* Process trees read from /proc, for the liege-ns keepers (ns-watch.c,
- * ns-guard.c). */
-#ifndef LIEGE_NS_TREE_H
-#define LIEGE_NS_TREE_H
+/* Process trees read from /proc: the addon (proc.c: killTree, the worker's
+ * parent watcher) and the liege-ns guard (ns-guard.c). */
+#ifndef LIEGE_PROC_TREE_H
+#define LIEGE_PROC_TREE_H
 #include <sys/types.h>
 
 /* Send sig to every descendant of pid (children found through

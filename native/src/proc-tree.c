@@ -1,6 +1,6 @@
-/* Process trees read from /proc (see ns-tree.h). */
+/* Process trees read from /proc (see proc-tree.h). */
 #define _GNU_SOURCE
-#include "ns-tree.h"
+#include "proc-tree.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
