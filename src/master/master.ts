@@ -318,8 +318,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
     pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
-    // tini's rule: the instance ends with the control daemon's status
-    'control-daemon-died': async (e) => (l.info({ status: (e as { status: number }).status }, 'control daemon died, shutting down'), await stop(true), (e as { status: number }).status),
+    'control-daemon-died': async (e) => {
+      const status = (e as { status: number }).status;
+      l.info({ status }, 'control daemon died, shutting down');
+      await stop(true);
+      // As PID 1 of a container, tini's rule: the container ends with the
+      // status of the child that decided the end. Elsewhere uWSGI's: exit 0.
+      if (process.pid === 1) return status;
+      return 0;
+    },
     fatal: async (e) => {
       l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
       await stop(false);

@@ -73,6 +73,15 @@ describe('master and workers', () => {
     expect(fs.readFileSync(t, 'utf8')).toBe('atexit\n');
   });
 
+  it('a control daemon that dies stops the instance, which exits 0 as under uWSGI (outside PID 1)', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--attach-control-daemon', 'sleep 1; kill -KILL $$'], { cwd: dir });
+    started.push(p);
+    const r = await p;
+    expect(r.stderr).toMatch(/control daemon died, shutting down status=137/);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('leaves no orphans when the master is SIGKILLed: workers and daemon groups go too', async () => {
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--attach-daemon', 'sleep 300 & sleep 301'], { cwd: dir });
