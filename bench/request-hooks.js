@@ -57,21 +57,7 @@ function start(variant, port) {
   return spawn(path.join(ROOT, 'bin/liege'), args, { stdio: 'ignore', detached: true });
 }
 
-// CPU ticks (utime + stime) of every process of a process group: the
-// server's work, which other sessions on the machine disturb far less than
-// they disturb throughput
-function groupTicks(pgid) {
-  let t = 0;
-  for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid) t += Number(f[11]) + Number(f[12]);
-    } catch { /* gone */ }
-  }
-  return t;
-}
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+const { groupTicks, TICK_US } = require('./lib/cpu');
 
 function wrk(port, pgid) {
   const t0 = groupTicks(pgid);

@@ -59,19 +59,7 @@ function startBare(port) {
   return spawn(process.execPath, [HELLO], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
 }
 
-// CPU ticks (utime + stime) of every process of a process group
-function groupTicks(pgid) {
-  let t = 0;
-  for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid) t += Number(f[11]) + Number(f[12]);
-    } catch { /* gone */ }
-  }
-  return t;
-}
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+const { groupTicks, TICK_US } = require('./lib/cpu');
 
 function startLiege(sockArgs, extra, port) {
   return spawn(LIEGE, ['--master', '--processes', '2', ...sockArgs, '--node-app', HELLO, ...extra], {

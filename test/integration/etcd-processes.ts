@@ -1,27 +1,7 @@
 // What actually runs, read from /proc: the etcd emperor tests give each
 // vassal a unique `attach-daemon = sleep N`, so a vassal copy is a sleep
 // process and the emperor running it is its ancestor.
-import * as fs from 'node:fs';
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  argv: string[];
-}
-
-function procs(): Proc[] {
-  const out: Proc[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      out.push({ pid: Number(p), ppid, argv });
-    } catch { /* exited */ }
-  }
-  return out;
-}
+import { processes } from './helpers';
 
 export interface Copy {
   pid: number;
@@ -30,7 +10,7 @@ export interface Copy {
 
 /** sleep N → its copies (pid and emperor), for N in `wanted`. */
 export function copies(wanted: ReadonlySet<number>, emperors: readonly number[]): Map<number, Copy[]> {
-  const all = procs();
+  const all = processes();
   const byPid = new Map(all.map((p) => [p.pid, p]));
   const out = new Map<number, Copy[]>();
   for (const p of all) {

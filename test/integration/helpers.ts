@@ -75,6 +75,30 @@ export async function until<T>(f: () => Promise<T | undefined> | T | undefined, 
   }
 }
 
+/** One process as /proc shows it. */
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  state: string; // R, S, Z …
+  argv: string[];
+}
+
+/** Every process of the machine (from /proc). */
+export function processes(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      out.push({ pid: Number(p), ppid: Number(f[1]), pgid: Number(f[2]), state: f[0]!, argv });
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
 /** Child pids of a process (from /proc). */
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];

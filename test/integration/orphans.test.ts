@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-orphan-${process.pid}`;
@@ -20,21 +20,8 @@ afterEach(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-interface Proc { pid: number; pgid: number; cmd: string }
-
-function procs(): Proc[] {
-  const out: Proc[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
-      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      out.push({ pid: Number(p), pgid, cmd: fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ') });
-    } catch { /* exited */ }
-  }
-  return out;
-}
+// the living processes (zombies are reaped, not left behind)
+const procs = () => processes().filter((x) => x.state !== 'Z').map((x) => ({ ...x, cmd: x.argv.join(' ') }));
 
 const marked = () => procs().filter((x) => x.cmd.includes(MARK));
 const descendants = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
@@ -65,7 +52,7 @@ describe('no orphans', () => {
     const kinds = ['child', 'setsid', 'double', 'daemon', 'daemon-grandchild'];
     await until(() => {
       const m = marked();
-      return kinds.every((k) => m.filter((x) => x.cmd.endsWith(`${MARK}-${k} `)).length === (k.startsWith('daemon') ? 1 : 2)) || undefined;
+      return kinds.every((k) => m.filter((x) => x.cmd.endsWith(`${MARK}-${k}`)).length === (k.startsWith('daemon') ? 1 : 2)) || undefined;
     });
 
     // both workers stuck in a request
