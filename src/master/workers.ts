@@ -446,8 +446,8 @@ export class Workers {
       return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
     }).concat([...this.spares]);
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
-      if (!alive(p.pid)) return resolve();
-      const t = setInterval(() => { if (!alive(p.pid)) { clearInterval(t); resolve(); } }, 50);
+      if (!exists(p.pid)) return resolve();
+      const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
       p.child?.once('exit', () => { clearInterval(t); resolve(); });
       setTimeout(() => signal(p, 'SIGKILL'), mercyMs).unref();
       signal(p, graceful ? 'SIGTERM' : 'SIGKILL');
@@ -518,14 +518,13 @@ function signal(p: Proc, sig: NodeJS.Signals): void {
   } catch { /* gone */ }
 }
 
-function alive(pid: number): boolean {
+/** The pid still exists, a zombie included: a stop waits until its worker
+ * is reaped (by libuv, or by the reaper for an adopted one), so the master
+ * never exits leaving a zombie for init. */
+function exists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return true;
   } catch {
     return false;
   }
