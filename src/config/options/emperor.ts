@@ -30,7 +30,7 @@ export const EMPEROR_OPTIONS = [
   { name: 'emperor-broodlord', type: 'int', group: 'emperor', warn: () => 'not implemented by liege, ignored: broodlord spawns zerg instances that attach to a vassal\'s sockets, and liege has no zerg mode (use more workers, spare-workers or on-demand vassals)', help: 'uWSGI broodlord mode (zergs on a vassal\'s SOS): not implemented, accepted with a warning' },
   { name: 'vassal-sos', type: 'int', group: 'emperor', warn: () => 'not implemented by liege, ignored: the emperor has no broodlord mode to answer an SOS', help: 'uWSGI: ask the broodlord emperor for reinforcements: not implemented, accepted with a warning' },
   { name: 'vassal-sos-backlog', type: 'int', group: 'emperor', warn: () => 'not implemented by liege, ignored: the emperor has no broodlord mode to answer an SOS', help: 'uWSGI: ask for reinforcements when the backlog is this long: not implemented, accepted with a warning' },
-  // ---- etcd emperor (helper 12: src/emperor/monitors/etcd*.ts) ----
+  // ---- etcd emperor (src/emperor/monitors/etcd*.ts) ----
   { name: 'emperor-etcd-ttl', type: 'int', min: 1, max: 3600, default: '10', group: 'emperor', help: 'seconds of the etcd lease an emperor holds its vassals with; a dead emperor\'s vassals move within this time + 1 s' },
   { name: 'emperor-etcd-capacity', type: 'int', min: 0, default: '0', group: 'emperor', help: 'most etcd vassals this emperor runs (0: no limit)' },
   { name: 'emperor-etcd-tags', type: 'string', repeatable: true, group: 'emperor', help: 'host tags of this emperor (comma separated); a vassal with emperor-etcd-require-tags runs only where all its tags are' },
