@@ -1,6 +1,7 @@
 // `liege etcd put|rm|ls|get etcd://HOST:PORT[,…]/PREFIX …`: manage the vassal
 // configs a cluster of etcd emperors shares (keys PREFIX/vassals/NAME).
-//   put URL NAME [FILE]   store FILE (or stdin) as NAME, checked like a vassal config first
+//   put URL NAME [FILE]   store FILE (or stdin) as NAME, checked like a vassal config first;
+//                         FILE = bundle:BUNDLE stores a reference to a bundle installed on each host
 //   rm URL NAME           remove NAME: its owner stops it gracefully
 //   ls URL                NAME, owner and lease of every vassal, then the live emperors
 //   get URL NAME          print the stored config
@@ -10,11 +11,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
+import { bundleRef } from '../emperor/monitors/etcd-bundle-ref';
 import { connect, parseEtcdSpec, type EtcdAuth } from '../emperor/monitors/etcd-connect';
 import { nameIn, parseEmperor, VASSAL_NAME } from '../emperor/monitors/etcd-keys';
 import { loadAll } from './load-all';
 
-const USAGE = 'usage: liege etcd put|rm|ls|get|drain [--cacert F --cert F --key F --user U[:P] --password P --no-check] etcd://HOST:PORT[,HOST:PORT…]/PREFIX [NAME [FILE] | EMPEROR-ID]\n';
+const USAGE = 'usage: liege etcd put|rm|ls|get|drain [--cacert F --cert F --key F --user U[:P] --password P --no-check] etcd://HOST:PORT[,HOST:PORT…]/PREFIX [NAME [FILE|bundle:BUNDLE] | EMPEROR-ID]\n';
 const FLAGS = ['--cacert', '--cert', '--key', '--user', '--password'];
 
 function usage(msg: string, text: string): LiegeError {
@@ -80,12 +82,18 @@ export async function etcdCommand(argv: string[]): Promise<number> {
   let text = '';
   if (verb === 'put') {
     const file = pos[2];
-    try {
-      text = fs.readFileSync(file ?? 0, 'utf8');
-    } catch (e) {
-      throw new LiegeError('LIEGE_ERR_CONFIG_READ', `unable to read the vassal config: ${(e as Error).message}`, { text: file ?? 'stdin' });
+    if (file?.startsWith('bundle:')) {
+      // a reference to a bundle installed on the emperors' hosts
+      if (bundleRef(file) === undefined) throw usage('bad bundle reference (bundle:NAME: letters, digits, . _ -)', file);
+      text = `${file}\n`;
+    } else {
+      try {
+        text = fs.readFileSync(file ?? 0, 'utf8');
+      } catch (e) {
+        throw new LiegeError('LIEGE_ERR_CONFIG_READ', `unable to read the vassal config: ${(e as Error).message}`, { text: file ?? 'stdin' });
+      }
+      if (check) checkConfig(text, name!, file);
     }
-    if (check) checkConfig(text, name!, file);
   }
   const client = connect(target, auth, 5000);
   const root = `${target.prefix}/`;

@@ -16,6 +16,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Config } from '../../config/config';
 import type { Origin } from '../../errors';
 import { log } from '../../log';
+import { bundleConfig, bundleRef, fileStamp } from './etcd-bundle-ref';
 import { connect, parseEtcdSpec, type EtcdAuth, type EtcdTarget } from './etcd-connect';
 import { nameIn, parseEmperor, parseHandover, requiredTags, splitTags, type Handover, type RegisteredEmperor } from './etcd-keys';
 import { LeaseKeeper, type LeaseStatus } from './etcd-lease';
@@ -30,6 +31,8 @@ export interface EtcdMonitorOptions {
   id: string;
   auth: EtcdAuth;
   dir?: string;
+  /** Where `liege install` keeps bundles (vassals stored as `bundle:NAME`). */
+  stateDir?: string;
 }
 
 /** The monitor's options from the emperor's config. */
@@ -41,6 +44,7 @@ export function etcdOptions(cfg: Config): EtcdMonitorOptions {
     id: cfg.str('emperor-etcd-id') ?? `${os.hostname()}-${process.pid}`,
     auth: { user: cfg.str('emperor-etcd-user'), password: cfg.str('emperor-etcd-password'), cacert: cfg.str('emperor-etcd-cacert'), cert: cfg.str('emperor-etcd-cert'), key: cfg.str('emperor-etcd-key') },
     dir: cfg.str('emperor-etcd-dir'),
+    stateDir: cfg.str('state-dir') ?? '/var/lib/liege',
   };
 }
 
@@ -202,6 +206,12 @@ export class EtcdMonitor implements Monitor {
   }
 
   private materialise(name: string, text: string, mod: number): DesiredVassal {
+    const bundle = bundleRef(text);
+    if (bundle !== undefined) {
+      // the recompute tick (1 s) notices a local install rewriting it
+      const generated = bundleConfig(this.opts.stateDir ?? '/var/lib/liege', bundle);
+      return { name: `etcd:${name}`, config: generated, version: `${mod}:${fileStamp(generated)}` };
+    }
     const config = path.join(this.dir, `${name}.ini`);
     if (this.written.get(name) !== mod) {
       const tmp = `${config}.${process.pid}.tmp`;
