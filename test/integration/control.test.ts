@@ -94,8 +94,8 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect(await until(() => get(port))).toBe(200);
     fs.unlinkSync(pidfile);
     fs.writeFileSync(fifo, 'P');
-    await until(() => fs.existsSync(pidfile) || undefined);
-    expect(fs.readFileSync(pidfile, 'utf8')).toBe(`${p.pid}\n`);
+    // `pidfile` is written in place (as uWSGI does; safe-pidfile renames): wait for its whole content
+    await until(() => (fs.existsSync(pidfile) && fs.readFileSync(pidfile, 'utf8') === `${p.pid}\n`) || undefined);
     fs.writeFileSync(fifo, 'q');
     expect((await p).exitCode).toBe(0);
   });
