@@ -277,7 +277,8 @@ export class Workers {
    * `failed` is called, at once or from the child's error event). */
   private start(job: WorkerSpec, id: number, failed?: (e: NodeJS.ErrnoException) => void): Proc | undefined {
     const now = Date.now();
-    const shared = busySlot();
+    // only harakiri reads the slot: no memfd and mapping per worker without it
+    const shared = job.harakiri ? busySlot() : undefined;
     if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
     let child: ChildProcess;
     try {
