@@ -35,8 +35,9 @@ export interface ObserverOptions {
   slot?: BusySlot;
   /** Write the request line to the slot too (harakiri's log line). */
   slotLine?: boolean;
-  /** Responses say `Connection: close` once this is draining. */
-  drain?: { readonly isDraining: boolean };
+  /** Responses say `Connection: close` once this is draining; `ended`, if
+   * set, hears of every request that ends (a single process's drain). */
+  drain?: { readonly isDraining: boolean; readonly ended?: () => void };
 }
 
 export class RequestObserver {
@@ -114,6 +115,12 @@ export class RequestObserver {
     if (slot && slot.f64[0] === start) this.markOldest(slot);
     if (this.logSome) this.log(req, res, us, bytes);
     if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
+    this.opts.drain?.ended?.();
+  }
+
+  /** Requests in flight now. */
+  get inFlight(): number {
+    return this.c.busy;
   }
 
   // the request that ended was the oldest: the next one (or idle) in the slot

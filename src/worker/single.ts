@@ -57,13 +57,13 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
   await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries
-  const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined);
+  const inflight: Inflight = { isDraining: false };
+  const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined, { drain: inflight });
   const observe = (server: http.Server) => {
     attachRequestHooks(server);
     observer.observe(server);
   };
   const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
-  const inflight = track(servers);
   await phase('accepting');
   if (first) await phase('accepting-once');
   await phase('accepting1');
@@ -77,7 +77,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const end = async (status: number, hooks?: string) => {
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
-    await drain(servers, inflight, spec.mercyMs);
+    await drain(servers, inflight, observer, spec.mercyMs);
     for (const s of SIGNALS) process.off(s, onSignal);
     return status;
   };
@@ -90,7 +90,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     }
     if (hooks) await loopPhase(hooks);
     sdNotify({ RELOADING: 1 });
-    await idle(servers, inflight, spec.mercyMs);
+    await idle(servers, inflight, observer, spec.mercyMs);
     link?.keepAcrossExec(native.setCloexec);
     for (const s of SIGNALS) process.off(s, onSignal);
     return 'reload' as const;
@@ -112,38 +112,25 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   }
 }
 
-interface Inflight { count: number; closing: boolean; changed?: () => void }
-
-/** Counts in-flight requests; once closing, responses say `Connection: close`. */
-function track(servers: net.Server[]): Inflight {
-  const s: Inflight = { count: 0, closing: false };
-  for (const srv of servers) {
-    if (!(srv instanceof http.Server)) continue;
-    srv.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      s.count++;
-      if (s.closing) res.shouldKeepAlive = false;
-      res.once('close', () => { s.count--; s.changed?.(); });
-    });
-  }
-  return s;
-}
+// The drain state the observer reads (responses say `Connection: close`
+// once draining) and tells of each request that ends.
+interface Inflight { isDraining: boolean; ended?: () => void }
 
 /** Resolves when no request is in flight (idle connections closed), or after `mercyMs`. */
-function idle(servers: net.Server[], s: Inflight, mercyMs: number): Promise<void> {
-  s.closing = true;
-  for (const srv of servers) if (srv instanceof http.Server) srv.closeIdleConnections();
+function idle(servers: net.Server[], s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
+  s.isDraining = true;
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, mercyMs);
-    s.changed = () => {
+    s.ended = () => {
       for (const srv of servers) if (srv instanceof http.Server) srv.closeIdleConnections();
-      if (s.count === 0) { clearTimeout(timer); resolve(); }
+      if (observer.inFlight === 0) { clearTimeout(timer); resolve(); }
     };
-    s.changed();
+    s.ended();
   });
 }
 
 /** Stops accepting (closes the listeners), then waits for in-flight requests. */
-async function drain(servers: net.Server[], s: Inflight, mercyMs: number): Promise<void> {
+async function drain(servers: net.Server[], s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
   for (const srv of servers) srv.close();
-  await idle(servers, s, mercyMs);
+  await idle(servers, s, observer, mercyMs);
 }
