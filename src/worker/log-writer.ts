@@ -11,14 +11,19 @@
 // interleave (the kernel keeps a pipe write of up to PIPE_BUF whole); a
 // regular file takes a whole batch in one write (O_APPEND, or the file
 // description's position lock, keep it whole).
-// At exit, `flushSync` writes what is queued; a write in flight then is left
-// to the thread pool (a regular file's write is microseconds), unless the
-// destination is stuck: then what is queued is dropped rather than block.
+// At exit, `flushSync` writes what is queued behind the write in flight
+// (left to the thread pool), unless that one has not come back for STUCK_MS:
+// the destination is stuck, and what is queued is dropped rather than block
+// the exit.
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 const MAX_QUEUED = 2 << 20;
 const PIPE_BUF = 4096;
 const RETRY_MS = 20;
+const STUCK_MS = 1000;
+const SETTLE_MS = 5;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 
 interface Chunk {
   buf: Buffer;
@@ -34,6 +39,8 @@ export class LogWriter {
   private busy = false;
   private regular = true;
   private dropped = 0;
+  private sentAt = 0;
+  private sending = 0; // bytes of the head in the write in flight
   private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
 
   /**
@@ -66,6 +73,8 @@ export class LogWriter {
     if (!this.busy) this.regular = isRegular(this.fd);
     this.busy = true;
     const len = this.regular ? head.end - head.off : lineCut(head.buf, head.off, head.end);
+    this.sentAt = performance.now();
+    this.sending = len;
     fs.write(this.fd, head.buf, head.off, len, null, this.onWritten);
   }
 
@@ -99,11 +108,17 @@ export class LogWriter {
 
   /** At exit: writes what is queued, synchronously, as far as it goes. */
   flushSync(): void {
+    if (this.busy) {
+      const inFlight = performance.now() - this.sentAt;
+      // a destination that took no write for that long is stuck: writing
+      // now would block the exit, and the lines are lost anyway
+      if (inFlight > STUCK_MS) return;
+      // a write just handed to the pool: let it go first (order of the lines)
+      if (inFlight < SETTLE_MS) Atomics.wait(nap, 0, 0, SETTLE_MS - inFlight);
+      this.queue[0]!.off += this.sending; // in the thread pool's hands
+    }
     const regular = isRegular(this.fd);
-    // a pipe whose last write never came back: writing now would block
-    if (this.busy && !regular) return;
-    const start = this.busy ? 1 : 0; // the head is in flight
-    for (let i = start; i < this.queue.length; i++) {
+    for (let i = 0; i < this.queue.length; i++) {
       const c = this.queue[i]!;
       while (c.off < c.end) {
         try {
@@ -113,7 +128,7 @@ export class LogWriter {
         }
       }
     }
-    this.queue.length = start;
+    this.queue.length = 0;
   }
 }
 

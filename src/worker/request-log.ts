@@ -77,13 +77,11 @@ function flush(): void {
   const n = count;
   if (n === 0) return;
   count = 0;
-  clearTimeout(timer);
+  // the timer is left running: refresh() (next batch) cannot re-arm a cleared one
   // wall clock = monotonic + offset, measured now (a clock step moves it)
   const offset = Date.now() - (ORIGIN + performance.now());
-  if (logFormat() === 'json') {
-    const buf = Buffer.from(jsonLines(n, offset));
-    writer!.write(buf, buf.length, n);
-  } else textLines(n, offset);
+  if (logFormat() === 'json') jsonLines(n, offset);
+  else textLines(n, offset);
   // the strings of this batch are not kept alive until the next one
   addrCol.fill('', 0, n);
   methodCol.fill('', 0, n);
@@ -152,15 +150,29 @@ const isoTime = () => {
   return lastTime;
 };
 
-let json = '';
+// pino hands each line to `collect`, which writes it into the batch's buffer
+// (one small string at a time: a whole batch concatenated, then encoded,
+// cost three times as much)
+let out: Buffer = Buffer.alloc(0);
+let outAt = 0;
+let outLines = 0;
 const collect = (line: string) => {
-  json += line;
+  if (outAt + 3 * line.length > out.length) {
+    if (outLines) writer!.write(out, outAt, outLines);
+    out = 3 * line.length > BUF_BYTES ? Buffer.allocUnsafe(3 * line.length) : spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+    outAt = 0;
+    outLines = 0;
+  }
+  outAt += out.write(line, outAt);
+  outLines++;
 };
 const fields = { addr: '', method: '', uri: '', proto: '', status: 0, bytes: 0, msecs: 0, req: 0 };
 
-function jsonLines(n: number, offset: number): string {
+function jsonLines(n: number, offset: number): void {
   const pino = requestPino(collect, isoTime);
-  json = '';
+  out = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+  outAt = 0;
+  outLines = 0;
   for (let i = 0; i < n; i++) {
     timeMs = Math.floor(atCol[i]! + offset);
     const major = majorCol[i]!;
@@ -175,7 +187,6 @@ function jsonLines(n: number, offset: number): string {
     fields.req = reqCol[i]!;
     pino.info(fields, 'request');
   }
-  const text = json;
-  json = '';
-  return text;
+  writer!.write(out, outAt, outLines);
+  out = Buffer.alloc(0);
 }
