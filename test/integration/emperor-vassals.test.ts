@@ -154,6 +154,24 @@ describe('emperor with live vassal files', () => {
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
   });
+  it('a vassal whose master fails after the link falls back to its fallback-config in place and is still its emperor\'s', async () => {
+    const vassals = path.join(dir, 'fb');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'fb.trace');
+    const fb = path.join(dir, 'fb-fallback.ini');
+    fs.writeFileSync(fb, `[uwsgi]\nhttp-socket = ${path.join(dir, 'fb2.sock')}\nnode-app = ${FIXTURES}/apps/handler.js\nhook-emperor-stop = exec:echo fallback stopped by the emperor >> ${trace}\n`);
+    const ini = path.join(vassals, 'v.ini');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 1\nhttp-socket = ${path.join(dir, 'fb1.sock')}\nnode-app = ${FIXTURES}/apps/handler.js\nhook-master-start = exec:false\nfallback-config = ${fb}\n`);
+    const { p } = emperor(vassals);
+    const served = await until(() => getUnix(path.join(dir, 'fb2.sock')));
+    const vassal = childrenOf(p.pid!)[0]!;
+    expect(served).toBe(vassal); // the same pid, serving in a single process
+    fs.rmSync(ini);
+    await until(() => !alive(vassal) || undefined);
+    expect(lines(trace)).toEqual(['fallback stopped by the emperor']);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  });
   it('vassals-start-hook runs in the vassal before it starts, vassals-stop-hook in the emperor after it is gone', async () => {
     const vassals = path.join(dir, 'hooked');
     fs.mkdirSync(vassals);
