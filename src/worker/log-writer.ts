@@ -41,6 +41,7 @@ export class LogWriter {
   private dropped = 0;
   private sentAt = 0;
   private sending = 0; // bytes of the head in the write in flight
+  private readonly idle: Array<() => void> = [];
   private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
 
   /**
@@ -68,6 +69,7 @@ export class LogWriter {
     const head = this.queue[0];
     if (!head) {
       this.busy = false;
+      for (const cb of this.idle.splice(0)) cb();
       return;
     }
     if (!this.busy) this.regular = isRegular(this.fd);
@@ -104,6 +106,12 @@ export class LogWriter {
   private done(): void {
     const head = this.queue.shift()!;
     if (!head.notice) this.release(head.buf);
+  }
+
+  /** Calls `cb` once everything queued is written (or dropped). */
+  whenIdle(cb: () => void): void {
+    if (this.busy) this.idle.push(cb);
+    else cb();
   }
 
   /** At exit: writes what is queued, synchronously, as far as it goes. */

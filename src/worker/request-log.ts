@@ -88,6 +88,21 @@ function flush(): void {
   uriCol.fill('', 0, n);
 }
 
+/**
+ * A worker's graceful end: `then` once its lines are written, or after
+ * `maxMs` (a stuck destination). The exit handler cannot wait for a write
+ * in the thread pool, which the exit may cut short (a pipe that was full).
+ */
+export function afterRequestLog(then: () => void, maxMs = 1000): void {
+  if (!writer) return then();
+  flush();
+  const t = setTimeout(then, maxMs);
+  writer.whenIdle(() => {
+    clearTimeout(t);
+    then();
+  });
+}
+
 /** At exit or before a reopen: everything out now. */
 function flushSync(): void {
   try {
