@@ -48,6 +48,17 @@ export interface EmperorLink {
   keepAcrossExec(setCloexec: (fd: number, on: boolean) => void): void;
 }
 
+let linkedFd: number | undefined;
+
+/** The emperor's pipe of this vassal, whether linked yet or not (undefined
+ * when not a vassal): an exec with a fallback config keeps it. */
+export function emperorFdForExec(): number | undefined {
+  if (linkedFd !== undefined) return linkedFd;
+  const fd = Number(process.env[EMPEROR_FD_ENV]);
+  if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
+  return fd;
+}
+
 /** In a vassal: read the emperor's commands on UWSGI_EMPEROR_FD; undefined
  * when not run by an emperor. `setCloexec` keeps the pipe from workers.
  * With FENCE_ENV set, a silent emperor is answered with a graceful stop
@@ -55,7 +66,12 @@ export interface EmperorLink {
 export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => void, setCloexec: (fd: number, on: boolean) => void, warn?: (message: string) => void): EmperorLink | undefined {
   const fd = Number(process.env[EMPEROR_FD_ENV]);
   if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
-  setCloexec(fd, true); // not for workers and daemons; cleared again for a reload
+  // neither the fd nor the variable for workers and daemons (a liege run as
+  // a daemon would take whatever its fd 3 is for an emperor); both are back
+  // for an exec in place: reload (keepAcrossExec) or fallback (emperorFdForExec)
+  setCloexec(fd, true);
+  delete process.env[EMPEROR_FD_ENV];
+  linkedFd = fd;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const net = require('node:net') as typeof import('node:net'); // not for hook-only starts
   const pipe = new net.Socket({ fd, readable: true, writable: true });
@@ -83,6 +99,7 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
     keepAcrossExec: (set) => {
       set(fd, false);
+      process.env[EMPEROR_FD_ENV] = String(fd);
       if (fenceMs) process.env[FENCE_ENV] = fenceMs;
     },
   };

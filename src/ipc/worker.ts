@@ -18,6 +18,7 @@ export interface SocketInfo {
   port: number; // the real TCP port, 0 for unix sockets
   backlog?: number; // `listen` (the worker's listen() sets it again)
   tls?: { cert: string; key: string; ciphers?: string }; // https: PEM text, read by the master as root
+  packetTimeoutMs?: number; // uwsgi: the request packet must arrive within it (socket-timeout)
 }
 
 export interface WorkerSpec {

@@ -1,7 +1,7 @@
 // What the master tells each worker about serving: its sockets, the app
 // (an absolute path), the request log, the listen timeout, the log format.
 import type { Config } from '../config/config';
-import type { WorkerSpec } from '../ipc/worker';
+import type { SocketInfo, WorkerSpec } from '../ipc/worker';
 import { logFormat } from '../log';
 import { resolveApp } from './app-path';
 import { socketInfos, type BoundSocket } from './sockets';
@@ -12,12 +12,19 @@ export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
   const app = cfg.str('node-app');
   return {
     app: app ? resolveApp(app, process.cwd()) : undefined,
-    sockets: socketInfos(sockets),
+    sockets: socketInfos(sockets).map((s) => withTimeout(s, cfg.int('socket-timeout') * 1000)),
     listenTimeoutMs: cfg.int('app-listen-timeout') * 1000,
     requestLog: { disabled: cfg.bool('disable-logging'), log4xx: cfg.bool('log-4xx'), log5xx: cfg.bool('log-5xx'), slowMs: cfg.int('log-slow') },
     logFormat: logFormat(),
     procname: workerTitle(cfg),
   };
+}
+
+/** A uwsgi socket's packet deadline (a client that never sends a whole
+ * packet would hold a connection forever: uWSGI's socket-timeout). */
+function withTimeout(s: SocketInfo, ms: number): SocketInfo {
+  if (s.proto !== 'uwsgi') return s;
+  return { ...s, packetTimeoutMs: ms };
 }
 
 /** The worker process title (procname-prefix + procname, or auto-procname). */

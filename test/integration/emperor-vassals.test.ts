@@ -126,6 +126,52 @@ describe('emperor with live vassal files', () => {
     await until(() => all.every((x) => !alive(x)) || undefined);
     expect(all.filter(alive)).toEqual([]);
   });
+  it("the emperor's pipe stays with the vassal: its workers and daemons see neither the fd nor UWSGI_EMPEROR_FD, and a reload keeps the link", async () => {
+    const vassals = path.join(dir, 'pipe');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'pipe.trace');
+    const ini = path.join(vassals, 'm.ini');
+    const sock = path.join(dir, 'pipe.sock');
+    fs.writeFileSync(ini, [
+      '[uwsgi]', 'master = true', 'processes = 1', `http-socket = ${sock}`, `node-app = ${FIXTURES}/apps/handler.js`,
+      // what a child of the vassal sees: the variable, and whether its fd 3 is a socket
+      `hook-accepting = exec:echo worker \${UWSGI_EMPEROR_FD:-none} $(readlink /proc/self/fd/3 | cut -c1-7) >> ${trace}`,
+      `attach-daemon = sh -c 'echo daemon \${UWSGI_EMPEROR_FD:-none} $(readlink /proc/self/fd/3 | cut -c1-7) >> ${trace}; exec sleep 300'`,
+      '',
+    ].join('\n'));
+    const { p } = emperor(vassals);
+    await until(() => lines(trace).length >= 2 || undefined);
+    for (const line of lines(trace)) expect(line).toMatch(/^(worker|daemon) none(?! socket:)/);
+    // touched: the vassal reloads in place and is still its emperor's (the
+    // reload's workers are accepting again, and a stop through the pipe works)
+    const t = new Date(Date.now() + 5000);
+    fs.utimesSync(ini, t, t);
+    await until(() => lines(trace).filter((l) => l.startsWith('worker')).length >= 2 || undefined);
+    for (const line of lines(trace)) expect(line).toMatch(/^(worker|daemon) none(?! socket:)/);
+    const vassal = childrenOf(p.pid!)[0]!;
+    fs.rmSync(ini);
+    await until(() => !alive(vassal) || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  });
+  it('a vassal whose master fails after the link falls back to its fallback-config in place and is still its emperor\'s', async () => {
+    const vassals = path.join(dir, 'fb');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'fb.trace');
+    const fb = path.join(dir, 'fb-fallback.ini');
+    fs.writeFileSync(fb, `[uwsgi]\nhttp-socket = ${path.join(dir, 'fb2.sock')}\nnode-app = ${FIXTURES}/apps/handler.js\nhook-emperor-stop = exec:echo fallback stopped by the emperor >> ${trace}\n`);
+    const ini = path.join(vassals, 'v.ini');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 1\nhttp-socket = ${path.join(dir, 'fb1.sock')}\nnode-app = ${FIXTURES}/apps/handler.js\nhook-master-start = exec:false\nfallback-config = ${fb}\n`);
+    const { p } = emperor(vassals);
+    const served = await until(() => getUnix(path.join(dir, 'fb2.sock')));
+    const vassal = childrenOf(p.pid!)[0]!;
+    expect(served).toBe(vassal); // the same pid, serving in a single process
+    fs.rmSync(ini);
+    await until(() => !alive(vassal) || undefined);
+    expect(lines(trace)).toEqual(['fallback stopped by the emperor']);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  });
   it('vassals-start-hook runs in the vassal before it starts, vassals-stop-hook in the emperor after it is gone', async () => {
     const vassals = path.join(dir, 'hooked');
     fs.mkdirSync(vassals);

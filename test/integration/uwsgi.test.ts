@@ -83,6 +83,18 @@ describe('uwsgi protocol on `socket`', () => {
     expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
   }, 30_000);
 
+  it('a client that has not sent its whole packet within socket-timeout is cut off, a stalled one and a trickling one; the worker keeps serving', async () => {
+    const port = await serve(['--socket-timeout', '1']);
+    const whole = packet(GET);
+    // stalls after part of the vars: closed without an answer (before: held for ever)
+    expect(await exchange(port, [whole.subarray(0, 10)])).toBe('');
+    // keeps sending, a byte every 30 ms (~5 s for the packet): the deadline is
+    // for the whole packet, not for silence
+    const bytes = Array.from({ length: whole.length }, (_, i) => whole.subarray(i, i + 1));
+    expect(await exchange(port, bytes)).toBe('');
+    expect(await exchange(port, [whole.subarray(0, 7), whole.subarray(7)])).toMatch(/^HTTP\/1\.1 200 OK/);
+  }, 30_000);
+
   it('behind an async `connect` request hook the request is still read whole', async () => {
     const dir = scratch();
     const hook = path.join(dir, 'hook.js');

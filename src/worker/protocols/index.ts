@@ -12,16 +12,18 @@ export type Adapter = (raw: net.Socket, deliver: (conn: Duplex) => void) => void
 
 /** The adapter of a socket; undefined when connections go through as they are. */
 export function adapterFor(sock: SocketInfo): Adapter | undefined {
-  if (sock.proto === 'uwsgi') return uwsgiAdapter;
-  if (sock.proto !== 'https') return undefined;
-  let a = tlsAdapters.get(sock);
-  if (!a) {
+  if (sock.proto !== 'uwsgi' && sock.proto !== 'https') return undefined;
+  let a = adapters.get(sock);
+  if (a) return a;
+  if (sock.proto === 'uwsgi') {
+    a = uwsgiAdapter(sock.packetTimeoutMs ?? 4000);
+  } else {
     // tls is loaded only by workers that serve an https-socket (start cost)
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     a = (require('./https') as typeof import('./https')).httpsAdapter(sock.tls!);
-    tlsAdapters.set(sock, a);
   }
+  adapters.set(sock, a);
   return a;
 }
 
-const tlsAdapters = new WeakMap<SocketInfo, Adapter>(); // one TLS context per socket
+const adapters = new WeakMap<SocketInfo, Adapter>(); // one per socket (https: one TLS context)

@@ -101,34 +101,56 @@ function asClient(raw: UwsgiSocket, vars: UwsgiVars): void {
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 /** Reads the packet header and vars, puts the HTTP head back in front of
- * the rest and hands the socket on, held (paused) until released. */
-export const uwsgiAdapter: Adapter = (raw: UwsgiSocket, deliver) => {
-  let buf: Buffer | undefined;
-  const onData = (chunk: Buffer) => {
-    buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-    if (buf.length < 4) return;
-    const size = buf.readUInt16LE(1);
-    if (buf.length < 4 + size) return;
-    raw.off('data', onData);
-    raw.off('error', onEarlyError);
-    raw.pause();
-    const vars = parseVars(buf.subarray(4, 4 + size));
-    const head = vars && requestHead(vars);
-    if (!vars || head === undefined) {
-      raw.end(BAD_REQUEST);
-      return;
-    }
-    asClient(raw, vars);
-    const rest = buf.subarray(4 + size);
-    const first = Buffer.from(head, 'latin1');
-    raw.unshift(rest.length ? Buffer.concat([first, rest]) : first);
-    raw[HELD] = true;
-    deliver(raw);
+ * the rest and hands the socket on, held (paused) until released. A client
+ * that has not sent its whole packet after `timeoutMs` is cut off. */
+export function uwsgiAdapter(timeoutMs: number): Adapter {
+  return (raw: UwsgiSocket, deliver) => {
+    // chunks are joined once the packet is complete (a client sending a
+    // byte at a time must not cost a copy of the packet per byte)
+    const chunks: Buffer[] = [];
+    let have = 0;
+    let size = -1; // the vars size, once the 4-byte header is in
+    const deadline = setTimeout(() => raw.destroy(), timeoutMs);
+    deadline.unref();
+    const stop = () => {
+      clearTimeout(deadline);
+      raw.off('data', onData);
+      raw.off('error', stop);
+      raw.off('close', stop);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (size < 0 && have >= 4) size = joined().readUInt16LE(1);
+      if (size < 0 || have < 4 + size) return;
+      stop();
+      raw.pause();
+      handOn(raw, joined(), size, deliver);
+    };
+    const joined = () => {
+      if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, have));
+      return chunks[0]!;
+    };
+    raw.on('data', onData);
+    raw.on('error', stop);
+    raw.on('close', stop);
   };
-  const onEarlyError = () => raw.destroy();
-  raw.on('data', onData);
-  raw.on('error', onEarlyError);
-};
+}
+
+function handOn(raw: UwsgiSocket, buf: Buffer, size: number, deliver: (conn: UwsgiSocket) => void): void {
+  const vars = parseVars(buf.subarray(4, 4 + size));
+  const head = vars && requestHead(vars);
+  if (!vars || head === undefined) {
+    raw.end(BAD_REQUEST);
+    return;
+  }
+  asClient(raw, vars);
+  const rest = buf.subarray(4 + size);
+  const first = Buffer.from(head, 'latin1');
+  raw.unshift(rest.length ? Buffer.concat([first, rest]) : first);
+  raw[HELD] = true;
+  deliver(raw);
+}
 
 /** A 'connection' listener added after the server's own (http.Server's
  * parser setup): the held socket flows now, the head first. Later, not
