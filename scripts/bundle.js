@@ -51,11 +51,18 @@ var __toESM = (mod, isNodeMode) => {
   return ns;
 };
 var __toESMOnce = (mod, isNodeMode, target) => (`;
-const oneByte = (file) => {
-  const code = fs.readFileSync(file, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  fs.writeFileSync(file, Module.wrap(code.includes(TO_ESM) ? code.replace(TO_ESM, TO_ESM_ONCE) : code));
+const oneByte = (file, minify) => {
+  let code = fs.readFileSync(file, 'utf8');
+  if (code.includes(TO_ESM)) code = code.replace(TO_ESM, TO_ESM_ONCE);
+  if (minify) code = esbuild.transformSync(code, MINIFY).code;
+  code = code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  fs.writeFileSync(file, Module.wrap(code));
 };
-oneByte('dist/cli/main.bundle.js');
+const MINIFY = { format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: process.env.MINID !== '0', keepNames: process.env.KEEPN === '1', legalComments: 'none' };
+oneByte('dist/cli/main.bundle.js', true);
+// the help text of the ignored uWSGI options, read by --help and the docs only
+// (src/config/uwsgi-table.ts finds it beside its own dist/config/ output)
+fs.copyFileSync('src/config/uwsgi-help.txt', 'dist/config/uwsgi-help.txt');
 
 // The worker: every worker start, at boot and at each respawn, pays for
 // its code. From the TypeScript sources too (tree-shaken: 80 KB instead of

@@ -1,5 +1,6 @@
 // `liege --help` and docs/options.md, both generated from the registry.
-import { arityOf, OPTIONS, type OptionDef } from '../config/options';
+import { allOptions, arityOf, type OptionDef } from '../config/options';
+import { uwsgiHelp } from '../config/uwsgi-table';
 import { ACTIONS } from '../hooks/actions';
 import { SYMBOL_EQUIVALENTS } from '../hooks/actions/call';
 import { PHASES } from '../phases';
@@ -10,6 +11,12 @@ function flags(o: OptionDef): string {
   const names = [`--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)];
   if (o.short) names.unshift(`-${o.short}`);
   return names.join(', ') + ARITY_SUFFIX[arityOf(o)];
+}
+
+/** Every option with its help (an ignored uWSGI option's is in uwsgi-help.txt). */
+function documented(): OptionDef[] {
+  const help = uwsgiHelp();
+  return allOptions().map((o) => (o.ignored ? { ...o, help: help.get(o.name) ?? '' } : o));
 }
 
 /** `liege --help`: every option, grouped, with its arity. */
@@ -27,7 +34,7 @@ export function helpText(): string {
     'liege does not implement: accepted with one warning naming file:line, then ignored.',
   ];
   let group = '';
-  for (const o of OPTIONS) {
+  for (const o of documented()) {
     if (o.group !== group) out.push('', `  ${(group = o.group)}:`);
     const f = flags(o);
     const gap = f.length > 34 ? '\n' + ' '.repeat(39) : ' '.repeat(35 - f.length);
@@ -41,7 +48,7 @@ export function optionsDoc(): string {
   const out = ['# liege options', '', 'Generated from `src/config/options.ts` by `liege --print-options-doc`; do not edit by hand.', ''];
   out.push('Every option can be given as `--name value` on the command line, as `name = value` in the `[uwsgi]` or `[liege]` section of an INI file, or as `LIEGE_NAME` / `UWSGI_NAME` in the environment (upper case, `-` → `_`).', '');
   let group = '';
-  for (const o of OPTIONS) {
+  for (const o of documented()) {
     if (o.group !== group) {
       group = o.group;
       out.push('', `## ${group}`, '', '| option | arity | type | repeatable | default | what |', '|---|---|---|---|---|---|');

@@ -38,7 +38,7 @@ import { EMPEROR_OPTIONS } from './options/emperor';
 import { MASTER_OPTIONS } from './options/master';
 import { REGISTRY_OPTIONS } from './options/registry';
 import { SERVING_OPTIONS } from './options/serving';
-import { UWSGI_OPTIONS } from './uwsgi-options';
+import { uwsgiOption, uwsgiOptions, uwsgiShortNames, type UwsgiOption } from './uwsgi-table';
 
 export type { Arity, OptionDef, OptionType } from './option-def';
 export { arityOf } from './option-def';
@@ -183,44 +183,64 @@ void NARROW_NAMES;
 // Each area declares its options in options/<area>.ts; a declared option
 // replaces the ignored uWSGI entry of the same name.
 const DECLARED: readonly OptionDef[] = [...CORE, ...LOGIC, ...FOREIGN_CONFIGS, ...hookOptions(), ...MASTER_OPTIONS, ...SERVING_OPTIONS, ...EMPEROR_OPTIONS, ...REGISTRY_OPTIONS, ...BUNDLE_OPTIONS];
-const declaredNames = new Set(DECLARED.flatMap((o) => [o.name, ...(o.aliases ?? [])]));
-
-/** Every other uWSGI 2.0.21 option: known, warned about once, ignored (DEPARTURES D7). */
-const IGNORED: readonly OptionDef[] = UWSGI_OPTIONS.filter(([name]) => !declaredNames.has(name)).map(([name, arity, short, kind, help]): OptionDef => ({
-  name,
-  short: short || undefined,
-  type: arity === 'flag' ? 'flag' : kind === 'int' ? 'int' : 'string',
-  min: kind === 'int' ? 0 : undefined,
-  optional: arity === 'optional' || undefined,
-  repeatable: true,
-  ignored: true,
-  group: 'uwsgi (ignored)',
-  help,
-}));
-
-export const OPTIONS: readonly OptionDef[] = [...DECLARED, ...IGNORED];
 
 const byName = new Map<string, OptionDef>();
 const byShort = new Map<string, OptionDef>();
-for (const o of OPTIONS) {
+for (const o of DECLARED) {
   for (const n of [o.name, ...(o.aliases ?? [])]) if (!byName.has(n)) byName.set(n, o);
   if (o.short && !byShort.has(o.short)) byShort.set(o.short, o);
 }
 
+/** Every other uWSGI 2.0.21 option: known, warned about once, ignored (DEPARTURES D7).
+ * Made on first use: a process only meets the few its config names. Its help
+ * text is in uwsgi-help.txt (cli/help.ts). */
+const ignoredDefs = new Map<string, OptionDef>();
+
+function ignored([name, arity, short, kind]: UwsgiOption): OptionDef {
+  let def = ignoredDefs.get(name);
+  if (!def) {
+    def = {
+      name,
+      short: short || undefined,
+      type: arity === 'flag' ? 'flag' : kind === 'int' ? 'int' : 'string',
+      min: kind === 'int' ? 0 : undefined,
+      optional: arity === 'optional' || undefined,
+      repeatable: true,
+      ignored: true,
+      group: 'uwsgi (ignored)',
+      help: '',
+    };
+    ignoredDefs.set(name, def);
+  }
+  return def;
+}
+
+/** Every option: the declared ones, then the ignored uWSGI ones (help '': see uwsgiHelp). */
+export function allOptions(): readonly OptionDef[] {
+  return [...DECLARED, ...uwsgiOptions().filter(([name]) => !byName.has(name)).map(ignored)];
+}
+
 /** The option declared under this name or alias. */
 export function findOption(name: string): OptionDef | undefined {
-  return byName.get(name);
+  const def = byName.get(name);
+  if (def) return def;
+  const row = uwsgiOption(name);
+  return row ? ignored(row) : undefined;
 }
 
 export function findShort(letter: string): OptionDef | undefined {
-  return byShort.get(letter);
+  const def = byShort.get(letter);
+  if (def) return def;
+  const name = uwsgiShortNames(letter).find((n) => !byName.has(n));
+  return name ? findOption(name) : undefined;
 }
 
 /** The closest known option name, for "did you mean" (edit distance <= 3). */
 export function suggestOption(name: string): string | undefined {
   let best: string | undefined;
   let bestD = 4;
-  for (const n of byName.keys()) {
+  const names = [...byName.keys(), ...uwsgiOptions().map(([n]) => n).filter((n) => !byName.has(n))];
+  for (const n of names) {
     const d = distance(name, n);
     if (d < bestD) { bestD = d; best = n; }
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UWSGI_OPTIONS } from '../../src/config/uwsgi-options';
+import { uwsgiOptions } from '../../src/config/uwsgi-table';
 import { runLiege } from './helpers';
 
 const GOLDEN = path.resolve(__dirname, '../golden/help.txt');
@@ -18,7 +18,7 @@ describe('liege --help', () => {
   it('lists every uWSGI 2.0.21 option with its arity', () => {
     const help = fs.readFileSync(GOLDEN, 'utf8');
     const suffix = { flag: '', value: ' VALUE', optional: '[=VALUE]' };
-    for (const [name, arity] of UWSGI_OPTIONS) {
+    for (const [name, arity] of uwsgiOptions()) {
       // `--name SUFFIX`, or `--name, --alias SUFFIX` (aliases share the suffix)
       const re = new RegExp(`--${name.replace(/[.+]/g, '\\$&')}(, --[^\\s,]+)*${suffix[arity].replace(/[[\]=]/g, '\\$&')}(?![,[]| VALUE)(\\s|$)`);
       expect(help, name).toMatch(re);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helpText, hooksDoc, optionsDoc } from '../../src/cli/help';
-import { OPTIONS } from '../../src/config/options';
+import { allOptions } from '../../src/config/options';
 import { ERRORS } from '../../src/errors';
 import { ACTIONS } from '../../src/hooks/actions';
 import { PHASES } from '../../src/phases';
@@ -17,13 +17,13 @@ describe('docs generated from the registries', () => {
   });
 
   it('every option name and alias is declared once', () => {
-    const names = OPTIONS.flatMap((o) => [o.name, ...(o.aliases ?? [])]);
+    const names = allOptions().flatMap((o) => [o.name, ...(o.aliases ?? [])]);
     expect(new Set(names).size).toBe(names.length);
   });
 
   it('--help lists every implemented non-hook option', () => {
     const help = helpText();
-    for (const o of OPTIONS) if (!o.ignored && !o.hook) expect(help).toContain(`--${o.name}`);
+    for (const o of allOptions()) if (!o.ignored && !o.hook) expect(help).toContain(`--${o.name}`);
   });
 
   it('docs/hooks.md documents every phase, every action and every error code', () => {

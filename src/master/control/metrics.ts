@@ -1,12 +1,15 @@
 // `metrics = HOST:PORT`: a Prometheus endpoint (prom-client, loaded only
 // when configured) computed at each scrape from the worker table.
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type { StatsSource } from './stats';
 import { listenOn, rssOf } from './stats';
 
 export async function startMetricsServer(addr: string, src: StatsSource): Promise<http.Server> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('prom-client') as typeof import('prom-client');
+  // node:http too: a master without `metrics` should not compile and hold it
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createServer } = require('node:http') as typeof import('node:http');
   const registry = new prom.Registry();
   const perWorker = (name: string, help: string, value: (w: ReturnType<StatsSource['workers']>[number]) => number, type: 'gauge' | 'counter' = 'gauge') => {
     const Metric = type === 'gauge' ? prom.Gauge : prom.Counter;
@@ -34,7 +37,7 @@ export async function startMetricsServer(addr: string, src: StatsSource): Promis
   perWorker('liege_worker_avg_response_seconds', 'mean response time of the worker slot', (w) => (w.total.requests ? w.total.rtSumUs / w.total.requests / 1e6 : 0));
   perWorker('liege_worker_up', '1 when the worker process runs', (w) => (w.pid ? 1 : 0));
   new prom.Gauge({ name: 'liege_master_rss_bytes', help: 'resident memory of the master', registers: [registry], collect() { this.set(rssOf(process.pid)); } });
-  const server = http.createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

@@ -6,10 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load';
-import { OPTIONS } from '../../../src/config/options';
+import { allOptions } from '../../../src/config/options';
 import { resolveConfig } from '../../../src/config/resolve';
 import { LiegeError } from '../../../src/errors';
 import { buildPlan } from '../../../src/hooks/spec';
+
+const OPTIONS = allOptions();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-fuzz-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
