@@ -8,10 +8,10 @@
 // ("liege[pid] component: msg key=value ...") without loading pino, whose
 // load alone costs a quarter of a bare `node` start (bench/README.md);
 // those lines are written synchronously so they interleave correctly with
-// the output of hooks. The request log goes through pino's asynchronous
-// destination (sonic-boom) in both formats: a uWSGI-like text line, or JSON.
+// the output of hooks. The request log (worker/request-log.ts) is written
+// asynchronously in batches; its JSON lines come from `requestPino` here.
 import * as fs from 'node:fs';
-import type { Logger as Pino, DestinationStream } from 'pino';
+import type { Logger as Pino } from 'pino';
 
 export interface Logger {
   info(fields: object, msg: string): void;
@@ -27,8 +27,8 @@ type Level = 'info' | 'warn' | 'error';
 let format: 'text' | 'json' = 'text';
 let base: Record<string, unknown> = { pid: process.pid };
 let pinoRoot: Pino | undefined;
-let requestPino: Pino | undefined;
-let requestDest: (DestinationStream & { flushSync?: () => void }) | undefined;
+let requestPinoLogger: Pino | undefined;
+let requestFlush: (() => void) | undefined;
 const loggers = new Map<string, Logger>();
 
 /** Set once from the config (`log-format`); before that, text. */
@@ -44,7 +44,7 @@ export function logFormat(): 'text' | 'json' {
 export function setWorkerLogFields(worker: number): void {
   base = { pid: process.pid, master_pid: process.ppid, worker };
   pinoRoot = undefined;
-  requestPino = undefined;
+  requestPinoLogger = undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -114,12 +114,15 @@ function writeAll(text: string): boolean {
   return true;
 }
 
+/** A warning line in the current format, to be written by the caller. */
+export function warningLine(component: string, fields: object, msg: string): string {
+  if (format === 'json') return `${JSON.stringify({ level: 40, time: new Date().toISOString(), ...base, component, ...fields, msg })}\n`;
+  return textLine(component, 'warn', fields, msg);
+}
+
 function writeText(line: string): void {
   if (dropped) {
-    const msg = 'log lines dropped: stderr was full or closed';
-    const notice = format === 'json'
-      ? `${JSON.stringify({ level: 40, time: new Date().toISOString(), ...base, component: 'log', lines: dropped, msg })}\n`
-      : textLine('log', 'warn', { lines: dropped }, msg);
+    const notice = warningLine('log', { lines: dropped }, 'log lines dropped: stderr was full or closed');
     if (!writeAll(notice)) {
       dropped++;
       return;
@@ -151,93 +154,25 @@ export function log(component: string): Logger {
   return l;
 }
 
-/** One served request, as the request log records it. */
-export interface RequestRecord {
-  worker: number;
-  requests: number; // this worker's request count
-  addr: string;
-  method: string;
-  uri: string;
-  proto: string;
-  status: number;
-  bytes: number;
-  us: number; // response time, microseconds
-}
-
-function requestDestination(): DestinationStream & { flushSync?: () => void } {
-  if (!requestDest) {
-    requestDest = loadPino().destination({ fd: 2, sync: false, minLength: 0 });
-    // buffered lines reach stderr even when the worker exits right away
-    process.on('exit', () => {
-      try {
-        flushLines();
-        requestDest?.flushSync?.();
-      } catch { /* gone */ }
-    });
+/**
+ * The pino logger of the request log's JSON lines: this process's base
+ * fields and `component: "request"`, each line handed to `write`, its time
+ * field from `time` (the request's, not the moment it is formatted).
+ */
+export function requestPino(write: (line: string) => void, time: () => string): Pino {
+  if (!requestPinoLogger) {
+    const pino = loadPino();
+    requestPinoLogger = pino({ base: { ...base, component: 'request' }, timestamp: time }, { write });
   }
-  return requestDest;
+  return requestPinoLogger;
 }
 
-// Request lines go to the destination in batches of 16 KiB, or after
-// 100 ms at most: one write() per line (sonic-boom measures its pending
-// buffer at every write(), and each write(2) is a trip through libuv's
-// thread pool) cost more than the request itself (bench/README.md, request
-// log cost). The exit handler writes what is left.
-const BATCH_CHARS = 16384;
-const BATCH_MS = 100;
-let lines: string[] = [];
-let chars = 0;
-let flushTimer: NodeJS.Timeout | undefined;
-
-function queueLine(line: string): void {
-  if (!requestDest) requestDestination(); // its exit handler flushes these lines too
-  lines.push(line);
-  chars += line.length;
-  if (chars >= BATCH_CHARS) flushLines();
-  else if (!flushTimer) {
-    flushTimer = setTimeout(flushLines, BATCH_MS);
-    flushTimer.unref();
-  }
+/** Set by the request log: writes its pending lines now (before a reopen). */
+export function setRequestLogFlush(flush: () => void): void {
+  requestFlush = flush;
 }
 
-function flushLines(): void {
-  clearTimeout(flushTimer);
-  flushTimer = undefined;
-  if (lines.length === 0) return;
-  const text = lines.join('');
-  lines = [];
-  chars = 0;
-  requestDestination().write(text);
-}
-
-/** pino's stream for request lines in JSON: the same batching. */
-const requestStream = { write: queueLine };
-
-let dateSecond = 0;
-let dateText = '';
-
-// uWSGI's date format ("Wed Nov 25 22:17:13 2026"), computed once a second
-function ctime(): string {
-  const now = Date.now();
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    const d = new Date(now).toString(); // "Wed Nov 25 2026 22:17:13 GMT+0000 (…)"
-    const [wd, mon, day, year, time] = d.split(' ');
-    dateText = `${wd} ${mon} ${day} ${time} ${year}`;
-  }
-  return dateText;
-}
-
-/** Writes one request log line (text like uWSGI's, or JSON). */
-export function requestLog(r: RequestRecord): void {
-  if (format === 'json') {
-    if (!requestPino) {
-      const pino = loadPino();
-      requestPino = pino({ base: { ...base, component: 'request' }, timestamp: pino.stdTimeFunctions.isoTime }, requestStream);
-    }
-    requestPino.info({ addr: r.addr, method: r.method, uri: r.uri, proto: r.proto, status: r.status, bytes: r.bytes, msecs: Math.round(r.us / 1000), req: r.requests }, 'request');
-    return;
-  }
-  queueLine(`[pid: ${process.pid}|worker: ${r.worker}|req: ${r.requests}] ${r.addr} [${ctime()}] ${r.method} ${r.uri} => generated ${r.bytes} bytes in ${Math.round(r.us / 1000)} msecs (${r.proto} ${r.status})\n`);
+/** Called before the log file is reopened: pending request lines go to the old one. */
+export function flushRequestLog(): void {
+  requestFlush?.();
 }

@@ -9,10 +9,16 @@
  * what nothing else can: an app's double-forked child that landed on the
  * master (a subreaper) and would land on init next. A reload keeps it (the
  * master's pid and start time do not change across execve). Only SIGKILL
- * stops it; the master's stop kills it. */
+ * stops it; the master's stop kills it.
+ * What was born in the master's last second is in no record: it is found
+ * by its environment instead. The master puts LIEGE_GUARD_PID=<this guard>
+ * in its own before it spawns anything, so every descendant that kept the
+ * environment it was started with carries it, wherever it was reparented. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +47,53 @@ static void record(pid_t c, void *arg) {
 static void nap_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts)) { /* EINTR: sleep the rest */ }
+}
+
+/* Whether /proc/PID/environ holds the entry `mark` (NUL-terminated entries;
+ * read in pieces: an entry may straddle two reads). */
+static int has_mark(pid_t pid, const char *mark, size_t len) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t at = 0; /* bytes of the current entry matched so far */
+  int found = 0, alive = 1; /* alive: the current entry can still match */
+  ssize_t n;
+  while (!found && (n = read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++) {
+      char c = buf[i];
+      if (c == '\0') {
+        if (alive && at == len) { found = 1; break; }
+        at = 0;
+        alive = 1;
+      } else if (alive && at < len && c == mark[at]) {
+        at++;
+      } else {
+        alive = 0;
+      }
+    }
+  }
+  close(fd);
+  return found;
+}
+
+/* SIGKILLs every process (but this one) whose environment carries `mark`;
+ * returns how many. */
+static int kill_marked(const char *mark) {
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  size_t len = strlen(mark);
+  int killed = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid <= 1 || pid == self || !has_mark(pid, mark, len)) continue;
+    kill(pid, SIGSTOP);
+    kill(pid, SIGKILL);
+    killed++;
+  }
+  closedir(d);
+  return killed;
 }
 
 int guard_main(pid_t master, int grace_ms) {
@@ -92,5 +145,8 @@ int guard_main(pid_t master, int grace_ms) {
     if (!killed) break;
     nap_ms(50);
   }
+  char mark[64];
+  snprintf(mark, sizeof mark, "LIEGE_GUARD_PID=%d", (int)self);
+  for (int round = 0; round < 10 && kill_marked(mark); round++) nap_ms(50);
   return 0;
 }

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
+import { flushRequestLog } from '../log';
 import { native } from '../os/native';
 
 let current: string | undefined;
@@ -17,6 +18,7 @@ let current: string | undefined;
 /** Points stdout and stderr at `file` (append, created 0640). */
 export function logTo(file: string): void {
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+  flushRequestLog(); // a single process's request lines so far: to the old file
   native.dup2(fd, 1);
   native.dup2(fd, 2);
   fs.closeSync(fd);

@@ -12,6 +12,9 @@
 // and a new spare starts once every slot accepts again. A reload replaces
 // the spares (they run the old code). Spares are started only while no slot
 // is starting, so they never slow a start, a respawn or a reload.
+// A generation's workers (start, reload) start through the boot gate
+// (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
+// accept after one boot's time instead of all after N/cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
@@ -22,6 +25,7 @@ import { watchPid } from '../os/reaper';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
+import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
 
@@ -107,6 +111,7 @@ export class Workers {
   private readonly spares = new Set<Proc>();
   private spareCrashes = 0; // consecutive spares that died before loading the app
   private spareTimer?: NodeJS.Timeout;
+  private readonly gate = new BootGate(() => this.bootingPids());
 
   constructor(
     count: number,
@@ -142,10 +147,23 @@ export class Workers {
 
   /** Start every empty slot; replace adopted workers (the new generation). */
   spawnAll(reason = 'new generation'): void {
+    const queuedAt = Date.now();
     for (const s of this.slots) {
-      if (!s.current) this.spawn(s);
-      else this.replace(s.id, reason);
+      this.gate.enqueue(() => {
+        if (this.stopping) return;
+        if (!s.current) {
+          if (!s.pending) this.spawn(s);
+        } else if (s.current.spawnedAt < queuedAt) {
+          // (a worker spawned since, a respawn, already runs this generation)
+          this.replace(s.id, reason);
+        }
+      });
     }
+  }
+
+  /** The workers of slots that are booting (spawned, not accepting yet). */
+  private bootingPids(): number[] {
+    return this.slots.flatMap((s) => [s.current, s.next]).flatMap((p) => (p && p.status === 'starting' ? [p.pid] : []));
   }
 
   /** Every slot's serving worker, oldest first (chain reload order). */
@@ -164,7 +182,7 @@ export class Workers {
 
   /** True while some slot has a replacement starting or an old worker draining. */
   busy(): boolean {
-    return this.slots.some((s) => s.next || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
   }
 
   /** Graceful replacement of one slot: a new worker starts, the old one
@@ -356,6 +374,7 @@ export class Workers {
         if (old) this.retireProc(old, old.reason ?? 'replaced', slot);
       }
       this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
+      this.gate.pump();
       this.fillSpares();
     }
   }
@@ -388,6 +407,7 @@ export class Workers {
     if (wasNext) slot.next = undefined;
     if (slot.current === p) slot.current = undefined;
     if (this.stopping) return;
+    this.gate.pump();
     const lived = Date.now() - p.spawnedAt;
     // a crash loop: deaths before serving or within a second of accepting
     // (uWSGI's fork-bomb guard has the same window); a worker that served
@@ -425,6 +445,7 @@ export class Workers {
   handover(): AdoptedWorker[] {
     const out: AdoptedWorker[] = [];
     this.stopping = true;
+    this.gate.clear();
     clearTimeout(this.spareTimer);
     for (const p of this.spares) signal(p, 'SIGKILL');
     for (const s of this.slots) {
@@ -441,6 +462,7 @@ export class Workers {
   /** Stop everything: SIGTERM (drain) or SIGKILL; wait for every process. */
   async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
     this.stopping = true;
+    this.gate.clear();
     clearTimeout(this.spareTimer);
     const all = this.slots.flatMap((s) => {
       clearTimeout(s.pending);

@@ -4,7 +4,8 @@
 // in it after the workers' grace. Workers (watchParent) and daemon keepers
 // (liege-ns watch) clean up their own subtrees; the guard catches the rest:
 // an app's double-forked child adopted by the master, a worker whose watcher
-// thread could not run. One guard per master: its pid crosses a reload's
+// thread could not run, and (by the LIEGE_GUARD_PID each descendant inherits)
+// what was orphaned too late to be in its last record of the tree. One guard per master: its pid crosses a reload's
 // execve in LIEGE_GUARD_PID and the new image keeps it.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,7 +36,11 @@ export function startGuard(graceMs: number): void {
   guard = inherited();
   if (!guard) {
     // the helper forks, prints the guard's pid and exits at once
-    const r = spawnSync(NS_HELPER, ['guard', String(process.pid), String(graceMs)], { stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000 });
+    // without the variable: a guard must not carry an outer instance's mark
+    // (a liege run as a daemon), or that instance's guard would kill it
+    const env = { ...process.env };
+    delete env[ENV];
+    const r = spawnSync(NS_HELPER, ['guard', String(process.pid), String(graceMs)], { stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000, env });
     guard = Number.parseInt(r.stdout ?? '', 10) || 0;
   }
   if (guard) process.env[ENV] = String(guard);

@@ -10,13 +10,14 @@
 //     or by Node's keep-alive timeout (the normal idle close every HTTP client
 //     handles); the mercy is the last resort;
 //  4. then the app's own SIGTERM/SIGINT listeners run (cleanup), and the
-//     worker exits.
+//     worker exits once its request log lines are written.
 // A naive app that calls `server.close()` (which in Node >= 19 also closes
 // idle keep-alive connections at once, racing clients) or installs its own
 // SIGTERM handler cannot break this: its listeners are held back until the
 // drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { afterRequestLog } from './request-log';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -94,7 +95,7 @@ export class Drain {
   }
 
   /** Stop accepting; exit through `exit` once every connection is gone. */
-  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => process.exit(0)): void {
+  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => afterRequestLog(() => process.exit(0))): void {
     if (this.draining) return;
     this.draining = true;
     this.done = () => this.finish(exit, reason);

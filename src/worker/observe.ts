@@ -2,7 +2,8 @@
 // no message: counters (sent to the master with the heartbeat, once a
 // second), the start of the oldest request in flight in the busy slot shared
 // with the master (harakiri reads it even while a handler blocks the loop),
-// `Connection: close` once draining, and the request log line (log.ts).
+// `Connection: close` once draining, and the request log line
+// (request-log.ts: a few fields stored per request, formatted in batches).
 // The hook is a wrapper around the server's emit, not a 'request' listener
 // (Node's emit keeps its one-listener path), and the end of a request is one
 // 'close' listener shared by every response (no closure per request).
@@ -11,7 +12,8 @@ import type * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { markBusy, type BusySlot } from '../ipc/busy-slot';
 import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
-import { log, requestLog } from '../log';
+import { log } from '../log';
+import { logRequest } from './request-log';
 
 const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
 const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
@@ -102,7 +104,8 @@ export class RequestObserver {
   private end(res: Res): void {
     const c = this.c;
     const start = res[START];
-    const us = Math.round((ORIGIN + performance.now() - start) * 1000);
+    const now = ORIGIN + performance.now();
+    const us = Math.round((now - start) * 1000);
     c.busy--;
     c.requests++;
     c.rtSumUs += us;
@@ -113,7 +116,7 @@ export class RequestObserver {
     this.inflight.delete(res);
     const slot = this.opts.slot;
     if (slot && slot.f64[0] === start) this.markOldest(slot);
-    if (this.logSome) this.log(req, res, us, bytes);
+    if (this.logSome) this.log(req, res, us, bytes, now);
     if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
   }
@@ -130,11 +133,13 @@ export class RequestObserver {
     markBusy(slot, next[START], this.opts.slotLine ? `${next.req.method} ${next.req.url}` : undefined);
   }
 
-  private log(req: http.IncomingMessage, res: Res, us: number, bytes: number): void {
-    const rl = this.spec.requestLog;
+  private log(req: http.IncomingMessage, res: Res, us: number, bytes: number, now: number): void {
     const status = res.statusCode;
-    if (!this.logAll && !(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;
-    requestLog({ worker: this.spec.id, requests: this.c.requests, addr: req.socket?.remoteAddress ?? '-', method: req.method ?? '-', uri: req.url ?? '-', proto: `HTTP/${req.httpVersion}`, status, bytes, us });
+    if (!this.logAll) {
+      const rl = this.spec.requestLog;
+      if (!(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;
+    }
+    logRequest(this.spec.id, this.c.requests, req, status, bytes, us, now);
   }
 
   /** The oldest request in flight, for the stats heartbeat. */

@@ -2,7 +2,8 @@
 // busy loop (SIGTERM ignored), the app has spawned children (plain, setsid,
 // double-forked: adopted by the master) and a daemon has a double-forked
 // setsid grandchild. Afterwards nothing of the instance is left — by pid, by
-// process group, by a marker in the command line — and the port is free.
+// process group, by a marker in the command line — and the port is free;
+// nor is what an app orphaned too late for the guard's last look at the tree.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
@@ -76,5 +77,24 @@ describe('no orphans', () => {
     expect(await until(() => get(port))).toMatchObject({ status: 200 });
     process.kill(q.pid!, 'SIGTERM');
     expect((await q).exitCode).toBe(0);
+  }, 60_000);
+
+  it('what an app orphans after the guard last recorded the tree is found by its environment', async () => {
+    // a double-forked job every 50 ms, until the worker dies (3 s after the
+    // master: its drain grace): the newest ones are in no record of the tree
+    const app = path.join(dir, 'late.js');
+    fs.writeFileSync(app, [
+      "const { spawn } = require('child_process');",
+      `setInterval(() => spawn('sh', ['-c', "(${loop('late')} &)"], { stdio: 'ignore' }), 50);`,
+      "module.exports = (req, res) => res.end('ok\\n');",
+      '',
+    ].join('\n'));
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    await until(() => marked().length >= 10 || undefined);
+    process.kill(p.pid!, 'SIGKILL');
+    await until(() => (marked().length === 0 ? true : undefined), 20_000);
   }, 60_000);
 });

@@ -1,0 +1,156 @@
+// Writes batches of log lines to a file descriptor without ever blocking the
+// event loop: one asynchronous write(2) per batch (libuv's thread pool), the
+// next batches queued meanwhile. A destination that does not keep up (a log
+// reader that stopped reading a pipe) costs at most MAX_QUEUED bytes of
+// memory: beyond, batches are dropped and counted; a failing one (ENOSPC,
+// EPIPE, EBADF, EIO ...) is dropped and counted too, and the next write that
+// goes through is preceded by a line saying how many were lost. EAGAIN (a
+// non-blocking destination, full) is retried after a pause.
+// Pipes and sockets get writes of at most PIPE_BUF bytes cut at line ends,
+// so that lines of several processes sharing the destination never
+// interleave (the kernel keeps a pipe write of up to PIPE_BUF whole); a
+// regular file takes a whole batch in one write (O_APPEND, or the file
+// description's position lock, keep it whole).
+// At exit, `flushSync` writes what is queued behind the write in flight
+// (left to the thread pool), unless that one has not come back for STUCK_MS:
+// the destination is stuck, and what is queued is dropped rather than block
+// the exit.
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+const MAX_QUEUED = 2 << 20;
+const PIPE_BUF = 4096;
+const RETRY_MS = 20;
+const STUCK_MS = 1000;
+const SETTLE_MS = 5;
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+interface Chunk {
+  buf: Buffer;
+  off: number;
+  end: number;
+  lines: number; // request lines in it (a notice: the lines it reports)
+  notice: boolean;
+}
+
+export class LogWriter {
+  private readonly queue: Chunk[] = [];
+  private queued = 0;
+  private busy = false;
+  private regular = true;
+  private dropped = 0;
+  private sentAt = 0;
+  private sending = 0; // bytes of the head in the write in flight
+  private readonly idle: Array<() => void> = [];
+  private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
+
+  /**
+   * `notice(n)`: the line that says n lines were lost; `release(buf)`: a
+   * buffer given to `write` is written (or dropped) and free again.
+   */
+  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}) {
+    this.onWritten = (err, n) => this.written(err, n);
+  }
+
+  /** Queues `buf[0, len)`: `lines` whole lines. */
+  write(buf: Buffer, len: number, lines: number): void {
+    if (this.queued + len > MAX_QUEUED) {
+      this.dropped += lines;
+      this.release(buf);
+      return;
+    }
+    this.queue.push({ buf, off: 0, end: len, lines, notice: false });
+    this.queued += len;
+    if (!this.busy) this.next();
+  }
+
+  private next(): void {
+    if (this.dropped && !(this.queue[0]?.off)) this.queueNotice(); // not inside a half-written chunk
+    const head = this.queue[0];
+    if (!head) {
+      this.busy = false;
+      for (const cb of this.idle.splice(0)) cb();
+      return;
+    }
+    if (!this.busy) this.regular = isRegular(this.fd);
+    this.busy = true;
+    const len = this.regular ? head.end - head.off : lineCut(head.buf, head.off, head.end);
+    this.sentAt = performance.now();
+    this.sending = len;
+    fs.write(this.fd, head.buf, head.off, len, null, this.onWritten);
+  }
+
+  private queueNotice(): void {
+    const buf = Buffer.from(this.notice(this.dropped));
+    this.queue.unshift({ buf, off: 0, end: buf.length, lines: this.dropped, notice: true });
+    this.queued += buf.length;
+    this.dropped = 0;
+  }
+
+  private written(err: NodeJS.ErrnoException | null, n: number): void {
+    const head = this.queue[0]!;
+    if (err && (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK')) {
+      setTimeout(() => this.next(), RETRY_MS).unref();
+      return;
+    }
+    if (err) {
+      this.dropped += head.lines; // a notice lost: its count is still owed
+      n = head.end - head.off;
+    }
+    this.queued -= n;
+    head.off += n;
+    if (head.off >= head.end) this.done();
+    this.next();
+  }
+
+  private done(): void {
+    const head = this.queue.shift()!;
+    if (!head.notice) this.release(head.buf);
+  }
+
+  /** Calls `cb` once everything queued is written (or dropped). */
+  whenIdle(cb: () => void): void {
+    if (this.busy) this.idle.push(cb);
+    else cb();
+  }
+
+  /** At exit: writes what is queued, synchronously, as far as it goes. */
+  flushSync(): void {
+    if (this.busy) {
+      const inFlight = performance.now() - this.sentAt;
+      // a destination that took no write for that long is stuck: writing
+      // now would block the exit, and the lines are lost anyway
+      if (inFlight > STUCK_MS) return;
+      // a write just handed to the pool: let it go first (order of the lines)
+      if (inFlight < SETTLE_MS) Atomics.wait(nap, 0, 0, SETTLE_MS - inFlight);
+      this.queue[0]!.off += this.sending; // in the thread pool's hands
+    }
+    const regular = isRegular(this.fd);
+    for (let i = 0; i < this.queue.length; i++) {
+      const c = this.queue[i]!;
+      while (c.off < c.end) {
+        try {
+          c.off += fs.writeSync(this.fd, c.buf, c.off, regular ? c.end - c.off : lineCut(c.buf, c.off, c.end));
+        } catch {
+          return; // full, closed: what is left is lost
+        }
+      }
+    }
+    this.queue.length = 0;
+  }
+}
+
+function isRegular(fd: number): boolean {
+  try {
+    return fs.fstatSync(fd).isFile();
+  } catch {
+    return true; // closed: the write says so
+  }
+}
+
+/** How much of `buf[off, end)` one write takes: at most PIPE_BUF bytes, whole lines. */
+function lineCut(buf: Buffer, off: number, end: number): number {
+  if (end - off <= PIPE_BUF) return end - off;
+  const last = buf.lastIndexOf(10, off + PIPE_BUF - 1);
+  return last < off ? PIPE_BUF : last + 1 - off; // a line longer than PIPE_BUF goes in pieces
+}

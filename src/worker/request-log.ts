@@ -1,0 +1,207 @@
+// The request log of a worker: a uWSGI-like text line per request, or a
+// pino JSON line with `log-format = json`. A request costs only the storing
+// of its few raw fields in the columns of a batch (no object, no string);
+// the batch is formatted in one pass and written (log-writer.ts: one
+// asynchronous write, never blocking the worker) when BATCH requests are in
+// it, after BATCH_MS at most, at exit and before a log reopen. A SIGKILLed
+// worker loses at most the last BATCH_MS of lines.
+// Text lines are written byte by byte into reused buffers (request-line.ts);
+// JSON lines go through pino (the project's logger) with one reused object
+// and the time string cached per millisecond. Times are stored on the
+// monotonic clock the observer already reads, made wall-clock at flush.
+import type * as http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import { LogWriter } from './log-writer';
+import { lineRoom, putLine } from './request-line';
+
+const BATCH = 1024;
+const BATCH_MS = 100;
+const BUF_BYTES = 128 << 10; // a batch of short lines in one write
+const ORIGIN = performance.timeOrigin;
+
+// the batch, column by column
+const workerCol = new Int32Array(BATCH);
+const reqCol = new Float64Array(BATCH);
+const statusCol = new Int32Array(BATCH);
+const bytesCol = new Float64Array(BATCH);
+const usCol = new Float64Array(BATCH);
+const atCol = new Float64Array(BATCH); // end of the request, ORIGIN-based ms
+const majorCol = new Int32Array(BATCH);
+const minorCol = new Int32Array(BATCH);
+const addrCol: string[] = new Array<string>(BATCH).fill('');
+const methodCol: string[] = new Array<string>(BATCH).fill('');
+const uriCol: string[] = new Array<string>(BATCH).fill('');
+let count = 0;
+let timer: NodeJS.Timeout | undefined;
+let writer: LogWriter | undefined;
+const spare: Buffer[] = []; // written buffers, to fill again
+
+/** Records one served request (`at`: its end, ORIGIN + performance.now()). */
+export function logRequest(worker: number, requests: number, req: http.IncomingMessage, status: number, bytes: number, us: number, at: number): void {
+  const i = count;
+  workerCol[i] = worker;
+  reqCol[i] = requests;
+  statusCol[i] = status;
+  bytesCol[i] = bytes;
+  usCol[i] = us;
+  atCol[i] = at;
+  majorCol[i] = req.httpVersionMajor;
+  minorCol[i] = req.httpVersionMinor;
+  // net.Socket caches its peer name: the kernel is asked once per connection
+  addrCol[i] = req.socket?.remoteAddress ?? '-';
+  methodCol[i] = req.method ?? '-';
+  uriCol[i] = req.url ?? '-';
+  count = i + 1;
+  if (count === BATCH) flush();
+  else if (i === 0) arm();
+}
+
+function arm(): void {
+  if (timer) {
+    timer.refresh();
+    return;
+  }
+  timer = setTimeout(flush, BATCH_MS);
+  timer.unref();
+  const notice = (lines: number) => warningLine('log', { lines }, 'request log lines dropped: the log was full or closed');
+  writer = new LogWriter(2, notice, (buf) => {
+    if (buf.length === BUF_BYTES && spare.length < 4) spare.push(buf);
+  });
+  process.on('exit', flushSync);
+  setRequestLogFlush(flushSync);
+}
+
+/** Formats the batch and hands it to the writer. */
+function flush(): void {
+  const n = count;
+  if (n === 0) return;
+  count = 0;
+  // the timer is left running: refresh() (next batch) cannot re-arm a cleared one
+  // wall clock = monotonic + offset, measured now (a clock step moves it)
+  const offset = Date.now() - (ORIGIN + performance.now());
+  if (logFormat() === 'json') jsonLines(n, offset);
+  else textLines(n, offset);
+  // the strings of this batch are not kept alive until the next one
+  addrCol.fill('', 0, n);
+  methodCol.fill('', 0, n);
+  uriCol.fill('', 0, n);
+}
+
+/**
+ * A worker's graceful end: `then` once its lines are written, or after
+ * `maxMs` (a stuck destination). The exit handler cannot wait for a write
+ * in the thread pool, which the exit may cut short (a pipe that was full).
+ */
+export function afterRequestLog(then: () => void, maxMs = 1000): void {
+  if (!writer) return then();
+  flush();
+  const t = setTimeout(then, maxMs);
+  writer.whenIdle(() => {
+    clearTimeout(t);
+    then();
+  });
+}
+
+/** At exit or before a reopen: everything out now. */
+function flushSync(): void {
+  try {
+    flush();
+    writer?.flushSync();
+  } catch { /* nowhere to write */ }
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+// uWSGI's date format ("Wed Nov 25 22:17:13 2026"), local time
+function ctime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    const d = new Date(s * 1000).toString(); // "Wed Nov 25 2026 22:17:13 GMT+0000 (…)"
+    const [wd, mon, day, year, time] = d.split(' ');
+    dateText = `${wd} ${mon} ${day} ${time} ${year}`;
+  }
+  return dateText;
+}
+
+function textLines(n: number, offset: number): void {
+  let buf = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+  let o = 0;
+  let lines = 0;
+  let worker = -1;
+  let prefix = '';
+  for (let i = 0; i < n; i++) {
+    if (workerCol[i] !== worker) {
+      worker = workerCol[i]!;
+      prefix = `[pid: ${process.pid}|worker: ${worker}|req: `;
+    }
+    const addr = addrCol[i]!;
+    const method = methodCol[i]!;
+    const uri = uriCol[i]!;
+    const room = lineRoom(addr, method, uri);
+    if (o + room > buf.length) {
+      if (lines) writer!.write(buf, o, lines);
+      buf = room > BUF_BYTES ? Buffer.allocUnsafe(room) : spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+      o = 0;
+      lines = 0;
+    }
+    o = putLine(buf, o, prefix, reqCol[i]!, addr, ctime(atCol[i]! + offset), method, uri, bytesCol[i]!, Math.round(usCol[i]! / 1000), majorCol[i]!, minorCol[i]!, statusCol[i]!);
+    lines++;
+  }
+  writer!.write(buf, o, lines);
+}
+
+// pino's isoTime, for the line being formatted, cached per millisecond
+let timeMs = 0;
+let lastMs = -1;
+let lastTime = '';
+const isoTime = () => {
+  if (timeMs !== lastMs) {
+    lastMs = timeMs;
+    lastTime = `,"time":"${new Date(timeMs).toISOString()}"`;
+  }
+  return lastTime;
+};
+
+// pino hands each line to `collect`, which writes it into the batch's buffer
+// (one small string at a time: a whole batch concatenated, then encoded,
+// cost three times as much)
+let out: Buffer = Buffer.alloc(0);
+let outAt = 0;
+let outLines = 0;
+const collect = (line: string) => {
+  if (outAt + 3 * line.length > out.length) {
+    if (outLines) writer!.write(out, outAt, outLines);
+    out = 3 * line.length > BUF_BYTES ? Buffer.allocUnsafe(3 * line.length) : spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+    outAt = 0;
+    outLines = 0;
+  }
+  outAt += out.write(line, outAt);
+  outLines++;
+};
+const fields = { addr: '', method: '', uri: '', proto: '', status: 0, bytes: 0, msecs: 0, req: 0 };
+
+function jsonLines(n: number, offset: number): void {
+  const pino = requestPino(collect, isoTime);
+  out = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+  outAt = 0;
+  outLines = 0;
+  for (let i = 0; i < n; i++) {
+    timeMs = Math.floor(atCol[i]! + offset);
+    const major = majorCol[i]!;
+    const minor = minorCol[i]!;
+    fields.addr = addrCol[i]!;
+    fields.method = methodCol[i]!;
+    fields.uri = uriCol[i]!;
+    fields.proto = major === 1 && minor === 1 ? 'HTTP/1.1' : `HTTP/${major}.${minor}`;
+    fields.status = statusCol[i]!;
+    fields.bytes = bytesCol[i]!;
+    fields.msecs = Math.round(usCol[i]! / 1000);
+    fields.req = reqCol[i]!;
+    pino.info(fields, 'request');
+  }
+  writer!.write(out, outAt, outLines);
+  out = Buffer.alloc(0);
+}

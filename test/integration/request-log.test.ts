@@ -1,0 +1,155 @@
+// The request log under load and at a worker's end: N requests over
+// keep-alive connections to 2 workers → exactly N lines, each whole (none
+// cut, none interleaved with another worker's or the master's), in a
+// `logto` file and on a stderr pipe, text and JSON; a worker stopped with
+// SIGTERM right after its requests writes their lines before it exits; one
+// SIGKILLed has written every line older than the batch delay (100 ms), a
+// full batch and the lines after it; a
+// log destination that fails every write (/dev/full: ENOSPC) costs lines,
+// not workers.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const app = path.join(FIXTURES, 'apps', 'handler.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function liege(args: string[]): ResultPromise {
+  const p = startLiege(['--master', '--processes', '2', '--node-app', app, ...args], { cwd: dir });
+  started.push(p);
+  return p;
+}
+
+/** GET each path over `connections` keep-alive connections; the x-pid of every answer. */
+async function load(port: number, paths: string[], connections: number): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const pids: string[] = new Array(paths.length);
+  let next = 0;
+  const one = (i: number) => new Promise<void>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: paths[i], agent }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`${paths[i]}: status ${res.statusCode}`));
+        pids[i] = String(res.headers['x-pid']);
+        resolve();
+      });
+    }).on('error', reject);
+  });
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (next < paths.length) await one(next++);
+  }));
+  agent.destroy();
+  return pids;
+}
+
+// lines of up to ~3 KiB (a pipe write of at most 4 KiB holds whole lines)
+const pathsOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `/${prefix}/${i}?pad=${'x'.repeat(i % 13 === 0 ? 2500 + (i % 500) : i % 40)}`);
+
+const TEXT = /^\[pid: (\d+)\|worker: ([12])\|req: (\d+)\] 127\.0\.0\.1 \[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\] GET (\S+) => generated (\d+) bytes in (\d+) msecs \(HTTP\/1\.1 200\)$/;
+
+interface Line { pid: string; req: number; uri: string }
+
+/** The request lines of a log; fails on any line that is neither a whole request line nor a liege line. */
+function requestLines(text: string, format: string): Line[] {
+  const out: Line[] = [];
+  for (const l of text.split('\n').filter(Boolean)) {
+    if (format === 'json') {
+      const o = JSON.parse(l); // a cut or interleaved line does not parse
+      if (o.component === 'request') out.push({ pid: String(o.pid), req: o.req, uri: o.uri });
+      continue;
+    }
+    const m = TEXT.exec(l);
+    if (m) out.push({ pid: m[1]!, req: Number(m[3]), uri: m[4]! });
+    else expect(l).toMatch(/^liege\[\d+\] \w+: /);
+  }
+  return out;
+}
+
+function checkLoad(lines: Line[], paths: string[], pids: string[]): void {
+  const mine = lines.filter((l) => l.uri.startsWith('/load/'));
+  expect(mine.length).toBe(paths.length);
+  expect(new Set(mine.map((l) => l.uri))).toEqual(new Set(paths));
+  // each line names the worker that answered, whose request numbers only grow
+  const byUri = new Map(mine.map((l) => [l.uri, l]));
+  paths.forEach((p, i) => expect(byUri.get(p)!.pid).toBe(pids[i]));
+  for (const pid of new Set(pids)) {
+    const reqs = lines.filter((l) => l.pid === pid).map((l) => l.req);
+    expect(reqs).toEqual([...reqs].sort((a, b) => a - b));
+  }
+}
+
+describe('request log', () => {
+  for (const format of ['text', 'json']) {
+    it(`N requests on 2 workers → N whole lines in the logto file (${format})`, async () => {
+      const port = await freePort();
+      const logfile = path.join(dir, `load-${format}.log`);
+      const p = liege(['--http-socket', `127.0.0.1:${port}`, '--logto', logfile, '--log-format', format]);
+      await until(() => get(port));
+      const paths = pathsOf('load', 3000);
+      const pids = await load(port, paths, 16);
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+      checkLoad(requestLines(fs.readFileSync(logfile, 'utf8'), format), paths, pids);
+    }, 60_000);
+
+    it(`N requests on 2 workers → N whole lines on a stderr pipe (${format})`, async () => {
+      const port = await freePort();
+      const p = liege(['--http-socket', `127.0.0.1:${port}`, '--log-format', format]);
+      await until(() => get(port));
+      const paths = pathsOf('load', 3000);
+      const pids = await load(port, paths, 16);
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode).toBe(0);
+      checkLoad(requestLines(String(r.stderr), format), paths, pids);
+    }, 60_000);
+  }
+
+  it('a worker stopped with SIGTERM right after its requests has written their lines; a SIGKILLed one, those older than 100 ms', async () => {
+    const port = await freePort();
+    const logfile = path.join(dir, 'stop.log');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--logto', logfile]);
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    // one keep-alive connection: one worker serves them all
+    const term = pathsOf('term', 30);
+    const [termPid] = await load(port, term, 1);
+    process.kill(Number(termPid), 'SIGTERM'); // within the batch delay of the last lines
+    await until(() => (alive(Number(termPid)) ? undefined : true));
+    const kill = pathsOf('kill', 1100); // more than one batch (1024 lines)
+    const [killPid] = await load(port, kill, 1);
+    await sleep(400);
+    process.kill(Number(killPid), 'SIGKILL');
+    await until(() => (alive(Number(killPid)) ? undefined : true));
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    const lines = requestLines(fs.readFileSync(logfile, 'utf8'), 'text');
+    expect(lines.filter((l) => l.pid === termPid && l.uri.startsWith('/term/')).map((l) => l.uri)).toEqual(term);
+    expect(lines.filter((l) => l.pid === killPid && l.uri.startsWith('/kill/')).map((l) => l.uri)).toEqual(kill);
+  }, 60_000);
+
+  it('a log that fails every write (logto /dev/full: ENOSPC): the workers keep serving, none dies', async () => {
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--logto', '/dev/full']);
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const workers = childrenOf(p.pid!);
+    const pids = await load(port, pathsOf('full', 3000), 16);
+    for (const pid of pids) expect(workers).toContain(Number(pid));
+    await sleep(300); // the last batches written (and failed)
+    expect(childrenOf(p.pid!)).toEqual(workers);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
+});
