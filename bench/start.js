@@ -2,11 +2,11 @@
 'use strict';
 // Start → first 200 and start → all workers answered (as the shared
 // 02-start-to-ready.js measures them), this tree beside node:cluster and,
-// with --before DIR, another liege tree (e.g. /work/main) in the same run,
+// with --before DIR (and --variant DIR), other liege trees in the same run,
 // interleaved run by run in a shuffled order so load drift on a shared
 // machine hits every target alike. The issue's command, absolute path.
 //
-//   node bench/start.js [--runs 8] [--workers 4] [--before /work/main]
+//   node bench/start.js [--runs 8] [--workers 4] [--before DIR] [--variant DIR]
 const path = require('path');
 const fs = require('fs');
 const U = require('../../shared/bench/lib/util');
@@ -19,6 +19,7 @@ const port = +(o.port || 18920);
 const cmd = (root) => `${path.join(root, 'bin', 'liege')} --master --processes {WORKERS} --http-socket 127.0.0.1:{PORT} --node-app {BENCH}/apps/hello.js --disable-logging`;
 const targets = [['liege', { ...getTarget('custom', { cmd: cmd(path.resolve(__dirname, '..')) }), name: 'liege' }]];
 if (o.before) targets.push(['liege before', { ...getTarget('custom', { cmd: cmd(path.resolve(o.before)) }), name: 'liege-before' }]);
+if (o.variant) targets.push(['liege variant', { ...getTarget('custom', { cmd: cmd(path.resolve(o.variant)) }), name: 'liege-variant' }]);
 targets.push(['node:cluster', getTarget('node-cluster', o)]);
 
 async function distinct(n, t0) {
