@@ -13,7 +13,7 @@ import type * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { LogWriter } from './log-writer';
-import { lineRoom, putLine } from './request-line';
+import { lineRoom, newBuffer, putLine } from './request-line';
 
 const BATCH = 1024;
 const BATCH_MS = 100;
@@ -128,6 +128,7 @@ function ctime(ms: number): string {
 
 function textLines(n: number, offset: number): void {
   let buf = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+  newBuffer();
   let o = 0;
   let lines = 0;
   let worker = -1;
@@ -144,6 +145,7 @@ function textLines(n: number, offset: number): void {
     if (o + room > buf.length) {
       if (lines) writer!.write(buf, o, lines);
       buf = room > BUF_BYTES ? Buffer.allocUnsafe(room) : spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+      newBuffer();
       o = 0;
       lines = 0;
     }
