@@ -42,6 +42,8 @@ describe('faults the master survives', () => {
       expect(alive(workers[1]!)).toBe(true); // the other worker survived its own log writes
       process.kill(p.pid!, 'SIGHUP');
       await until(() => (workersOf(p.pid!).every((w) => !workers.includes(w)) && workersOf(p.pid!).length === 2 ? true : undefined));
+      // a worker's first request may take longer than get()'s 2 s on a loaded machine
+      await until(() => get(port));
       for (let i = 0; i < 10; i++) expect(await get(port)).toMatchObject({ status: 200 });
       expect(alive(p.pid!)).toBe(true);
       process.kill(p.pid!, 'SIGTERM');
