@@ -13,7 +13,6 @@
 //        [--formats off,text,json] [--liege /path/a/bin/liege,/path/b/bin/liege]
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { groupTicks, TICK_US } = require('./lib/cpu');
@@ -32,28 +31,7 @@ const lieges = String(args.liege || path.join(ROOT, 'bin', 'liege')).split(',');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-reqlog-'));
 fs.chmodSync(dir, 0o777);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function ready(port) {
-  for (let i = 0; i < 1000; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
-      await r.text();
-      if (r.status === 200) return;
-    } catch { /* not yet */ }
-    await sleep(20);
-  }
-  throw new Error(`port ${port} never answered 200`);
-}
+const { freePort, ready, sleep } = require('./lib/net');
 
 async function stop(child) {
   if (child.exitCode !== null) return;

@@ -18,7 +18,6 @@
 //   node bench/serving.js [--rounds 3] [--seconds 8]
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -35,25 +34,7 @@ const seconds = Number(args.seconds || 8);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liege-bench-'));
 fs.chmodSync(dir, 0o755);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function ready(port) {
-  for (let i = 0; i < 1000; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
-      await r.text();
-      if (r.status === 200) return;
-    } catch { /* not yet */ }
-    await sleep(20);
-  }
-  throw new Error(`port ${port} never answered 200`);
-}
+const { freePort, ready, sleep } = require('./lib/net');
 
 function startBare(port) {
   return spawn(process.execPath, [HELLO], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
