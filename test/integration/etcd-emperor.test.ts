@@ -1,5 +1,5 @@
 // Three real emperors share 30 vassals through a real 3-member etcd cluster
-// (TTL 8 s). Every vassal is one light process (`attach-daemon = sleep N`,
+// (TTL 10 s). Every vassal is one light process (`attach-daemon = sleep N`,
 // a unique N each: no app, no workers), and the tests read /proc to see what
 // runs where: spread with none duplicated; put/update/delete followed on the
 // right host; an etcd member killed moves nothing; a SIGKILLed emperor's
@@ -19,7 +19,7 @@ import { copies, OverlapWatch, type Copy } from './etcd-processes';
 import { alive, killGroup, runLiege, scratch, startLiege, until } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
-const TTL = 8; // shorter fences emperors needlessly when 30 Node vassals start at once beside the rest of the suite on 2 busy cores
+const TTL = 10; // the default; 8 lost a lease now and then while 15 vassals moved onto an emperor beside the rest of the suite on 2 busy cores
 const SLACK = 6000; // a shared 2-core box running other tests; the real figures are in bench/README.md
 const BASE = 700_000 + (process.pid % 1000) * 100; // sleep seconds unique to this run
 const cluster = new EtcdCluster();
@@ -187,7 +187,7 @@ describe('etcd emperors', () => {
   it('kill one etcd member: nothing moves', async () => {
     const before = await onceEach();
     // a follower: a leader's death costs an election (1-2 s here), within the
-    // fencing margin of the default TTL (10 s) but not always of this test's
+    // fencing margin of a 10 s TTL but not always of a shorter one
     const member = await cluster.follower();
     await cluster.kill(member);
     await new Promise((r) => setTimeout(r, (TTL + 1) * 1000));
@@ -223,7 +223,7 @@ describe('etcd emperors', () => {
     const watch = new OverlapWatch(wanted, 100);
     try {
       await Promise.all(proxies.map((p) => p.block()));
-      const after = await onceEach(20_000, (at) => held.every((n) => at.get(n)!.emperor !== cut));
+      const after = await onceEach(30_000, (at) => held.every((n) => at.get(n)!.emperor !== cut));
       for (const n of held) expect([pidOf('e2'), pidOf('e4')]).toContain(after.get(n)!.emperor);
       expect(watch.max()).toBeLessThan(TTL * 1000);
       // back on the network, it rejoins and takes new vassals again

@@ -34,6 +34,7 @@ describe('faults the master survives', () => {
       p.stderr!.destroy(); // from now on every write to stderr fails with EPIPE
       await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
       const workers = workersOf(p.pid!);
+      await until(() => get(port)); // spawned is not yet accepting (and get() waits 2 s at most)
       // request log lines (workers), a worker death, a respawn and a reload
       // (master lines): all of them written into a closed pipe
       for (let i = 0; i < 30; i++) expect(await get(port)).toMatchObject({ status: 200 });
