@@ -64,7 +64,9 @@ const oneByte = (file, minify) => {
 // `fs.x` only, the same on the module itself; a namespace whose `.default`
 // is read (a default import: `import Module from 'node:module'`) keeps it.
 const plainBuiltins = (code) => code.replace(/([\w$]+)\s*=\s*__toESM\(require\("(node:[\w/]+)"\)\)/g, (all, name, id) => (code.includes(`${name}.default`) ? all : `${name} = require("${id}")`));
-const MINIFY = { format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: process.env.MINID !== '0', keepNames: process.env.KEEPN === '1', legalComments: 'none' };
+// no keepNames: function names cost a vassal 0.4 MiB (bench/README.md,
+// helper b); stack traces are for LIEGE_DEBUG=1 only
+const MINIFY = { format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, legalComments: 'none' };
 oneByte('dist/cli/main.bundle.js', true);
 // the help text of the ignored uWSGI options, read by --help and the docs only
 // (src/config/uwsgi-table.ts finds it beside its own dist/config/ output)
