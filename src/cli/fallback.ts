@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
-import { EMPEROR_FD_ENV, emperorFdForExec } from '../ipc/vassal';
+import { keepEmperorForExec } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 
@@ -43,11 +43,7 @@ export function fallback(cfg: Config, status: number, current: string | undefine
   process.env[FALLBACK_CHAIN_ENV] = chain.join('\n');
   delete process.env.UWSGI_RELOADS; // a fresh start, not a reload
   // a vassal keeps its emperor: the pipe survives the exec
-  const emperorFd = emperorFdForExec();
-  if (emperorFd !== undefined) {
-    native.setCloexec(emperorFd, false);
-    process.env[EMPEROR_FD_ENV] = String(emperorFd);
-  }
+  keepEmperorForExec(native.setCloexec);
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
   try {
     return native.execv(process.execPath, [process.execPath, ...process.execArgv, process.argv[1]!, target]);

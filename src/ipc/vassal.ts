@@ -48,15 +48,25 @@ export interface EmperorLink {
   keepAcrossExec(setCloexec: (fd: number, on: boolean) => void): void;
 }
 
-let linkedFd: number | undefined;
+/** What linkToEmperor took out of the environment, for an exec in place. */
+let linked: { fd: number; fenceMs?: string } | undefined;
 
-/** The emperor's pipe of this vassal, whether linked yet or not (undefined
- * when not a vassal): an exec with a fallback config keeps it. */
-export function emperorFdForExec(): number | undefined {
-  if (linkedFd !== undefined) return linkedFd;
+/** UWSGI_EMPEROR_FD as a usable fd; undefined when not a vassal. */
+function envFd(): number | undefined {
   const fd = Number(process.env[EMPEROR_FD_ENV]);
   if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
   return fd;
+}
+
+/** Before an exec in place (reload, fallback config): the new image gets
+ * the emperor's pipe and its variables back, linked yet or not. */
+export function keepEmperorForExec(setCloexec: (fd: number, on: boolean) => void): void {
+  if (linked) {
+    process.env[EMPEROR_FD_ENV] = String(linked.fd);
+    if (linked.fenceMs) process.env[FENCE_ENV] = linked.fenceMs;
+  }
+  const fd = envFd();
+  if (fd !== undefined) setCloexec(fd, false);
 }
 
 /** In a vassal: read the emperor's commands on UWSGI_EMPEROR_FD; undefined
@@ -64,14 +74,16 @@ export function emperorFdForExec(): number | undefined {
  * With FENCE_ENV set, a silent emperor is answered with a graceful stop
  * (`onCommand(gracefulStop)`, `warn` says why). */
 export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => void, setCloexec: (fd: number, on: boolean) => void, warn?: (message: string) => void): EmperorLink | undefined {
-  const fd = Number(process.env[EMPEROR_FD_ENV]);
-  if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
-  // neither the fd nor the variable for workers and daemons (a liege run as
-  // a daemon would take whatever its fd 3 is for an emperor); both are back
-  // for an exec in place: reload (keepAcrossExec) or fallback (emperorFdForExec)
+  const fd = envFd();
+  if (fd === undefined) return undefined;
+  // neither the fd nor the variables for workers and daemons (a liege run
+  // as a daemon would take whatever its fd 3 is for an emperor, and fence
+  // itself); keepEmperorForExec puts them back for an exec in place
   setCloexec(fd, true);
+  const fenceMs = process.env[FENCE_ENV];
   delete process.env[EMPEROR_FD_ENV];
-  linkedFd = fd;
+  delete process.env[FENCE_ENV];
+  linked = { fd, fenceMs };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const net = require('node:net') as typeof import('node:net'); // not for hook-only starts
   const pipe = new net.Socket({ fd, readable: true, writable: true });
@@ -81,9 +93,6 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     lost = true;
     onLost();
   };
-  // kept from workers and daemons (a liege daemon would fence itself); back for a re-exec
-  const fenceMs = process.env[FENCE_ENV];
-  delete process.env[FENCE_ENV];
   const fence = fenceWatch(Number(fenceMs), () => {
     warn?.(`no word from the emperor for ${fenceMs} ms: it may have lost this vassal to another host, stopping (fenced)`);
     onCommand(TO_VASSAL.gracefulStop);
@@ -97,11 +106,7 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
   return {
     tell: (byte) => { if (!lost) pipe.write(Buffer.from([byte])); },
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
-    keepAcrossExec: (set) => {
-      set(fd, false);
-      process.env[EMPEROR_FD_ENV] = String(fd);
-      if (fenceMs) process.env[FENCE_ENV] = fenceMs;
-    },
+    keepAcrossExec: keepEmperorForExec,
   };
 }
 
