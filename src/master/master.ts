@@ -227,6 +227,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   /** The next generation: validate, hand over, re-exec (returns 'reload'). */
   const reload = async (): Promise<MasterEnd | undefined> => {
+    // a new generation that keeps failing to start (the app throws at load)
+    // never ends its reload: the reload that brings the fix goes now
+    if (reloading && workers.retrying()) {
+      l.info('reload requested while the new generation fails to start: reloading now');
+      reloading = false;
+      pendingReload = false;
+      chain = [];
+    }
     if (reloading) {
       pendingReload = true;
       l.info('reload requested while one runs: merged into one more reload after it');

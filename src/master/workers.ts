@@ -180,9 +180,16 @@ export class Workers {
     return this.slots.filter((s) => s.current?.status === 'accepting').length;
   }
 
-  /** True while some slot has a replacement starting or an old worker draining. */
+  /** True while some slot has a replacement starting, waiting for its
+   * backoff after a failure, or an old worker draining. */
   busy(): boolean {
-    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+  }
+
+  /** True while some slot waits for its backoff after a worker failed to
+   * start (a new generation that cannot load the app, a crash loop). */
+  retrying(): boolean {
+    return this.slots.some((s) => s.pending !== undefined && !s.next);
   }
 
   /** Graceful replacement of one slot: a new worker starts, the old one
