@@ -479,7 +479,11 @@ export class Workers {
       if (!exists(p.pid)) return resolve();
       const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
       p.child?.once('exit', () => { clearInterval(t); resolve(); });
-      setTimeout(() => signal(p, 'SIGKILL'), mercyMs).unref();
+      setTimeout(() => {
+        if (!exists(p.pid)) return;
+        if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercyMs }, 'worker still running when the stop mercy (reload-mercy) expired: SIGKILL');
+        signal(p, 'SIGKILL');
+      }, mercyMs).unref();
       signal(p, graceful ? 'SIGTERM' : 'SIGKILL');
     })));
   }
