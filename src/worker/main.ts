@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const drain = new Drain();
   const observer = new RequestObserver(spec, send, { slot: busySlot(spec), slotLine: spec.harakiri, drain });
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
-  let servers: net.Server[] | undefined;
+  let servers: net.Server[];
+  let acceptingAt: number | undefined;
   try {
     await phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
@@ -91,12 +92,14 @@ async function main(): Promise<void> {
       log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
       // the worker ends (its state is unknown), but as a drain: the other
       // requests in flight finish, keep-alive clients move on, the master
-      // starts the replacement now; before serving there is nothing to drain
+      // starts the replacement now. Before serving, or within a second of
+      // accepting (a crash loop: no replacement comes), it exits at once.
+      const drains = acceptingAt !== undefined && Date.now() - acceptingAt >= 1000;
       process.exitCode = 1;
       send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => {
-        if (!drain.isDraining && servers === undefined) process.exit(1);
+        if (!drains) process.exit(1);
       });
-      if (servers === undefined) return exitSoon(1);
+      if (!drains) return exitSoon(1);
       drain.start('uncaught exception in the app', spec.mercyMs, () => afterRequestLog(() => process.exit(1)));
     });
     const observe = (server: http.Server) => {
@@ -127,6 +130,7 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
+  acceptingAt = Date.now();
   setInterval(() => observer.heartbeat(), 1000).unref();
 }
 
