@@ -13,7 +13,7 @@ import { FIRST_SOCKET_FD, type SocketInfo, type WorkerSpec } from '../ipc/worker
 import { importApp } from './app';
 import { ListenRouter } from './listen-router';
 import { adapterFor } from './protocols/index';
-import { isUwsgi, releaseUwsgi } from './protocols/uwsgi';
+import { isUwsgi, plainResponse, releaseUwsgi } from './protocols/uwsgi';
 
 /** Called once for every http.Server that serves a liege socket (request log, counters, request hooks). */
 export type ServerObserver = (server: http.Server) => void;
@@ -141,6 +141,6 @@ function uwsgiServer(server: net.Server): void {
   uwsgiServers.add(server);
   server.on('connection', releaseUwsgi);
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (isUwsgi(req.socket)) (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+    if (isUwsgi(req.socket)) plainResponse(res);
   });
 }
