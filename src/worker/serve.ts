@@ -67,18 +67,22 @@ async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.S
   await new Promise<void>((done) => {
     const timer = setTimeout(done, ms);
     let grace: NodeJS.Timeout | undefined;
-    router.onClaimed(() => {
+    const check = () => {
       if (router.unclaimed().length === 0) {
         clearTimeout(timer);
         clearTimeout(grace);
         done();
         return;
       }
-      if (!grace) {
+      if (!grace && router.claimed.some((s) => s)) {
         clearTimeout(timer);
         grace = setTimeout(done, CLAIM_GRACE_MS);
       }
-    });
+    };
+    router.onClaimed(check);
+    // an app that listened while loading (express's `app.listen(3000)`)
+    // claimed before this: its grace starts now, not at app-listen-timeout
+    check();
   });
   router.onClaimed(() => undefined);
   const first = router.claimed.find((s) => s);
