@@ -179,6 +179,24 @@ describe('logs', () => {
     expect(req.pid).not.toBe(p.pid);
   });
 
+  it('log-format = json: a worker line whose call site names its slot has one `worker` key (before: two)', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/throws.js`, '--log-format', 'json'], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => (/LIEGE_ERR_APP_LOAD/.test(err) ? true : undefined));
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    const lines = err.split('\n').filter((l) => l.includes('LIEGE_ERR_APP_LOAD'));
+    for (const l of lines) {
+      const keys = [...l.matchAll(/[{,]"([a-z_]+)":/g)].map((m) => m[1]);
+      expect(keys).toEqual([...new Set(keys)]);
+    }
+    // the worker's own line (the master's says worker_pid)
+    expect(lines.map((l) => JSON.parse(l)).find((o) => o.master_pid === p.pid)).toMatchObject({ worker: 1 });
+  });
+
   it('touch-logreopen: after a rotation (mv), the master writes to a fresh file at the path', async () => {
     const port = await freePort();
     const logfile = path.join(dir, 'rotate.log');
