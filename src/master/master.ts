@@ -21,10 +21,10 @@ import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
-import { judge, type RecyclePolicy } from './recycle';
+import { judge, type RecyclePolicy, type Verdict } from './recycle';
 import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
-import { Workers, rssOf, type WorkerEvent } from './workers';
+import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { startControl, type Control } from './control/index';
 import { reopenLog } from './logfile';
@@ -182,12 +182,30 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     stopping = true;
     sdNotify({ STOPPING: 1 });
     control?.stop();
+    // the loop waits for the stop: harakiri keeps its deadline meanwhile (a
+    // worker stuck in a request cannot drain; without this the stop would
+    // wait the whole reload-mercy)
+    const deadlines = graceful && settings.policy.harakiriMs > 0 ? setInterval(() => harakiri(Date.now()), 1000) : undefined;
     await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
+    clearInterval(deadlines);
     await daemons?.stopAll();
     const left = killDescendants();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
   };
+
+  const killNow = (p: Proc, v: Verdict) => {
+    const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
+    l.warn(fields, `${v.reason}: SIGKILL`);
+    workers.kill(p, v.reason);
+  };
+  /** Only the harakiri verdicts (while a stop waits for the workers). */
+  function harakiri(now: number): void {
+    for (const p of workers.all()) {
+      const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+      if (v && v.action === 'kill' && v.reason.startsWith('harakiri')) killNow(p, v);
+    }
+  }
 
   const title = cfg ? masterTitle(cfg) : undefined;
   if (title) process.title = title;
@@ -227,6 +245,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   /** The next generation: validate, hand over, re-exec (returns 'reload'). */
   const reload = async (): Promise<MasterEnd | undefined> => {
+    // a new generation that keeps failing to start (the app throws at load)
+    // never ends its reload: the reload that brings the fix goes now
+    if (reloading && workers.retrying()) {
+      l.info('reload requested while the new generation fails to start: reloading now');
+      reloading = false;
+      pendingReload = false;
+      chain = [];
+    }
     if (reloading) {
       pendingReload = true;
       l.info('reload requested while one runs: merged into one more reload after it');
@@ -362,9 +388,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
         const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
         if (!v) continue;
         if (v.action === 'kill') {
-          const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
-          l.warn(fields, `${v.reason}: SIGKILL`);
-          workers.kill(p, v.reason);
+          killNow(p, v);
         } else if (!reloading && workers.replace(v.id, v.reason, true)) {
           l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
         }

@@ -180,9 +180,16 @@ export class Workers {
     return this.slots.filter((s) => s.current?.status === 'accepting').length;
   }
 
-  /** True while some slot has a replacement starting or an old worker draining. */
+  /** True while some slot has a replacement starting, waiting for its
+   * backoff after a failure, or an old worker draining. */
   busy(): boolean {
-    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+  }
+
+  /** True while some slot waits for its backoff after a worker failed to
+   * start (a new generation that cannot load the app, a crash loop). */
+  retrying(): boolean {
+    return this.slots.some((s) => s.pending !== undefined && !s.next);
   }
 
   /** Graceful replacement of one slot: a new worker starts, the old one
@@ -472,7 +479,11 @@ export class Workers {
       if (!exists(p.pid)) return resolve();
       const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
       p.child?.once('exit', () => { clearInterval(t); resolve(); });
-      setTimeout(() => signal(p, 'SIGKILL'), mercyMs).unref();
+      setTimeout(() => {
+        if (!exists(p.pid)) return;
+        if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercyMs }, 'worker still running when the stop mercy (reload-mercy) expired: SIGKILL');
+        signal(p, 'SIGKILL');
+      }, mercyMs).unref();
       signal(p, graceful ? 'SIGTERM' : 'SIGKILL');
     })));
   }

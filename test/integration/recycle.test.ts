@@ -63,6 +63,31 @@ describe('recycling', () => {
     expect(line).not.toMatch(/event loop blocked/);
   }, 40_000);
 
+  it('a graceful stop keeps the harakiri deadline: a worker stuck in a request is SIGKILLed then, not at reload-mercy', async () => {
+    const { port, p } = await serve('stuck.js', ['--harakiri', '2', '--reload-mercy', '20']);
+    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(30_000) }).then(() => 'answered', () => 'failed');
+    await sleep(300);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(await stuck).toBe('failed');
+    const stop = res.stderr.split('graceful shutdown')[1]!;
+    expect(stop, res.stderr).toMatch(/harakiri: .* SIGKILL/);
+    expect(stop).not.toMatch(/reload-mercy/);
+    expect(await get(port)).toBeUndefined();
+  }, 40_000);
+
+  it('a graceful stop that outlasts reload-mercy says which worker it SIGKILLs', async () => {
+    const { port, p } = await serve('stuck.js', ['--reload-mercy', '2']);
+    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(30_000) }).then(() => 'answered', () => 'failed');
+    await sleep(300);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(await stuck).toBe('failed');
+    expect(res.stderr).toMatch(/worker still running when the stop mercy \(reload-mercy\) expired: SIGKILL/);
+  }, 40_000);
+
   it('max-requests recycles workers under keep-alive load, losing no request', async () => {
     const { port, p } = await serve('handler.js', ['--max-requests', '50', '--min-worker-lifetime', '1']);
     const old = childrenOf(p.pid!);

@@ -112,6 +112,12 @@ describe('graceful reload', () => {
     expect(res.stderr).toMatch(/LIEGE_ERR_APP_LOAD/);
     expect(res.stderr).toMatch(/broken on purpose at load/);
     expect(res.stderr).not.toMatch(/hook failed/);
+    // while the new generation fails, the reload is not "done" (nor READY=1)
+    const broken = res.stderr.split('graceful reload requested')[1]!;
+    expect(broken).toMatch(/replacement worker died before accepting/);
+    expect(broken).not.toMatch(/reload done/);
+    // the reload with the fix did not wait for the failing one's backoff
+    expect(broken).toMatch(/reload requested while the new generation fails to start: reloading now/);
   }, 60_000);
 
   it('stops on SIGTERM during a reload, leaving nothing behind', async () => {
