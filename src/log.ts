@@ -139,13 +139,26 @@ function renamePid(fields: object): object {
   return 'worker' in rest ? { worker_pid: pid, ...rest } : { child_pid: pid, ...rest };
 }
 
+// A worker's call site may name its own slot (`worker: spec.id`), which its
+// base fields already carry: pino would write the key twice
+function jsonFields(fields: object): object {
+  const out = renamePid(fields) as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in out) {
+    if (key === 'pid' || !(key in base) || base[key] !== out[key]) continue;
+    copy ??= { ...out };
+    delete copy[key];
+  }
+  return copy ?? out;
+}
+
 /** The logger of one component (config, hooks, master, worker, app ...). */
 export function log(component: string): Logger {
   let l = loggers.get(component);
   if (!l) {
     const emit = (level: Level) => (a: object | string, b?: string) => {
       const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
-      if (format === 'json') pinoChild(component)[level](renamePid(fields), msg);
+      if (format === 'json') pinoChild(component)[level](jsonFields(fields), msg);
       else writeText(textLine(component, level, fields, msg));
     };
     l = { info: emit('info'), warn: emit('warn'), error: emit('error') } as Logger;

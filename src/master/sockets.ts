@@ -91,10 +91,12 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
   }
   try {
     if (isUnix(w.addr)) {
-      if (!w.addr.startsWith('@')) await clearUnixPath(w.addr, w.setting);
-      const fd = native.listenUnix(w.addr, backlog);
       const unixPath = w.addr.startsWith('@') ? undefined : w.addr;
-      if (unixPath) applyOwnership(unixPath, cfg);
+      // checked before the file exists: a bad owner leaves nothing behind
+      const owner = unixPath ? ownershipOf(cfg) : undefined;
+      if (unixPath) await clearUnixPath(unixPath, w.setting);
+      const fd = native.listenUnix(w.addr, backlog);
+      if (unixPath) applyOwnership(unixPath, owner!);
       return { ...info, fd, port: 0, unixPath };
     }
     const colon = w.addr.lastIndexOf(':');
@@ -109,14 +111,19 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
   }
 }
 
-/** chmod-socket (bare: 666, as uWSGI) and chown-socket on a new socket file. */
-function applyOwnership(path: string, cfg: Config): void {
+interface Ownership {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** chmod-socket (bare: 666, as uWSGI; the value is checked at load) and chown-socket, resolved. */
+function ownershipOf(cfg: Config): Ownership {
+  const out: Ownership = {};
   const mode = cfg.setting('chmod-socket');
   if (mode) {
     const v = mode.value.trim();
-    const bits = v === '' || /^(true|yes|on)$/i.test(v) ? 0o666 : parseInt(v, 8);
-    if (!/^[0-7]{3,4}$/.test(v) && v !== '' && !/^(true|yes|on)$/i.test(v)) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad chmod-socket', { origin: mode.origin, text: v, expected: 'an octal mode such as 660 (bare: 666)' });
-    fs.chmodSync(path, bits);
+    out.mode = /^[0-7]+$/.test(v) ? parseInt(v, 8) : 0o666;
   }
   const own = cfg.setting('chown-socket');
   if (own) {
@@ -124,8 +131,15 @@ function applyOwnership(path: string, cfg: Config): void {
     const user = lookupUser(u ?? '');
     const gid = g ? lookupGroup(g) : user?.gid;
     if (!user || gid === undefined) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad chown-socket', { origin: own.origin, text: own.value, expected: 'USER[:GROUP] that exist' });
-    fs.chownSync(path, user.uid, gid);
+    out.uid = user.uid;
+    out.gid = gid;
   }
+  return out;
+}
+
+function applyOwnership(path: string, o: Ownership): void {
+  if (o.mode !== undefined) fs.chmodSync(path, o.mode);
+  if (o.uid !== undefined) fs.chownSync(path, o.uid, o.gid!);
 }
 
 /** Sockets systemd passed (LISTEN_FDS for this pid), by their bound address. */
@@ -165,10 +179,31 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   const inherited = inheritedSockets();
   const fromSystemd = systemdSockets();
   const shared: BoundSocket[] = [];
-  for (const s of cfg.list('shared-socket')) {
-    shared.push(await bindOne({ addr: s.value, proto: 'uwsgi', setting: s }, cfg, []));
-  }
   const out: BoundSocket[] = [];
+  try {
+    for (const s of cfg.list('shared-socket')) {
+      shared.push(await bindOne({ addr: s.value, proto: 'uwsgi', setting: s }, cfg, []));
+    }
+    await bindWanted(cfg, inherited, fromSystemd, shared, out);
+  } catch (e) {
+    // nothing half-done: the socket files created before the one that failed go
+    for (const s of [...shared, ...out]) {
+      if (!s.unixPath || inherited.some((i) => i.fd === s.fd)) continue;
+      try { fs.unlinkSync(s.unixPath); } catch { /* gone */ }
+    }
+    throw e;
+  }
+  // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
+  for (const [name, fd] of fromSystemd) {
+    native.setCloexec(fd, true);
+    log('master').info({ socket: name, fd }, 'serving a socket passed by systemd (uwsgi protocol)');
+    out.push({ addr: name, proto: 'uwsgi', fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
+  }
+  for (const old of inherited) if (!out.some((o) => o.fd === old.fd)) native.closeFd(old.fd); // removed from the config
+  return out;
+}
+
+async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Map<string, number>, shared: BoundSocket[], out: BoundSocket[]): Promise<void> {
   for (const w of wantedSockets(cfg)) {
     const old = inherited.find((i) => i.addr === w.addr && i.proto === w.proto);
     if (old) {
@@ -185,14 +220,6 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
     }
     out.push(await bindOne(w, cfg, shared));
   }
-  // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
-  for (const [name, fd] of fromSystemd) {
-    native.setCloexec(fd, true);
-    log('master').info({ socket: name, fd }, 'serving a socket passed by systemd (uwsgi protocol)');
-    out.push({ addr: name, proto: 'uwsgi', fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
-  }
-  for (const old of inherited) if (!out.some((o) => o.fd === old.fd)) native.closeFd(old.fd); // removed from the config
-  return out;
 }
 
 /** Make the sockets survive execve and tell the next generation about them. */

@@ -13,7 +13,7 @@ import { FIRST_SOCKET_FD, type SocketInfo, type WorkerSpec } from '../ipc/worker
 import { importApp } from './app';
 import { ListenRouter } from './listen-router';
 import { adapterFor } from './protocols/index';
-import { isUwsgi, releaseUwsgi } from './protocols/uwsgi';
+import { isUwsgi, plainResponse, releaseUwsgi } from './protocols/uwsgi';
 
 /** Called once for every http.Server that serves a liege socket (request log, counters, request hooks). */
 export type ServerObserver = (server: http.Server) => void;
@@ -67,18 +67,22 @@ async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.S
   await new Promise<void>((done) => {
     const timer = setTimeout(done, ms);
     let grace: NodeJS.Timeout | undefined;
-    router.onClaimed(() => {
+    const check = () => {
       if (router.unclaimed().length === 0) {
         clearTimeout(timer);
         clearTimeout(grace);
         done();
         return;
       }
-      if (!grace) {
+      if (!grace && router.claimed.some((s) => s)) {
         clearTimeout(timer);
         grace = setTimeout(done, CLAIM_GRACE_MS);
       }
-    });
+    };
+    router.onClaimed(check);
+    // an app that listened while loading (express's `app.listen(3000)`)
+    // claimed before this: its grace starts now, not at app-listen-timeout
+    check();
   });
   router.onClaimed(() => undefined);
   const first = router.claimed.find((s) => s);
@@ -141,6 +145,6 @@ function uwsgiServer(server: net.Server): void {
   uwsgiServers.add(server);
   server.on('connection', releaseUwsgi);
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (isUwsgi(req.socket)) (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+    if (isUwsgi(req.socket)) plainResponse(res);
   });
 }

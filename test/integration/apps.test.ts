@@ -79,6 +79,15 @@ describe('app shapes (2 workers)', () => {
     expect(out.stderr).not.toMatch(/LIEGE_ERR_APP_LOAD/);
   });
 
+  it('an app that listens once while loading, with two liege sockets: the second is served by its server within the claim grace, not after app-listen-timeout', async () => {
+    const [port, second] = [await freePort(), await freePort()];
+    const p = start('express-shape.js', port, ['--http-socket', `127.0.0.1:${second}`]);
+    expect((await until(() => req(port))).body).toMatch(/^express-shape /);
+    // before: served only after app-listen-timeout (60 s)
+    expect((await until(() => req(second), 10_000)).body).toMatch(/^express-shape /);
+    await stop(p);
+  });
+
   it('the late listener sees liege\'s port as its address', async () => {
     const port = await freePort();
     const p = start('late-listen.js', port);

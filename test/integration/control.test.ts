@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { childrenOf, FIXTURES, freePort, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -177,6 +177,48 @@ describe('logs', () => {
     const req = objs.find((o) => o.component === 'request' && o.uri === '/j');
     expect(req).toMatchObject({ master_pid: p.pid, worker: expect.any(Number), method: 'GET', uri: '/j', status: 200, addr: '127.0.0.1' });
     expect(req.pid).not.toBe(p.pid);
+  });
+
+  it('log-format = json: a worker line whose call site names its slot has one `worker` key (before: two)', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/throws.js`, '--log-format', 'json'], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => (/LIEGE_ERR_APP_LOAD/.test(err) ? true : undefined));
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    const lines = err.split('\n').filter((l) => l.includes('LIEGE_ERR_APP_LOAD'));
+    for (const l of lines) {
+      const keys = [...l.matchAll(/[{,]"([a-z_]+)":/g)].map((m) => m[1]);
+      expect(keys).toEqual([...new Set(keys)]);
+    }
+    // the worker's own line (the master's says worker_pid)
+    expect(lines.map((l) => JSON.parse(l)).find((o) => o.master_pid === p.pid)).toMatchObject({ worker: 1 });
+  });
+
+  it('stats or metrics on a busy address: a clear error naming the option, exit 1; a live stats socket of another process is left alone', async () => {
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => busy.once('listening', r));
+    const taken = `127.0.0.1:${(busy.address() as net.AddressInfo).port}`;
+    const live = path.join(dir, 'other-stats.sock');
+    const other = net.createServer((c) => { c.on('error', () => undefined); c.end('other\n'); }).listen(live);
+    await new Promise((r) => other.once('listening', r));
+    try {
+      for (const opt of ['--stats', '--metrics']) {
+        const r = await runLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${await freePort()}`, '--node-app', app, opt, taken], { cwd: dir });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`command line: unable to listen on ${taken} for ${opt.slice(2)}: EADDRINUSE: \`${taken}\` \\(expected a free address for the ${opt.slice(2)} server\\)`));
+      }
+      const r = await runLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${await freePort()}`, '--node-app', app, '--stats', live], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/unable to listen on \S+other-stats\.sock for stats: EADDRINUSE/);
+      // before: liege unlinked it and took the path over
+      expect(await new Promise((resolve) => net.connect({ path: live }).on('data', (d) => resolve(d.toString())).on('error', () => resolve('gone')))).toBe('other\n');
+    } finally {
+      busy.close();
+      other.close();
+    }
   });
 
   it('touch-logreopen: after a rotation (mv), the master writes to a fresh file at the path', async () => {

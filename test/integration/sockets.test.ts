@@ -67,6 +67,31 @@ describe('unix socket files', () => {
     expect(fs.existsSync(path.join(dir, 'v.pid'))).toBe(false);
   });
 
+  it('a bad chmod-socket or chown-socket is refused before anything runs or is created; a socket that fails to bind takes the files bound before it away', async () => {
+    const sock = path.join(dir, 'half.sock');
+    const ini = path.join(dir, 'half.ini');
+    const marker = path.join(dir, 'asap-ran');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nsocket = ${sock}\nchmod-socket = 999\nnode-app = ${app}\nhook-asap = write:${marker} ran\n`);
+    const bad = await runLiege(['--ini', ini], { cwd: dir });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/half\.ini:4: bad value for `chmod-socket`: `chmod-socket = 999` \(expected an octal mode/);
+    expect(fs.existsSync(marker)).toBe(false); // at load: before any hook
+    expect(fs.existsSync(sock)).toBe(false); // before: the socket file stayed
+    const nobody = await runLiege(['--master', '--socket', sock, '--chown-socket', 'no-such-user-here', '--node-app', app], { cwd: dir });
+    expect(nobody.exitCode).toBe(1);
+    expect(nobody.stderr).toMatch(/bad chown-socket: `no-such-user-here`/);
+    expect(fs.existsSync(sock)).toBe(false);
+    // the second socket's port is taken: the first one's file does not stay behind
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    servers.push(busy);
+    await new Promise((r) => busy.once('listening', r));
+    const port = (busy.address() as net.AddressInfo).port;
+    const inuse = await runLiege(['--master', '--socket', sock, '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir });
+    expect(inuse.exitCode).toBe(1);
+    expect(inuse.stderr).toMatch(/EADDRINUSE/);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
   it('chown-socket, and abstract sockets leave no file', async () => {
     const s = path.join(dir, 'owned.sock');
     const p = startLiege(['--master', '--http-socket', s, '--chown-socket', 'nobody:nogroup', '--chmod-socket=660', '--node-app', app], { cwd: dir });

@@ -74,6 +74,25 @@ describe('uwsgi protocol on `socket`', () => {
     expect(echoed.slice(echoed.indexOf('\r\n\r\n') + 4)).toBe(body.toString('latin1'));
   }, 30_000);
 
+  it("`Expect: 100-continue` (nginx passes it on after answering the client itself) gets no `100 Continue`: the answer is the response", async () => {
+    const port = await serve();
+    const body = Buffer.alloc(200_000, 'e');
+    const post = packet({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x', HTTP_EXPECT: '100-continue' }, body);
+    const out = await exchange(port, [post]);
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(out.slice(out.indexOf('\r\n\r\n') + 4)).toBe(body.toString('latin1'));
+  }, 30_000);
+
+  it('an app that sets `Transfer-Encoding: chunked` itself still answers with a plain body (nginx drops the header, not the framing)', async () => {
+    const port = await serve();
+    for (const uri of ['/chunked', '/chunked/set']) {
+      const out = await exchange(port, [packet({ ...GET, REQUEST_URI: uri })]);
+      expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(out).not.toMatch(/transfer-encoding/i);
+      expect(out.slice(out.indexOf('\r\n\r\n') + 4)).toBe('hello world');
+    }
+  }, 30_000);
+
   it('a malformed packet gets 400 and the close; the worker keeps serving', async () => {
     const port = await serve();
     const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]); // a key longer than its block

@@ -6,7 +6,7 @@ export const SERVING_OPTIONS = [
   { name: 'https-socket', type: 'string', repeatable: true, group: 'serving', help: 'bind an HTTPS socket: ADDR,CERT,KEY[,CIPHERS] (TLS in the workers; files read by the master before the drop)' },
   { name: 'app-listen-timeout', type: 'int', min: 1, default: '60', group: 'serving', help: 'seconds a self-listening node-app has to call listen() before the worker fails' },
   { name: 'shared-socket', type: 'addr', repeatable: true, group: 'serving', help: 'bind a socket before the drop, to be used by other socket options as =N (N = its index)' },
-  { name: 'chmod-socket', aliases: ['chmod'], short: 'C', type: 'string', optional: true, group: 'serving', help: 'mode of unix socket files (octal; bare = 666, as uWSGI)' },
+  { name: 'chmod-socket', aliases: ['chmod'], short: 'C', type: 'mode', optional: true, group: 'serving', help: 'mode of unix socket files (octal; bare = 666, as uWSGI)' },
   { name: 'chown-socket', type: 'string', group: 'serving', help: 'owner of unix socket files: USER[:GROUP]' },
   { name: 'vacuum', type: 'flag', group: 'serving', help: 'remove the unix socket files and pidfiles on exit' },
   { name: 'socket-timeout', short: 'z', type: 'int', min: 1, default: '4', group: 'serving', help: 'seconds a uwsgi client has to send its whole request packet (header and vars) before the connection is closed (uWSGI\'s default 4)' },

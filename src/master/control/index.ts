@@ -4,6 +4,7 @@
 // the master's queue; master.ts owns what each command does.
 import type * as net from 'node:net';
 import type { Config } from '../../config/config';
+import { LiegeError } from '../../errors';
 import { log } from '../../log';
 import { MasterFifos } from './fifo';
 import { startMetricsServer } from './metrics';
@@ -16,16 +17,27 @@ export interface Control {
   statsText(): string;
 }
 
+/** A control server started, or an error naming the option's file:line and address. */
+async function listening<T>(cfg: Config, name: 'stats' | 'metrics', start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const s = cfg.setting(name);
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${s?.value} for ${name}: ${code}`, { origin: s?.origin, text: s?.value, expected: `a free address for the ${name} server`, cause: e });
+  }
+}
+
 export async function startControl(cfg: Config, src: StatsSource, command: (name: string) => void, binsh: string): Promise<Control> {
   const servers: net.Server[] = [];
   const stats = cfg.str('stats');
   if (stats) {
-    servers.push(await startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified')));
+    servers.push(await listening(cfg, 'stats', () => startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified'))));
     log('master').info({ stats }, 'stats server listening');
   }
   const metrics = cfg.str('metrics');
   if (metrics) {
-    servers.push(await startMetricsServer(metrics, src));
+    servers.push(await listening(cfg, 'metrics', () => startMetricsServer(metrics, src)));
     log('master').info({ metrics }, 'metrics endpoint listening at /metrics');
   }
   const fifos = new MasterFifos(cfg.list('master-fifo').map((s) => s.value), command);

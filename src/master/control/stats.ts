@@ -91,16 +91,32 @@ export async function startStatsServer(addr: string, src: StatsSource, http: boo
   return server;
 }
 
-/** listen() on HOST:PORT or a unix path (a stale socket file is replaced). */
-export function listenOn(server: net.Server, addr: string): Promise<void> {
+/** listen() on HOST:PORT or a unix path (only a stale socket file is replaced). */
+export async function listenOn(server: net.Server, addr: string): Promise<void> {
   const m = /^(.*):(\d+)$/.exec(addr);
+  if (!m) await clearStale(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = () => { server.off('error', reject); resolve(); };
     if (m) server.listen(Number(m[2]), m[1] === '' || m[1] === '*' ? '0.0.0.0' : m[1], done);
-    else {
-      try { if (fs.lstatSync(addr).isSocket()) fs.unlinkSync(addr); } catch { /* none */ }
-      server.listen(addr, done);
-    }
+    else server.listen(addr, done);
   });
+}
+
+// Another instance's live stats socket (a copied config) is not taken over;
+// the listen() then fails with EADDRINUSE, as on a TCP port in use
+async function clearStale(path: string): Promise<void> {
+  try {
+    if (!fs.lstatSync(path).isSocket()) return;
+  } catch {
+    return; // nothing there
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const c = net.connect({ path });
+    const end = (v: boolean) => { c.destroy(); resolve(v); };
+    c.once('connect', () => end(true));
+    c.once('error', (e: NodeJS.ErrnoException) => end(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
+    c.setTimeout(1000, () => end(true));
+  });
+  if (!live) fs.unlinkSync(path);
 }

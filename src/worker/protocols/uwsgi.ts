@@ -11,6 +11,7 @@
 // between: nginx opens a connection per request (no upstream keep-alive for
 // uwsgi), so the per-connection work is what this path costs
 // (bench/README.md).
+import * as http from 'node:http';
 import type * as net from 'node:net';
 import type { Adapter } from './index';
 
@@ -18,8 +19,11 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 const BAD_URI = /[\s\0-\x1f\x7f]/;
 // headers nginx sends twice (CONTENT_*), or that must not reach the parser:
-// the body is framed by CONTENT_LENGTH, the connection closes after one request
-const SKIP = new Set(['content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
+// the body is framed by CONTENT_LENGTH, the connection closes after one
+// request, and nginx answered the client's `Expect: 100-continue` itself
+// (Node's automatic "100 Continue" would be read by nginx as the response,
+// and nginx would stop sending the rest of a large body: a hang)
+const SKIP = new Set(['content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect']);
 
 export type UwsgiVars = Record<string, string>;
 
@@ -160,4 +164,41 @@ export function releaseUwsgi(socket: net.Socket): void {
   if (!s[HELD]) return;
   s[HELD] = false;
   s.resume();
+}
+
+// A uwsgi response is delimited by the close, and nginx drops an upstream
+// Transfer-Encoding header without decoding the body: an app that sets
+// `Transfer-Encoding: chunked` itself (a proxied upstream's headers, an
+// event stream) would have Node chunk the body and the client would get the
+// chunk framing as data. So the header is dropped, whichever way it is set.
+const TE = /^transfer-encoding$/i;
+
+function withoutTe(headers: unknown): unknown {
+  if (Array.isArray(headers)) {
+    if (Array.isArray(headers[0])) return headers.filter((pair: unknown[]) => !TE.test(String(pair[0])));
+    const flat: unknown[] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (!TE.test(String(headers[i]))) flat.push(headers[i], headers[i + 1]);
+    }
+    return flat;
+  }
+  if (!headers || typeof headers !== 'object') return headers;
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    if (!TE.test(key)) kept[key] = (headers as Record<string, unknown>)[key];
+  }
+  return kept;
+}
+
+function plainWriteHead(this: http.ServerResponse, ...args: unknown[]): http.ServerResponse {
+  if (this.hasHeader('transfer-encoding')) this.removeHeader('transfer-encoding');
+  const last = args.length - 1;
+  if (last > 0 && typeof args[last] === 'object') args[last] = withoutTe(args[last]);
+  return (http.ServerResponse.prototype.writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+}
+
+/** Makes a response to a uwsgi request plain: never chunked, delimited by the close. */
+export function plainResponse(res: http.ServerResponse): void {
+  (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+  res.writeHead = plainWriteHead as http.ServerResponse['writeHead'];
 }
