@@ -365,6 +365,14 @@ export class Workers {
       p.stats.exceptions++;
       p.lastError = m.message;
       if (m.when === 'load') log('master').error({ code: 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, `the app failed to load: ${m.message}`);
+      // a worker that served a while drains after an uncaught exception:
+      // its replacement starts now (an early one is a crash loop: it exits
+      // and is respawned with the backoff)
+      const healthy = p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
+      if (m.when === 'serving' && slot?.current === p && !slot.next && p.status === 'accepting' && healthy && !this.stopping) {
+        log('master').warn({ worker: p.id, pid: p.pid, error: m.message }, 'worker ends after an uncaught exception: replacing it while it drains');
+        this.replace(p.id, 'uncaught exception in the app', true);
+      }
     } else if (m.type === 'fatal') {
       this.onEvent({ type: 'fatal', id: p.id, detail: m.detail });
     } else if (m.type === 'spare-ready') {
@@ -406,7 +414,7 @@ export class Workers {
     // a slot's totals survive its workers (stats: requests since start)
     if (p.counters) for (const k of ['requests', 'exceptions', 'rtSumUs', 'tx'] as const) slot.done[k] += p.counters[k];
     if (slot.retiring.delete(p)) {
-      log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason }, 'old worker gone');
+      log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason, last_error: p.lastError }, 'old worker gone');
       this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: false });
       return;
     }

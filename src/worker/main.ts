@@ -25,6 +25,7 @@ import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
 import { listenGate } from './listen-router';
+import { afterRequestLog } from './request-log';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   const observer = new RequestObserver(spec, send, { slot: busySlot(spec), slotLine: spec.harakiri, drain });
   const stop = (reason: string) => drain.start(reason, spec.mercyMs);
   let servers: net.Server[];
+  let acceptingAt: number | undefined;
   try {
     await phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
@@ -88,8 +90,17 @@ async function main(): Promise<void> {
     process.on('uncaughtException', (e) => {
       observer.countException();
       log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
-      send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => process.exit(1));
-      exitSoon(1);
+      // the worker ends (its state is unknown), but as a drain: the other
+      // requests in flight finish, keep-alive clients move on, the master
+      // starts the replacement now. Before serving, or within a second of
+      // accepting (a crash loop: no replacement comes), it exits at once.
+      const drains = acceptingAt !== undefined && Date.now() - acceptingAt >= 1000;
+      process.exitCode = 1;
+      send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => {
+        if (!drains) process.exit(1);
+      });
+      if (!drains) return exitSoon(1);
+      drain.start('uncaught exception in the app', spec.mercyMs, () => afterRequestLog(() => process.exit(1)));
     });
     const observe = (server: http.Server) => {
       attachRequestHooks(server);
@@ -119,6 +130,7 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
+  acceptingAt = Date.now();
   setInterval(() => observer.heartbeat(), 1000).unref();
 }
 

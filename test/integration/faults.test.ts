@@ -159,4 +159,30 @@ describe('faults the master survives', () => {
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/recycling: reload-on-rss: RSS \d+ MiB/);
   }, 60_000);
+
+  it('an uncaught exception in the app ends the worker as a drain: its other requests in flight finish, a replacement serves', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('throws-later.js'), '--disable-logging']);
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
+    const old = workersOf(p.pid!);
+    await sleep(1200); // healthy workers (not a crash loop)
+    const load = startLoad(port, 16);
+    await sleep(300);
+    // /throw reaches one worker, which ends
+    expect((await fetch(`http://127.0.0.1:${port}/throw`, { headers: { connection: 'close' } })).status).toBe(200);
+    await until(() => (old.some((w) => !alive(w)) && workersOf(p.pid!).length === 2 ? true : undefined), 20_000);
+    await sleep(300);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(100);
+    await until(async () => ((await get(port))?.pid === String(workersOf(p.pid!).find((w) => !old.includes(w))) ? true : undefined));
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/LIEGE_ERR_APP/);
+    expect(res.stderr).toMatch(/worker ends after an uncaught exception: replacing it while it drains .*thrown on purpose/);
+  }, 60_000);
 });
