@@ -39,7 +39,9 @@ function wantedSockets(cfg: Config): Wanted[] {
   for (const s of cfg.list('https-socket')) {
     const [a, cert, key, ciphers] = s.value.split(',');
     if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });
-    out.push({ addr: addr(a), proto: 'https', setting: s, tls: { cert: readPem(cert, s), key: readPem(key, s), ciphers } });
+    const tls = { cert: readPem(cert, s), key: readPem(key, s), ciphers };
+    checkTls(tls, s);
+    out.push({ addr: addr(a), proto: 'https', setting: s, tls });
   }
   return out;
 }
@@ -49,6 +51,18 @@ function readPem(file: string, s: Setting): string {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unable to read ${file}: ${(e as NodeJS.ErrnoException).code}`, { origin: s.origin, text: s.value, expected: 'a readable PEM certificate and key', cause: e });
+  }
+}
+
+// The workers build their TLS context from these: a file that is no PEM, a
+// key that does not match the certificate or unknown ciphers would
+// otherwise fail in every worker, after the instance said it started
+function checkTls(t: { cert: string; key: string; ciphers?: string }, s: Setting): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('node:tls') as typeof import('node:tls')).createSecureContext(t);
+  } catch (e) {
+    throw new LiegeError('LIEGE_ERR_BAD_VALUE', `bad https-socket certificate or key: ${(e as Error).message}`, { origin: s.origin, text: s.value, expected: 'a PEM certificate and its private key (and ciphers OpenSSL knows)', cause: e });
   }
 }
 

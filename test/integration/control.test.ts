@@ -221,6 +221,16 @@ describe('logs', () => {
     }
   });
 
+  it('a master-fifo in a missing directory: a clear error naming file:line, exit 1 (before: mkfifo\'s raw failure, "unable to start")', async () => {
+    const ini = path.join(dir, 'fifo.ini');
+    const fifo = path.join(dir, 'no-such-dir', 'app.fifo');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 1\nhttp-socket = 127.0.0.1:${await freePort()}\nnode-app = ${app}\nmaster-fifo = ${fifo}\n`);
+    const r = await runLiege(['--ini', ini], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/fifo\.ini:6: unable to create the master fifo \S+app\.fifo: cannot create fifo .*No such file or directory: `\S+app\.fifo` \(expected a free path in an existing directory, or an existing fifo\) code=LIEGE_ERR_SOCKET/);
+    expect(r.stderr).not.toMatch(/Command failed/);
+  });
+
   it('touch-logreopen: after a rotation (mv), the master writes to a fresh file at the path', async () => {
     const port = await freePort();
     const logfile = path.join(dir, 'rotate.log');

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, killGroup, runLiege, scratch, startLiege, until } from './helpers';
 import { NGINX, startNginx, type Nginx } from './nginx';
 
 const dir = scratch();
@@ -142,5 +142,21 @@ describe('https-socket', () => {
       }).on('error', () => resolve(undefined));
     }));
     expect(JSON.parse(body)).toMatchObject({ url: '/tls', encrypted: true });
+  });
+
+  it('a file that is no PEM, a key of another certificate: refused by the master before any worker, naming the option (before: "hook failed in a worker" after "master started")', async () => {
+    const [key, cert, otherKey, otherCert, junk] = ['k1.pem', 'c1.pem', 'k2.pem', 'c2.pem', 'junk.pem'].map((f) => path.join(dir, f));
+    for (const [k, c] of [[key, cert], [otherKey, otherCert]]) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', k!, '-out', c!, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    }
+    fs.writeFileSync(junk, 'not a certificate\n');
+    const port = await freePort();
+    for (const [files, why] of [[`${junk},${key}`, /no start line/], [`${cert},${otherKey}`, /key values mismatch/]] as const) {
+      const r = await runLiege(['--master', '--processes', '2', '--node-app', `${FIXTURES}/apps/echo.js`, '--https-socket', `127.0.0.1:${port},${files}`], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/command line: bad https-socket certificate or key: /);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).not.toMatch(/worker spawned|hook failed/);
+    }
   });
 });

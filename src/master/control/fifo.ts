@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { LiegeError } from '../../errors';
+import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 
 /** uWSGI's fifo letters → master command names (the ones that apply to Node). */
@@ -28,12 +28,12 @@ export class MasterFifos {
   private active = 0;
   private readonly streams: net.Socket[] = [];
 
-  constructor(private readonly paths: string[], private readonly command: (name: string) => void) {}
+  constructor(private readonly paths: string[], private readonly command: (name: string) => void, private readonly origins: Array<Origin | undefined> = []) {}
 
   /** Creates (a stale fifo is reused, anything else refused) and opens every fifo. */
   start(): void {
     this.paths.forEach((p, i) => {
-      prepare(p);
+      prepare(p, this.origins[i]);
       // O_RDWR: open does not block, and the fifo never reaches EOF between writers
       const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
       const s = new net.Socket({ fd, readable: true, writable: false });
@@ -65,11 +65,19 @@ export class MasterFifos {
   }
 }
 
-function prepare(p: string): void {
+function prepare(p: string, origin: Origin | undefined): void {
   let st: fs.Stats | undefined;
   try {
     st = fs.lstatSync(p);
   } catch { /* create it */ }
-  if (st && !st.isFIFO()) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to create the master fifo ${p}: the path exists and is not a fifo`, { text: p, expected: 'a free path or an existing fifo' });
-  if (!st) execFileSync('mkfifo', ['-m', '0600', p]); // Node has no mkfifo
+  const refuse = (why: string, cause?: unknown) => new LiegeError('LIEGE_ERR_SOCKET', `unable to create the master fifo ${p}: ${why}`, { origin, text: p, expected: 'a free path in an existing directory, or an existing fifo', cause });
+  if (st && !st.isFIFO()) throw refuse('the path exists and is not a fifo');
+  if (st) return;
+  try {
+    // Node has no mkfifo; its message (no such directory, permission) is the why
+    execFileSync('mkfifo', ['-m', '0600', p], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const why = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^mkfifo: /, '') || (e as Error).message;
+    throw refuse(why, e);
+  }
 }

@@ -40,7 +40,8 @@ export async function startControl(cfg: Config, src: StatsSource, command: (name
     servers.push(await listening(cfg, 'metrics', () => startMetricsServer(metrics, src)));
     log('master').info({ metrics }, 'metrics endpoint listening at /metrics');
   }
-  const fifos = new MasterFifos(cfg.list('master-fifo').map((s) => s.value), command);
+  const fifoSettings = cfg.list('master-fifo');
+  const fifos = new MasterFifos(fifoSettings.map((s) => s.value), command, fifoSettings.map((s) => s.origin));
   fifos.start();
   const touch: TouchSpec[] = [
     ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),

@@ -11,7 +11,7 @@
 // between: nginx opens a connection per request (no upstream keep-alive for
 // uwsgi), so the per-connection work is what this path costs
 // (bench/README.md).
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as net from 'node:net';
 import type { Adapter } from './index';
 
@@ -194,7 +194,8 @@ function plainWriteHead(this: http.ServerResponse, ...args: unknown[]): http.Ser
   if (this.hasHeader('transfer-encoding')) this.removeHeader('transfer-encoding');
   const last = args.length - 1;
   if (last > 0 && typeof args[last] === 'object') args[last] = withoutTe(args[last]);
-  return (http.ServerResponse.prototype.writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+  // the class's own writeHead (an app's ServerResponse subclass included)
+  return (Object.getPrototypeOf(this).writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
 }
 
 /** Makes a response to a uwsgi request plain: never chunked, delimited by the close. */
