@@ -100,6 +100,22 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect((await p).exitCode).toBe(0);
   });
 
+  it('fifo slots: after `1` only the second fifo is read; a command to the first is logged as ignored, not silently dropped', async () => {
+    const port = await freePort();
+    const [f0, f1] = [path.join(dir, 'slot0.fifo'), path.join(dir, 'slot1.fifo')];
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--master-fifo', f0, '--master-fifo', f1]);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    fs.writeFileSync(f0, '1');
+    await until(() => (/master fifo selected/.test(err) ? true : undefined));
+    fs.writeFileSync(f0, 'q');
+    await until(() => (/master fifo command ignored: not the active fifo .*command=q/.test(err) ? true : undefined));
+    expect(await get(port)).toBe(200);
+    fs.writeFileSync(f1, 'q');
+    expect((await p).exitCode).toBe(0);
+  });
+
   it('touch-reload reloads (same pid, new workers); liege --stop PIDFILE stops', async () => {
     const port = await freePort();
     const touch = path.join(dir, 'reload.touch');
