@@ -107,6 +107,8 @@ describe('master fifo, touch files, pidfile commands', () => {
     let err = '';
     p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     await until(() => get(port));
+    // the fifos are made after the workers start: a write before would create a plain file
+    await until(() => [f0, f1].every((f) => fs.existsSync(f) && fs.statSync(f).isFIFO()) || undefined);
     fs.writeFileSync(f0, '1');
     await until(() => (/master fifo selected/.test(err) ? true : undefined));
     fs.writeFileSync(f0, 'q');
@@ -135,6 +137,28 @@ describe('master fifo, touch files, pidfile commands', () => {
     const bad = await execa(LIEGE, ['--reload', path.join(dir, 'nope.pid')], { reject: false });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/unable to read the pidfile \S+nope\.pid: ENOENT/);
+  });
+
+  it('a second copy started by mistake (its port taken) fails and leaves the running instance\'s pidfile, with or without vacuum; a failed start leaves no pidfile of its own', async () => {
+    const port = await freePort();
+    const pidfile = path.join(dir, 'twice.pid');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--pidfile', pidfile, '--vacuum']);
+    await until(() => get(port));
+    await until(() => (fs.existsSync(pidfile) && fs.readFileSync(pidfile, 'utf8') === `${p.pid}\n`) || undefined);
+    for (const extra of [['--vacuum'], []]) {
+      const again = await runLiege(['--master', '--processes', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--pidfile', pidfile, ...extra], { cwd: dir });
+      expect(again.exitCode).toBe(1);
+      expect(again.stderr).toMatch(/EADDRINUSE/);
+      // before: overwritten with the failed copy's pid (and removed by its vacuum)
+      expect(fs.readFileSync(pidfile, 'utf8')).toBe(`${p.pid}\n`);
+    }
+    const fresh = path.join(dir, 'failed-start.pid');
+    const failed = await runLiege(['--master', '--processes', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--pidfile', fresh], { cwd: dir });
+    expect(failed.exitCode).toBe(1);
+    expect(fs.existsSync(fresh)).toBe(false);
+    const stop = await execa(LIEGE, ['--stop', pidfile], { reject: false });
+    expect(stop.exitCode).toBe(0);
+    expect((await p).exitCode).toBe(0);
   });
 
   it('procname-master, procname-prefix and auto-procname set the process titles', async () => {
@@ -253,6 +277,7 @@ describe('logs', () => {
     const fifo = path.join(dir, 'rot-lw.fifo');
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--logto', logfile, '--master-fifo', fifo, '--log-master']);
     await until(() => get(port));
+    await until(() => (fs.existsSync(fifo) && fs.statSync(fifo).isFIFO()) || undefined);
     fs.renameSync(logfile, `${logfile}.1`);
     fs.writeFileSync(fifo, 'lw');
     await until(() => (/reload done/.test(fs.existsSync(logfile) ? fs.readFileSync(logfile, 'utf8') : '') ? true : undefined));
