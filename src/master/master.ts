@@ -148,7 +148,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
 
   // reload state: 'idle', a new generation coming up, or a chain in progress
-  let reloading = !!run.handover;
+  // (the fallback is no reload: the previous generation just keeps serving)
+  let reloading = !!run.handover && !fallback;
   let pendingReload = false;
   let stopping = false;
   let chain: number[] = [];
@@ -210,7 +211,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const title = cfg ? masterTitle(cfg) : undefined;
   if (title) process.title = title;
   if (run.handover) workers.adopt(run.handover.workers);
-  workers.spawnAll(fallback ? 'respawn' : 'new generation');
+  workers.spawnAll(fallback ? 'respawn' : 'new generation', fallback);
   daemons?.startAll();
   try {
     if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);

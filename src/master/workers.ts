@@ -145,15 +145,16 @@ export class Workers {
     }
   }
 
-  /** Start every empty slot; replace adopted workers (the new generation). */
-  spawnAll(reason = 'new generation'): void {
+  /** Start every empty slot; replace adopted workers (the new generation),
+   * unless `keepRunning` (the fallback: the previous generation serves on). */
+  spawnAll(reason = 'new generation', keepRunning = false): void {
     const queuedAt = Date.now();
     for (const s of this.slots) {
       this.gate.enqueue(() => {
         if (this.stopping) return;
         if (!s.current) {
           if (!s.pending) this.spawn(s);
-        } else if (s.current.spawnedAt < queuedAt) {
+        } else if (!keepRunning && s.current.spawnedAt < queuedAt) {
           // (a worker spawned since, a respawn, already runs this generation)
           this.replace(s.id, reason);
         }

@@ -2,6 +2,7 @@
 // keep-alive load loop): 0 failed requests with a well-behaved and a naive
 // app, a storm of SIGHUPs, a reload into a broken app, SIGTERM mid-reload.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -118,6 +119,40 @@ describe('graceful reload', () => {
     expect(broken).not.toMatch(/reload done/);
     // the reload with the fix did not wait for the failing one's backoff
     expect(broken).toMatch(/reload requested while the new generation fails to start: reloading now/);
+  }, 60_000);
+
+  it('a reload whose newly added port is busy keeps the running generation serving (not "done"); freed, the next reload binds it', async () => {
+    const dir = scratch();
+    const [port, port2] = [await freePort(), await freePort()];
+    const ini = path.join(dir, 'app.ini');
+    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`];
+    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const old = childrenOf(p.pid!);
+    const busy = net.createServer().listen(port2, '127.0.0.1');
+    await new Promise((r) => busy.once('listening', r));
+    fs.writeFileSync(ini, `${[...conf, `http-socket = 127.0.0.1:${port2}`].join('\n')}\n`);
+    const load = startLoad(port, 8);
+    process.kill(p.pid!, 'SIGHUP');
+    await sleep(3000);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(childrenOf(p.pid!).sort()).toEqual(old.sort());
+    await new Promise((r) => busy.close(r));
+    process.kill(p.pid!, 'SIGHUP');
+    await newGeneration(p.pid!, old);
+    await until(() => get(port2));
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    const failed = res.stderr.split('graceful reload requested')[1]!;
+    expect(failed).toMatch(/unable to bind 127\.0\.0\.1:\d+: EADDRINUSE/);
+    expect(failed).toMatch(/master running the previous generation \(the reload failed\)/);
+    expect(failed).not.toMatch(/reload done/);
   }, 60_000);
 
   it('stops on SIGTERM during a reload, leaving nothing behind', async () => {
