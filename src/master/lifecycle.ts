@@ -10,7 +10,7 @@ import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
-import { writePidfile } from './pidfile';
+import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
 import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
@@ -52,6 +52,11 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (handover && !inMaster && handover.workers.length) {
       log('master').error({ code: 'LIEGE_ERR_RELOAD' }, 'the new generation could not start: the running generation keeps serving (fix the cause, then reload again)');
       status = await master().runFallback(handover, oldSockets, st.validateReload);
+    } else if (status !== 0) {
+      // a failed start leaves the pidfiles as it found them: a second copy
+      // started by mistake (its sockets taken) must not take the running
+      // instance's pidfile away (`liege --stop PIDFILE` would then fail)
+      restorePidfiles();
     }
   }
   try {

@@ -29,7 +29,6 @@ export const SERVING_OPTIONS = [
   { name: 'touch-logreopen', type: 'string', repeatable: true, group: 'logging', help: 'reopen the log file when this file\'s mtime changes' },
   { name: 'daemonize', short: 'd', type: 'string', group: 'logging', help: 'detach from the terminal and log to this file (before the privilege drop)' },
   { name: 'daemonize2', type: 'string', group: 'logging', help: 'detach and log to this file after the privilege drop' },
-  { name: 'log-master', type: 'flag', group: 'logging', help: 'workers log through a pipe the master reads (a log reopen reaches them too)' },
   // see and steer
   { name: 'stats', aliases: ['stats-server'], type: 'addr', group: 'control', help: 'serve uWSGI-style JSON stats on this address (HOST:PORT or unix path), one dump per connection' },
   { name: 'stats-http', type: 'flag', group: 'control', help: 'serve the stats as an HTTP response' },

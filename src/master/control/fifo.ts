@@ -44,7 +44,11 @@ export class MasterFifos {
   }
 
   private read(i: number, text: string): void {
-    if (i !== this.active) return;
+    if (i !== this.active) {
+      // under uWSGI only the active fifo is open: a write here would block
+      if (text.trim()) log('master').warn({ fifo: this.paths[i], active: this.paths[this.active], command: text.trim() }, 'master fifo command ignored: not the active fifo');
+      return;
+    }
     for (const ch of text) {
       if (/[0-9]/.test(ch)) {
         const n = Number(ch);
