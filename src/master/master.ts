@@ -9,7 +9,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
-import { runPhaseAsync } from '../hooks/run';
+import { HookFailure, runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
@@ -220,13 +220,21 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     throw e;
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  let abandoned = false;
   try {
     if (plan && ctx) await runPhaseAsync(plan, 'master-start', ctx);
   } catch (e) {
-    await stop(false);
-    throw e;
+    // in a reload the old workers serve: the reload failed, not the instance
+    if (!run.handover || fallback || !(e instanceof HookFailure)) {
+      await stop(false);
+      throw e;
+    }
+    l.error({ code: 'LIEGE_ERR_RELOAD' }, `the new generation could not start (${e.describe()}): the running workers keep serving (fix the cause, then reload again)`);
+    workers.abandonReplacements('a replacement of the failed reload');
+    reloading = false;
+    abandoned = true;
   }
-  if (count === 0 || fallback) ready();
+  if (count === 0 || fallback || abandoned) ready();
 
   const tick = setInterval(() => push({ type: 'tick' }), 1000);
   const watchdogUsec = Number(process.env.WATCHDOG_USEC);

@@ -207,6 +207,26 @@ export class Workers {
     return true;
   }
 
+  /** A reload given up after its workers were started (master-start
+   * failed): the replacements still starting are killed and none follows;
+   * the workers that serve stay (an empty slot gets one). */
+  abandonReplacements(why: string): void {
+    this.gate.clear();
+    for (const s of this.slots) {
+      clearTimeout(s.pending);
+      s.pending = undefined;
+      const p = s.next;
+      if (p) {
+        s.next = undefined;
+        p.status = 'draining';
+        p.reason = why;
+        s.retiring.add(p);
+        signal(p, 'SIGKILL');
+      }
+      if (!s.current) this.spawn(s);
+    }
+  }
+
   /** A reload: the spares run the old code; new ones start once the new
    * generation accepts. */
   dropSpares(reason: string): void {
