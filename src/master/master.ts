@@ -355,6 +355,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return 0;
     },
     fatal: async (e) => {
+      // a new generation's worker (it replaces a serving one) whose hook
+      // fails: the reload failed, not the instance (it exits; its slot is
+      // retried with the backoff, as when the app fails to load)
+      if (reloading && (e as { replacement: boolean }).replacement) {
+        l.error({ code: 'LIEGE_ERR_RELOAD', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker of the new generation: the running generation keeps serving (fix the cause, then reload again)');
+        return undefined;
+      }
       l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
       await stop(false);
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });

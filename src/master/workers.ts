@@ -90,7 +90,7 @@ export interface WorkerSnapshot {
 }
 
 export type WorkerEvent =
-  | { type: 'fatal'; id: number; detail: string }
+  | { type: 'fatal'; id: number; detail: string; replacement: boolean }
   | { type: 'accepting'; id: number; pid: number }
   | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
   | { type: 'stats'; id: number; pid: number };
@@ -375,7 +375,7 @@ export class Workers {
         this.replace(p.id, 'uncaught exception in the app', true);
       }
     } else if (m.type === 'fatal') {
-      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail });
+      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && slot.next === p });
     } else if (m.type === 'spare-ready') {
       if (p.spare === 'loading') p.spare = 'ready';
       this.spareCrashes = 0;

@@ -155,6 +155,36 @@ describe('graceful reload', () => {
     expect(failed).not.toMatch(/reload done/);
   }, 60_000);
 
+  it('a reload whose new workers fail a fatal hook keeps the running generation serving; fixed, the next reload goes through', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = path.join(dir, 'app.ini');
+    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`];
+    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const old = childrenOf(p.pid!);
+    fs.writeFileSync(ini, `${[...conf, 'hook-accepting = exec:false'].join('\n')}\n`);
+    const load = startLoad(port, 8);
+    process.kill(p.pid!, 'SIGHUP');
+    await sleep(3000);
+    const r = await load.stop();
+    expect(alive(p.pid!)).toBe(true);
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(old.every((w) => alive(w))).toBe(true);
+    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
+    process.kill(p.pid!, 'SIGHUP');
+    await newGeneration(p.pid!, old);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/FATAL hook failed in a worker of the new generation: the running generation keeps serving/);
+    expect(res.stderr).not.toMatch(/destroying instance code=LIEGE_ERR_HOOK_FAILED/);
+  }, 60_000);
+
   it('stops on SIGTERM during a reload, leaving nothing behind', async () => {
     const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'));
     const before = childrenOf(p.pid!);
