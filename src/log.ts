@@ -34,6 +34,23 @@ const loggers = new Map<string, Logger>();
 /** Set once from the config (`log-format`); before that, text. */
 export function setLogFormat(f: 'text' | 'json'): void {
   format = f;
+  if (f === 'json') routeProcessWarnings();
+}
+
+let warningsRouted = false;
+
+// Node prints process warnings (a deprecation in the app, the app's own
+// emitWarning) as text on stderr from a 'warning' listener of its own: in
+// JSON they become log lines. Called before the app loads, so only Node's
+// listener is removed, never one of the app's.
+function routeProcessWarnings(): void {
+  if (warningsRouted) return;
+  warningsRouted = true;
+  for (const l of process.listeners('warning')) process.removeListener('warning', l);
+  process.on('warning', (w: Error & { code?: string }) => {
+    if (w.name === 'DeprecationWarning' && process.noDeprecation) return;
+    log('node').warn({ warning: w.name, code: w.code }, w.message);
+  });
 }
 
 export function logFormat(): 'text' | 'json' {

@@ -219,6 +219,20 @@ describe('logs', () => {
     expect(req.pid).not.toBe(p.pid);
   });
 
+  it('log-format = json: Node\'s process warnings in the app (a deprecation, emitWarning) are JSON lines, not text on stderr', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/warns.js`, '--log-format', 'json'], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    const lines = r.stderr.split('\n').filter(Boolean);
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    const objs = lines.map((l) => JSON.parse(l));
+    expect(objs.find((o) => o.code === 'DEP0005')).toMatchObject({ component: 'node', warning: 'DeprecationWarning', worker: 1 });
+    expect(objs.find((o) => o.code === 'APP_WARN')).toMatchObject({ component: 'node', warning: 'Warning', msg: 'the app warns on purpose' });
+  });
+
   it('log-format = json: a worker line whose call site names its slot has one `worker` key (before: two)', async () => {
     const port = await freePort();
     const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/throws.js`, '--log-format', 'json'], { cwd: dir });
