@@ -29,21 +29,29 @@ interface Wanted {
   tls?: { cert: string; key: string; ciphers?: string };
 }
 
-/** The configured sockets, in the order workers see them. */
+const SOCKET_PROTOS: Record<string, SocketProtocol> = { socket: 'uwsgi', 'http-socket': 'http', 'https-socket': 'https' };
+
+/** The configured sockets, in the order workers see them: the config's
+ * order, whatever their kind (as uWSGI; an app's first listen() takes the
+ * first one). */
 function wantedSockets(cfg: Config): Wanted[] {
   const out: Wanted[] = [];
   const abstract = cfg.bool('abstract-socket');
   const addr = (v: string) => (abstract && v.includes('/') && !v.startsWith('@') ? `@${v}` : v);
-  for (const s of cfg.list('socket')) out.push({ addr: addr(s.value), proto: 'uwsgi', setting: s });
-  for (const s of cfg.list('http-socket')) out.push({ addr: addr(s.value), proto: 'http', setting: s });
-  for (const s of cfg.list('https-socket')) {
-    const [a, cert, key, ciphers] = s.value.split(',');
-    if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });
-    const tls = { cert: readPem(cert, s), key: readPem(key, s), ciphers };
-    checkTls(tls, s);
-    out.push({ addr: addr(a), proto: 'https', setting: s, tls });
+  for (const s of cfg.settings) {
+    const proto = SOCKET_PROTOS[s.key];
+    if (proto === 'https') out.push(httpsSocket(s, addr));
+    else if (proto) out.push({ addr: addr(s.value), proto, setting: s });
   }
   return out;
+}
+
+function httpsSocket(s: Setting, addr: (v: string) => string): Wanted {
+  const [a, cert, key, ciphers] = s.value.split(',');
+  if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });
+  const tls = { cert: readPem(cert, s), key: readPem(key, s), ciphers };
+  checkTls(tls, s);
+  return { addr: addr(a), proto: 'https', setting: s, tls };
 }
 
 function readPem(file: string, s: Setting): string {

@@ -32,6 +32,14 @@ function sentOn(socket: Counted): number {
   return typeof n === 'number' ? n : socket.bytesWritten ?? 0;
 }
 
+// The response's status line and headers as sent (Node keeps them as one
+// string): the log says the body's size, as uWSGI's "generated N bytes"
+function headerBytes(res: http.ServerResponse): number {
+  const head = (res as { _header?: string | null })._header;
+  if (typeof head !== 'string') return 0;
+  return head.length; // a latin1 string: one byte a character
+}
+
 export interface ObserverOptions {
   /** The region shared with the master (absent: single process, no master). */
   slot?: BusySlot;
@@ -116,7 +124,7 @@ export class RequestObserver {
     this.inflight.delete(res);
     const slot = this.opts.slot;
     if (slot && slot.f64[0] === start) this.markOldest(slot);
-    if (this.logSome) this.log(req, res, us, bytes, now);
+    if (this.logSome) this.log(req, res, us, bytes - headerBytes(res), now);
     if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
   }

@@ -95,6 +95,14 @@ describe('app shapes (2 workers)', () => {
     await stop(p);
   });
 
+  it('sockets go to the app in the config\'s order, whatever their kind (http-socket before socket: the listen() takes the HTTP one)', async () => {
+    const [port, second] = [await freePort(), await freePort()];
+    const p = start('late-listen.js', port, ['--socket', `127.0.0.1:${second}`]);
+    // before: uwsgi sockets came first, so the app's server was on `second`
+    expect((await until(() => req(port))).body).toBe(`late-app ${port}\n`);
+    await stop(p);
+  });
+
   it('fetch handler: streams bodies both ways, keeps set-cookie, an exception is a logged 500', async () => {
     const port = await freePort();
     const p = start('fetch-default.mjs', port);

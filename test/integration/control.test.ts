@@ -180,9 +180,12 @@ describe('logs', () => {
     const p = liege(['--http-socket', `127.0.0.1:${port}`]);
     await until(() => get(port));
     await get(port, '/hello?a=1');
+    await (await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'hello liege' })).text();
     process.kill(p.pid!, 'SIGTERM');
     const r = await p;
     expect(r.stderr).toMatch(/\[pid: \d+\|worker: [12]\|req: \d+\] 127\.0\.0\.1 \[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\] GET \/hello\?a=1 => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\)/);
+    // "generated N bytes" is the body, as uWSGI: not the headers
+    expect(r.stderr).toMatch(/POST \/echo => generated 11 bytes in \d+ msecs \(HTTP\/1\.1 200\)/);
 
     const port2 = await freePort();
     const logfile = path.join(dir, 'liege.log');
