@@ -50,6 +50,8 @@ export interface RequestLogSpec {
   log4xx: boolean;
   log5xx: boolean;
   slowMs: number; // 0 = off
+  /** log-x-forwarded-for: the client is the X-Forwarded-For header, when there is one. */
+  forwardedFor?: boolean;
 }
 
 /** A listen() of the app beyond liege's sockets: the master binds it once

@@ -14,7 +14,13 @@ export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
     app: app ? resolveApp(app, process.cwd()) : undefined,
     sockets: socketInfos(sockets).map((s) => withTimeout(s, cfg.int('socket-timeout') * 1000)),
     listenTimeoutMs: cfg.int('app-listen-timeout') * 1000,
-    requestLog: { disabled: cfg.bool('disable-logging'), log4xx: cfg.bool('log-4xx'), log5xx: cfg.bool('log-5xx'), slowMs: cfg.int('log-slow') },
+    requestLog: {
+      disabled: cfg.bool('disable-logging'),
+      log4xx: cfg.bool('log-4xx'),
+      log5xx: cfg.bool('log-5xx'),
+      slowMs: cfg.int('log-slow'),
+      forwardedFor: cfg.bool('log-x-forwarded-for'),
+    },
     logFormat: logFormat(),
     procname: workerTitle(cfg),
   };

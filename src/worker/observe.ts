@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { markBusy, type BusySlot } from '../ipc/busy-slot';
 import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { log } from '../log';
-import { logRequest } from './request-log';
+import { logForwardedFor, logRequest } from './request-log';
 
 const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
 const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
@@ -64,6 +64,7 @@ export class RequestObserver {
     const rl = spec.requestLog;
     this.logAll = !rl?.disabled;
     this.logSome = this.logAll || !!rl && (rl.log4xx || rl.log5xx || rl.slowMs > 0);
+    logForwardedFor(rl?.forwardedFor ?? false);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const observer = this;
     this.onClose = function (this: Res) {

@@ -33,6 +33,7 @@ const addrCol: string[] = new Array<string>(BATCH).fill('');
 const methodCol: string[] = new Array<string>(BATCH).fill('');
 const uriCol: string[] = new Array<string>(BATCH).fill('');
 let count = 0;
+let forwardedFor = false;
 let timer: NodeJS.Timeout | undefined;
 let writer: LogWriter | undefined;
 const spare: Buffer[] = []; // written buffers, to fill again
@@ -48,13 +49,25 @@ export function logRequest(worker: number, requests: number, req: http.IncomingM
   atCol[i] = at;
   majorCol[i] = req.httpVersionMajor;
   minorCol[i] = req.httpVersionMinor;
-  // net.Socket caches its peer name: the kernel is asked once per connection
-  addrCol[i] = req.socket?.remoteAddress ?? '-';
+  addrCol[i] = clientOf(req);
   methodCol[i] = req.method ?? '-';
   uriCol[i] = req.url ?? '-';
   count = i + 1;
   if (count === BATCH) flush();
   else if (i === 0) arm();
+}
+
+/** log-x-forwarded-for: name the client by the header a proxy set. */
+export function logForwardedFor(on: boolean): void {
+  forwardedFor = on;
+}
+
+// the header's whole value, as uWSGI ("client, proxy1, …")
+function clientOf(req: http.IncomingMessage): string {
+  const xff = forwardedFor ? req.headers['x-forwarded-for'] : undefined;
+  if (typeof xff === 'string' && xff !== '') return xff;
+  // net.Socket caches its peer name: the kernel is asked once per connection
+  return req.socket?.remoteAddress ?? '-';
 }
 
 function arm(): void {

@@ -189,16 +189,21 @@ describe('logs', () => {
 
     const port2 = await freePort();
     const logfile = path.join(dir, 'liege.log');
-    const q = liege(['--http-socket', `127.0.0.1:${port2}`, '--disable-logging', '--log-4xx', '--logto', logfile]);
+    const q = liege(['--http-socket', `127.0.0.1:${port2}`, '--disable-logging', '--log-4xx', '--logto', logfile, '--log-x-forwarded-for']);
     await until(() => get(port2));
     await get(port2, '/fine');
     expect(await get(port2, '/missing')).toBe(404);
+    const proxied = await fetch(`http://127.0.0.1:${port2}/missing/proxied`, { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' } });
+    expect(proxied.status).toBe(404);
+    await proxied.text();
     process.kill(q.pid!, 'SIGTERM');
     await q;
     const text = fs.readFileSync(logfile, 'utf8');
     expect(text).toMatch(/master started/);
     expect(text).not.toMatch(/GET \/fine/);
-    expect(text).toMatch(/GET \/missing => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 404\)/);
+    expect(text).toMatch(/\] 127\.0\.0\.1 \[.* GET \/missing => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 404\)/);
+    // log-x-forwarded-for: the header's value, as uWSGI
+    expect(text).toMatch(/\] 203\.0\.113\.9, 10\.0\.0\.1 \[.* GET \/missing\/proxied => /);
   });
 
   it('log-format = json: nothing but JSON, one pid per line, master_pid and worker on worker lines, request fields', async () => {

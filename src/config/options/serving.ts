@@ -22,6 +22,7 @@ export const SERVING_OPTIONS = [
   { name: 'disable-logging', short: 'L', type: 'flag', group: 'logging', help: 'no request log (log-4xx, log-5xx, log-slow still log those)' },
   { name: 'log-4xx', type: 'flag', group: 'logging', help: 'log requests answered with 4xx, even with disable-logging' },
   { name: 'log-5xx', type: 'flag', group: 'logging', help: 'log requests answered with 5xx, even with disable-logging' },
+  { name: 'log-x-forwarded-for', type: 'flag', group: 'logging', help: 'the request log names the client by the X-Forwarded-For header (behind a proxy)' },
   { name: 'log-slow', type: 'int', min: 0, default: '0', group: 'logging', help: 'log requests slower than N milliseconds, even with disable-logging' },
   { name: 'logto', type: 'string', group: 'logging', help: 'log to this file (opened before the privilege drop)' },
   { name: 'logto2', type: 'string', group: 'logging', help: 'log to this file (opened after the privilege drop)' },
