@@ -151,6 +151,26 @@ export class RequestObserver {
     logRequest(this.spec.id, this.c.requests, req, status, bytes, us, now);
   }
 
+  // the last size read: reading it opens /proc/self/stat, which fails when
+  // the app has leaked every file descriptor (EMFILE): said once, not thrown
+  private lastRss = 0;
+  private rssError = '';
+
+  private rss(): number {
+    try {
+      this.lastRss = process.memoryUsage.rss();
+      this.rssError = '';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (code !== this.rssError) {
+        const why = code === 'EMFILE' ? 'the worker is out of file descriptors (the app leaks them?)' : 'unable to read the worker\'s memory size';
+        log('worker').error({ code: 'LIEGE_ERR_SYSCALL', errno: code, worker: this.spec.id }, `${why}: ${(e as Error).message}`);
+      }
+      this.rssError = code;
+    }
+    return this.lastRss;
+  }
+
   /** The oldest request in flight, for the stats heartbeat. */
   private oldest(): BusyInfo | null {
     const r = this.inflight.values().next().value as Res | undefined;
@@ -166,7 +186,7 @@ export class RequestObserver {
     const last = this.last;
     const n = c.requests - last.requests;
     if (n > 0) this.avgRtMs = (c.rtSumUs - last.rtSumUs) / n / 1000;
-    this.send({ type: 'stats', stats: { requests: c.requests, exceptions: c.exceptions, avgRtMs: this.avgRtMs, busy: this.oldest(), rss: process.memoryUsage.rss(), draining } });
+    this.send({ type: 'stats', stats: { requests: c.requests, exceptions: c.exceptions, avgRtMs: this.avgRtMs, busy: this.oldest(), rss: this.rss(), draining } });
     if (n > 0 || c.exceptions !== last.exceptions || c.busy !== last.busy) this.send({ type: 'counters', ...c, lastRequestMs: Math.round(c.lastRequestMs) });
     this.last = { requests: c.requests, rtSumUs: c.rtSumUs, exceptions: c.exceptions, busy: c.busy };
   }

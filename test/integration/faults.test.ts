@@ -2,7 +2,8 @@
 // every log write, text and JSON) or not read any more (a full pipe: lines
 // are dropped and counted, the loop goes on), EMFILE when it spawns a worker (the
 // master logs, retries with backoff and serves with the workers it has),
-// reload-on-rss recycling under keep-alive load with 0 failed requests.
+// reload-on-rss recycling under keep-alive load with 0 failed requests, an
+// app that leaks every file descriptor (one clear line, the worker lives).
 // (SIGTERM during a reload: reload.test.ts.)
 import { execa, type ResultPromise } from 'execa';
 import * as fs from 'node:fs';
@@ -158,6 +159,25 @@ describe('faults the master survives', () => {
     const res = await p;
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/recycling: reload-on-rss: RSS \d+ MiB/);
+  }, 60_000);
+
+  it('an app that leaks every file descriptor: one clear line (not an uncaught exception in liege\'s heartbeat), the worker is not killed for it', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('fd-leak.js'), '--disable-logging']);
+    started.push(p);
+    await until(() => get(port));
+    const [worker] = workersOf(p.pid!);
+    await execa('prlimit', ['--pid', String(worker), '--nofile=256:256']); // not the machine's limit (could be a million)
+    // the keep-alive connection stays usable once no descriptor is left
+    const agent = await fetch(`http://127.0.0.1:${port}/leak`);
+    expect(await agent.text()).toMatch(/^open \d+/);
+    await sleep(2500); // two heartbeats, each reading the worker's RSS
+    expect(alive(worker!)).toBe(true);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.stderr).toMatch(/the worker is out of file descriptors .*EMFILE/);
+    expect(res.stderr.match(/out of file descriptors/g)).toHaveLength(1);
+    expect(res.stderr).not.toMatch(/uncaught exception/);
   }, 60_000);
 
   it('an uncaught exception in the app ends the worker as a drain: its other requests in flight finish, a replacement serves', async () => {
