@@ -72,8 +72,8 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
-    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('pidfile'));
-    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.str('safe-pidfile'), true);
+    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));
+    if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('safe-pidfile'), true);
     if (!st.nsChild && st.reloads === 0) await phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
     if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
@@ -82,8 +82,8 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     bound = sockets;
     if (process.getuid!() === 0) await asRoot(cfg, phase); // unshare, post-jail, chroot, as-root, drop, as-user
     logAfterDrop(cfg, st.reloads);
-    writePidfile(cfg.str('pidfile2'));
-    writePidfile(cfg.str('safe-pidfile2'), true);
+    writePidfile(cfg.setting('pidfile2'));
+    writePidfile(cfg.setting('safe-pidfile2'), true);
     if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
     await phase('pre-app');
     await phase('post-app');

@@ -345,10 +345,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     pidfiles: () => {
       if (!cfg) return undefined;
-      writePidfile(cfg.str('pidfile'));
-      writePidfile(cfg.str('pidfile2'));
-      writePidfile(cfg.str('safe-pidfile'), true);
-      writePidfile(cfg.str('safe-pidfile2'), true);
+      try {
+        writePidfile(cfg.setting('pidfile'));
+        writePidfile(cfg.setting('pidfile2'));
+        writePidfile(cfg.setting('safe-pidfile'), true);
+        writePidfile(cfg.setting('safe-pidfile2'), true);
+      } catch (e) {
+        l.error({ code: (e as LiegeError).code }, (e as Error).message);
+      }
       return undefined;
     },
     'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),

@@ -1,10 +1,23 @@
 import * as fs from 'node:fs';
+import type { Setting } from '../config/config';
+import { LiegeError } from '../errors';
 
 /** Write the master pid (pidfile before the drop, pidfile2 after); `safe`:
- * to a temp file renamed over it, so a reader never sees a partial file. */
-export function writePidfile(file: string | undefined, safe = false): void {
-  if (!file) return;
+ * to a temp file renamed over it, so a reader never sees a partial file.
+ * A path that cannot be written is the option's error (file:line). */
+export function writePidfile(setting: Setting | undefined, safe = false): void {
+  if (!setting) return;
+  const file = setting.value;
   if (!replaced.has(file)) replaced.set(file, contentOf(file));
+  try {
+    write(file, safe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to write the pidfile ${file}: ${code}`, { origin: setting.origin, text: file, expected: 'a writable path', cause: e });
+  }
+}
+
+function write(file: string, safe: boolean): void {
   if (!safe) {
     fs.writeFileSync(file, `${process.pid}\n`);
     return;

@@ -161,6 +161,19 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect((await p).exitCode).toBe(0);
   });
 
+  it('a pidfile that cannot be written: exit 1 naming the option (file:line), the path and the reason; no stack trace, the port free', async () => {
+    const port = await freePort();
+    const ini = path.join(dir, 'bad-pidfile.ini');
+    const pidfile = path.join(dir, 'no-such-dir', 'x.pid');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 1\nhttp-socket = 127.0.0.1:${port}\nnode-app = ${app}\npidfile = ${pidfile}\n`);
+    const r = await runLiege(['--ini', ini], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // before: "unable to start: ENOENT: no such file or directory, open …"
+    expect(r.stderr).toMatch(/bad-pidfile\.ini:6: unable to write the pidfile .*x\.pid: ENOENT.*expected a writable path/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await get(port)).toBeUndefined();
+  });
+
   it('procname-master, procname-prefix and auto-procname set the process titles', async () => {
     const port = await freePort();
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--auto-procname', '--procname-prefix', 'myapp-']);
