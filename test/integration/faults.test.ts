@@ -187,7 +187,13 @@ describe('faults the master survives', () => {
     await until(() => get(port));
     await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
     const old = workersOf(p.pid!);
-    await sleep(1200); // healthy workers (not a crash loop)
+    // both accepting (each answered), then older than a crash loop's 1 s
+    const answered = new Set<string>();
+    await until(async () => {
+      answered.add(String((await get(port))?.pid));
+      return old.every((w) => answered.has(String(w))) ? true : undefined;
+    }, 20_000);
+    await sleep(1200);
     const load = startLoad(port, 16);
     await sleep(300);
     // /throw reaches one worker, which ends
