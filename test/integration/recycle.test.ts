@@ -63,12 +63,18 @@ describe('recycling', () => {
     expect(line).not.toMatch(/event loop blocked/);
   }, 40_000);
 
-  it('a graceful stop keeps the harakiri deadline: a worker stuck in a request is SIGKILLed then, not at reload-mercy', async () => {
-    const { port, p } = await serve('stuck.js', ['--harakiri', '2', '--reload-mercy', '20']);
+  /** A graceful stop while a worker is stuck in a request (stuck.js /spin):
+   * the stop's output, the stuck request's fate, the port. */
+  async function stopWhileStuck(args: string[]) {
+    const { port, p } = await serve('stuck.js', args);
     const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(30_000) }).then(() => 'answered', () => 'failed');
     await sleep(300);
     process.kill(p.pid!, 'SIGTERM');
-    const res = await p;
+    return { res: await p, stuck, port };
+  }
+
+  it('a graceful stop keeps the harakiri deadline: a worker stuck in a request is SIGKILLed then, not at reload-mercy', async () => {
+    const { res, stuck, port } = await stopWhileStuck(['--harakiri', '2', '--reload-mercy', '20']);
     expect(res.exitCode).toBe(0);
     expect(await stuck).toBe('failed');
     const stop = res.stderr.split('graceful shutdown')[1]!;
@@ -78,11 +84,7 @@ describe('recycling', () => {
   }, 40_000);
 
   it('a graceful stop that outlasts reload-mercy says which worker it SIGKILLs', async () => {
-    const { port, p } = await serve('stuck.js', ['--reload-mercy', '2']);
-    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(30_000) }).then(() => 'answered', () => 'failed');
-    await sleep(300);
-    process.kill(p.pid!, 'SIGTERM');
-    const res = await p;
+    const { res, stuck } = await stopWhileStuck(['--reload-mercy', '2']);
     expect(res.exitCode).toBe(0);
     expect(await stuck).toBe('failed');
     expect(res.stderr).toMatch(/worker still running when the stop mercy \(reload-mercy\) expired: SIGKILL/);

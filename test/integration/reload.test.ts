@@ -155,7 +155,9 @@ describe('graceful reload', () => {
     expect(failed).not.toMatch(/reload done/);
   }, 60_000);
 
-  it('a reload whose new workers fail a fatal hook keeps the running generation serving; fixed, the next reload goes through', async () => {
+  /** Serves, reloads under load into a config with `hookLine` added (a
+   * failing hook), then reloads into the fixed config and stops. */
+  async function reloadIntoFailingHook(hookLine: string) {
     const dir = scratch();
     const port = await freePort();
     const ini = path.join(dir, 'app.ini');
@@ -166,50 +168,39 @@ describe('graceful reload', () => {
     await until(() => get(port));
     await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
     const old = childrenOf(p.pid!);
-    fs.writeFileSync(ini, `${[...conf, 'hook-accepting = exec:false'].join('\n')}\n`);
+    fs.writeFileSync(ini, `${[...conf, hookLine].join('\n')}\n`);
     const load = startLoad(port, 8);
     process.kill(p.pid!, 'SIGHUP');
     await sleep(3000);
     const r = await load.stop();
-    expect(alive(p.pid!)).toBe(true);
-    expect(r.errors).toEqual({});
-    expect(r.failed).toBe(0);
-    expect(old.every((w) => alive(w))).toBe(true);
+    const masterAlive = alive(p.pid!);
+    const oldAlive = old.every((w) => alive(w));
+    const workers = childrenOf(p.pid!);
     fs.writeFileSync(ini, `${conf.join('\n')}\n`);
     process.kill(p.pid!, 'SIGHUP');
     await newGeneration(p.pid!, old);
     process.kill(p.pid!, 'SIGTERM');
     const res = await p;
+    return { old, r, masterAlive, oldAlive, workers, res };
+  }
+
+  it('a reload whose new workers fail a fatal hook keeps the running generation serving; fixed, the next reload goes through', async () => {
+    const { r, masterAlive, oldAlive, res } = await reloadIntoFailingHook('hook-accepting = exec:false');
+    expect(masterAlive).toBe(true);
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(oldAlive).toBe(true);
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/FATAL hook failed in a worker of the new generation: the running generation keeps serving/);
     expect(res.stderr).not.toMatch(/destroying instance code=LIEGE_ERR_HOOK_FAILED/);
   }, 60_000);
 
   it('a reload whose master-start hook fails keeps the running workers serving; fixed, the next reload goes through', async () => {
-    const dir = scratch();
-    const port = await freePort();
-    const ini = path.join(dir, 'app.ini');
-    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`];
-    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
-    const p = startLiege([ini]);
-    started.push(p);
-    await until(() => get(port));
-    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
-    const old = childrenOf(p.pid!);
-    fs.writeFileSync(ini, `${[...conf, 'hook-master-start = exec:false'].join('\n')}\n`);
-    const load = startLoad(port, 8);
-    process.kill(p.pid!, 'SIGHUP');
-    await sleep(3000);
-    const r = await load.stop();
-    expect(alive(p.pid!)).toBe(true);
+    const { old, r, masterAlive, workers, res } = await reloadIntoFailingHook('hook-master-start = exec:false');
+    expect(masterAlive).toBe(true);
     expect(r.errors).toEqual({});
     expect(r.failed).toBe(0);
-    expect(childrenOf(p.pid!).sort()).toEqual(old.sort());
-    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
-    process.kill(p.pid!, 'SIGHUP');
-    await newGeneration(p.pid!, old);
-    process.kill(p.pid!, 'SIGTERM');
-    const res = await p;
+    expect(workers.sort()).toEqual(old.sort());
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/the new generation could not start \(.*master-start.*\): the running workers keep serving/);
   }, 60_000);
