@@ -2,9 +2,14 @@
 // event loop: one asynchronous write(2) per batch (libuv's thread pool), the
 // next batches queued meanwhile. A destination that does not keep up (a log
 // reader that stopped reading a pipe) costs at most MAX_QUEUED bytes of
-// memory: beyond, batches are dropped and counted; a failing one (ENOSPC,
-// EPIPE, EBADF, EIO ...) is dropped and counted too, and the next write that
-// goes through is preceded by a line saying how many were lost. EAGAIN (a
+// memory: beyond, batches are dropped and counted. A failing write (ENOSPC,
+// EPIPE, EBADF, EIO ...) drops its batch and every batch queued behind it,
+// counted; the next batch to come tries again, preceded by a line saying how
+// many were lost. Never more: a destination that fails every write (a full
+// disk, /dev/full) costs one or two failed writes per batch, not a loop of
+// them (a notice retried at once after each failure kept a thread of every
+// worker writing forever, and the starved workers let their keep-alive
+// timers close connections whose next request was already sent). EAGAIN (a
 // non-blocking destination, full) is retried after a pause.
 // Pipes and sockets get writes of at most PIPE_BUF bytes cut at line ends,
 // so that lines of several processes sharing the destination never
@@ -65,7 +70,10 @@ export class LogWriter {
   }
 
   private next(): void {
-    if (this.dropped && !(this.queue[0]?.off)) this.queueNotice(); // not inside a half-written chunk
+    const first = this.queue[0];
+    // the count goes before a new batch (not inside a half-written one, nor
+    // alone: a notice that failed waits for the next batch)
+    if (this.dropped && first && first.off === 0 && !first.notice) this.queueNotice();
     const head = this.queue[0];
     if (!head) {
       this.busy = false;
@@ -93,13 +101,21 @@ export class LogWriter {
       setTimeout(() => this.next(), RETRY_MS).unref();
       return;
     }
-    if (err) {
-      this.dropped += head.lines; // a notice lost: its count is still owed
-      n = head.end - head.off;
-    }
+    if (err) return this.fail();
     this.queued -= n;
     head.off += n;
     if (head.off >= head.end) this.done();
+    this.next();
+  }
+
+  // the destination failed: what is queued is lost with it (a notice's
+  // count is still owed), and nothing is written until the next batch
+  private fail(): void {
+    for (const c of this.queue.splice(0)) {
+      this.dropped += c.lines;
+      if (!c.notice) this.release(c.buf);
+    }
+    this.queued = 0;
     this.next();
   }
 
