@@ -112,6 +112,9 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** The write system calls a process made so far (all its threads; /proc/PID/io). */
+export const writeCalls = (pid: number): number => Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+
 export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }

@@ -12,7 +12,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeCalls } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -54,9 +54,6 @@ async function load(port: number, paths: string[], connections: number): Promise
 
 // lines of up to ~3 KiB (a pipe write of at most 4 KiB holds whole lines)
 const pathsOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `/${prefix}/${i}?pad=${'x'.repeat(i % 13 === 0 ? 2500 + (i % 500) : i % 40)}`);
-
-/** The write system calls a process made so far (all its threads). */
-const writeCalls = (pid: number): number => Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 
 const TEXT = /^\[pid: (\d+)\|worker: ([12])\|req: (\d+)\] 127\.0\.0\.1 \[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\] GET (\S+) => generated (\d+) bytes in (\d+) msecs \(HTTP\/1\.1 200\)$/;
 
