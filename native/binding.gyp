@@ -4,8 +4,9 @@
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
                   "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c",
-                  "src/proc-tree.c", "src/shm.c"],
-      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+                  "src/proc-tree.c", "src/shm.c", "src/heap.cc"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_c": ["-std=gnu11"],
       "libraries": ["-ldl", "-lpthread"]
     },
     {

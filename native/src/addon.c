@@ -11,6 +11,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_all(env, exports, net_exports);
   export_all(env, exports, proc_exports);
   export_all(env, exports, shm_exports);
+  export_all(env, exports, heap_exports);
   return exports;
 }
 

@@ -36,4 +36,5 @@ extern const export_entry call_exports[];
 extern const export_entry net_exports[];
 extern const export_entry proc_exports[];
 extern const export_entry shm_exports[];
+extern const export_entry heap_exports[];
 #endif

@@ -20,6 +20,7 @@ import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
+import { shrinkHeapSoon } from '../os/heap';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
@@ -381,6 +382,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   }
   l.info({ monitors: monitors.map((m) => m.spec).join(' ') }, 'the emperor is governing');
   sdNotify({ READY: 1 });
+  shrinkHeapSoon();
   for (;;) {
     const e = await events.next();
     if (e.type === 'desired') reconcile();

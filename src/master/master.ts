@@ -15,6 +15,7 @@ import { log } from '../log';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
+import { shrinkHeapSoon } from '../os/heap';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
 import { takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
@@ -171,6 +172,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     readySent = true;
     lastStatus = status();
     sdNotify({ READY: 1, STATUS: lastStatus });
+    shrinkHeapSoon();
   };
   const statusChanged = () => {
     if (!readySent || reloading || stopping || status() === lastStatus) return;

@@ -48,6 +48,8 @@ export interface NativeBinding {
   shmCreate(size: number): [number, ArrayBuffer];
   /** Maps the region of `fd` (another process's shmCreate). */
   shmMap(fd: number, size: number): ArrayBuffer;
+  /** V8's LowMemoryNotification: full GCs that also shrink the heap. */
+  lowMemory(): void;
 }
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');

@@ -17,6 +17,7 @@ import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
+import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
 import { RequestObserver } from './observe';
 import { REQUEST_KEY } from '../hooks/registry/plan';
@@ -73,6 +74,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+  shrinkHeapSoon();
 
   const end = async (status: number, hooks?: string) => {
     if (hooks) await loopPhase(hooks);
