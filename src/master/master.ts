@@ -27,7 +27,7 @@ import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
-import { startControl, type Control } from './control/index';
+import { closeInheritedControl, startControl, type Control } from './control/index';
 import { reopenLog } from './logfile';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
@@ -217,6 +217,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   daemons?.startAll();
   try {
     if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
+    else closeInheritedControl();
   } catch (e) {
     await stop(false);
     throw e;
@@ -280,7 +281,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
-    control?.stop();
+    control?.handOver();
     await daemons?.stopAll();
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);

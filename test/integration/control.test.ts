@@ -79,6 +79,41 @@ describe('stats, top, metrics', () => {
     expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
     expect(m).toMatch(/liege_master_rss_bytes \d+/);
   });
+  it('stats (unix socket) and metrics (TCP) keep answering across a reload: a scrape during the re-exec waits for the new image (before: refused for ~200 ms)', async () => {
+    const [port, metrics] = [await freePort(), await freePort()];
+    const stats = path.join(dir, 'stats.sock');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', stats, '--metrics', `127.0.0.1:${metrics}`, '--disable-logging']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    const scrape = (ask: () => Promise<string>) => ask().then((text) => text, (e: Error) => `failed: ${e.message}`);
+    const statsDoc = () => new Promise<string>((resolve, reject) => {
+      const c = net.connect(stats);
+      let out = '';
+      c.on('data', (d) => { out += d; });
+      c.on('end', () => resolve(out));
+      c.on('error', reject);
+    });
+    const metricsDoc = () => fetch(`http://127.0.0.1:${metrics}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+    const results: string[] = [];
+    let scraping = true;
+    const loop = (async () => {
+      while (scraping) results.push(await scrape(statsDoc), await scrape(metricsDoc));
+    })();
+    await until(() => (results.length >= 10 ? true : undefined));
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined));
+    const during = results.length;
+    await until(() => (results.length >= during + 10 ? true : undefined));
+    scraping = false;
+    await loop;
+    expect(results.filter((r) => r.startsWith('failed'))).toEqual([]);
+    // the same master answered before and after (the stats document's pid)
+    const pids = new Set(results.filter((r) => r.startsWith('{')).map((r) => JSON.parse(r).pid));
+    expect([...pids]).toEqual([p.pid]);
+    expect(results.filter((r) => r.includes('liege_master_rss_bytes')).length).toBeGreaterThanOrEqual(10);
+    expect(fs.lstatSync(stats).isSocket()).toBe(true);
+  });
 });
 
 describe('master fifo, touch files, pidfile commands', () => {

@@ -2,17 +2,19 @@
 // master fifos and touch files. Everything here only reads the worker table
 // (workers.snapshot()) and pushes `{ type: 'command', name }` events into
 // the master's queue; master.ts owns what each command does.
-import type * as net from 'node:net';
 import type { Config } from '../../config/config';
 import { LiegeError } from '../../errors';
 import { log } from '../../log';
 import { MasterFifos } from './fifo';
+import { closeUnclaimed, keepAcrossExec, takeInherited, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
 import { startStatsServer, statsText, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
 
 export interface Control {
   stop(): void;
+  /** A reload: stop, the stats and metrics sockets kept for the next image. */
+  handOver(): void;
   /** The stats document as text (fifo `s`, log). */
   statsText(): string;
 }
@@ -28,18 +30,25 @@ async function listening<T>(cfg: Config, name: 'stats' | 'metrics', start: () =>
   }
 }
 
+/** No control servers in this image (a failed reload's fallback): the
+ * sockets the previous image kept are closed, refusing rather than hanging. */
+export { closeUnclaimed as closeInheritedControl } from './handover';
+
 export async function startControl(cfg: Config, src: StatsSource, command: (name: string) => void, binsh: string): Promise<Control> {
-  const servers: net.Server[] = [];
+  const servers: ControlServer[] = [];
   const stats = cfg.str('stats');
   if (stats) {
-    servers.push(await listening(cfg, 'stats', () => startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified'))));
+    const fd = takeInherited('stats', stats);
+    servers.push({ name: 'stats', addr: stats, server: await listening(cfg, 'stats', () => startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified'), fd)) });
     log('master').info({ stats }, 'stats server listening');
   }
   const metrics = cfg.str('metrics');
   if (metrics) {
-    servers.push(await listening(cfg, 'metrics', () => startMetricsServer(metrics, src)));
+    const fd = takeInherited('metrics', metrics);
+    servers.push({ name: 'metrics', addr: metrics, server: await listening(cfg, 'metrics', () => startMetricsServer(metrics, src, fd)) });
     log('master').info({ metrics }, 'metrics endpoint listening at /metrics');
   }
+  closeUnclaimed();
   const fifoSettings = cfg.list('master-fifo');
   const fifos = new MasterFifos(fifoSettings.map((s) => s.value), command, fifoSettings.map((s) => s.origin));
   fifos.start();
@@ -55,11 +64,18 @@ export async function startControl(cfg: Config, src: StatsSource, command: (name
   ];
   const watcher = new TouchWatcher(touch, command, binsh);
   watcher.start();
+  const stopCommands = () => {
+    fifos.stop();
+    watcher.stop();
+  };
   return {
     stop: () => {
-      for (const s of servers) s.close();
-      fifos.stop();
-      watcher.stop();
+      for (const s of servers) s.server.close();
+      stopCommands();
+    },
+    handOver: () => {
+      keepAcrossExec(servers);
+      stopCommands();
     },
     statsText: () => statsText(src, false, true),
   };

@@ -4,7 +4,7 @@ import type * as http from 'node:http';
 import type { StatsSource } from './stats';
 import { listenOn, rssOf } from './stats';
 
-export async function startMetricsServer(addr: string, src: StatsSource): Promise<http.Server> {
+export async function startMetricsServer(addr: string, src: StatsSource, fd?: number): Promise<http.Server> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('prom-client') as typeof import('prom-client');
   // node:http too: a master without `metrics` should not compile and hold it
@@ -45,6 +45,6 @@ export async function startMetricsServer(addr: string, src: StatsSource): Promis
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(await registry.metrics());
   });
-  await listenOn(server, addr);
+  await listenOn(server, addr, fd);
   return server;
 }

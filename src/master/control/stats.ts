@@ -79,7 +79,7 @@ export function statsText(src: StatsSource, http: boolean, minified: boolean): s
 }
 
 /** Serves the stats on `addr` (HOST:PORT or a unix path); resolves once listening. */
-export async function startStatsServer(addr: string, src: StatsSource, http: boolean, minified: boolean): Promise<net.Server> {
+export async function startStatsServer(addr: string, src: StatsSource, http: boolean, minified: boolean, fd?: number): Promise<net.Server> {
   const server = net.createServer((c) => {
     c.on('error', () => c.destroy());
     // with stats-http, answer after the request line arrives (curl sends one); else at once
@@ -87,18 +87,20 @@ export async function startStatsServer(addr: string, src: StatsSource, http: boo
     if (http) c.once('data', answer);
     else answer();
   });
-  await listenOn(server, addr);
+  await listenOn(server, addr, fd);
   return server;
 }
 
-/** listen() on HOST:PORT or a unix path (only a stale socket file is replaced). */
-export async function listenOn(server: net.Server, addr: string): Promise<void> {
+/** listen() on HOST:PORT or a unix path (only a stale socket file is
+ * replaced), or on `fd`, the same address's socket kept across a reload. */
+export async function listenOn(server: net.Server, addr: string, fd?: number): Promise<void> {
   const m = /^(.*):(\d+)$/.exec(addr);
-  if (!m) await clearStale(addr);
+  if (!m && fd === undefined) await clearStale(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = () => { server.off('error', reject); resolve(); };
-    if (m) server.listen(Number(m[2]), m[1] === '' || m[1] === '*' ? '0.0.0.0' : m[1], done);
+    if (fd !== undefined) server.listen({ fd }, done);
+    else if (m) server.listen(Number(m[2]), m[1] === '' || m[1] === '*' ? '0.0.0.0' : m[1], done);
     else server.listen(addr, done);
   });
 }
