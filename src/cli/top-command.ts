@@ -1,6 +1,11 @@
 // `liege top ADDR`: a live view of a stats server (`stats = ADDR`), like
 // uwsgitop: one line for the instance, one per worker, refreshed every
-// second; `q` or Ctrl-C quits. `--once` prints one frame and exits. On an
+// second; `q` or Ctrl-C quits. `--once` prints one frame and exits. An
+// instance that stops (its stats address refuses connections, or its unix
+// socket is gone) for GONE_MS in a row ends the view with status 1, as
+// uwsgitop exits on a refused connection (the grace covers a restart by a
+// service manager; a reload keeps the stats socket open); other failures (a
+// master that does not answer in time) are shown and retried. On an
 // emperor's stats (`emperor-stats = ADDR`) it shows the vassals, and for
 // etcd emperors the cluster (top-emperor.ts).
 import * as net from 'node:net';
@@ -54,18 +59,22 @@ export function frame(s: Stats | EmperorStats, prev: Stats | EmperorStats | unde
   return lines.join('\n') + '\n';
 }
 
+const GONE_MS = 3000;
+
+/** A failure that says nothing listens at the address any more. */
+const isGone = (e: unknown) => ['ECONNREFUSED', 'ENOENT'].includes((e as NodeJS.ErrnoException).code ?? '');
+
 export async function topCommand(argv: string[]): Promise<number> {
   const once = argv.includes('--once');
   const addr = argv.find((a) => !a.startsWith('--'));
   if (!addr) throw new LiegeError('LIEGE_ERR_USAGE', 'usage: liege top ADDR [--once]', { expected: 'the address of a stats server (stats = ADDR or emperor-stats = ADDR)' });
-  const read = async () => {
-    try {
-      return await readStats(addr);
-    } catch (e) {
-      throw new LiegeError('LIEGE_ERR_USAGE', `unable to read stats from ${addr}: ${(e as Error).message}`, { text: addr, expected: 'a running liege with stats = ADDR or emperor-stats = ADDR' });
-    }
-  };
-  let prev = await read();
+  const unreadable = (e: unknown) => new LiegeError('LIEGE_ERR_USAGE', `unable to read stats from ${addr}: ${(e as Error).message}`, { text: addr, expected: 'a running liege with stats = ADDR or emperor-stats = ADDR' });
+  let prev: Stats | EmperorStats;
+  try {
+    prev = await readStats(addr);
+  } catch (e) {
+    throw unreadable(e);
+  }
   if (once) {
     process.stdout.write(frame(prev, undefined, 1));
     return 0;
@@ -75,22 +84,39 @@ export async function topCommand(argv: string[]): Promise<number> {
     process.stdin.setRawMode(true);
     process.stdin.resume();
   }
-  return new Promise<number>((resolve) => {
-    const quit = () => {
+  return new Promise<number>((resolve, reject) => {
+    let ended = false;
+    const end = () => {
+      ended = true;
       clearInterval(timer);
       if (tty) process.stdin.setRawMode(false);
+      process.stdin.pause();
       process.stdout.write('\n');
+    };
+    const quit = () => {
+      end();
       resolve(0);
     };
     process.stdin.on('data', (d: Buffer) => { if (d[0] === 0x71 || d[0] === 0x03) quit(); }); // q, Ctrl-C
     process.once('SIGINT', quit);
+    let goneSince: number | undefined;
     const draw = async () => {
       try {
-        const now = await read();
+        const now = await readStats(addr);
+        if (ended) return;
         process.stdout.write(`\x1b[H\x1b[2J${frame(now, prev, 1)}`);
         prev = now;
+        goneSince = undefined;
       } catch (e) {
-        process.stdout.write(`\x1b[H\x1b[2J${(e as LiegeError).message}\n`);
+        if (ended) return;
+        if (!isGone(e)) goneSince = undefined;
+        else goneSince ??= Date.now();
+        if (goneSince !== undefined && Date.now() - goneSince >= GONE_MS) {
+          end();
+          reject(new LiegeError('LIEGE_ERR_SYSCALL', `the instance at ${addr} is gone: no stats server there for ${GONE_MS / 1000} s (${(e as Error).message})`));
+          return;
+        }
+        process.stdout.write(`\x1b[H\x1b[2J${unreadable(e).message}\n`);
       }
     };
     const timer = setInterval(() => void draw(), 1000);

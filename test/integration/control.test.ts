@@ -79,6 +79,29 @@ describe('stats, top, metrics', () => {
     expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
     expect(m).toMatch(/liege_master_rss_bytes \d+/);
   });
+  it('liege top keeps its view across a reload, and ends with 1 a few seconds after the instance stopped (it retried forever)', async () => {
+    const [port, stats] = [await freePort(), await freePort()];
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--disable-logging']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    const top = execa(LIEGE, ['top', `127.0.0.1:${stats}`], { reject: false, stdin: 'ignore', timeout: 30_000 });
+    let frames = 0;
+    top.stdout!.on('data', (d: Buffer) => { frames += d.toString().split(`master pid ${p.pid}`).length - 1; });
+    await until(() => (frames >= 1 ? true : undefined));
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined));
+    const seen = frames;
+    await until(() => (frames > seen ? true : undefined));
+    expect(top.exitCode).toBeNull(); // still running
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const r = await top;
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^liege: the instance at 127\\.0\\.0\\.1:${stats} is gone: no stats server there for 3 s \\(connect ECONNREFUSED`));
+  });
+
   it('stats (unix socket) and metrics (TCP) keep answering across a reload: a scrape during the re-exec waits for the new image (before: refused for ~200 ms)', async () => {
     const [port, metrics] = [await freePort(), await freePort()];
     const stats = path.join(dir, 'stats.sock');
