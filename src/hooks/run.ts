@@ -20,10 +20,20 @@ import { phaseByName } from '../phases';
 import { showHook, type Hook, type HookPlan } from './spec';
 
 export class HookFailure extends LiegeError {
-  constructor(readonly hook: Hook, readonly phase: string, detail: string) {
-    super('LIEGE_ERR_HOOK_FAILED', `FATAL hook failed in ${phase}, destroying instance: ${detail}`, { origin: hook.origin, text: `${hook.option} = ${showHook(hook)}` });
+  constructor(readonly hook: Hook, readonly phase: string, detail: string, then = DESTROY) {
+    super('LIEGE_ERR_HOOK_FAILED', `FATAL hook failed in ${phase}, ${then}: ${detail}`, { origin: hook.origin, text: `${hook.option} = ${showHook(hook)}` });
   }
 }
+
+// what a fatal failure does, unless the caller's context says otherwise (uWSGI's words)
+const DESTROY = 'destroying instance';
+
+/** The outcome of a fatal failure in the phases of a reload (the new image's
+ * startup phases, its master-start): the instance goes on. */
+export const RELOAD_FAILS = 'the reload fails, the running generation keeps serving';
+
+/** In a worker: the master judges (the instance ends, or a reload fails). */
+export const WORKER_FAILS = 'the worker exits, the master decides';
 
 /** Why a hook failed, from what it returned or threw (an exit request passes through). */
 function failure(e: unknown): string {
@@ -87,9 +97,10 @@ async function runPhaseWith(plan: HookPlan, phase: string, ctx: HookContext, opt
       l.warn({ ...fields, outcome: 'failed', error: failed }, 'hook failed (non-fatal phase)');
       continue;
     }
-    l.error({ ...fields, outcome: 'failed', error: failed }, 'FATAL hook failed, destroying instance');
+    const then = ctx.fatalOutcome ?? DESTROY;
+    l.error({ ...fields, outcome: 'failed', error: failed }, `FATAL hook failed, ${then}`);
     await rollBack(phase, ran);
-    throw new HookFailure(h, phase, failed);
+    throw new HookFailure(h, phase, failed, then);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { log } from '../log';
 import { ExitRequest, type HookContext } from '../hooks/actions/types';
-import { HookFailure, runStartupPhase } from '../hooks/run';
+import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
@@ -37,10 +37,11 @@ export interface StartState {
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
 export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext, st: StartState): Promise<number> {
-  const phase = (name: string) => runStartupPhase(plan, name, ctx);
   // a reload hands over the running workers; if this image cannot start,
   // they keep serving under a fallback loop (generations.ts)
   const handover = takeHandover();
+  const phaseCtx = handover?.workers.length ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
+  const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let status: MasterEnd;

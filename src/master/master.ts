@@ -9,7 +9,7 @@ import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
-import { HookFailure, runPhaseAsync } from '../hooks/run';
+import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
@@ -105,7 +105,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
   return {
     ...servingSpec(cfg, sockets),
     hooks: cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase)),
-    ctx,
+    ctx: { ...ctx, fatalOutcome: WORKER_FAILS },
     masterPid: process.pid,
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
@@ -225,7 +225,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   let abandoned = false;
   try {
-    if (plan && ctx) await runPhaseAsync(plan, 'master-start', ctx);
+    if (plan && ctx) await runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
   } catch (e) {
     // in a reload the old workers serve: the reload failed, not the instance
     if (!run.handover || fallback || !(e instanceof HookFailure)) {

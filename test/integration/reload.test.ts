@@ -192,7 +192,9 @@ describe('graceful reload', () => {
     expect(oldAlive).toBe(true);
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/FATAL hook failed in a worker of the new generation: the running generation keeps serving/);
-    expect(res.stderr).not.toMatch(/destroying instance code=LIEGE_ERR_HOOK_FAILED/);
+    // the worker's own line does not claim the instance ends (it said "destroying instance")
+    expect(res.stderr).toMatch(/hooks: ERROR FATAL hook failed, the worker exits, the master decides phase=accepting /);
+    expect(res.stderr).not.toMatch(/destroying instance/);
   }, 60_000);
 
   it('a reload whose master-start hook fails keeps the running workers serving; fixed, the next reload goes through', async () => {
@@ -203,6 +205,20 @@ describe('graceful reload', () => {
     expect(workers.sort()).toEqual(old.sort());
     expect(res.exitCode).toBe(0);
     expect(res.stderr).toMatch(/the new generation could not start \(.*master-start.*\): the running workers keep serving/);
+    expect(res.stderr).toMatch(/hooks: ERROR FATAL hook failed, the reload fails, the running generation keeps serving phase=master-start /);
+    expect(res.stderr).not.toMatch(/destroying instance/);
+  }, 60_000);
+
+  it('a reload whose new image fails a startup hook (pre-app) keeps the running generation serving, and says so (not "destroying instance")', async () => {
+    const { old, r, masterAlive, workers, res } = await reloadIntoFailingHook('hook-pre-app = exec:false');
+    expect(masterAlive).toBe(true);
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(workers.sort()).toEqual(old.sort());
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/hooks: ERROR FATAL hook failed, the reload fails, the running generation keeps serving phase=pre-app /);
+    expect(res.stderr).toMatch(/master running the previous generation \(the reload failed\)/);
+    expect(res.stderr).not.toMatch(/destroying instance/);
   }, 60_000);
 
   it('stops on SIGTERM during a reload, leaving nothing behind', async () => {

@@ -10,6 +10,10 @@ export interface HookContext {
   waitSocketTimeout: number; // seconds
   startCwd?: string; // the cwd liege started in (relative js: paths, see ParseSite)
   configFile?: string; // absolute path of the main config file, when there is one
+  /** What a fatal hook failure does here, as the runner logs it (default
+   * uWSGI's "destroying instance"): a reload's phases fail the reload, a
+   * worker's failure is the master's to judge. */
+  fatalOutcome?: string;
 }
 
 /** Where a hook line is parsed. */
