@@ -114,6 +114,8 @@ function stderrFd(): number {
   return textFd;
 }
 
+let writeError = ''; // the code of the last failed write
+
 /** Writes all of `text` to stderr; false when it could not (or only part). */
 function writeAll(text: string): boolean {
   let b = Buffer.from(text);
@@ -123,7 +125,8 @@ function writeAll(text: string): boolean {
     try {
       b = b.subarray(fs.writeSync(fd, b));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || congested || waited >= STALL_MS) return false;
+      writeError = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      if (writeError !== 'EAGAIN' || congested || waited >= STALL_MS) return false;
       Atomics.wait(nap, 0, 0, 5);
       waited += 5;
     }
@@ -131,10 +134,17 @@ function writeAll(text: string): boolean {
   return true;
 }
 
+const PINO_LEVEL: Record<Level, number> = { info: 30, warn: 40, error: 50 };
+
+/** A line in the current format, to be written by the caller. */
+function formatLine(component: string, level: Level, fields: object, msg: string): string {
+  if (format === 'json') return `${JSON.stringify({ level: PINO_LEVEL[level], time: new Date().toISOString(), ...base, component, ...fields, msg })}\n`;
+  return textLine(component, level, fields, msg);
+}
+
 /** A warning line in the current format, to be written by the caller. */
 export function warningLine(component: string, fields: object, msg: string): string {
-  if (format === 'json') return `${JSON.stringify({ level: 40, time: new Date().toISOString(), ...base, component, ...fields, msg })}\n`;
-  return textLine(component, 'warn', fields, msg);
+  return formatLine(component, 'warn', fields, msg);
 }
 
 function writeText(line: string): void {
@@ -142,12 +152,49 @@ function writeText(line: string): void {
     const notice = warningLine('log', { lines: dropped }, 'log lines dropped: stderr was full or closed');
     if (!writeAll(notice)) {
       dropped++;
+      if (consoleFd >= 0) logDestinationState(writeError);
       return;
     }
     dropped = 0;
   }
   congested = !writeAll(line);
   if (congested) dropped++;
+  if (consoleFd >= 0) logDestinationState(congested ? writeError : null);
+}
+
+// The console: where stderr pointed before `logto` put the log file on fds
+// 1 and 2 (a terminal, the journal, a supervisor's pipe). A log file that
+// fails every write (a full disk: ENOSPC, EIO) loses lines where nobody
+// would see it: the console says so once, and again when the file takes
+// writes again; the workers report their request log's failures to the
+// master (request-log.ts), which says them here, as it says its own.
+let consoleFd = -1;
+let consoleFile = '';
+let failing: string | undefined;
+
+/** Sets the console (an fd of our own, close-on-exec) and the log file's path. */
+export function setLogConsole(fd: number, file: string): void {
+  consoleFd = fd;
+  consoleFile = file;
+}
+
+/** The console's fd, -1 when there is none (no log file, or stderr was already it). */
+export function logConsoleFd(): number {
+  return consoleFd;
+}
+
+/** The log file failed (`error`: its code) or took a write (null): said on the console when that changes. */
+export function logDestinationState(error: string | null, fields: object = {}): void {
+  if (consoleFd < 0 || error === 'EAGAIN') return;
+  const now = error ?? undefined;
+  if ((now === undefined) === (failing === undefined)) return; // no change (the first code of a failure is kept)
+  failing = now;
+  const line = error
+    ? formatLine('log', 'error', { errno: error, file: consoleFile, ...fields }, `unable to write the log file ${consoleFile}: ${error} (its lines are lost until it takes writes again; serving goes on)`)
+    : formatLine('log', 'info', { file: consoleFile, ...fields }, `the log file ${consoleFile} takes writes again (it says how many lines were lost)`);
+  try {
+    fs.writeSync(consoleFd, line);
+  } catch { /* the console is gone too */ }
 }
 
 function renamePid(fields: object): object {

@@ -103,7 +103,9 @@ export type WorkerMessage =
   | { type: 'app-error'; when: 'load' | 'serving'; message: string; stack?: string; file?: string }
   | { type: 'stats'; stats: WorkerStats } // every second: the master's heartbeat (harakiri) and recycling input
   | ListenRequest
-  | ({ type: 'counters' } & WorkerCounters);
+  | ({ type: 'counters' } & WorkerCounters)
+  // the request log's destination (fd 2: the log file) failed (its code), or took a write again (null)
+  | { type: 'log-state'; error: string | null };
 
 export const WORKER_ENV = 'LIEGE_WORKER';
 export const FIRST_SOCKET_FD = 4; // 0-2 stdio, 3 the IPC channel

@@ -6,23 +6,64 @@
 // fresh open of the same path (after logrotate moved the old one); workers
 // started before keep the old file unless `log-master` pipes them through
 // the master.
+// The first time, the stderr it replaces is kept as the console (log.ts):
+// where a log file that fails (a full disk) is reported. It crosses a
+// reload's re-exec (LIEGE_LOG_CONSOLE), like fds 1 and 2 themselves.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
-import { flushRequestLog } from '../log';
+import { flushRequestLog, logConsoleFd, setLogConsole } from '../log';
 import { native } from '../os/native';
 
 let current: string | undefined;
+
+const CONSOLE_ENV = 'LIEGE_LOG_CONSOLE';
 
 /** Points stdout and stderr at `file` (append, created 0640). */
 export function logTo(file: string): void {
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
   flushRequestLog(); // a single process's request lines so far: to the old file
+  keepConsole(fd, file);
   native.dup2(fd, 1);
   native.dup2(fd, 2);
   fs.closeSync(fd);
   current = file;
+}
+
+// stderr before the first log file, unless it is that file already (daemonize)
+function keepConsole(fd: number, file: string): void {
+  if (logConsoleFd() >= 0) return setLogConsole(logConsoleFd(), file);
+  try {
+    const [err, log] = [fs.fstatSync(2), fs.fstatSync(fd)];
+    if (err.dev === log.dev && err.ino === log.ino) return;
+    // a pipe of our own that never blocks (its reader may have stopped), else a copy
+    const console = err.isFIFO() ? fs.openSync('/proc/self/fd/2', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK) : native.dupFd(2);
+    setLogConsole(console, file);
+  } catch { /* no stderr (closed): nowhere to report */ }
+}
+
+/** Before a reload's re-exec: the console stays open for the new image. */
+export function keepConsoleAcrossExec(): void {
+  const fd = logConsoleFd();
+  if (fd < 0) return;
+  native.setCloexec(fd, false);
+  process.env[CONSOLE_ENV] = String(fd);
+}
+
+// the new image takes the console the old one kept (closed when its config has no log file)
+function adoptConsole(cfg: Config): void {
+  const fd = Number(process.env[CONSOLE_ENV]);
+  delete process.env[CONSOLE_ENV];
+  if (!(fd > 2)) return;
+  const file = cfg.str('daemonize') ?? cfg.str('logto') ?? cfg.str('daemonize2') ?? cfg.str('logto2');
+  try {
+    if (file) native.setCloexec(fd, true);
+    else native.closeFd(fd);
+  } catch {
+    return; // not open any more
+  }
+  if (file) setLogConsole(fd, file);
 }
 
 /** Reopens the current log file (after a rotation); false when there is none. */
@@ -34,6 +75,7 @@ export function reopenLog(): boolean {
 
 /** logto / daemonize: before the drop (first start only: a reload inherits fds 1 and 2). */
 export function logBeforeDrop(cfg: Config, reloads: number): void {
+  if (reloads > 0) adoptConsole(cfg);
   const file = cfg.str('daemonize') ?? cfg.str('logto');
   if (!file) return;
   if (reloads > 0 && !cfg.bool('log-reopen')) {

@@ -9,12 +9,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { EARLY_SIGNALS_LIB, native } from '../os/native';
+import { keepConsoleAcrossExec } from './logfile';
 
 const S = os.constants.signals;
 const CAUGHT = [S.SIGHUP, S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGUSR2];
 
 export function reexec(reloads: number, startCwd: string): never {
   process.env.UWSGI_RELOADS = String(reloads + 1);
+  keepConsoleAcrossExec();
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
   if (fs.existsSync(EARLY_SIGNALS_LIB)) {
     process.env.LD_PRELOAD = [EARLY_SIGNALS_LIB, process.env.LD_PRELOAD].filter(Boolean).join(' ');

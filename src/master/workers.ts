@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { log } from '../log';
+import { log, logDestinationState } from '../log';
 import { native } from '../os/native';
 import { watchPid } from '../os/reaper';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
@@ -394,6 +394,8 @@ export class Workers {
         log('master').warn({ worker: p.id, pid: p.pid, error: m.message }, 'worker ends after an uncaught exception: replacing it while it drains');
         this.replace(p.id, 'uncaught exception in the app', true);
       }
+    } else if (m.type === 'log-state') {
+      logDestinationState(m.error, { worker: p.id });
     } else if (m.type === 'fatal') {
       this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && slot.next === p });
     } else if (m.type === 'spare-ready') {

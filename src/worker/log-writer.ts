@@ -46,14 +46,18 @@ export class LogWriter {
   private dropped = 0;
   private sentAt = 0;
   private sending = 0; // bytes of the head in the write in flight
+  private failing = false;
+  private cut = false; // a line was cut by a partial write (a disk just full)
   private readonly idle: Array<() => void> = [];
   private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
 
   /**
    * `notice(n)`: the line that says n lines were lost; `release(buf)`: a
-   * buffer given to `write` is written (or dropped) and free again.
+   * buffer given to `write` is written (or dropped) and free again;
+   * `state(code)`: the destination started failing (the error's code), or
+   * took a write again (null).
    */
-  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}) {
+  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}) {
     this.onWritten = (err, n) => this.written(err, n);
   }
 
@@ -89,7 +93,9 @@ export class LogWriter {
   }
 
   private queueNotice(): void {
-    const buf = Buffer.from(this.notice(this.dropped));
+    // after a cut line, the notice starts a line of its own
+    const buf = Buffer.from(`${this.cut ? '\n' : ''}${this.notice(this.dropped)}`);
+    this.cut = false;
     this.queue.unshift({ buf, off: 0, end: buf.length, lines: this.dropped, notice: true });
     this.queued += buf.length;
     this.dropped = 0;
@@ -101,7 +107,11 @@ export class LogWriter {
       setTimeout(() => this.next(), RETRY_MS).unref();
       return;
     }
-    if (err) return this.fail();
+    if (err) return this.fail(err.code ?? 'EIO');
+    if (this.failing) {
+      this.failing = false;
+      this.state(null);
+    }
     this.queued -= n;
     head.off += n;
     if (head.off >= head.end) this.done();
@@ -110,7 +120,13 @@ export class LogWriter {
 
   // the destination failed: what is queued is lost with it (a notice's
   // count is still owed), and nothing is written until the next batch
-  private fail(): void {
+  private fail(code: string): void {
+    if (!this.failing) {
+      this.failing = true;
+      this.state(code);
+    }
+    const head = this.queue[0];
+    if (head && head.off > 0 && head.buf[head.off - 1] !== 10) this.cut = true;
     for (const c of this.queue.splice(0)) {
       this.dropped += c.lines;
       if (!c.notice) this.release(c.buf);

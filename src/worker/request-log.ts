@@ -11,7 +11,8 @@
 // monotonic clock the observer already reads, made wall-clock at flush.
 import type * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import type { WorkerMessage } from '../ipc/worker';
+import { logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { LogWriter } from './log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
 
@@ -80,9 +81,19 @@ function arm(): void {
   const notice = (lines: number) => warningLine('log', { lines }, 'request log lines dropped: the log was full or closed');
   writer = new LogWriter(2, notice, (buf) => {
     if (buf.length === BUF_BYTES && spare.length < 4) spare.push(buf);
-  });
+  }, reportState);
   process.on('exit', flushSync);
   setRequestLogFlush(flushSync);
+}
+
+// A log file that fails or recovers is said on the console by the master
+// (log.ts); a single-process instance (no channel) holds the console itself
+function reportState(error: string | null): void {
+  if (!process.send) return logDestinationState(error);
+  if (!process.connected) return; // the master is gone
+  const m: WorkerMessage = { type: 'log-state', error };
+  // with a callback, a channel closed meanwhile is not an 'error' event (uncaught)
+  process.send(m, undefined, {}, () => undefined);
 }
 
 /** Formats the batch and hands it to the writer. */

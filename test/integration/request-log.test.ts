@@ -10,9 +10,9 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import type { ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeCalls } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until, writeCalls } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -156,6 +156,55 @@ describe('request log', () => {
     workers.forEach((w, i) => expect(writeCalls(w) - before[i]!).toBeLessThan(50));
     expect(await get(port)).toMatchObject({ status: 200 });
     process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    // said once on the stderr that logto replaced (the master's and the workers' failures)
+    expect(String(r.stderr).split('\n').filter((l) => /unable to write the log file/.test(l))).toEqual([
+      expect.stringMatching(/^liege\[\d+\] log: ERROR unable to write the log file \/dev\/full: ENOSPC \(its lines are lost until it takes writes again; serving goes on\)/),
+    ]);
+  }, 60_000);
+
+  it('a log file on a full disk (a tiny tmpfs): said once on the former stderr, and again once it takes writes again; every request served', async () => {
+    const port = await freePort();
+    const mnt = path.join(dir, 'tiny');
+    fs.mkdirSync(mnt, { recursive: true });
+    const logfile = path.join(mnt, 'app.log');
+    // the tmpfs exists only in liege's private mount namespace (never on the host)
+    const cmd = `mount -t tmpfs -o size=256k,mode=755 liege-test ${mnt} && exec ${LIEGE} --master --processes 2 --node-app ${app} --http-socket 127.0.0.1:${port} --logto ${logfile}`;
+    const p = execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', cmd], { reject: false, detached: true, stdin: 'ignore', env: { TEST_LIEGE: '1' } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const workers = childrenOf(p.pid!);
+    // the tmpfs as liege sees it (p.pid is liege: sh and unshare exec'd it)
+    const inside = (f: string) => `/proc/${p.pid}/root${f}`;
+    const filler = inside(path.join(mnt, 'filler'));
+    expect(() => fs.writeFileSync(filler, Buffer.alloc(1 << 20))).toThrow(/ENOSPC/);
+    await load(port, pathsOf('full', 500), 4);
+    await until(() => (/unable to write the log file/.test(err) ? true : undefined));
+    fs.rmSync(filler);
+    const after = pathsOf('again', 500);
+    await load(port, after, 4);
+    await until(() => (/takes writes again/.test(err) ? true : undefined));
+    await sleep(300); // the last batch written
+    const text = fs.readFileSync(inside(logfile), 'utf8');
+    expect(childrenOf(p.pid!)).toEqual(workers);
+    process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
+    const said = err.split('\n').filter((l) => /log file/.test(l));
+    expect(said).toEqual([
+      expect.stringMatching(/log: ERROR unable to write the log file .*app\.log: ENOSPC \(its lines are lost until it takes writes again; serving goes on\)/),
+      expect.stringMatching(/log: the log file .*app\.log takes writes again/),
+    ]);
+    // in the file: how many lines were lost, then the lines after the space
+    // came back; a write that filled the disk may have cut its last line
+    // (at most one a worker), never the notice
+    expect(text).toMatch(/^liege\[\d+\] log: WARN request log lines dropped: the log was full or closed lines=\d+$/m);
+    const cut = text.split('\n').filter(Boolean).filter((l) => !TEXT.test(l) && !/^liege\[\d+\] \w+: /.test(l));
+    expect(cut.length).toBeLessThanOrEqual(2);
+    const logged = text.split('\n').map((l) => TEXT.exec(l)?.[4]);
+    expect(logged).toContain(after[after.length - 1]);
   }, 60_000);
 });

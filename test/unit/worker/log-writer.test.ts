@@ -2,7 +2,8 @@
 // (/dev/full: ENOSPC): each batch costs at most its failed write and the
 // notice's, the writer goes idle (it kept retrying the notice in a loop),
 // and once the destination takes writes again the next batch is preceded
-// by the count of the lines lost.
+// by the count of the lines lost; the failure and the recovery are reported
+// once each (the master says them on the console).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,7 +25,8 @@ describe('log writer', () => {
     const fd = fs.openSync('/dev/full', 'w');
     opened.push(fd);
     const released: Buffer[] = [];
-    const w = new LogWriter(fd, notice, (b) => released.push(b));
+    const states: Array<string | null> = [];
+    const w = new LogWriter(fd, notice, (b) => released.push(b), (s) => states.push(s));
     const a = batch('a1\na2\n');
     const b = batch('b1\n');
     w.write(a, a.length, 2);
@@ -43,6 +45,8 @@ describe('log writer', () => {
     w.write(d, d.length, 1);
     await idle(w);
     expect(fs.readFileSync(file, 'utf8')).toBe('lost 6\nd1\n');
+    // the failure and the recovery, each said once
+    expect(states).toEqual(['ENOSPC', null]);
     fs.rmSync(path.dirname(file), { recursive: true });
   }, 5000);
 });
