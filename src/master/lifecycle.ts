@@ -12,6 +12,7 @@ import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
+import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
 import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
@@ -42,6 +43,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   const handover = takeHandover();
   const phaseCtx = handover?.workers.length ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
   const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
+  adoptInheritedControl();
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let status: MasterEnd;
