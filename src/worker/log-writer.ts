@@ -47,7 +47,7 @@ export class LogWriter {
   private sentAt = 0;
   private sending = 0; // bytes of the head in the write in flight
   private failing = false;
-  private cut = false; // a line was cut by a partial write (a disk just full)
+  private cut = false; // the last write ended inside a line (a disk just full)
   private readonly idle: Array<() => void> = [];
   private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
 
@@ -95,7 +95,6 @@ export class LogWriter {
   private queueNotice(): void {
     // after a cut line, the notice starts a line of its own
     const buf = Buffer.from(`${this.cut ? '\n' : ''}${this.notice(this.dropped)}`);
-    this.cut = false;
     this.queue.unshift({ buf, off: 0, end: buf.length, lines: this.dropped, notice: true });
     this.queued += buf.length;
     this.dropped = 0;
@@ -112,6 +111,7 @@ export class LogWriter {
       this.failing = false;
       this.state(null);
     }
+    if (n > 0) this.cut = head.buf[head.off + n - 1] !== 10;
     this.queued -= n;
     head.off += n;
     if (head.off >= head.end) this.done();
@@ -125,8 +125,6 @@ export class LogWriter {
       this.failing = true;
       this.state(code);
     }
-    const head = this.queue[0];
-    if (head && head.off > 0 && head.buf[head.off - 1] !== 10) this.cut = true;
     for (const c of this.queue.splice(0)) {
       this.dropped += c.lines;
       if (!c.notice) this.release(c.buf);

@@ -170,7 +170,7 @@ describe('request log', () => {
     fs.mkdirSync(mnt, { recursive: true });
     const logfile = path.join(mnt, 'app.log');
     // the tmpfs exists only in liege's private mount namespace (never on the host)
-    const cmd = `mount -t tmpfs -o size=256k,mode=755 liege-test ${mnt} && exec ${LIEGE} --master --processes 2 --node-app ${app} --http-socket 127.0.0.1:${port} --logto ${logfile}`;
+    const cmd = `mount -t tmpfs -o size=1m,mode=755 liege-test ${mnt} && exec ${LIEGE} --master --processes 2 --node-app ${app} --http-socket 127.0.0.1:${port} --logto ${logfile}`;
     const p = execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', cmd], { reject: false, detached: true, stdin: 'ignore', env: { TEST_LIEGE: '1' } });
     started.push(p);
     let err = '';
@@ -181,7 +181,7 @@ describe('request log', () => {
     // the tmpfs as liege sees it (p.pid is liege: sh and unshare exec'd it)
     const inside = (f: string) => `/proc/${p.pid}/root${f}`;
     const filler = inside(path.join(mnt, 'filler'));
-    expect(() => fs.writeFileSync(filler, Buffer.alloc(1 << 20))).toThrow(/ENOSPC/);
+    expect(() => fs.writeFileSync(filler, Buffer.alloc(2 << 20))).toThrow(/ENOSPC/);
     await load(port, pathsOf('full', 500), 4);
     await until(() => (/unable to write the log file/.test(err) ? true : undefined));
     fs.rmSync(filler);
