@@ -134,11 +134,12 @@ export class Workers {
     return this.slots.flatMap((s) => [s.current, s.next]).flatMap((p) => (p && p.status === 'starting' ? [p.pid] : []));
   }
 
-  /** Every slot's serving worker, oldest first (chain reload order). */
+  /** Every slot's id, in order (the chain reload order). */
   ids(): number[] {
     return this.slots.map((s) => s.id);
   }
 
+  /** The worker that serves slot `id`. */
   proc(id: number): Proc | undefined {
     return this.slots[id - 1]?.current;
   }
