@@ -12,6 +12,7 @@ import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
+import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
 import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
@@ -41,6 +42,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   // a reload hands over the running workers; if this image cannot start,
   // they keep serving under a fallback loop (generations.ts)
   const handover = takeHandover();
+  adoptInheritedControl();
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let status: MasterEnd;

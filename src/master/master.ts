@@ -281,7 +281,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
-    control?.handOver();
+    await control?.handOver();
     await daemons?.stopAll();
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);

@@ -114,6 +114,24 @@ describe('stats, top, metrics', () => {
     expect(results.filter((r) => r.includes('liege_master_rss_bytes')).length).toBeGreaterThanOrEqual(10);
     expect(fs.lstatSync(stats).isSocket()).toBe(true);
   });
+  it('a reload that moves stats to another port serves it there and closes the old one; metrics dropped from the config is closed too', async () => {
+    const [port, stats1, stats2, metrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const ini = path.join(dir, 'moves.ini');
+    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `node-app = ${app}`, `http-socket = 127.0.0.1:${port}`, 'disable-logging = true'];
+    fs.writeFileSync(ini, `${[...conf, `stats = 127.0.0.1:${stats1}`, `metrics = 127.0.0.1:${metrics}`].join('\n')}\n`);
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    expect(JSON.parse(await rawRead(stats1)).pid).toBe(p.pid);
+    fs.writeFileSync(ini, `${[...conf, `stats = 127.0.0.1:${stats2}`].join('\n')}\n`);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined));
+    expect(JSON.parse(await rawRead(stats2)).pid).toBe(p.pid);
+    await expect(rawRead(stats1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(await get(metrics, '/metrics')).toBeUndefined();
+  });
 });
 
 describe('master fifo, touch files, pidfile commands', () => {

@@ -1,8 +1,8 @@
 // The stats and metrics servers' listening sockets survive the master's
 // re-exec like the serving sockets (sockets.ts): a scrape during a reload
 // waits in the kernel's backlog for the new image instead of being refused
-// (the re-exec takes ~200 ms). The old image does not close them: libuv
-// would unlink a unix socket's path on close.
+// (the re-exec takes ~200 ms). The old image stops accepting at once (a
+// connection it took and had not answered at the exec would be lost).
 import type * as net from 'node:net';
 import { native } from '../../os/native';
 
@@ -21,19 +21,37 @@ export interface ControlServer {
   server: net.Server;
 }
 
-/** Keep the servers' sockets open across the execve and say which is which. */
-export function keepAcrossExec(servers: ControlServer[]): void {
+/** How long the answers in progress may take before the exec goes anyway. */
+const ANSWER_MS = 1000;
+
+/** Keep a copy of the servers' sockets open across the execve (saying
+ * which is which), close the servers and let the answers in progress end. */
+export async function keepAcrossExec(servers: ControlServer[]): Promise<void> {
   const kept: Kept[] = [];
+  const closed: Array<Promise<void>> = [];
   for (const s of servers) {
     const fd = (s.server as net.Server & { _handle?: { fd?: number } | null })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) continue;
-    native.setCloexec(fd, false);
-    kept.push({ name: s.name, addr: s.addr, fd });
+    if (typeof fd === 'number' && fd >= 0) {
+      const copy = native.dupFd(fd);
+      native.setCloexec(copy, false);
+      kept.push({ name: s.name, addr: s.addr, fd: copy });
+    }
+    closed.push(new Promise((resolve) => s.server.close(() => resolve())));
   }
   process.env[ENV] = JSON.stringify(kept);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise((resolve) => { timer = setTimeout(resolve, ANSWER_MS); })]);
+  clearTimeout(timer);
 }
 
 let inherited: Kept[] | undefined;
+
+/** Read what the previous image kept, first thing in the new image: the
+ * sockets become close-on-exec before any hook or worker is started (one
+ * that inherited the old stats socket would keep it listening, unanswered). */
+export function adoptInheritedControl(): void {
+  inheritedList();
+}
 
 function inheritedList(): Kept[] {
   if (!inherited) {
@@ -43,6 +61,7 @@ function inheritedList(): Kept[] {
       inherited = [];
     }
     delete process.env[ENV];
+    for (const k of inherited) native.setCloexec(k.fd, true);
   }
   return inherited;
 }
@@ -52,9 +71,7 @@ export function takeInherited(name: string, addr: string): number | undefined {
   const list = inheritedList();
   const i = list.findIndex((k) => k.name === name && k.addr === addr);
   if (i < 0) return undefined;
-  const fd = list.splice(i, 1)[0]!.fd;
-  native.setCloexec(fd, true);
-  return fd;
+  return list.splice(i, 1)[0]!.fd;
 }
 
 /** Close what the new config no longer serves (a unix path stays as a

@@ -8,13 +8,14 @@ import { log } from '../../log';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
-import { startStatsServer, statsText, type StatsSource } from './stats';
+import { closeListener, startStatsServer, statsText, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
 
 export interface Control {
   stop(): void;
-  /** A reload: stop, the stats and metrics sockets kept for the next image. */
-  handOver(): void;
+  /** A reload: stop, the stats and metrics sockets kept for the next image
+   * (resolves once the answers in progress ended). */
+  handOver(): Promise<void>;
   /** The stats document as text (fifo `s`, log). */
   statsText(): string;
 }
@@ -70,12 +71,12 @@ export async function startControl(cfg: Config, src: StatsSource, command: (name
   };
   return {
     stop: () => {
-      for (const s of servers) s.server.close();
+      for (const s of servers) closeListener(s.server, s.addr);
       stopCommands();
     },
-    handOver: () => {
-      keepAcrossExec(servers);
+    handOver: async () => {
       stopCommands();
+      await keepAcrossExec(servers);
     },
     statsText: () => statsText(src, false, true),
   };

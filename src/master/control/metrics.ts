@@ -39,10 +39,11 @@ export async function startMetricsServer(addr: string, src: StatsSource, fd?: nu
   new prom.Gauge({ name: 'liege_master_rss_bytes', help: 'resident memory of the master', registers: [registry], collect() { this.set(rssOf(process.pid)); } });
   const server = createServer(async (req, res) => {
     if (req.url !== '/metrics') {
-      res.writeHead(404).end();
+      res.writeHead(404, { connection: 'close' }).end();
       return;
     }
-    res.writeHead(200, { 'content-type': registry.contentType });
+    // a connection per scrape: none is left idle for a reload's exec to cut
+    res.writeHead(200, { 'content-type': registry.contentType, connection: 'close' });
     res.end(await registry.metrics());
   });
   await listenOn(server, addr, fd);

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SocketInfo } from '../../ipc/worker';
+import { native } from '../../os/native';
 import type { WorkerView } from '../workers';
 
 export interface StatsSource {
@@ -95,14 +96,27 @@ export async function startStatsServer(addr: string, src: StatsSource, http: boo
  * replaced), or on `fd`, the same address's socket kept across a reload. */
 export async function listenOn(server: net.Server, addr: string, fd?: number): Promise<void> {
   const m = /^(.*):(\d+)$/.exec(addr);
-  if (!m && fd === undefined) await clearStale(addr);
+  if (!m && fd === undefined) {
+    await clearStale(addr);
+    // bound here, not by listen(path): libuv would unlink the path when the
+    // server closes, and a reload closes it with the socket kept open
+    fd = native.listenUnix(addr, 511);
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = () => { server.off('error', reject); resolve(); };
     if (fd !== undefined) server.listen({ fd }, done);
-    else if (m) server.listen(Number(m[2]), m[1] === '' || m[1] === '*' ? '0.0.0.0' : m[1], done);
-    else server.listen(addr, done);
+    else server.listen(Number(m![2]), m![1] === '' || m![1] === '*' ? '0.0.0.0' : m![1], done);
   });
+}
+
+/** Close a server of listenOn's; a unix socket's file goes with it. */
+export function closeListener(server: net.Server, addr: string): void {
+  server.close();
+  if (/^(.*):(\d+)$/.test(addr) || addr.startsWith('@')) return;
+  try {
+    if (fs.lstatSync(addr).isSocket()) fs.unlinkSync(addr);
+  } catch { /* gone */ }
 }
 
 // Another instance's live stats socket (a copied config) is not taken over;
