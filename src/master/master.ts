@@ -27,7 +27,8 @@ import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
-import { closeInheritedControl, startControl, type Control } from './control/index';
+import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
+import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
@@ -64,9 +65,10 @@ export interface MasterSettings {
   backoffMaxMs: number;
   exitOnReload: boolean;
   spares?: number; // spare-workers (absent in a handover from an older image)
+  control?: ControlSpec; // stats, metrics, fifos, touch files (idem)
 }
 
-export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
+export function settingsFrom(cfg: Config, sockets: number, binsh: string): MasterSettings {
   return {
     processes: sockets ? cfg.int('processes') : 0, // no socket, no workers (uWSGI too)
     policy: {
@@ -85,6 +87,7 @@ export function settingsFrom(cfg: Config, sockets: number): MasterSettings {
     backoffMaxMs: cfg.int('respawn-backoff-max') * 1000,
     exitOnReload: cfg.bool('exit-on-reload'),
     spares: sockets ? cfg.int('spare-workers') : 0,
+    control: controlSpec(cfg, binsh),
   };
 }
 
@@ -116,7 +119,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
 }
 
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
-  const settings = settingsFrom(cfg, sockets.length);
+  const settings = settingsFrom(cfg, sockets.length, ctx.binsh);
   return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
 }
 
@@ -215,27 +218,38 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   if (run.handover) workers.adopt(run.handover.workers);
   workers.spawnAll(fallback ? 'respawn' : 'new generation', fallback);
   daemons?.startAll();
-  try {
-    if (cfg && ctx) control = await startControl(cfg, { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' }, (name) => push({ type: 'command', name }), ctx.binsh);
-    else closeInheritedControl();
-  } catch (e) {
-    await stop(false);
-    throw e;
-  }
-  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   let abandoned = false;
-  try {
-    if (plan && ctx) await runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
-  } catch (e) {
-    // in a reload the old workers serve: the reload failed, not the instance
-    if (!run.handover || fallback || !(e instanceof HookFailure)) {
-      await stop(false);
-      throw e;
-    }
+  // in a reload the old workers serve: the reload failed, not the instance
+  const reloadFailed = (e: LiegeError) => {
     l.error({ code: 'LIEGE_ERR_RELOAD' }, `the new generation could not start (${e.describe()}): the running workers keep serving (fix the cause, then reload again)`);
     workers.abandonReplacements('a replacement of the failed reload');
     reloading = false;
     abandoned = true;
+  };
+  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' };
+  const command = (name: string) => push({ type: 'command', name });
+  try {
+    if (settings.control) control = await startControl(settings.control, source, command);
+    else closeInheritedControl();
+  } catch (e) {
+    const previous = (run.handover?.settings as MasterSettings | undefined)?.control;
+    if (!run.handover || fallback || !(e instanceof LiegeError)) {
+      await stop(false);
+      throw e;
+    }
+    reloadFailed(e);
+    // the running generation's stats, fifo and touch files, as before the reload
+    if (previous) control = await startControl(previous, source, command).catch(() => undefined);
+  }
+  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  try {
+    if (plan && ctx && !abandoned) await runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
+  } catch (e) {
+    if (!run.handover || fallback || !(e instanceof HookFailure)) {
+      await stop(false);
+      throw e;
+    }
+    reloadFailed(e);
   }
   if (count === 0 || fallback || abandoned) ready();
 

@@ -4,7 +4,7 @@
 // Pure: the master applies the verdicts (workers.replace = graceful, the same
 // drain as a reload; workers.kill = SIGKILL, then respawn).
 import { readBusy } from '../ipc/busy-slot';
-import type { Proc } from './workers';
+import type { Proc } from './worker-process';
 
 export interface RecyclePolicy {
   harakiriMs: number; // 0 = off

@@ -2,53 +2,25 @@
 // serves (current), at most one replacement that is starting (next), and old
 // workers that drain (retiring). A replacement that accepts takes the slot
 // and the old worker drains: reload, chain reload and every recycling reason
-// go through replace(). A worker is `node dist/worker/main.js` with the
-// listening sockets as fds 4.. and its job in LIEGE_WORKER. Deaths are
-// respawned at once, then with an exponential backoff while the slot keeps
-// dying early (before serving, or within a second of accepting).
-// Warm spares (spare-workers = N): N extra workers with the app loaded whose
-// listen() is held (listen-router.ts); a worker that dies (crash, SIGKILL,
-// harakiri) or is recycled hands its slot to a spare, which accepts at once,
-// and a new spare starts once every slot accepts again. A reload replaces
-// the spares (they run the old code). Spares are started only while no slot
-// is starting, so they never slow a start, a respawn or a reload.
+// go through replace(). Deaths are respawned at once, then with an
+// exponential backoff while the slot keeps dying early (before serving, or
+// within a second of accepting). A slot that loses its worker takes a warm
+// spare when there is one (spares.ts). A worker process itself (its start,
+// signals, /proc) is worker-process.ts.
 // A generation's workers (start, reload) start through the boot gate
 // (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
 // accept after one boot's time instead of all after N/cores.
-import { spawn, type ChildProcess } from 'node:child_process';
-import type * as net from 'node:net';
-import * as path from 'node:path';
-import * as fs from 'node:fs';
 import { log, logDestinationState } from '../log';
-import { native } from '../os/native';
 import { watchPid } from '../os/reaper';
-import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
-import { SharedPorts } from './shared-ports';
+import type { WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
+import { Spares, type SpareView } from './spares';
+import { backoffMs, drain, exists, Launcher, signal, type Proc } from './worker-process';
 
-export type ProcStatus = 'starting' | 'accepting' | 'draining';
-
-/** One worker process (spawned by this image, or adopted across a reload). */
-export interface Proc {
-  id: number;
-  pid: number;
-  child?: ChildProcess;
-  channel?: net.Socket;
-  status: ProcStatus;
-  spawnedAt: number;
-  acceptingAt?: number;
-  lastSeen: number; // last message (stats heartbeat)
-  stats: WorkerStats;
-  counters?: WorkerCounters; // last report (control/stats)
-  slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
-  lastError?: string;
-  reason?: string; // why it drains
-  killTimer?: NodeJS.Timeout;
-  spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
-}
+// (master.ts imports these from here)
+export { rssOf, type Proc } from './worker-process';
 
 interface Slot {
   id: number;
@@ -62,11 +34,13 @@ interface Slot {
   done: WorkerCounters; // totals of the slot's previous workers
 }
 
+export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'draining' | 'down';
+
 /** A read-only view of one worker slot (stats, metrics, top). */
 export interface WorkerView {
   id: number;
   pid: number | undefined;
-  status: WorkerSnapshot['status'];
+  status: WorkerStatus;
   respawns: number;
   lastSpawn: number | undefined;
   counters: WorkerCounters; // the current worker's
@@ -74,20 +48,8 @@ export interface WorkerView {
 }
 
 const ZERO: WorkerCounters = { requests: 0, exceptions: 0, busy: 0, rtSumUs: 0, tx: 0, lastRequestMs: 0 };
-
-/** One row per slot, the master's own view (status, rss, pids). */
-export interface WorkerSnapshot {
-  id: number;
-  pid: number | null;
-  status: 'starting' | 'idle' | 'busy' | 'draining' | 'down';
-  requests: number;
-  exceptions: number;
-  avg_rt: number; // ms
-  rss: number; // bytes
-  respawns: number;
-  last_spawn: number; // unix seconds
-  generation_pids: number[]; // every live process of the slot (new, old draining)
-}
+// the counters that add up over a slot's workers (the others are the current one's)
+const SUMMED = ['requests', 'exceptions', 'rtSumUs', 'tx'] as const;
 
 export type WorkerEvent =
   | { type: 'fatal'; id: number; detail: string; replacement: boolean }
@@ -101,26 +63,31 @@ export interface WorkerOptions {
   backoffMaxMs: number;
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
 const EARLY_DEATH_MS = 1000;
 
 export class Workers {
   private readonly slots: Slot[];
   private stopping = false;
-  private readonly shared = new SharedPorts();
-  private readonly spares = new Set<Proc>();
-  private spareCrashes = 0; // consecutive spares that died before loading the app
-  private spareTimer?: NodeJS.Timeout;
+  private readonly launcher: Launcher;
+  private readonly spares: Spares;
   private readonly gate = new BootGate(() => this.bootingPids());
 
   constructor(
     count: number,
     private readonly spec: Omit<WorkerSpec, 'id' | 'once'>,
-    private readonly sockets: BoundSocket[],
+    sockets: BoundSocket[],
     private readonly opts: WorkerOptions,
     private readonly onEvent: (e: WorkerEvent) => void,
   ) {
     this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, crashes: 0, lastSpawn: 0, done: { ...ZERO } }));
+    this.launcher = new Launcher(sockets, { message: (p, m) => this.onMessage(p, m), exit: (p, code, sig) => this.onExit(p, code, sig) });
+    this.spares = new Spares({
+      want: opts.spares ?? 0,
+      backoffMaxMs: opts.backoffMaxMs,
+      mercyMs: opts.mercyMs,
+      start: () => this.launcher.start({ ...this.spec, id: 0, once: false, spare: true }, 0),
+      slotsAccept: () => this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
+    });
   }
 
   get size(): number {
@@ -167,11 +134,12 @@ export class Workers {
     return this.slots.flatMap((s) => [s.current, s.next]).flatMap((p) => (p && p.status === 'starting' ? [p.pid] : []));
   }
 
-  /** Every slot's serving worker, oldest first (chain reload order). */
+  /** Every slot's id, in order (the chain reload order). */
   ids(): number[] {
     return this.slots.map((s) => s.id);
   }
 
+  /** The worker that serves slot `id`. */
   proc(id: number): Proc | undefined {
     return this.slots[id - 1]?.current;
   }
@@ -230,74 +198,17 @@ export class Workers {
   /** A reload: the spares run the old code; new ones start once the new
    * generation accepts. */
   dropSpares(reason: string): void {
-    clearTimeout(this.spareTimer);
-    this.spareTimer = undefined;
-    for (const p of this.spares) this.retireProc(p, reason);
+    this.spares.drop(reason);
   }
 
   /** The spares, for stats. */
-  spareViews(): Array<{ pid: number; status: 'loading' | 'ready'; since: number }> {
-    return [...this.spares].filter((p) => p.status !== 'draining').map((p) => ({ pid: p.pid, status: p.spare ?? 'loading', since: p.spawnedAt }));
-  }
-
-  /** Give slot `slot` a spare (ready ones first), as its worker or as the
-   * replacement of its worker. False when there is none. */
-  private promote(slot: Slot, asNext: boolean): boolean {
-    const list = [...this.spares].filter((p) => p.status === 'starting');
-    const p = list.find((x) => x.spare === 'ready') ?? list[0];
-    if (!p) return false;
-    this.spares.delete(p);
-    const was = p.spare;
-    p.spare = undefined;
-    p.id = slot.id;
-    p.spawnedAt = Date.now(); // its age as a serving worker (lifetime)
-    if (asNext) slot.next = p;
-    else slot.current = p;
-    const once = slot.respawns === 0;
-    slot.respawns++;
-    slot.lastSpawn = p.spawnedAt;
-    log('master').info({ worker: slot.id, pid: p.pid, spare: was }, 'spare worker promoted');
-    try {
-      p.child?.send({ type: 'activate', id: slot.id, once });
-    } catch { /* it died: its exit respawns the slot */ }
-    return true;
-  }
-
-  /** Start spares up to `spares` while every slot accepts (never beside a
-   * worker that is starting: a spare must not slow a start or respawn). */
-  private fillSpares(): void {
-    const want = this.opts.spares ?? 0;
-    if (this.stopping || this.spareTimer || want === 0) return;
-    if (!this.slots.every((s) => s.current?.status === 'accepting' && !s.next)) return;
-    const live = [...this.spares].filter((p) => p.status !== 'draining').length;
-    for (let i = live; i < want; i++) this.spawnSpare();
-  }
-
-  private spawnSpare(): void {
-    const p = this.start({ ...this.spec, id: 0, once: false, spare: true }, 0);
-    if (!p) {
-      this.spareCrashes++;
-      this.spareLater();
-      return;
-    }
-    p.spare = 'loading';
-    this.spares.add(p);
-    log('master').info({ pid: p.pid }, 'spare worker spawned');
-  }
-
-  /** A spare died before taking a slot: start another, with the backoff. */
-  private spareLater(): void {
-    if (this.stopping || this.spareTimer) return;
-    const delay = this.spareCrashes <= 1 ? 0 : Math.min(this.opts.backoffMaxMs, 100 * 2 ** (this.spareCrashes - 2));
-    this.spareTimer = setTimeout(() => {
-      this.spareTimer = undefined;
-      this.fillSpares();
-    }, delay);
+  spareViews(): SpareView[] {
+    return this.spares.views();
   }
 
   /** Every live process: serving, starting and draining. */
   all(): Proc[] {
-    return this.slots.flatMap((s) => [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p));
+    return this.slots.flatMap(procsOf);
   }
 
   /** SIGKILL a worker now (harakiri, evil-reload-on-rss); its death is
@@ -308,48 +219,29 @@ export class Workers {
     signal(p, 'SIGKILL');
   }
 
+  /** Give slot `slot` a spare, as its worker or as the replacement of its
+   * worker. False when there is none. */
+  private promote(slot: Slot, asNext: boolean): boolean {
+    const p = this.spares.promote(slot.id, slot.respawns === 0);
+    if (!p) return false;
+    this.seat(slot, p, asNext);
+    return true;
+  }
+
   private spawn(slot: Slot, asNext = false): void {
     slot.pending = undefined;
-    const p = this.start({ ...this.spec, id: slot.id, once: slot.respawns === 0 }, slot.id, (e) => this.spawnFailed(slot, e, asNext));
+    const p = this.launcher.start({ ...this.spec, id: slot.id, once: slot.respawns === 0 }, slot.id, (e) => this.spawnFailed(slot, e, asNext));
     if (!p) return;
+    this.seat(slot, p, asNext);
+    log('master').info({ worker: slot.id, pid: p.pid }, 'worker spawned');
+  }
+
+  /** `p` becomes the slot's worker, or the replacement of its worker. */
+  private seat(slot: Slot, p: Proc, asNext: boolean): void {
     if (asNext) slot.next = p;
     else slot.current = p;
     slot.respawns++;
     slot.lastSpawn = p.spawnedAt;
-    log('master').info({ worker: slot.id, pid: p.pid }, 'worker spawned');
-  }
-
-  /** Start one worker process; undefined when the spawn failed (then
-   * `failed` is called, at once or from the child's error event). */
-  private start(job: WorkerSpec, id: number, failed?: (e: NodeJS.ErrnoException) => void): Proc | undefined {
-    const now = Date.now();
-    // only harakiri reads the slot: no memfd and mapping per worker without it
-    const shared = job.harakiri ? busySlot() : undefined;
-    if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, [WORKER_MAIN], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
-        env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
-      });
-    } catch (e) {
-      failed?.(e as NodeJS.ErrnoException);
-      return undefined;
-    } finally {
-      if (shared) native.closeFd(shared.fd);
-    }
-    if (child.pid === undefined) {
-      child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
-      return undefined;
-    }
-    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
-    child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'listen') return this.shared.answer(child, m);
-      this.onMessage(p, m);
-    });
-    child.on('exit', (code, sig) => this.onExit(p, code, sig));
-    return p;
   }
 
   private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
@@ -370,8 +262,7 @@ export class Workers {
   }
 
   private backoff(slot: Slot): number {
-    if (slot.crashes <= 1) return 0;
-    return Math.min(this.opts.backoffMaxMs, 100 * 2 ** (slot.crashes - 2));
+    return backoffMs(slot.crashes, this.opts.backoffMaxMs);
   }
 
   private onMessage(p: Proc, m: WorkerMessage): void {
@@ -389,8 +280,7 @@ export class Workers {
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
       // and is respawned with the backoff)
-      const healthy = p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
-      if (m.when === 'serving' && slot?.current === p && !slot.next && p.status === 'accepting' && healthy && !this.stopping) {
+      if (m.when === 'serving' && slot?.current === p && !slot.next && p.status === 'accepting' && servedLong(p) && !this.stopping) {
         log('master').warn({ worker: p.id, pid: p.pid, error: m.message }, 'worker ends after an uncaught exception: replacing it while it drains');
         this.replace(p.id, 'uncaught exception in the app', true);
       }
@@ -399,9 +289,7 @@ export class Workers {
     } else if (m.type === 'fatal') {
       this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && slot.next === p });
     } else if (m.type === 'spare-ready') {
-      if (p.spare === 'loading') p.spare = 'ready';
-      this.spareCrashes = 0;
-      log('master').info({ pid: p.pid }, 'spare worker ready');
+      this.spares.ready(p);
     } else if (m.type === 'accepting') {
       p.status = 'accepting';
       p.acceptingAt = Date.now();
@@ -413,29 +301,24 @@ export class Workers {
       }
       this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
       this.gate.pump();
-      this.fillSpares();
+      this.spares.fill();
     }
   }
 
   /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */
   private retireProc(p: Proc, reason: string, slot?: Slot): void {
-    p.status = 'draining';
-    p.reason = reason;
     slot?.retiring.add(p);
-    log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
-    signal(p, 'SIGTERM');
-    p.killTimer = setTimeout(() => signal(p, 'SIGKILL'), this.opts.mercyMs + 1000);
-    p.killTimer.unref();
+    drain(p, reason, this.opts.mercyMs);
   }
 
   private onExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
     clearTimeout(p.killTimer);
     p.channel?.destroy();
-    if (this.spares.delete(p)) return this.spareExit(p, code, sig);
+    if (this.spares.exited(p, code, sig)) return;
     const slot = this.slots[p.id - 1];
     if (!slot) return;
     // a slot's totals survive its workers (stats: requests since start)
-    if (p.counters) for (const k of ['requests', 'exceptions', 'rtSumUs', 'tx'] as const) slot.done[k] += p.counters[k];
+    if (p.counters) slot.done = plus(slot.done, p.counters);
     if (slot.retiring.delete(p)) {
       log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason, last_error: p.lastError }, 'old worker gone');
       this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: false });
@@ -447,10 +330,10 @@ export class Workers {
     if (this.stopping) return;
     this.gate.pump();
     const lived = Date.now() - p.spawnedAt;
-    // a crash loop: deaths before serving or within a second of accepting
-    // (uWSGI's fork-bomb guard has the same window); a worker that served
-    // longer (then SIGKILLed, OOM-killed …) is respawned at once
-    const healthy = p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
+    // a crash loop: deaths before serving or within a second of accepting;
+    // a worker that served longer (then SIGKILLed, OOM-killed …) is
+    // respawned at once
+    const healthy = servedLong(p);
     const killedByUs = p.reason !== undefined && sig === 'SIGKILL';
     if (healthy || killedByUs) slot.crashes = killedByUs ? slot.crashes : 0;
     else slot.crashes++;
@@ -466,15 +349,13 @@ export class Workers {
     } else this.later(slot, delay, false);
   }
 
-  private spareExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
-    if (p.status === 'draining') {
-      log('master').info({ pid: p.pid, code, signal: sig, reason: p.reason }, 'old spare worker gone');
-      return;
-    }
-    if (this.stopping) return;
-    if (p.spare !== 'ready') this.spareCrashes++;
-    log('master').warn({ pid: p.pid, code, signal: sig, lived_ms: Date.now() - p.spawnedAt, last_error: p.lastError }, 'spare worker died');
-    this.spareLater();
+  /** No more starts, respawns or spares (stop, handover); returns the
+   * spares for the caller to end. */
+  private halt(): Proc[] {
+    this.stopping = true;
+    this.gate.clear();
+    for (const s of this.slots) clearTimeout(s.pending);
+    return this.spares.stop();
   }
 
   /** For a handover: the workers that serve now, with their channel fd.
@@ -482,12 +363,8 @@ export class Workers {
    * draining ones finish on their own mercy and are reaped as orphans. */
   handover(): AdoptedWorker[] {
     const out: AdoptedWorker[] = [];
-    this.stopping = true;
-    this.gate.clear();
-    clearTimeout(this.spareTimer);
-    for (const p of this.spares) signal(p, 'SIGKILL');
+    for (const p of this.halt()) signal(p, 'SIGKILL');
     for (const s of this.slots) {
-      clearTimeout(s.pending);
       if (s.next) signal(s.next, 'SIGKILL');
       const p = s.current;
       if (!p || p.status === 'draining') continue;
@@ -499,13 +376,7 @@ export class Workers {
 
   /** Stop everything: SIGTERM (drain) or SIGKILL; wait for every process. */
   async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
-    this.stopping = true;
-    this.gate.clear();
-    clearTimeout(this.spareTimer);
-    const all = this.slots.flatMap((s) => {
-      clearTimeout(s.pending);
-      return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
-    }).concat([...this.spares]);
+    const all = this.all().concat(this.halt());
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (!exists(p.pid)) return resolve();
       const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
@@ -533,74 +404,31 @@ export class Workers {
     return this.slots.map((s) => {
       const p = s.current ?? s.next;
       const c = p?.counters ?? ZERO;
-      const total = { ...c, requests: c.requests + s.done.requests, exceptions: c.exceptions + s.done.exceptions, rtSumUs: c.rtSumUs + s.done.rtSumUs, tx: c.tx + s.done.tx };
-      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total };
-    });
-  }
-
-  /** The master's own view: status, RSS, every process of each slot. */
-  table(): WorkerSnapshot[] {
-    return this.slots.map((s) => {
-      const p = s.current ?? s.next;
-      const status = statusOf(p);
-      return {
-        id: s.id,
-        pid: p?.pid ?? null,
-        status,
-        requests: p?.stats.requests ?? 0,
-        exceptions: p?.stats.exceptions ?? 0,
-        avg_rt: Math.round((p?.stats.avgRtMs ?? 0) * 1000) / 1000,
-        rss: p ? rssOf(p) : 0,
-        respawns: Math.max(0, s.respawns - 1),
-        last_spawn: Math.floor(s.lastSpawn / 1000),
-        generation_pids: [s.current, s.next, ...s.retiring].filter((x): x is Proc => !!x).map((x) => x.pid),
-      };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total: plus(c, s.done) };
     });
   }
 }
 
-/** A busy slot for a new worker (memfd + mapping); none if the kernel refuses
- * (harakiri then sees a blocked worker by its missing heartbeat only). */
-function busySlot(): { fd: number; slot: BusySlot } | undefined {
-  try {
-    const [fd, buf] = native.shmCreate(SLOT_BYTES);
-    return { fd, slot: slotViews(buf) };
-  } catch (e) {
-    log('master').warn({ code: (e as NodeJS.ErrnoException).code }, `unable to create a busy slot for harakiri: ${(e as Error).message}`);
-    return undefined;
-  }
+/** Every live process of a slot: serving, starting and draining. */
+function procsOf(s: Slot): Proc[] {
+  return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
 }
 
-function statusOf(p: Proc | undefined): WorkerSnapshot['status'] {
+/** Accepting for a second or more: its death is not a crash loop (uWSGI's
+ * fork-bomb guard has the same window). */
+function servedLong(p: Proc): boolean {
+  return p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
+}
+
+/** `a` with the summed counters of `b` added. */
+function plus(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
+  const out = { ...a };
+  for (const k of SUMMED) out[k] += b[k];
+  return out;
+}
+
+function statusOf(p: Proc | undefined): WorkerStatus {
   if (!p) return 'down';
   if (p.status === 'starting' || p.status === 'draining') return p.status;
   return p.stats.busy || (p.counters?.busy ?? 0) > 0 ? 'busy' : 'idle';
-}
-
-function signal(p: Proc, sig: NodeJS.Signals): void {
-  try {
-    process.kill(p.pid, sig);
-  } catch { /* gone */ }
-}
-
-/** The pid still exists, a zombie included: a stop waits until its worker
- * is reaped (by libuv, or by the reaper for an adopted one), so the master
- * never exits leaving a zombie for init. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** RSS in bytes from /proc (the master's view, valid for a stuck worker). */
-export function rssOf(p: Proc): number {
-  try {
-    const pages = Number(fs.readFileSync(`/proc/${p.pid}/statm`, 'utf8').split(' ')[1]);
-    return pages * 4096;
-  } catch {
-    return p.stats.rss ?? 0;
-  }
 }

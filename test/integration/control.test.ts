@@ -155,6 +155,62 @@ describe('stats, top, metrics', () => {
     await expect(rawRead(stats1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(await get(metrics, '/metrics')).toBeUndefined();
   });
+  /** A liege from `conf` lines; its stderr so far. */
+  function fromIni(name: string, conf: string[]): { ini: string; p: ResultPromise; err: () => string } {
+    const ini = path.join(dir, name);
+    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    return { ini, p, err: () => err };
+  }
+
+  it('after a failed reload (an asap hook fails) the stats, the fifo and touch-reload still work: the fix deployed by touching the file goes through', async () => {
+    const [port, stats] = [await freePort(), await freePort()];
+    const touch = path.join(dir, 'fallback.touch');
+    const fifo = path.join(dir, 'fallback.fifo');
+    fs.writeFileSync(touch, '');
+    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `node-app = ${app}`, `http-socket = 127.0.0.1:${port}`, `stats = 127.0.0.1:${stats}`, `touch-reload = ${touch}`, `master-fifo = ${fifo}`];
+    const { ini, p, err } = fromIni('fallback.ini', conf);
+    await until(() => get(port));
+    await until(() => (/master started/.test(err()) ? true : undefined)); // the touch file's first mtime is read
+    const old = await until(() => (workerPids(p.pid!).length === 2 ? workerPids(p.pid!) : undefined));
+    fs.writeFileSync(ini, `${[...conf, 'hook-asap = exec:false'].join('\n')}\n`);
+    fs.utimesSync(touch, new Date(), new Date(Date.now() + 5000));
+    await until(() => (/master running the previous generation/.test(err()) ? true : undefined));
+    const doc = JSON.parse(await until(() => rawRead(stats).catch(() => undefined)));
+    expect(doc.workers.map((w: { pid: number }) => w.pid).sort()).toEqual(old.sort());
+    fs.writeFileSync(fifo, 's'); // the stats to the log: the fifo is read
+    await until(() => (/master: stats /.test(err()) ? true : undefined));
+    fs.writeFileSync(ini, `${conf.join('\n')}\n`);
+    fs.utimesSync(touch, new Date(), new Date(Date.now() + 10_000));
+    await until(() => (/reload done/.test(err()) ? true : undefined));
+    expect(workerPids(p.pid!).some((w) => old.includes(w))).toBe(false);
+    expect(await get(port)).toBe(200);
+  });
+
+  it('a reload into a busy stats address fails as a reload: the running workers keep serving and the old stats address still answers', async () => {
+    const [port, stats] = [await freePort(), await freePort()];
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => busy.once('listening', r));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    const conf = ['[uwsgi]', 'master = true', 'processes = 2', `node-app = ${app}`, `http-socket = 127.0.0.1:${port}`, 'disable-logging = true'];
+    const { ini, p, err } = fromIni('busy-stats.ini', [...conf, `stats = 127.0.0.1:${stats}`]);
+    await until(() => get(port));
+    const old = await until(() => (workerPids(p.pid!).length === 2 ? workerPids(p.pid!) : undefined));
+    fs.writeFileSync(ini, `${[...conf, `stats = 127.0.0.1:${busyPort}`].join('\n')}\n`);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/LIEGE_ERR_RELOAD/.test(err()) ? true : undefined));
+    busy.close();
+    expect(err()).toMatch(new RegExp(`busy-stats\\.ini:7: unable to listen on 127\\.0\\.0\\.1:${busyPort} for stats: EADDRINUSE`));
+    expect(await get(port)).toBe(200);
+    expect(JSON.parse(await rawRead(stats)).pid).toBe(p.pid);
+    await until(() => (workerPids(p.pid!).length === 2 ? true : undefined));
+    expect(workerPids(p.pid!).sort()).toEqual(old.sort());
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  });
 });
 
 describe('master fifo, touch files, pidfile commands', () => {

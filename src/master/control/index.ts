@@ -1,9 +1,12 @@
 // The operator's side of the master: stats server, Prometheus metrics,
 // master fifos and touch files. Everything here only reads the worker table
 // (workers.snapshot()) and pushes `{ type: 'command', name }` events into
-// the master's queue; master.ts owns what each command does.
+// the master's queue; master.ts owns what each command does. What to start
+// is a plain ControlSpec, carried across a reload: the fallback after a
+// failed reload keeps the stats, the fifo and the touch files of the
+// generation it runs (the fix is deployed by touching the file again).
 import type { Config } from '../../config/config';
-import { LiegeError } from '../../errors';
+import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, type ControlServer } from './handover';
@@ -20,50 +23,88 @@ export interface Control {
   statsText(): string;
 }
 
+/** An address option as configured, with where it was set. */
+interface Address {
+  addr: string;
+  origin?: Origin;
+}
+
+/** What the control side runs: the config's options, as plain data. */
+export interface ControlSpec {
+  stats?: Address & { http: boolean; minified: boolean };
+  metrics?: Address;
+  fifos: Array<{ path: string; origin?: Origin }>;
+  touch: TouchSpec[];
+  binsh: string;
+}
+
+export function controlSpec(cfg: Config, binsh: string): ControlSpec {
+  const address = (name: 'stats' | 'metrics'): Address | undefined => {
+    const s = cfg.setting(name);
+    return s?.value ? { addr: s.value, origin: s.origin } : undefined;
+  };
+  const stats = address('stats');
+  return {
+    stats: stats && { ...stats, http: cfg.bool('stats-http'), minified: cfg.bool('stats-minified') },
+    metrics: address('metrics'),
+    fifos: cfg.list('master-fifo').map((s) => ({ path: s.value, origin: s.origin })),
+    touch: [
+      ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),
+      ...cfg.list('touch-workers-reload').map((s) => ({ file: s.value, command: 'workers-reload' })),
+      ...cfg.list('touch-chain-reload').map((s) => ({ file: s.value, command: 'chain-reload' })),
+      ...cfg.list('touch-logreopen').map((s) => ({ file: s.value, command: 'reopen-logs' })),
+      ...cfg.list('touch-exec').map((s) => {
+        const [file, ...cmd] = s.value.split(' ');
+        return { file: file!, exec: cmd.join(' ') };
+      }),
+    ],
+    binsh,
+  };
+}
+
 /** A control server started, or an error naming the option's file:line and address. */
-async function listening<T>(cfg: Config, name: 'stats' | 'metrics', start: () => Promise<T>): Promise<T> {
+async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (e) {
-    const s = cfg.setting(name);
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${s?.value} for ${name}: ${code}`, { origin: s?.origin, text: s?.value, expected: `a free address for the ${name} server`, cause: e });
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
   }
 }
 
-/** No control servers in this image (a failed reload's fallback): the
- * sockets the previous image kept are closed, refusing rather than hanging. */
+/** No control servers in this image: the sockets the previous image kept
+ * are closed, refusing rather than hanging. */
 export { closeUnclaimed as closeInheritedControl } from './handover';
 
-export async function startControl(cfg: Config, src: StatsSource, command: (name: string) => void, binsh: string): Promise<Control> {
+export async function startControl(spec: ControlSpec, src: StatsSource, command: (name: string) => void): Promise<Control> {
   const servers: ControlServer[] = [];
-  const stats = cfg.str('stats');
-  if (stats) {
-    const fd = takeInherited('stats', stats);
-    servers.push({ name: 'stats', addr: stats, server: await listening(cfg, 'stats', () => startStatsServer(stats, src, cfg.bool('stats-http'), cfg.bool('stats-minified'), fd)) });
-    log('master').info({ stats }, 'stats server listening');
+  try {
+    return await start(spec, src, command, servers);
+  } catch (e) {
+    // nothing half-started: a reload that fails here falls back to the
+    // running generation's own control spec
+    for (const s of servers) closeListener(s.server, s.addr);
+    throw e;
   }
-  const metrics = cfg.str('metrics');
+}
+
+async function start(spec: ControlSpec, src: StatsSource, command: (name: string) => void, servers: ControlServer[]): Promise<Control> {
+  const stats = spec.stats;
+  if (stats) {
+    const fd = takeInherited('stats', stats.addr);
+    servers.push({ name: 'stats', addr: stats.addr, server: await listening('stats', stats, () => startStatsServer(stats.addr, src, stats.http, stats.minified, fd)) });
+    log('master').info({ stats: stats.addr }, 'stats server listening');
+  }
+  const metrics = spec.metrics;
   if (metrics) {
-    const fd = takeInherited('metrics', metrics);
-    servers.push({ name: 'metrics', addr: metrics, server: await listening(cfg, 'metrics', () => startMetricsServer(metrics, src, fd)) });
-    log('master').info({ metrics }, 'metrics endpoint listening at /metrics');
+    const fd = takeInherited('metrics', metrics.addr);
+    servers.push({ name: 'metrics', addr: metrics.addr, server: await listening('metrics', metrics, () => startMetricsServer(metrics.addr, src, fd)) });
+    log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics');
   }
   closeUnclaimed();
-  const fifoSettings = cfg.list('master-fifo');
-  const fifos = new MasterFifos(fifoSettings.map((s) => s.value), command, fifoSettings.map((s) => s.origin));
+  const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin));
   fifos.start();
-  const touch: TouchSpec[] = [
-    ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),
-    ...cfg.list('touch-workers-reload').map((s) => ({ file: s.value, command: 'workers-reload' })),
-    ...cfg.list('touch-chain-reload').map((s) => ({ file: s.value, command: 'chain-reload' })),
-    ...cfg.list('touch-logreopen').map((s) => ({ file: s.value, command: 'reopen-logs' })),
-    ...cfg.list('touch-exec').map((s) => {
-      const [file, ...cmd] = s.value.split(' ');
-      return { file: file!, exec: cmd.join(' ') };
-    }),
-  ];
-  const watcher = new TouchWatcher(touch, command, binsh);
+  const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
   watcher.start();
   const stopCommands = () => {
     fifos.stop();

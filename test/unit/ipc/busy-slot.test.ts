@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { markBusy, readBusy, SLOT_BYTES, slotViews } from '../../../src/ipc/busy-slot';
 import { judge, type RecyclePolicy } from '../../../src/master/recycle';
-import type { Proc } from '../../../src/master/workers';
+import type { Proc } from '../../../src/master/worker-process';
 import { native } from '../../../src/os/native';
 
 const POLICY: RecyclePolicy = { harakiriMs: 2000, maxRequests: 0, maxRequestsDelta: 0, reloadOnRssBytes: 0, evilReloadOnRssBytes: 0, maxLifetimeMs: 0, maxLifetimeDeltaMs: 0, minLifetimeMs: 0 };

@@ -1,0 +1,122 @@
+// Warm spares (spare-workers = N): N extra workers with the app loaded whose
+// listen() is held (listen-router.ts); a worker that dies (crash, SIGKILL,
+// harakiri) or is recycled hands its slot to a spare, which accepts at once,
+// and a new spare starts once every slot accepts again. A reload replaces
+// the spares (they run the old code). Spares are started only while no slot
+// is starting, so they never slow a start, a respawn or a reload.
+import { log } from '../log';
+import { backoffMs, drain, type Proc } from './worker-process';
+
+export interface SpareOptions {
+  want: number; // spare-workers
+  backoffMaxMs: number;
+  mercyMs: number; // drain cap, then SIGKILL
+  start: () => Proc | undefined; // one spare process (id 0)
+  slotsAccept: () => boolean; // every slot accepts and none is starting
+}
+
+/** A spare as stats show it. */
+export interface SpareView {
+  pid: number;
+  status: 'loading' | 'ready';
+  since: number;
+}
+
+export class Spares {
+  private readonly procs = new Set<Proc>();
+  private crashes = 0; // consecutive spares that died before loading the app
+  private timer?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(private readonly opts: SpareOptions) {}
+
+  /** Start spares up to `want` while every slot accepts (never beside a
+   * worker that is starting: a spare must not slow a start or respawn). */
+  fill(): void {
+    if (this.stopping || this.timer || this.opts.want === 0) return;
+    if (!this.opts.slotsAccept()) return;
+    const live = [...this.procs].filter((p) => p.status !== 'draining').length;
+    for (let i = live; i < this.opts.want; i++) this.spawn();
+  }
+
+  /** Take a spare (ready ones first) for slot `id`, told to accept now;
+   * undefined when there is none. */
+  promote(id: number, once: boolean): Proc | undefined {
+    const list = [...this.procs].filter((p) => p.status === 'starting');
+    const p = list.find((x) => x.spare === 'ready') ?? list[0];
+    if (!p) return undefined;
+    this.procs.delete(p);
+    const was = p.spare;
+    p.spare = undefined;
+    p.id = id;
+    p.spawnedAt = Date.now(); // its age as a serving worker (lifetime)
+    log('master').info({ worker: id, pid: p.pid, spare: was }, 'spare worker promoted');
+    try {
+      p.child?.send({ type: 'activate', id, once });
+    } catch { /* it died: its exit respawns the slot */ }
+    return p;
+  }
+
+  /** A spare loaded the app and holds its listen(). */
+  ready(p: Proc): void {
+    if (p.spare === 'loading') p.spare = 'ready';
+    this.crashes = 0;
+    log('master').info({ pid: p.pid }, 'spare worker ready');
+  }
+
+  /** The exit of `p` if it is a spare (true), then another one starts. */
+  exited(p: Proc, code: number | null, sig: NodeJS.Signals | null): boolean {
+    if (!this.procs.delete(p)) return false;
+    if (p.status === 'draining') {
+      log('master').info({ pid: p.pid, code, signal: sig, reason: p.reason }, 'old spare worker gone');
+      return true;
+    }
+    if (this.stopping) return true;
+    if (p.spare !== 'ready') this.crashes++;
+    log('master').warn({ pid: p.pid, code, signal: sig, lived_ms: Date.now() - p.spawnedAt, last_error: p.lastError }, 'spare worker died');
+    this.later();
+    return true;
+  }
+
+  /** A reload: the spares run the old code; new ones start once the new
+   * generation accepts. */
+  drop(reason: string): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const p of this.procs) drain(p, reason, this.opts.mercyMs);
+  }
+
+  /** No more spares (stop, handover): the live ones, for the caller to end. */
+  stop(): Proc[] {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    return [...this.procs];
+  }
+
+  /** The spares, for stats. */
+  views(): SpareView[] {
+    return [...this.procs].filter((p) => p.status !== 'draining').map((p) => ({ pid: p.pid, status: p.spare ?? 'loading', since: p.spawnedAt }));
+  }
+
+  private spawn(): void {
+    const p = this.opts.start();
+    if (!p) {
+      this.crashes++;
+      this.later();
+      return;
+    }
+    p.spare = 'loading';
+    this.procs.add(p);
+    log('master').info({ pid: p.pid }, 'spare worker spawned');
+  }
+
+  /** A spare died before taking a slot: start another, with the backoff. */
+  private later(): void {
+    if (this.stopping || this.timer) return;
+    const delay = backoffMs(this.crashes, this.opts.backoffMaxMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.fill();
+    }, delay);
+  }
+}

@@ -1,0 +1,146 @@
+// One worker process, as the master sees it: how it starts (`node
+// dist/worker/main.js` with the listening sockets as fds 4.., its busy slot
+// after them, and its job in LIEGE_WORKER), how it is signalled and drained,
+// and what the master reads of it from /proc. Which slot it serves, and what
+// its death means, is the worker table's (workers.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import type * as net from 'node:net';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { log } from '../log';
+import { native } from '../os/native';
+import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
+import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { SharedPorts } from './shared-ports';
+import type { BoundSocket } from './sockets';
+
+export type ProcStatus = 'starting' | 'accepting' | 'draining';
+
+/** One worker process (spawned by this image, or adopted across a reload). */
+export interface Proc {
+  id: number;
+  pid: number;
+  child?: ChildProcess;
+  channel?: net.Socket;
+  status: ProcStatus;
+  spawnedAt: number;
+  acceptingAt?: number;
+  lastSeen: number; // last message (stats heartbeat)
+  stats: WorkerStats;
+  counters?: WorkerCounters; // last report (control/stats)
+  slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
+  lastError?: string;
+  reason?: string; // why it drains
+  killTimer?: NodeJS.Timeout;
+  spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
+}
+
+/** What the worker table hears from the processes it starts. */
+export interface ProcEvents {
+  message(p: Proc, m: WorkerMessage): void;
+  exit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void;
+}
+
+const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
+
+/** Starts worker processes on the instance's sockets; answers their listen()
+ * of other ports itself (shared-ports.ts). */
+export class Launcher {
+  private readonly shared = new SharedPorts();
+
+  constructor(
+    private readonly sockets: BoundSocket[],
+    private readonly on: ProcEvents,
+  ) {}
+
+  /** Start one worker process; undefined when the spawn failed (then
+   * `failed` is called, at once or from the child's error event). */
+  start(job: WorkerSpec, id: number, failed?: (e: NodeJS.ErrnoException) => void): Proc | undefined {
+    const now = Date.now();
+    // only harakiri reads the slot: no memfd and mapping per worker without it
+    const shared = job.harakiri ? busySlot() : undefined;
+    if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [WORKER_MAIN], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
+        env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
+      });
+    } catch (e) {
+      failed?.(e as NodeJS.ErrnoException);
+      return undefined;
+    } finally {
+      if (shared) native.closeFd(shared.fd);
+    }
+    if (child.pid === undefined) {
+      child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
+      return undefined;
+    }
+    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'listen') return this.shared.answer(child, m);
+      this.on.message(p, m);
+    });
+    child.on('exit', (code, sig) => this.on.exit(p, code, sig));
+    return p;
+  }
+}
+
+/** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */
+export function drain(p: Proc, reason: string, mercyMs: number): void {
+  p.status = 'draining';
+  p.reason = reason;
+  log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
+  signal(p, 'SIGTERM');
+  p.killTimer = setTimeout(() => signal(p, 'SIGKILL'), mercyMs + 1000);
+  p.killTimer.unref();
+}
+
+/** The wait before the next start after `failures` in a row: the first
+ * failure is retried at once, then 100 ms doubling up to `maxMs`. */
+export function backoffMs(failures: number, maxMs: number): number {
+  if (failures <= 1) return 0;
+  return Math.min(maxMs, 100 * 2 ** (failures - 2));
+}
+
+/** A busy slot for a new worker (memfd + mapping); none if the kernel refuses
+ * (harakiri then sees a blocked worker by its missing heartbeat only). */
+function busySlot(): { fd: number; slot: BusySlot } | undefined {
+  try {
+    const [fd, buf] = native.shmCreate(SLOT_BYTES);
+    return { fd, slot: slotViews(buf) };
+  } catch (e) {
+    log('master').warn({ code: (e as NodeJS.ErrnoException).code }, `unable to create a busy slot for harakiri: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Send `sig` to the worker; one already gone is no error. */
+export function signal(p: Proc, sig: NodeJS.Signals): void {
+  try {
+    process.kill(p.pid, sig);
+  } catch { /* gone */ }
+}
+
+/** The pid still exists, a zombie included: a stop waits until its worker
+ * is reaped (by libuv, or by the reaper for an adopted one), so the master
+ * never exits leaving a zombie for init. */
+export function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** RSS in bytes from /proc (the master's view, valid for a stuck worker). */
+export function rssOf(p: Proc): number {
+  try {
+    const pages = Number(fs.readFileSync(`/proc/${p.pid}/statm`, 'utf8').split(' ')[1]);
+    return pages * 4096;
+  } catch {
+    return p.stats.rss ?? 0;
+  }
+}
