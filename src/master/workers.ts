@@ -224,11 +224,16 @@ export class Workers {
   private promote(slot: Slot, asNext: boolean): boolean {
     const p = this.spares.promote(slot.id, slot.respawns === 0);
     if (!p) return false;
+    clearTimeout(slot.pending);
+    slot.pending = undefined;
     this.seat(slot, p, asNext);
     return true;
   }
 
   private spawn(slot: Slot, asNext = false): void {
+    // a retry still armed (an earlier replacement died early) would replace
+    // the worker started now
+    clearTimeout(slot.pending);
     slot.pending = undefined;
     const p = this.launcher.start({ ...this.spec, id: slot.id, once: slot.respawns === 0 }, slot.id, (e) => this.spawnFailed(slot, e, asNext));
     if (!p) return;
