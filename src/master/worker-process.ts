@@ -30,7 +30,8 @@ export interface Proc {
   counters?: WorkerCounters; // last report (control/stats)
   slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
   lastError?: string;
-  reason?: string; // why it drains
+  reason?: string; // why it drains (or why we killed it)
+  killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
 }

@@ -216,6 +216,7 @@ export class Workers {
   kill(p: Proc, why: string): void {
     p.reason = why;
     p.lastError = why;
+    p.killed = true;
     signal(p, 'SIGKILL');
   }
 
@@ -339,7 +340,8 @@ export class Workers {
     // a worker that served longer (then SIGKILLed, OOM-killed …) is
     // respawned at once
     const healthy = servedLong(p);
-    const killedByUs = p.reason !== undefined && sig === 'SIGKILL';
+    // (not any SIGKILL of a worker being replaced: the OOM killer's is a crash)
+    const killedByUs = p.killed === true && sig === 'SIGKILL';
     if (healthy || killedByUs) slot.crashes = killedByUs ? slot.crashes : 0;
     else slot.crashes++;
     const delay = this.backoff(slot);

@@ -3,7 +3,8 @@
 // are dropped and counted, the loop goes on), EMFILE when it spawns a worker (the
 // master logs, retries with backoff and serves with the workers it has),
 // reload-on-rss recycling under keep-alive load with 0 failed requests, an
-// app that leaks every file descriptor (one clear line, the worker lives).
+// app that leaks every file descriptor (one clear line, the worker lives),
+// a worker SIGKILLed by the kernel while it is being replaced (a crash).
 // (SIGTERM during a reload: reload.test.ts.)
 import { execa, type ResultPromise } from 'execa';
 import * as fs from 'node:fs';
@@ -119,6 +120,29 @@ describe('faults the master survives', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }, 60_000);
   }
+
+  it('a worker being replaced that the kernel SIGKILLs (the OOM killer) is a crash, not "killed by us": logged with its signal, no drain reason', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const mark = path.join(dir, 'slow');
+    const fifo = path.join(dir, 'fifo');
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app('slow-reboot.js'), '--master-fifo', fifo], { env: { SLOW_MARK: mark } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await until(() => (/master started/.test(err) ? true : undefined));
+    const [old] = workersOf(p.pid!);
+    fs.writeFileSync(mark, '');
+    fs.writeFileSync(fifo, 'w'); // a replacement starts (and boots for 3 s)
+    await until(() => (workersOf(p.pid!).length === 2 ? true : undefined));
+    process.kill(old!, 'SIGKILL');
+    await until(() => (/worker died/.test(err) ? true : undefined));
+    const line = err.split('\n').find((l) => /worker died/.test(l))!;
+    expect(line).toMatch(new RegExp(`pid=${old} .*signal=SIGKILL`));
+    expect(line).not.toMatch(/reason=/);
+    fs.rmSync(mark);
+  });
 
   it('EMFILE when spawning a worker: logged, retried with backoff, serving with the other worker meanwhile', async () => {
     const port = await freePort();
