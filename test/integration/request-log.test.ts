@@ -164,6 +164,41 @@ describe('request log', () => {
     ]);
   }, 60_000);
 
+  it('the former stderr crosses a reload (the new image says the failing log file once more, in JSON too); no worker holds it', async () => {
+    const port = await freePort();
+    // stderr a fifo: the console is then a reopen of it, found by its path
+    const fifo = path.join(dir, 'stderr-reload');
+    await execa('mkfifo', [fifo]);
+    const rfd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const wfd = fs.openSync(fifo, 'w');
+    const p = execa(LIEGE, ['--master', '--processes', '2', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--logto', '/dev/full', '--log-format', 'json'], { reject: false, detached: true, stdio: ['ignore', 'ignore', wfd], env: { TEST_LIEGE: '1' } });
+    started.push(p);
+    fs.closeSync(wfd);
+    let err = '';
+    const read = () => {
+      const b = Buffer.alloc(1 << 16);
+      try {
+        for (let n; (n = fs.readSync(rfd, b)) > 0;) err += b.subarray(0, n).toString();
+      } catch { /* EAGAIN: nothing more now */ }
+    };
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const old = childrenOf(p.pid!);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (childrenOf(p.pid!).length === 2 && childrenOf(p.pid!).every((w) => !old.includes(w)) ? true : undefined), 30_000);
+    await until(() => get(port));
+    // the console is the master's alone (close-on-exec), across the re-exec too
+    const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } });
+    expect(fds(p.pid!)).toContain(fifo);
+    for (const w of childrenOf(p.pid!)) expect(fds(w)).not.toContain(fifo);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    read();
+    fs.closeSync(rfd);
+    const said = err.split('\n').filter((l) => /unable to write the log file/.test(l)).map((l) => JSON.parse(l));
+    expect(said).toEqual([0, 1].map(() => expect.objectContaining({ level: 50, pid: p.pid, component: 'log', errno: 'ENOSPC', file: '/dev/full' })));
+  }, 60_000);
+
   it('a log file on a full disk (a tiny tmpfs): said once on the former stderr, and again once it takes writes again; every request served', async () => {
     const port = await freePort();
     const mnt = path.join(dir, 'tiny');
