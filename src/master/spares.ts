@@ -36,7 +36,8 @@ export class Spares {
     if (this.stopping || this.timer || this.opts.want === 0) return;
     if (!this.opts.slotsAccept()) return;
     const live = [...this.procs].filter((p) => p.status !== 'draining').length;
-    for (let i = live; i < this.opts.want; i++) this.spawn();
+    // one failed start is one crash: the rest wait for the backoff's retry
+    for (let i = live; i < this.opts.want; i++) if (!this.spawn()) return;
   }
 
   /** Take a spare (ready ones first) for slot `id`, told to accept now;
@@ -98,16 +99,17 @@ export class Spares {
     return [...this.procs].filter((p) => p.status !== 'draining').map((p) => ({ pid: p.pid, status: p.spare ?? 'loading', since: p.spawnedAt }));
   }
 
-  private spawn(): void {
+  private spawn(): boolean {
     const p = this.opts.start();
     if (!p) {
       this.crashes++;
       this.later();
-      return;
+      return false;
     }
     p.spare = 'loading';
     this.procs.add(p);
     log('master').info({ pid: p.pid }, 'spare worker spawned');
+    return true;
   }
 
   /** A spare died before taking a slot: start another, with the backoff. */

@@ -138,10 +138,15 @@ export function exists(pid: number): boolean {
 
 /** RSS in bytes from /proc (the master's view, valid for a stuck worker). */
 export function rssOf(p: Proc): number {
+  return rssOfPid(p.pid) ?? p.stats.rss ?? 0;
+}
+
+/** Resident set size of any process in bytes (undefined when it is gone). */
+export function rssOfPid(pid: number): number | undefined {
   try {
-    const pages = Number(fs.readFileSync(`/proc/${p.pid}/statm`, 'utf8').split(' ')[1]);
+    const pages = Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
     return pages * 4096;
   } catch {
-    return p.stats.rss ?? 0;
+    return undefined;
   }
 }

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { SocketInfo } from '../../ipc/worker';
 import { native } from '../../os/native';
 import type { WorkerView } from '../workers';
+import { rssOfPid } from '../worker-process';
 
 export interface StatsSource {
   workers: () => WorkerView[];
@@ -18,11 +19,7 @@ export interface StatsSource {
 /** Resident set size of a process in bytes (0 when it is gone). */
 export function rssOf(pid: number | undefined): number {
   if (!pid) return 0;
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
-  } catch {
-    return 0;
-  }
+  return rssOfPid(pid) ?? 0;
 }
 
 /** The stats document, uWSGI field names and units (µs, epoch seconds, bytes). */
