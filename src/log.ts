@@ -231,6 +231,36 @@ export function log(component: string): Logger {
   return l;
 }
 
+// An app's console.log (process.stdout/stderr) into a log file that fails
+// (a full disk: ENOSPC; a closed pipe: EPIPE) errs on the stream after the
+// write returned; with no listener that was an uncaught exception, which
+// ended the worker as the app's ("uncaught exception in the app") with the
+// requests in flight. Now the app's output is lost and `report` hears of it;
+// the stream takes writes again afterwards (Node's stdio streams undo their
+// destroy). The listener is added when the app first touches the stream:
+// creating one costs a worker's boot nothing until then.
+export function guardStdio(report: (error: string) => void): void {
+  const onError = (e: NodeJS.ErrnoException) => report(e.code ?? 'EIO');
+  for (const name of ['stdout', 'stderr'] as const) {
+    const desc = Object.getOwnPropertyDescriptor(process, name);
+    const get = desc?.get;
+    if (!get || !desc.configurable) continue;
+    let guarded: NodeJS.WriteStream | undefined;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: desc.enumerable,
+      get(): NodeJS.WriteStream {
+        const s = get.call(process) as NodeJS.WriteStream;
+        if (s !== guarded) {
+          guarded = s;
+          s.on('error', onError);
+        }
+        return s;
+      },
+    });
+  }
+}
+
 /**
  * The pino logger of the request log's JSON lines: this process's base
  * fields and `component: "request"`, each line handed to `write`, its time

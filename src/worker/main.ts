@@ -16,7 +16,7 @@ import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
-import { log, setLogFormat, setWorkerLogFields } from '../log';
+import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
 import { provideLiegeModule } from './liege-module';
@@ -25,7 +25,7 @@ import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
 import { listenGate } from './listen-router';
-import { afterRequestLog } from './request-log';
+import { afterRequestLog, reportLogState } from './request-log';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   setLogFormat(spec.logFormat ?? 'text');
   setWorkerLogFields(spec.id);
+  guardStdio(reportLogState); // the app's console.log into a failing log costs output, not the worker
   if (spec.procname) process.title = spec.procname.replace(/%w/g, spec.spare ? 'spare' : String(spec.id));
   if (spec.spare) holdAsSpare(spec);
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);

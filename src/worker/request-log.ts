@@ -81,14 +81,19 @@ function arm(): void {
   const notice = (lines: number) => warningLine('log', { lines }, 'request log lines dropped: the log was full or closed');
   writer = new LogWriter(2, notice, (buf) => {
     if (buf.length === BUF_BYTES && spare.length < 4) spare.push(buf);
-  }, reportState);
+  }, reportLogState);
   process.on('exit', flushSync);
   setRequestLogFlush(flushSync);
 }
 
-// A log file that fails or recovers is said on the console by the master
-// (log.ts); a single-process instance (no channel) holds the console itself
-function reportState(error: string | null): void {
+let reported: string | null = null;
+
+/** A log file that fails (its code) or recovers (null) is said on the
+ * console by the master (log.ts); a single process holds the console itself.
+ * Only changes go out (an app's console.log fails on every call). */
+export function reportLogState(error: string | null): void {
+  if ((error === null) === (reported === null)) return;
+  reported = error;
   if (!process.send) return logDestinationState(error);
   if (!process.connected) return; // the master is gone
   const m: WorkerMessage = { type: 'log-state', error };

@@ -14,9 +14,10 @@ import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
-import { log } from '../log';
+import { guardStdio, log } from '../log';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
+import { reportLogState } from './request-log';
 import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
 import { RequestObserver } from './observe';
@@ -55,6 +56,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   for (const s of SIGNALS) process.on(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   const first = spec.reloads === 0;
+  guardStdio(reportLogState); // the app's console.log into a failing log costs output, not the instance
   await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
   await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries

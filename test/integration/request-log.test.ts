@@ -164,6 +164,25 @@ describe('request log', () => {
     ]);
   }, 60_000);
 
+  it('an app that writes to its stdout and stderr (console.log) into /dev/full: its workers live, every request is served, said once', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--processes', '2', '--node-app', path.join(FIXTURES, 'apps', 'console.js'), '--http-socket', `127.0.0.1:${port}`, '--logto', '/dev/full'], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    const workers = childrenOf(p.pid!);
+    // each write failed on the stream after it returned: an uncaught
+    // exception that ended the worker (with the requests in flight)
+    const pids = await load(port, pathsOf('console', 500), 4);
+    for (const pid of pids) expect(workers).toContain(Number(pid));
+    await sleep(300);
+    expect(childrenOf(p.pid!)).toEqual(workers);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr).split('\n').filter((l) => /unable to write the log file/.test(l))).toHaveLength(1);
+  }, 60_000);
+
   it('the former stderr crosses a reload (the new image says the failing log file once more, in JSON too); no worker holds it', async () => {
     const port = await freePort();
     // stderr a fifo: the console is then a reopen of it, found by its path
