@@ -250,6 +250,23 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect((await p).exitCode).toBe(0);
   });
 
+  it('a touch-reload during a reload\'s re-exec is not lost: a second reload follows', async () => {
+    const port = await freePort();
+    const touch = path.join(dir, 'during.touch');
+    fs.writeFileSync(touch, '');
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--touch-reload', touch]);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await until(() => (/master started/.test(err) ? true : undefined));
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/graceful reload requested/.test(err) ? true : undefined));
+    // the old image's watcher is stopped now, the new one not started yet
+    fs.utimesSync(touch, new Date(), new Date(Date.now() + 5000));
+    await until(() => ((err.match(/reload done/g) ?? []).length >= 2 ? true : undefined));
+    expect(err).toMatch(/touched file=\S+during\.touch command=reload/);
+  });
+
   it('touch-reload reloads (same pid, new workers); liege --stop PIDFILE stops', async () => {
     const port = await freePort();
     const touch = path.join(dir, 'reload.touch');

@@ -2,7 +2,8 @@
 // re-exec like the serving sockets (sockets.ts): a scrape during a reload
 // waits in the kernel's backlog for the new image instead of being refused
 // (the re-exec takes ~200 ms). The old image stops accepting at once (a
-// connection it took and had not answered at the exec would be lost).
+// connection it took and had not answered at the exec would be lost). The
+// touch files' last mtimes go along: a touch during the re-exec is seen.
 import type * as net from 'node:net';
 import { native } from '../../os/native';
 
@@ -25,8 +26,9 @@ export interface ControlServer {
 const ANSWER_MS = 1000;
 
 /** Keep a copy of the servers' sockets open across the execve (saying
- * which is which), close the servers and let the answers in progress end. */
-export async function keepAcrossExec(servers: ControlServer[]): Promise<void> {
+ * which is which), close the servers and let the answers in progress end;
+ * `touched`: the touch files' mtimes seen last. */
+export async function keepAcrossExec(servers: ControlServer[], touched: Record<string, number>): Promise<void> {
   const kept: Kept[] = [];
   const closed: Array<Promise<void>> = [];
   for (const s of servers) {
@@ -38,13 +40,14 @@ export async function keepAcrossExec(servers: ControlServer[]): Promise<void> {
     }
     closed.push(new Promise((resolve) => s.server.close(() => resolve())));
   }
-  process.env[ENV] = JSON.stringify(kept);
+  process.env[ENV] = JSON.stringify({ kept, touched });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(closed), new Promise((resolve) => { timer = setTimeout(resolve, ANSWER_MS); })]);
   clearTimeout(timer);
 }
 
 let inherited: Kept[] | undefined;
+let touchedBefore: Record<string, number> = {};
 
 /** Read what the previous image kept, first thing in the new image: the
  * sockets become close-on-exec before any hook or worker is started (one
@@ -56,7 +59,9 @@ export function adoptInheritedControl(): void {
 function inheritedList(): Kept[] {
   if (!inherited) {
     try {
-      inherited = JSON.parse(process.env[ENV] ?? '[]') as Kept[];
+      const h = JSON.parse(process.env[ENV] ?? '{}') as { kept?: Kept[]; touched?: Record<string, number> };
+      inherited = h.kept ?? [];
+      touchedBefore = h.touched ?? {};
     } catch {
       inherited = [];
     }
@@ -83,4 +88,10 @@ export function closeUnclaimed(): void {
     } catch { /* already closed */ }
   }
   inherited = [];
+}
+
+/** The touch files' mtimes the previous image saw last (empty at first start). */
+export function touchedBeforeExec(): Record<string, number> {
+  inheritedList();
+  return touchedBefore;
 }

@@ -9,7 +9,7 @@ import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { MasterFifos } from './fifo';
-import { closeUnclaimed, keepAcrossExec, takeInherited, type ControlServer } from './handover';
+import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
 import { closeListener, startStatsServer, statsText, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
@@ -105,7 +105,7 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
   const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin));
   fifos.start();
   const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
-  watcher.start();
+  watcher.start(touchedBeforeExec());
   const stopCommands = () => {
     fifos.stop();
     watcher.stop();
@@ -117,7 +117,7 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
     },
     handOver: async () => {
       stopCommands();
-      await keepAcrossExec(servers);
+      await keepAcrossExec(servers, watcher.seen());
     },
     statsText: () => statsText(src, false, true),
   };

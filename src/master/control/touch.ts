@@ -17,9 +17,11 @@ export class TouchWatcher {
 
   constructor(private readonly specs: TouchSpec[], private readonly command: (name: string) => void, private readonly binsh = '/bin/sh') {}
 
-  start(): void {
+  /** `seen`: the mtimes the previous image last saw (a reload): a file
+   * touched while the master re-exec'd is a change, not the first sight. */
+  start(seen: Record<string, number> = {}): void {
     if (!this.specs.length) return;
-    for (const s of this.specs) this.mtimes.set(s, mtime(s.file));
+    for (const s of this.specs) this.mtimes.set(s, seen[s.file] ?? mtime(s.file));
     this.timer = setInterval(() => this.check(), 1000);
     this.timer.unref();
   }
@@ -38,6 +40,13 @@ export class TouchWatcher {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** The mtimes seen last, by file (for the next image). */
+  seen(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [s, m] of this.mtimes) out[s.file] = m;
+    return out;
   }
 }
 
