@@ -9,6 +9,11 @@ export class EventQueue<E> {
     this.wake?.();
   };
 
+  /** What is queued and not taken yet (emptied). */
+  takeAll(): E[] {
+    return this.items.splice(0);
+  }
+
   async next(): Promise<E> {
     while (!this.items.length) await new Promise<void>((r) => (this.wake = r));
     this.wake = undefined;

@@ -120,6 +120,16 @@ static napi_value BlockSignals(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
+/* raiseSignal(sig): send sig to the calling thread (tgkill). Blocked there,
+ * it stays pending across execve: a signal the old image's JS received
+ * after a reload began reaches the new image (early-signals.so). */
+static napi_value RaiseSignal(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  if (raise(arg_int(env, argv[0], 0))) return throw_errno(env, errno, "tgkill", NULL);
+  return make_undefined(env);
+}
+
 const export_entry proc_exports[] = {
   {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"killTree", KillTree},
-  {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals}, {NULL, NULL}};
+  {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals},
+  {"raiseSignal", RaiseSignal}, {NULL, NULL}};

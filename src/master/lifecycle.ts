@@ -68,7 +68,12 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (e instanceof ExitRequest) status = e.status;
   }
   if (status !== 'reload' && cfg.bool('vacuum')) vacuum(cfg, bound);
-  return status === 'reload' ? reload().reexec(st.reloads, st.startCwd) : status;
+  if (status !== 'reload') return status;
+  // a signal that came while the atexit hooks ran (libuv has it, JS not
+  // yet) is carried to the next image (reload.ts): two immediates make sure
+  // the loop polls once between (the first may run in this very turn)
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  return reload().reexec(st.reloads, st.startCwd);
 
   async function lifecycle(): Promise<MasterEnd> {
     if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;

@@ -30,6 +30,7 @@ import { masterTitle, servingSpec } from './serving';
 import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
+import { carrySignal } from './reload';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
@@ -300,9 +301,10 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
-    // from here to the new image's listeners, liege-early.so holds them
-    // (a listener is added before ours goes: never a default action between)
-    for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, () => undefined);
+    // from here to the new image's listeners, they are carried over
+    // (reload.ts; a listener is added before ours goes: never a default
+    // action between)
+    for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, carrySignal);
     for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
     return 'reload';
   };
@@ -464,6 +466,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (end !== undefined) {
         clearInterval(tick);
         if (watchdog) clearInterval(watchdog);
+        // signals queued while the reload handed over: for the next image
+        if (end === 'reload') for (const q of events.takeAll()) if (q.type === 'signal') carrySignal(q.signal);
         return end;
       }
     } catch (err) {

@@ -44,6 +44,8 @@ export interface NativeBinding {
   /** Signals liege-early.so caught before JS listened (bit N = signal N). */
   takeEarlySignals(): number;
   blockSignals(signals: number[], on: boolean): void;
+  /** raise(3): the signal to the calling (main) thread only. */
+  raiseSignal(signum: number): void;
   /** A shared memory region (memfd, mmap MAP_SHARED): [fd, close-on-exec; the mapping]. */
   shmCreate(size: number): [number, ArrayBuffer];
   /** Maps the region of `fd` (another process's shmCreate). */

@@ -221,6 +221,20 @@ describe('graceful reload', () => {
     expect(res.stderr).not.toMatch(/destroying instance/);
   }, 60_000);
 
+  it('a SIGTERM that comes while a reload\'s atexit hook runs (the old image about to exec) stops the instance: carried to the new image, not lost', async () => {
+    const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'), ['--hook-as-user-atexit', 'exec:sleep 2']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/graceful reload requested/.test(err) ? true : undefined));
+    await sleep(500); // inside the 2 s atexit hook
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(err).toMatch(/graceful shutdown/);
+    expect(await get(port)).toBeUndefined();
+  }, 60_000);
+
   it('stops on SIGTERM during a reload, leaving nothing behind', async () => {
     const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'));
     const before = childrenOf(p.pid!);
