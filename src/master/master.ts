@@ -17,7 +17,7 @@ import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
-import { takeEarlySignals } from '../os/early-signals';
+import { carrySignal, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
@@ -30,7 +30,6 @@ import { masterTitle, servingSpec } from './serving';
 import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
-import { carrySignal } from './reload';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 

@@ -45,3 +45,18 @@ export function takeEarlySignals(): NodeJS.Signals[] {
 export function releaseEarlySignals(): void {
   for (const s of takeEarlySignals()) process.kill(process.pid, s);
 }
+
+// Signals received after this image decided to re-exec itself (a reload:
+// while its control side, daemons and atexit hooks end). The re-exec raises
+// them again on its blocked main thread, so the new image gets them: a TERM
+// during a reload stops the instance, a HUP is one more reload.
+const carried: NodeJS.Signals[] = [];
+
+/** Keep `signal` for the next image (each kind once); a signal listener. */
+export function carrySignal(signal: NodeJS.Signals): void {
+  if (!carried.includes(signal)) carried.push(signal);
+}
+
+export function carriedSignals(): readonly NodeJS.Signals[] {
+  return carried;
+}
