@@ -109,6 +109,7 @@ describe('stats, top, metrics', () => {
     let err = '';
     p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     await until(() => get(port));
+    await until(() => (/master started/.test(err) ? true : undefined)); // stats and metrics listen
     const scrape = (ask: () => Promise<string>) => ask().then((text) => text, (e: Error) => `failed: ${e.message}`);
     const statsDoc = () => new Promise<string>((resolve, reject) => {
       const c = net.connect(stats);
@@ -147,6 +148,7 @@ describe('stats, top, metrics', () => {
     let err = '';
     p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     await until(() => get(port));
+    await until(() => (/master started/.test(err) ? true : undefined)); // stats listens
     expect(JSON.parse(await rawRead(stats1)).pid).toBe(p.pid);
     fs.writeFileSync(ini, `${[...conf, `stats = 127.0.0.1:${stats2}`].join('\n')}\n`);
     process.kill(p.pid!, 'SIGHUP');
