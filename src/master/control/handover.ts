@@ -66,9 +66,20 @@ function inheritedList(): Kept[] {
       inherited = [];
     }
     delete process.env[ENV];
+    // only a listening socket is ours: a stale variable (an exec that
+    // failed, a copied environment) must not make us close another fd
+    inherited = inherited.filter((k) => isListening(k.fd));
     for (const k of inherited) native.setCloexec(k.fd, true);
   }
   return inherited;
+}
+
+function isListening(fd: number): boolean {
+  try {
+    return native.sockName(fd) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** The socket the previous image served `name` on at `addr`, if any. */
