@@ -17,7 +17,7 @@ import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { sdNotify as sdNotifyRaw } from '../os/notify';
-import { carrySignal, takeEarlySignals } from '../os/early-signals';
+import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
@@ -300,11 +300,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
-    // from here to the new image's listeners, they are carried over
-    // (reload.ts; a listener is added before ours goes: never a default
-    // action between)
-    for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, carrySignal);
-    for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
+    // from here to the new image's listeners, signals are carried over
+    // (those queued meanwhile too: the loop ends with this reload)
+    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, events.takeAll());
     return 'reload';
   };
 
@@ -465,8 +463,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (end !== undefined) {
         clearInterval(tick);
         if (watchdog) clearInterval(watchdog);
-        // signals queued while the reload handed over: for the next image
-        if (end === 'reload') for (const q of events.takeAll()) if (q.type === 'signal') carrySignal(q.signal);
         return end;
       }
     } catch (err) {

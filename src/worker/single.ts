@@ -15,7 +15,7 @@ import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { guardStdio, log } from '../log';
-import { carrySignal } from '../os/early-signals';
+import { carrySignalsToExec } from '../os/early-signals';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
 import { reportLogState } from './request-log';
@@ -97,10 +97,8 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     sdNotify({ RELOADING: 1 });
     await idle(servers, inflight, observer, spec.mercyMs);
     link?.keepAcrossExec(native.setCloexec);
-    // from here to the exec, signals are carried to the next image (a
-    // listener is added before ours goes: never a default action between)
-    for (const s of SIGNALS) process.on(s, carrySignal);
-    for (const s of SIGNALS) process.off(s, onSignal);
+    // from here to the exec, signals are carried to the next image
+    carrySignalsToExec(SIGNALS, onSignal, events.takeAll());
     return 'reload' as const;
   };
 
@@ -116,10 +114,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     } else if (e.signal === 'SIGHUP') out = await reload();
     else if (e.signal === 'SIGQUIT') out = 0;
     else out = await end(0);
-    if (out !== undefined) {
-      if (out === 'reload') for (const q of events.takeAll()) if (q.type === 'signal') carrySignal(q.signal);
-      return out;
-    }
+    if (out !== undefined) return out;
   }
 }
 
