@@ -1,7 +1,9 @@
 // `liege --reload PIDFILE`, `--stop PIDFILE`, `--chain-reload PIDFILE`
 // (uWSGI's convenience options): signal the master whose pid is in the file.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { LiegeError } from '../errors';
+import { processExe, processStartMs } from '../os/proc-identity';
 
 const SIGNAL: Record<string, NodeJS.Signals> = {
   '--reload': 'SIGHUP', // graceful reload
@@ -22,10 +24,43 @@ export function pidfileCommand(flag: string, argv: string[]): number {
   }
   const pid = Number(text);
   if (!/^\d+$/.test(text) || pid <= 1) throw new LiegeError('LIEGE_ERR_USAGE', `bad pidfile ${file}`, { text, expected: 'a process id' });
+  checkWriter(file, pid);
   try {
     process.kill(pid, SIGNAL[flag]);
   } catch (e) {
     throw new LiegeError('LIEGE_ERR_USAGE', `unable to signal pid ${pid} from ${file}: ${(e as NodeJS.ErrnoException).code}`, { text: file, expected: 'the pidfile of a running liege master' });
   }
   return 0;
+}
+
+// The master writes its pidfile itself, after it started: a process that
+// started later cannot have written it (the master died, its pid was
+// reused: after a crash, after a reboot), and a master runs Node. Either
+// way the pid is not signalled (uWSGI's --stop would kill whatever it is).
+// A clock stepped forward since the master wrote the file could refuse a
+// live master; the margin covers the start time's rounding only.
+function checkWriter(file: string, pid: number): void {
+  const expected = 'the pidfile of a running liege master';
+  const exe = processExe(pid);
+  if (exe !== undefined && !isNode(exe)) {
+    throw new LiegeError('LIEGE_ERR_USAGE', `pid ${pid} from ${file} is not a liege master: it runs ${exe}`, { text: file, expected });
+  }
+  const started = processStartMs(pid);
+  let written: number;
+  try {
+    written = fs.statSync(file).mtimeMs;
+  } catch {
+    return;
+  }
+  if (started !== undefined && started > written + START_MARGIN_MS) {
+    const ago = Math.round((Date.now() - written) / 1000);
+    throw new LiegeError('LIEGE_ERR_USAGE', `pid ${pid} from ${file} is not the liege master that wrote it: it started after the file was written (${ago} s ago; a stale pidfile, its pid reused)`, { text: file, expected });
+  }
+}
+
+const START_MARGIN_MS = 1000;
+
+function isNode(exe: string): boolean {
+  const name = path.basename(exe);
+  return /node/i.test(name) || name === path.basename(process.execPath);
 }

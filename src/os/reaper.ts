@@ -18,9 +18,14 @@ const libuvPids = new Set<number>();
 const watched = new Map<number, ExitCb>();
 let started = false;
 
-const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(
-  Object.entries(os.constants.signals as Record<string, number>).map(([k, v]) => [v, k as NodeJS.Signals]),
-);
+// built on first use: a worker bundles this file (its hooks spawn), and
+// node:os at load would cost every worker start ~0.2 ms
+let signalNames: Record<number, NodeJS.Signals> | undefined;
+
+function signalName(n: number): NodeJS.Signals | null {
+  signalNames ??= Object.fromEntries(Object.entries(os.constants.signals as Record<string, number>).map(([k, v]) => [v, k as NodeJS.Signals]));
+  return signalNames[n] ?? null;
+}
 
 /** The pids of this process's children (zombies included). */
 export function childPids(pid = process.pid): number[] {
@@ -94,7 +99,7 @@ export function reap(): void {
     if (!r) continue;
     const cb = watched.get(pid);
     watched.delete(pid);
-    cb?.(r[0] >= 0 ? r[0] : null, r[1] ? SIGNAL_NAMES[r[1]] ?? null : null);
+    cb?.(r[0] >= 0 ? r[0] : null, r[1] ? signalName(r[1]) : null);
   }
   // a watched pid that is no longer our child (reaped elsewhere) is gone
   for (const [pid, cb] of watched) {

@@ -19,6 +19,33 @@ type ListenResult = Extract<MasterMessage, { type: 'listen-result' }>;
 
 const realListen = net.Server.prototype.listen as unknown as Listen;
 
+type Listen2 = (this: net.Server, address: null, port: null, addressType: null, backlog: number | undefined, fd: number) => void;
+
+/**
+ * `server` listens on one of liege's inherited sockets. Not through
+ * listen({ fd }), which drops the backlog (the socket is listened again with
+ * 511, undoing `listen =`) and asks node:cluster whether this process is a
+ * primary (loading cluster's primary side: ~0.8 ms of every worker start),
+ * but through its next step, `_listen2` (setupListenHandle, in net.Server
+ * since Node 0.x), which does neither.
+ */
+function listenOnFd(server: net.Server, fd: number, backlog: number | undefined, cb: unknown): net.Server {
+  const listen2 = (server as unknown as { _listen2?: Listen2 })._listen2;
+  if (typeof listen2 !== 'function') return realListen.call(server, { fd, backlog }, cb);
+  if (typeof cb === 'function') server.once('listening', cb as () => void);
+  listen2.call(server, null, null, null, backlog, fd);
+  return server;
+}
+
+/** Liege's own listen() calls: ({ fd, backlog }[, cb]) on its sockets, or a shared port's handle. */
+function makeListen(server: net.Server, args: unknown[]): net.Server {
+  const first = args[0] as { fd?: unknown; backlog?: number } | undefined;
+  // a plain { fd } (a shared port's handle from the master has an fd too)
+  const plain = !!first && Object.getPrototypeOf(first) === Object.prototype;
+  if (plain && typeof first.fd === 'number') return listenOnFd(server, first.fd, first.backlog, args[1]);
+  return realListen.apply(server, args);
+}
+
 /** Holds listen() calls while closed (a spare worker), makes them on open(). */
 export class ListenGate {
   private held: Array<[net.Server, unknown[]]> | undefined;
@@ -35,11 +62,11 @@ export class ListenGate {
   open(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const [server, args] of held) realListen.apply(server, args);
+    for (const [server, args] of held) makeListen(server, args);
   }
 
   listen(server: net.Server, args: unknown[]): net.Server {
-    if (!this.held) return realListen.apply(server, args);
+    if (!this.held) return makeListen(server, args);
     this.held.push([server, args]);
     const first = args[0] as { fd?: unknown } | undefined;
     if (first && typeof first === 'object' && typeof first.fd === 'number') this.fds++;

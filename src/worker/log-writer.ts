@@ -21,7 +21,7 @@
 // the destination is stuck, and what is queued is dropped rather than block
 // the exit.
 import * as fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monoMs } from '../os/clock';
 
 const MAX_QUEUED = 2 << 20;
 const PIPE_BUF = 4096;
@@ -87,7 +87,7 @@ export class LogWriter {
     if (!this.busy) this.regular = isRegular(this.fd);
     this.busy = true;
     const len = this.regular ? head.end - head.off : lineCut(head.buf, head.off, head.end);
-    this.sentAt = performance.now();
+    this.sentAt = monoMs();
     this.sending = len;
     fs.write(this.fd, head.buf, head.off, len, null, this.onWritten);
   }
@@ -147,7 +147,7 @@ export class LogWriter {
   /** At exit: writes what is queued, synchronously, as far as it goes. */
   flushSync(): void {
     if (this.busy) {
-      const inFlight = performance.now() - this.sentAt;
+      const inFlight = monoMs() - this.sentAt;
       // a destination that took no write for that long is stuck: writing
       // now would block the exit, and the lines are lost anyway
       if (inFlight > STUCK_MS) return;

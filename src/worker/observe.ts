@@ -9,17 +9,15 @@
 // 'close' listener shared by every response (no closure per request).
 // bench/README.md has the cost against a bare http.Server.
 import type * as http from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { markBusy, type BusySlot } from '../ipc/busy-slot';
 import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { log } from '../log';
+import { epochMs } from '../os/clock';
 import { logForwardedFor, logRequest } from './request-log';
 
 const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
 const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
 type Res = http.ServerResponse & { [START]: number; [SENT]: number };
-
-const ORIGIN = performance.timeOrigin;
 
 type Counted = { _bytesDispatched?: number; bytesWritten?: number } | null | undefined;
 
@@ -97,7 +95,7 @@ export class RequestObserver {
   }
 
   private start(req: http.IncomingMessage, res: Res): void {
-    const t = ORIGIN + performance.now();
+    const t = epochMs();
     const c = this.c;
     c.busy++;
     c.lastRequestMs = t;
@@ -113,7 +111,7 @@ export class RequestObserver {
   private end(res: Res): void {
     const c = this.c;
     const start = res[START];
-    const now = ORIGIN + performance.now();
+    const now = epochMs();
     const us = Math.round((now - start) * 1000);
     c.busy--;
     c.requests++;

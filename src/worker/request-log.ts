@@ -10,8 +10,8 @@
 // and the time string cached per millisecond. Times are stored on the
 // monotonic clock the observer already reads, made wall-clock at flush.
 import type * as http from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { WorkerMessage } from '../ipc/worker';
+import { epochMs } from '../os/clock';
 import { logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { LogWriter } from './log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
@@ -19,7 +19,6 @@ import { lineRoom, newBuffer, putLine } from './request-line';
 const BATCH = 1024;
 const BATCH_MS = 100;
 const BUF_BYTES = 128 << 10; // a batch of short lines in one write
-const ORIGIN = performance.timeOrigin;
 
 // the batch, column by column
 const workerCol = new Int32Array(BATCH);
@@ -27,7 +26,7 @@ const reqCol = new Float64Array(BATCH);
 const statusCol = new Int32Array(BATCH);
 const bytesCol = new Float64Array(BATCH);
 const usCol = new Float64Array(BATCH);
-const atCol = new Float64Array(BATCH); // end of the request, ORIGIN-based ms
+const atCol = new Float64Array(BATCH); // end of the request, epochMs()
 const majorCol = new Int32Array(BATCH);
 const minorCol = new Int32Array(BATCH);
 const addrCol: string[] = new Array<string>(BATCH).fill('');
@@ -39,7 +38,7 @@ let timer: NodeJS.Timeout | undefined;
 let writer: LogWriter | undefined;
 const spare: Buffer[] = []; // written buffers, to fill again
 
-/** Records one served request (`at`: its end, ORIGIN + performance.now()). */
+/** Records one served request (`at`: its end, epochMs()). */
 export function logRequest(worker: number, requests: number, req: http.IncomingMessage, status: number, bytes: number, us: number, at: number): void {
   const i = count;
   workerCol[i] = worker;
@@ -108,7 +107,7 @@ function flush(): void {
   count = 0;
   // the timer is left running: refresh() (next batch) cannot re-arm a cleared one
   // wall clock = monotonic + offset, measured now (a clock step moves it)
-  const offset = Date.now() - (ORIGIN + performance.now());
+  const offset = Date.now() - epochMs();
   if (logFormat() === 'json') jsonLines(n, offset);
   else textLines(n, offset);
   // the strings of this batch are not kept alive until the next one

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execa } from 'execa';
-import { FIXTURES, freePort, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -111,6 +111,20 @@ describe('unix socket files', () => {
     const out = await until(() => { try { return execFileSync('python3', ['-c', client, name.slice(1)], { encoding: 'utf8' }); } catch { return undefined; } });
     expect(out).toMatch(/handler-app/);
     expect(fs.existsSync(name)).toBe(false);
+  });
+
+  it('`listen` is the backlog of the socket once the workers accept on it (tcp and unix)', async () => {
+    const port = await freePort();
+    const s = path.join(dir, 'backlog.sock');
+    const p = startLiege(['--master', '--processes', '2', '--http-socket', `127.0.0.1:${port}`, '--http-socket', s, '--listen', '1000', '--node-app', app], { cwd: dir });
+    started.push(p);
+    await until(() => getUnix(s));
+    await until(() => get(port));
+    // a listening socket's Send-Q is its backlog
+    const tcp = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+    expect(tcp.trim().split(/\s+/)[2]).toBe('1000');
+    const unix = execFileSync('ss', ['-Hlx', `src ${s}`], { encoding: 'utf8' });
+    expect(unix.trim().split(/\s+/)[3]).toBe('1000');
   });
 
   const ACTIVATE = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find((f) => fs.existsSync(f));

@@ -76,12 +76,19 @@ export function statsText(src: StatsSource, http: boolean, minified: boolean): s
   return `HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`;
 }
 
+const STATS_CLIENT_MS = 5000;
+
 /** Serves the stats on `addr` (HOST:PORT or a unix path); resolves once listening. */
 export async function startStatsServer(addr: string, src: StatsSource, http: boolean, minified: boolean, fd?: number): Promise<net.Server> {
   const server = net.createServer((c) => {
     c.on('error', () => c.destroy());
+    // the master's fds are the instance's: a client that never sends its
+    // request (stats-http) or never reads is cut off, and once the answer
+    // is handed to the kernel the fd is closed without waiting for the
+    // client's own close (a paused reader never sends it)
+    c.setTimeout(STATS_CLIENT_MS, () => c.destroy());
     // with stats-http, answer after the request line arrives (curl sends one); else at once
-    const answer = () => c.end(statsText(src, http, minified));
+    const answer = () => c.end(statsText(src, http, minified), () => c.destroy());
     if (http) c.once('data', answer);
     else answer();
   });
