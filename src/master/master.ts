@@ -30,6 +30,7 @@ import { masterTitle, servingSpec } from './serving';
 import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
+import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
@@ -192,12 +193,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // worker stuck in a request cannot drain; without this the stop would
     // wait the whole reload-mercy)
     const deadlines = graceful && settings.policy.harakiriMs > 0 ? setInterval(() => harakiri(Date.now()), 1000) : undefined;
+    const unwatch = graceful ? escalateOnQuit(events, () => void workers.stopAll(false, 0)) : undefined;
     await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
+    unwatch?.();
     clearInterval(deadlines);
+    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
-    for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
   };
 
   const killNow = (p: Proc, v: Verdict) => {
