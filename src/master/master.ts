@@ -356,7 +356,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     'reopen-logs': () => {
-      if (reopenLog()) l.info('log file reopened');
+      try {
+        if (reopenLog()) l.info('log file reopened');
+      } catch (e) {
+        l.error({ code: (e as LiegeError).code }, (e as Error).message);
+      }
       return undefined;
     },
     pidfiles: () => {
