@@ -227,10 +227,10 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
 
 async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Map<string, number>, shared: BoundSocket[], out: BoundSocket[]): Promise<void> {
   for (const w of wantedSockets(cfg)) {
-    const old = inherited.find((i) => i.addr === w.addr && i.proto === w.proto);
+    const old = inheritedFor(w, inherited, out);
     if (old) {
       native.setCloexec(old.fd, true);
-      out.push({ ...old, tls: w.tls });
+      out.push({ ...old, proto: w.proto, tls: w.tls });
       continue;
     }
     const sd = fromSystemd.get(canonical(w.addr));
@@ -242,6 +242,16 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
     }
     out.push(await bindOne(w, cfg, shared));
   }
+}
+
+/** The inherited socket bound to w's address, not yet taken: matched by
+ * address only, so a reload that switches the protocol spoken on a port
+ * (`http-socket` → `socket`) keeps the listening socket (binding it again
+ * would fail with EADDRINUSE while the old one is open); the old workers
+ * drain in the old protocol, the new ones speak the new one. */
+function inheritedFor(w: Wanted, inherited: BoundSocket[], taken: BoundSocket[]): BoundSocket | undefined {
+  const free = inherited.filter((i) => i.addr === w.addr && !taken.some((t) => t.fd === i.fd));
+  return free.find((i) => i.proto === w.proto) ?? free[0];
 }
 
 /** Make the sockets survive execve and tell the next generation about them. */

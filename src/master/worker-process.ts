@@ -117,10 +117,14 @@ function busySlot(): { fd: number; slot: BusySlot } | undefined {
   }
 }
 
-/** Send `sig` to the worker; one already gone is no error. */
+/** Send `sig` to the worker; one already gone is no error. A SIGTERM is
+ * followed by SIGCONT (as systemd does): a stopped worker (SIGSTOP, a
+ * debugger that let go, a frozen cgroup thawed) would otherwise hold the
+ * drain, a reload or a stop until its mercy expires. */
 export function signal(p: Proc, sig: NodeJS.Signals): void {
   try {
     process.kill(p.pid, sig);
+    if (sig === 'SIGTERM') process.kill(p.pid, 'SIGCONT');
   } catch { /* gone */ }
 }
 

@@ -1,0 +1,55 @@
+// A frozen worker (SIGSTOP: a debugger, an operator's `kill -STOP`, a
+// cgroup freezer): a stop or a reload must not wait for the mercy because
+// of it, and harakiri must replace it.
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
+
+const started: ResultPromise[] = [];
+const frozen: number[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+  for (const pid of frozen.splice(0)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+async function serve(extra: string[] = []) {
+  const port = await freePort();
+  const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), ...extra]);
+  started.push(p);
+  await until(() => get(port));
+  const workers = await until(() => { const c = childrenOf(p.pid!); return c.length === 2 ? c : undefined; });
+  return { port, p, workers };
+}
+
+describe('a frozen (SIGSTOPped) worker', () => {
+  it('does not hold a graceful stop until reload-mercy: it is continued and drains', async () => {
+    const { p, workers } = await serve(['--reload-mercy', '60']);
+    process.kill(workers[0]!, 'SIGSTOP');
+    frozen.push(workers[0]!);
+    process.kill(p.pid!, 'SIGTERM');
+    // the 60 s mercy would outlast this wait
+    const exited = await Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 15_000))]);
+    expect(exited).toBe(true);
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).not.toMatch(/reload-mercy\) expired/);
+    expect(alive(workers[0]!)).toBe(false);
+  }, 40_000);
+
+  it('does not hold a reload until worker-reload-mercy: the new generation takes over and the frozen one drains', async () => {
+    const { port, p, workers } = await serve(['--worker-reload-mercy', '60']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    process.kill(workers[0]!, 'SIGSTOP');
+    frozen.push(workers[0]!);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined), 20_000);
+    expect(alive(workers[0]!)).toBe(false);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 40_000);
+});
