@@ -28,6 +28,7 @@ import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
+import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { writePidfile } from './pidfile';
@@ -226,7 +227,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reloading = false;
     abandoned = true;
   };
-  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' };
+  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
   try {
     if (settings.control) control = await startControl(settings.control, source, command);
