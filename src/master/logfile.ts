@@ -11,9 +11,10 @@
 // reload's re-exec (LIEGE_LOG_CONSOLE), like fds 1 and 2 themselves.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
-import { flushRequestLog, logConsoleFd, setLogConsole } from '../log';
+import { flushRequestLog, log, logConsoleFd, setLogConsole } from '../log';
 import { native } from '../os/native';
 
 let current: string | undefined;
@@ -66,11 +67,24 @@ function adoptConsole(cfg: Config): void {
   if (file) setLogConsole(fd, file);
 }
 
-/** Reopens the current log file (after a rotation); false when there is none. */
+/** Reopens the current log file (after a rotation); false when there is
+ * none. A file that cannot be opened leaves the old one in place. */
 export function reopenLog(): boolean {
   if (!current) return false;
-  logTo(current);
+  try {
+    logTo(current);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to reopen the log file ${current}: ${code}${whyNot(code)}; logging goes on to the old file`, { cause: e });
+  }
   return true;
+}
+
+// logto is opened as root, before the drop; a reopen runs as the user: a
+// root-owned log directory refuses the new file (uWSGI's limit too)
+function whyNot(code: string): string {
+  if (code !== 'EACCES' || process.getuid?.() === 0) return '';
+  return `: the master runs as ${os.userInfo().username} since the privileges drop (logto2 opens the file after the drop; or have the rotation create the new file for that user)`;
 }
 
 /** logto / daemonize: before the drop (first start only: a reload inherits fds 1 and 2). */
@@ -78,18 +92,30 @@ export function logBeforeDrop(cfg: Config, reloads: number): void {
   if (reloads > 0) adoptConsole(cfg);
   const file = cfg.str('daemonize') ?? cfg.str('logto');
   if (!file) return;
-  if (reloads > 0 && !cfg.bool('log-reopen')) {
-    current = file;
-    return;
-  }
+  if (reloads > 0) return reopenAtReload(file, cfg);
   open(file, cfg);
 }
 
 /** logto2 / daemonize2: after the drop. */
 export function logAfterDrop(cfg: Config, reloads: number): void {
   const file = cfg.str('daemonize2') ?? cfg.str('logto2');
-  if (!file || (reloads > 0 && !cfg.bool('log-reopen'))) return;
+  if (!file) return;
+  if (reloads > 0) return reopenAtReload(file, cfg);
   open(file, cfg);
+}
+
+// A reload inherits fds 1 and 2; `log-reopen` opens the path again. A
+// master that dropped its privileges at the first start may not (logto in
+// a root-owned directory): it keeps the file it has rather than fail the
+// reload (before: every reload failed)
+function reopenAtReload(file: string, cfg: Config): void {
+  current = file;
+  if (!cfg.bool('log-reopen')) return;
+  try {
+    reopenLog();
+  } catch (e) {
+    log('master').error({ code: (e as LiegeError).code }, (e as Error).message);
+  }
 }
 
 function open(file: string, cfg: Config): void {

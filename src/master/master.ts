@@ -28,6 +28,7 @@ import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
+import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
@@ -230,7 +231,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reloading = false;
     abandoned = true;
   };
-  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), version: '0.1.0' };
+  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
   try {
     if (settings.control) control = await startControl(settings.control, source, command);
@@ -363,7 +364,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     'reopen-logs': () => {
-      if (reopenLog()) l.info('log file reopened');
+      try {
+        if (reopenLog()) l.info('log file reopened');
+      } catch (e) {
+        l.error({ code: (e as LiegeError).code }, (e as Error).message);
+      }
       return undefined;
     },
     pidfiles: () => {

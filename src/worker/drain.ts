@@ -121,6 +121,14 @@ export class Drain {
 
   private check(): void {
     if (!this.draining || !this.done) return;
+    if (!this.appListenersRan) {
+      for (const t of this.tracked.values()) for (const sock of t.sockets) if (!upgraded(sock)) return;
+      // only upgraded connections (WebSockets) are left: no HTTP request
+      // can be lost now, and the app's own shutdown code is what closes
+      // them its way (ws: close(1001)), so the clients move to the new
+      // workers at once instead of being cut off at the mercy
+      this.runAppListeners();
+    }
     for (const t of this.tracked.values()) if (t.sockets.size > 0) return;
     const done = this.done;
     this.done = undefined;
@@ -133,12 +141,26 @@ export class Drain {
     if (this.finished) return;
     this.finished = true;
     for (const cb of this.whenDoneCbs.splice(0)) cb();
-    // the app's own shutdown code runs now that no request can be lost
+    this.runAppListeners();
+    setTimeout(() => exit(reason), this.appListeners.length ? 1000 : 0).unref();
+  }
+
+  private appListenersRan = false;
+
+  // the app's own shutdown code runs once no request can be lost
+  private runAppListeners(): void {
+    if (this.appListenersRan) return;
+    this.appListenersRan = true;
     for (const { signal, fn } of this.appListeners) {
       try {
         fn(signal);
       } catch { /* the app's cleanup failing does not keep the worker alive */ }
     }
-    setTimeout(() => exit(reason), this.appListeners.length ? 1000 : 0).unref();
   }
+}
+
+// A connection the HTTP server handed to the app's 'upgrade' listener: Node
+// frees its parser (null; a socket that never had one is not upgraded)
+function upgraded(sock: net.Socket): boolean {
+  return (sock as net.Socket & { parser?: unknown }).parser === null;
 }

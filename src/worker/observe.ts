@@ -105,6 +105,10 @@ export class RequestObserver {
     if (slot && this.inflight.size === 0) markBusy(slot, t, this.opts.slotLine ? `${req.method} ${req.url}` : undefined);
     this.inflight.add(res);
     if (this.opts.drain?.isDraining) res.shouldKeepAlive = false;
+    // the client's address, asked now: once the client is gone (an aborted
+    // upload, a timed-out wait) the socket cannot say it any more, and the
+    // log line would say "-". Cached per connection: the later read is free
+    if (this.logSome) void req.socket?.remoteAddress;
     res.on('close', this.onClose);
   }
 

@@ -13,6 +13,8 @@ export interface StatsSource {
   workers: () => WorkerView[];
   spares?: () => Array<{ pid: number; status: 'loading' | 'ready'; since: number }>; // spare-workers
   sockets: SocketInfo[];
+  /** Each socket's accept queue now (connections no worker took yet). */
+  queues?: () => number[];
   version: string;
 }
 
@@ -25,9 +27,10 @@ export function rssOf(pid: number | undefined): number {
 /** The stats document, uWSGI field names and units (µs, epoch seconds, bytes). */
 export function statsDocument(src: StatsSource): object {
   const now = Date.now();
+  const queues = src.queues?.() ?? [];
   return {
     version: src.version,
-    listen_queue: 0,
+    listen_queue: queues.reduce((a, b) => a + b, 0),
     listen_queue_errors: 0,
     signal_queue: 0,
     load: 0,
@@ -36,7 +39,7 @@ export function statsDocument(src: StatsSource): object {
     gid: process.getgid!(),
     cwd: process.cwd(),
     locks: [],
-    sockets: src.sockets.map((s) => ({ name: s.addr, proto: s.proto, queue: 0, max_queue: s.backlog ?? 0, shared: 0, can_offload: 0 })),
+    sockets: src.sockets.map((s, i) => ({ name: s.addr, proto: s.proto, queue: queues[i] ?? 0, max_queue: s.backlog ?? 0, shared: 0, can_offload: 0 })),
     workers: src.workers().map((w) => {
       const c = w.counters;
       const t = w.total;

@@ -1,0 +1,55 @@
+// The stats' listen_queue (uWSGI's): connections the kernel accepted on a
+// liege socket that no worker took yet, the first sign that every worker is
+// busy. Before, the field was always 0.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+const clients: net.Socket[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const p of started.splice(0)) killGroup(p);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Stats { listen_queue: number; sockets: Array<{ name: string; queue: number; max_queue: number }> }
+
+function stats(port: number): Promise<Stats | undefined> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    let out = '';
+    c.on('data', (d) => { out += d; });
+    c.on('end', () => { try { resolve(JSON.parse(out) as Stats); } catch { resolve(undefined); } });
+    c.on('error', () => resolve(undefined));
+  });
+}
+
+describe('stats listen_queue', () => {
+  it('counts the connections waiting in a socket\'s accept queue while the only worker is stuck; 0 when idle', async () => {
+    const [port, other, statsPort] = [await freePort(), await freePort(), await freePort()];
+    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${other}`, '--listen', '64', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const idle = await until(() => stats(statsPort));
+    expect(idle.listen_queue).toBe(0);
+    expect(idle.sockets.map((s) => s.queue)).toEqual([0, 0]);
+    // the only worker busy-loops from now on: it accepts nothing more
+    http.get(`http://127.0.0.1:${port}/spin`).on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 5; i++) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => undefined);
+      clients.push(c);
+    }
+    const busy = await until(() => stats(statsPort).then((s) => (s && s.listen_queue >= 5 ? s : undefined)));
+    expect(busy.sockets[0]).toMatchObject({ name: `127.0.0.1:${port}`, max_queue: 64 });
+    expect(busy.sockets[0]!.queue).toBeGreaterThanOrEqual(5);
+    expect(busy.sockets[1]!.queue).toBe(0);
+    expect(busy.listen_queue).toBe(busy.sockets[0]!.queue);
+  });
+});

@@ -1,0 +1,38 @@
+// The request log line of a request whose client went away before the
+// response ended (an upload aborted halfway, a client that timed out on a
+// slow request: the lines an operator looks for) still names the client's
+// address, as uWSGI's does, not "-".
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ResultPromise } from 'execa';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
+
+describe('request log of an aborted request', () => {
+  for (const format of ['text', 'json']) {
+    it(`an upload aborted halfway is logged with the client's address (${format})`, async () => {
+      const port = await freePort();
+      const logfile = path.join(dir, `abort-${format}.log`);
+      const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/echo.js`, '--http-socket', `127.0.0.1:${port}`, '--logto', logfile, '--log-format', format], { cwd: dir });
+      started.push(p);
+      await until(() => get(port));
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => undefined);
+      c.write(`POST /echo/aborted HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`);
+      await new Promise((r) => setTimeout(r, 300));
+      c.destroy();
+      const line = await until(() => read(logfile).split('\n').find((l) => l.includes('/echo/aborted')));
+      // before: "-" (the peer's address was first asked for after the close)
+      if (format === 'text') expect(line).toMatch(/\] 127\.0\.0\.1 \[.*POST \/echo\/aborted/);
+      else expect(JSON.parse(line)).toMatchObject({ addr: '127.0.0.1', method: 'POST', uri: '/echo/aborted' });
+    });
+  }
+});
