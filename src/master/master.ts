@@ -31,6 +31,8 @@ import { closeInheritedControl, controlSpec, startControl, type Control, type Co
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
+import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
+import { creditStall, StallClock } from './stall';
 import { writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
@@ -45,7 +47,7 @@ export type MasterEnd = number | 'reload';
 export type MasterEvent =
   | { type: 'signal'; signal: NodeJS.Signals }
   | { type: 'command'; name: string }
-  | { type: 'tick' }
+  | { type: 'tick'; lateMs?: number } // lateMs: how late the timer fired (the master stalled)
   | { type: 'watchdog' }
   | { type: 'control-daemon-died'; status: number }
   | { type: 'emperor'; byte: number }
@@ -193,12 +195,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // worker stuck in a request cannot drain; without this the stop would
     // wait the whole reload-mercy)
     const deadlines = graceful && settings.policy.harakiriMs > 0 ? setInterval(() => harakiri(Date.now()), 1000) : undefined;
+    const unwatch = graceful ? escalateOnQuit(events, () => void workers.stopAll(false, 0)) : undefined;
     await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
+    unwatch?.();
     clearInterval(deadlines);
+    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
-    for (const s of Object.keys(SIGNAL_COMMANDS)) process.off(s, onSignal);
   };
 
   const killNow = (p: Proc, v: Verdict) => {
@@ -254,7 +258,10 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   }
   if (count === 0 || fallback || abandoned) ready();
 
-  const tick = setInterval(() => push({ type: 'tick' }), 1000);
+  // measured in the timer's callback: it runs before the loop reads the
+  // heartbeats that piled up while the master did not run (stall.ts)
+  const clock = new StallClock(1000);
+  const tick = setInterval(() => push({ type: 'tick', lateMs: clock.lateBy(Date.now()) }), 1000);
   const watchdogUsec = Number(process.env.WATCHDOG_USEC);
   const watchdogPid = Number(process.env.WATCHDOG_PID || process.pid);
   const watchdog = watchdogUsec > 0 && watchdogPid === process.pid ? setInterval(() => push({ type: 'watchdog' }), Math.max(50, watchdogUsec / 2000)) : undefined;
@@ -423,8 +430,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     stats: () => undefined,
-    tick: () => {
+    tick: (e) => {
       const now = Date.now();
+      const late = (e as { lateMs?: number }).lateMs ?? 0;
+      if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
+      creditStall(workers.all(), late, now);
       for (const p of workers.all()) {
         const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
         if (!v) continue;

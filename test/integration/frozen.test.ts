@@ -53,3 +53,20 @@ describe('a frozen (SIGSTOPped) worker', () => {
     expect((await p).exitCode).toBe(0);
   }, 40_000);
 });
+
+describe('a frozen (SIGSTOPped) master', () => {
+  it('resumed, does not take its own stall for its workers\' (harakiri kills no healthy worker)', async () => {
+    const { port, p, workers } = await serve(['--harakiri', '3']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    process.kill(p.pid!, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 6000));
+    process.kill(p.pid!, 'SIGCONT');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(err).not.toMatch(/harakiri/);
+    expect(childrenOf(p.pid!).sort()).toEqual([...workers].sort());
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 40_000);
+});

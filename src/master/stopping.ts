@@ -1,0 +1,37 @@
+// Signals while the instance stops. A graceful stop waits for its workers to
+// drain (up to reload-mercy) and the master loop is blocked in it, so the
+// stop watches the queue itself: a quit (SIGQUIT, fifo `q`) or a SIGINT
+// (Ctrl-C twice, as docker compose) makes it immediate; a TERM is merged.
+// Once the workers are gone, until the process exits (daemons stopping,
+// the atexit hooks, vacuum), a signal is logged and ignored: with no
+// listener Node would take the default action and kill the master there,
+// cutting its atexit hooks and leaving its pidfile and socket files.
+import type { EventQueue } from '../event-queue';
+import { log } from '../log';
+import type { MasterEvent } from './master';
+
+/** Whether e asks to stop now. */
+function isQuit(e: MasterEvent): boolean {
+  if (e.type === 'signal') return e.signal === 'SIGQUIT' || e.signal === 'SIGINT';
+  return e.type === 'command' && e.name === 'quit';
+}
+
+/** Calls `now` (once) when a quit comes before the returned unwatch is called. */
+export function escalateOnQuit(events: EventQueue<MasterEvent>, now: () => void): () => void {
+  let done = false;
+  return events.watch((e) => {
+    if (done || !isQuit(e)) return;
+    done = true;
+    log('master').info('stop asked again: immediate, the workers still draining are killed');
+    now();
+  });
+}
+
+/** Swaps the loop's signal listener for one that only logs, until exit. */
+export function ignoreSignalsUntilExit(signals: string[], listener: (s: NodeJS.Signals) => void): void {
+  const ignored = (s: NodeJS.Signals) => log('master').info({ signal: s }, 'signal ignored: the instance is already stopping');
+  for (const s of signals) {
+    process.off(s, listener);
+    process.on(s, ignored);
+  }
+}

@@ -1,0 +1,60 @@
+// Signals that come while the instance stops: a quit (SIGQUIT, or Ctrl-C
+// twice) makes a graceful stop immediate; none of them, during the drain or
+// the atexit hooks, kills the master (its atexit hooks and vacuum run).
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Whether p exits within ms. */
+const exitsWithin = (p: ResultPromise, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+
+describe('signals while stopping', () => {
+  for (const second of ['SIGQUIT', 'SIGINT'] as const) {
+    it(`${second} during a graceful stop that waits for a slow request makes it immediate`, async () => {
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'slow-request.js'), '--reload-mercy', '60']);
+      started.push(p);
+      await until(() => get(port));
+      const worker = childrenOf(p.pid!)[0]!;
+      http.get({ host: '127.0.0.1', port, path: '/slow' }).on('error', () => undefined);
+      await sleep(300);
+      process.kill(p.pid!, second === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+      await sleep(500);
+      expect(await exitsWithin(p, 0)).toBe(false); // the stop waits for the request
+      process.kill(p.pid!, second);
+      expect(await exitsWithin(p, 10_000)).toBe(true);
+      expect((await p).exitCode).toBe(0);
+      expect(childrenOf(p.pid!)).toEqual([]);
+      expect(fs.existsSync(`/proc/${worker}`)).toBe(false);
+    }, 40_000);
+  }
+
+  it('a SIGTERM or SIGINT during the atexit hooks is not fatal: the hooks finish, vacuum runs, exit 0', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, 'vacuum = true', `pidfile = ${dir}/pid`, `hook-as-user-atexit = exec:sleep 2; echo done > ${dir}/done`]);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGTERM');
+    await until(() => (childrenOf(p.pid!).some((c) => /sleep 2/.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' ')) || /sleep 2/.test(childrenOf(c).map((g) => fs.readFileSync(`/proc/${g}/cmdline`, 'utf8')).join())) ? true : undefined));
+    process.kill(p.pid!, 'SIGINT');
+    await sleep(100);
+    try { process.kill(p.pid!, 'SIGTERM'); } catch { /* killed by the SIGINT: the bug this test is about */ }
+    const res = await p;
+    expect(res.signal).toBeUndefined();
+    expect(res.exitCode).toBe(0);
+    expect(fs.existsSync(`${dir}/done`)).toBe(true);
+    expect(fs.existsSync(`${dir}/pid`)).toBe(false);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+});
