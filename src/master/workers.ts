@@ -28,6 +28,7 @@ interface Slot {
   next?: Proc;
   retiring: Set<Proc>;
   respawns: number;
+  harakiri: number; // workers of the slot harakiri killed
   crashes: number; // consecutive early deaths (backoff)
   lastSpawn: number;
   pending?: NodeJS.Timeout; // a respawn waiting for its backoff
@@ -42,6 +43,7 @@ export interface WorkerView {
   pid: number | undefined;
   status: WorkerStatus;
   respawns: number;
+  harakiri: number;
   lastSpawn: number | undefined;
   counters: WorkerCounters; // the current worker's
   total: WorkerCounters; // the slot's, every worker so far
@@ -79,7 +81,7 @@ export class Workers {
     private readonly opts: WorkerOptions,
     private readonly onEvent: (e: WorkerEvent) => void,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, crashes: 0, lastSpawn: 0, done: { ...ZERO } }));
+    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, retiring: new Set(), respawns: 0, harakiri: 0, crashes: 0, lastSpawn: 0, done: { ...ZERO } }));
     this.launcher = new Launcher(sockets, { message: (p, m) => this.onMessage(p, m), exit: (p, code, sig) => this.onExit(p, code, sig) });
     this.spares = new Spares({
       want: opts.spares ?? 0,
@@ -214,6 +216,8 @@ export class Workers {
   /** SIGKILL a worker now (harakiri, evil-reload-on-rss); its death is
    * respawned like a crash, without counting toward the backoff. */
   kill(p: Proc, why: string): void {
+    const slot = this.slots[p.id - 1];
+    if (slot && why.startsWith('harakiri')) slot.harakiri++;
     p.reason = why;
     p.lastError = why;
     p.killed = true;
@@ -411,7 +415,7 @@ export class Workers {
     return this.slots.map((s) => {
       const p = s.current ?? s.next;
       const c = p?.counters ?? ZERO;
-      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total: plus(c, s.done) };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, harakiri: s.harakiri, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total: plus(c, s.done) };
     });
   }
 }

@@ -37,6 +37,7 @@ function readTable(table: string, found: Map<string, number>): void {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f[3] !== LISTEN || f[9] === undefined) continue;
-    found.set(f[9], parseInt(f[4]!.split(':')[1]!, 16));
+    const queue = parseInt(f[4]?.split(':')[1] ?? '', 16);
+    if (Number.isFinite(queue)) found.set(f[9], queue);
   }
 }

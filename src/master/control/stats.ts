@@ -50,7 +50,7 @@ export function statsDocument(src: StatsSource): object {
         requests: t.requests,
         delta_requests: c.requests,
         exceptions: t.exceptions,
-        harakiri_count: 0,
+        harakiri_count: w.harakiri,
         signals: 0,
         signal_queue: 0,
         status: !w.pid ? 'cheap' : c.busy > 0 ? 'busy' : 'idle',

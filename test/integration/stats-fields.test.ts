@@ -1,6 +1,7 @@
-// The stats' listen_queue (uWSGI's): connections the kernel accepted on a
-// liege socket that no worker took yet, the first sign that every worker is
-// busy. Before, the field was always 0.
+// Stats fields an operator watches, once always 0: listen_queue (uWSGI's:
+// connections the kernel accepted on a liege socket that no worker took
+// yet, the first sign that every worker is busy) and harakiri_count (per
+// worker slot, how many times harakiri killed its worker).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -17,7 +18,11 @@ afterEach(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-interface Stats { listen_queue: number; sockets: Array<{ name: string; queue: number; max_queue: number }> }
+interface Stats {
+  listen_queue: number;
+  sockets: Array<{ name: string; queue: number; max_queue: number }>;
+  workers: Array<{ id: number; pid: number; harakiri_count: number }>;
+}
 
 function stats(port: number): Promise<Stats | undefined> {
   return new Promise((resolve) => {
@@ -29,7 +34,7 @@ function stats(port: number): Promise<Stats | undefined> {
   });
 }
 
-describe('stats listen_queue', () => {
+describe('stats listen_queue and harakiri_count', () => {
   it('counts the connections waiting in a socket\'s accept queue while the only worker is stuck; 0 when idle', async () => {
     const [port, other, statsPort] = [await freePort(), await freePort(), await freePort()];
     const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${other}`, '--listen', '64', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
@@ -52,4 +57,17 @@ describe('stats listen_queue', () => {
     expect(busy.sockets[1]!.queue).toBe(0);
     expect(busy.listen_queue).toBe(busy.sockets[0]!.queue);
   });
+
+  it('counts the harakiri kills of the slot that ran the stuck request, the other slot stays 0', async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    const p = startLiege(['--master', '--processes', '2', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--harakiri', '1', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const before = await until(() => stats(statsPort));
+    expect(before.workers.map((w) => w.harakiri_count)).toEqual([0, 0]);
+    const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
+    const after = await until(() => stats(statsPort).then((s) => (s && s.workers.some((w) => w.harakiri_count > 0) ? s : undefined)), 20_000);
+    await stuck;
+    expect(after.workers.map((w) => w.harakiri_count).sort()).toEqual([0, 1]);
+  }, 30_000);
 });
