@@ -55,6 +55,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (handover && !inMaster && handover.workers.length) {
       log('master').error({ code: 'LIEGE_ERR_RELOAD' }, 'the new generation could not start: the running generation keeps serving (fix the cause, then reload again)');
       releaseSockets(bound, oldSockets);
+      bound = oldSockets; // the running generation's: vacuumed at exit
       status = await master().runFallback(handover, oldSockets, st.validateReload);
     } else if (status !== 0) {
       // a failed start leaves the pidfiles as it found them: a second copy

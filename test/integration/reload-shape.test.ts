@@ -101,4 +101,27 @@ describe('a reload that changes the shape', () => {
     expect((await p).exitCode).toBe(0);
     fs.rmSync(dir, { recursive: true });
   }, 60_000);
+
+  it('after a failed reload (fallback), a stop still vacuums the running generation\'s socket file (asap hook failed: nothing bound)', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const sock = path.join(dir, 'app.sock');
+    const base = ['master = true', 'processes = 1', 'vacuum = true', `http-socket = 127.0.0.1:${port}`, `http-socket = ${sock}`, `node-app = ${app}`];
+    const ini = writeIni(dir, base);
+    const p = startLiege([ini]);
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => get(port));
+    // an asap hook fails: the new image falls back before it binds anything
+    writeIni(dir, [...base, 'hook-asap = exec:false']);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/previous generation/.test(err) ? true : undefined), 20_000);
+    expect(fs.existsSync(sock)).toBe(true);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(fs.existsSync(sock)).toBe(false);
+    fs.rmSync(dir, { recursive: true });
+  }, 60_000);
 });
+
