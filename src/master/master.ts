@@ -83,6 +83,9 @@ export function settingsFrom(cfg: Config, sockets: number, binsh: string): Maste
       maxLifetimeMs: cfg.int('max-worker-lifetime') * 1000,
       maxLifetimeDeltaMs: cfg.int('max-worker-lifetime-delta') * 1000,
       minLifetimeMs: cfg.int('min-worker-lifetime') * 1000,
+      // the worker fails a self-listening app at app-listen-timeout with a
+      // clearer error; this catches any start that hangs (load, hooks, frozen)
+      startTimeoutMs: (cfg.int('app-listen-timeout') + 5) * 1000,
     },
     harakiriVerbose: cfg.bool('harakiri-verbose'),
     mercyMs: cfg.int('worker-reload-mercy') * 1000,
