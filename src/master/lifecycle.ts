@@ -14,7 +14,7 @@ import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
-import { bindSockets, handOverSockets, inheritedSockets, vacuum, type BoundSocket } from './sockets';
+import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, vacuum, type BoundSocket } from './sockets';
 import { releaseEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
 
@@ -54,6 +54,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     status = endStatus(e);
     if (handover && !inMaster && handover.workers.length) {
       log('master').error({ code: 'LIEGE_ERR_RELOAD' }, 'the new generation could not start: the running generation keeps serving (fix the cause, then reload again)');
+      releaseSockets(bound, oldSockets);
       status = await master().runFallback(handover, oldSockets, st.validateReload);
     } else if (status !== 0) {
       // a failed start leaves the pidfiles as it found them: a second copy
@@ -96,6 +97,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     await phase('pre-app');
     await phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
+    closeRemovedSockets(cfg, sockets); // from here the new image serves: no fallback
     if (st.serve) {
       // PID 1 of a container: every orphan of the namespace lands on us (the
       // master reaps as a subreaper anyway; the emperor does it here)

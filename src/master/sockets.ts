@@ -208,11 +208,9 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
     }
     await bindWanted(cfg, inherited, fromSystemd, shared, out);
   } catch (e) {
-    // nothing half-done: the socket files created before the one that failed go
-    for (const s of [...shared, ...out]) {
-      if (!s.unixPath || inherited.some((i) => i.fd === s.fd)) continue;
-      try { fs.unlinkSync(s.unixPath); } catch { /* gone */ }
-    }
+    // nothing half-done: the sockets bound (and socket files created) before
+    // the one that failed go; a reload's fallback keeps only the inherited ones
+    releaseSockets([...shared, ...out], inherited);
     throw e;
   }
   // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
@@ -221,8 +219,38 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
     log('master').info({ socket: name, fd }, 'serving a socket passed by systemd (uwsgi protocol)');
     out.push({ addr: name, proto: 'uwsgi', fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
   }
-  for (const old of inherited) if (!out.some((o) => o.fd === old.fd)) native.closeFd(old.fd); // removed from the config
+  // the inherited sockets the config no longer names stay open until the
+  // new image commits (closeRemovedSockets): a later failure falls back to
+  // the running generation, whose respawns still need them
   return out;
+}
+
+/** Once the new image serves: close the inherited sockets its config no
+ * longer names (and, with vacuum, unlink their socket files). */
+export function closeRemovedSockets(cfg: Config, kept: BoundSocket[]): void {
+  for (const old of inheritedSockets()) {
+    if (kept.some((k) => k.fd === old.fd)) continue;
+    native.closeFd(old.fd);
+    if (old.unixPath && cfg.bool('vacuum')) unlinkSocket(old.unixPath);
+  }
+}
+
+/** A reload that failed after binding: release what the failed image bound
+ * (added ports, new socket files), keeping the running generation's. */
+export function releaseSockets(bound: BoundSocket[], running: BoundSocket[]): void {
+  const closed = new Set(running.map((r) => r.fd)); // a shared socket's fd appears twice: closed once
+  for (const s of bound) {
+    if (closed.has(s.fd)) continue;
+    closed.add(s.fd);
+    native.closeFd(s.fd);
+    if (s.unixPath) unlinkSocket(s.unixPath);
+  }
+}
+
+function unlinkSocket(path: string): void {
+  try {
+    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  } catch { /* already gone */ }
 }
 
 async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Map<string, number>, shared: BoundSocket[], out: BoundSocket[]): Promise<void> {
@@ -262,12 +290,7 @@ export function handOverSockets(sockets: BoundSocket[]): void {
 
 /** vacuum: remove the socket files and pidfiles of this instance (on exit, not on reload). */
 export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
-  for (const s of sockets) {
-    if (!s.unixPath) continue;
-    try {
-      if (fs.lstatSync(s.unixPath).isSocket()) fs.unlinkSync(s.unixPath);
-    } catch { /* already gone */ }
-  }
+  for (const s of sockets) if (s.unixPath) unlinkSocket(s.unixPath);
   for (const key of ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const) {
     const f = cfg.str(key);
     try {
