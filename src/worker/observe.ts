@@ -165,7 +165,7 @@ export class RequestObserver {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
       if (code !== this.rssError) {
-        const why = code === 'EMFILE' ? 'the worker is out of file descriptors (the app leaks them?)' : 'unable to read the worker\'s memory size';
+        const why = code === 'EMFILE' ? 'the worker is out of file descriptors (its connections, or fds the app leaks: see ulimit -n, LimitNOFILE=)' : 'unable to read the worker\'s memory size';
         log('worker').error({ code: 'LIEGE_ERR_SYSCALL', errno: code, worker: this.spec.id }, `${why}: ${(e as Error).message}`);
       }
       this.rssError = code;

@@ -93,6 +93,17 @@ describe('uwsgi protocol on `socket`', () => {
     }
   }, 30_000);
 
+  it('a packet without HTTP_HOST is served (uWSGI asks no Host of a uwsgi client): Host is SERVER_NAME, else SERVER_ADDR, else localhost', async () => {
+    const port = await serve();
+    const bare = { REQUEST_METHOD: 'GET', REQUEST_URI: '/h', SERVER_PROTOCOL: 'HTTP/1.1' };
+    const cases: Array<[Record<string, string>, string]> = [[{ SERVER_NAME: 'svc.local', SERVER_ADDR: '10.0.0.1' }, 'svc.local'], [{ SERVER_ADDR: '10.0.0.1' }, '10.0.0.1'], [{}, 'localhost']];
+    for (const [extra, host] of cases) {
+      const out = await exchange(port, [packet({ ...bare, ...extra })]);
+      expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4)).headers.host).toBe(host);
+    }
+  }, 30_000);
+
   it('a malformed packet gets 400 and the close; the worker keeps serving', async () => {
     const port = await serve();
     const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]); // a key longer than its block

@@ -36,8 +36,22 @@ export async function startMetricsServer(addr: string, src: StatsSource, fd?: nu
   perWorker('liege_worker_rss_bytes', 'resident memory of the worker', (w) => rssOf(w.pid));
   perWorker('liege_worker_avg_response_seconds', 'mean response time of the worker slot', (w) => (w.total.requests ? w.total.rtSumUs / w.total.requests / 1e6 : 0));
   perWorker('liege_worker_up', '1 when the worker process runs', (w) => (w.pid ? 1 : 0));
+  perWorker('liege_worker_harakiri_total', 'times harakiri killed the worker of the slot', (w) => w.harakiri, 'counter');
+  new prom.Gauge({
+    name: 'liege_socket_listen_queue',
+    help: 'connections waiting in the socket\'s accept queue (no worker took them yet)',
+    labelNames: ['socket'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const queues = src.queues?.() ?? [];
+      src.sockets.forEach((s, i) => this.set({ socket: s.addr }, queues[i] ?? 0));
+    },
+  });
   new prom.Gauge({ name: 'liege_master_rss_bytes', help: 'resident memory of the master', registers: [registry], collect() { this.set(rssOf(process.pid)); } });
-  const server = createServer(async (req, res) => {
+  // the master's fds are the instance's: a client that sends no request is
+  // cut off within seconds (Node's defaults: a minute and more)
+  const server = createServer({ headersTimeout: 5000, requestTimeout: 10_000, connectionsCheckingInterval: 1000 }, async (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404, { connection: 'close' }).end();
       return;

@@ -64,12 +64,22 @@ export function requestHead(v: UwsgiVars): string | undefined {
     if (name === 'host') host = true;
     head += `${name}: ${value}\r\n`;
   }
-  if (!host && v.SERVER_NAME && !BAD_VALUE.test(v.SERVER_NAME)) head += `host: ${v.SERVER_NAME}\r\n`;
+  // Node answers an HTTP/1.1 request without a Host 400; uWSGI asks none of
+  // a uwsgi client (nginx sends one, a hand-made client may not)
+  if (!host) head += `host: ${hostOf(v)}\r\n`;
   if (v.CONTENT_TYPE && !BAD_VALUE.test(v.CONTENT_TYPE)) head += `content-type: ${v.CONTENT_TYPE}\r\n`;
   const length = v.CONTENT_LENGTH ?? '';
   if (length !== '' && !/^\d+$/.test(length)) return undefined;
   if (length !== '' && length !== '0') head += `content-length: ${length}\r\n`;
   return `${head}connection: close\r\n\r\n`;
+}
+
+/** The Host of a packet without HTTP_HOST: the server's name or address. */
+function hostOf(v: UwsgiVars): string {
+  for (const name of [v.SERVER_NAME, v.SERVER_ADDR]) {
+    if (name && !BAD_VALUE.test(name)) return name;
+  }
+  return 'localhost';
 }
 
 /** Set until the server listened on the socket: then it reads the head. */
