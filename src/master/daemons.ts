@@ -64,6 +64,7 @@ export class Daemons {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
       const gone = exited(child, mercyMs, () => group('SIGKILL'));
       if (child) group('SIGTERM');
+      if (child) group('SIGCONT'); // a stopped daemon handles its SIGTERM only once continued (as systemd)
       return gone;
     })]);
   }

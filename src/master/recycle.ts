@@ -26,7 +26,7 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
   const v = (action: Verdict['action'], reason: string, request?: string): Verdict => ({ id: p.id, pid: p.pid, action, reason, request });
   // a load that never ends (a top-level await on a database that never
   // answers) would hold a reload forever and every reload merged into it
-  if (p.status === 'starting' && pol.startTimeoutMs && now - p.spawnedAt > pol.startTimeoutMs) return v('kill', `did not accept within app-listen-timeout (${Math.round(pol.startTimeoutMs / 1000)} s): its start hangs`);
+  if (p.status === 'starting' && pol.startTimeoutMs && now - p.spawnedAt > pol.startTimeoutMs) return v('kill', `did not accept ${Math.round(pol.startTimeoutMs / 1000)} s after it started (app-listen-timeout + 5 s): its start hangs`);
   if (pol.harakiriMs > 0 && p.status !== 'starting') {
     // the shared slot is current even while the worker's loop is blocked;
     // the heartbeat's is up to a second old (adopted workers have only that)

@@ -1,10 +1,11 @@
 // A frozen worker (SIGSTOP: a debugger, an operator's `kill -STOP`, a
 // cgroup freezer): a stop or a reload must not wait for the mercy because
 // of it, and harakiri must replace it.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until } from './helpers';
 
 const started: ResultPromise[] = [];
 const frozen: number[] = [];
@@ -68,5 +69,23 @@ describe('a frozen (SIGSTOPped) master', () => {
     expect(await get(port)).toMatchObject({ status: 200 });
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
+  }, 40_000);
+});
+
+describe('a frozen (SIGSTOPped) daemon', () => {
+  it('is continued after the SIGTERM of a stop, so its own cleanup runs', async () => {
+    const dir = scratch();
+    const done = path.join(dir, 'cleaned');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--attach-daemon', `sh -c 'trap "echo x > ${done}; exit 0" TERM; while :; do sleep 0.1; done'`]);
+    started.push(p);
+    await until(() => get(port));
+    const sh = await until(() => processes().find((x) => x.argv[0] === 'sh' && x.argv.join(' ').includes('trap'))?.pid);
+    process.kill(sh, 'SIGSTOP');
+    frozen.push(sh);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(fs.existsSync(done)).toBe(true);
+    fs.rmSync(dir, { recursive: true });
   }, 40_000);
 });
