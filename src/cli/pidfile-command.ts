@@ -37,8 +37,11 @@ export function pidfileCommand(flag: string, argv: string[]): number {
 // started later cannot have written it (the master died, its pid was
 // reused: after a crash, after a reboot), and a master runs Node. Either
 // way the pid is not signalled (uWSGI's --stop would kill whatever it is).
-// A clock stepped forward since the master wrote the file could refuse a
-// live master; the margin covers the start time's rounding only.
+// The start time is read against the wall clock now, the file's time was
+// the wall clock then: a clock stepped forward in between (a VM whose clock
+// NTP corrects after boot, when the master started) moves the start later.
+// The margin tolerates such steps (a reused pid is usually hours or a
+// reboot later; logrotate's `--reload PIDFILE` must not fail on a live master).
 function checkWriter(file: string, pid: number): void {
   const expected = 'the pidfile of a running liege master';
   const exe = processExe(pid);
@@ -58,7 +61,7 @@ function checkWriter(file: string, pid: number): void {
   }
 }
 
-const START_MARGIN_MS = 1000;
+const START_MARGIN_MS = 10 * 60_000;
 
 function isNode(exe: string): boolean {
   const name = path.basename(exe);
