@@ -69,6 +69,7 @@ function typeCheck(def: OptionDef, value: string): string | undefined {
     case 'mode':
       return /^[0-7]{1,4}$/.test(v) && parseInt(v, 8) <= 0o777 ? undefined : 'an octal mode from 000 to 777 (like 022)';
     case 'addr':
+      if (def.sharedRef && /^=\d+$/.test(v)) return undefined; // a shared-socket, by index
       return addrCheck(value);
     case 'tokens': {
       for (const t of value.split(/[\s,]+/).filter(Boolean)) {

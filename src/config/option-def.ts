@@ -26,6 +26,8 @@ export interface OptionDef {
   readonly min?: number;
   readonly max?: number;
   readonly choices?: readonly string[]; // for 'tokens': the allowed words
+  /** An 'addr' that may also be `=N`: the shared-socket of index N. */
+  readonly sharedRef?: boolean;
   /** A check beyond the type: returns what was expected when `value` is bad. */
   readonly check?: (value: string) => string | undefined;
   /** A value accepted with a warning (a uWSGI meaning liege ignores): the warning text. */

@@ -113,6 +113,22 @@ describe('unix socket files', () => {
     expect(fs.existsSync(name)).toBe(false);
   });
 
+  it('a socket option takes a shared-socket by index (`=N`); a missing index is refused, exit 1, nothing bound', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--shared-socket', `127.0.0.1:${port}`, '--http-socket', '=0', '--node-app', app], { cwd: dir });
+    started.push(p);
+    const r = await until(() => get(port));
+    expect(r.body).toMatch(/handler-app/);
+    const other = await freePort();
+    const bad = await runLiege(['--master', '--shared-socket', `127.0.0.1:${other}`, '--socket', '=1', '--node-app', app], { cwd: dir });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/no shared-socket number 1: `=1` \(expected =0/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const probe = net.createServer().listen(other, '127.0.0.1');
+    await new Promise((ok, ko) => { probe.once('listening', ok); probe.once('error', ko); });
+    probe.close();
+  });
+
   it('`listen` is the backlog of the socket once the workers accept on it (tcp and unix)', async () => {
     const port = await freePort();
     const s = path.join(dir, 'backlog.sock');
