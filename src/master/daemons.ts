@@ -63,8 +63,10 @@ export class Daemons {
     await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
       const gone = exited(child, mercyMs, () => group('SIGKILL'));
-      if (child) group('SIGTERM');
-      if (child) group('SIGCONT'); // a stopped daemon handles its SIGTERM only once continued (as systemd)
+      if (child) {
+        group('SIGTERM');
+        group('SIGCONT'); // a stopped daemon handles its SIGTERM only once continued (as systemd)
+      }
       return gone;
     })]);
   }
