@@ -152,7 +152,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   startReaper();
 
   const count = settings.processes;
-  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs}, push);
+  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
   const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
@@ -438,6 +438,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
+      workers.checkSpares(now, late);
       for (const p of workers.all()) {
         const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
         if (!v) continue;
