@@ -27,7 +27,7 @@ import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
-import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
+import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
@@ -143,6 +143,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, onSignal);
   for (const s of takeEarlySignals()) push({ type: 'signal', signal: s });
+  for (const name of takeCarriedCommands()) push({ type: 'command', name });
   const survive = (what: string) => (e: unknown) => {
     const err = e as NodeJS.ErrnoException;
     l.error({ code: err?.code ?? 'LIEGE_ERR_INTERNAL', error: String(err?.stack ?? err) }, `${what} (survived)`);
@@ -313,7 +314,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
     // (those queued meanwhile too: the loop ends with this reload)
-    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, events.takeAll());
+    const queued = events.takeAll();
+    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, queued);
+    carryCommands(queued.flatMap(carriedName));
     return 'reload';
   };
 
@@ -500,6 +503,14 @@ function commandOf(e: MasterEvent): [string, string | undefined] {
     return colon < 0 ? [e.name, undefined] : [e.name.slice(0, colon), e.name.slice(colon + 1)];
   }
   return [e.type, undefined];
+}
+
+/** A queued command the next image runs after a reload (fifo, touch,
+ * emperor; signals are carried as signals). */
+function carriedName(e: MasterEvent): string[] {
+  if (e.type === 'command') return [e.name];
+  if (e.type === 'emperor' && EMPEROR_COMMANDS[e.byte]) return [EMPEROR_COMMANDS[e.byte]!];
+  return [];
 }
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };
