@@ -119,6 +119,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
     maxRequests: settings.policy.maxRequests || undefined,
+    maxRequestsDelta: settings.policy.maxRequestsDelta || undefined,
     harakiri: settings.policy.harakiriMs > 0 || undefined,
     extraHooks: extrasOf(plan, WORKER_PHASES),
   };
@@ -220,6 +221,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
       if (v && v.action === 'kill' && v.reason.startsWith('harakiri')) killNow(p, v);
     }
+  }
+
+  /** The recycling policy's verdict on `p` now, applied. */
+  function apply(p: Proc, now: number): void {
+    const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+    if (!v) return;
+    if (v.action === 'kill') killNow(p, v);
+    else if (!reloading && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
   }
 
   const title = cfg ? masterTitle(cfg) : undefined;
@@ -435,22 +444,21 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       reloadDone();
       return undefined;
     },
-    stats: () => undefined,
+    // a worker that reached max-requests says so at once: recycled now,
+    // not at the next tick (a second of requests later)
+    stats: (e) => {
+      const { id, pid } = e as { id: number; pid: number };
+      const p = workers.proc(id);
+      if (p && p.pid === pid) apply(p, Date.now());
+      return undefined;
+    },
     tick: (e) => {
       const now = Date.now();
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
       workers.checkSpares(now, late);
-      for (const p of workers.all()) {
-        const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
-        if (!v) continue;
-        if (v.action === 'kill') {
-          killNow(p, v);
-        } else if (!reloading && workers.replace(v.id, v.reason, true)) {
-          l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
-        }
-      }
+      for (const p of workers.all()) apply(p, now);
       return undefined;
     },
     watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),

@@ -128,8 +128,16 @@ export class RequestObserver {
     const slot = this.opts.slot;
     if (slot && slot.f64[0] === start) this.markOldest(slot);
     if (this.logSome) this.log(req, res, us, bytes - headerBytes(res), now);
-    if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
+    if (c.requests === this.recycleAt()) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
+  }
+
+  /** max-requests of this worker (the master's count: recycle.ts); its
+   * slot may change once (a spare's activation). */
+  private recycleAt(): number | undefined {
+    const max = this.spec.maxRequests;
+    if (!max) return undefined;
+    return max + this.spec.id * (this.spec.maxRequestsDelta ?? 0);
   }
 
   /** Requests in flight now. */
