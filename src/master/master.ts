@@ -283,6 +283,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (!reloading || stopping || workers.busy() || chain.length) return;
     reloading = false;
     l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
+    workers.resumeSpares();
     ready();
     if (pendingReload) {
       pendingReload = false;
@@ -310,6 +311,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       await run.validateReload();
     } catch (e) {
       l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+      // (a workers or chain reload given up for this one held the spares)
+      if (!reloading) workers.resumeSpares();
       return undefined;
     }
     if (settings.exitOnReload) return stop(true).then(() => 0);
