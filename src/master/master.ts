@@ -349,7 +349,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     l.info(`${what} requested: ${how}`);
     reloading = true;
-    workers.dropSpares(what);
+    workers.dropSpares(what, true); // until reloadDone
     sdNotify({ RELOADING: 1, STATUS: status });
     return true;
   };

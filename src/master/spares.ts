@@ -120,11 +120,11 @@ export class Spares {
   }
 
   /** A reload: the spares run the old code; new ones start once the new
-   * generation accepts. */
-  drop(reason: string): void {
+   * generation accepts (`hold`: once resume() is called). */
+  drop(reason: string, hold: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.held = true;
+    this.held = hold;
     for (const p of this.procs) drain(p, reason, this.opts.mercyMs);
   }
 

@@ -201,8 +201,8 @@ export class Workers {
 
   /** A reload: the spares run the old code; new ones start once the new
    * generation accepts. */
-  dropSpares(reason: string): void {
-    this.spares.drop(reason);
+  dropSpares(reason: string, hold = false): void {
+    this.spares.drop(reason, hold);
   }
 
   /** The workers or chain reload that dropped the spares is done. */
