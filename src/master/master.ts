@@ -27,7 +27,7 @@ import type { BoundSocket } from './sockets';
 import { handOverSockets } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
-import { closeInheritedControl, controlSpec, startControl, type Control, type ControlSpec } from './control/index';
+import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
@@ -143,6 +143,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
   for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, onSignal);
   for (const s of takeEarlySignals()) push({ type: 'signal', signal: s });
+  for (const name of takeCarriedCommands()) push({ type: 'command', name });
   const survive = (what: string) => (e: unknown) => {
     const err = e as NodeJS.ErrnoException;
     l.error({ code: err?.code ?? 'LIEGE_ERR_INTERNAL', error: String(err?.stack ?? err) }, `${what} (survived)`);
@@ -152,7 +153,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   startReaper();
 
   const count = settings.processes;
-  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs}, push);
+  const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
   const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
@@ -313,7 +314,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
     // (those queued meanwhile too: the loop ends with this reload)
-    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, events.takeAll());
+    const queued = events.takeAll();
+    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, queued);
+    carryCommands(queued.flatMap(carriedName));
     return 'reload';
   };
 
@@ -438,6 +441,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
+      workers.checkSpares(now, late);
       for (const p of workers.all()) {
         const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
         if (!v) continue;
@@ -499,6 +503,14 @@ function commandOf(e: MasterEvent): [string, string | undefined] {
     return colon < 0 ? [e.name, undefined] : [e.name.slice(0, colon), e.name.slice(colon + 1)];
   }
   return [e.type, undefined];
+}
+
+/** A queued command the next image runs after a reload (fifo, touch,
+ * emperor; signals are carried as signals). */
+function carriedName(e: MasterEvent): string[] {
+  if (e.type === 'command') return [e.name];
+  if (e.type === 'emperor' && EMPEROR_COMMANDS[e.byte]) return [EMPEROR_COMMANDS[e.byte]!];
+  return [];
 }
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };

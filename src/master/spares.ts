@@ -4,13 +4,24 @@
 // and a new spare starts once every slot accepts again. A reload replaces
 // the spares (they run the old code). Spares are started only while no slot
 // is starting, so they never slow a start, a respawn or a reload.
+// A ready spare sends a heartbeat every second: one silent for STUCK_MS
+// (SIGSTOP, a blocked event loop) is SIGKILLed and replaced, and a promotion
+// skips one not heard from within RECENT_MS (it would hold the slot, not
+// accepting, until the start timeout).
 import { log } from '../log';
-import { backoffMs, drain, type Proc } from './worker-process';
+import { creditStall } from './stall';
+import { backoffMs, drain, signal, type Proc } from './worker-process';
+
+/** A ready spare silent this long is stuck: replaced. */
+const STUCK_MS = 5000;
+/** A promotion takes only a ready spare heard from within this. */
+const RECENT_MS = 2500;
 
 export interface SpareOptions {
   want: number; // spare-workers
   backoffMaxMs: number;
   mercyMs: number; // drain cap, then SIGKILL
+  startTimeoutMs?: number; // a spare not ready by then has a load that hangs: replaced
   start: () => Proc | undefined; // one spare process (id 0)
   slotsAccept: () => boolean; // every slot accepts and none is starting
 }
@@ -43,6 +54,10 @@ export class Spares {
   /** Take a spare (ready ones first) for slot `id`, told to accept now;
    * undefined when there is none. */
   promote(id: number, once: boolean): Proc | undefined {
+    const now = Date.now();
+    for (const x of this.procs) {
+      if (x.status === 'starting' && x.spare === 'ready' && now - x.lastSeen > RECENT_MS) this.replaceStuck(x, `not heard from for ${Math.round((now - x.lastSeen) / 1000)} s when a slot needed it`);
+    }
     const list = [...this.procs].filter((p) => p.status === 'starting');
     const p = list.find((x) => x.spare === 'ready') ?? list[0];
     if (!p) return undefined;
@@ -77,6 +92,30 @@ export class Spares {
     log('master').warn({ pid: p.pid, code, signal: sig, lived_ms: Date.now() - p.spawnedAt, last_error: p.lastError }, 'spare worker died');
     this.later();
     return true;
+  }
+
+  /** Each second: a ready spare silent for STUCK_MS, or one still loading
+   * at the start timeout, is replaced (`lateMs`: how long the master itself
+   * did not run, credited to the heartbeats as for workers: stall.ts). */
+  check(now: number, lateMs: number): void {
+    creditStall(this.procs, lateMs, now);
+    for (const p of this.procs) {
+      if (p.status !== 'starting') continue;
+      const timeout = this.opts.startTimeoutMs ?? 0;
+      if (p.spare === 'ready' && now - p.lastSeen > STUCK_MS) this.replaceStuck(p, `silent for ${Math.round((now - p.lastSeen) / 1000)} s (stopped, or its event loop blocked)`);
+      else if (p.spare === 'loading' && timeout > 0 && now - p.spawnedAt > timeout) this.replaceStuck(p, `its app did not load in ${Math.round(timeout / 1000)} s`);
+    }
+  }
+
+  /** SIGKILL a stuck spare (SIGKILL ends a stopped process too); another
+   * starts at once when every slot accepts, else when they do. */
+  private replaceStuck(p: Proc, why: string): void {
+    log('master').warn({ pid: p.pid, spare: p.spare }, `spare worker not responding: ${why}: replacing it`);
+    p.status = 'draining';
+    p.reason = 'spare not responding';
+    p.killed = true;
+    signal(p, 'SIGKILL');
+    this.fill();
   }
 
   /** A reload: the spares run the old code; new ones start once the new

@@ -63,6 +63,7 @@ export interface WorkerOptions {
   mercyMs: number; // drain cap, then SIGKILL
   spares?: number; // spare-workers
   backoffMaxMs: number;
+  startTimeoutMs?: number; // a spare whose app load hangs is replaced
 }
 
 const EARLY_DEATH_MS = 1000;
@@ -87,6 +88,7 @@ export class Workers {
       want: opts.spares ?? 0,
       backoffMaxMs: opts.backoffMaxMs,
       mercyMs: opts.mercyMs,
+      startTimeoutMs: opts.startTimeoutMs,
       start: () => this.launcher.start({ ...this.spec, id: 0, once: false, spare: true }, 0),
       slotsAccept: () => this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
     });
@@ -201,6 +203,11 @@ export class Workers {
    * generation accepts. */
   dropSpares(reason: string): void {
     this.spares.drop(reason);
+  }
+
+  /** The master's tick: replace a spare that stopped answering. */
+  checkSpares(now: number, lateMs: number): void {
+    this.spares.check(now, lateMs);
   }
 
   /** The spares, for stats. */

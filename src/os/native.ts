@@ -29,6 +29,8 @@ export interface NativeBinding {
   sockPort(fd: number): number;
   /** The bound address of a listening stream socket, else null. */
   sockName(fd: number): string | null;
+  /** Connections waiting in a listening socket's accept queue (TCP or unix), -1 when unknown. */
+  listenQueue(fd: number): number;
   dup2(oldFd: number, newFd: number): void;
   closeFd(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */

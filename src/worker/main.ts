@@ -42,14 +42,19 @@ const send = (m: WorkerMessage, then?: () => void) => {
  * master once every liege socket waits in the gate (the app is loaded). */
 function holdAsSpare(spec: WorkerSpec): void {
   let ready = false;
+  let beat: NodeJS.Timeout | undefined;
   listenGate.close((fds) => {
     if (ready || fds < spec.sockets.length) return;
     ready = true;
     send({ type: 'spare-ready' });
+    // the master promotes only a spare it heard from lately
+    beat = setInterval(() => send({ type: 'spare-alive' }), 1000);
+    beat.unref();
   });
   const onMessage = (m: MasterMessage) => {
     if (!m || m.type !== 'activate') return;
     process.off('message', onMessage);
+    clearInterval(beat);
     spec.id = m.id;
     spec.once = m.once;
     spec.spare = false;

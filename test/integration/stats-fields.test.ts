@@ -35,14 +35,15 @@ function stats(port: number): Promise<Stats | undefined> {
 }
 
 describe('stats listen_queue and harakiri_count', () => {
-  it('counts the connections waiting in a socket\'s accept queue while the only worker is stuck; 0 when idle', async () => {
+  it('counts the connections waiting in a socket\'s accept queue (TCP and unix) while the only worker is stuck; 0 when idle', async () => {
     const [port, other, statsPort] = [await freePort(), await freePort(), await freePort()];
-    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${other}`, '--listen', '64', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
+    const unix = `${dir}/queue.sock`;
+    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${other}`, '--http-socket', unix, '--listen', '64', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
     started.push(p);
     await until(() => get(port));
     const idle = await until(() => stats(statsPort));
     expect(idle.listen_queue).toBe(0);
-    expect(idle.sockets.map((s) => s.queue)).toEqual([0, 0]);
+    expect(idle.sockets.map((s) => s.queue)).toEqual([0, 0, 0]);
     // the only worker busy-loops from now on: it accepts nothing more
     http.get(`http://127.0.0.1:${port}/spin`).on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 300));
@@ -51,11 +52,18 @@ describe('stats listen_queue and harakiri_count', () => {
       c.on('error', () => undefined);
       clients.push(c);
     }
-    const busy = await until(() => stats(statsPort).then((s) => (s && s.listen_queue >= 5 ? s : undefined)));
+    for (let i = 0; i < 3; i++) {
+      const c = net.connect(unix);
+      c.on('error', () => undefined);
+      clients.push(c);
+    }
+    const busy = await until(() => stats(statsPort).then((s) => (s && s.listen_queue >= 8 ? s : undefined)));
     expect(busy.sockets[0]).toMatchObject({ name: `127.0.0.1:${port}`, max_queue: 64 });
     expect(busy.sockets[0]!.queue).toBeGreaterThanOrEqual(5);
     expect(busy.sockets[1]!.queue).toBe(0);
-    expect(busy.listen_queue).toBe(busy.sockets[0]!.queue);
+    expect(busy.sockets[2]).toMatchObject({ name: unix, max_queue: 64 });
+    expect(busy.sockets[2]!.queue).toBeGreaterThanOrEqual(3);
+    expect(busy.listen_queue).toBe(busy.sockets[0]!.queue + busy.sockets[2]!.queue);
   });
 
   it('counts the harakiri kills of the slot that ran the stuck request, the other slot stays 0', async () => {

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
+import { native } from '../../os/native';
+import { takeInheritedFifo, type KeptFifo } from './handover';
 
 /** uWSGI's fifo letters → master command names (the ones that apply to Node). */
 export const FIFO_COMMANDS: Record<string, string> = {
@@ -32,10 +34,20 @@ export class MasterFifos {
 
   /** Creates (a stale fifo is reused, anything else refused) and opens every fifo. */
   start(): void {
+    try {
+      this.open();
+    } catch (e) {
+      this.stop(); // nothing half-started (a reload falls back to the old spec)
+      throw e;
+    }
+  }
+
+  private open(): void {
     this.paths.forEach((p, i) => {
       prepare(p, this.origins[i]);
-      // O_RDWR: open does not block, and the fifo never reaches EOF between writers
-      const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+      // O_RDWR: open does not block, and the fifo never reaches EOF between
+      // writers (the previous image's, across a reload: what it had not read)
+      const fd = takeInheritedFifo(p) ?? fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
       const s = new net.Socket({ fd, readable: true, writable: false });
       s.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
       s.on('error', (e) => log('master').warn({ fifo: p, error: e.message }, 'master fifo read failed'));
@@ -66,6 +78,26 @@ export class MasterFifos {
 
   stop(): void {
     for (const s of this.streams) s.destroy();
+  }
+
+  /** A reload: stop reading, each fifo kept open (a copy of its fd, not
+   * close-on-exec) for the next image (handover.ts). */
+  handOver(): KeptFifo[] {
+    const out: KeptFifo[] = [];
+    this.streams.forEach((s, i) => {
+      const fd = (s as net.Socket & { _handle?: { fd?: number } | null })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0) {
+        try {
+          const copy = native.dupFd(fd);
+          native.setCloexec(copy, false);
+          out.push({ path: this.paths[i]!, fd: copy });
+        } catch (e) {
+          log('master').warn({ fifo: this.paths[i], code: (e as NodeJS.ErrnoException).code }, `unable to keep the master fifo open across the reload: ${(e as Error).message}`);
+        }
+      }
+      s.destroy();
+    });
+    return out;
   }
 }
 

@@ -4,6 +4,12 @@
 // (the re-exec takes ~200 ms). The old image stops accepting at once (a
 // connection it took and had not answered at the exec would be lost). The
 // touch files' last mtimes go along: a touch during the re-exec is seen.
+// The master fifos stay open too (uWSGI closes them: a writer's
+// O_NONBLOCK open meets ENXIO while no image reads, and what was written
+// and not read is dropped); what an operator writes during the re-exec
+// waits in the pipe for the next image. So do the commands the old image
+// had read and not run yet (a `q` right after an `r`).
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import { native } from '../../os/native';
 
@@ -13,6 +19,12 @@ const ENV = 'LIEGE_CONTROL_FDS';
 interface Kept {
   name: string; // 'stats' | 'metrics'
   addr: string;
+  fd: number;
+}
+
+/** A master fifo's read end, kept across the exec. */
+export interface KeptFifo {
+  path: string;
   fd: number;
 }
 
@@ -27,8 +39,9 @@ const ANSWER_MS = 1000;
 
 /** Keep a copy of the servers' sockets open across the execve (saying
  * which is which), close the servers and let the answers in progress end;
- * `touched`: the touch files' mtimes seen last. */
-export async function keepAcrossExec(servers: ControlServer[], touched: Record<string, number>): Promise<void> {
+ * `touched`: the touch files' mtimes seen last; `fifos`: open, not
+ * close-on-exec. */
+export async function keepAcrossExec(servers: ControlServer[], touched: Record<string, number>, fifos: KeptFifo[]): Promise<void> {
   const kept: Kept[] = [];
   const closed: Array<Promise<void>> = [];
   for (const s of servers) {
@@ -40,14 +53,29 @@ export async function keepAcrossExec(servers: ControlServer[], touched: Record<s
     }
     closed.push(new Promise((resolve) => s.server.close(() => resolve())));
   }
-  process.env[ENV] = JSON.stringify({ kept, touched });
+  process.env[ENV] = JSON.stringify({ kept, touched, fifos });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(closed), new Promise((resolve) => { timer = setTimeout(resolve, ANSWER_MS); })]);
   clearTimeout(timer);
 }
 
 let inherited: Kept[] | undefined;
+let inheritedFifos: KeptFifo[] = [];
 let touchedBefore: Record<string, number> = {};
+let carried: string[] = [];
+const COMMANDS_ENV = 'LIEGE_CARRIED_COMMANDS';
+
+/** Master commands the old image took and had not run when it re-exec'd
+ * (fifo letters, touch files, emperor bytes): the next image runs them. */
+export function carryCommands(names: string[]): void {
+  if (names.length) process.env[COMMANDS_ENV] = JSON.stringify(names);
+}
+
+/** The commands carried from the previous image (emptied). */
+export function takeCarriedCommands(): string[] {
+  inheritedList();
+  return carried.splice(0);
+}
 
 /** Read what the previous image kept, first thing in the new image: the
  * sockets become close-on-exec before any hook or worker is started (one
@@ -59,19 +87,48 @@ export function adoptInheritedControl(): void {
 function inheritedList(): Kept[] {
   if (!inherited) {
     try {
-      const h = JSON.parse(process.env[ENV] ?? '{}') as { kept?: Kept[]; touched?: Record<string, number> };
+      const h = JSON.parse(process.env[ENV] ?? '{}') as { kept?: Kept[]; touched?: Record<string, number>; fifos?: KeptFifo[] };
       inherited = h.kept ?? [];
       touchedBefore = h.touched ?? {};
+      inheritedFifos = h.fifos ?? [];
     } catch {
       inherited = [];
     }
+    try {
+      const c = JSON.parse(process.env[COMMANDS_ENV] ?? '[]') as unknown;
+      carried = Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      carried = [];
+    }
     delete process.env[ENV];
+    delete process.env[COMMANDS_ENV];
     // only a listening socket is ours: a stale variable (an exec that
     // failed, a copied environment) must not make us close another fd
     inherited = inherited.filter((k) => isListening(k.fd));
+    inheritedFifos = inheritedFifos.filter((k) => sameFifo(k));
     for (const k of inherited) native.setCloexec(k.fd, true);
+    for (const k of inheritedFifos) native.setCloexec(k.fd, true);
   }
   return inherited;
+}
+
+/** `k.fd` is the fifo at `k.path` (not replaced since, not another fd). */
+function sameFifo(k: KeptFifo): boolean {
+  try {
+    const a = fs.fstatSync(k.fd);
+    const b = fs.statSync(k.path);
+    return a.isFIFO() && a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** The read end of the fifo at `path` the previous image kept open, if any. */
+export function takeInheritedFifo(path: string): number | undefined {
+  inheritedList();
+  const i = inheritedFifos.findIndex((k) => k.path === path);
+  if (i < 0) return undefined;
+  return inheritedFifos.splice(i, 1)[0]!.fd;
 }
 
 function isListening(fd: number): boolean {
@@ -93,7 +150,7 @@ export function takeInherited(name: string, addr: string): number | undefined {
 /** Close what the new config no longer serves (a unix path stays as a
  * stale socket file: the next bind of that path replaces it). */
 export function closeUnclaimed(): void {
-  for (const k of inheritedList()) {
+  for (const k of [...inheritedList(), ...inheritedFifos.splice(0)]) {
     try {
       native.closeFd(k.fd);
     } catch { /* already closed */ }

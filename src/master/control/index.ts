@@ -74,7 +74,7 @@ async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => 
 
 /** No control servers in this image: the sockets the previous image kept
  * are closed, refusing rather than hanging. */
-export { closeUnclaimed as closeInheritedControl } from './handover';
+export { closeUnclaimed as closeInheritedControl, carryCommands, takeCarriedCommands } from './handover';
 
 export async function startControl(spec: ControlSpec, src: StatsSource, command: (name: string) => void): Promise<Control> {
   const servers: ControlServer[] = [];
@@ -101,9 +101,9 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
     servers.push({ name: 'metrics', addr: metrics.addr, server: await listening('metrics', metrics, () => startMetricsServer(metrics.addr, src, fd)) });
     log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics');
   }
-  closeUnclaimed();
   const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin));
   fifos.start();
+  closeUnclaimed();
   const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
   watcher.start(touchedBeforeExec());
   const stopCommands = () => {
@@ -116,8 +116,8 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
       stopCommands();
     },
     handOver: async () => {
-      stopCommands();
-      await keepAcrossExec(servers, watcher.seen());
+      watcher.stop();
+      await keepAcrossExec(servers, watcher.seen(), fifos.handOver());
     },
     statsText: () => statsText(src, false, true),
   };

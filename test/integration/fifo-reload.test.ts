@@ -1,0 +1,84 @@
+// The master fifo across a reload's re-exec: the fifo stays open (uWSGI
+// closes it, so an O_NONBLOCK writer meets ENXIO while no image reads, and a
+// command written and not read yet is dropped), and a command the old image
+// read but had not run goes to the new image.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An O_NONBLOCK write (a script's `echo r > fifo` that must not hang):
+ * the errno code when it fails. */
+function write(fifo: string, text: string): string | undefined {
+  try {
+    const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      fs.writeSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+}
+
+async function serve() {
+  const dir = scratch();
+  const fifo = path.join(dir, 'master.fifo');
+  const port = await freePort();
+  const p = startLiege(['--master', '-p', '2', '--master-fifo', fifo, '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')]);
+  started.push(p);
+  let err = '';
+  p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  await until(() => get(port));
+  await until(() => (fs.existsSync(fifo) && fs.statSync(fifo).isFIFO() ? true : undefined));
+  return { p, fifo, port, log: () => err };
+}
+
+describe('master fifo across a reload', () => {
+  it('a writer never meets ENXIO during the re-exec (before: ~80 ms without a reader)', async () => {
+    const { p, fifo, port, log } = await serve();
+    expect(write(fifo, 'r')).toBeUndefined();
+    const failures: string[] = [];
+    // open-and-close (no command) until the new generation serves
+    while (!/reload done/.test(log())) {
+      const fd = (() => {
+        try {
+          return fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch (e) {
+          failures.push((e as NodeJS.ErrnoException).code ?? String(e));
+          return undefined;
+        }
+      })();
+      if (fd !== undefined) fs.closeSync(fd);
+      await sleep(2);
+      if (p.exitCode !== null) break;
+    }
+    expect(failures).toEqual([]);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    expect(write(fifo, 'q')).toBeUndefined();
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
+
+  it('`q` written right after `r` stops the instance (before: lost in the re-exec, it kept serving)', async () => {
+    for (const gap of [0, 30, 100]) {
+      const { p, fifo, log } = await serve();
+      expect(write(fifo, 'r')).toBeUndefined();
+      await sleep(gap);
+      expect(write(fifo, 'q')).toBeUndefined();
+      const exited = await Promise.race([p.then(() => true), sleep(20_000).then(() => false)]);
+      expect(exited, `gap ${gap} ms: ${log()}`).toBe(true);
+      expect((await p).exitCode).toBe(0);
+      expect(log()).toMatch(/graceful shutdown/);
+    }
+  }, 90_000);
+});
