@@ -315,18 +315,6 @@ export function handOverSockets(sockets: BoundSocket[]): void {
   process.env[INHERITED] = JSON.stringify(sockets);
 }
 
-/** vacuum: remove the socket files and pidfiles of this instance (on exit, not on reload). */
-export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
-  for (const s of sockets) if (s.unixPath) unlinkSocket(s.unixPath);
-  for (const key of ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const) {
-    const f = cfg.str(key);
-    try {
-      // only our own pidfile: another instance may have taken the path over
-      if (f && fs.readFileSync(f, 'utf8').trim() === String(process.pid)) fs.unlinkSync(f);
-    } catch { /* gone or unreadable */ }
-  }
-}
-
 /** What a worker needs to know of each socket. */
 export function socketInfos(sockets: BoundSocket[]): SocketInfo[] {
   return sockets.map((s) => ({ addr: s.addr, proto: s.proto, port: s.port, tls: s.tls, backlog: s.backlog }));
