@@ -14,7 +14,8 @@ import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
-import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, vacuum, type BoundSocket } from './sockets';
+import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
+import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
 

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Config, Setting } from '../config/config';
-import { LiegeError } from '../errors';
+import { formatOrigin, LiegeError } from '../errors';
 import type { SocketInfo, SocketProtocol } from '../ipc/worker';
 import { log } from '../log';
 import { native } from '../os/native';
@@ -17,6 +17,7 @@ import { lookupGroup, lookupUser } from '../os/privileges';
 export interface BoundSocket extends SocketInfo {
   fd: number;
   unixPath?: string; // a socket file we created (vacuum removes it)
+  pemFiles?: string; // https: "CERT,KEY" the tls material was read from
 }
 
 const INHERITED = 'LIEGE_SOCKET_FDS';
@@ -27,6 +28,8 @@ interface Wanted {
   proto: SocketProtocol;
   setting: Setting;
   tls?: { cert: string; key: string; ciphers?: string };
+  pemFiles?: string; // https: "CERT,KEY" as configured
+  unreadable?: LiegeError; // https: the PEM files this user may not read (a reload after the drop)
 }
 
 const SOCKET_PROTOS: Record<string, SocketProtocol> = { socket: 'uwsgi', 'http-socket': 'http', 'https-socket': 'https' };
@@ -49,9 +52,20 @@ function wantedSockets(cfg: Config): Wanted[] {
 function httpsSocket(s: Setting, addr: (v: string) => string): Wanted {
   const [a, cert, key, ciphers] = s.value.split(',');
   if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });
-  const tls = { cert: readPem(cert, s), key: readPem(key, s), ciphers };
-  checkTls(tls, s);
-  return { addr: addr(a), proto: 'https', setting: s, tls };
+  const wanted: Wanted = { addr: addr(a), proto: 'https', setting: s, pemFiles: `${cert},${key}` };
+  try {
+    wanted.tls = { cert: readPem(cert, s), key: readPem(key, s), ciphers };
+  } catch (e) {
+    // a reload re-execs as the user the master dropped to: a key only root
+    // reads (the usual 0600) is refused to it. bindWanted keeps the running
+    // generation's copy of the same files, if it has one
+    const code = ((e as LiegeError).cause as NodeJS.ErrnoException | undefined)?.code;
+    if ((code !== 'EACCES' && code !== 'EPERM') || process.getuid?.() === 0) throw e;
+    wanted.unreadable = e as LiegeError;
+    return wanted;
+  }
+  checkTls(wanted.tls, s);
+  return wanted;
 }
 
 function readPem(file: string, s: Setting): string {
@@ -104,7 +118,7 @@ function isLive(path: string): Promise<boolean> {
 
 async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<BoundSocket> {
   const backlog = cfg.int('listen');
-  const info = { addr: w.addr, proto: w.proto, tls: w.tls, backlog };
+  const info = { addr: w.addr, proto: w.proto, tls: w.tls, pemFiles: w.pemFiles, backlog };
   const ref = /^=(\d+)$/.exec(w.addr);
   if (ref) {
     const s = shared[Number(ref[1])];
@@ -256,9 +270,10 @@ function unlinkSocket(path: string): void {
 async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Map<string, number>, shared: BoundSocket[], out: BoundSocket[]): Promise<void> {
   for (const w of wantedSockets(cfg)) {
     const old = inheritedFor(w, inherited, out);
+    if (w.unreadable) keepInheritedTls(w, old);
     if (old) {
       native.setCloexec(old.fd, true);
-      out.push({ ...old, proto: w.proto, tls: w.tls });
+      out.push({ ...old, proto: w.proto, tls: w.tls, pemFiles: w.pemFiles });
       continue;
     }
     const sd = fromSystemd.get(canonical(w.addr));
@@ -270,6 +285,16 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
     }
     out.push(await bindOne(w, cfg, shared));
   }
+}
+
+/** An https socket whose PEM files the master's user cannot read (a reload
+ * after the privilege drop) serves on with the certificate and key the
+ * running generation read from the same files; without them, the error. */
+function keepInheritedTls(w: Wanted, old: BoundSocket | undefined): void {
+  if (!old?.tls || old.pemFiles !== w.pemFiles) throw w.unreadable!;
+  w.tls = old.tls;
+  const user = process.getuid?.();
+  log('master').warn({ socket: w.addr }, `${formatOrigin(w.setting.origin)}: ${w.unreadable!.message} as uid ${user} (the master dropped root at start): serving with the certificate and key read before; a renewed file is loaded only by a restart, or make the files readable by uid ${user} (e.g. group ssl-cert, mode 640)`);
 }
 
 /** The inherited socket bound to w's address, not yet taken: matched by
@@ -285,19 +310,9 @@ function inheritedFor(w: Wanted, inherited: BoundSocket[], taken: BoundSocket[])
 /** Make the sockets survive execve and tell the next generation about them. */
 export function handOverSockets(sockets: BoundSocket[]): void {
   for (const s of sockets) native.setCloexec(s.fd, false);
-  process.env[INHERITED] = JSON.stringify(sockets.map((s) => ({ ...s, tls: undefined })));
-}
-
-/** vacuum: remove the socket files and pidfiles of this instance (on exit, not on reload). */
-export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
-  for (const s of sockets) if (s.unixPath) unlinkSocket(s.unixPath);
-  for (const key of ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const) {
-    const f = cfg.str(key);
-    try {
-      // only our own pidfile: another instance may have taken the path over
-      if (f && fs.readFileSync(f, 'utf8').trim() === String(process.pid)) fs.unlinkSync(f);
-    } catch { /* gone or unreadable */ }
-  }
+  // (the tls material too: a next image that may not read the PEM files
+  // any more, having dropped root, serves on with it)
+  process.env[INHERITED] = JSON.stringify(sockets);
 }
 
 /** What a worker needs to know of each socket. */

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
 import { fetchListener, type FetchHandler } from './fetch-handler';
 import { importEsm } from '../os/import-esm';
+import { locateSyntaxError } from './syntax-check';
 
 type Mod = Record<string, unknown>;
 
@@ -65,8 +66,11 @@ export function listenerOf(ns: Mod, onError: (e: unknown, req: http.IncomingMess
 export function appError(file: string, e: unknown): LiegeError {
   const err = e as Error;
   const message = err?.message ?? String(e);
-  // the first absolute file:line of the stack (a SyntaxError's first line names it)
-  const at = /(?:file:\/\/)?(\/[^\s():]+:\d+)/.exec(err?.stack ?? '');
-  const where = at ? ` (at ${at[1]})` : '';
+  // the first absolute file:line of the stack (a SyntaxError's first line
+  // names it under require()); never one of Node's own `node:internal/…`
+  const at = /(?:^|[\s(])(?:file:\/\/)?(\/[^\s():]+:\d+)/.exec(err?.stack ?? '');
+  // import() says nowhere which module has the SyntaxError: found by compiling them
+  const found = at?.[1] ?? (err instanceof SyntaxError && isEsm(file) ? locateSyntaxError(file) : undefined);
+  const where = found ? ` (at ${found})` : '';
   return new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${message}${where}`, { cause: e });
 }

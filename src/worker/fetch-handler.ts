@@ -57,10 +57,25 @@ async function send(r: Response, res: http.ServerResponse): Promise<void> {
     const { done, value } = await reader.read();
     if (done) break;
     // respect backpressure: wait for drain when the socket buffer is full
-    if (!res.write(value)) await new Promise((ok) => { res.once('drain', ok); res.once('close', ok); });
+    if (!res.write(value)) await drained(res);
     if (res.destroyed) return;
   }
   res.end();
+}
+
+// 'drain' or 'close', whichever comes first; the other listener goes too
+// (a large body waits many times: one 'close' listener left per wait was
+// Node's MaxListenersExceededWarning after ten)
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((ok) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      ok();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function fail(res: http.ServerResponse, e: unknown, req: http.IncomingMessage, onError: (e: unknown, req: http.IncomingMessage) => void): void {

@@ -85,7 +85,13 @@ async function main(): Promise<void> {
   const phase = (name: string) => runStartupPhase(plan, name, spec.ctx);
   const drain = new Drain();
   const observer = new RequestObserver(spec, send, { slot: busySlot(spec), slotLine: spec.harakiri, drain });
-  const stop = (reason: string) => drain.start(reason, spec.mercyMs);
+  // the last counters before the exit: the slot's totals in the stats keep
+  // this worker's last second (and an uncaught exception's count)
+  const exitAfterLog = (code: number) => () => {
+    observer.heartbeat();
+    afterRequestLog(() => process.exit(code));
+  };
+  const stop = (reason: string) => drain.start(reason, spec.mercyMs, exitAfterLog(0));
   let servers: net.Server[];
   let acceptingAt: number | undefined;
   try {
@@ -102,11 +108,12 @@ async function main(): Promise<void> {
       // accepting (a crash loop: no replacement comes), it exits at once.
       const drains = acceptingAt !== undefined && Date.now() - acceptingAt >= 1000;
       process.exitCode = 1;
+      observer.heartbeat();
       send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => {
         if (!drains) process.exit(1);
       });
       if (!drains) return exitSoon(1);
-      drain.start('uncaught exception in the app', spec.mercyMs, () => afterRequestLog(() => process.exit(1)));
+      drain.start('uncaught exception in the app', spec.mercyMs, exitAfterLog(1));
     });
     const observe = (server: http.Server) => {
       attachRequestHooks(server);

@@ -216,7 +216,14 @@ export function attachRequestHooks(server: http.Server): void {
     if (event === 'request') return onRequest(emit, this, a as http.IncomingMessage, b as http.ServerResponse);
     if (event === 'connection' && has('connect')) {
       const socket = a as net.Socket;
-      then('connect', [socket], () => void emit.call(this, event, socket), (e) => cancel(e, socket));
+      // until the server's own listeners are on it, a client's reset must
+      // not be an uncaught 'error' (it ended the worker and its requests)
+      const reset = () => socket.destroy();
+      socket.on('error', reset);
+      then('connect', [socket], () => {
+        emit.call(this, event, socket);
+        socket.off('error', reset);
+      }, (e) => cancel(e, socket));
       return true;
     }
     // eslint-disable-next-line prefer-rest-params

@@ -67,6 +67,22 @@ describe('unix socket files', () => {
     expect(fs.existsSync(path.join(dir, 'v.pid'))).toBe(false);
   });
 
+  it('vacuum that may not remove the files (the master dropped to nobody, the directory is root\'s) says so with the reason, for the socket and the pidfile', async () => {
+    const rootDir = fs.mkdtempSync(path.join(dir, 'root-only-'));
+    fs.chmodSync(rootDir, 0o755);
+    const sock = path.join(rootDir, 'app.sock');
+    const pid = path.join(rootDir, 'app.pid');
+    const p = startLiege(['--master', '-p', '2', '--http-socket', sock, '--chmod-socket', '--node-app', app, '--vacuum', '--pidfile', pid, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir });
+    started.push(p);
+    expect(await until(() => getUnix(sock))).toMatch(/handler-app/);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    // before: nothing said, both files left behind
+    expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.sock: EACCES \(the master runs as uid 65534 since the privilege drop: give it \S+root-only-\w+,/);
+    expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.pid: EACCES/);
+  });
+
   it('a bad chmod-socket or chown-socket is refused before anything runs or is created; a socket that fails to bind takes the files bound before it away', async () => {
     const sock = path.join(dir, 'half.sock');
     const ini = path.join(dir, 'half.ini');

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
@@ -48,9 +48,27 @@ function exchange(port: number, pieces: Buffer[]): Promise<string> {
   });
 }
 
+/** Sends `data`, waits for the first bytes of the answer (or `afterMs`), then resets the connection (RST). */
+function sendThenReset(port: number, data: Buffer, afterMs?: number): Promise<void> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('error', () => undefined);
+    c.on('close', () => resolve());
+    const reset = () => c.resetAndDestroy();
+    c.once('connect', () => {
+      c.write(data);
+      if (afterMs !== undefined) setTimeout(reset, afterMs);
+    });
+    if (afterMs === undefined) c.once('data', reset);
+  });
+}
+
+let master = 0;
+
 async function serve(extra: string[] = []) {
   const port = await freePort();
   const p = startLiege(['--master', '-p', '1', '--socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'echo.js'), ...extra]);
+  master = p.pid!;
   started.push(p);
   const vars = { REQUEST_METHOD: 'GET', REQUEST_URI: '/ready', SERVER_PROTOCOL: 'HTTP/1.1', HTTP_HOST: 'x' };
   await until(async () => ((await exchange(port, [packet(vars)]).catch(() => '')).startsWith('HTTP/1.1 200') ? true : undefined));
@@ -111,6 +129,29 @@ describe('uwsgi protocol on `socket`', () => {
     const evil = packet({ REQUEST_METHOD: 'GET', REQUEST_URI: '/x y', SERVER_PROTOCOL: 'HTTP/1.1' });
     expect(await exchange(port, [evil])).toMatch(/^HTTP\/1\.1 400 Bad Request/);
     expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+  }, 30_000);
+
+  it('a client that resets its connection after a malformed packet got its 400, or while an async `connect` hook runs: the worker lives on', async () => {
+    const dir = scratch();
+    const hook = path.join(dir, 'hook.js');
+    fs.writeFileSync(hook, "module.exports = { connect: () => new Promise((r) => setTimeout(r, 300)) };\n");
+    const port = await serve(['--request-hooks', hook]);
+    const [worker] = childrenOf(master);
+    const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]);
+    for (let i = 0; i < 5; i++) await sendThenReset(port, bad);
+    for (let i = 0; i < 5; i++) await sendThenReset(port, packet(GET), 50);
+    // each one was an uncaught ECONNRESET that ended the worker
+    expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(childrenOf(master)).toEqual([worker]);
+  }, 30_000);
+
+  it('REMOTE_ADDR and REMOTE_PORT are taken only as an address and a port (else the peer\'s): nothing else reaches the app or the request log', async () => {
+    const port = await serve();
+    const forged = { ...GET, REMOTE_ADDR: '10.0.0.1 [Thu Nov 26] GET /admin => generated\n[pid: 1|worker: 1|req: 1] 6.6.6.6', REMOTE_PORT: 'x' };
+    const out = await exchange(port, [packet(forged)]);
+    expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4))).toMatchObject({ remoteAddress: '127.0.0.1' });
+    const v6 = await exchange(port, [packet({ ...GET, REMOTE_ADDR: '2001:db8::7' })]);
+    expect(JSON.parse(v6.slice(v6.indexOf('\r\n\r\n') + 4))).toMatchObject({ remoteAddress: '2001:db8::7' });
   }, 30_000);
 
   it('a client that has not sent its whole packet within socket-timeout is cut off, a stalled one and a trickling one; the worker keeps serving', async () => {

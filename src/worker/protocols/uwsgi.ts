@@ -12,12 +12,13 @@
 // uwsgi), so the per-connection work is what this path costs
 // (bench/README.md).
 import type * as http from 'node:http';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import type { Adapter } from './index';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 const BAD_URI = /[\s\0-\x1f\x7f]/;
+const PORT = /^\d{1,5}$/;
 // headers nginx sends twice (CONTENT_*), or that must not reach the parser:
 // the body is framed by CONTENT_LENGTH, the connection closes after one
 // request, and nginx answered the client's `Expect: 100-continue` itself
@@ -102,11 +103,13 @@ export function isUwsgi(socket: unknown): boolean {
 // net.Socket's remoteAddress/remotePort/remoteFamily read its cached peer
 // name, so setting that cache is all it takes (no property redefined on
 // the socket, which would make every later access to it slower)
+// Only an address and a port: anything else (a hand-made packet) would
+// reach the app as the client and the request log as a line of its own
 function asClient(raw: UwsgiSocket, vars: UwsgiVars): void {
   raw.uwsgi = vars;
   const addr = vars.REMOTE_ADDR;
-  if (addr) {
-    const port = vars.REMOTE_PORT ? Number(vars.REMOTE_PORT) : raw.remotePort ?? 0;
+  if (addr && net.isIP(addr)) {
+    const port = PORT.test(vars.REMOTE_PORT ?? '') ? Number(vars.REMOTE_PORT) : raw.remotePort ?? 0;
     raw._peername = { address: addr, port, family: addr.includes(':') ? 'IPv6' : 'IPv4' };
   }
   if (vars.HTTPS === 'on' || vars.REQUEST_SCHEME === 'https') raw.encrypted = true;
@@ -155,6 +158,9 @@ function handOn(raw: UwsgiSocket, buf: Buffer, size: number, deliver: (conn: Uws
   const vars = parseVars(buf.subarray(4, 4 + size));
   const head = vars && requestHead(vars);
   if (!vars || head === undefined) {
+    // the adapter's listeners are gone: a client that resets now must not
+    // be an uncaught 'error' (it ended the worker and its requests)
+    raw.on('error', () => raw.destroy());
     raw.end(BAD_REQUEST);
     return;
   }
