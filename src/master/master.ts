@@ -247,7 +247,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
   try {
-    if (settings.control) control = await startControl(settings.control, source, command);
+    // (the fallback keeps what it can: its generation serves on)
+    if (settings.control) control = await startControl(settings.control, source, command, fallback);
     else closeInheritedControl();
   } catch (e) {
     const previous = (run.handover?.settings as MasterSettings | undefined)?.control;
@@ -257,7 +258,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     reloadFailed(e);
     // the running generation's stats, fifo and touch files, as before the reload
-    if (previous) control = await startControl(previous, source, command).catch(() => undefined);
+    if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   try {
