@@ -34,6 +34,7 @@ export interface Proc {
   killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
+  channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
 }
 
 /** What the worker table hears from the processes it starts. */
@@ -84,8 +85,15 @@ export class Launcher {
       this.on.message(p, m);
     });
     child.on('exit', (code, sig) => this.on.exit(p, code, sig));
+    child.on('disconnect', () => lostChannel(p));
     return p;
   }
+}
+
+/** The channel closed: at a worker's exit (its 'exit' follows), or while it
+ * lives on when the app called process.disconnect(); recycle.ts tells. */
+export function lostChannel(p: Proc): void {
+  p.channelLostAt ??= Date.now();
 }
 
 /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */

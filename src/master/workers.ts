@@ -17,7 +17,7 @@ import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
 import { Spares, type SpareView } from './spares';
-import { backoffMs, drain, exists, Launcher, signal, type Proc } from './worker-process';
+import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
 
 // (master.ts imports these from here)
 export { rssOf, type Proc } from './worker-process';
@@ -103,7 +103,7 @@ export class Workers {
     for (const a of list) {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
-      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => undefined);
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => lostChannel(p));
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
