@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { log } from '../log';
 import { native } from '../os/native';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -80,7 +80,8 @@ export class Launcher {
     }
     const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
-    child.on('message', (m: WorkerMessage) => {
+    child.on('message', (m: unknown) => {
+      if (!isWorkerMessage(m)) return; // the app's own process.send()
       if (m.type === 'listen') return this.shared.answer(child, m);
       this.on.message(p, m);
     });

@@ -12,7 +12,7 @@
 // accept after one boot's time instead of all after N/cores.
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
-import type { WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
+import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
@@ -103,7 +103,7 @@ export class Workers {
     for (const a of list) {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
-      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => lostChannel(p));
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => isWorkerMessage(m) && this.onMessage(p, m), () => lostChannel(p));
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
