@@ -103,7 +103,7 @@ export class Workers {
     for (const a of list) {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
-      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => isWorkerMessage(m) && this.onMessage(p, m), () => lostChannel(p));
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
@@ -114,6 +114,18 @@ export class Workers {
       // the new config has fewer processes: drain the extra ones
       if (!slot) this.retireProc(p, 'not in the new generation');
     }
+  }
+
+  // A worker of an older liege (the reload after an upgrade) does not mark
+  // its messages: they are taken until it is seen to mark them, so its
+  // heartbeats keep harakiri from taking it for stuck while it drains
+  private adoptedMessages(p: Proc): (m: unknown) => void {
+    let legacy = true;
+    return (m) => {
+      if (isWorkerMessage(m)) legacy = false;
+      else if (!legacy || typeof m !== 'object' || m === null) return;
+      this.onMessage(p, m as WorkerMessage);
+    };
   }
 
   /** Start every empty slot; replace adopted workers (the new generation),
