@@ -15,7 +15,7 @@ import { HookFailure, runStartupPhase } from '../hooks/run';
 import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
@@ -30,7 +30,7 @@ import { afterRequestLog, reportLogState } from './request-log';
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
   try {
-    process.send(m, undefined, {}, () => then?.());
+    process.send(marked(m), undefined, {}, () => then?.());
   } catch {
     then?.();
   }
