@@ -108,6 +108,18 @@ export type WorkerMessage =
   // the request log's destination (fd 2: the log file) failed (its code), or took a write again (null)
   | { type: 'log-state'; error: string | null };
 
+/** Worker → master messages carry `liege: 1`: the app shares the channel,
+ * and its own process.send() (a node:cluster app's `{ type: 'stats' }` to
+ * its primary, PM2's `'ready'`) must never be taken for one of them. */
+export function marked(m: WorkerMessage): WorkerMessage & { liege: 1 } {
+  return { ...m, liege: 1 };
+}
+
+/** A message of liege's worker (not the app's). */
+export function isWorkerMessage(m: unknown): m is WorkerMessage {
+  return typeof m === 'object' && m !== null && (m as { liege?: unknown }).liege === 1;
+}
+
 export const WORKER_ENV = 'LIEGE_WORKER';
 export const FIRST_SOCKET_FD = 4; // 0-2 stdio, 3 the IPC channel
 export const WORKER_PHASES = ['post-fork', 'accepting', 'accepting-once', 'accepting1', 'accepting1-once'];

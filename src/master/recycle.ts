@@ -27,13 +27,22 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
   // a load that never ends (a top-level await on a database that never
   // answers) would hold a reload forever and every reload merged into it
   if (p.status === 'starting' && pol.startTimeoutMs && now - p.spawnedAt > pol.startTimeoutMs) return v('kill', `did not accept ${Math.round(pol.startTimeoutMs / 1000)} s after it started (app-listen-timeout + 5 s): its start hangs`);
+  // a worker whose channel closed while it lives on (the app called
+  // process.disconnect()) sends no stats, heartbeat or `accepting` any
+  // more: the master cannot watch it, so it is replaced (after its
+  // min-worker-lifetime, so an app that always does it is no churn)
+  const lost = p.channelLostAt !== undefined && now - p.channelLostAt > CHANNEL_GRACE_MS;
+  if (lost) {
+    if (p.status === 'starting') return v('kill', CHANNEL_LOST);
+    if (p.status === 'accepting' && now - p.spawnedAt >= pol.minLifetimeMs) return v('replace', CHANNEL_LOST);
+  }
   if (pol.harakiriMs > 0 && p.status !== 'starting') {
     // the shared slot is current even while the worker's loop is blocked;
     // the heartbeat's is up to a second old (adopted workers have only that)
     const busy = p.slot ? readBusy(p.slot) : p.stats.busy;
     if (busy && now - busy.since > pol.harakiriMs) return v('kill', `harakiri: a request ran ${Math.round((now - busy.since) / 1000)} s`, busy.request);
     // a heartbeat every second: none for the whole deadline = a blocked event loop
-    if (watched && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);
+    if (watched && !lost && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);
   }
   if (pol.evilReloadOnRssBytes > 0 && rss > pol.evilReloadOnRssBytes) return v('kill', `evil-reload-on-rss: RSS ${mib(rss)} MiB`);
   if (p.status !== 'accepting' || now - p.spawnedAt < pol.minLifetimeMs) return undefined;
@@ -44,6 +53,10 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
   if (life > 0 && now - p.spawnedAt > life) return v('replace', `max-worker-lifetime: ${Math.round((now - p.spawnedAt) / 1000)} s`);
   return undefined;
 }
+
+// its exit follows the close of its channel within this (a normal death)
+const CHANNEL_GRACE_MS = 1000;
+const CHANNEL_LOST = 'its channel to the master closed while it runs (the app called process.disconnect()?): the master cannot watch it';
 
 function mib(b: number): number {
   return Math.round(b / 1048576);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { log } from '../log';
 import { native } from '../os/native';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -34,6 +34,7 @@ export interface Proc {
   killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
+  channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
 }
 
 /** What the worker table hears from the processes it starts. */
@@ -79,13 +80,21 @@ export class Launcher {
     }
     const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
-    child.on('message', (m: WorkerMessage) => {
+    child.on('message', (m: unknown) => {
+      if (!isWorkerMessage(m)) return; // the app's own process.send()
       if (m.type === 'listen') return this.shared.answer(child, m);
       this.on.message(p, m);
     });
     child.on('exit', (code, sig) => this.on.exit(p, code, sig));
+    child.on('disconnect', () => lostChannel(p));
     return p;
   }
+}
+
+/** The channel closed: at a worker's exit (its 'exit' follows), or while it
+ * lives on when the app called process.disconnect(); recycle.ts tells. */
+export function lostChannel(p: Proc): void {
+  p.channelLostAt ??= Date.now();
 }
 
 /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */

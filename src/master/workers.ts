@@ -12,12 +12,12 @@
 // accept after one boot's time instead of all after N/cores.
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
-import type { WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
+import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
 import { Spares, type SpareView } from './spares';
-import { backoffMs, drain, exists, Launcher, signal, type Proc } from './worker-process';
+import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
 
 // (master.ts imports these from here)
 export { rssOf, type Proc } from './worker-process';
@@ -104,7 +104,7 @@ export class Workers {
     for (const a of list) {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
-      if (a.fd !== undefined) p.channel = openChannel(a.fd, (m) => this.onMessage(p, m as WorkerMessage), () => undefined);
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
@@ -115,6 +115,18 @@ export class Workers {
       // the new config has fewer processes: drain the extra ones
       if (!slot) this.retireProc(p, 'not in the new generation');
     }
+  }
+
+  // A worker of an older liege (the reload after an upgrade) does not mark
+  // its messages: they are taken until it is seen to mark them, so its
+  // heartbeats keep harakiri from taking it for stuck while it drains
+  private adoptedMessages(p: Proc): (m: unknown) => void {
+    let legacy = true;
+    return (m) => {
+      if (isWorkerMessage(m)) legacy = false;
+      else if (!legacy || typeof m !== 'object' || m === null) return;
+      this.onMessage(p, m as WorkerMessage);
+    };
   }
 
   /** Start every empty slot; replace adopted workers (the new generation),

@@ -51,6 +51,27 @@ export class Drain {
     process.addListener = process.on;
     process.once = hold(process.once.bind(process) as On) as typeof process.once;
     process.prependListener = hold(process.prependListener.bind(process) as On) as typeof process.prependListener;
+    // an app that resets its signal handlers (removeAllListeners('SIGTERM'),
+    // off()) removes its own held ones, never the drain's: without it a
+    // SIGTERM would end the worker at once, its requests with it
+    const off = process.removeListener.bind(process) as On;
+    process.removeListener = function (event: string | symbol, fn: Listener): NodeJS.Process {
+      if (typeof event === 'string' && DRAIN_SIGNALS.has(event)) drain.forget(event, fn);
+      return off(event, fn);
+    } as typeof process.removeListener;
+    process.off = process.removeListener;
+    const removeAll = process.removeAllListeners.bind(process);
+    process.removeAllListeners = function (event?: string | symbol): NodeJS.Process {
+      if (typeof event === 'string' && DRAIN_SIGNALS.has(event)) {
+        drain.forget(event);
+        return process;
+      }
+      if (event !== undefined) return removeAll(event);
+      drain.forget();
+      removeAll();
+      for (const { signal, fn } of drain.own) on(signal, fn);
+      return process;
+    } as typeof process.removeAllListeners;
     const close = http.Server.prototype.close;
     http.Server.prototype.close = function (this: http.Server, cb?: (err?: Error) => void) {
       if (!drain.tracked.has(this)) return close.call(this, cb);
@@ -61,12 +82,24 @@ export class Drain {
   }
 
   private ownListener = false;
+  private readonly own: Array<{ signal: NodeJS.Signals; fn: () => void }> = [];
 
   /** Our own SIGTERM/SIGINT listener (not held back). */
   onSignal(signal: NodeJS.Signals, fn: () => void): void {
     this.ownListener = true;
     process.on(signal, fn);
     this.ownListener = false;
+    this.own.push({ signal, fn });
+  }
+
+  // the app removed held listeners: `fn` of `signal`, all of `signal`, or all
+  private forget(signal?: string, fn?: Listener): void {
+    for (let i = this.appListeners.length - 1; i >= 0; i--) {
+      const l = this.appListeners[i]!;
+      if (signal !== undefined && l.signal !== signal) continue;
+      if (fn !== undefined && l.fn !== fn) continue;
+      this.appListeners.splice(i, 1);
+    }
   }
 
   /** Follow the connections of the served servers. Per request there is

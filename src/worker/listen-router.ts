@@ -12,7 +12,7 @@
 // makes them when opened (the app sees its listen() complete later, nothing
 // else).
 import * as net from 'node:net';
-import type { ListenRequest, MasterMessage, SocketInfo } from '../ipc/worker';
+import { marked, type ListenRequest, type MasterMessage, type SocketInfo } from '../ipc/worker';
 
 type Listen = (this: net.Server, ...args: unknown[]) => net.Server;
 type ListenResult = Extract<MasterMessage, { type: 'listen-result' }>;
@@ -196,6 +196,6 @@ export class ListenRouter {
       }
       this.original.call(server, handle, call.backlog, call.cb);
     });
-    process.send(req);
+    process.send(marked(req));
   }
 }

@@ -10,7 +10,7 @@
 // and the time string cached per millisecond. Times are stored on the
 // monotonic clock the observer already reads, made wall-clock at flush.
 import type * as http from 'node:http';
-import type { WorkerMessage } from '../ipc/worker';
+import { marked, type WorkerMessage } from '../ipc/worker';
 import { epochMs } from '../os/clock';
 import { logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { LogWriter } from './log-writer';
@@ -97,7 +97,7 @@ export function reportLogState(error: string | null): void {
   if (!process.connected) return; // the master is gone
   const m: WorkerMessage = { type: 'log-state', error };
   // with a callback, a channel closed meanwhile is not an 'error' event (uncaught)
-  process.send(m, undefined, {}, () => undefined);
+  process.send(marked(m), undefined, {}, () => undefined);
 }
 
 /** Formats the batch and hands it to the writer. */

@@ -143,4 +143,25 @@ describe('recycling', () => {
       expect(events.slice(0, 4), c).toEqual(['spawned', 'draining', 'spawned', 'draining']);
     }
   }, 60_000);
+  it('a worker whose app closes its channel to the master (process.disconnect()) is replaced after min-worker-lifetime, without a failed request, and said why; harakiri does not take it for stuck', async () => {
+    const mark = path.join(scratch(), 'disconnected');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'disconnects.js'), '--min-worker-lifetime', '3', '--harakiri', '2'], { env: { DISCONNECT_MARK: mark } });
+    started.push(p);
+    await until(() => get(port));
+    const gone = Number(await until(() => (fs.existsSync(mark) ? fs.readFileSync(mark, 'utf8') : undefined)));
+    const load = startLoad(port, 8);
+    // it served on, unwatched, until the master replaced it
+    await until(() => (alive(gone) ? undefined : true), 20_000);
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined));
+    await sleep(300);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(new RegExp(`recycling: its channel to the master closed while it runs .*pid=${gone}`));
+    expect(res.stderr).not.toMatch(/harakiri/);
+  }, 40_000);
 });

@@ -40,7 +40,7 @@ async function newGeneration(pid: number, old: number[], n = 2, ms = 30_000) {
 }
 
 describe('graceful reload', () => {
-  for (const app of ['handler.js', 'naive.js']) {
+  for (const app of ['handler.js', 'naive.js', 'resets-signals.js']) {
     it(`loses no request under keep-alive load (${app})`, async () => {
       const { port, p } = await serve(path.join(FIXTURES, 'apps', app));
       const old = childrenOf(p.pid!);
