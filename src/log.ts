@@ -200,6 +200,8 @@ export function logDestinationState(error: string | null, fields: object = {}): 
 function renamePid(fields: object): object {
   if (!('pid' in fields)) return fields;
   const { pid, ...rest } = fields as { pid: unknown };
+  // the logging process's own pid ("master started pid=…" in text) is the line's `pid` already
+  if (pid === process.pid) return rest;
   return 'worker' in rest ? { worker_pid: pid, ...rest } : { child_pid: pid, ...rest };
 }
 

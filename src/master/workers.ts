@@ -67,6 +67,7 @@ export interface WorkerOptions {
 }
 
 const EARLY_DEATH_MS = 1000;
+const UNCAUGHT = 'uncaught exception in the app';
 
 export class Workers {
   private readonly slots: Slot[];
@@ -316,7 +317,7 @@ export class Workers {
       // and is respawned with the backoff)
       if (m.when === 'serving' && slot?.current === p && !slot.next && p.status === 'accepting' && servedLong(p) && !this.stopping) {
         log('master').warn({ worker: p.id, pid: p.pid, error: m.message }, 'worker ends after an uncaught exception: replacing it while it drains');
-        this.replace(p.id, 'uncaught exception in the app', true);
+        this.replace(p.id, UNCAUGHT, true);
       }
     } else if (m.type === 'log-state') {
       logDestinationState(m.error, { worker: p.id });
@@ -375,6 +376,9 @@ export class Workers {
     const delay = this.backoff(slot);
     const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
     if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
+    // a worker that drained and exited after an uncaught exception: its
+    // replacement was started then (a signal instead is a crash, said so)
+    else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
     else log('master').warn(fields, 'worker died, respawning');
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
     if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);

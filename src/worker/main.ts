@@ -19,6 +19,7 @@ import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMes
 import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
+import { CLUSTER_FORK_HELP, guardClusterFork } from './cluster-guard';
 import { provideLiegeModule } from './liege-module';
 import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
@@ -58,6 +59,7 @@ function holdAsSpare(spec: WorkerSpec): void {
     spec.id = m.id;
     spec.once = m.once;
     spec.spare = false;
+    process.env.LIEGE_WORKER_ID = String(m.id);
     setWorkerLogFields(spec.id);
     if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
     listenGate.open();
@@ -70,8 +72,11 @@ function exitSoon(code: number): void {
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.env[WORKER_ENV]!) as WorkerSpec;
+  const job = process.env[WORKER_ENV];
+  if (job === undefined) return notStartedByMaster();
+  const spec = JSON.parse(job) as WorkerSpec;
   delete process.env[WORKER_ENV];
+  process.env.LIEGE_WORKER_ID = String(spec.id); // the app's to read (0: a spare, until it takes a slot)
   // die with the master even when this event loop is stuck (a native thread)
   if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
   // the app's children must not keep the listening sockets (or our channel)
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
   try {
     await phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
+    guardClusterFork();
     await loadRequestHookModules(plan.get(REQUEST_KEY));
     drain.interceptApp();
     process.on('uncaughtException', (e) => {
@@ -159,6 +165,16 @@ function busySlot(spec: WorkerSpec): BusySlot | undefined {
   } finally {
     native.closeFd(spec.slotFd);
   }
+}
+
+// started by hand, or by an app's cluster.fork() (an ESM app: the CommonJS
+// guard did not see it): one line saying why, no stack
+function notStartedByMaster(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const forked = (require('node:cluster') as { isWorker: boolean }).isWorker;
+  const why = forked ? CLUSTER_FORK_HELP : 'dist/worker/main.js is started by a liege master, not by hand';
+  process.stderr.write(`liege worker: LIEGE_ERR_APP_LOAD ${why}\n`);
+  process.exitCode = 1;
 }
 
 function fatal(e: unknown): void {

@@ -386,6 +386,8 @@ describe('logs', () => {
     const objs = lines.map((l) => JSON.parse(l));
     const spawned = objs.find((o) => o.msg === 'worker spawned');
     expect(spawned).toMatchObject({ pid: p.pid, worker_pid: expect.any(Number), worker: 1 });
+    // its own pid is not said again as another process's (before: "child_pid" = pid)
+    expect(objs.find((o) => o.msg === 'master started')).not.toHaveProperty('child_pid');
     const req = objs.find((o) => o.component === 'request' && o.uri === '/j');
     expect(req).toMatchObject({ master_pid: p.pid, worker: expect.any(Number), method: 'GET', uri: '/j', status: 200, addr: '127.0.0.1' });
     expect(req.pid).not.toBe(p.pid);

@@ -1,0 +1,29 @@
+// An app written for node:cluster (`if (cluster.isPrimary) { fork… } else
+// { serve }`) takes its primary branch in a liege worker, which no cluster
+// forked: cluster.fork() would start liege's worker entry again, without a
+// job, and the worker would wait for a listen() that never comes. liege
+// runs `processes` workers itself, so the fork fails at once (the app's
+// load error: message, file and line) with what to change. Only the
+// CommonJS require() is seen; an ESM import reaches the forked process,
+// which says the same and exits (worker/main.ts).
+import { LiegeError } from '../errors';
+
+export const CLUSTER_FORK_HELP = 'cluster.fork() in a liege worker: liege starts `processes` workers itself and each one runs the app, where cluster.isPrimary is true. Give node-app the code a node:cluster worker runs (the cluster.isWorker branch), or take that branch when process.env.LIEGE_WORKER_ID is set';
+
+/** Makes node:cluster's fork() fail with CLUSTER_FORK_HELP, once the app requires it. */
+export function guardClusterFork(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = Module._load;
+  Module._load = function (request: string, ...rest: unknown[]) {
+    const mod = load.call(this, request, ...rest);
+    if (request === 'cluster' || request === 'node:cluster') {
+      (mod as { fork: () => never }).fork = function fork(): never {
+        const e = new LiegeError('LIEGE_ERR_APP_LOAD', CLUSTER_FORK_HELP);
+        Error.captureStackTrace(e, fork); // the app's line first, not ours
+        throw e;
+      };
+    }
+    return mod;
+  };
+}
