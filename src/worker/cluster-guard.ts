@@ -5,7 +5,8 @@
 // runs `processes` workers itself, so the fork fails at once (the app's
 // load error: message, file and line) with what to change. Only the
 // CommonJS require() is seen; an ESM import reaches the forked process,
-// which says the same and exits (worker/main.ts).
+// which says the same and exits (worker/main.ts). What the app may read
+// instead: its worker's id in the environment.
 import { LiegeError } from '../errors';
 
 export const CLUSTER_FORK_HELP = 'cluster.fork() in a liege worker: liege starts `processes` workers itself and each one runs the app, where cluster.isPrimary is true. Give node-app the code a node:cluster worker runs (the cluster.isWorker branch), or take that branch when process.env.LIEGE_WORKER_ID is set';
@@ -26,4 +27,11 @@ export function guardClusterFork(): void {
     }
     return mod;
   };
+}
+
+/** The worker's id for the app: LIEGE_WORKER_ID (1…processes, 0 = a spare),
+ * and PM2's NODE_APP_INSTANCE (0-based: apps that run a job on instance 0 only). */
+export function announceWorkerId(id: number): void {
+  process.env.LIEGE_WORKER_ID = String(id);
+  if (id > 0) process.env.NODE_APP_INSTANCE = String(id - 1);
 }

@@ -9,8 +9,9 @@
 //     be sending on it: it is closed after its next response, by the client,
 //     or by Node's keep-alive timeout (the normal idle close every HTTP client
 //     handles); the mercy is the last resort;
-//  4. then the app's own SIGTERM/SIGINT listeners run (cleanup), and the
-//     worker exits once its request log lines are written.
+//  4. then the app's own SIGTERM/SIGINT listeners run (cleanup; already
+//     once only WebSockets and event streams are left, which are the app's
+//     to end), and the worker exits once its request log lines are written.
 // A naive app that calls `server.close()` (which in Node >= 19 also closes
 // idle keep-alive connections at once, racing clients) or installs its own
 // SIGTERM handler cannot break this: its listeners are held back until the
@@ -155,11 +156,12 @@ export class Drain {
   private check(): void {
     if (!this.draining || !this.done) return;
     if (!this.appListenersRan) {
-      for (const t of this.tracked.values()) for (const sock of t.sockets) if (!upgraded(sock)) return;
-      // only upgraded connections (WebSockets) are left: no HTTP request
-      // can be lost now, and the app's own shutdown code is what closes
-      // them its way (ws: close(1001)), so the clients move to the new
-      // workers at once instead of being cut off at the mercy
+      for (const t of this.tracked.values()) for (const sock of t.sockets) if (!upgraded(sock) && !eventStream(sock)) return;
+      // only upgraded connections (WebSockets) and event streams (SSE) are
+      // left: no short request can be lost now, and the app's own shutdown
+      // code is what closes them its way (ws: close(1001); SSE: a last
+      // event, end()), so the clients move to the new workers at once
+      // instead of being cut off at the mercy
       this.runAppListeners();
     }
     for (const t of this.tracked.values()) if (t.sockets.size > 0) return;
@@ -190,6 +192,16 @@ export class Drain {
       } catch { /* the app's cleanup failing does not keep the worker alive */ }
     }
   }
+}
+
+// A response of server-sent events in flight (its headers sent): long-lived
+// by nature, ended by the app (EventSource clients reconnect by themselves).
+// Node keeps the head as sent in `_header` (getHeader() does not see the
+// headers given to writeHead())
+function eventStream(sock: net.Socket): boolean {
+  const res = (sock as net.Socket & { _httpMessage?: { _header?: string | null } | null })._httpMessage;
+  const head = res?._header;
+  return typeof head === 'string' && /\r\ncontent-type:[ \t]*text\/event-stream/i.test(head);
 }
 
 // A connection the HTTP server handed to the app's 'upgrade' listener: Node

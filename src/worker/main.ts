@@ -19,7 +19,7 @@ import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMes
 import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
-import { CLUSTER_FORK_HELP, guardClusterFork } from './cluster-guard';
+import { announceWorkerId, CLUSTER_FORK_HELP, guardClusterFork } from './cluster-guard';
 import { provideLiegeModule } from './liege-module';
 import { RequestObserver } from './observe';
 import { loadRequestHookModules } from './request-hook-modules';
@@ -59,7 +59,7 @@ function holdAsSpare(spec: WorkerSpec): void {
     spec.id = m.id;
     spec.once = m.once;
     spec.spare = false;
-    process.env.LIEGE_WORKER_ID = String(m.id);
+    announceWorkerId(m.id);
     setWorkerLogFields(spec.id);
     if (spec.procname) process.title = spec.procname.replace(/%w/g, String(spec.id));
     listenGate.open();
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   if (job === undefined) return notStartedByMaster();
   const spec = JSON.parse(job) as WorkerSpec;
   delete process.env[WORKER_ENV];
-  process.env.LIEGE_WORKER_ID = String(spec.id); // the app's to read (0: a spare, until it takes a slot)
+  announceWorkerId(spec.id);
   // die with the master even when this event loop is stuck (a native thread)
   if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
   // the app's children must not keep the listening sockets (or our channel)

@@ -24,6 +24,9 @@ type Counted = { _bytesDispatched?: number; bytesWritten?: number } | null | und
 // Bytes handed to the kernel on this connection so far. net.Socket's own
 // counter, not its bytesWritten getter, which copies the write queue into
 // an array on every read (twice per request here)
+// nginx's status for a request whose client closed the connection before the response
+const CLIENT_CLOSED = 499;
+
 function sentOn(socket: Counted): number {
   if (!socket) return 0;
   const n = socket._bytesDispatched;
@@ -127,7 +130,13 @@ export class RequestObserver {
     this.inflight.delete(res);
     const slot = this.opts.slot;
     if (slot && slot.f64[0] === start) this.markOldest(slot);
-    if (this.logSome) this.log(req, res, us, bytes - headerBytes(res), now);
+    if (this.logSome) {
+      // never answered (the client left first: an aborted upload, a client
+      // timeout): what Node wrote then was its own 400, not this response;
+      // logged as nginx logs such a request, 499, no body
+      if (res.headersSent) this.log(req, res.statusCode, us, bytes - headerBytes(res), now);
+      else this.log(req, CLIENT_CLOSED, us, 0, now);
+    }
     if (c.requests === this.recycleAt()) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
   }
@@ -152,8 +161,7 @@ export class RequestObserver {
     markBusy(slot, next[START], this.opts.slotLine ? `${next.req.method} ${next.req.url}` : undefined);
   }
 
-  private log(req: http.IncomingMessage, res: Res, us: number, bytes: number, now: number): void {
-    const status = res.statusCode;
+  private log(req: http.IncomingMessage, status: number, us: number, bytes: number, now: number): void {
     if (!this.logAll) {
       const rl = this.spec.requestLog;
       if (!(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;

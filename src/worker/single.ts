@@ -23,7 +23,7 @@ import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
 import { RequestObserver } from './observe';
 import { REQUEST_KEY } from '../hooks/registry/plan';
-import { guardClusterFork } from './cluster-guard';
+import { announceWorkerId, guardClusterFork } from './cluster-guard';
 import { provideLiegeModule } from './liege-module';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
@@ -62,7 +62,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
   guardClusterFork();
-  process.env.LIEGE_WORKER_ID = '1'; // the app's to read, as in a worker
+  announceWorkerId(1);
   await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries
   const inflight: Inflight = { isDraining: false };
   const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined, { drain: inflight });

@@ -37,7 +37,7 @@ describe('node:cluster apps', () => {
     expect(err).not.toMatch(/SyntaxError|JSON/);
   }, 30_000);
 
-  it('changed as the error says (the worker branch when LIEGE_WORKER_ID is set), it serves from both workers, each knowing its id', async () => {
+  it('changed as the error says (the worker branch when LIEGE_WORKER_ID is set), it serves from both workers, each knowing its id (and its PM2 NODE_APP_INSTANCE)', async () => {
     const port = await freePort();
     start('cluster-aware.js', port);
     const seen = new Set<string>();
@@ -46,6 +46,6 @@ describe('node:cluster apps', () => {
       if (r) seen.add(r.body.trim());
       return seen.size === 2 ? true : undefined;
     });
-    expect([...seen].sort()).toEqual(['worker 1', 'worker 2']);
+    expect([...seen].sort()).toEqual(['worker 1 instance 0', 'worker 2 instance 1']);
   }, 30_000);
 });
