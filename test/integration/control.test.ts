@@ -243,6 +243,9 @@ describe('master fifo, touch files, pidfile commands', () => {
     await until(() => get(port));
     // the fifos are made after the workers start: a write before would create a plain file
     await until(() => [f0, f1].every((f) => fs.existsSync(f) && fs.statSync(f).isFIFO()) || undefined);
+    // a slot that does not exist: said, the active fifo stays (before: silence)
+    fs.writeFileSync(f0, '7');
+    await until(() => (/master fifo slot 7 does not exist \(2 fifos: 0-1\): the active fifo stays/.test(err) ? true : undefined));
     fs.writeFileSync(f0, '1');
     await until(() => (/master fifo selected/.test(err) ? true : undefined));
     fs.writeFileSync(f0, 'q');

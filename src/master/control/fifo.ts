@@ -77,6 +77,8 @@ export class MasterFifos {
         if (n < this.paths.length) {
           this.active = n;
           log('master').info({ fifo: this.paths[n] }, 'master fifo selected');
+        } else {
+          log('master').warn({ fifo: this.paths[this.active] }, `master fifo slot ${n} does not exist (${this.paths.length} fifos: 0-${this.paths.length - 1}): the active fifo stays`);
         }
         return; // later bytes were meant for the old fifo
       }
