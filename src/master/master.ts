@@ -385,6 +385,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     'reopen-logs': () => {
       try {
         if (reopenLog()) l.info('log file reopened');
+        else l.info('log reopen asked: no log file (logto, daemonize) to reopen, the master logs to its stderr');
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, (e as Error).message);
       }
@@ -392,11 +393,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     pidfiles: () => {
       if (!cfg) return undefined;
+      const names = ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const;
       try {
-        writePidfile(cfg.setting('pidfile'));
-        writePidfile(cfg.setting('pidfile2'));
-        writePidfile(cfg.setting('safe-pidfile'), true);
-        writePidfile(cfg.setting('safe-pidfile2'), true);
+        for (const name of names) writePidfile(cfg.setting(name), name.startsWith('safe'));
+        if (!names.some((n) => cfg.setting(n))) l.info('pidfiles asked: none configured (pidfile, pidfile2, safe-pidfile, safe-pidfile2)');
+        else l.info('pidfiles written');
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, (e as Error).message);
       }

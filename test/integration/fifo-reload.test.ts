@@ -127,3 +127,14 @@ function statsText(sock: string): Promise<string | undefined> {
     c.on('error', () => resolve(undefined));
   });
 }
+
+describe('master fifo feedback', () => {
+  it('`l` and `P` with no log file and no pidfile say so (before: silence, the operator could not tell it was read)', async () => {
+    const { p, fifo, log } = await serve();
+    expect(write(fifo, 'l')).toBeUndefined();
+    expect(write(fifo, 'P')).toBeUndefined();
+    await until(() => (/log reopen asked: no log file/.test(log()) && /pidfiles asked: none configured/.test(log()) ? true : undefined));
+    expect(write(fifo, 'q')).toBeUndefined();
+    expect((await p).exitCode).toBe(0);
+  }, 30_000);
+});
