@@ -12,6 +12,7 @@ import { formatOrigin, LiegeError } from '../errors';
 import type { SocketInfo, SocketProtocol } from '../ipc/worker';
 import { log } from '../log';
 import { native } from '../os/native';
+import { heldBy } from './socket-holders';
 import { lookupGroup, lookupUser } from '../os/privileges';
 
 export interface BoundSocket extends SocketInfo {
@@ -102,7 +103,7 @@ async function clearUnixPath(path: string, s: Setting): Promise<void> {
   }
   const refuse = (why: string) => new LiegeError('LIEGE_ERR_SOCKET', `unable to bind ${path}: ${why}`, { origin: s.origin, text: s.value, expected: 'a free path, or a stale socket left by a dead instance' });
   if (!st.isSocket()) throw refuse('the path exists and is not a socket (refusing to remove it)');
-  if (await isLive(path)) throw refuse('a live socket: another process is listening on it');
+  if (await isLive(path)) throw refuse(`a live socket: another process is listening on it${heldBy({ path })}`);
   fs.unlinkSync(path);
 }
 
@@ -143,7 +144,8 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
     if (e instanceof LiegeError) throw e;
     const err = e as NodeJS.ErrnoException;
     // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
+    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: Number(w.addr.slice(w.addr.lastIndexOf(':') + 1)) }) : '';
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${holders}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }
 }
 

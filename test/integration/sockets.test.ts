@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execa } from 'execa';
-import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -33,6 +33,14 @@ function getUnix(socketPath: string): Promise<string | undefined> {
 }
 
 const app = `${FIXTURES}/apps/handler.js`;
+
+const isZombie = (pid: number) => {
+  try {
+    return / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+  } catch {
+    return true;
+  }
+};
 
 describe('unix socket files', () => {
   it('refuses to replace a regular file, leaving it intact', async () => {
@@ -81,6 +89,41 @@ describe('unix socket files', () => {
     // before: nothing said, both files left behind
     expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.sock: EACCES \(the master runs as uid 65534 since the privilege drop: give it \S+root-only-\w+,/);
     expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.pid: EACCES/);
+  });
+
+  it('a master killed by SIGKILL and started again at once: its surviving workers are named as what holds the socket, and a start after their death grace takes the stale socket', async () => {
+    const sock = path.join(dir, 'killed.sock');
+    const port = await freePort();
+    const args = ['--master', '-p', '2', '--http-socket', sock, '--http-socket', `127.0.0.1:${port}`, '--node-app', app];
+    const p = startLiege(args, { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const workers = childrenOf(p.pid!).filter((c) => /worker\/main\.js/.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8')));
+    expect(workers.length).toBe(2);
+    process.kill(p.pid!, 'SIGKILL');
+    // (not `await p`: the workers hold its stderr until they exit)
+    await until(() => (alive(p.pid!) && !isZombie(p.pid!) ? undefined : true));
+    // the workers serve on for their death grace: the socket file is live
+    const again = await runLiege(args, { cwd: dir });
+    expect(again.exitCode).toBe(1);
+    // before: "another process is listening on it", no word of which
+    expect(again.stderr).toMatch(new RegExp(`unable to bind \\S+killed\\.sock: a live socket: another process is listening on it \\(held by pid (${workers.join('|')}): \\S*node \\S+worker/main\\.js`));
+    expect(again.stderr).toMatch(/liege workers whose master was killed \(SIGKILL\) exit within their death grace, 3 s: start again then\)/);
+    await until(() => (workers.every((w) => !alive(w)) ? true : undefined), 10_000);
+    const later = startLiege(args, { cwd: dir });
+    started.push(later);
+    expect(await until(() => getUnix(sock))).toBeDefined();
+  }, 60_000);
+
+  it('a TCP port in use names the process that listens on it', async () => {
+    const other = net.createServer().listen(0, '127.0.0.1');
+    servers.push(other);
+    await new Promise((r) => other.once('listening', r));
+    const port = (other.address() as net.AddressInfo).port;
+    const r = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // before: "EADDRINUSE" alone; the holder here is this test's own process
+    expect(r.stderr).toMatch(new RegExp(`unable to bind 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(held by pid ${process.pid}: \\S*node`));
   });
 
   it('a bad chmod-socket or chown-socket is refused before anything runs or is created; a socket that fails to bind takes the files bound before it away', async () => {
