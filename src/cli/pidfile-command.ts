@@ -27,9 +27,15 @@ export function pidfileCommand(flag: string, argv: string[]): number {
   checkWriter(file, pid);
   try {
     process.kill(pid, SIGNAL[flag]);
+    // a stopped master (SIGSTOP, a debugger that let go) would keep the
+    // SIGTERM pending forever: continue it, as systemd does after a stop's
+    // SIGTERM (a reload leaves a paused master paused)
   } catch (e) {
     throw new LiegeError('LIEGE_ERR_USAGE', `unable to signal pid ${pid} from ${file}: ${(e as NodeJS.ErrnoException).code}`, { text: file, expected: 'the pidfile of a running liege master' });
   }
+  try {
+    if (flag === '--stop') process.kill(pid, 'SIGCONT');
+  } catch { /* it ended already */ }
   return 0;
 }
 

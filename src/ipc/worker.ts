@@ -31,7 +31,8 @@ export interface WorkerSpec {
   masterPid?: number; // the worker dies with it (native watcher thread)
   deathGraceMs?: number; // after the master died: time to drain, then SIGKILL
   mercyMs?: number; // drain cap (worker-reload-mercy)
-  maxRequests?: number; // report at once when reached
+  maxRequests?: number; // report at once when max-requests + id × delta is reached
+  maxRequestsDelta?: number;
   harakiri?: boolean; // write the request line to the busy slot (harakiri's log)
   slotFd?: number; // the busy slot shared with the master (ipc/busy-slot.ts)
   listenTimeoutMs?: number; // a self-listening app must listen() within this

@@ -119,6 +119,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
     maxRequests: settings.policy.maxRequests || undefined,
+    maxRequestsDelta: settings.policy.maxRequestsDelta || undefined,
     harakiri: settings.policy.harakiriMs > 0 || undefined,
     extraHooks: extrasOf(plan, WORKER_PHASES),
   };
@@ -222,6 +223,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   }
 
+  /** The recycling policy's verdict on `p` now, applied. */
+  function apply(p: Proc, now: number): void {
+    const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+    if (!v) return;
+    if (v.action === 'kill') killNow(p, v);
+    else if (!reloading && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+  }
+
   const title = cfg ? masterTitle(cfg) : undefined;
   if (title) process.title = title;
   if (run.handover) workers.adopt(run.handover.workers);
@@ -238,7 +247,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
   try {
-    if (settings.control) control = await startControl(settings.control, source, command);
+    // (the fallback keeps what it can: its generation serves on)
+    if (settings.control) control = await startControl(settings.control, source, command, fallback);
     else closeInheritedControl();
   } catch (e) {
     const previous = (run.handover?.settings as MasterSettings | undefined)?.control;
@@ -248,7 +258,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     reloadFailed(e);
     // the running generation's stats, fifo and touch files, as before the reload
-    if (previous) control = await startControl(previous, source, command).catch(() => undefined);
+    if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
   try {
@@ -274,6 +284,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (!reloading || stopping || workers.busy() || chain.length) return;
     reloading = false;
     l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
+    workers.resumeSpares();
     ready();
     if (pendingReload) {
       pendingReload = false;
@@ -301,6 +312,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       await run.validateReload();
     } catch (e) {
       l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+      // (a workers or chain reload given up for this one held the spares)
+      if (!reloading) workers.resumeSpares();
       return undefined;
     }
     if (settings.exitOnReload) return stop(true).then(() => 0);
@@ -337,7 +350,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     l.info(`${what} requested: ${how}`);
     reloading = true;
-    workers.dropSpares(what);
+    workers.dropSpares(what, true); // until reloadDone
     sdNotify({ RELOADING: 1, STATUS: status });
     return true;
   };
@@ -435,22 +448,21 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       reloadDone();
       return undefined;
     },
-    stats: () => undefined,
+    // a worker that reached max-requests says so at once: recycled now,
+    // not at the next tick (a second of requests later)
+    stats: (e) => {
+      const { id, pid } = e as { id: number; pid: number };
+      const p = workers.proc(id);
+      if (p && p.pid === pid) apply(p, Date.now());
+      return undefined;
+    },
     tick: (e) => {
       const now = Date.now();
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
       workers.checkSpares(now, late);
-      for (const p of workers.all()) {
-        const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
-        if (!v) continue;
-        if (v.action === 'kill') {
-          killNow(p, v);
-        } else if (!reloading && workers.replace(v.id, v.reason, true)) {
-          l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
-        }
-      }
+      for (const p of workers.all()) apply(p, now);
       return undefined;
     },
     watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),

@@ -45,12 +45,15 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
     if (watched && !lost && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);
   }
   if (pol.evilReloadOnRssBytes > 0 && rss > pol.evilReloadOnRssBytes) return v('kill', `evil-reload-on-rss: RSS ${mib(rss)} MiB`);
-  if (p.status !== 'accepting' || now - p.spawnedAt < pol.minLifetimeMs) return undefined;
+  if (p.status !== 'accepting') return undefined;
+  // (uWSGI: min-worker-lifetime gates max-requests and reload-on-rss, not
+  // max-worker-lifetime, which may be the shorter one)
+  const life = pol.maxLifetimeMs > 0 ? pol.maxLifetimeMs + p.id * pol.maxLifetimeDeltaMs : 0;
+  if (life > 0 && now - p.spawnedAt > life) return v('replace', `max-worker-lifetime: ${Math.round((now - p.spawnedAt) / 1000)} s`);
+  if (now - p.spawnedAt < pol.minLifetimeMs) return undefined;
   const maxReq = pol.maxRequests > 0 ? pol.maxRequests + p.id * pol.maxRequestsDelta : 0;
   if (maxReq > 0 && p.stats.requests >= maxReq) return v('replace', `max-requests: ${p.stats.requests} requests`);
   if (pol.reloadOnRssBytes > 0 && rss > pol.reloadOnRssBytes) return v('replace', `reload-on-rss: RSS ${mib(rss)} MiB`);
-  const life = pol.maxLifetimeMs > 0 ? pol.maxLifetimeMs + p.id * pol.maxLifetimeDeltaMs : 0;
-  if (life > 0 && now - p.spawnedAt > life) return v('replace', `max-worker-lifetime: ${Math.round((now - p.spawnedAt) / 1000)} s`);
   return undefined;
 }
 

@@ -38,13 +38,14 @@ export class Spares {
   private crashes = 0; // consecutive spares that died before loading the app
   private timer?: NodeJS.Timeout;
   private stopping = false;
+  private held = false; // a workers or chain reload runs: new spares after it
 
   constructor(private readonly opts: SpareOptions) {}
 
   /** Start spares up to `want` while every slot accepts (never beside a
    * worker that is starting: a spare must not slow a start or respawn). */
   fill(): void {
-    if (this.stopping || this.timer || this.opts.want === 0) return;
+    if (this.stopping || this.held || this.timer || this.opts.want === 0) return;
     if (!this.opts.slotsAccept()) return;
     const live = [...this.procs].filter((p) => p.status !== 'draining').length;
     // one failed start is one crash: the rest wait for the backoff's retry
@@ -119,11 +120,20 @@ export class Spares {
   }
 
   /** A reload: the spares run the old code; new ones start once the new
-   * generation accepts. */
-  drop(reason: string): void {
+   * generation accepts (`hold`: once resume() is called). */
+  drop(reason: string, hold: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.held = hold;
     for (const p of this.procs) drain(p, reason, this.opts.mercyMs);
+  }
+
+  /** The reload that dropped the spares is done: new ones start. (Between
+   * two steps of a chain every slot accepts, but a spare started then
+   * would boot beside the next step's replacement.) */
+  resume(): void {
+    this.held = false;
+    this.fill();
   }
 
   /** No more spares (stop, handover): the live ones, for the caller to end. */

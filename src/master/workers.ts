@@ -91,7 +91,7 @@ export class Workers {
       mercyMs: opts.mercyMs,
       startTimeoutMs: opts.startTimeoutMs,
       start: () => this.launcher.start({ ...this.spec, id: 0, once: false, spare: true }, 0),
-      slotsAccept: () => this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
+      slotsAccept: () => this.gate.waiting === 0 && this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
     });
   }
 
@@ -214,8 +214,13 @@ export class Workers {
 
   /** A reload: the spares run the old code; new ones start once the new
    * generation accepts. */
-  dropSpares(reason: string): void {
-    this.spares.drop(reason);
+  dropSpares(reason: string, hold = false): void {
+    this.spares.drop(reason, hold);
+  }
+
+  /** The workers or chain reload that dropped the spares is done. */
+  resumeSpares(): void {
+    this.spares.resume();
   }
 
   /** The master's tick: replace a spare that stopped answering. */

@@ -137,8 +137,16 @@ export class RequestObserver {
       if (res.headersSent) this.log(req, res.statusCode, us, bytes - headerBytes(res), now);
       else this.log(req, CLIENT_CLOSED, us, 0, now);
     }
-    if (c.requests === this.spec.maxRequests) this.heartbeat(); // the master recycles now, not in a second
+    if (c.requests === this.recycleAt()) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
+  }
+
+  /** max-requests of this worker (the master's count: recycle.ts); its
+   * slot may change once (a spare's activation). */
+  private recycleAt(): number | undefined {
+    const max = this.spec.maxRequests;
+    if (!max) return undefined;
+    return max + this.spec.id * (this.spec.maxRequestsDelta ?? 0);
   }
 
   /** Requests in flight now. */

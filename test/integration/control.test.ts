@@ -281,7 +281,7 @@ describe('master fifo, touch files, pidfile commands', () => {
     await until(() => { const w = workerPids(p.pid!); return w.length === 2 && !w.some((x) => before.includes(x)) ? w : undefined; });
     expect(await until(() => get(port))).toBe(200);
     const stop = await execa(LIEGE, ['--stop', pidfile], { reject: false });
-    expect(stop.exitCode).toBe(0);
+    expect(stop.exitCode, stop.stderr).toBe(0);
     const r = await p;
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/graceful (reload requested|shutdown)/);
@@ -308,7 +308,7 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect(failed.exitCode).toBe(1);
     expect(fs.existsSync(fresh)).toBe(false);
     const stop = await execa(LIEGE, ['--stop', pidfile], { reject: false });
-    expect(stop.exitCode).toBe(0);
+    expect(stop.exitCode, stop.stderr).toBe(0);
     expect((await p).exitCode).toBe(0);
   });
 

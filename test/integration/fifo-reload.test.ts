@@ -3,6 +3,7 @@
 // command written and not read yet is dropped), and a command the old image
 // read but had not run goes to the new image.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,3 +83,47 @@ describe('master fifo across a reload', () => {
     }
   }, 90_000);
 });
+
+describe('a reload that fails on its master fifo', () => {
+  it('keeps the running generation with its stats and touch-reload (the fix goes through a touch), the fifo left off with a clear error', async () => {
+    const dir = scratch();
+    const fifo = path.join(dir, 'master.fifo');
+    const touch = path.join(dir, 'reload.touch');
+    const stats = path.join(dir, 'stats.sock');
+    fs.writeFileSync(touch, '');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--master-fifo', fifo, '--touch-reload', touch, '--stats', stats, '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')]);
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => get(port));
+    await until(() => (fs.existsSync(fifo) ? true : undefined));
+    // someone put a plain file at the fifo's path
+    fs.rmSync(fifo);
+    fs.writeFileSync(fifo, 'not a fifo');
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/LIEGE_ERR_RELOAD/.test(err) ? true : undefined), 20_000);
+    await until(() => (/this fifo is left off/.test(err) ? true : undefined), 10_000);
+    expect(err).toMatch(/unable to create the master fifo \S+master\.fifo: the path exists and is not a fifo/);
+    // the stats answer (before: the whole control side was gone, touch files too)
+    const text = await until(() => statsText(stats), 10_000);
+    expect(JSON.parse(text)).toHaveProperty('workers');
+    // the fix: the file removed, the reload deployed by touching
+    fs.rmSync(fifo);
+    fs.utimesSync(touch, new Date(), new Date(Date.now() + 5000));
+    await until(() => (/reload done/.test(err) ? true : undefined), 20_000);
+    await until(() => (fs.existsSync(fifo) && fs.statSync(fifo).isFIFO() ? true : undefined));
+    expect(write(fifo, 'q')).toBeUndefined();
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
+});
+
+function statsText(sock: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const c = net.connect(sock);
+    c.on('data', (d) => (text += d));
+    c.on('end', () => resolve(text || undefined));
+    c.on('error', () => resolve(undefined));
+  });
+}

@@ -8,11 +8,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, LIEGE, scratch } from './helpers';
+import type { ResultPromise } from 'execa';
+import { alive, FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const others: ChildProcess[] = [];
-afterEach(() => { for (const c of others.splice(0)) c.kill('SIGKILL'); });
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const c of others.splice(0)) c.kill('SIGKILL');
+  for (const p of started.splice(0)) killGroup(p);
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function other(cmd: string, args: string[]): ChildProcess {
@@ -50,4 +55,21 @@ describe('pidfile commands never signal a process that is not the master', () =>
     await new Promise((r) => setTimeout(r, 200));
     expect(alive(sleeper.pid!)).toBe(true);
   });
+});
+
+describe('liege --stop PIDFILE', () => {
+  it('stops a master that is stopped (SIGSTOP, a debugger that let go): SIGCONT follows the SIGTERM, as systemd does', async () => {
+    const pidfile = path.join(dir, 'frozen.pid');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--pidfile', pidfile]);
+    started.push(p);
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGSTOP');
+    const r = await execa(LIEGE, ['--stop', pidfile], { reject: false });
+    expect(r.exitCode).toBe(0);
+    // (before: the SIGTERM stayed pending while the master was stopped)
+    const exited = await Promise.race([p.then(() => true), new Promise((res) => setTimeout(() => res(false), 15_000))]);
+    expect(exited).toBe(true);
+    expect((await p).exitCode).toBe(0);
+  }, 30_000);
 });

@@ -108,6 +108,56 @@ describe('recycling', () => {
     expect(res.stderr).toMatch(/recycling: max-requests: \d+ requests/);
   }, 45_000);
 
+  it('max-requests + max-requests-delta: each worker is recycled at its own count (max + id × delta), when it reaches it, not at the next second\'s heartbeat', async () => {
+    const { port, p } = await serve('handler.js', ['--max-requests', '300', '--max-requests-delta', '100', '--min-worker-lifetime', '0']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const load = startLoad(port, 8);
+    const recycled = () => [...err.matchAll(/recycling: max-requests: (\d+) requests worker=(\d)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    await until(() => (recycled().some(([, w]) => w === 1) && recycled().some(([, w]) => w === 2) ? true : undefined), 30_000);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    // (under keep-alive load a worker serves ~2000 requests a second: a
+    // verdict at the next heartbeat says far more than its count)
+    for (const [n, w] of recycled()) expect(n, err).toBe(300 + 100 * w);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 45_000);
+
+  it('max-worker-lifetime is not held back by min-worker-lifetime (uWSGI: that gates max-requests and reload-on-rss only); no request lost', async () => {
+    const { port, p } = await serve('handler.js', ['--max-worker-lifetime', '2', '--min-worker-lifetime', '60']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const load = startLoad(port, 8);
+    // (before: recycled only once min-worker-lifetime, 60 s, had passed)
+    await until(() => (/recycling: max-worker-lifetime: \d+ s worker=1/.test(err) && /recycling: max-worker-lifetime: \d+ s worker=2/.test(err) ? true : undefined), 20_000);
+    await until(() => ((err.match(/old worker gone/g) ?? []).length >= 2 ? true : undefined), 20_000);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 45_000);
+
+  it('a worker that reaches max-requests before min-worker-lifetime is recycled once it has lived that long, not before', async () => {
+    const { port, p } = await serve('handler.js', ['--max-requests', '100', '--min-worker-lifetime', '3']);
+    const seen: Array<[number, string]> = [];
+    p.stderr!.on('data', (d: Buffer) => { for (const l of d.toString().split('\n')) if (l) seen.push([Date.now(), l]); });
+    const startedAt = Date.now();
+    const load = startLoad(port, 8);
+    await until(() => (seen.some(([, l]) => /recycling: max-requests/.test(l)) ? true : undefined), 20_000);
+    const first = seen.find(([, l]) => /recycling: max-requests/.test(l))!;
+    // the workers started before startedAt: 3 s after it at the earliest
+    expect(first[0] - startedAt).toBeGreaterThanOrEqual(2000);
+    // by then the worker had served far more than 100
+    expect(Number(/max-requests: (\d+) requests/.exec(first[1])![1])).toBeGreaterThan(100);
+    const r = await load.stop();
+    expect(r.failed).toBe(0);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 45_000);
+
   it('chain reload (SIGUSR2, touch-chain-reload) replaces one worker at a time, losing no request', async () => {
     const dir = scratch();
     const touch = path.join(dir, 'chain');

@@ -146,6 +146,26 @@ describe('spare workers', () => {
     expect(res.stderr).toMatch(new RegExp(`pid=${spare}.*spare worker promoted|spare worker promoted.*${spare}`));
   }, 60_000);
 
+  it('a chain reload (then a reload) starts the new spare once every worker was replaced, never beside a replacement that boots', async () => {
+    const { port, p, sock } = await serve('handler.js', ['--processes', '3', '--disable-logging']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const load = startLoad(port, 8);
+    for (const [sig, n] of [['SIGUSR2', 1], ['SIGHUP', 2]] as const) {
+      process.kill(p.pid!, sig);
+      await until(() => ((err.match(/reload done/g) ?? []).length >= n ? true : undefined), 30_000);
+      await until(async () => ((await stats(sock))?.spares[0]?.status === 'ready' ? true : undefined), 20_000);
+    }
+    const r = await load.stop();
+    expect(r.failed).toBe(0);
+    // the chain: after its request, no spare spawned before it is done
+    const chain = err.split('chain reload requested')[1]!.split('reload done')[0]!;
+    expect(chain).toMatch(/worker spawned/);
+    expect(chain).not.toMatch(/spare worker spawned/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
+
   it('rejects a spare-workers value that is not a number', async () => {
     const dir = scratch();
     const ini = path.join(dir, 'bad.ini');

@@ -28,31 +28,41 @@ export const FIFO_COMMANDS: Record<string, string> = {
 
 export class MasterFifos {
   private active = 0;
-  private readonly streams: net.Socket[] = [];
+  private readonly streams: Array<{ path: string; stream: net.Socket }> = [];
 
-  constructor(private readonly paths: string[], private readonly command: (name: string) => void, private readonly origins: Array<Origin | undefined> = []) {}
+  /** `lenient`: a fifo that cannot be made is logged and left off (the
+   * fallback after a failed reload: the rest of the control side runs). */
+  constructor(private readonly paths: string[], private readonly command: (name: string) => void, private readonly origins: Array<Origin | undefined> = [], private readonly lenient = false) {}
 
   /** Creates (a stale fifo is reused, anything else refused) and opens every fifo. */
   start(): void {
-    try {
-      this.open();
-    } catch (e) {
-      this.stop(); // nothing half-started (a reload falls back to the old spec)
-      throw e;
-    }
+    this.paths.forEach((p, i) => {
+      try {
+        this.open(p, i);
+      } catch (e) {
+        if (!this.lenient) {
+          this.stop(); // nothing half-started (a reload falls back to the old spec)
+          throw e;
+        }
+        log('master').error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_SOCKET' }, `${e instanceof LiegeError ? e.describe() : String(e)}: this fifo is left off`);
+      }
+    });
   }
 
-  private open(): void {
-    this.paths.forEach((p, i) => {
-      prepare(p, this.origins[i]);
-      // O_RDWR: open does not block, and the fifo never reaches EOF between
-      // writers (the previous image's, across a reload: what it had not read)
-      const fd = takeInheritedFifo(p) ?? fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-      const s = new net.Socket({ fd, readable: true, writable: false });
-      s.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
-      s.on('error', (e) => log('master').warn({ fifo: p, error: e.message }, 'master fifo read failed'));
-      this.streams.push(s);
-    });
+  private open(p: string, i: number): void {
+    prepare(p, this.origins[i]);
+    // O_RDWR: open does not block, and the fifo never reaches EOF between
+    // writers (the previous image's, across a reload: what it had not read)
+    let fd: number;
+    try {
+      fd = takeInheritedFifo(p) ?? fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
+    }
+    const stream = new net.Socket({ fd, readable: true, writable: false });
+    stream.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
+    stream.on('error', (e) => log('master').warn({ fifo: p, error: e.message }, 'master fifo read failed'));
+    this.streams.push({ path: p, stream });
   }
 
   private read(i: number, text: string): void {
@@ -77,26 +87,26 @@ export class MasterFifos {
   }
 
   stop(): void {
-    for (const s of this.streams) s.destroy();
+    for (const s of this.streams) s.stream.destroy();
   }
 
   /** A reload: stop reading, each fifo kept open (a copy of its fd, not
    * close-on-exec) for the next image (handover.ts). */
   handOver(): KeptFifo[] {
     const out: KeptFifo[] = [];
-    this.streams.forEach((s, i) => {
-      const fd = (s as net.Socket & { _handle?: { fd?: number } | null })._handle?.fd;
+    for (const { path, stream } of this.streams) {
+      const fd = (stream as net.Socket & { _handle?: { fd?: number } | null })._handle?.fd;
       if (typeof fd === 'number' && fd >= 0) {
         try {
           const copy = native.dupFd(fd);
           native.setCloexec(copy, false);
-          out.push({ path: this.paths[i]!, fd: copy });
+          out.push({ path, fd: copy });
         } catch (e) {
-          log('master').warn({ fifo: this.paths[i], code: (e as NodeJS.ErrnoException).code }, `unable to keep the master fifo open across the reload: ${(e as Error).message}`);
+          log('master').warn({ fifo: path, code: (e as NodeJS.ErrnoException).code }, `unable to keep the master fifo open across the reload: ${(e as Error).message}`);
         }
       }
-      s.destroy();
-    });
+      stream.destroy();
+    }
     return out;
   }
 }

@@ -5,6 +5,7 @@
 // is a plain ControlSpec, carried across a reload: the fallback after a
 // failed reload keeps the stats, the fifo and the touch files of the
 // generation it runs (the fix is deployed by touching the file again).
+import type * as net from 'node:net';
 import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
@@ -76,10 +77,13 @@ async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => 
  * are closed, refusing rather than hanging. */
 export { closeUnclaimed as closeInheritedControl, carryCommands, takeCarriedCommands } from './handover';
 
-export async function startControl(spec: ControlSpec, src: StatsSource, command: (name: string) => void): Promise<Control> {
+/** Start the control side; `lenient` (the fallback after a failed reload,
+ * which must keep what it can: a touch file may bring the fix): a part that
+ * fails is logged and left off instead of failing the whole. */
+export async function startControl(spec: ControlSpec, src: StatsSource, command: (name: string) => void, lenient = false): Promise<Control> {
   const servers: ControlServer[] = [];
   try {
-    return await start(spec, src, command, servers);
+    return await start(spec, src, command, servers, lenient);
   } catch (e) {
     // nothing half-started: a reload that fails here falls back to the
     // running generation's own control spec
@@ -88,20 +92,21 @@ export async function startControl(spec: ControlSpec, src: StatsSource, command:
   }
 }
 
-async function start(spec: ControlSpec, src: StatsSource, command: (name: string) => void, servers: ControlServer[]): Promise<Control> {
+async function start(spec: ControlSpec, src: StatsSource, command: (name: string) => void, servers: ControlServer[], lenient: boolean): Promise<Control> {
+  const server = async (name: 'stats' | 'metrics', a: Address, open: (fd: number | undefined) => Promise<net.Server>, said: () => void) => {
+    try {
+      servers.push({ name, addr: a.addr, server: await listening(name, a, () => open(takeInherited(name, a.addr))) });
+      said();
+    } catch (e) {
+      if (!lenient || !(e instanceof LiegeError)) throw e;
+      log('master').error({ code: e.code }, `${e.describe()}: the ${name} server is left off`);
+    }
+  };
   const stats = spec.stats;
-  if (stats) {
-    const fd = takeInherited('stats', stats.addr);
-    servers.push({ name: 'stats', addr: stats.addr, server: await listening('stats', stats, () => startStatsServer(stats.addr, src, stats.http, stats.minified, fd)) });
-    log('master').info({ stats: stats.addr }, 'stats server listening');
-  }
+  if (stats) await server('stats', stats, (fd) => startStatsServer(stats.addr, src, stats.http, stats.minified, fd), () => log('master').info({ stats: stats.addr }, 'stats server listening'));
   const metrics = spec.metrics;
-  if (metrics) {
-    const fd = takeInherited('metrics', metrics.addr);
-    servers.push({ name: 'metrics', addr: metrics.addr, server: await listening('metrics', metrics, () => startMetricsServer(metrics.addr, src, fd)) });
-    log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics');
-  }
-  const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin));
+  if (metrics) await server('metrics', metrics, (fd) => startMetricsServer(metrics.addr, src, fd), () => log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics'));
+  const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin), lenient);
   fifos.start();
   closeUnclaimed();
   const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
