@@ -180,6 +180,29 @@ function applyOwnership(path: string, o: Ownership): void {
   if (o.uid !== undefined) fs.chownSync(path, o.uid, o.gid!);
 }
 
+/** A reload keeps a unix socket's file (inherited, not bound again): a
+ * changed chmod-socket or chown-socket is applied to it now. The master may
+ * have dropped root: what it may not change is said, not skipped in silence. */
+function reapplyOwnership(path: string, cfg: Config, s: Setting): void {
+  const want = ownershipOf(cfg);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    return; // the file is gone: the socket still serves, nothing to change
+  }
+  const modeDiffers = want.mode !== undefined && (st.mode & 0o7777) !== want.mode;
+  const ownerDiffers = want.uid !== undefined && (st.uid !== want.uid || st.gid !== want.gid);
+  if (!modeDiffers && !ownerDiffers) return;
+  try {
+    if (ownerDiffers) fs.chownSync(path, want.uid!, want.gid!);
+    if (modeDiffers) fs.chmodSync(path, want.mode!);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    log('master').warn({ socket: path, errno: code }, `${formatOrigin(s.origin)}: unable to apply chmod-socket/chown-socket to ${path}, kept from the running generation: ${code} (the master runs as uid ${process.getuid?.()} since the privilege drop; a restart applies them)`);
+  }
+}
+
 /** Sockets systemd passed (LISTEN_FDS for this pid), by their bound address. */
 function systemdSockets(): Map<string, number> {
   const out = new Map<string, number>();
@@ -275,6 +298,7 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
     if (w.unreadable) keepInheritedTls(w, old);
     if (old) {
       native.setCloexec(old.fd, true);
+      if (old.unixPath) reapplyOwnership(old.unixPath, cfg, w.setting);
       out.push({ ...old, proto: w.proto, tls: w.tls, pemFiles: w.pemFiles });
       continue;
     }

@@ -135,6 +135,39 @@ describe('unix socket files', () => {
     expect(r.stderr).toMatch(new RegExp(`unable to bind 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(held by pid ${process.pid}: \\S*node`));
   });
 
+  it('a reload applies a changed chmod-socket to the socket file it keeps; one the dropped master may not change is said, and it serves on', async () => {
+    const own = path.join(dir, 'own.sock');
+    const rootOwned = path.join(dir, 'root.sock');
+    const ini = path.join(dir, 'chmod.ini');
+    const write = (mode: string) => fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 2\nhttp-socket = ${own}\nnode-app = ${app}\nchmod-socket = ${mode}\nchown-socket = nobody:nogroup\nuid = nobody\ngid = nogroup\n`);
+    write('660');
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => getUnix(own));
+    expect(fs.statSync(own).mode & 0o777).toBe(0o660);
+    write('666');
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined), 30_000);
+    // before: still 660, nothing said (nginx as www-data kept its 502)
+    expect(fs.statSync(own).mode & 0o777).toBe(0o666);
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    // without chown-socket the file is root's: the master, now nobody, may not chmod it
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 2\nhttp-socket = ${rootOwned}\nnode-app = ${app}\nuid = nobody\ngid = nogroup\n`);
+    const q = startLiege(['--ini', ini], { cwd: dir });
+    started.push(q);
+    let qerr = '';
+    q.stderr!.on('data', (d: Buffer) => { qerr += d.toString(); });
+    await until(() => getUnix(rootOwned));
+    fs.appendFileSync(ini, 'chmod-socket = 666\n');
+    process.kill(q.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(qerr) ? true : undefined), 30_000);
+    expect(qerr).toMatch(/chmod\.ini:4: unable to apply chmod-socket\/chown-socket to \S+root\.sock, kept from the running generation: EPERM \(the master runs as uid 65534 since the privilege drop; a restart applies them\)/);
+    expect(await getUnix(rootOwned)).toMatch(/handler-app/);
+  }, 90_000);
+
   it('a bad chmod-socket or chown-socket is refused before anything runs or is created; a socket that fails to bind takes the files bound before it away', async () => {
     const sock = path.join(dir, 'half.sock');
     const ini = path.join(dir, 'half.ini');
