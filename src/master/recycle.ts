@@ -18,6 +18,9 @@ export interface RecyclePolicy {
   startTimeoutMs?: number; // a worker not accepting by then is given up (absent in a handover from an older image)
 }
 
+/** A promoted spare silent this long before it accepts is stuck (spares.ts). */
+const PROMOTED_SILENT_MS = 5000;
+
 export type Verdict = { id: number; pid: number; action: 'replace' | 'kill'; reason: string; request?: string };
 
 /** The verdict for one worker now, or undefined to leave it. `rss` in bytes;
@@ -27,6 +30,9 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
   // a load that never ends (a top-level await on a database that never
   // answers) would hold a reload forever and every reload merged into it
   if (p.status === 'starting' && pol.startTimeoutMs && now - p.spawnedAt > pol.startTimeoutMs) return v('kill', `did not accept ${Math.round(pol.startTimeoutMs / 1000)} s after it started (app-listen-timeout + 5 s): its start hangs`);
+  // a promoted spare heartbeats until it accepts (its app is loaded): one
+  // that went silent (frozen just before its promotion) holds the slot
+  if (p.status === 'starting' && p.promoted && now - p.lastSeen > PROMOTED_SILENT_MS) return v('kill', `spare promoted to the slot is silent for ${Math.round((now - p.lastSeen) / 1000)} s (stopped, or its event loop blocked)`);
   // a worker whose channel closed while it lives on (the app called
   // process.disconnect()) sends no stats, heartbeat or `accepting` any
   // more: the master cannot watch it, so it is replaced (after its

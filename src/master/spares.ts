@@ -65,6 +65,7 @@ export class Spares {
     this.procs.delete(p);
     const was = p.spare;
     p.spare = undefined;
+    p.promoted = was === 'ready'; // (a loading one sends no heartbeat yet)
     p.id = id;
     p.spawnedAt = Date.now(); // its age as a serving worker (lifetime)
     log('master').info({ worker: id, pid: p.pid, spare: was }, 'spare worker promoted');

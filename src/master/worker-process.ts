@@ -34,6 +34,7 @@ export interface Proc {
   killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
+  promoted?: boolean; // a spare given a slot: it heartbeats until it accepts
   channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
 }
 

@@ -41,21 +41,21 @@ const send = (m: WorkerMessage, then?: () => void) => {
  * until the master sends `activate` with the slot it takes (then the log
  * fields, the title and the accepting hooks are the slot's). Tells the
  * master once every liege socket waits in the gate (the app is loaded). */
-function holdAsSpare(spec: WorkerSpec): void {
+function holdAsSpare(spec: WorkerSpec): () => void {
   let ready = false;
   let beat: NodeJS.Timeout | undefined;
   listenGate.close((fds) => {
     if (ready || fds < spec.sockets.length) return;
     ready = true;
     send({ type: 'spare-ready' });
-    // the master promotes only a spare it heard from lately
+    // the master promotes only a spare it heard from lately, and replaces a
+    // promoted one that goes silent before it accepts
     beat = setInterval(() => send({ type: 'spare-alive' }), 1000);
     beat.unref();
   });
   const onMessage = (m: MasterMessage) => {
     if (!m || m.type !== 'activate') return;
     process.off('message', onMessage);
-    clearInterval(beat);
     spec.id = m.id;
     spec.once = m.once;
     spec.spare = false;
@@ -65,6 +65,7 @@ function holdAsSpare(spec: WorkerSpec): void {
     listenGate.open();
   };
   process.on('message', onMessage);
+  return () => clearInterval(beat); // accepting: the stats heartbeat follows
 }
 
 function exitSoon(code: number): void {
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   setWorkerLogFields(spec.id);
   guardStdio(reportLogState); // the app's console.log into a failing log costs output, not the worker
   if (spec.procname) process.title = spec.procname.replace(/%w/g, spec.spare ? 'spare' : String(spec.id));
-  if (spec.spare) holdAsSpare(spec);
+  const spareAccepts = spec.spare ? holdAsSpare(spec) : undefined;
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
   const phase = (name: string) => runStartupPhase(plan, name, spec.ctx);
   const drain = new Drain();
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
+  spareAccepts?.();
   acceptingAt = Date.now();
   setInterval(() => observer.heartbeat(), 1000).unref();
 }

@@ -21,7 +21,7 @@ afterEach(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Stats {
-  workers: Array<{ id: number; pid: number; status: string }>;
+  workers: Array<{ id: number; pid: number; status: string; accepting: number }>;
   spares: Array<{ pid: number; status: 'loading' | 'ready' }>;
 }
 
@@ -89,6 +89,28 @@ describe('a frozen spare worker', () => {
       return s && s.workers.every((w) => w.pid > 0 && w.pid !== workers[0] && (w.status === 'idle' || w.status === 'busy')) ? s : undefined;
     }, 30_000);
     expect(seen.has(spare)).toBe(false);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
+
+  it('frozen just before its promotion: the slot is given to a live process within seconds, not at the start timeout', async () => {
+    const { port, p, sock, spare, workers, log } = await serve();
+    process.kill(spare, 'SIGSTOP');
+    frozen.push(spare);
+    // at once: the spare still counts as heard from recently
+    process.kill(workers[0]!, 'SIGKILL');
+    await until(() => (/spare worker promoted/.test(log()) ? true : undefined));
+    // the stats say it holds the slot without accepting (before: accepting 1)
+    const holding = await until(async () => (await stats(sock))?.workers.find((w) => w.pid === spare));
+    expect(holding.accepting).toBe(0);
+    // (before: it held the slot, not accepting, for app-listen-timeout + 5 s = 65 s)
+    await until(() => (/spare promoted to the slot is silent for \d+ s/.test(log()) ? true : undefined), 20_000);
+    await until(() => (alive(spare) ? undefined : true));
+    await until(async () => {
+      const s = await stats(sock);
+      return s && s.workers.every((w) => w.pid > 0 && w.pid !== spare && w.pid !== workers[0]) && s.spares[0]?.status === 'ready' ? s : undefined;
+    }, 20_000);
     expect(await get(port)).toMatchObject({ status: 200 });
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);

@@ -46,7 +46,7 @@ export function statsDocument(src: StatsSource): object {
       return {
         id: w.id,
         pid: w.pid ?? 0,
-        accepting: w.pid ? 1 : 0,
+        accepting: w.status === 'idle' || w.status === 'busy' ? 1 : 0, // (not a worker starting or draining)
         requests: t.requests,
         delta_requests: c.requests,
         exceptions: t.exceptions,
