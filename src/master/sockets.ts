@@ -12,6 +12,7 @@ import { formatOrigin, LiegeError } from '../errors';
 import type { SocketInfo, SocketProtocol } from '../ipc/worker';
 import { log } from '../log';
 import { native } from '../os/native';
+import { heldBy } from './socket-holders';
 import { lookupGroup, lookupUser } from '../os/privileges';
 
 export interface BoundSocket extends SocketInfo {
@@ -102,7 +103,7 @@ async function clearUnixPath(path: string, s: Setting): Promise<void> {
   }
   const refuse = (why: string) => new LiegeError('LIEGE_ERR_SOCKET', `unable to bind ${path}: ${why}`, { origin: s.origin, text: s.value, expected: 'a free path, or a stale socket left by a dead instance' });
   if (!st.isSocket()) throw refuse('the path exists and is not a socket (refusing to remove it)');
-  if (await isLive(path)) throw refuse('a live socket: another process is listening on it');
+  if (await isLive(path)) throw refuse(`a live socket: another process is listening on it${heldBy({ path })}`);
   fs.unlinkSync(path);
 }
 
@@ -143,7 +144,8 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
     if (e instanceof LiegeError) throw e;
     const err = e as NodeJS.ErrnoException;
     // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
+    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: Number(w.addr.slice(w.addr.lastIndexOf(':') + 1)) }) : '';
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${holders}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }
 }
 
@@ -176,6 +178,29 @@ function ownershipOf(cfg: Config): Ownership {
 function applyOwnership(path: string, o: Ownership): void {
   if (o.mode !== undefined) fs.chmodSync(path, o.mode);
   if (o.uid !== undefined) fs.chownSync(path, o.uid, o.gid!);
+}
+
+/** A reload keeps a unix socket's file (inherited, not bound again): a
+ * changed chmod-socket or chown-socket is applied to it now. The master may
+ * have dropped root: what it may not change is said, not skipped in silence. */
+function reapplyOwnership(path: string, cfg: Config, s: Setting): void {
+  const want = ownershipOf(cfg);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    return; // the file is gone: the socket still serves, nothing to change
+  }
+  const modeDiffers = want.mode !== undefined && (st.mode & 0o7777) !== want.mode;
+  const ownerDiffers = want.uid !== undefined && (st.uid !== want.uid || st.gid !== want.gid);
+  if (!modeDiffers && !ownerDiffers) return;
+  try {
+    if (ownerDiffers) fs.chownSync(path, want.uid!, want.gid!);
+    if (modeDiffers) fs.chmodSync(path, want.mode!);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    log('master').warn({ socket: path, errno: code }, `${formatOrigin(s.origin)}: unable to apply chmod-socket/chown-socket to ${path}, kept from the running generation: ${code} (the master runs as uid ${process.getuid?.()} since the privilege drop; a restart applies them)`);
+  }
 }
 
 /** Sockets systemd passed (LISTEN_FDS for this pid), by their bound address. */
@@ -273,6 +298,7 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
     if (w.unreadable) keepInheritedTls(w, old);
     if (old) {
       native.setCloexec(old.fd, true);
+      if (old.unixPath) reapplyOwnership(old.unixPath, cfg, w.setting);
       out.push({ ...old, proto: w.proto, tls: w.tls, pemFiles: w.pemFiles });
       continue;
     }

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execa } from 'execa';
-import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, processes, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -33,6 +33,14 @@ function getUnix(socketPath: string): Promise<string | undefined> {
 }
 
 const app = `${FIXTURES}/apps/handler.js`;
+
+const isZombie = (pid: number) => {
+  try {
+    return / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+  } catch {
+    return true;
+  }
+};
 
 describe('unix socket files', () => {
   it('refuses to replace a regular file, leaving it intact', async () => {
@@ -82,6 +90,83 @@ describe('unix socket files', () => {
     expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.sock: EACCES \(the master runs as uid 65534 since the privilege drop: give it \S+root-only-\w+,/);
     expect(r.stderr).toMatch(/vacuum: unable to remove \S+app\.pid: EACCES/);
   });
+
+  it('a master killed by SIGKILL and started again at once: its surviving workers are named as what holds the socket, and a start after their death grace takes the stale socket', async () => {
+    const sock = path.join(dir, 'killed.sock');
+    const port = await freePort();
+    const args = ['--master', '-p', '2', '--http-socket', sock, '--http-socket', `127.0.0.1:${port}`, '--node-app', app];
+    const p = startLiege(args, { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const workers = childrenOf(p.pid!).filter((c) => /worker\/main\.js/.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8')));
+    expect(workers.length).toBe(2);
+    // frozen meanwhile, so they outlive the master for as long as this
+    // test needs (a loaded machine may take longer than their 3 s grace
+    // to start the second copy); so is the guard that would kill them
+    const guard = processes().filter((q) => q.argv.includes('guard') && q.argv.includes(String(p.pid))).map((q) => q.pid);
+    const frozen = [...workers, ...guard];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    const thaw = () => { for (const pid of frozen) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } };
+    onTestFinished(thaw); // (whatever fails below)
+    process.kill(p.pid!, 'SIGKILL');
+    // (not `await p`: the workers hold its stderr until they exit)
+    await until(() => (alive(p.pid!) && !isZombie(p.pid!) ? undefined : true));
+    // the workers serve on for their death grace: the socket file is live
+    const again = await runLiege(args, { cwd: dir });
+    expect(again.exitCode).toBe(1);
+    // before: "another process is listening on it", no word of which
+    expect(again.stderr).toMatch(new RegExp(`unable to bind \\S+killed\\.sock: a live socket: another process is listening on it \\(held by pid (${workers.join('|')}): \\S*node \\S+worker/main\\.js`));
+    expect(again.stderr).toMatch(/liege workers whose master was killed \(SIGKILL\) exit within their death grace, 3 s: start again then\)/);
+    thaw();
+    await until(() => (workers.every((w) => !alive(w)) ? true : undefined), 10_000);
+    const later = startLiege(args, { cwd: dir });
+    started.push(later);
+    expect(await until(() => getUnix(sock))).toBeDefined();
+  }, 60_000);
+
+  it('a TCP port in use names the process that listens on it', async () => {
+    const other = net.createServer().listen(0, '127.0.0.1');
+    servers.push(other);
+    await new Promise((r) => other.once('listening', r));
+    const port = (other.address() as net.AddressInfo).port;
+    const r = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // before: "EADDRINUSE" alone; the holder here is this test's own process
+    expect(r.stderr).toMatch(new RegExp(`unable to bind 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(held by pid ${process.pid}: \\S*node`));
+  });
+
+  it('a reload applies a changed chmod-socket to the socket file it keeps; one the dropped master may not change is said, and it serves on', async () => {
+    const own = path.join(dir, 'own.sock');
+    const rootOwned = path.join(dir, 'root.sock');
+    const ini = path.join(dir, 'chmod.ini');
+    const write = (mode: string) => fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 2\nhttp-socket = ${own}\nnode-app = ${app}\nchmod-socket = ${mode}\nchown-socket = nobody:nogroup\nuid = nobody\ngid = nogroup\n`);
+    write('660');
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => getUnix(own));
+    expect(fs.statSync(own).mode & 0o777).toBe(0o660);
+    write('666');
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined), 30_000);
+    // before: still 660, nothing said (nginx as www-data kept its 502)
+    expect(fs.statSync(own).mode & 0o777).toBe(0o666);
+    process.kill(p.pid!, 'SIGTERM');
+    await p;
+    // without chown-socket the file is root's: the master, now nobody, may not chmod it
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nprocesses = 2\nhttp-socket = ${rootOwned}\nnode-app = ${app}\nuid = nobody\ngid = nogroup\n`);
+    const q = startLiege(['--ini', ini], { cwd: dir });
+    started.push(q);
+    let qerr = '';
+    q.stderr!.on('data', (d: Buffer) => { qerr += d.toString(); });
+    await until(() => getUnix(rootOwned));
+    fs.appendFileSync(ini, 'chmod-socket = 666\n');
+    process.kill(q.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(qerr) ? true : undefined), 30_000);
+    expect(qerr).toMatch(/chmod\.ini:4: unable to apply chmod-socket\/chown-socket to \S+root\.sock, kept from the running generation: EPERM \(the master runs as uid 65534 since the privilege drop; a restart applies them\)/);
+    expect(await getUnix(rootOwned)).toMatch(/handler-app/);
+  }, 90_000);
 
   it('a bad chmod-socket or chown-socket is refused before anything runs or is created; a socket that fails to bind takes the files bound before it away', async () => {
     const sock = path.join(dir, 'half.sock');
