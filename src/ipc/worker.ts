@@ -102,7 +102,7 @@ export type WorkerMessage =
   | { type: 'spare-ready' } // a spare loaded the app: it accepts at once when activated
   | { type: 'spare-alive' } // every second from a ready spare: its heartbeat (a frozen one is replaced)
   | { type: 'fatal'; detail: string }
-  | { type: 'app-error'; when: 'load' | 'serving'; message: string; stack?: string; file?: string }
+  | { type: 'app-error'; when: 'load' | 'serving'; message: string; stack?: string; file?: string; code?: string }
   | { type: 'stats'; stats: WorkerStats } // every second: the master's heartbeat (harakiri) and recycling input
   | ListenRequest
   | ({ type: 'counters' } & WorkerCounters)

@@ -311,7 +311,7 @@ export class Workers {
     } else if (m.type === 'app-error') {
       p.stats.exceptions++;
       p.lastError = m.message;
-      if (m.when === 'load') log('master').error({ code: 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, `the app failed to load: ${m.message}`);
+      if (m.when === 'load') log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
       // and is respawned with the backoff)

@@ -130,8 +130,9 @@ async function main(): Promise<void> {
     ({ servers } = await serveApp(spec, observe, observer.appError));
   } catch (e) {
     if (e instanceof LiegeError && (e.code === 'LIEGE_ERR_APP_LOAD' || e.code === 'LIEGE_ERR_APP_LISTEN')) {
-      log('worker').error({ code: e.code, worker: spec.id, app: spec.app }, e.message);
-      send({ type: 'app-error', when: 'load', message: e.message, file: spec.app }, () => process.exit(1));
+      // the master says it (once, with the worker); a worker without it, itself
+      if (!process.connected) log('worker').error({ code: e.code, worker: spec.id, app: spec.app }, e.message);
+      send({ type: 'app-error', when: 'load', code: e.code, message: e.message, file: spec.app }, () => process.exit(1));
       return exitSoon(1);
     }
     return fatal(e);

@@ -412,14 +412,16 @@ describe('logs', () => {
 
   it('log-format = json: a worker line whose call site names its slot has one `worker` key (before: two)', async () => {
     const port = await freePort();
-    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/throws.js`, '--log-format', 'json'], { cwd: dir });
+    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/throws-later.js`, '--log-format', 'json'], { cwd: dir });
     started.push(p);
     let err = '';
     p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    await until(() => (/LIEGE_ERR_APP_LOAD/.test(err) ? true : undefined));
+    await until(() => get(port));
+    await fetch(`http://127.0.0.1:${port}/throw`).catch(() => undefined);
+    await until(() => (/"code":"LIEGE_ERR_APP"/.test(err) ? true : undefined));
     process.kill(p.pid!, 'SIGTERM');
     await p;
-    const lines = err.split('\n').filter((l) => l.includes('LIEGE_ERR_APP_LOAD'));
+    const lines = err.split('\n').filter((l) => l.includes('"code":"LIEGE_ERR_APP"'));
     for (const l of lines) {
       const keys = [...l.matchAll(/[{,]"([a-z_]+)":/g)].map((m) => m[1]);
       expect(keys).toEqual([...new Set(keys)]);
