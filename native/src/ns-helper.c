@@ -14,8 +14,8 @@
  *     group: fork a watcher that blocks reading FD, then exec PROGRAM in
  *     place (so PROGRAM's parent, $PPID, is the master). When the master's
  *     end of FD closes (it exited, was SIGKILLed, or is done with this
- *     daemon) the watcher SIGTERMs the group and SIGKILLs it after MERCY
- *     seconds: nothing a daemon started outlives the master.
+ *     daemon) the watcher SIGTERMs the group and SIGKILLs what is left of
+ *     it after MERCY seconds: nothing a daemon started outlives the master.
  *   liege-ns guard MASTER GRACE_MS
  *     the master's death watch (ns-guard.c), detached (prints its pid): when
  *     MASTER dies, even by SIGKILL, it SIGKILLs what was MASTER's process
@@ -57,6 +57,10 @@ static int watch(int fd, int mercy_s, char **cmd) {
   pid_t w = fork();
   if (w < 0) return 111;
   if (w == 0) {
+    /* out of the group it watches, so the group is empty once the daemon
+     * and what it started are gone, and the watcher need not wait MERCY */
+    pid_t group = getpgrp();
+    setpgid(0, 0);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
     signal(SIGTERM, SIG_IGN);
@@ -67,9 +71,13 @@ static int watch(int fd, int mercy_s, char **cmd) {
       ssize_t n = read(fd, &b, 1);
       if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
-    kill(-getpgrp(), SIGTERM);
-    sleep(mercy_s > 0 ? mercy_s : 3);
-    kill(-getpgrp(), SIGKILL);
+    kill(-group, SIGTERM);
+    int ticks = (mercy_s > 0 ? mercy_s : 3) * 50;
+    for (int i = 0; i < ticks; i++) {
+      if (kill(-group, 0) < 0 && errno == ESRCH) _exit(0);
+      usleep(20000);
+    }
+    kill(-group, SIGKILL);
     _exit(0);
   }
   close(fd);

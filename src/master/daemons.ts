@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { log } from '../log';
-import { exited } from '../os/child-exit';
+import { exited, groupExited } from '../os/child-exit';
 import { NS_HELPER } from '../os/native';
 import { PtyDaemons } from './pty-daemons';
 
@@ -62,7 +62,11 @@ export class Daemons {
     this.stopping = true;
     await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };
-      const gone = exited(child, mercyMs, () => group('SIGKILL'));
+      // the whole group, not only the daemon's own process: a `sh -c`
+      // wrapper dies at once, and what it runs must be let finish its
+      // cleanup before the master kills every descendant left
+      const deadline = Date.now() + mercyMs;
+      const gone = exited(child, mercyMs, () => group('SIGKILL')).then(() => child && groupExited(child.pid!, deadline, () => group('SIGKILL')));
       if (child) {
         group('SIGTERM');
         group('SIGCONT'); // a stopped daemon handles its SIGTERM only once continued (as systemd)

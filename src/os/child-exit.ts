@@ -9,3 +9,22 @@ export function exited(child: ChildProcess | undefined, mercyMs: number, kill: (
     setTimeout(kill, mercyMs).unref();
   });
 }
+
+/** Resolves once process group `pgid` is empty (a daemon's `sh -c` wrapper
+ * is gone first; what it started still runs its own cleanup), or calls
+ * `kill` at `deadline` (epoch ms) and resolves. */
+export async function groupExited(pgid: number, deadline: number, kill: () => void): Promise<void> {
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) return kill();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -72,6 +72,12 @@ describe('a frozen (SIGSTOPped) master', () => {
   }, 40_000);
 });
 
+/** Whether the process has a handler for SIGTERM (/proc SigCgt, bit 15). */
+function catchesTerm(pid: number): boolean {
+  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return !!m && (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n;
+}
+
 describe('a frozen (SIGSTOPped) daemon', () => {
   it('is continued after the SIGTERM of a stop, so its own cleanup runs', async () => {
     const dir = scratch();
@@ -81,6 +87,9 @@ describe('a frozen (SIGSTOPped) daemon', () => {
     started.push(p);
     await until(() => get(port));
     const sh = await until(() => processes().find((x) => x.argv[0] === 'sh' && x.argv.join(' ').includes('trap'))?.pid);
+    // frozen once its trap is set (SigCgt has SIGTERM): stopped before, the
+    // SIGTERM would end it by its default action, without the cleanup
+    await until(() => (catchesTerm(sh) ? true : undefined));
     process.kill(sh, 'SIGSTOP');
     frozen.push(sh);
     process.kill(p.pid!, 'SIGTERM');
