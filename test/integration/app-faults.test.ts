@@ -3,10 +3,9 @@
 // module (which file, which line), an uncaught exception counted in the
 // stats after its worker is gone.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -26,15 +25,6 @@ function watchStderr(p: ResultPromise): (re: RegExp) => Promise<string> {
   return (re) => until(() => (re.test(err) ? err : undefined), 20_000);
 }
 
-function stats(port: number): Promise<{ workers: Array<{ pid: number; exceptions: number; requests: number }> } | undefined> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    let out = '';
-    c.on('data', (d) => { out += d; });
-    c.on('end', () => { try { resolve(JSON.parse(out)); } catch { resolve(undefined); } });
-    c.on('error', () => resolve(undefined));
-  });
-}
 
 describe('app faults (2 workers)', () => {
   it('a fetch handler streams a 48 MiB body whole, without leaking a listener per backpressure wait', async () => {
@@ -75,11 +65,11 @@ describe('app faults (2 workers)', () => {
     await until(() => get(port));
     // older than a crash loop's second: the worker drains and is replaced
     await new Promise((r) => setTimeout(r, 1200));
-    const before = (await until(() => stats(statsPort))).workers.map((w) => w.pid);
+    const before = (await until(() => statsAt<{ workers: Array<{ pid: number; exceptions: number; requests: number }> }>(statsPort))).workers.map((w) => w.pid);
     expect((await fetch(`http://127.0.0.1:${port}/throw`, { headers: { connection: 'close' } })).status).toBe(200);
     const err = await stderr(/old worker gone|worker gone|worker died/);
     const s = await until(async () => {
-      const now = await stats(statsPort);
+      const now = await statsAt<{ workers: Array<{ pid: number; exceptions: number; requests: number }> }>(statsPort);
       return now && now.workers.every((w) => w.pid > 0) && now.workers.some((w) => !before.includes(w.pid)) ? now : undefined;
     });
     // before: 0, the worker exited before its next heartbeat carried the count

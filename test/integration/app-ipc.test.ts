@@ -1,26 +1,16 @@
 // The app shares its worker's IPC channel with liege: what it sends with
 // process.send() (node:cluster apps report to their primary, PM2 apps send
 // 'ready') is the app's, never taken for a message of liege's worker.
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, startLiege, statsAt, until } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
   for (const p of started.splice(0)) killGroup(p);
 });
 
-function stats(port: number): Promise<{ workers: Array<{ pid: number; requests: number; status: string }> } | undefined> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    let out = '';
-    c.on('data', (d) => { out += d; });
-    c.on('end', () => { try { resolve(JSON.parse(out)); } catch { resolve(undefined); } });
-    c.on('error', () => resolve(undefined));
-  });
-}
 
 describe("the app's own IPC messages", () => {
   it("messages shaped like liege's ({ type: 'fatal' | 'stats' | 'accepting' }, 'ready', null) neither end the instance nor break its stats or harakiri", async () => {
@@ -33,7 +23,7 @@ describe("the app's own IPC messages", () => {
     for (let i = 0; i < 4; i++) expect((await fetch(`http://127.0.0.1:${port}/fatal`)).status).toBe(200);
     for (let i = 0; i < 20; i++) expect(await get(port)).toMatchObject({ status: 200 });
     // the workers' own counters still reach the master (a heartbeat a second)
-    const s = await until(() => stats(statsPort).then((x) => (x && x.workers.reduce((a, w) => a + w.requests, 0) >= 24 ? x : undefined)));
+    const s = await until(() => statsAt<{ workers: Array<{ pid: number; requests: number; status: string }> }>(statsPort).then((x) => (x && x.workers.reduce((a, w) => a + w.requests, 0) >= 24 ? x : undefined)));
     expect(s.workers.map((w) => w.pid).sort()).toEqual([...workers].sort());
     expect(childrenOf(p.pid!)).toEqual(workers);
     process.kill(p.pid!, 'SIGTERM');

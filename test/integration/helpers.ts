@@ -133,3 +133,14 @@ export function getUnix(sock: string, timeoutMs = 2000): Promise<number | undefi
     req.on('timeout', () => { req.destroy(); resolve(undefined); });
   });
 }
+
+/** One stats dump of a `stats = 127.0.0.1:PORT` server, parsed (undefined until it answers). */
+export function statsAt<T = unknown>(port: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    let out = '';
+    c.on('data', (d) => { out += d; });
+    c.on('end', () => { try { resolve(JSON.parse(out) as T); } catch { resolve(undefined); } });
+    c.on('error', () => resolve(undefined));
+  });
+}

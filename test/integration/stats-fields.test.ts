@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -24,15 +24,6 @@ interface Stats {
   workers: Array<{ id: number; pid: number; harakiri_count: number }>;
 }
 
-function stats(port: number): Promise<Stats | undefined> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    let out = '';
-    c.on('data', (d) => { out += d; });
-    c.on('end', () => { try { resolve(JSON.parse(out) as Stats); } catch { resolve(undefined); } });
-    c.on('error', () => resolve(undefined));
-  });
-}
 
 describe('stats listen_queue and harakiri_count', () => {
   it('counts the connections waiting in a socket\'s accept queue (TCP and unix) while the only worker is stuck; 0 when idle', async () => {
@@ -41,7 +32,7 @@ describe('stats listen_queue and harakiri_count', () => {
     const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${other}`, '--http-socket', unix, '--listen', '64', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
     started.push(p);
     await until(() => get(port));
-    const idle = await until(() => stats(statsPort));
+    const idle = await until(() => statsAt<Stats>(statsPort));
     expect(idle.listen_queue).toBe(0);
     expect(idle.sockets.map((s) => s.queue)).toEqual([0, 0, 0]);
     // the only worker busy-loops from now on: it accepts nothing more
@@ -57,7 +48,7 @@ describe('stats listen_queue and harakiri_count', () => {
       c.on('error', () => undefined);
       clients.push(c);
     }
-    const busy = await until(() => stats(statsPort).then((s) => (s && s.listen_queue >= 8 ? s : undefined)));
+    const busy = await until(() => statsAt<Stats>(statsPort).then((s) => (s && s.listen_queue >= 8 ? s : undefined)));
     expect(busy.sockets[0]).toMatchObject({ name: `127.0.0.1:${port}`, max_queue: 64 });
     expect(busy.sockets[0]!.queue).toBeGreaterThanOrEqual(5);
     expect(busy.sockets[1]!.queue).toBe(0);
@@ -71,10 +62,10 @@ describe('stats listen_queue and harakiri_count', () => {
     const p = startLiege(['--master', '--processes', '2', '--node-app', `${FIXTURES}/apps/stuck.js`, '--http-socket', `127.0.0.1:${port}`, '--harakiri', '1', '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
     started.push(p);
     await until(() => get(port));
-    const before = await until(() => stats(statsPort));
+    const before = await until(() => statsAt<Stats>(statsPort));
     expect(before.workers.map((w) => w.harakiri_count)).toEqual([0, 0]);
     const stuck = fetch(`http://127.0.0.1:${port}/spin`, { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
-    const after = await until(() => stats(statsPort).then((s) => (s && s.workers.some((w) => w.harakiri_count > 0) ? s : undefined)), 20_000);
+    const after = await until(() => statsAt<Stats>(statsPort).then((s) => (s && s.workers.some((w) => w.harakiri_count > 0) ? s : undefined)), 20_000);
     await stuck;
     expect(after.workers.map((w) => w.harakiri_count).sort()).toEqual([0, 1]);
   }, 30_000);
