@@ -21,12 +21,12 @@ type Res = http.ServerResponse & { [START]: number; [SENT]: number };
 
 type Counted = { _bytesDispatched?: number; bytesWritten?: number } | null | undefined;
 
-// Bytes handed to the kernel on this connection so far. net.Socket's own
-// counter, not its bytesWritten getter, which copies the write queue into
-// an array on every read (twice per request here)
 // nginx's status for a request whose client closed the connection before the response
 const CLIENT_CLOSED = 499;
 
+// Bytes handed to the kernel on this connection so far. net.Socket's own
+// counter, not its bytesWritten getter, which copies the write queue into
+// an array on every read (twice per request here)
 function sentOn(socket: Counted): number {
   if (!socket) return 0;
   const n = socket._bytesDispatched;
