@@ -46,7 +46,9 @@ describe('signals while stopping', () => {
     started.push(p);
     await until(() => get(port));
     process.kill(p.pid!, 'SIGTERM');
-    await until(() => (childrenOf(p.pid!).some((c) => /sleep 2/.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' ')) || /sleep 2/.test(childrenOf(c).map((g) => fs.readFileSync(`/proc/${g}/cmdline`, 'utf8')).join())) ? true : undefined));
+    // (a child may be gone between the listing and the read: a worker exiting)
+    const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } };
+    await until(() => (childrenOf(p.pid!).some((c) => /sleep 2/.test(cmdline(c)) || /sleep 2/.test(childrenOf(c).map(cmdline).join())) ? true : undefined));
     process.kill(p.pid!, 'SIGINT');
     await sleep(100);
     try { process.kill(p.pid!, 'SIGTERM'); } catch { /* killed by the SIGINT: the bug this test is about */ }
