@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, cmdlineOf, FIXTURES, getUnix, killGroup, lines, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -118,9 +118,9 @@ describe('emperor with live vassal files', () => {
     await until(() => tree(p.pid!).length >= 5 || undefined); // 2 vassals, 2 workers, the daemon (sh, its guard)
     // a vassal's worker killed: its master respawns it, the emperor is not involved
     const master = childrenOf(p.pid!).find((x) => childrenOf(x).length >= 2)!;
-    const worker = childrenOf(master).find((x) => fs.readFileSync(`/proc/${x}/cmdline`, 'utf8').includes('worker'))!;
+    const worker = childrenOf(master).find((x) => cmdlineOf(x).includes('worker'))!;
     process.kill(worker, 'SIGKILL');
-    await until(() => childrenOf(master).filter((x) => x !== worker && fs.readFileSync(`/proc/${x}/cmdline`, 'utf8').includes('worker')).length === 2 || undefined);
+    await until(() => childrenOf(master).filter((x) => x !== worker && cmdlineOf(x).includes('worker')).length === 2 || undefined);
     const all = tree(p.pid!);
     process.kill(p.pid!, 'SIGKILL');
     await until(() => all.every((x) => !alive(x)) || undefined);

@@ -144,3 +144,12 @@ export function statsAt<T = unknown>(port: number): Promise<T | undefined> {
     c.on('error', () => resolve(undefined));
   });
 }
+
+/** A process's command line, spaces between the arguments; '' once it is gone (no race with its exit). */
+export function cmdlineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}

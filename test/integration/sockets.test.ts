@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execa } from 'execa';
-import { alive, childrenOf, FIXTURES, processes, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, cmdlineOf, FIXTURES, freePort, get, killGroup, LIEGE, processes, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -98,7 +98,7 @@ describe('unix socket files', () => {
     const p = startLiege(args, { cwd: dir });
     started.push(p);
     await until(() => get(port));
-    const workers = childrenOf(p.pid!).filter((c) => /worker\/main\.js/.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8')));
+    const workers = childrenOf(p.pid!).filter((c) => /worker\/main\.js/.test(cmdlineOf(c)));
     expect(workers.length).toBe(2);
     // frozen meanwhile, so they outlive the master for as long as this
     // test needs (a loaded machine may take longer than their 3 s grace

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, cmdlineOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
@@ -46,9 +46,7 @@ describe('signals while stopping', () => {
     started.push(p);
     await until(() => get(port));
     process.kill(p.pid!, 'SIGTERM');
-    // (a child may be gone between the listing and the read: a worker exiting)
-    const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } };
-    await until(() => (childrenOf(p.pid!).some((c) => /sleep 2/.test(cmdline(c)) || /sleep 2/.test(childrenOf(c).map(cmdline).join())) ? true : undefined));
+    await until(() => (childrenOf(p.pid!).some((c) => /sleep 2/.test(cmdlineOf(c)) || /sleep 2/.test(childrenOf(c).map(cmdlineOf).join())) ? true : undefined));
     process.kill(p.pid!, 'SIGINT');
     await sleep(100);
     try { process.kill(p.pid!, 'SIGTERM'); } catch { /* killed by the SIGINT: the bug this test is about */ }
