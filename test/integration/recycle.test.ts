@@ -99,9 +99,9 @@ describe('recycling', () => {
     const r = await load.stop();
     expect(r.errors).toEqual({});
     expect(r.failed).toBe(0);
-    // more pids answered than the two first workers
+    // a recycled worker's replacement answered (how many of the first two
+    // answered depends on how the 8 connections split between them)
     expect([...r.pids].some((x) => !old.includes(Number(x)))).toBe(true);
-    expect(r.pids.size).toBeGreaterThan(2);
     process.kill(p.pid!, 'SIGTERM');
     const res = await p;
     expect(res.exitCode).toBe(0);
