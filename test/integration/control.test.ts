@@ -55,7 +55,8 @@ describe('stats, top, metrics', () => {
     await until(() => get(port));
     for (let i = 0; i < 5; i++) await get(port, '/x');
     await new Promise((r) => setTimeout(r, 1300)); // workers report counters once a second
-    const raw = await rawRead(stats, 'GET / HTTP/1.0\r\n\r\n');
+    // (the control side may start listening after the workers answered, on a loaded machine)
+    const raw = await until(() => rawRead(stats, 'GET / HTTP/1.0\r\n\r\n').catch(() => undefined));
     expect(raw).toMatch(/^HTTP\/1\.0 200 OK\r\nContent-Type: application\/json/);
     const doc = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
     expect(doc.pid).toBe(p.pid);
@@ -74,7 +75,7 @@ describe('stats, top, metrics', () => {
     expect(top.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
     expect(top.stdout.split('\n').filter((l) => /^[12]\s+\d+/.test(l))).toHaveLength(2);
 
-    const m = await fetch(`http://127.0.0.1:${metrics}/metrics`).then((r) => r.text());
+    const m = await until(() => fetch(`http://127.0.0.1:${metrics}/metrics`).then((r) => r.text(), () => undefined));
     expect(m).toMatch(/liege_worker_requests_total\{worker="\d+"\} \d+/);
     expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
     expect(m).toMatch(/liege_master_rss_bytes \d+/);
