@@ -134,10 +134,10 @@ export function getUnix(sock: string, timeoutMs = 2000): Promise<number | undefi
   });
 }
 
-/** One stats dump of a `stats = 127.0.0.1:PORT` server, parsed (undefined until it answers). */
-export function statsAt<T = unknown>(port: number): Promise<T | undefined> {
+/** One stats dump of a `stats` server (127.0.0.1:PORT, or a unix socket path), parsed (undefined until it answers). */
+export function statsAt<T = unknown>(where: number | string): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
+    const c = typeof where === 'number' ? net.connect(where, '127.0.0.1') : net.connect(where);
     let out = '';
     c.on('data', (d) => { out += d; });
     c.on('end', () => { try { resolve(JSON.parse(out) as T); } catch { resolve(undefined); } });

@@ -3,11 +3,10 @@
 // clear log line, and a promotion never hands a slot to a spare that has
 // not answered recently (the instance would serve with a worker less until
 // the start timeout, a minute by default).
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, FIXTURES, freePort, get, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 
 const started: ResultPromise[] = [];
 const frozen: number[] = [];
@@ -25,21 +24,7 @@ interface Stats {
   spares: Array<{ pid: number; status: 'loading' | 'ready' }>;
 }
 
-function stats(sock: string): Promise<Stats | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    const c = net.connect(sock);
-    c.on('data', (d) => (text += d));
-    c.on('end', () => {
-      try {
-        resolve(JSON.parse(text) as Stats);
-      } catch {
-        resolve(undefined);
-      }
-    });
-    c.on('error', () => resolve(undefined));
-  });
-}
+const stats = (sock: string) => statsAt<Stats>(sock);
 
 /** 2 workers and 1 spare; resolves once the spare is ready. */
 async function serve() {

@@ -3,11 +3,10 @@
 // starts; a reload replaces the spares; an app that listens itself has its
 // listen() held until the spare is activated.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, FIXTURES, freePort, get, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 import { startLoad } from './load';
 
 const started: ResultPromise[] = [];
@@ -22,21 +21,7 @@ interface Stats {
   spares: Array<{ pid: number; status: 'loading' | 'ready' }>;
 }
 
-function stats(sock: string): Promise<Stats | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    const c = net.connect(sock);
-    c.on('data', (d) => (text += d));
-    c.on('end', () => {
-      try {
-        resolve(JSON.parse(text) as Stats);
-      } catch {
-        resolve(undefined);
-      }
-    });
-    c.on('error', () => resolve(undefined));
-  });
-}
+const stats = (sock: string) => statsAt<Stats>(sock);
 
 /** A master with 2 workers and 1 spare; resolves once the spare is ready. */
 async function serve(app: string, extra: string[] = []) {
