@@ -33,7 +33,7 @@ import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
-import { writePidfile } from './pidfile';
+import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
 const sdNotify = (fields: Record<string, string | number>) => {
@@ -397,10 +397,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     pidfiles: () => {
       if (!cfg) return undefined;
-      const names = ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const;
       try {
-        for (const name of names) writePidfile(cfg.setting(name), name.startsWith('safe'));
-        if (!names.some((n) => cfg.setting(n))) l.info('pidfiles asked: none configured (pidfile, pidfile2, safe-pidfile, safe-pidfile2)');
+        for (const name of PIDFILES) writePidfile(cfg.setting(name), name.startsWith('safe'));
+        if (!PIDFILES.some((n) => cfg.setting(n))) l.info('pidfiles asked: none configured (pidfile, pidfile2, safe-pidfile, safe-pidfile2)');
         else l.info('pidfiles written');
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, (e as Error).message);

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import type { Setting } from '../config/config';
 import { LiegeError } from '../errors';
 
+/** Every pidfile option: written at start (and by fifo `P`), removed by vacuum. */
+export const PIDFILES = ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const;
+
 /** Write the master pid (pidfile before the drop, pidfile2 after); `safe`:
  * to a temp file renamed over it, so a reader never sees a partial file.
  * A path that cannot be written is the option's error (file:line). */

@@ -6,9 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { log } from '../log';
+import { PIDFILES } from './pidfile';
 import type { BoundSocket } from './sockets';
-
-const PIDFILES = ['pidfile', 'pidfile2', 'safe-pidfile', 'safe-pidfile2'] as const;
 
 export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
   for (const s of sockets) if (s.unixPath) remove(s.unixPath, () => fs.lstatSync(s.unixPath!).isSocket());
