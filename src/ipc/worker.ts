@@ -53,6 +53,8 @@ export interface RequestLogSpec {
   slowMs: number; // 0 = off
   /** log-x-forwarded-for: the client is the X-Forwarded-For header, when there is one. */
   forwardedFor?: boolean;
+  /** logformat: uWSGI's line template (worker/log-format.ts). */
+  format?: string;
 }
 
 /** A listen() of the app beyond liege's sockets: the master binds it once

@@ -20,10 +20,19 @@ export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
       log5xx: cfg.bool('log-5xx'),
       slowMs: cfg.int('log-slow'),
       forwardedFor: cfg.bool('log-x-forwarded-for'),
+      format: requestLogFormat(cfg),
     },
     logFormat: logFormat(),
     procname: workerTitle(cfg),
   };
+}
+
+// uWSGI's logformat; log-format sets it too when it is not text or json
+function requestLogFormat(cfg: Config): string | undefined {
+  if (cfg.has('logformat')) return cfg.str('logformat');
+  const format = cfg.str('log-format');
+  if (format === 'text' || format === 'json') return undefined;
+  return format;
 }
 
 /** A uwsgi socket's packet deadline (a client that never sends a whole
