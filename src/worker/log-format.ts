@@ -3,7 +3,8 @@
 // per request. The names are uWSGI's (core/logging.c): request fields
 // (uri, method, user, addr, host, proto, uagent, referer), the response
 // and its timing (status, size, rsize, hsize, cl, micros, msecs, secs, the
-// start as time, tmsecs, tmicros, ltime, ftime, ctime, and epoch: now),
+// start as time, tmsecs, tmicros, ltime, ctime, ftime — log-date's strftime
+// format with logformat-strftime, else ltime — and epoch: now),
 // the worker (pid, wid, rss, vsz, rssM, vszM), `var.NAME` (the request's
 // CGI variable: uwsgi's own vars, or made from the HTTP request), and
 // uWSGI internals that are constant here (switches, core, modifier1,
@@ -12,6 +13,7 @@
 // empty value is "-", as uWSGI. The template is parsed once.
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
+import { ctimeText } from '../log';
 
 /** One served request, as the request log sees it. */
 export interface Served {
@@ -31,7 +33,7 @@ type Get = (r: Served) => string | number | undefined;
 export type LineFormat = (r: Served) => string;
 
 /** The template as a function of one request. */
-export function compileLogFormat(template: string): LineFormat {
+export function compileLogFormat(template: string, ftime?: string): LineFormat {
   const parts: Array<string | Get> = [];
   let rest = template;
   for (;;) {
@@ -43,7 +45,7 @@ export function compileLogFormat(template: string): LineFormat {
       parts.push(rest.slice(0, close + 1)); // "%()" is text, as uWSGI
     } else {
       parts.push(rest.slice(0, open));
-      parts.push(getter(name));
+      parts.push(name === 'ftime' && ftime ? strftimeOf(ftime) : getter(name));
     }
     rest = rest.slice(close + 1);
   }
@@ -91,7 +93,7 @@ const GETTERS: Record<string, Get> = {
   tmicros: (r) => Math.floor(start(r) * 1000),
   ltime: (r) => apacheTime(start(r)),
   ftime: (r) => apacheTime(start(r)),
-  ctime: (r) => cTime(start(r)),
+  ctime: (r) => ctimeText(start(r)),
   epoch: () => Math.floor(Date.now() / 1000),
   pid: () => process.pid,
   wid: (r) => r.worker,
@@ -122,6 +124,13 @@ function getter(name: string): Get {
   return (r) => (r.req as WithLogvars)[LOGVARS]?.get(name);
 }
 
+// logformat-strftime: the start in log-date's strftime format
+function strftimeOf(format: string): Get {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const strftime = require('strftime') as (f: string, d: Date) => string;
+  return (r) => strftime(format, new Date(start(r)));
+}
+
 function headerText(v: string | string[] | undefined): string | undefined {
   if (Array.isArray(v)) return v.join(', ');
   return v;
@@ -135,7 +144,6 @@ function headerCount(res: http.ServerResponse): number {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const two = (n: number) => String(n).padStart(2, '0');
 
 // strftime's "%d/%b/%Y:%H:%M:%S %z", local time (Apache's)
@@ -145,13 +153,6 @@ function apacheTime(ms: number): string {
   const sign = off < 0 ? '-' : '+';
   const zone = `${sign}${two(Math.floor(Math.abs(off) / 60))}${two(Math.abs(off) % 60)}`;
   return `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
-}
-
-// ctime(3): "Wed Jun 30 21:49:08 1993", local time
-function cTime(ms: number): string {
-  const d = new Date(ms);
-  const day = String(d.getDate()).padStart(2, ' ');
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
 }
 
 // /proc/self/statm read at most once a second (pages: size, resident)

@@ -66,7 +66,7 @@ export class RequestObserver {
     this.logAll = !rl?.disabled;
     this.logSome = this.logAll || !!rl && (rl.log4xx || rl.log5xx || rl.slowMs > 0);
     logForwardedFor(rl?.forwardedFor ?? false);
-    useLogFormat(rl?.format);
+    useLogFormat(rl?.format, rl?.ftime);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const observer = this;
     this.onClose = function (this: Res) {

@@ -12,7 +12,7 @@
 import type * as http from 'node:http';
 import { marked, type WorkerMessage } from '../ipc/worker';
 import { epochMs } from '../os/clock';
-import { logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import { ctimeText, logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { compileLogFormat, type LineFormat } from './log-format';
 import { LogWriter } from './log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
@@ -64,8 +64,8 @@ export function logRequest(worker: number, requests: number, req: http.IncomingM
 }
 
 /** logformat (uWSGI's template): the lines it makes instead of the default line. */
-export function useLogFormat(format: string | undefined): void {
-  template = format ? compileLogFormat(format) : undefined;
+export function useLogFormat(format: string | undefined, ftime?: string): void {
+  template = format ? compileLogFormat(format, ftime) : undefined;
 }
 
 /** log-x-forwarded-for: name the client by the header a proxy set. */
@@ -155,14 +155,12 @@ function flushSync(): void {
 let dateSecond = -1;
 let dateText = '';
 
-// uWSGI's date format ("Wed Nov 25 22:17:13 2026"), local time
+// uWSGI's date format (ctime: "Wed Nov 25 22:17:13 2026"), local time, once a second
 function ctime(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s !== dateSecond) {
     dateSecond = s;
-    const d = new Date(s * 1000).toString(); // "Wed Nov 25 2026 22:17:13 GMT+0000 (…)"
-    const [wd, mon, day, year, time] = d.split(' ');
-    dateText = `${wd} ${mon} ${day} ${time} ${year}`;
+    dateText = ctimeText(s * 1000);
   }
   return dateText;
 }

@@ -2,7 +2,9 @@
 // lines (one per request, each whole, from 2 workers), with the app's
 // logvars; `log-format = TEMPLATE` is the same; with `log-format = json`
 // the line is the JSON line's msg; over the uwsgi protocol var.NAME reads
-// the packet's vars; an unclosed %( is refused at load naming file:line.
+// the packet's vars; log-date puts the date before every text line of
+// liege's (and log-date's format in %(ftime)); an unclosed %( is refused
+// at load naming file:line.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -98,6 +100,31 @@ describe('logformat', () => {
     const size = Object.entries(vars).reduce((n, [k, v]) => n + 4 + k.length + v.length, 0);
     expect(lines(log).filter((l) => l.startsWith('10.1.2.3 '))[0]).toBe(`10.1.2.3 /srv/www /u 200 ${size}`);
   }, 30_000);
+
+  it('log-date: every text line of the master and the workers starts with the date (ctime, or a strftime format: %(ftime) too)', async () => {
+    const CTIME = '[A-Z][a-z]{2} [A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}';
+    const ISO = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d';
+    for (const [arg, date] of [['--log-date', CTIME], ['--log-date=%Y-%m-%d %H:%M:%S', ISO]] as const) {
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'throws-later.js'), arg, '--logformat', 'req %(uri) %(ftime)', '--logformat-strftime'], { cwd: dir });
+      started.push(p);
+      await until(() => get(port));
+      // the worker's uncaught exception: a line of the worker's
+      await fetch(`http://127.0.0.1:${port}/throw`).catch(() => undefined);
+      await until(() => get(port));
+      await stop(p);
+      const err = String((await p).stderr).split('\n');
+      const ours = err.filter((l) => l.includes('liege['));
+      expect(ours.some((l) => /worker: .*uncaught exception in the app/.test(l))).toBe(true);
+      expect(ours.some((l) => /master: /.test(l))).toBe(true);
+      for (const l of ours) expect(l).toMatch(new RegExp(`^${date} - liege\\[\\d+\\] `));
+      // the request lines are the template's, without the prefix; ftime in log-date's format
+      const reqs = err.filter((l) => l.startsWith('req /'));
+      expect(reqs.length).toBeGreaterThan(0);
+      const ftime = date === ISO ? ISO : '\\d\\d\\/[A-Z][a-z]{2}\\/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}'; // bare log-date: ltime
+      for (const l of reqs) expect(l).toMatch(new RegExp(`^req \\/\\S* ${ftime}$`));
+    }
+  }, 60_000);
 
   it('an unclosed %( is refused at load, naming the file and line; nothing started', async () => {
     const ini = writeIni(dir, ['http-socket = 127.0.0.1:1', 'logformat = %(addr) %(status'], 'bad.ini');
