@@ -430,9 +430,11 @@ export class Workers {
   }
 
   /** Replace every worker: graceful (a replacement accepts, then the old
-   * one drains) or brutal (SIGKILL, respawned). */
+   * one drains) or brutal (SIGKILL, respawned; old workers still draining,
+   * a stuck one held by its mercy, are killed too). */
   recycleAll(brutal: boolean): void {
     for (const s of this.slots) {
+      if (brutal) for (const p of s.retiring) this.kill(p, 'brutal workers reload');
       if (brutal && s.current) this.kill(s.current, 'brutal workers reload');
       else this.replace(s.id, 'workers reload');
     }
