@@ -33,6 +33,7 @@ import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
+import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
@@ -480,6 +481,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
+      // (with harakiri a silent worker is killed instead: recycle.ts)
+      if (settings.policy.harakiriMs === 0) watchSilence(workers.all(), now);
       workers.checkSpares(now, late);
       for (const p of workers.all()) apply(p, now);
       return undefined;
