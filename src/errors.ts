@@ -14,6 +14,9 @@ export function shownValue(key: string, value: string, origin: Origin): string {
   return origin.arg ?? `${key} = ${value}`;
 }
 
+/** The exit status of an instance whose app fails to load under need-app (uWSGI's UWSGI_FAILED_APP_CODE). */
+export const FAILED_APP_CODE = 22;
+
 export const ERRORS = {
   LIEGE_ERR_USAGE: 'bad command line usage',
   LIEGE_ERR_UNKNOWN_OPTION: 'unknown option',

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,7 +130,28 @@ static napi_value RaiseSignal(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
+/* setNofile(n): RLIMIT_NOFILE soft and hard to n (max-fd; raising the hard
+ * limit takes root). getNofile() -> [soft, hard] (-1: unlimited). */
+static napi_value SetNofile(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct rlimit rl;
+  rl.rlim_cur = rl.rlim_max = (rlim_t)arg_int(env, argv[0], 0);
+  if (setrlimit(RLIMIT_NOFILE, &rl)) return throw_errno(env, errno, "setrlimit", NULL);
+  return make_undefined(env);
+}
+
+static napi_value GetNofile(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl)) return throw_errno(env, errno, "getrlimit", NULL);
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, make_int(env, rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur));
+  napi_set_element(env, out, 1, make_int(env, rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max));
+  return out;
+}
+
 const export_entry proc_exports[] = {
   {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"killTree", KillTree},
   {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals},
-  {"raiseSignal", RaiseSignal}, {NULL, NULL}};
+  {"raiseSignal", RaiseSignal}, {"setNofile", SetNofile}, {"getNofile", GetNofile}, {NULL, NULL}};

@@ -1,5 +1,5 @@
 // The entry point: argv → command → exit status. Only this file exits.
-import { LiegeError } from '../errors';
+import { FAILED_APP_CODE, LiegeError } from '../errors';
 import { setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
@@ -74,11 +74,15 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
   // (a warm spare needs a master to hand it the slot)
   if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
+  const needApp = config.bool('need-app');
   return (bound) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
     mercyMs: config.int('reload-mercy') * 1000,
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
+  }).catch((e: unknown) => {
+    if (!needApp || !(e instanceof LiegeError) || e.code !== 'LIEGE_ERR_APP_LOAD') throw e;
+    throw new LiegeError(e.code, `${e.message} (need-app: exit ${FAILED_APP_CODE})`, { exitCode: FAILED_APP_CODE, cause: e });
   });
 }
 

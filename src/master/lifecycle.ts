@@ -8,7 +8,7 @@ import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
-import { applyEnvironment } from './environment';
+import { applyEnvironment, applyMaxFd } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { takeHandover, type Handover } from './generations';
@@ -83,6 +83,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
+    applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('safe-pidfile'), true);
     if (!st.nsChild && st.reloads === 0) await phase('pre-jail');

@@ -6,7 +6,7 @@
 // QUIT → quit (DEPARTURES D2). A reload asked while one runs is merged into
 // one more reload after it; a stop is never merged: it ends the instance.
 import type { Config } from '../config/config';
-import { LiegeError } from '../errors';
+import { FAILED_APP_CODE, LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
@@ -69,6 +69,7 @@ export interface MasterSettings {
   stopMercyMs: number; // reload-mercy: a stop waits this long, then SIGKILL
   backoffMaxMs: number;
   exitOnReload: boolean;
+  needApp?: boolean; // need-app (absent in a handover from an older image)
   spares?: number; // spare-workers (absent in a handover from an older image)
   control?: ControlSpec; // stats, metrics, fifos, touch files (idem)
 }
@@ -94,6 +95,7 @@ export function settingsFrom(cfg: Config, sockets: number, binsh: string): Maste
     stopMercyMs: cfg.int('reload-mercy') * 1000,
     backoffMaxMs: cfg.int('respawn-backoff-max') * 1000,
     exitOnReload: cfg.bool('exit-on-reload'),
+    needApp: cfg.bool('need-app'),
     spares: sockets ? cfg.int('spare-workers') : 0,
     control: controlSpec(cfg, binsh),
   };
@@ -456,6 +458,16 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       }
       reloadDone();
       return undefined;
+    },
+    // need-app: an app that does not load while nothing serves (the first
+    // start) ends the instance, as uWSGI; with workers serving (a reload or
+    // a respawn into a broken app) they go on, the slot is retried
+    'app-load-failed': async (e) => {
+      if (!settings.needApp || reloading || stopping || workers.acceptingCount() > 0) return undefined;
+      const { id, pid } = e as { id: number; pid: number };
+      l.error({ code: 'LIEGE_ERR_APP_LOAD', worker: id, pid }, `failed loading the app in worker ${id}: need-app, destroying the instance (exit ${FAILED_APP_CODE})`);
+      await stop(false);
+      return FAILED_APP_CODE;
     },
     'worker-exit': (e) => {
       statusChanged();

@@ -59,6 +59,7 @@ export type WorkerEvent =
   | { type: 'fatal'; id: number; detail: string; replacement: boolean }
   | { type: 'accepting'; id: number; pid: number }
   | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
+  | { type: 'app-load-failed'; id: number; pid: number }
   | { type: 'stats'; id: number; pid: number };
 
 export interface WorkerOptions {
@@ -314,7 +315,10 @@ export class Workers {
     } else if (m.type === 'app-error') {
       p.stats.exceptions++;
       p.lastError = m.message;
-      if (m.when === 'load') log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
+      if (m.when === 'load') {
+        log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
+        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid });
+      }
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
       // and is respawned with the backoff)

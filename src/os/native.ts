@@ -48,6 +48,10 @@ export interface NativeBinding {
   blockSignals(signals: number[], on: boolean): void;
   /** raise(3): the signal to the calling (main) thread only. */
   raiseSignal(signum: number): void;
+  /** RLIMIT_NOFILE soft and hard to n (max-fd); errno error (EPERM: not root). */
+  setNofile(n: number): void;
+  /** RLIMIT_NOFILE: [soft, hard], -1 = unlimited. */
+  getNofile(): [number, number];
   /** A shared memory region (memfd, mmap MAP_SHARED): [fd, close-on-exec; the mapping]. */
   shmCreate(size: number): [number, ArrayBuffer];
   /** Maps the region of `fd` (another process's shmCreate). */
