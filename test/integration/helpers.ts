@@ -153,3 +153,20 @@ export function cmdlineOf(pid: number): string {
     return '';
   }
 }
+
+/** A uwsgi request packet (modifiers 0): the vars block, then the body. */
+export function uwsgiPacket(vars: Record<string, string>, body = Buffer.alloc(0)): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(vars)) {
+    for (const s of [k, v]) {
+      const b = Buffer.from(s, 'latin1');
+      const n = Buffer.alloc(2);
+      n.writeUInt16LE(b.length);
+      parts.push(n, b);
+    }
+  }
+  const block = Buffer.concat(parts);
+  const head = Buffer.from([0, 0, 0, 0]);
+  head.writeUInt16LE(block.length, 1);
+  return Buffer.concat([head, block, body]);
+}

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, get, killGroup, lines, runLiege, scratch, startLiege, until, writeIni } from './helpers';
+import { FIXTURES, freePort, get, killGroup, lines, runLiege, scratch, startLiege, until, uwsgiPacket, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -136,20 +136,10 @@ describe('logformat', () => {
   });
 });
 
-/** One uwsgi request packet (no body); the answer up to the close. */
+/** One uwsgi request (no body); the answer up to the close. */
 function uwsgiGet(port: number, vars: Record<string, string>): Promise<string> {
-  const parts: Buffer[] = [];
-  for (const s of Object.entries(vars).flat()) {
-    const b = Buffer.from(s, 'latin1');
-    const n = Buffer.alloc(2);
-    n.writeUInt16LE(b.length);
-    parts.push(n, b);
-  }
-  const block = Buffer.concat(parts);
-  const head = Buffer.from([0, 0, 0, 0]);
-  head.writeUInt16LE(block.length, 1);
   return new Promise((resolve, reject) => {
-    const c = net.connect(port, '127.0.0.1', () => c.end(Buffer.concat([head, block])));
+    const c = net.connect(port, '127.0.0.1', () => c.end(uwsgiPacket(vars)));
     const got: Buffer[] = [];
     c.on('data', (d) => got.push(d));
     c.on('error', reject);

@@ -7,28 +7,12 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, killGroup, scratch, startLiege, until, uwsgiPacket } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
   for (const p of started.splice(0)) killGroup(p);
 });
-
-function packet(vars: Record<string, string>, body = Buffer.alloc(0)): Buffer {
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(vars)) {
-    for (const s of [k, v]) {
-      const b = Buffer.from(s, 'latin1');
-      const n = Buffer.alloc(2);
-      n.writeUInt16LE(b.length);
-      parts.push(n, b);
-    }
-  }
-  const block = Buffer.concat(parts);
-  const head = Buffer.from([0, 0, 0, 0]);
-  head.writeUInt16LE(block.length, 1);
-  return Buffer.concat([head, block, body]);
-}
 
 /** Sends `pieces` with a pause between them; the whole answer up to the close. */
 function exchange(port: number, pieces: Buffer[]): Promise<string> {
@@ -71,7 +55,7 @@ async function serve(extra: string[] = []) {
   master = p.pid!;
   started.push(p);
   const vars = { REQUEST_METHOD: 'GET', REQUEST_URI: '/ready', SERVER_PROTOCOL: 'HTTP/1.1', HTTP_HOST: 'x' };
-  await until(async () => ((await exchange(port, [packet(vars)]).catch(() => '')).startsWith('HTTP/1.1 200') ? true : undefined));
+  await until(async () => ((await exchange(port, [uwsgiPacket(vars)]).catch(() => '')).startsWith('HTTP/1.1 200') ? true : undefined));
   return port;
 }
 
@@ -80,14 +64,14 @@ const GET = { REQUEST_METHOD: 'GET', REQUEST_URI: '/a?q=1', QUERY_STRING: 'q=1',
 describe('uwsgi protocol on `socket`', () => {
   it('a packet in pieces, the client address from REMOTE_ADDR, a body; the answer is plain HTTP, never chunked, then the close', async () => {
     const port = await serve();
-    const whole = packet(GET);
+    const whole = uwsgiPacket(GET);
     const out = await exchange(port, [whole.subarray(0, 2), whole.subarray(2, 9), whole.subarray(9)]);
     expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(out).not.toMatch(/transfer-encoding: chunked/i);
     const seen = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
     expect(seen).toMatchObject({ method: 'GET', url: '/a?q=1', remoteAddress: '10.1.2.3', headers: { host: 'example.org', 'x-trace': 'abc' } });
     const body = Buffer.alloc(300_000, 'z');
-    const post = packet({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x' }, body);
+    const post = uwsgiPacket({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x' }, body);
     const echoed = await exchange(port, [post.subarray(0, 100), post.subarray(100, 70_000), post.subarray(70_000)]);
     expect(echoed.slice(echoed.indexOf('\r\n\r\n') + 4)).toBe(body.toString('latin1'));
   }, 30_000);
@@ -95,7 +79,7 @@ describe('uwsgi protocol on `socket`', () => {
   it("`Expect: 100-continue` (nginx passes it on after answering the client itself) gets no `100 Continue`: the answer is the response", async () => {
     const port = await serve();
     const body = Buffer.alloc(200_000, 'e');
-    const post = packet({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x', HTTP_EXPECT: '100-continue' }, body);
+    const post = uwsgiPacket({ REQUEST_METHOD: 'POST', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1', CONTENT_LENGTH: String(body.length), HTTP_HOST: 'x', HTTP_EXPECT: '100-continue' }, body);
     const out = await exchange(port, [post]);
     expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(out.slice(out.indexOf('\r\n\r\n') + 4)).toBe(body.toString('latin1'));
@@ -104,7 +88,7 @@ describe('uwsgi protocol on `socket`', () => {
   it('an app that sets `Transfer-Encoding: chunked` itself still answers with a plain body (nginx drops the header, not the framing)', async () => {
     const port = await serve();
     for (const uri of ['/chunked', '/chunked/set']) {
-      const out = await exchange(port, [packet({ ...GET, REQUEST_URI: uri })]);
+      const out = await exchange(port, [uwsgiPacket({ ...GET, REQUEST_URI: uri })]);
       expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(out).not.toMatch(/transfer-encoding/i);
       expect(out.slice(out.indexOf('\r\n\r\n') + 4)).toBe('hello world');
@@ -116,7 +100,7 @@ describe('uwsgi protocol on `socket`', () => {
     const bare = { REQUEST_METHOD: 'GET', REQUEST_URI: '/h', SERVER_PROTOCOL: 'HTTP/1.1' };
     const cases: Array<[Record<string, string>, string]> = [[{ SERVER_NAME: 'svc.local', SERVER_ADDR: '10.0.0.1' }, 'svc.local'], [{ SERVER_ADDR: '10.0.0.1' }, '10.0.0.1'], [{}, 'localhost']];
     for (const [extra, host] of cases) {
-      const out = await exchange(port, [packet({ ...bare, ...extra })]);
+      const out = await exchange(port, [uwsgiPacket({ ...bare, ...extra })]);
       expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4)).headers.host).toBe(host);
     }
@@ -126,9 +110,9 @@ describe('uwsgi protocol on `socket`', () => {
     const port = await serve();
     const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]); // a key longer than its block
     expect(await exchange(port, [bad])).toMatch(/^HTTP\/1\.1 400 Bad Request/);
-    const evil = packet({ REQUEST_METHOD: 'GET', REQUEST_URI: '/x y', SERVER_PROTOCOL: 'HTTP/1.1' });
+    const evil = uwsgiPacket({ REQUEST_METHOD: 'GET', REQUEST_URI: '/x y', SERVER_PROTOCOL: 'HTTP/1.1' });
     expect(await exchange(port, [evil])).toMatch(/^HTTP\/1\.1 400 Bad Request/);
-    expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(await exchange(port, [uwsgiPacket(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
   }, 30_000);
 
   it('a client that resets its connection after a malformed packet got its 400, or while an async `connect` hook runs: the worker lives on', async () => {
@@ -139,24 +123,24 @@ describe('uwsgi protocol on `socket`', () => {
     const [worker] = childrenOf(master);
     const bad = Buffer.from([0, 6, 0, 0, 5, 0, 65, 66, 67, 68]);
     for (let i = 0; i < 5; i++) await sendThenReset(port, bad);
-    for (let i = 0; i < 5; i++) await sendThenReset(port, packet(GET), 50);
+    for (let i = 0; i < 5; i++) await sendThenReset(port, uwsgiPacket(GET), 50);
     // each one was an uncaught ECONNRESET that ended the worker
-    expect(await exchange(port, [packet(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(await exchange(port, [uwsgiPacket(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(childrenOf(master)).toEqual([worker]);
   }, 30_000);
 
   it('REMOTE_ADDR and REMOTE_PORT are taken only as an address and a port (else the peer\'s): nothing else reaches the app or the request log', async () => {
     const port = await serve();
     const forged = { ...GET, REMOTE_ADDR: '10.0.0.1 [Thu Nov 26] GET /admin => generated\n[pid: 1|worker: 1|req: 1] 6.6.6.6', REMOTE_PORT: 'x' };
-    const out = await exchange(port, [packet(forged)]);
+    const out = await exchange(port, [uwsgiPacket(forged)]);
     expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4))).toMatchObject({ remoteAddress: '127.0.0.1' });
-    const v6 = await exchange(port, [packet({ ...GET, REMOTE_ADDR: '2001:db8::7' })]);
+    const v6 = await exchange(port, [uwsgiPacket({ ...GET, REMOTE_ADDR: '2001:db8::7' })]);
     expect(JSON.parse(v6.slice(v6.indexOf('\r\n\r\n') + 4))).toMatchObject({ remoteAddress: '2001:db8::7' });
   }, 30_000);
 
   it('a client that has not sent its whole packet within socket-timeout is cut off, a stalled one and a trickling one; the worker keeps serving', async () => {
     const port = await serve(['--socket-timeout', '1']);
-    const whole = packet(GET);
+    const whole = uwsgiPacket(GET);
     // stalls after part of the vars: closed without an answer (before: held for ever)
     expect(await exchange(port, [whole.subarray(0, 10)])).toBe('');
     // keeps sending, a byte every 30 ms (~5 s for the packet): the deadline is
@@ -171,7 +155,7 @@ describe('uwsgi protocol on `socket`', () => {
     const hook = path.join(dir, 'hook.js');
     fs.writeFileSync(hook, "module.exports = { connect: () => new Promise((r) => setTimeout(r, 50)) };\n");
     const port = await serve(['--request-hooks', hook]);
-    const out = await exchange(port, [packet(GET)]);
+    const out = await exchange(port, [uwsgiPacket(GET)]);
     expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4))).toMatchObject({ url: '/a?q=1', remoteAddress: '10.1.2.3' });
   }, 30_000);
 });
