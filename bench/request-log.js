@@ -2,7 +2,8 @@
 'use strict';
 // The request log's cost: server CPU µs per request (utime + stime of the
 // whole process group: master, workers, their threads) with the request log
-// on (`logto` file, text and `log-format = json`) against
+// on (`logto` file, text, `log-format = json`, or `template`: a uWSGI
+// logformat, Apache's combined format) against
 // `--disable-logging`, on the shared hello app with wrk -t1 -c32 keep-alive,
 // 1 and 2 workers. Several liege trees can be compared in one run (e.g. a
 // build of main as the "before"): every row of every tree runs once per
@@ -10,7 +11,7 @@
 // The log file is checked after each run: one line per request.
 //
 //   node bench/request-log.js [--rounds 3] [--seconds 8] [--workers 1,2]
-//        [--formats off,text,json] [--liege /path/a/bin/liege,/path/b/bin/liege]
+//        [--formats off,text,json,template] [--liege /path/a/bin/liege,/path/b/bin/liege]
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -51,11 +52,16 @@ function wrk(port, seconds) {
   };
 }
 
+// uWSGI's logformat: Apache's combined format with the response time
+const COMBINED = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)" %(msecs)';
+const FORMAT_ARGS = { off: ['--disable-logging'], template: ['--logformat', COMBINED] };
+const LINE_OF = { json: /"component":"request"/, text: /^\[pid: \d+\|worker: \d+\|req: \d+\] /, template: /^127\.0\.0\.1 - - \[/ };
+
 async function runRow(row) {
   const port = await freePort();
   const logfile = path.join(dir, 'requests.log');
   fs.rmSync(logfile, { force: true });
-  const extra = row.format === 'off' ? ['--disable-logging'] : ['--log-format', row.format];
+  const extra = FORMAT_ARGS[row.format] ?? ['--log-format', row.format];
   const child = spawn(row.liege, ['--master', '--processes', String(row.workers), '--http-socket', `127.0.0.1:${port}`, '--node-app', HELLO, '--logto', logfile, ...extra], {
     stdio: ['ignore', 'ignore', 'ignore'], detached: true, env: { ...process.env, PORT: String(port) },
   });
@@ -70,7 +76,7 @@ async function runRow(row) {
     await stop(child);
     if (row.format !== 'off') {
       const text = fs.readFileSync(logfile, 'utf8');
-      const re = row.format === 'json' ? /"component":"request"/ : /^\[pid: \d+\|worker: \d+\|req: \d+\] /;
+      const re = LINE_OF[row.format];
       const lines = text.split('\n').filter((l) => re.test(l)).length;
       row.lines = lines;
     }
