@@ -146,13 +146,19 @@ function headerCount(res: http.ServerResponse): number {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number) => String(n).padStart(2, '0');
 
-// strftime's "%d/%b/%Y:%H:%M:%S %z", local time (Apache's)
+// strftime's "%d/%b/%Y:%H:%M:%S %z", local time (Apache's), once a second
+let apacheSecond = -1;
+let apacheText = '';
 function apacheTime(ms: number): string {
-  const d = new Date(ms);
+  const second = Math.floor(ms / 1000);
+  if (second === apacheSecond) return apacheText;
+  const d = new Date(second * 1000);
   const off = -d.getTimezoneOffset();
   const sign = off < 0 ? '-' : '+';
   const zone = `${sign}${two(Math.floor(Math.abs(off) / 60))}${two(Math.abs(off) % 60)}`;
-  return `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
+  apacheSecond = second;
+  apacheText = `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
+  return apacheText;
 }
 
 // /proc/self/statm read at most once a second (pages: size, resident)
