@@ -338,7 +338,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await control?.handOver();
     await daemons?.stopAll();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
