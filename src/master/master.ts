@@ -233,7 +233,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
     if (!v) return;
     if (v.action === 'kill') killNow(p, v);
-    else if (!reloading && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+    else if (recyclable(p) && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+  }
+
+  /** While a reload runs, only a worker it will not replace is recycled:
+   * one started since a workers or chain reload was asked (a long chain
+   * keeps max-requests and reload-on-rss for the workers it started). */
+  function recyclable(p: Proc): boolean {
+    if (!reloading) return true;
+    return walk !== undefined && (p.serial ?? 0) > walk.mark;
   }
 
   const title = cfg ? masterTitle(cfg) : undefined;

@@ -35,7 +35,7 @@ interface Stats {
 type Seen =
   | { kind: 'request' } // a chain, workers or graceful reload asked
   | { kind: 'spawned'; worker: number; pid: number }
-  | { kind: 'draining'; worker: number; pid: number; reason: string }
+  | { kind: 'draining'; worker: number; pid: number; reason: string } // (recycling: reason max-requests …)
   | { kind: 'done'; line: string };
 
 function parse(line: string): Seen | undefined {
@@ -112,8 +112,10 @@ interface Case {
   extra?: string[];
   trigger?: (r: Run) => void; // the chain reload (default: fifo c)
   walk?: RegExp; // the done line of the reload it triggers (default: the chain's)
+  ends?: RegExp; // the done line of the last reload (default: walk)
   fault?: Fault;
   kills?: boolean; // a worker is SIGKILLed: its connections may fail
+  recycles?: boolean; // max-requests recycles a worker the chain started, while it runs
 }
 
 const kill = (pid: number | undefined) => {
@@ -134,9 +136,9 @@ const CASES: Case[] = [
   { name: 'SIGKILL of the next worker as the chain nears it', fault: { at: 2, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'SIGKILL of a worker the chain already replaced', fault: { at: 3, act: (r) => kill(lastOf(r, 1)) }, kills: true },
   { name: 'a second chain reload while it runs', fault: { at: 2, act: (r) => write(r.fifo, 'c') } },
-  { name: 'a graceful reload (SIGHUP) while it runs', fault: { at: 2, act: (r) => process.kill(r.p.pid!, 'SIGHUP') } },
+  { name: 'a graceful reload (SIGHUP) while it runs', fault: { at: 2, act: (r) => process.kill(r.p.pid!, 'SIGHUP') }, ends: /master: reload done/ },
   { name: 'a workers reload (fifo w) while it runs', fault: { at: 2, act: workersReload }, walk: /workers reload done/ },
-  { name: 'max-requests recycling all the time', extra: ['--max-requests', '25', '--min-worker-lifetime', '0'] },
+  { name: 'max-requests recycling all the time', extra: ['--max-requests', '25', '--min-worker-lifetime', '0'], recycles: true },
   { name: 'spare: no fault', extra: ['--spare-workers', '1'] },
   { name: 'spare: SIGKILL of a worker not reached yet', extra: ['--spare-workers', '1'], fault: { at: 1, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'spare: SIGKILL of the replacement before it accepts', extra: ['--spare-workers', '1'], fault: { at: 2, act: (_r, spawned) => kill(spawned) }, kills: true },
@@ -166,18 +168,18 @@ async function runCase(c: Case): Promise<string[]> {
     c.fault.act(r, s.pid, before);
   });
   (c.trigger ?? ((x: Run) => write(x.fifo, 'c')))(r);
-  // done: a "reload done" after the last request, and every slot accepts
+  // done: the last reload's done line after the last request
+  const walk = c.walk ?? /chain reload done/;
   const settled = () => {
     const tail = r.seen.slice(from);
     const last = tail.map((s) => s.kind).lastIndexOf('request');
-    return last >= 0 && tail.slice(last).some((s) => s.kind === 'done');
+    return last >= 0 && tail.slice(last).some((s) => s.kind === 'done' && (c.ends ?? walk).test(s.line));
   };
   try {
     await until(() => settled() || undefined, 60_000);
   } catch {
     bad.push('the reload did not end (no "reload done" after the last request)');
   }
-  const walk = c.walk ?? /chain reload done/;
   if (!r.seen.slice(from).some((s) => s.kind === 'done' && walk.test(s.line))) bad.push(`no line says the reload ended (${walk.source})`);
   await sleep(300);
   const res = await load.stop();
@@ -192,6 +194,12 @@ async function runCase(c: Case): Promise<string[]> {
     if (s.kind === 'spawned') born.set(s.pid, i);
     if (s.kind === 'draining' && /^(chain|workers) reload$/.test(s.reason) && (born.get(s.pid) ?? -1) > lastRequest) bad.push(`slot ${s.worker}: its worker ${s.pid}, started after the request, replaced again by the ${s.reason}`);
   });
+  if (c.recycles) {
+    const asked = tail.findIndex((s) => s.kind === 'request');
+    const end = tail.findIndex((s) => s.kind === 'done');
+    const recycled = tail.slice(0, end).some((s) => s.kind === 'draining' && s.reason.startsWith('max-requests') && (born.get(s.pid) ?? -1) > asked);
+    if (!recycled) bad.push('no worker the chain started was recycled (max-requests) while it ran');
+  }
   // every slot ends with a worker started after the last request
   const end = await until(() => statsAt<Stats>(r.stats));
   for (const w of end.workers) {
