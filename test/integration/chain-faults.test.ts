@@ -17,11 +17,13 @@ import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, statsAt, until } from './helpers';
-import { startLoad } from './load';
+import { startLoad, type Load } from './load';
 
 const started: ResultPromise[] = [];
-afterEach(() => {
+const loads: Load[] = [];
+afterEach(async () => {
   for (const p of started.splice(0)) killGroup(p);
+  await Promise.all(loads.splice(0).map((l) => l.stop()));
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,11 +120,14 @@ interface Case {
   recycles?: boolean; // max-requests recycles a worker the chain started, while it runs
 }
 
-const kill = (pid: number | undefined) => {
+const kill = (pid: number | undefined, sig: NodeJS.Signals = 'SIGKILL') => {
   try {
-    if (pid) process.kill(pid, 'SIGKILL');
+    if (pid) process.kill(pid, sig);
   } catch { /* gone */ }
 };
+/** `f` after 0–400 ms: a boot is some 100s of ms, so sometimes before the
+ * replacement accepts, sometimes just after. */
+const soon = (f: () => void) => void setTimeout(f, Math.random() * 400);
 
 /** The last worker the master started for slot `id`. */
 const lastOf = (r: Run, id: number) => r.seen.flatMap((s) => (s.kind === 'spawned' && s.worker === id ? [s.pid] : [])).pop();
@@ -132,6 +137,9 @@ const CASES: Case[] = [
   { name: 'no fault (--chain-reload PIDFILE)', trigger: (r) => void started.push(startLiege(['--chain-reload', r.pidfile])) },
   { name: 'SIGKILL of the worker being replaced', fault: { at: 2, act: (_r, _s, before) => kill(before.get(2)) }, kills: true },
   { name: 'SIGKILL of the replacement before it accepts', fault: { at: 2, act: (_r, spawned) => kill(spawned) }, kills: true },
+  { name: 'SIGKILL of the worker being replaced, 0–400 ms later', fault: { at: 2, act: (_r, _s, before) => soon(() => kill(before.get(2))) }, kills: true },
+  { name: 'SIGKILL of the replacement, 0–400 ms later', fault: { at: 2, act: (_r, spawned) => soon(() => kill(spawned)) }, kills: true },
+  { name: 'a crash (SIGSEGV) of a worker not reached yet, 0–400 ms later', fault: { at: 1, act: (_r, _s, before) => soon(() => kill(before.get(3), 'SIGSEGV')) }, kills: true },
   { name: 'SIGKILL of a worker not reached yet', fault: { at: 1, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'SIGKILL of the next worker as the chain nears it', fault: { at: 2, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'SIGKILL of a worker the chain already replaced', fault: { at: 3, act: (r) => kill(lastOf(r, 1)) }, kills: true },
@@ -153,10 +161,10 @@ const CASES: Case[] = [
 /** What broke in one run of a case (empty: nothing). */
 async function runCase(c: Case): Promise<string[]> {
   const r = await serve(c.extra ?? []);
-  const bad: string[] = [];
   const first = await until(() => statsAt<Stats>(r.stats));
   const before = new Map(first.workers.map((w) => [w.id, w.pid]));
   const load = startLoad(r.port, 8);
+  loads.push(load);
   await sleep(300);
   const from = r.seen.length;
   let fired = false;
@@ -169,24 +177,39 @@ async function runCase(c: Case): Promise<string[]> {
   });
   (c.trigger ?? ((x: Run) => write(x.fifo, 'c')))(r);
   // done: the last reload's done line after the last request
-  const walk = c.walk ?? /chain reload done/;
   const settled = () => {
     const tail = r.seen.slice(from);
     const last = tail.map((s) => s.kind).lastIndexOf('request');
-    return last >= 0 && tail.slice(last).some((s) => s.kind === 'done' && (c.ends ?? walk).test(s.line));
+    return last >= 0 && tail.slice(last).some((s) => s.kind === 'done' && (c.ends ?? c.walk ?? CHAIN_DONE).test(s.line));
   };
-  try {
-    await until(() => settled() || undefined, 60_000);
-  } catch {
-    bad.push('the reload did not end (no "reload done" after the last request)');
-  }
-  if (!r.seen.slice(from).some((s) => s.kind === 'done' && walk.test(s.line))) bad.push(`no line says the reload ended (${walk.source})`);
+  const bad: string[] = [];
+  await until(() => settled() || undefined, 60_000).catch(() => bad.push('the reload did not end (no done line after the last request)'));
   await sleep(300);
   const res = await load.stop();
   if (!c.kills && res.failed) bad.push(`failed requests: ${JSON.stringify(res.errors)}`);
   if (!alive(r.p.pid!)) bad.push('the master died');
+  const end = await until(() => statsAt<Stats>(r.stats));
+  bad.push(...judgeLog(c, r.seen.slice(from), end));
+  // the master survives and leaves nothing behind
+  const pids = [...r.seen.flatMap((s) => (s.kind === 'spawned' ? [s.pid] : [])), ...before.values()];
+  process.kill(r.p.pid!, 'SIGTERM');
+  const out = await r.p;
+  if (out.exitCode !== 0) bad.push(`the master ended with ${out.exitCode} on SIGTERM`);
+  const left = pids.filter(alive).concat(processes().filter((x) => x.pgid === r.p.pid && x.state !== 'Z').map((x) => x.pid));
+  if (left.length) bad.push(`left behind: ${left.join(', ')}`);
+  if (bad.length) bad.push(`log: ${r.log().split('\n').filter((l) => /master:/.test(l)).slice(-60).join('\n')}`);
+  return bad;
+}
+
+const CHAIN_DONE = /chain reload done/;
+
+/** What the master's log (from just before the request) and its last stats
+ * say went wrong. */
+function judgeLog(c: Case, tail: Seen[], end: Stats): string[] {
+  const bad: string[] = [];
+  const walk = c.walk ?? CHAIN_DONE;
+  if (!tail.some((s) => s.kind === 'done' && walk.test(s.line))) bad.push(`no line says the reload ended (${walk.source})`);
   // each drain by a reload: of a worker started before that reload's request
-  const tail = r.seen.slice(from);
   const born = new Map<number, number>(); // pid → index of its spawn line
   let lastRequest = -1;
   tail.forEach((s, i) => {
@@ -196,23 +219,14 @@ async function runCase(c: Case): Promise<string[]> {
   });
   if (c.recycles) {
     const asked = tail.findIndex((s) => s.kind === 'request');
-    const end = tail.findIndex((s) => s.kind === 'done');
-    const recycled = tail.slice(0, end).some((s) => s.kind === 'draining' && s.reason.startsWith('max-requests') && (born.get(s.pid) ?? -1) > asked);
+    const done = tail.findIndex((s) => s.kind === 'done');
+    const recycled = tail.slice(0, done).some((s) => s.kind === 'draining' && s.reason.startsWith('max-requests') && (born.get(s.pid) ?? -1) > asked);
     if (!recycled) bad.push('no worker the chain started was recycled (max-requests) while it ran');
   }
   // every slot ends with a worker started after the last request
-  const end = await until(() => statsAt<Stats>(r.stats));
   for (const w of end.workers) {
     if (!((born.get(w.pid) ?? -1) > lastRequest)) bad.push(`slot ${w.id}: its worker ${w.pid} was started before the last request (skipped)`);
   }
-  // the master survives and leaves nothing behind
-  const pids = [...born.keys(), ...before.values()];
-  process.kill(r.p.pid!, 'SIGTERM');
-  const out = await r.p;
-  if (out.exitCode !== 0) bad.push(`the master ended with ${out.exitCode} on SIGTERM`);
-  const left = pids.filter(alive).concat(processes().filter((x) => x.pgid === r.p.pid && x.state !== 'Z').map((x) => x.pid));
-  if (left.length) bad.push(`left behind: ${left.join(', ')}`);
-  if (bad.length) bad.push(`log: ${r.log().split('\n').filter((l) => /master:/.test(l)).slice(-60).join('\n')}`);
   return bad;
 }
 
