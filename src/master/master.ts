@@ -4,7 +4,9 @@
 // only push events; commands are `{ type: 'command', name }` and signals map
 // onto the same names: HUP → reload (graceful), TERM/INT → stop (graceful),
 // QUIT → quit (DEPARTURES D2). A reload asked while one runs is merged into
-// one more reload after it; a stop is never merged: it ends the instance.
+// one more reload after it (a workers or chain reload asked while one of
+// them runs takes it over: reload-steps.ts); a stop is never merged: it ends
+// the instance.
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
@@ -446,7 +448,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
     accepting: (e) => {
-      const id = (e as { id: number }).id;
       // a master that respawns or recycles all day (max-requests) would
       // otherwise keep their garbage in a V8 old space that only grows
       // until its first major GC (+9 MiB in 500 recyclings, bench/README.md)
