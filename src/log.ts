@@ -28,6 +28,7 @@ let format: 'text' | 'json' = 'text';
 let base: Record<string, unknown> = { pid: process.pid };
 let pinoRoot: Pino | undefined;
 let requestPinoLogger: Pino | undefined;
+let appPinoLogger: Pino | undefined;
 let requestFlush: (() => void) | undefined;
 const loggers = new Map<string, Logger>();
 
@@ -62,6 +63,7 @@ export function setWorkerLogFields(worker: number): void {
   base = { pid: process.pid, master_pid: process.ppid, worker };
   pinoRoot = undefined;
   requestPinoLogger = undefined;
+  appPinoLogger = undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -240,8 +242,9 @@ export function log(component: string): Logger {
 // requests in flight. Now the app's output is lost and `report` hears of it;
 // the stream takes writes again afterwards (Node's stdio streams undo their
 // destroy). The listener is added when the app first touches the stream:
-// creating one costs a worker's boot nothing until then.
-export function guardStdio(report: (error: string) => void): void {
+// creating one costs a worker's boot nothing until then; so is `adapt`
+// called (worker/app-output.ts: JSON lines in JSON).
+export function guardStdio(report: (error: string) => void, adapt?: (s: NodeJS.WriteStream, name: 'stdout' | 'stderr') => void): void {
   const onError = (e: NodeJS.ErrnoException) => report(e.code ?? 'EIO');
   for (const name of ['stdout', 'stderr'] as const) {
     const desc = Object.getOwnPropertyDescriptor(process, name);
@@ -256,6 +259,7 @@ export function guardStdio(report: (error: string) => void): void {
         if (s !== guarded) {
           guarded = s;
           s.on('error', onError);
+          adapt?.(s, name);
         }
         return s;
       },
@@ -274,6 +278,20 @@ export function requestPino(write: (line: string) => void, time: () => string): 
     requestPinoLogger = pino({ base: { ...base, component: 'request' }, timestamp: time }, { write });
   }
   return requestPinoLogger;
+}
+
+let appLine = '';
+
+/** A line of the app's own output (`stream`: stdout, stderr) as a JSON log
+ * line of component "app" (worker/app-output.ts). */
+export function appOutputLine(stream: 'stdout' | 'stderr', msg: string): string {
+  if (!appPinoLogger) {
+    const pino = loadPino();
+    appPinoLogger = pino({ base: { ...base, component: 'app' }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (line: string) => (appLine = line) });
+  }
+  if (stream === 'stdout') appPinoLogger.info({ stream }, msg);
+  else appPinoLogger.error({ stream }, msg);
+  return appLine;
 }
 
 /** Set by the request log: writes its pending lines now (before a reopen). */

@@ -35,6 +35,7 @@ import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
+import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
@@ -308,12 +309,17 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   };
 
-  /** The next generation: validate, hand over, re-exec (returns 'reload'). */
-  const reload = async (): Promise<MasterEnd | undefined> => {
+  /** The next generation: validate, hand over, re-exec (returns 'reload').
+   * `brutal` (fifo R, uWSGI's reap_them_all): the running workers are
+   * SIGKILLed before the exec instead of handed over to drain; the
+   * listening sockets stay open, so new connections wait in the backlog
+   * for the new generation. */
+  const reload = async (brutal = false): Promise<MasterEnd | undefined> => {
     // a new generation that keeps failing to start (the app throws at load)
-    // never ends its reload: the reload that brings the fix goes now
-    if (reloading && workers.retrying()) {
-      l.info('reload requested while the new generation fails to start: reloading now');
+    // never ends its reload: the reload that brings the fix goes now; a
+    // brutal one never waits either
+    if (reloading && (brutal || workers.retrying())) {
+      l.info(brutal ? 'brutal reload requested while a reload runs: reloading now' : 'reload requested while the new generation fails to start: reloading now');
       reloading = undefined;
       pendingReload = false;
       walk = undefined;
@@ -323,7 +329,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       l.info('reload requested while one runs: merged into one more reload after it');
       return undefined;
     }
-    l.info('graceful reload requested');
+    l.info(brutal ? 'brutal reload requested' : 'graceful reload requested');
     try {
       await run.validateReload();
     } catch (e) {
@@ -332,13 +338,19 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (!reloading) workers.resumeSpares();
       return undefined;
     }
-    if (settings.exitOnReload) return stop(true).then(() => 0);
+    if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
+    if (brutal) {
+      // before the exec: the new image then starts on empty slots, and no
+      // worker of the old generation can be left to a pid that was reused
+      await workers.stopAll(false, 0);
+      l.info('brutal reload: every worker killed (requests in flight cut), re-executing');
+    }
     await control?.handOver();
     await daemons?.stopAll();
-    handOver({ generation, workers: workers.handover(), settings, spec: run.spec });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
@@ -387,7 +399,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   };
 
   const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
-    reload,
+    reload: () => reload(),
     'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
     'workers-reload': () => walkReload('workers reload', 'every worker replaced, the master stays', 'reloading workers'),
     stop: async () => (l.info('graceful shutdown'), await stop(true), 0),
@@ -397,7 +409,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (p) workers.kill(p, 'killed on request');
       return undefined;
     },
-    'brutal-reload': () => reload(),
+    'brutal-reload': () => reload(true),
     'brutal-workers-reload': () => {
       l.info('reloading the workers (brutal)');
       workers.dropSpares('brutal workers reload');
@@ -484,6 +496,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const late = (e as { lateMs?: number }).lateMs ?? 0;
       if (late > 1000) l.warn({ late_ms: late }, 'the master did not run for a while (stopped or starved): the workers\' heartbeats are judged from now');
       creditStall(workers.all(), late, now);
+      // (with harakiri a silent worker is killed instead: recycle.ts)
+      if (settings.policy.harakiriMs === 0) watchSilence(workers.all(), now);
       workers.checkSpares(now, late);
       for (const p of workers.all()) apply(p, now);
       walkOn(); // (each worker event moves it; this only makes sure it never waits on a missed one)

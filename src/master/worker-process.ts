@@ -37,6 +37,7 @@ export interface Proc {
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
   promoted?: boolean; // a spare given a slot: it heartbeats until it accepts
   channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
+  silentSince?: number; // its last heartbeat before a silence the master warned about (silence.ts)
 }
 
 /** What the worker table hears from the processes it starts. */

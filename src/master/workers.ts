@@ -17,6 +17,7 @@ import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
 import { reloadStep, type ReloadStep } from './reload-steps';
+import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
 import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
 
@@ -46,6 +47,7 @@ export interface WorkerView {
   respawns: number;
   harakiri: number;
   lastSpawn: number | undefined;
+  lastSeen: number | undefined; // its last message (heartbeat every second)
   counters: WorkerCounters; // the current worker's
   total: WorkerCounters; // the slot's, every worker so far
 }
@@ -316,6 +318,7 @@ export class Workers {
 
   private onMessage(p: Proc, m: WorkerMessage): void {
     p.lastSeen = Date.now();
+    heardFrom(p, p.lastSeen);
     const slot = this.slots[p.id - 1];
     if (m.type === 'counters') {
       p.counters = m;
@@ -444,9 +447,11 @@ export class Workers {
   }
 
   /** Replace every worker: graceful (a replacement accepts, then the old
-   * one drains) or brutal (SIGKILL, respawned). */
+   * one drains) or brutal (SIGKILL, respawned; old workers still draining,
+   * a stuck one held by its mercy, are killed too). */
   recycleAll(brutal: boolean): void {
     for (const s of this.slots) {
+      if (brutal) for (const p of s.retiring) this.kill(p, 'brutal workers reload');
       if (brutal && s.current) this.kill(s.current, 'brutal workers reload');
       else this.replace(s.id, 'workers reload');
     }
@@ -457,7 +462,7 @@ export class Workers {
     return this.slots.map((s) => {
       const p = s.current ?? s.next;
       const c = p?.counters ?? ZERO;
-      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, harakiri: s.harakiri, lastSpawn: s.lastSpawn || undefined, counters: { ...c }, total: plus(c, s.done) };
+      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, harakiri: s.harakiri, lastSpawn: s.lastSpawn || undefined, lastSeen: p?.lastSeen, counters: { ...c }, total: plus(c, s.done) };
     });
   }
 }

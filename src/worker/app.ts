@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
+import { CLUSTER_FORK_HELP, forkedByApp } from './cluster-guard';
 import { fetchListener, type FetchHandler } from './fetch-handler';
 import { importEsm } from '../os/import-esm';
 import { locateSyntaxError } from './syntax-check';
@@ -30,6 +31,7 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
   } catch (e) {
     throw appError(file, e);
   }
+  if (forkedByApp()) throw new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${CLUSTER_FORK_HELP}`);
   return listenerOf(ns, onError);
 }
 

@@ -16,6 +16,7 @@ import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { encodeAppOutput } from './app-output';
 import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
@@ -84,7 +85,8 @@ async function main(): Promise<void> {
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   setLogFormat(spec.logFormat ?? 'text');
   setWorkerLogFields(spec.id);
-  guardStdio(reportLogState); // the app's console.log into a failing log costs output, not the worker
+  // the app's console.log into a failing log costs output, not the worker; in JSON it is JSON lines
+  guardStdio(reportLogState, encodeAppOutput);
   if (spec.procname) process.title = spec.procname.replace(/%w/g, spec.spare ? 'spare' : String(spec.id));
   const spareAccepts = spec.spare ? holdAsSpare(spec) : undefined;
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);

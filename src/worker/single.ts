@@ -14,6 +14,7 @@ import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
 import { native } from '../os/native';
@@ -58,7 +59,8 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   for (const s of SIGNALS) process.on(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   const first = spec.reloads === 0;
-  guardStdio(reportLogState); // the app's console.log into a failing log costs output, not the instance
+  // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
+  guardStdio(reportLogState, encodeAppOutput);
   await phase('post-fork');
   provideLiegeModule([spec.serving.app ?? '', ...(spec.plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
   guardClusterFork();

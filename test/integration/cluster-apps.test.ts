@@ -1,12 +1,13 @@
 // Apps written for node:cluster (`if (cluster.isPrimary) fork() else
 // serve`): in a liege worker cluster.isPrimary is true. The fork fails at
 // once with what to change (not a 60 s wait for a listen() and forked
-// processes dying on a stack trace), and LIEGE_WORKER_ID tells the app it
+// processes dying on a stack trace), as CommonJS or ES module, at load or
+// later, and LIEGE_WORKER_ID tells the app it
 // runs as a liege worker.
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
@@ -30,11 +31,24 @@ describe('node:cluster apps', () => {
     expect(err).not.toMatch(/SyntaxError|JSON/);
   }, 30_000);
 
-  it('as an ES module: each forked process says the same in one line and exits (no stack trace)', async () => {
-    const { stderr } = start('cluster-primary.mjs', await freePort());
-    const err = await until(() => (/liege worker: LIEGE_ERR_APP_LOAD cluster\.fork\(\) in a liege worker/.test(stderr()) ? stderr() : undefined));
+  it('as an ES module: fails to load at once too, naming its file; the processes it forked are gone', async () => {
+    const { p, stderr } = start('cluster-primary.mjs', await freePort());
+    const err = await until(() => (/master: ERROR the app \S+cluster-primary\.mjs failed to load: cluster\.fork\(\) in a liege worker/.test(stderr()) ? stderr() : undefined));
     expect(err).not.toMatch(/^\s+at /m);
     expect(err).not.toMatch(/SyntaxError|JSON/);
+    // only the master and its workers: what the app forked was killed
+    await until(() => (childrenOf(p.pid!).every((w) => childrenOf(w).length === 0) ? true : undefined));
+  }, 30_000);
+
+  it('as an ES module that forks later (a named import): the fork throws LIEGE_ERR_APP_LOAD', async () => {
+    const port = await freePort();
+    const { p } = start('cluster-late.mjs', port);
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    await until(() => (/fork refused|forked/.test(out) ? true : undefined));
+    expect(out).toMatch(/^fork refused LIEGE_ERR_APP_LOAD$/m);
+    expect(out).not.toMatch(/^forked$/m);
+    expect((await until(() => get(port)))!.body).toBe('late\n');
   }, 30_000);
 
   it('changed as the error says (the worker branch when LIEGE_WORKER_ID is set), it serves from both workers, each knowing its id (and its PM2 NODE_APP_INSTANCE)', async () => {

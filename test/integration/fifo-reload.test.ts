@@ -137,4 +137,15 @@ describe('master fifo feedback', () => {
     expect(write(fifo, 'q')).toBeUndefined();
     expect((await p).exitCode).toBe(0);
   }, 30_000);
+
+  it('`echo hello`: one warning naming the unknown bytes (before: one line per byte); the two `l`s still run, as in uWSGI', async () => {
+    const { p, fifo, log } = await serve();
+    expect(write(fifo, 'hello\n')).toBeUndefined();
+    await until(() => (/unknown master fifo/.test(log()) && (log().match(/log reopen asked/g) ?? []).length === 2 ? true : undefined));
+    // the write's bytes come in one read, so one line (a later read would be another)
+    expect(log().match(/unknown master fifo/g)).toHaveLength(1);
+    expect(log()).toMatch(/unknown master fifo commands ignored: "heo" \(each byte is a command: rRqQwWclLpPs, 0-9 selects a fifo\)/);
+    expect(write(fifo, 'q')).toBeUndefined();
+    expect((await p).exitCode).toBe(0);
+  }, 30_000);
 });

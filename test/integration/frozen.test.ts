@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, statsAt, until } from './helpers';
 
 const started: ResultPromise[] = [];
 const frozen: number[] = [];
@@ -53,6 +53,38 @@ describe('a frozen (SIGSTOPped) worker', () => {
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
   }, 40_000);
+});
+
+describe('a worker whose event loop is blocked outside a request, without harakiri', () => {
+  it('is named once after 30 s of silence with the hint to set harakiri (before: nothing said), not killed, and said again when heard from; the stats show its last heartbeat', async () => {
+    const port = await freePort();
+    const stats = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--node-app', path.join(FIXTURES, 'apps', 'freezes.js')], { env: { FREEZE_MS: '36000' } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => get(port));
+    const workers = await until(() => { const c = childrenOf(p.pid!); return c.length === 2 ? c : undefined; });
+    const r = await fetch(`http://127.0.0.1:${port}/freeze`, { headers: { connection: 'close' } });
+    expect(r.status).toBe(200);
+    const pid = Number(r.headers.get('x-pid'));
+    const id = workers.indexOf(pid) + 1;
+    expect(id).toBeGreaterThan(0);
+    const warning = await until(() => /WARN worker silent for .*/.exec(err)?.[0], 45_000);
+    expect(warning.replace(/\b3\d s\b/, '30 s').replace(/silent_s=3\d$/, 'silent_s=30')).toBe(`WARN worker silent for 30 s (no heartbeat): its event loop is blocked (no request in flight at its last heartbeat) or it is stopped, and it accepts nothing; without harakiri nothing replaces it (set harakiri = N to SIGKILL and replace a worker silent for N s) worker=${id} pid=${pid} silent_s=30`);
+    const doc = await until(() => statsAt<{ workers: Array<{ pid: number; last_heartbeat: number }> }>(stats));
+    const age = (w: number) => Math.floor(Date.now() / 1000) - doc.workers.find((x) => x.pid === w)!.last_heartbeat;
+    expect(age(pid)).toBeGreaterThanOrEqual(29);
+    expect(age(workers.find((w) => w !== pid)!)).toBeLessThanOrEqual(3);
+    // the other worker serves meanwhile
+    expect(await get(port)).toMatchObject({ status: 200 });
+    await until(() => (new RegExp(`silent worker heard from again worker=${id} pid=${pid} silent_s=3\\d`).test(err) ? true : undefined), 20_000);
+    expect(err.match(/WARN worker silent for/g), err).toHaveLength(1);
+    expect(alive(pid)).toBe(true);
+    expect(err).not.toMatch(/harakiri: .*SIGKILL|worker died/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
 });
 
 describe('a frozen (SIGSTOPped) master', () => {

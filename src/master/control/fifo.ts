@@ -71,20 +71,27 @@ export class MasterFifos {
       if (text.trim()) log('master').warn({ fifo: this.paths[i], active: this.paths[this.active], command: text.trim() }, 'master fifo command ignored: not the active fifo');
       return;
     }
+    // each byte is a command (uWSGI): `echo hello` runs the two `l`s; the
+    // bytes that are none are said once per read, not once per byte
+    let unknown = '';
     for (const ch of text) {
       if (/[0-9]/.test(ch)) {
-        const n = Number(ch);
-        if (n < this.paths.length) {
-          this.active = n;
-          log('master').info({ fifo: this.paths[n] }, 'master fifo selected');
-        } else {
-          log('master').warn({ fifo: this.paths[this.active] }, `master fifo slot ${n} does not exist (${this.paths.length} fifos: 0-${this.paths.length - 1}): the active fifo stays`);
-        }
-        return; // later bytes were meant for the old fifo
+        this.select(Number(ch));
+        break; // later bytes were meant for the old fifo
       }
       const name = FIFO_COMMANDS[ch];
       if (name) this.command(name);
-      else if (ch.trim()) log('master').warn({ command: ch }, 'unknown master fifo command');
+      else if (ch.trim()) unknown += ch;
+    }
+    if (unknown) log('master').warn({ fifo: this.paths[i], commands: unknown }, `unknown master fifo ${unknown.length === 1 ? 'command' : 'commands'} ignored: ${JSON.stringify(unknown)} (each byte is a command: ${Object.keys(FIFO_COMMANDS).join('')}, 0-9 selects a fifo)`);
+  }
+
+  private select(n: number): void {
+    if (n < this.paths.length) {
+      this.active = n;
+      log('master').info({ fifo: this.paths[n] }, 'master fifo selected');
+    } else {
+      log('master').warn({ fifo: this.paths[this.active] }, `master fifo slot ${n} does not exist (${this.paths.length} fifos: 0-${this.paths.length - 1}): the active fifo stays`);
     }
   }
 

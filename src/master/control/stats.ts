@@ -65,6 +65,8 @@ export function statsDocument(src: StatsSource): object {
         cores: [{ id: 0, requests: c.requests, in_request: c.busy > 0 ? 1 : 0 }],
         busy: c.busy,
         uptime_ms: w.lastSpawn ? now - w.lastSpawn : 0,
+        // (the name of uWSGI's emperor stats) a worker whose event loop is blocked falls behind
+        last_heartbeat: Math.floor((w.lastSeen ?? 0) / 1000),
       };
     }),
     // warm spares (liege's own): app loaded, accepting once they take a slot
