@@ -33,6 +33,7 @@ import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCa
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
+import { reopenWorkerLogs } from './log-reopen';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
 import { watchSilence } from './silence';
@@ -418,7 +419,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'reopen-logs': () => {
       try {
-        if (reopenLog()) l.info('log file reopened');
+        if (reopenLog()) l.info({ workers: reopenWorkerLogs(workers.all()) }, 'log file reopened');
         else l.info('log reopen asked: no log file (logto, daemonize) to reopen, the master logs to its stderr');
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, (e as Error).message);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { log } from '../log';
 import { native } from '../os/native';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type MasterMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -47,6 +47,33 @@ export interface ProcEvents {
 }
 
 const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
+
+// every worker process this image started that has not exited yet: the
+// slots' and the warm spares' (a log reopen reaches them all)
+const running = new Set<Proc>();
+
+/** The live worker processes this image started (spares included). */
+export function startedProcs(): Proc[] {
+  return [...running];
+}
+
+/** Sends a message to a worker: on its IPC channel, or on the channel
+ * kept across a reload's exec (an adopted worker: Node's framing, a JSON
+ * line). False when it has no channel left (its app disconnected it). */
+export function tell(p: Proc, m: MasterMessage): boolean {
+  try {
+    if (p.child) {
+      if (!p.child.connected) return false;
+      p.child.send(m);
+      return true;
+    }
+    if (!p.channel || p.channel.destroyed) return false;
+    p.channel.write(`${JSON.stringify(m)}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Starts worker processes on the instance's sockets; answers their listen()
  * of other ports itself (shared-ports.ts). */
@@ -90,7 +117,11 @@ export class Launcher {
       if (m.type === 'listen') return this.shared.answer(child, m);
       this.on.message(p, m);
     });
-    child.on('exit', (code, sig) => this.on.exit(p, code, sig));
+    running.add(p);
+    child.on('exit', (code, sig) => {
+      running.delete(p);
+      this.on.exit(p, code, sig);
+    });
     child.on('disconnect', () => lostChannel(p));
     return p;
   }
