@@ -3,7 +3,8 @@
 // Master → worker is signals only (SIGTERM drain, SIGQUIT/SIGKILL now), so a
 // worker adopted across the master's re-exec is driven the same way; the
 // messages are answers to a worker's listen() and a spare's activation
-// (spares are never adopted: a reload replaces them).
+// (spares are never adopted: a reload replaces them), and a log reopen
+// (sent to adopted workers too, on the channel kept across the exec).
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { ExtraHook } from '../hooks/registry/plan';
@@ -81,7 +82,9 @@ export interface WorkerCounters {
 /** Master → worker. */
 export type MasterMessage =
   | { type: 'listen-result'; id: number; error?: { code: string; message: string } }
-  | { type: 'activate'; id: number; once: boolean }; // a spare takes slot `id`
+  | { type: 'activate'; id: number; once: boolean } // a spare takes slot `id`
+  // the master reopened its log file (after a rotation): fds 1 and 2 follow it
+  | { type: 'reopen-log'; file: string; liege: 1 };
 /** The oldest request in flight, for harakiri and its log line. */
 export interface BusyInfo {
   since: number; // Date.now() when it started

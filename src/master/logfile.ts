@@ -3,9 +3,8 @@
 // file is put on fds 1 and 2 (dup2), so liege's lines, hook commands and
 // workers (which inherit them) all write there, as under uWSGI. A reopen
 // (log-reopen on reload, touch-logreopen, fifo `l`) points fds 1 and 2 at a
-// fresh open of the same path (after logrotate moved the old one); workers
-// started before keep the old file unless `log-master` pipes them through
-// the master.
+// fresh open of the same path (after logrotate moved the old one); the
+// master then tells the workers to follow (log-reopen.ts).
 // The first time, the stderr it replaces is kept as the console (log.ts):
 // where a log file that fails (a full disk) is reported. It crosses a
 // reload's re-exec (LIEGE_LOG_CONSOLE), like fds 1 and 2 themselves.
@@ -65,6 +64,11 @@ function adoptConsole(cfg: Config): void {
     return; // not open any more
   }
   if (file) setLogConsole(fd, file);
+}
+
+/** The log file the instance writes to (logto, daemonize …), if any. */
+export function logFile(): string | undefined {
+  return current;
 }
 
 /** Reopens the current log file (after a rotation); false when there is

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { log } from '../log';
 import { native } from '../os/native';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
-import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type MasterMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -24,6 +24,7 @@ export interface Proc {
   channel?: net.Socket;
   status: ProcStatus;
   spawnedAt: number;
+  serial?: number; // its start's number in this image (1, 2 …; absent: adopted across a reload): reload-steps.ts
   acceptingAt?: number;
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
@@ -47,10 +48,39 @@ export interface ProcEvents {
 
 const WORKER_MAIN = path.resolve(__dirname, '..', 'worker', 'main.js');
 
+// every worker process this image started that has not exited yet: the
+// slots' and the warm spares' (a log reopen reaches them all)
+const running = new Set<Proc>();
+
+/** The live worker processes this image started (spares included). */
+export function startedProcs(): Proc[] {
+  return [...running];
+}
+
+/** Sends a message to a worker: on its IPC channel, or on the channel
+ * kept across a reload's exec (an adopted worker: Node's framing, a JSON
+ * line). False when it has no channel left (its app disconnected it). */
+export function tell(p: Proc, m: MasterMessage): boolean {
+  try {
+    if (p.child) {
+      if (!p.child.connected) return false;
+      p.child.send(m);
+      return true;
+    }
+    if (!p.channel || p.channel.destroyed) return false;
+    p.channel.write(`${JSON.stringify(m)}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts worker processes on the instance's sockets; answers their listen()
  * of other ports itself (shared-ports.ts). */
 export class Launcher {
   private readonly shared = new SharedPorts();
+  /** Worker processes started so far (spares too). */
+  started = 0;
 
   constructor(
     private readonly sockets: BoundSocket[],
@@ -80,14 +110,18 @@ export class Launcher {
       child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
       return undefined;
     }
-    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, serial: ++this.started, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return; // the app's own process.send()
       if (m.type === 'listen') return this.shared.answer(child, m);
       this.on.message(p, m);
     });
-    child.on('exit', (code, sig) => this.on.exit(p, code, sig));
+    running.add(p);
+    child.on('exit', (code, sig) => {
+      running.delete(p);
+      this.on.exit(p, code, sig);
+    });
     child.on('disconnect', () => lostChannel(p));
     return p;
   }

@@ -17,6 +17,7 @@ import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSp
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
+import { reloadStep, type ReloadStep } from './reload-steps';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
 import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
@@ -157,6 +158,19 @@ export class Workers {
   /** Every slot's id, in order (the chain reload order). */
   ids(): number[] {
     return this.slots.map((s) => s.id);
+  }
+
+  /** How many workers were started so far: a reload asked now replaces
+   * the workers started up to this mark (reload-steps.ts). */
+  mark(): number {
+    return this.launcher.started;
+  }
+
+  /** What a workers or chain reload asked at `mark` does with slot `id` now. */
+  reloadStep(id: number, mark: number): ReloadStep {
+    const s = this.slots[id - 1];
+    if (!s) return 'done';
+    return reloadStep({ current: s.current, next: s.next, pending: s.pending !== undefined }, mark);
   }
 
   /** The worker that serves slot `id`. */

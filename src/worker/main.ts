@@ -28,6 +28,7 @@ import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
 import { listenGate } from './listen-router';
 import { afterRequestLog, reportLogState } from './request-log';
+import { followLogReopens } from './log-reopen';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   setWorkerLogFields(spec.id);
   // the app's console.log into a failing log costs output, not the worker; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);
+  followLogReopens(() => spec.id);
   if (spec.procname) process.title = spec.procname.replace(/%w/g, spec.spare ? 'spare' : String(spec.id));
   const spareAccepts = spec.spare ? holdAsSpare(spec) : undefined;
   const plan = extendPlan(planFromLines(spec.hooks), spec.extraHooks ?? []);
