@@ -193,6 +193,25 @@ describe('unix socket files', () => {
     expect(fs.existsSync(sock)).toBe(false);
   });
 
+  it('one address given twice (a port as http-socket and socket, a unix path twice) is refused at load naming both lines, before any hook, nothing bound', async () => {
+    const port = await freePort();
+    const sock = path.join(dir, 'twice.sock');
+    const marker = path.join(dir, 'twice-asap-ran');
+    const ini = path.join(dir, 'twice.ini');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nhttp-socket = 127.0.0.1:${port}\nnode-app = ${app}\nhook-asap = write:${marker} ran\nsocket = 127.0.0.1:${port}\n`);
+    const tcp = await runLiege(['--ini', ini], { cwd: dir });
+    expect(tcp.exitCode).toBe(1);
+    // before: "unable to bind 127.0.0.1:PORT: EADDRINUSE", its holder already gone when the operator looks
+    expect(tcp.stderr).toMatch(new RegExp(`twice\\.ini:6: .*127\\.0\\.0\\.1:${port}.* \\(expected an address not given before: twice\\.ini:3 has it \\(http-socket\\)\\)`));
+    expect(tcp.stderr).not.toMatch(/EADDRINUSE/);
+    expect(fs.existsSync(marker)).toBe(false);
+    const unix = await runLiege(['--master', '--socket', sock, '--http-socket', sock, '--node-app', app], { cwd: dir });
+    expect(unix.exitCode).toBe(1);
+    // before: "a live socket: another process is listening on it" (itself)
+    expect(unix.stderr).toMatch(/expected an address not given before: command line has it \(socket\)/);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
   it('chown-socket, and abstract sockets leave no file', async () => {
     const s = path.join(dir, 'owned.sock');
     const p = startLiege(['--master', '--http-socket', s, '--chown-socket', 'nobody:nogroup', '--chmod-socket=660', '--node-app', app], { cwd: dir });
