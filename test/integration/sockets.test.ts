@@ -212,6 +212,21 @@ describe('unix socket files', () => {
     expect(fs.existsSync(sock)).toBe(false);
   });
 
+  it('stats and metrics are bound after the privilege drop: EACCES (a root-owned directory, a port below 1024) says so and what to do; exit 1, nothing left', async () => {
+    const root = path.join(dir, 'rootonly');
+    fs.mkdirSync(root, { mode: 0o755 });
+    const port = await freePort();
+    const stats = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--stats', path.join(root, 'stats.sock')], { cwd: dir });
+    expect(stats.exitCode).toBe(1);
+    // before: "EACCES (expected a free address for the stats server)", nothing on why root could not
+    expect(stats.stderr).toMatch(/unable to listen on \S+stats\.sock for stats: EACCES .*the master binds it after the privilege drop, as uid 65534: give it \S+rootonly, e\.g\. a \/run\/NAME directory it owns/);
+    const metrics = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--metrics', '127.0.0.1:919'], { cwd: dir });
+    expect(metrics.exitCode).toBe(1);
+    expect(metrics.stderr).toMatch(/unable to listen on 127\.0\.0\.1:919 for metrics: EACCES .*the master binds it after the privilege drop, as uid 65534: a port from 1024/);
+    expect(fs.readdirSync(root)).toEqual([]);
+    expect(await get(port)).toBeUndefined();
+  });
+
   it('chown-socket, and abstract sockets leave no file', async () => {
     const s = path.join(dir, 'owned.sock');
     const p = startLiege(['--master', '--http-socket', s, '--chown-socket', 'nobody:nogroup', '--chmod-socket=660', '--node-app', app], { cwd: dir });
