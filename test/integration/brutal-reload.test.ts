@@ -132,6 +132,27 @@ describe('fifo R: brutal reload', () => {
     expect((await p).exitCode).toBe(0);
   }, 90_000);
 
+  it('a new image that cannot start (an asap hook fails): the previous generation is started again and serves, the port never refuses', async () => {
+    const { p, fifo, port, ini, workers, log } = await serve();
+    const good = fs.readFileSync(ini, 'utf8');
+    fs.writeFileSync(ini, `${good}hook-asap = exec:false\n`);
+    const probing = probe(port);
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/master running the previous generation/.test(log()) ? true : undefined), 30_000).catch(() => { throw new Error(log()); });
+    const now = await until(() => { const c = childrenOf(p.pid!); return c.length === 2 ? c : undefined; }, 30_000);
+    expect(now.filter((w) => workers.includes(w))).toEqual([]);
+    expect(await until(() => get(port))).toMatchObject({ status: 200 });
+    expect(await probing.stop()).toEqual([]);
+    expect(log()).toMatch(/the new generation could not start: the previous generation \(its workers killed by the brutal reload\) starts again/);
+    // the fix goes through
+    fs.writeFileSync(ini, good);
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/reload done/.test(log()) ? true : undefined), 30_000);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
+
   it('during a graceful reload that waits for the stuck worker, R goes at once (not merged after it)', async () => {
     const { p, fifo, port, workers, log } = await serve();
     const cut = spin(port);
