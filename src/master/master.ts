@@ -4,7 +4,9 @@
 // only push events; commands are `{ type: 'command', name }` and signals map
 // onto the same names: HUP → reload (graceful), TERM/INT → stop (graceful),
 // QUIT → quit (DEPARTURES D2). A reload asked while one runs is merged into
-// one more reload after it; a stop is never merged: it ends the instance.
+// one more reload after it (a workers or chain reload asked while one of
+// them runs takes it over: reload-steps.ts); a stop is never merged: it ends
+// the instance.
 import type { Config } from '../config/config';
 import { FAILED_APP_CODE, LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
@@ -166,12 +168,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
   const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
 
-  // reload state: 'idle', a new generation coming up, or a chain in progress
+  // reload state: none, a new generation coming up ('reload'), or a
+  // 'workers reload' / 'chain reload' walking the slots (reload-steps.ts)
   // (the fallback is no reload: the previous generation just keeps serving)
-  let reloading = !!run.handover && !fallback;
+  let reloading: string | undefined = run.handover && !fallback ? 'reload' : undefined;
   let pendingReload = false;
   let stopping = false;
-  let chain: number[] = [];
+  let walk: Walk | undefined;
 
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
@@ -183,7 +186,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     return `serving with ${n === count ? n : `${n} of ${count}`} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}`;
   };
   // after a reload READY=1 comes when the reload is done (reloadDone)
-  let readySent = reloading;
+  let readySent = reloading !== undefined;
   let lastStatus = '';
   const ready = () => {
     emperor?.tell(FROM_VASSAL.accepting);
@@ -236,7 +239,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
     if (!v) return;
     if (v.action === 'kill') killNow(p, v);
-    else if (!reloading && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+    else if (recyclable(p) && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
+  }
+
+  /** While a reload runs, only a worker it will not replace is recycled:
+   * one started since a workers or chain reload was asked (a long chain
+   * keeps max-requests and reload-on-rss for the workers it started). */
+  function recyclable(p: Proc): boolean {
+    if (!reloading) return true;
+    return walk !== undefined && (p.serial ?? 0) > walk.mark;
   }
 
   const title = cfg ? masterTitle(cfg) : undefined;
@@ -249,7 +260,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const reloadFailed = (e: LiegeError) => {
     l.error({ code: 'LIEGE_ERR_RELOAD' }, `the new generation could not start (${e.describe()}): the running workers keep serving (fix the cause, then reload again)`);
     workers.abandonReplacements('a replacement of the failed reload');
-    reloading = false;
+    reloading = undefined;
     abandoned = true;
   };
   const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
@@ -289,9 +300,10 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const watchdog = watchdogUsec > 0 && watchdogPid === process.pid ? setInterval(() => push({ type: 'watchdog' }), Math.max(50, watchdogUsec / 2000)) : undefined;
 
   const reloadDone = () => {
-    if (!reloading || stopping || workers.busy() || chain.length) return;
-    reloading = false;
-    l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
+    if (!reloading || stopping || workers.busy() || walk) return;
+    if (reloading === 'reload') l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
+    else l.info(`${reloading} done: every worker was started since it was asked, the old ones are gone`);
+    reloading = undefined;
     workers.resumeSpares();
     ready();
     if (pendingReload) {
@@ -307,15 +319,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
    * for the new generation. */
   const reload = async (brutal = false): Promise<MasterEnd | undefined> => {
     // a new generation that keeps failing to start (the app throws at load)
-    // never ends its reload: the reload that brings the fix goes now; a
-    // brutal one never waits either
-    if (reloading && (brutal || workers.retrying())) {
-      l.info(brutal ? 'brutal reload requested while a reload runs: reloading now' : 'reload requested while the new generation fails to start: reloading now');
-      reloading = false;
+    // never ends its reload: the reload that brings the fix goes now
+    if (reloading && workers.retrying()) {
+      l.info('reload requested while the new generation fails to start: reloading now');
+      reloading = undefined;
       pendingReload = false;
-      chain = [];
+      walk = undefined;
     }
-    if (reloading) {
+    // (a brutal one never waits: it cuts the running reload short, below)
+    if (reloading && !brutal) {
       pendingReload = true;
       l.info('reload requested while one runs: merged into one more reload after it');
       return undefined;
@@ -329,6 +341,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (!reloading) workers.resumeSpares();
       return undefined;
     }
+    if (reloading) {
+      // (only now: a config refused leaves the running reload to finish)
+      l.info('brutal reload requested while a reload runs: reloading now');
+      reloading = undefined;
+      pendingReload = false;
+      walk = undefined;
+    }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
@@ -341,7 +360,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await control?.handOver();
     await daemons?.stopAll();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
@@ -352,41 +371,47 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     return 'reload';
   };
 
-  const nextInChain = () => {
-    while (chain.length) {
-      const id = chain[0]!;
-      if (workers.replace(id, 'chain reload')) return;
-      chain.shift();
+  /** The walk's next steps, on every worker event (reload-steps.ts):
+   * replace each slot whose worker started before the request, a chain one
+   * slot at a time; done when every slot serves with a newer worker. */
+  const walkOn = () => {
+    if (!walk || stopping) return;
+    const w = walk;
+    w.todo = w.todo.filter((id) => workers.reloadStep(id, w.mark) !== 'done');
+    for (const id of w.todo) {
+      if (workers.reloadStep(id, w.mark) === 'replace') workers.replace(id, reloading!);
+      if (w.oneAtATime) break;
     }
+    if (w.todo.length) return;
+    walk = undefined;
     reloadDone();
   };
 
-  /** A reload that keeps the master: false (merged) when a reload runs. */
-  const beginWorkersReload = (what: string, how: string, status: string): boolean => {
-    if (reloading) {
+  /** A reload that keeps the master. Asked while another one runs, it
+   * takes over from where that one is: every worker started before now is
+   * replaced (those already replaced may have loaded the code before this
+   * request), the others are not. Merged into a new generation coming up. */
+  const walkReload = (what: string, how: string, status: string) => {
+    if (reloading === 'reload') {
       l.info(`${what} requested while a reload runs: merged`);
-      return false;
+      return undefined;
     }
-    l.info(`${what} requested: ${how}`);
-    reloading = true;
-    workers.dropSpares(what, true); // until reloadDone
-    sdNotify({ RELOADING: 1, STATUS: status });
-    return true;
+    if (walk) l.info(`${what} requested while a ${reloading} runs: it goes on from slot ${walk.todo[0]}, replacing every worker started before now`);
+    else {
+      l.info(`${what} requested: ${how}`);
+      workers.dropSpares(what, true); // until reloadDone
+      sdNotify({ RELOADING: 1, STATUS: status });
+    }
+    reloading = what;
+    walk = { mark: workers.mark(), todo: fromSlot(workers.ids(), walk?.todo[0]), oneAtATime: what === 'chain reload' };
+    walkOn();
+    return undefined;
   };
 
   const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
     reload: () => reload(),
-    'chain-reload': () => {
-      if (!beginWorkersReload('chain reload', 'one worker at a time', 'chain reloading')) return undefined;
-      chain = workers.ids();
-      nextInChain();
-      return undefined;
-    },
-    'workers-reload': () => {
-      if (!beginWorkersReload('workers reload', 'every worker replaced, the master stays', 'reloading workers')) return undefined;
-      for (const id of workers.ids()) workers.replace(id, 'workers reload');
-      return undefined;
-    },
+    'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
+    'workers-reload': () => walkReload('workers reload', 'every worker replaced, the master stays', 'reloading workers'),
     stop: async () => (l.info('graceful shutdown'), await stop(true), 0),
     quit: async () => (l.info('immediate shutdown'), await stop(false), 0),
     'kill-worker': (_e, arg) => {
@@ -445,17 +470,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
     accepting: (e) => {
-      const id = (e as { id: number }).id;
       // a master that respawns or recycles all day (max-requests) would
       // otherwise keep their garbage in a V8 old space that only grows
       // until its first major GC (+9 MiB in 500 recyclings, bench/README.md)
       if (++started % SHRINK_EVERY === 0) shrinkHeapSoon();
       if (!readySent && workers.acceptingCount() === count) ready();
       statusChanged();
-      if (chain.length && chain[0] === id) {
-        chain.shift();
-        nextInChain();
-      }
+      walkOn();
       reloadDone();
       return undefined;
     },
@@ -474,10 +495,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       // the new generation fails: a reload asked meanwhile (the fix) runs now
       if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
         pendingReload = false;
-        reloading = false;
-        chain = [];
+        reloading = undefined;
+        walk = undefined;
         push({ type: 'command', name: 'reload' });
       }
+      walkOn();
       reloadDone();
       return undefined;
     },
@@ -498,6 +520,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (settings.policy.harakiriMs === 0) watchSilence(workers.all(), now);
       workers.checkSpares(now, late);
       for (const p of workers.all()) apply(p, now);
+      walkOn(); // (each worker event moves it; this only makes sure it never waits on a missed one)
       return undefined;
     },
     watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
@@ -539,6 +562,21 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       survive(`command ${name} failed`)(err);
     }
   }
+}
+
+/** A workers or chain reload under way: the slots it has still to see, in
+ * order, and the start mark of its request (reload-steps.ts). */
+interface Walk {
+  mark: number;
+  todo: number[];
+  oneAtATime: boolean; // a chain
+}
+
+/** `ids` in order, from `first` on, then the ones before it. */
+function fromSlot(ids: number[], first: number | undefined): number[] {
+  const i = first === undefined ? -1 : ids.indexOf(first);
+  if (i <= 0) return ids;
+  return [...ids.slice(i), ...ids.slice(0, i)];
 }
 
 /** An event's handler name (and argument: `kill-worker:3`). */

@@ -24,6 +24,7 @@ export interface Proc {
   channel?: net.Socket;
   status: ProcStatus;
   spawnedAt: number;
+  serial?: number; // its start's number in this image (1, 2 …; absent: adopted across a reload): reload-steps.ts
   acceptingAt?: number;
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
@@ -78,6 +79,8 @@ export function tell(p: Proc, m: MasterMessage): boolean {
  * of other ports itself (shared-ports.ts). */
 export class Launcher {
   private readonly shared = new SharedPorts();
+  /** Worker processes started so far (spares too). */
+  started = 0;
 
   constructor(
     private readonly sockets: BoundSocket[],
@@ -107,7 +110,7 @@ export class Launcher {
       child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
       return undefined;
     }
-    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, serial: ++this.started, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return; // the app's own process.send()

@@ -10,12 +10,14 @@
 // A generation's workers (start, reload) start through the boot gate
 // (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
 // accept after one boot's time instead of all after N/cores.
+import { fdLimitHint } from '../errors';
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
 import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import type { BoundSocket } from './sockets';
+import { reloadStep, type ReloadStep } from './reload-steps';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
 import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
@@ -159,6 +161,19 @@ export class Workers {
     return this.slots.map((s) => s.id);
   }
 
+  /** How many workers were started so far: a reload asked now replaces
+   * the workers started up to this mark (reload-steps.ts). */
+  mark(): number {
+    return this.launcher.started;
+  }
+
+  /** What a workers or chain reload asked at `mark` does with slot `id` now. */
+  reloadStep(id: number, mark: number): ReloadStep {
+    const s = this.slots[id - 1];
+    if (!s) return 'done';
+    return reloadStep({ current: s.current, next: s.next, pending: s.pending !== undefined }, mark);
+  }
+
   /** The worker that serves slot `id`. */
   proc(id: number): Proc | undefined {
     return this.slots[id - 1]?.current;
@@ -285,7 +300,7 @@ export class Workers {
   private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
     slot.crashes++;
     const delay = this.backoff(slot);
-    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${e.message}`);
+    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${fdLimitHint(e.code) ?? e.message}`);
     this.later(slot, delay, asNext);
   }
 
