@@ -216,8 +216,11 @@ describe('fifo W: brutal workers reload', () => {
     const cut = spin(port);
     const stuck = await spinning(port, workers);
     fs.writeFileSync(fifo, 'w');
-    // the replacements accept, the idle old worker is gone, the stuck one drains
+    // the replacements accept, the idle old worker is gone, the stuck one
+    // drains (only once its replacement accepted: before, it is still its
+    // slot's worker, which W kills as such)
     await until(() => (workers.filter(alive).length === 1 && childrenOf(p.pid!).length === 3 ? true : undefined), 30_000);
+    await until(() => (new RegExp(`worker draining worker=\\d+ pid=${stuck} `).test(log()) ? true : undefined), 30_000);
     expect(alive(stuck)).toBe(true);
     fs.writeFileSync(fifo, 'W');
     await until(() => (!alive(stuck) ? true : undefined), 30_000);
