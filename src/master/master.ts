@@ -317,15 +317,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
    * for the new generation. */
   const reload = async (brutal = false): Promise<MasterEnd | undefined> => {
     // a new generation that keeps failing to start (the app throws at load)
-    // never ends its reload: the reload that brings the fix goes now; a
-    // brutal one never waits either
-    if (reloading && (brutal || workers.retrying())) {
-      l.info(brutal ? 'brutal reload requested while a reload runs: reloading now' : 'reload requested while the new generation fails to start: reloading now');
+    // never ends its reload: the reload that brings the fix goes now
+    if (reloading && workers.retrying()) {
+      l.info('reload requested while the new generation fails to start: reloading now');
       reloading = undefined;
       pendingReload = false;
       walk = undefined;
     }
-    if (reloading) {
+    // (a brutal one never waits: it cuts the running reload short, below)
+    if (reloading && !brutal) {
       pendingReload = true;
       l.info('reload requested while one runs: merged into one more reload after it');
       return undefined;
@@ -338,6 +338,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
+    }
+    if (reloading) {
+      // (only now: a config refused leaves the running reload to finish)
+      l.info('brutal reload requested while a reload runs: reloading now');
+      reloading = undefined;
+      pendingReload = false;
+      walk = undefined;
     }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });

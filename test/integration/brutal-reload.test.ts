@@ -173,6 +173,24 @@ describe('fifo R: brutal reload', () => {
     fs.writeFileSync(fifo, 'q');
     expect((await p).exitCode).toBe(0);
   }, 120_000);
+  it('R refused (bad config) during a graceful reload leaves that reload running: it ends when the stuck worker goes', async () => {
+    const { p, fifo, port, ini, workers, log } = await serve();
+    void spin(port);
+    const stuck = await spinning(port, workers);
+    fs.writeFileSync(fifo, 'r');
+    await until(() => (childrenOf(p.pid!).length >= 3 && workers.filter(alive).length === 1 ? true : undefined), 30_000);
+    const good = fs.readFileSync(ini, 'utf8');
+    fs.writeFileSync(ini, good.replace('processes = 2', 'processes = many'));
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/reload refused/.test(log()) ? true : undefined), 20_000);
+    expect(alive(stuck)).toBe(true);
+    process.kill(stuck, 'SIGKILL');
+    await until(() => (/reload done/.test(log()) ? true : undefined), 20_000);
+    expect(log()).not.toMatch(/brutal reload requested while a reload runs/);
+    fs.writeFileSync(ini, good);
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
 });
 
 describe('fifo W: brutal workers reload', () => {
