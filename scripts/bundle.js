@@ -6,12 +6,13 @@
 // addon, worker and vassal entry points) resolve the same. pino stays
 // external: it is loaded only for log-format = json; node-pty (a native
 // addon) only for attach-daemon-pty and liege attach; etcd3 (with gRPC)
-// only by the etcd emperor and `liege etcd`; prom-client only for metrics.
+// only by the etcd emperor and `liege etcd`; prom-client only for metrics;
+// strftime only for a log-date format.
 const esbuild = require('esbuild');
 // prom-client (with @opentelemetry/api, bintrees, tdigest: 170 KB, a quarter
 // of the bundle) is loaded only for `metrics =`; every other process would
 // hold its source in the heap for nothing.
-const EXTERNAL = ['pino', 'node-pty', 'etcd3', 'yaml', 'tar', 'prom-client'];
+const EXTERNAL = ['pino', 'node-pty', 'etcd3', 'yaml', 'tar', 'prom-client', 'strftime'];
 esbuild.buildSync({
   // from the TypeScript sources, not tsc's CommonJS output: esbuild hoists
   // the ES modules into one scope (no wrapper, exports object and getter

@@ -85,3 +85,12 @@ export function formatOrigin(o: Origin): string {
 export function configError(code: ErrorCode, message: string, origin: Origin, text: string, expected?: string): LiegeError {
   return new LiegeError(code, message, { origin, text, expected });
 }
+
+/** What to do when a descriptor table is full, for an error message:
+ * EMFILE (this process's limit) or ENFILE (the system's); undefined for
+ * any other errno. */
+export function fdLimitHint(code: string | undefined): string | undefined {
+  if (code === 'EMFILE') return 'EMFILE, too many open files: raise the limit (LimitNOFILE= in the systemd unit, ulimit -n in the shell)';
+  if (code === 'ENFILE') return 'ENFILE, the system\'s file table is full: raise fs.file-max or close files elsewhere';
+  return undefined;
+}

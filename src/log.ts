@@ -80,12 +80,49 @@ function pinoChild(component: string): Pino {
 
 const LABEL: Record<Level, string> = { info: '', warn: 'WARN ', error: 'ERROR ' };
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** ctime(3) of `ms`, local time: "Wed Jun  3 21:49:08 1993" (uWSGI's dates). */
+export function ctimeText(ms: number): string {
+  const d = new Date(ms);
+  const day = String(d.getDate()).padStart(2, ' ');
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+// log-date: text lines start with the date and " - ", as uWSGI's
+let datePrefix: (() => string) | undefined;
+let dateFormat: string | undefined;
+
+/** log-date as set (for the workers), undefined when off. */
+export function logDate(): string | undefined {
+  return dateFormat;
+}
+
+/** log-date: undefined = off; '' or a true word = ctime; else a strftime format. */
+export function setLogDate(format: string | undefined): void {
+  dateFormat = format;
+  if (format === undefined || /^(false|off|no|0)$/i.test(format)) {
+    datePrefix = undefined;
+    return;
+  }
+  if (format === '' || /^(true|on|yes|1)$/i.test(format)) {
+    datePrefix = () => `${ctimeText(Date.now())} - `;
+    return;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const strftime = require('strftime') as (f: string, d: Date) => string;
+  datePrefix = () => `${strftime(format, new Date())} - `;
+}
+
 function textLine(component: string, level: Level, fields: object, msg: string): string {
   const kv = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'string' && v !== '' && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
+  const date = datePrefix ? datePrefix() : '';
+  return `${date}liege[${process.pid}] ${component}: ${LABEL[level]}${msg}${kv ? ' ' + kv : ''}\n`;
 }
 
 // A log reader that stops reading (a stuck log shipper) must not stop the

@@ -2,6 +2,7 @@
 // 'liege'` gives an app. Request hooks (docs/hooks.md#request-hooks):
 //   addHook('pre-route', async (req, res) => { … }, 'auth');
 //   removeHook('pre-route', 'auth');
+// and logvars of the request log: logvar(req, 'user_id', id).
 // Outside a liege worker the calls work and nothing runs them.
 import * as hooks from '../worker/request-hooks';
 
@@ -33,3 +34,14 @@ export function listHooks(event: RequestEvent): Array<{ name?: string; fn: HookF
 
 /** Every request event. */
 export const REQUEST_EVENTS: readonly RequestEvent[] = hooks.EVENTS;
+
+// the request's logvars, read by the worker's request log (worker/log-format.ts)
+const LOGVARS = Symbol.for('liege.logvars');
+
+/** Sets a logvar of the request: `%(name)` in the `logformat` of its log
+ * line (uWSGI's `uwsgi.set_logvar`). */
+export function logvar(req: object, name: string, value: string): void {
+  const r = req as { [LOGVARS]?: Map<string, string> };
+  r[LOGVARS] ??= new Map();
+  r[LOGVARS].set(name, String(value));
+}

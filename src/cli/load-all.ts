@@ -11,6 +11,7 @@ import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
 import { checkNodeApp } from '../master/app-path';
 import { checkIdentity } from '../master/as-root';
+import { checkSocketsOnce } from '../master/sockets';
 
 export interface LoadedConfig {
   config: Config;
@@ -24,6 +25,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkIdentity(config);
   checkSomethingToRun(config);
+  checkSocketsOnce(config);
   checkNodeApp(config);
   return { config, plan };
 }

@@ -1,6 +1,6 @@
 // The entry point: argv → command → exit status. Only this file exits.
 import { LiegeError } from '../errors';
-import { setLogFormat } from '../log';
+import { setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
 import { fallback } from './fallback';
@@ -51,6 +51,7 @@ async function run(argv: string[]): Promise<number> {
   if (config.bool('version')) return print(`liege ${VERSION}\n`);
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
+  if (config.has('log-date')) setLogDate(config.str('log-date') ?? '');
   // a reload re-reads the config; an invalid one, or one its configure hooks refuse, must not replace a running generation
   // configure runs in the running master: awaited, never blocking its loop
   const validateReload = async () => {

@@ -23,7 +23,9 @@ export function pidfileCommand(flag: string, argv: string[]): number {
     throw new LiegeError('LIEGE_ERR_USAGE', `unable to read the pidfile ${file}: ${(e as NodeJS.ErrnoException).code}`, { text: file, expected: 'the pidfile of a running liege master' });
   }
   const pid = Number(text);
-  if (!/^\d+$/.test(text) || pid <= 1) throw new LiegeError('LIEGE_ERR_USAGE', `bad pidfile ${file}`, { text, expected: 'a process id' });
+  // 0 would signal our own process group; 1 is a liege master that is a
+  // container's PID 1 (`docker exec … liege --reload`), checked as any pid
+  if (!/^\d+$/.test(text) || pid < 1) throw new LiegeError('LIEGE_ERR_USAGE', `bad pidfile ${file}`, { text, expected: 'a process id' });
   checkWriter(file, pid);
   try {
     process.kill(pid, SIGNAL[flag]);
@@ -51,6 +53,11 @@ export function pidfileCommand(flag: string, argv: string[]): number {
 function checkWriter(file: string, pid: number): void {
   const expected = 'the pidfile of a running liege master';
   const exe = processExe(pid);
+  // PID 1 only when it is seen to run Node: init is never signalled on a
+  // guess (systemd takes SIGTERM as "re-execute yourself")
+  if (pid === 1 && exe === undefined) {
+    throw new LiegeError('LIEGE_ERR_USAGE', `pid 1 from ${file} is not a liege master, as far as this user can tell (its executable is unreadable)`, { text: file, expected });
+  }
   if (exe !== undefined && !isNode(exe)) {
     throw new LiegeError('LIEGE_ERR_USAGE', `pid ${pid} from ${file} is not a liege master: it runs ${exe}`, { text: file, expected });
   }

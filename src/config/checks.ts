@@ -99,3 +99,10 @@ function addrCheck(v: string): string | undefined {
   if (!m || Number(m[2]) > 65535) return 'HOST:PORT with a port from 0 to 65535, or a unix socket path';
   return undefined;
 }
+
+/** A request log template (`logformat`): every `%(` has its `)`. */
+export const logTemplate: Check = (v) => {
+  const open = v.lastIndexOf('%(');
+  if (open >= 0 && v.indexOf(')', open) < 0) return 'a log format whose every %(name) is closed with ")"';
+  return undefined;
+};

@@ -113,7 +113,10 @@ const CORE = [
   { name: 'print', type: 'string', repeatable: true, group: 'config', help: 'print a line on stdout while the config is applied' },
   { name: 'strict', type: 'flag', group: 'config', help: 'accepted for uWSGI compatibility: liege is always strict' },
   { name: 'print-config', aliases: ['show-config'], type: 'flag', group: 'config', help: 'print the resolved config (option = value  # file:line) and exit' },
-  { name: 'log-format', type: 'string', default: 'text', warn: (v) => (v === 'text' || v === 'json' ? undefined : 'a uWSGI request-log format: not implemented by liege, ignored (liege log lines: text or json)'), group: 'logging', help: 'log line format: text or json (pino); any other value is a uWSGI request-log format, accepted with a warning and ignored' },
+  { name: 'log-format', type: 'string', default: 'text', check: (v) => (v === 'text' || v === 'json' ? undefined : checks.logTemplate(v)), group: 'logging', help: 'log line format: text or json (pino); any other value is the request log\'s format, as logformat' },
+  { name: 'log-date', aliases: ['logdate'], type: 'string', optional: true, group: 'logging', help: 'text log lines start with the date and " - ": bare (or true) ctime\'s "Thu Nov 26 18:05:18 2026", else this strftime format (uWSGI\'s)' },
+  { name: 'logformat-strftime', aliases: ['log-format-strftime'], type: 'flag', group: 'logging', help: '%(ftime) in logformat is the request\'s start in log-date\'s strftime format (else as %(ltime))' },
+  { name: 'logformat', type: 'string', check: checks.logTemplate, group: 'logging', help: 'the request log line: a template of %(name) variables (uWSGI\'s: %(addr) %(method) %(uri) %(status) %(size) %(msecs) %(ltime) %(uagent) %(var.NAME) …; other names: the app\'s logvars)' },
   { name: 'help', short: 'h', aliases: ['usage'], type: 'flag', group: 'config', help: 'show this help and exit' },
   { name: 'version', type: 'flag', group: 'config', help: 'print the version and exit' },
   // process model

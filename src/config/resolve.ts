@@ -19,7 +19,15 @@ function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefi
   const def = findOption(e.key);
   if (def || placeholders.has(e.key)) return def; // undefined: a custom placeholder
   const s = suggestOption(e.key);
-  throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${s ? ` (did you mean \`${s}\`?)` : ''}`, e.origin, shownValue(e.key, e.value, e.origin), 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
+  throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${missingEquals(e) ?? (s ? ` (did you mean \`${s}\`?)` : '')}`, e.origin, shownValue(e.key, e.value, e.origin), 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
+}
+
+// `http-socket 127.0.0.1:8080`: an INI line without `=` is a key with an
+// empty value; when its first word is an option, say what was meant
+function missingEquals(e: Valued): string | undefined {
+  const m = /^(\S+)\s+(.+)$/.exec(e.key);
+  if (!m || e.value !== '' || !findOption(m[1]!)) return undefined;
+  return ` (the \`=\` is missing: \`${m[1]} = ${m[2]}\`?)`;
 }
 
 const where = (e: Valued) => (e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin));

@@ -40,6 +40,8 @@ export interface WorkerSpec {
   requestLog?: RequestLogSpec;
   procname?: string; // process title (%w = the worker's slot)
   logFormat?: 'text' | 'json';
+  /** log-date: the text lines' date prefix (log.ts setLogDate). */
+  logDate?: string;
   /** Registry and hook-dir hooks of those phases, request hook modules. */
   extraHooks?: ExtraHook[];
   /** A warm spare: load the app, hold its listen() until `activate`. */
@@ -54,6 +56,10 @@ export interface RequestLogSpec {
   slowMs: number; // 0 = off
   /** log-x-forwarded-for: the client is the X-Forwarded-For header, when there is one. */
   forwardedFor?: boolean;
+  /** logformat: uWSGI's line template (worker/log-format.ts). */
+  format?: string;
+  /** logformat-strftime: %(ftime) in this strftime format (log-date's). */
+  ftime?: string;
 }
 
 /** A listen() of the app beyond liege's sockets: the master binds it once

@@ -27,6 +27,15 @@ export interface Handover {
   /** The settings of the running generation, for the fallback. */
   settings: unknown;
   spec: Omit<WorkerSpec, 'id' | 'once'>;
+  /** A brutal reload killed the workers: none handed over, yet a
+   * generation to start again if the new image cannot start. */
+  brutal?: boolean;
+}
+
+/** Whether a new image that cannot start falls back to the running
+ * generation (its workers, or the ones a brutal reload killed). */
+export function canFallBack(h: Handover): boolean {
+  return h.workers.length > 0 || h.brutal === true;
 }
 
 /** Make the channels survive execve and describe the workers in the env. */

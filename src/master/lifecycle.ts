@@ -11,7 +11,7 @@ import { asRoot } from './as-root';
 import { applyEnvironment } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
-import { takeHandover, type Handover } from './generations';
+import { canFallBack, takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
@@ -42,7 +42,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   // a reload hands over the running workers; if this image cannot start,
   // they keep serving under a fallback loop (generations.ts)
   const handover = takeHandover();
-  const phaseCtx = handover?.workers.length ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
+  const phaseCtx = handover && canFallBack(handover) ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
   const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
   adoptInheritedControl();
   const oldSockets = handover ? inheritedSockets() : [];
@@ -53,8 +53,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     status = await lifecycle();
   } catch (e) {
     status = endStatus(e);
-    if (handover && !inMaster && handover.workers.length) {
-      log('master').error({ code: 'LIEGE_ERR_RELOAD' }, 'the new generation could not start: the running generation keeps serving (fix the cause, then reload again)');
+    if (handover && !inMaster && canFallBack(handover)) {
+      const how = handover.brutal ? 'the previous generation (its workers killed by the brutal reload) starts again' : 'the running generation keeps serving';
+      log('master').error({ code: 'LIEGE_ERR_RELOAD' }, `the new generation could not start: ${how} (fix the cause, then reload again)`);
       releaseSockets(bound, oldSockets);
       bound = oldSockets; // the running generation's: vacuumed at exit
       status = await master().runFallback(handover, oldSockets, st.validateReload);

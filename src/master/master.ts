@@ -317,15 +317,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
    * for the new generation. */
   const reload = async (brutal = false): Promise<MasterEnd | undefined> => {
     // a new generation that keeps failing to start (the app throws at load)
-    // never ends its reload: the reload that brings the fix goes now; a
-    // brutal one never waits either
-    if (reloading && (brutal || workers.retrying())) {
-      l.info(brutal ? 'brutal reload requested while a reload runs: reloading now' : 'reload requested while the new generation fails to start: reloading now');
+    // never ends its reload: the reload that brings the fix goes now
+    if (reloading && workers.retrying()) {
+      l.info('reload requested while the new generation fails to start: reloading now');
       reloading = undefined;
       pendingReload = false;
       walk = undefined;
     }
-    if (reloading) {
+    // (a brutal one never waits: it cuts the running reload short, below)
+    if (reloading && !brutal) {
       pendingReload = true;
       l.info('reload requested while one runs: merged into one more reload after it');
       return undefined;
@@ -339,6 +339,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (!reloading) workers.resumeSpares();
       return undefined;
     }
+    if (reloading) {
+      // (only now: a config refused leaves the running reload to finish)
+      l.info('brutal reload requested while a reload runs: reloading now');
+      reloading = undefined;
+      pendingReload = false;
+      walk = undefined;
+    }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });
     clearInterval(tick);
@@ -351,7 +358,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await control?.handOver();
     await daemons?.stopAll();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over

@@ -2,11 +2,11 @@
 // (an absolute path), the request log, the listen timeout, the log format.
 import type { Config } from '../config/config';
 import type { SocketInfo, WorkerSpec } from '../ipc/worker';
-import { logFormat } from '../log';
+import { logDate, logFormat } from '../log';
 import { resolveApp } from './app-path';
 import { socketInfos, type BoundSocket } from './sockets';
 
-export type ServingSpec = Pick<WorkerSpec, 'app' | 'sockets' | 'listenTimeoutMs' | 'requestLog' | 'logFormat' | 'procname'>;
+export type ServingSpec = Pick<WorkerSpec, 'app' | 'sockets' | 'listenTimeoutMs' | 'requestLog' | 'logFormat' | 'logDate' | 'procname'>;
 
 export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
   const app = cfg.str('node-app');
@@ -20,10 +20,29 @@ export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
       log5xx: cfg.bool('log-5xx'),
       slowMs: cfg.int('log-slow'),
       forwardedFor: cfg.bool('log-x-forwarded-for'),
+      format: requestLogFormat(cfg),
+      ftime: ftimeFormat(cfg),
     },
     logFormat: logFormat(),
+    logDate: logDate(),
     procname: workerTitle(cfg),
   };
+}
+
+// uWSGI's logformat; log-format sets it too when it is not text or json
+function requestLogFormat(cfg: Config): string | undefined {
+  if (cfg.has('logformat')) return cfg.str('logformat');
+  const format = cfg.str('log-format');
+  if (format === 'text' || format === 'json') return undefined;
+  return format;
+}
+
+// logformat-strftime: %(ftime) in log-date's strftime format (else as ltime)
+function ftimeFormat(cfg: Config): string | undefined {
+  const format = logDate();
+  if (!cfg.bool('logformat-strftime') || !format) return undefined;
+  if (/^(true|on|yes|1)$/i.test(format)) return undefined;
+  return format;
 }
 
 /** A uwsgi socket's packet deadline (a client that never sends a whole

@@ -50,6 +50,27 @@ function wantedSockets(cfg: Config): Wanted[] {
   return out;
 }
 
+/** Each address once, checked at load: a port given as http-socket and as
+ * socket (or a unix path twice) would fail to bind against the instance's
+ * own first socket ("EADDRINUSE", "a live socket" held by itself) after the
+ * asap hooks ran. Shared-socket references (`=N`) may repeat. */
+export function checkSocketsOnce(cfg: Config): void {
+  const abstract = cfg.bool('abstract-socket');
+  const seen = new Map<string, { key: string } & Setting>();
+  for (const s of cfg.settings) {
+    if (!SOCKET_PROTOS[s.key]) continue;
+    let a = s.key === 'https-socket' ? (s.value.split(',')[0] ?? '') : s.value;
+    if (a === '' || a.startsWith('=')) continue;
+    if (abstract && a.includes('/') && !a.startsWith('@')) a = `@${a}`;
+    const key = canonical(a);
+    const first = seen.get(key);
+    if (first) {
+      throw new LiegeError('LIEGE_ERR_BAD_VALUE', `${a} is configured twice`, { origin: s.origin, text: s.value, expected: `an address not given before: ${formatOrigin(first.origin)} has it (${first.key})` });
+    }
+    seen.set(key, s);
+  }
+}
+
 function httpsSocket(s: Setting, addr: (v: string) => string): Wanted {
   const [a, cert, key, ciphers] = s.value.split(',');
   if (!a || !cert || !key) throw new LiegeError('LIEGE_ERR_BAD_VALUE', 'bad https-socket', { origin: s.origin, text: s.value, expected: 'ADDR,CERT,KEY[,CIPHERS]' });

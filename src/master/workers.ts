@@ -10,6 +10,7 @@
 // A generation's workers (start, reload) start through the boot gate
 // (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
 // accept after one boot's time instead of all after N/cores.
+import { fdLimitHint } from '../errors';
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
 import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
@@ -298,7 +299,7 @@ export class Workers {
   private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
     slot.crashes++;
     const delay = this.backoff(slot);
-    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${e.message}`);
+    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${fdLimitHint(e.code) ?? e.message}`);
     this.later(slot, delay, asNext);
   }
 

@@ -1,7 +1,8 @@
 // The fetch-handler app shape (Bun, Deno, Cloudflare, Hono's
 // `export default app`): `fetch(Request) → Response | Promise<Response>`,
 // served as a Node request listener. Bodies stream both ways; a throw or a
-// rejected promise is a 500 and a log line naming the app.
+// rejected promise is a 500 and a log line naming the app (unless it is the
+// request body's error after the client left).
 import type * as http from 'node:http';
 import { Readable } from 'node:stream';
 
@@ -79,6 +80,11 @@ function drained(res: http.ServerResponse): Promise<void> {
 }
 
 function fail(res: http.ServerResponse, e: unknown, req: http.IncomingMessage, onError: (e: unknown, req: http.IncomingMessage) => void): void {
+  // the client left while the app read its body (an aborted upload): the
+  // rejection is the body stream's own error, the client's doing, not the
+  // app's (the request log says 499); before, an "app exception" with a
+  // stack and one more exception in the stats for every dropped upload
+  if (e !== undefined && e === req.errored && res.destroyed) return;
   onError(e, req);
   if (res.headersSent) {
     res.destroy();

@@ -17,7 +17,7 @@ import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { encodeAppOutput } from './app-output';
-import { guardStdio, log, setLogFormat, setWorkerLogFields } from '../log';
+import { guardStdio, log, setLogDate, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
 import { Drain } from './drain';
 import { announceWorkerId, CLUSTER_FORK_HELP, guardClusterFork } from './cluster-guard';
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   // the app's children must not keep the listening sockets (or our channel)
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   setLogFormat(spec.logFormat ?? 'text');
+  setLogDate(spec.logDate);
   setWorkerLogFields(spec.id);
   // the app's console.log into a failing log costs output, not the worker; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);

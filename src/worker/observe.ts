@@ -13,7 +13,7 @@ import { markBusy, type BusySlot } from '../ipc/busy-slot';
 import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { log } from '../log';
 import { epochMs } from '../os/clock';
-import { logForwardedFor, logRequest } from './request-log';
+import { logForwardedFor, logRequest, useLogFormat } from './request-log';
 
 const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
 const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
@@ -66,6 +66,7 @@ export class RequestObserver {
     this.logAll = !rl?.disabled;
     this.logSome = this.logAll || !!rl && (rl.log4xx || rl.log5xx || rl.slowMs > 0);
     logForwardedFor(rl?.forwardedFor ?? false);
+    useLogFormat(rl?.format, rl?.ftime);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const observer = this;
     this.onClose = function (this: Res) {
@@ -134,8 +135,8 @@ export class RequestObserver {
       // never answered (the client left first: an aborted upload, a client
       // timeout): what Node wrote then was its own 400, not this response;
       // logged as nginx logs such a request, 499, no body
-      if (res.headersSent) this.log(req, res.statusCode, us, bytes - headerBytes(res), now);
-      else this.log(req, CLIENT_CLOSED, us, 0, now);
+      if (res.headersSent) this.log(req, res, res.statusCode, us, bytes, headerBytes(res), now);
+      else this.log(req, res, CLIENT_CLOSED, us, 0, 0, now);
     }
     if (c.requests === this.recycleAt()) this.heartbeat(); // the master recycles now, not in a second
     this.opts.drain?.ended?.();
@@ -161,12 +162,12 @@ export class RequestObserver {
     markBusy(slot, next[START], this.opts.slotLine ? `${next.req.method} ${next.req.url}` : undefined);
   }
 
-  private log(req: http.IncomingMessage, status: number, us: number, bytes: number, now: number): void {
+  private log(req: http.IncomingMessage, res: Res, status: number, us: number, bytes: number, head: number, now: number): void {
     if (!this.logAll) {
       const rl = this.spec.requestLog;
       if (!(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;
     }
-    logRequest(this.spec.id, this.c.requests, req, status, bytes, us, now);
+    logRequest(this.spec.id, this.c.requests, req, res, status, bytes - head, head, us, now);
   }
 
   // the last size read: reading it opens /proc/self/stat, which fails when

@@ -12,7 +12,8 @@
 import type * as http from 'node:http';
 import { marked, type WorkerMessage } from '../ipc/worker';
 import { epochMs } from '../os/clock';
-import { logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import { ctimeText, logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import { compileLogFormat, type LineFormat } from './log-format';
 import { LogWriter } from './log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
 
@@ -32,19 +33,22 @@ const minorCol = new Int32Array(BATCH);
 const addrCol: string[] = new Array<string>(BATCH).fill('');
 const methodCol: string[] = new Array<string>(BATCH).fill('');
 const uriCol: string[] = new Array<string>(BATCH).fill('');
+const lineCol: string[] = new Array<string>(BATCH).fill(''); // with a logformat: the line
 let count = 0;
+let template: LineFormat | undefined;
 let forwardedFor = false;
 let timer: NodeJS.Timeout | undefined;
 let writer: LogWriter | undefined;
 const spare: Buffer[] = []; // written buffers, to fill again
 
-/** Records one served request (`at`: its end, epochMs()). */
-export function logRequest(worker: number, requests: number, req: http.IncomingMessage, status: number, bytes: number, us: number, at: number): void {
+/** Records one served request (`at`: its end, epochMs(); `body`, `head`:
+ * the bytes of the response's body and head). */
+export function logRequest(worker: number, requests: number, req: http.IncomingMessage, res: http.ServerResponse, status: number, body: number, head: number, us: number, at: number): void {
   const i = count;
   workerCol[i] = worker;
   reqCol[i] = requests;
   statusCol[i] = status;
-  bytesCol[i] = bytes;
+  bytesCol[i] = body;
   usCol[i] = us;
   atCol[i] = at;
   majorCol[i] = req.httpVersionMajor;
@@ -52,9 +56,16 @@ export function logRequest(worker: number, requests: number, req: http.IncomingM
   addrCol[i] = clientOf(req);
   methodCol[i] = req.method ?? '-';
   uriCol[i] = req.url ?? '-';
+  // the template reads the request and the response now, while they are whole
+  if (template) lineCol[i] = template({ worker, req, res, status, addr: addrCol[i]!, body, head, us, at: at + Date.now() - epochMs() });
   count = i + 1;
   if (count === BATCH) flush();
   else if (i === 0) arm();
+}
+
+/** logformat (uWSGI's template): the lines it makes instead of the default line. */
+export function useLogFormat(format: string | undefined, ftime?: string): void {
+  template = format ? compileLogFormat(format, ftime) : undefined;
 }
 
 /** log-x-forwarded-for: name the client by the header a proxy set. */
@@ -109,11 +120,13 @@ function flush(): void {
   // wall clock = monotonic + offset, measured now (a clock step moves it)
   const offset = Date.now() - epochMs();
   if (logFormat() === 'json') jsonLines(n, offset);
+  else if (template) templateLines(n);
   else textLines(n, offset);
   // the strings of this batch are not kept alive until the next one
   addrCol.fill('', 0, n);
   methodCol.fill('', 0, n);
   uriCol.fill('', 0, n);
+  lineCol.fill('', 0, n);
 }
 
 /**
@@ -142,14 +155,12 @@ function flushSync(): void {
 let dateSecond = -1;
 let dateText = '';
 
-// uWSGI's date format ("Wed Nov 25 22:17:13 2026"), local time
+// uWSGI's date format (ctime: "Wed Nov 25 22:17:13 2026"), local time, once a second
 function ctime(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s !== dateSecond) {
     dateSecond = s;
-    const d = new Date(s * 1000).toString(); // "Wed Nov 25 2026 22:17:13 GMT+0000 (…)"
-    const [wd, mon, day, year, time] = d.split(' ');
-    dateText = `${wd} ${mon} ${day} ${time} ${year}`;
+    dateText = ctimeText(s * 1000);
   }
   return dateText;
 }
@@ -178,6 +189,27 @@ function textLines(n: number, offset: number): void {
       lines = 0;
     }
     o = putLine(buf, o, prefix, reqCol[i]!, addr, ctime(atCol[i]! + offset), method, uri, bytesCol[i]!, Math.round(usCol[i]! / 1000), majorCol[i]!, minorCol[i]!, statusCol[i]!);
+    lines++;
+  }
+  writer!.write(buf, o, lines);
+}
+
+// the lines of a logformat, as they are
+function templateLines(n: number): void {
+  let buf = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+  let o = 0;
+  let lines = 0;
+  for (let i = 0; i < n; i++) {
+    const line = lineCol[i]!;
+    const room = 3 * line.length + 1;
+    if (o + room > buf.length) {
+      if (lines) writer!.write(buf, o, lines);
+      buf = room > BUF_BYTES ? Buffer.allocUnsafe(room) : spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
+      o = 0;
+      lines = 0;
+    }
+    o += buf.write(line, o);
+    buf[o++] = 10;
     lines++;
   }
   writer!.write(buf, o, lines);
@@ -230,7 +262,7 @@ function jsonLines(n: number, offset: number): void {
     fields.bytes = bytesCol[i]!;
     fields.msecs = Math.round(usCol[i]! / 1000);
     fields.req = reqCol[i]!;
-    pino.info(fields, 'request');
+    pino.info(fields, template ? lineCol[i]! : 'request');
   }
   writer!.write(out, outAt, outLines);
   out = Buffer.alloc(0);

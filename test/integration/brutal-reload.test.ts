@@ -132,6 +132,27 @@ describe('fifo R: brutal reload', () => {
     expect((await p).exitCode).toBe(0);
   }, 90_000);
 
+  it('a new image that cannot start (an asap hook fails): the previous generation is started again and serves, the port never refuses', async () => {
+    const { p, fifo, port, ini, workers, log } = await serve();
+    const good = fs.readFileSync(ini, 'utf8');
+    fs.writeFileSync(ini, `${good}hook-asap = exec:false\n`);
+    const probing = probe(port);
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/master running the previous generation/.test(log()) ? true : undefined), 30_000).catch(() => { throw new Error(log()); });
+    const now = await until(() => { const c = childrenOf(p.pid!); return c.length === 2 ? c : undefined; }, 30_000);
+    expect(now.filter((w) => workers.includes(w))).toEqual([]);
+    expect(await until(() => get(port))).toMatchObject({ status: 200 });
+    expect(await probing.stop()).toEqual([]);
+    expect(log()).toMatch(/the new generation could not start: the previous generation \(its workers killed by the brutal reload\) starts again/);
+    // the fix goes through
+    fs.writeFileSync(ini, good);
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/reload done/.test(log()) ? true : undefined), 30_000);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
+
   it('during a graceful reload that waits for the stuck worker, R goes at once (not merged after it)', async () => {
     const { p, fifo, port, workers, log } = await serve();
     const cut = spin(port);
@@ -152,6 +173,24 @@ describe('fifo R: brutal reload', () => {
     fs.writeFileSync(fifo, 'q');
     expect((await p).exitCode).toBe(0);
   }, 120_000);
+  it('R refused (bad config) during a graceful reload leaves that reload running: it ends when the stuck worker goes', async () => {
+    const { p, fifo, port, ini, workers, log } = await serve();
+    void spin(port);
+    const stuck = await spinning(port, workers);
+    fs.writeFileSync(fifo, 'r');
+    await until(() => (childrenOf(p.pid!).length >= 3 && workers.filter(alive).length === 1 ? true : undefined), 30_000);
+    const good = fs.readFileSync(ini, 'utf8');
+    fs.writeFileSync(ini, good.replace('processes = 2', 'processes = many'));
+    fs.writeFileSync(fifo, 'R');
+    await until(() => (/reload refused/.test(log()) ? true : undefined), 20_000);
+    expect(alive(stuck)).toBe(true);
+    process.kill(stuck, 'SIGKILL');
+    await until(() => (/reload done/.test(log()) ? true : undefined), 20_000);
+    expect(log()).not.toMatch(/brutal reload requested while a reload runs/);
+    fs.writeFileSync(ini, good);
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
 });
 
 describe('fifo W: brutal workers reload', () => {

@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
@@ -148,4 +148,20 @@ describe('master fifo feedback', () => {
     expect(write(fifo, 'q')).toBeUndefined();
     expect((await p).exitCode).toBe(0);
   }, 30_000);
+});
+
+describe('a master fifo with the descriptor table full', () => {
+  it('EMFILE (a low ulimit -n): the error names the fifo, the errno and the fix, exit 1, no stack trace (before: "spawnSync mkfifo EMFILE … expected a free path")', async () => {
+    // (the master's own fds at that point vary a little; both limits leave
+    // it none for mkfifo after the workers started)
+    for (const limit of [22, 27]) {
+      const fifo = path.join(scratch(), 'master.fifo');
+      const args = ['--master', '-p', '2', '--http-socket', `127.0.0.1:${await freePort()}`, '--master-fifo', fifo, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')];
+      const r = await execa('bash', ['-c', 'ulimit -n "$0" && exec "$@"', String(limit), LIEGE, ...args], { env: { TEST_LIEGE: '1' }, reject: false, timeout: 30_000, stdin: 'ignore' });
+      expect(r.exitCode, `ulimit -n ${limit}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toContain(`unable to create the master fifo ${fifo}: EMFILE, too many open files: raise the limit (LimitNOFILE= in the systemd unit, ulimit -n in the shell) code=LIEGE_ERR_SOCKET`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(fs.existsSync(fifo)).toBe(false);
+    }
+  }, 60_000);
 });

@@ -127,6 +127,33 @@ describe('liege as PID 1 (unshare --pid --fork --mount-proc)', () => {
     expect(inNamespace(ns)).toEqual([]);
   }, 40_000);
 
+  it('`--reload PIDFILE` and `--stop PIDFILE` run in the container (docker exec) signal the master that is its PID 1', async () => {
+    const port = await freePort();
+    const pidfile = path.join(dir, 'pid1.pid');
+    const { p, pid1, stderr } = await asPid1(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--pidfile', pidfile]);
+    await until(() => get(port));
+    expect(fs.readFileSync(pidfile, 'utf8').trim()).toBe('1');
+    // as `docker exec` runs a command: in the container's PID (and /proc) namespace
+    const inside = (flag: string) => execa('nsenter', ['--target', String(pid1), '--pid', '--mount', '--', LIEGE, flag, pidfile], { reject: false, env: { TEST_LIEGE: '1' } });
+    // before: "bad pidfile …: `1` (expected a process id)", exit 1
+    const reload = await inside('--reload');
+    expect(reload.stderr).toBe('');
+    expect(reload.exitCode).toBe(0);
+    await until(() => (/reload done/.test(stderr()) ? true : undefined), 20_000);
+    const stop = await inside('--stop');
+    expect(stop.exitCode).toBe(0);
+    expect((await p).exitCode).toBe(0);
+    expect(stderr()).toMatch(/graceful shutdown/);
+  }, 40_000);
+
+  it('a pidfile that names PID 1 outside such a container (init, not liege) is refused, exit 1', async () => {
+    const pidfile = path.join(dir, 'init.pid');
+    fs.writeFileSync(pidfile, '1\n');
+    const r = await execa(LIEGE, ['--stop', pidfile], { reject: false, env: { TEST_LIEGE: '1' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/pid 1 from \S+init\.pid is not a liege master/);
+  });
+
   it('a control daemon killed by signal N ends the instance with 128+N', async () => {
     const { p } = await asPid1(['--master', '--attach-control-daemon', 'sleep 1; kill -KILL $$']);
     const r = await p;

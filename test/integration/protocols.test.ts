@@ -90,6 +90,28 @@ describe.skipIf(!NGINX)('nginx in front of liege', () => {
     expect(ng.errorLog()).not.toMatch(/\[error\]/);
   });
 
+  it('uwsgi_pass: a header the client sent twice reaches the app as from a direct client (two Cookie lines joined with "; ", others with ", ")', async () => {
+    const [front, back] = [await freePort(), await freePort()];
+    liege(['--socket', `127.0.0.1:${back}`]);
+    await until(() => accepts(back));
+    const ng = await startNginx(dir, `server { listen 127.0.0.1:${front}; location / { include uwsgi_params; uwsgi_pass 127.0.0.1:${back}; } }`, front);
+    nginxes.push(ng);
+    // fetch() joins repeated headers itself: the request is written by hand
+    // (HTTP/1.0: nginx answers without chunks, then closes)
+    const raw = await until(() => new Promise<string | undefined>((resolve) => {
+      const c = net.connect(front, '127.0.0.1');
+      let out = '';
+      c.on('connect', () => c.write('GET /dup HTTP/1.0\r\nHost: x\r\nCookie: session=abc\r\nCookie: theme=dark\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\nConnection: close\r\n\r\n'));
+      c.on('data', (d) => { out += d; });
+      c.on('end', () => resolve(out.startsWith('HTTP/1.1 200') ? out : undefined));
+      c.on('error', () => resolve(undefined));
+    }));
+    const seen = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+    // before: the last of each won: cookie "theme=dark", the session lost
+    expect(seen.headers.cookie).toBe('session=abc; theme=dark');
+    expect(seen.headers['x-forwarded-for']).toBe('10.0.0.1, 10.0.0.2');
+  });
+
   it('uwsgi_pass to a unix `socket`: 502 for nginx (nobody) without chmod-socket, served with chmod-socket (bare = 666)', async () => {
     const front = await freePort();
     const sock = path.join(dir, 'app.sock');

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -37,4 +37,31 @@ describe('request log of an aborted request', () => {
       else expect(JSON.parse(line)).toMatchObject({ addr: '127.0.0.1', method: 'POST', uri: '/echo/aborted', status: 499, bytes: 0 });
     });
   }
+
+  it('a fetch handler reading an upload the client aborts: 499, not an app exception (no error line, no stack, 0 exceptions); a throw still is one', async () => {
+    const [port, stats] = [await freePort(), await freePort()];
+    const logfile = path.join(dir, 'abort-fetch.log');
+    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/fetch-default.mjs`, '--http-socket', `127.0.0.1:${port}`, '--logto', logfile, '--stats', `127.0.0.1:${stats}`], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const c = net.connect(port, '127.0.0.1');
+    c.on('error', () => undefined);
+    c.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+    c.destroy();
+    await until(() => read(logfile).split('\n').find((l) => l.includes('POST /upload')));
+    // a real exception after it: its line and count show the worker reported what it had
+    await fetch(`http://127.0.0.1:${port}/throw`).catch(() => undefined);
+    await until(() => (/GET \/throw/.test(read(logfile)) ? true : undefined));
+    const text = read(logfile);
+    expect(text).toMatch(/POST \/upload => generated 0 bytes in \d+ msecs \(HTTP\/1\.1 499\)/);
+    // before: "app: ERROR app exception: Error: aborted" with Node's stack, counted
+    expect(text).not.toMatch(/aborted/);
+    expect(text).toMatch(/app exception: Error: fetch handler failed on purpose/);
+    const dump = await until(async () => {
+      const d = await statsAt<{ workers: Array<{ exceptions: number; requests: number }> }>(stats);
+      return d && d.workers[0]!.requests >= 3 ? d : undefined;
+    });
+    expect(dump.workers[0]!.exceptions).toBe(1);
+  });
 });

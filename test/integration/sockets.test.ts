@@ -193,6 +193,40 @@ describe('unix socket files', () => {
     expect(fs.existsSync(sock)).toBe(false);
   });
 
+  it('one address given twice (a port as http-socket and socket, a unix path twice) is refused at load naming both lines, before any hook, nothing bound', async () => {
+    const port = await freePort();
+    const sock = path.join(dir, 'twice.sock');
+    const marker = path.join(dir, 'twice-asap-ran');
+    const ini = path.join(dir, 'twice.ini');
+    fs.writeFileSync(ini, `[uwsgi]\nmaster = true\nhttp-socket = 127.0.0.1:${port}\nnode-app = ${app}\nhook-asap = write:${marker} ran\nsocket = 127.0.0.1:${port}\n`);
+    const tcp = await runLiege(['--ini', ini], { cwd: dir });
+    expect(tcp.exitCode).toBe(1);
+    // before: "unable to bind 127.0.0.1:PORT: EADDRINUSE", its holder already gone when the operator looks
+    expect(tcp.stderr).toMatch(new RegExp(`twice\\.ini:6: .*127\\.0\\.0\\.1:${port}.* \\(expected an address not given before: twice\\.ini:3 has it \\(http-socket\\)\\)`));
+    expect(tcp.stderr).not.toMatch(/EADDRINUSE/);
+    expect(fs.existsSync(marker)).toBe(false);
+    const unix = await runLiege(['--master', '--socket', sock, '--http-socket', sock, '--node-app', app], { cwd: dir });
+    expect(unix.exitCode).toBe(1);
+    // before: "a live socket: another process is listening on it" (itself)
+    expect(unix.stderr).toMatch(/expected an address not given before: command line has it \(socket\)/);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
+  it('stats and metrics are bound after the privilege drop: EACCES (a root-owned directory, a port below 1024) says so and what to do; exit 1, nothing left', async () => {
+    const root = path.join(dir, 'rootonly');
+    fs.mkdirSync(root, { mode: 0o755 });
+    const port = await freePort();
+    const stats = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--stats', path.join(root, 'stats.sock')], { cwd: dir });
+    expect(stats.exitCode).toBe(1);
+    // before: "EACCES (expected a free address for the stats server)", nothing on why root could not
+    expect(stats.stderr).toMatch(/unable to listen on \S+stats\.sock for stats: EACCES .*the master binds it after the privilege drop, as uid 65534: give it \S+rootonly, e\.g\. a \/run\/NAME directory it owns/);
+    const metrics = await runLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--metrics', '127.0.0.1:919'], { cwd: dir });
+    expect(metrics.exitCode).toBe(1);
+    expect(metrics.stderr).toMatch(/unable to listen on 127\.0\.0\.1:919 for metrics: EACCES .*the master binds it after the privilege drop, as uid 65534: a port from 1024/);
+    expect(fs.readdirSync(root)).toEqual([]);
+    expect(await get(port)).toBeUndefined();
+  });
+
   it('chown-socket, and abstract sockets leave no file', async () => {
     const s = path.join(dir, 'owned.sock');
     const p = startLiege(['--master', '--http-socket', s, '--chown-socket', 'nobody:nogroup', '--chmod-socket=660', '--node-app', app], { cwd: dir });

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { LiegeError, type Origin } from '../../errors';
+import { fdLimitHint, LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { native } from '../../os/native';
 import { takeInheritedFifo, type KeptFifo } from './handover';
@@ -57,7 +57,10 @@ export class MasterFifos {
     try {
       fd = takeInheritedFifo(p) ?? fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
     } catch (e) {
-      throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      const full = fdLimitHint(code);
+      if (full) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${full}`, { origin: this.origins[i], cause: e });
+      throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${code ?? e}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
     }
     const stream = new net.Socket({ fd, readable: true, writable: false });
     stream.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
@@ -132,6 +135,9 @@ function prepare(p: string, origin: Origin | undefined): void {
     // Node has no mkfifo; its message (no such directory, permission) is the why
     execFileSync('mkfifo', ['-m', '0600', p], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
+    // (mkfifo is a process: a full descriptor table fails its spawn)
+    const full = fdLimitHint((e as NodeJS.ErrnoException).code);
+    if (full) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to create the master fifo ${p}: ${full}`, { origin, cause: e });
     const why = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^mkfifo: /, '') || (e as Error).message;
     throw refuse(why, e);
   }

@@ -27,10 +27,13 @@ const PORT = /^\d{1,5}$/;
 const SKIP = new Set(['content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect']);
 
 export type UwsgiVars = Record<string, string>;
+/** One var of a packet, in its order: a header the client sent twice (two
+ * Cookie lines, a chain's X-Forwarded-For) is two HTTP_ vars. */
+export type UwsgiVar = [key: string, value: string];
 
-/** Parses the vars block; undefined when it is malformed. */
-export function parseVars(buf: Buffer): UwsgiVars | undefined {
-  const vars: UwsgiVars = {};
+/** Parses the vars block, in order; undefined when it is malformed. */
+export function parseVars(buf: Buffer): UwsgiVar[] | undefined {
+  const list: UwsgiVar[] = [];
   let i = 0;
   while (i < buf.length) {
     if (i + 2 > buf.length) return undefined;
@@ -42,14 +45,18 @@ export function parseVars(buf: Buffer): UwsgiVars | undefined {
     const vl = buf.readUInt16LE(i);
     i += 2;
     if (i + vl > buf.length) return undefined;
-    vars[key] = buf.toString('latin1', i, i + vl);
+    list.push([key, buf.toString('latin1', i, i + vl)]);
     i += vl;
   }
-  return vars;
+  return list;
 }
 
-/** The HTTP/1.1 request head for the vars; undefined when they are unsafe. */
-export function requestHead(v: UwsgiVars): string | undefined {
+/** The HTTP/1.1 request head for the vars (`v`: by name, the last of a
+ * name); undefined when they are unsafe. Every HTTP_ var is a header line,
+ * so the app's server joins repeated headers as for a direct client
+ * (cookies with "; ", others with ", "): before, the last one won, and a
+ * session cookie sent first was lost. */
+export function requestHead(list: UwsgiVar[], v: UwsgiVars): string | undefined {
   const method = v.REQUEST_METHOD || 'GET';
   const qs = v.QUERY_STRING ? `?${v.QUERY_STRING}` : '';
   const uri = v.REQUEST_URI || `${v.PATH_INFO || '/'}${qs}`;
@@ -57,12 +64,14 @@ export function requestHead(v: UwsgiVars): string | undefined {
   const proto = v.SERVER_PROTOCOL === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
   let head = `${method} ${uri} ${proto}\r\n`;
   let host = false;
-  for (const key in v) {
+  for (const [key, value] of list) {
     if (!key.startsWith('HTTP_')) continue;
     const name = key.slice(5).toLowerCase().replace(/_/g, '-');
-    const value = v[key]!;
     if (SKIP.has(name) || !TOKEN.test(name) || BAD_VALUE.test(value)) continue;
-    if (name === 'host') host = true;
+    if (name === 'host') {
+      if (host) continue; // one Host (Node answers two with 400)
+      host = true;
+    }
     head += `${name}: ${value}\r\n`;
   }
   // Node answers an HTTP/1.1 request without a Host 400; uWSGI asks none of
@@ -155,8 +164,11 @@ export function uwsgiAdapter(timeoutMs: number): Adapter {
 }
 
 function handOn(raw: UwsgiSocket, buf: Buffer, size: number, deliver: (conn: UwsgiSocket) => void): void {
-  const vars = parseVars(buf.subarray(4, 4 + size));
-  const head = vars && requestHead(vars);
+  const list = parseVars(buf.subarray(4, 4 + size));
+  // by name (as before: the last of a name; an own property even for a key
+  // such as __proto__)
+  const vars = list && (Object.fromEntries(list) as UwsgiVars);
+  const head = list && vars && requestHead(list, vars);
   if (!vars || head === undefined) {
     // the adapter's listeners are gone: a client that resets now must not
     // be an uncaught 'error' (it ended the worker and its requests)
