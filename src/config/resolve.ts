@@ -30,6 +30,10 @@ function missingEquals(e: Valued): string | undefined {
   return ` (the \`=\` is missing: \`${m[1]} = ${m[2]}\`?)`;
 }
 
+// uWSGI takes a flag as false for these words only, true for anything else:
+// `master = flase` (a typo) turns it on; a word outside both lists is said
+const FLAG_WORD = /^(|true|on|yes|1|false|off|no|0)$/i;
+
 const where = (e: Valued) => (e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin));
 
 function hookLine(def: OptionDef, e: Valued): HookLine | undefined {
@@ -51,6 +55,9 @@ export function resolveConfig(loaded: Loaded): Config {
       if (!warned.has(def.name)) log('config').warn({ option: def.name, at: where(e) }, 'uWSGI option not implemented by liege, ignored');
       warned.add(def.name);
       continue;
+    }
+    if (def.type === 'flag' && !FLAG_WORD.test(e.value)) {
+      log('config').warn({ option: def.name, at: where(e) }, `\`${def.name} = ${e.value}\` is taken as true (a flag is false only for false, off, no or 0, as uWSGI)`);
     }
     const warning = def.warn?.(e.value);
     if (warning) log('config').warn({ option: def.name, at: where(e) }, warning);

@@ -19,7 +19,7 @@ import type { HookPlan } from '../hooks/spec';
 import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
-import { sdNotify as sdNotifyRaw } from '../os/notify';
+import { sdNotifyReported } from '../os/notify';
 import { shrinkHeapSoon } from '../os/heap';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
@@ -47,10 +47,10 @@ const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a s
 const HOLD_MS = 250; // a fenced monitor's vassal waits this long when its claims are uncertain
 const now = () => Math.floor(Date.now() / 1000);
 
-const sdNotify = (fields: Record<string, string | number>) => {
-  const err = sdNotifyRaw(fields);
-  if (err) log('emperor').warn({ error: err.message }, 'unable to notify systemd');
-};
+const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
+  if (err) log('emperor').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
+  else log('emperor').info('systemd notified again');
+});
 
 export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext): Promise<number> {
   const l = log('emperor');

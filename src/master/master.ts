@@ -18,7 +18,7 @@ import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
-import { sdNotify as sdNotifyRaw } from '../os/notify';
+import { sdNotifyReported } from '../os/notify';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
@@ -40,10 +40,10 @@ import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
 
-const sdNotify = (fields: Record<string, string | number>) => {
-  const err = sdNotifyRaw(fields);
-  if (err) log('master').warn({ error: err.message }, 'unable to notify systemd');
-};
+const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
+  if (err) log('master').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
+  else log('master').info('systemd notified again');
+});
 
 /** How the master ended: an exit status, or a request to re-exec. */
 export type MasterEnd = number | 'reload';

@@ -18,3 +18,16 @@ export function sdNotify(fields: Record<string, string | number>): Error | undef
     return e as Error;
   }
 }
+
+let failing = false;
+
+/** sdNotify for a loop that sends often (the watchdog's WATCHDOG=1 twice
+ * per interval): `report(err)` once when sending starts to fail, and
+ * `report(undefined)` once it goes through again, never once per message
+ * (a socket gone or refused to the dropped user was a warning a second). */
+export function sdNotifyReported(fields: Record<string, string | number>, report: (err: Error | undefined) => void): void {
+  const err = sdNotify(fields);
+  if (!err === !failing) return;
+  failing = !!err;
+  report(err);
+}

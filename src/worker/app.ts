@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
@@ -68,11 +69,29 @@ export function listenerOf(ns: Mod, onError: (e: unknown, req: http.IncomingMess
 export function appError(file: string, e: unknown): LiegeError {
   const err = e as Error;
   const message = err?.message ?? String(e);
-  // the first absolute file:line of the stack (a SyntaxError's first line
-  // names it under require()); never one of Node's own `node:internal/…`
-  const at = /(?:^|[\s(])(?:file:\/\/)?(\/[^\s():]+:\d+)/.exec(err?.stack ?? '');
   // import() says nowhere which module has the SyntaxError: found by compiling them
-  const found = at?.[1] ?? (err instanceof SyntaxError && isEsm(file) ? locateSyntaxError(file) : undefined);
+  const found = appFrame(err?.stack ?? '') ?? (err instanceof SyntaxError && isEsm(file) ? locateSyntaxError(file) : undefined);
   const where = found ? ` (at ${found})` : '';
-  return new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${message}${where}`, { cause: e });
+  return new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${message}${where}${unreadable(err)}`, { cause: e });
+}
+
+// liege's own code (dist/): a place there is not the app's (an app the
+// worker may not read failed "at dist/worker/main.bundle.js:15")
+const LIEGE_DIST = `${path.resolve(__dirname, '..')}/`;
+
+/** The first absolute file:line of the stack that is not liege's (a
+ * SyntaxError's first line names it under require()); never one of Node's
+ * own `node:internal/…`. */
+function appFrame(stack: string): string | undefined {
+  for (const m of stack.matchAll(/(?:^|[\s(])(?:file:\/\/)?(\/[^\s():]+:\d+)/g)) {
+    if (!m[1]!.startsWith(LIEGE_DIST)) return m[1];
+  }
+  return undefined;
+}
+
+// checked at load as root, the app is read by the worker after the drop:
+// a file only root may read fails in every worker, for ever
+function unreadable(err: NodeJS.ErrnoException | undefined): string {
+  if (err?.code !== 'EACCES' && err?.code !== 'EPERM') return '';
+  return `: the workers run as ${os.userInfo().username} (uid ${process.getuid?.()}): make the app (and its directories) readable by that user`;
 }

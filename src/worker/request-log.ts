@@ -41,6 +41,8 @@ let timer: NodeJS.Timeout | undefined;
 let writer: LogWriter | undefined;
 const spare: Buffer[] = []; // written buffers, to fill again
 
+const HTTP_VERSION = /^HTTP\/(\d)\.(\d)$/;
+
 /** Records one served request (`at`: its end, epochMs(); `body`, `head`:
  * the bytes of the response's body and head). */
 export function logRequest(worker: number, requests: number, req: http.IncomingMessage, res: http.ServerResponse, status: number, body: number, head: number, us: number, at: number): void {
@@ -51,8 +53,13 @@ export function logRequest(worker: number, requests: number, req: http.IncomingM
   bytesCol[i] = body;
   usCol[i] = us;
   atCol[i] = at;
-  majorCol[i] = req.httpVersionMajor;
-  minorCol[i] = req.httpVersionMinor;
+  // behind uwsgi_pass the app's server parsed the HTTP/1.1 head liege made
+  // of the packet: the log names what the client spoke (SERVER_PROTOCOL,
+  // HTTP/2.0 for an h2 client), as uWSGI's does
+  const spoke = (req.socket as { uwsgi?: Record<string, string> } | null)?.uwsgi?.SERVER_PROTOCOL;
+  const m = spoke === undefined ? null : HTTP_VERSION.exec(spoke);
+  majorCol[i] = m ? Number(m[1]) : req.httpVersionMajor;
+  minorCol[i] = m ? Number(m[2]) : req.httpVersionMinor;
   addrCol[i] = clientOf(req);
   methodCol[i] = req.method ?? '-';
   uriCol[i] = req.url ?? '-';

@@ -147,6 +147,21 @@ describe('app shapes (2 workers)', () => {
     expect(out.stderr).not.toMatch(/hook failed/);
   });
 
+  it('an app only root may read, with uid: the error says the workers run as that user, and no place in liege\'s own code', async () => {
+    const port = await freePort();
+    const secret = `${dir}/secret-app.js`;
+    fs.copyFileSync(`${FIXTURES}/apps/handler.js`, secret);
+    fs.chmodSync(secret, 0o600);
+    const p = startLiege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', secret, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir });
+    started.push(p);
+    await stderrMatches(p, /LIEGE_ERR_APP_LOAD/);
+    killGroup(p);
+    const out = await p;
+    expect(out.stderr).toMatch(/the app \S+secret-app\.js failed to load: EACCES: permission denied, open '\S+secret-app\.js': the workers run as nobody \(uid 65534\): make the app \(and its directories\) readable by that user code=LIEGE_ERR_APP_LOAD/);
+    // before: "(at …/dist/worker/main.bundle.js:15)", liege's own line as the app's
+    expect(out.stderr).not.toMatch(/\(at \S+dist\//);
+  });
+
   it('an app that never listens fails clearly after app-listen-timeout, no fallback server answers', async () => {
     const port = await freePort();
     const p = start('never-listens.js', port, ['--app-listen-timeout', '1']);

@@ -61,6 +61,16 @@ describe('a bad config exits 1 before any hook runs', () => {
     expect(r.stderr).toMatch(/command line: unknown option --procesess \(did you mean --processes\?\): `--procesess`/);
   });
 
+  it('a flag whose value is no boolean word (`master = flase`, taken as true as uWSGI does) is said, naming file:line; the usual words are not', async () => {
+    const ini = writeIni(dir, ['no-server = true', 'master = flase', 'vacuum = True', 'lazy-apps = 0', 'thunder-lock = yes'], 'flag-typo.ini');
+    const r = await runLiege(['--ini', ini], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    // before: nothing said, the instance ran with a master
+    const said = r.stderr.split('\n').filter((l) => /is taken as true/.test(l));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/`master = flase` is taken as true \(a flag is false only for false, off, no or 0, as uWSGI\) option=master at=\S*flag-typo\.ini:3/);
+  });
+
   it('nothing to run is refused at load', async () => {
     const r = await runLiege(['--hook-asap', `exec:touch ${dir}/nothing`]);
     expect(r.exitCode).toBe(1);

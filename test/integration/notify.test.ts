@@ -54,4 +54,18 @@ describe('sd_notify', () => {
       'STOPPING=1',
     ]);
   });
+
+  it('a notify socket that refuses (gone, or not writable by the dropped user) is said once, not at every watchdog ping; the instance serves', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`], { cwd: dir, env: { NOTIFY_SOCKET: path.join(dir, 'nobody-listens.sock'), WATCHDOG_USEC: '200000' } });
+    started.push(p);
+    await until(() => get(port));
+    // 2 s: some 20 watchdog pings, each of them failing
+    await new Promise((r) => setTimeout(r, 2000));
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    // before: one warning per ping (READY, every WATCHDOG=1, STOPPING)
+    expect(String(r.stderr).split('\n').filter((l) => /unable to notify systemd/.test(l))).toHaveLength(1);
+  });
 });

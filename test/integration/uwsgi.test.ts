@@ -6,10 +6,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { childrenOf, FIXTURES, freePort, killGroup, scratch, startLiege, until } from './helpers';
 
 const started: ResultPromise[] = [];
+const logDir = scratch();
+afterAll(() => fs.rmSync(logDir, { recursive: true, force: true }));
 afterEach(() => {
   for (const p of started.splice(0)) killGroup(p);
 });
@@ -119,6 +121,29 @@ describe('uwsgi protocol on `socket`', () => {
       const out = await exchange(port, [packet({ ...bare, ...extra })]);
       expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4)).headers.host).toBe(host);
+    }
+  }, 30_000);
+
+  it('the request log names the protocol the client spoke to nginx (SERVER_PROTOCOL: HTTP/2.0 for an h2 client, as uWSGI logs it), text and JSON', async () => {
+    for (const format of ['text', 'json']) {
+      const logfile = path.join(logDir, `proto-${format}.log`);
+      const port = await serve(['--logto', logfile, '--log-format', format]);
+      await exchange(port, [packet({ ...GET, REQUEST_URI: '/h2', SERVER_PROTOCOL: 'HTTP/2.0' })]);
+      await exchange(port, [packet({ ...GET, REQUEST_URI: '/h11', SERVER_PROTOCOL: 'HTTP/1.1' })]);
+      const text = await until(() => {
+        const t = fs.existsSync(logfile) ? fs.readFileSync(logfile, 'utf8') : '';
+        return /\/h2\b/.test(t) && /\/h11\b/.test(t) ? t : undefined;
+      });
+      const line = (uri: string) => text.split('\n').find((l) => l.includes(`${uri}"`) || l.includes(`${uri} =>`))!;
+      // before: "HTTP/1.1" for every request (the head liege rebuilt for the app's server)
+      if (format === 'text') {
+        expect(line('/h2')).toMatch(/\(HTTP\/2\.0 200\)$/);
+        expect(line('/h11')).toMatch(/\(HTTP\/1\.1 200\)$/);
+      } else {
+        expect(JSON.parse(line('/h2')).proto).toBe('HTTP/2.0');
+        expect(JSON.parse(line('/h11')).proto).toBe('HTTP/1.1');
+      }
+      for (const p of started.splice(0)) killGroup(p);
     }
   }, 30_000);
 
