@@ -143,6 +143,7 @@ const CASES: Case[] = [
   { name: 'SIGKILL of a worker not reached yet', fault: { at: 1, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'SIGKILL of the next worker as the chain nears it', fault: { at: 2, act: (_r, _s, before) => kill(before.get(3)) }, kills: true },
   { name: 'SIGKILL of a worker the chain already replaced', fault: { at: 3, act: (r) => kill(lastOf(r, 1)) }, kills: true },
+  { name: 'the master stopped (SIGSTOP) for 1.5 s while it runs', fault: { at: 2, act: (r) => { kill(r.p.pid!, 'SIGSTOP'); setTimeout(() => kill(r.p.pid!, 'SIGCONT'), 1500); } } },
   { name: 'a second chain reload while it runs', fault: { at: 2, act: (r) => write(r.fifo, 'c') } },
   { name: 'a graceful reload (SIGHUP) while it runs', fault: { at: 2, act: (r) => process.kill(r.p.pid!, 'SIGHUP') }, ends: /master: reload done/ },
   { name: 'a workers reload (fifo w) while it runs', fault: { at: 2, act: workersReload }, walk: /workers reload done/ },
