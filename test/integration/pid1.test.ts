@@ -141,7 +141,11 @@ describe('liege as PID 1 (unshare --pid --fork --mount-proc)', () => {
     expect(reload.exitCode).toBe(0);
     await until(() => (/reload done/.test(stderr()) ? true : undefined), 20_000);
     const stop = await inside('--stop');
-    expect(stop.exitCode).toBe(0);
+    // it ends with 0, unless the master (PID 1) stopped first: the kernel
+    // then SIGKILLs what is left in the namespace, as docker exec's
+    // command in a container that ends (1 run in ~10 under load)
+    if (stop.signal !== 'SIGKILL') expect(stop.exitCode).toBe(0);
+    expect(stop.stderr).toBe('');
     expect((await p).exitCode).toBe(0);
     expect(stderr()).toMatch(/graceful shutdown/);
   }, 40_000);
