@@ -91,6 +91,15 @@ export function ctimeText(ms: number): string {
   return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
 }
 
+/** strftime's "%d/%b/%Y:%H:%M:%S %z" of `ms`, local time (Apache's; logformat's ltime). */
+export function apacheTimeText(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  const zone = `${sign}${two(Math.floor(Math.abs(off) / 60))}${two(Math.abs(off) % 60)}`;
+  return `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
+}
+
 // log-date: text lines start with the date and " - ", as uWSGI's
 let datePrefix: (() => string) | undefined;
 let dateFormat: string | undefined;

@@ -13,7 +13,7 @@
 // empty value is "-", as uWSGI. The template is parsed once.
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
-import { ctimeText } from '../log';
+import { apacheTimeText, ctimeText } from '../log';
 
 /** One served request, as the request log sees it. */
 export interface Served {
@@ -143,21 +143,15 @@ function headerCount(res: http.ServerResponse): number {
   return Math.max(0, head.split('\r\n').length - 3); // status line, the blank line, after it
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number) => String(n).padStart(2, '0');
-
-// strftime's "%d/%b/%Y:%H:%M:%S %z", local time (Apache's), once a second
+// logformat's ltime, once a second
 let apacheSecond = -1;
 let apacheText = '';
 function apacheTime(ms: number): string {
   const second = Math.floor(ms / 1000);
-  if (second === apacheSecond) return apacheText;
-  const d = new Date(second * 1000);
-  const off = -d.getTimezoneOffset();
-  const sign = off < 0 ? '-' : '+';
-  const zone = `${sign}${two(Math.floor(Math.abs(off) / 60))}${two(Math.abs(off) % 60)}`;
-  apacheSecond = second;
-  apacheText = `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
+  if (second !== apacheSecond) {
+    apacheSecond = second;
+    apacheText = apacheTimeText(second * 1000);
+  }
   return apacheText;
 }
 
