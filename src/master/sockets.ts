@@ -7,6 +7,7 @@
 // A unix socket path is only ever replaced when it is a stale socket.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Config, Setting } from '../config/config';
 import { formatOrigin, LiegeError } from '../errors';
 import type { SocketInfo, SocketProtocol } from '../ipc/worker';
@@ -166,7 +167,8 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
     const err = e as NodeJS.ErrnoException;
     // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
     const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: Number(w.addr.slice(w.addr.lastIndexOf(':') + 1)) }) : '';
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${holders}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
+    const why = holders || missingDir(w.addr, err.code);
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${why}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }
 }
 
@@ -365,4 +367,12 @@ export function handOverSockets(sockets: BoundSocket[]): void {
 /** What a worker needs to know of each socket. */
 export function socketInfos(sockets: BoundSocket[]): SocketInfo[] {
   return sockets.map((s) => ({ addr: s.addr, proto: s.proto, port: s.port, tls: s.tls, backlog: s.backlog }));
+}
+
+// a unix socket's ENOENT: its directory is missing (named, with the way to make it)
+function missingDir(addr: string, code: string | undefined): string {
+  if (code !== 'ENOENT' || !isUnix(addr) || addr.startsWith('@')) return '';
+  const dir = path.dirname(addr);
+  if (fs.existsSync(dir)) return '';
+  return ` (the directory ${dir} does not exist: create it first, e.g. hook-asap = mkdir:${dir}, or RuntimeDirectory= under systemd)`;
 }

@@ -52,6 +52,15 @@ describe('unix socket files', () => {
     expect(fs.readFileSync(f, 'utf8')).toBe('precious');
   });
 
+  it('a socket in a directory that does not exist: the error names the directory and how to make it; nothing created', async () => {
+    const missing = path.join(dir, 'no-such-dir', 'run');
+    const r = await runLiege(['--master', '--socket', path.join(missing, 'app.sock'), '--node-app', app], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`ENOENT (the directory ${missing} does not exist: create it first, e.g. hook-asap = mkdir:${missing}`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(fs.existsSync(path.join(dir, 'no-such-dir'))).toBe(false);
+  });
+
   it('refuses a live socket of another process, replaces a stale one', async () => {
     const live = path.join(dir, 'live.sock');
     const other = net.createServer().listen(live);
