@@ -203,6 +203,13 @@ async function runCase(c: Case): Promise<string[]> {
 }
 
 const CHAIN_DONE = /chain reload done/;
+const NO_RECYCLE = 'no worker the chain started was recycled (max-requests) while it ran';
+
+// Whether a worker the chain started reaches max-requests before the chain
+// ends depends on where the load's keep-alive connections land (a loaded
+// machine can finish the chain first): a liveness property, given three
+// tries. Any other failure counts at once.
+const onlyNoRecycle = (bad: string[]) => bad[0] === NO_RECYCLE && bad.length === 2; // (and the log)
 
 /** What the master's log (from just before the request) and its last stats
  * say went wrong. */
@@ -222,7 +229,7 @@ function judgeLog(c: Case, tail: Seen[], end: Stats): string[] {
     const asked = tail.findIndex((s) => s.kind === 'request');
     const done = tail.findIndex((s) => s.kind === 'done');
     const recycled = tail.slice(0, done).some((s) => s.kind === 'draining' && s.reason.startsWith('max-requests') && (born.get(s.pid) ?? -1) > asked);
-    if (!recycled) bad.push('no worker the chain started was recycled (max-requests) while it ran');
+    if (!recycled) bad.push(NO_RECYCLE);
   }
   // every slot ends with a worker started after the last request
   for (const w of end.workers) {
@@ -237,8 +244,10 @@ describe('chain reload under faults', () => {
   for (const c of CASES) {
     for (let run = 1; run <= RUNS; run++) {
       it(`${c.name}${RUNS > 1 ? ` (run ${run})` : ''}`, async () => {
-        expect(await runCase(c)).toEqual([]);
-      }, 120_000);
+        let bad = await runCase(c);
+        for (let tries = 1; c.recycles && tries < 3 && onlyNoRecycle(bad); tries++) bad = await runCase(c);
+        expect(bad).toEqual([]);
+      }, 300_000);
     }
   }
 });
