@@ -100,9 +100,29 @@ export function apacheTimeText(ms: number): string {
   return `${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`;
 }
 
+/** `format` cached for the second of `ms` (a date text changes once a second). */
+export function oncePerSecond(format: (ms: number) => string): (ms: number) => string {
+  let second = NaN;
+  let text = '';
+  return (ms) => {
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      second = s;
+      text = format(s * 1000);
+    }
+    return text;
+  };
+}
+
 // log-date: text lines start with the date and " - ", as uWSGI's
 let datePrefix: (() => string) | undefined;
 let dateFormat: string | undefined;
+let dateStrftime: string | undefined; // log-date's strftime format, if it has one
+
+/** log-date's strftime format; undefined when off or ctime. */
+export function logDateStrftime(): string | undefined {
+  return dateStrftime;
+}
 
 /** log-date as set (for the workers), undefined when off. */
 export function logDate(): string | undefined {
@@ -112,6 +132,7 @@ export function logDate(): string | undefined {
 /** log-date: undefined = off; '' or a true word = ctime; else a strftime format. */
 export function setLogDate(format: string | undefined): void {
   dateFormat = format;
+  dateStrftime = undefined;
   if (format === undefined || /^(false|off|no|0)$/i.test(format)) {
     datePrefix = undefined;
     return;
@@ -120,6 +141,7 @@ export function setLogDate(format: string | undefined): void {
     datePrefix = () => `${ctimeText(Date.now())} - `;
     return;
   }
+  dateStrftime = format;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const strftime = require('strftime') as (f: string, d: Date) => string;
   datePrefix = () => `${strftime(format, new Date())} - `;

@@ -2,7 +2,7 @@
 // (an absolute path), the request log, the listen timeout, the log format.
 import type { Config } from '../config/config';
 import type { SocketInfo, WorkerSpec } from '../ipc/worker';
-import { logDate, logFormat } from '../log';
+import { logDate, logDateStrftime, logFormat } from '../log';
 import { resolveApp } from './app-path';
 import { socketInfos, type BoundSocket } from './sockets';
 
@@ -39,10 +39,8 @@ function requestLogFormat(cfg: Config): string | undefined {
 
 // logformat-strftime: %(ftime) in log-date's strftime format (else as ltime)
 function ftimeFormat(cfg: Config): string | undefined {
-  const format = logDate();
-  if (!cfg.bool('logformat-strftime') || !format) return undefined;
-  if (/^(true|on|yes|1)$/i.test(format)) return undefined;
-  return format;
+  if (!cfg.bool('logformat-strftime')) return undefined;
+  return logDateStrftime();
 }
 
 /** A uwsgi socket's packet deadline (a client that never sends a whole

@@ -13,7 +13,7 @@
 // empty value is "-", as uWSGI. The template is parsed once.
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
-import { apacheTimeText, ctimeText } from '../log';
+import { apacheTimeText, ctimeText, oncePerSecond } from '../log';
 
 /** One served request, as the request log sees it. */
 export interface Served {
@@ -91,9 +91,9 @@ const GETTERS: Record<string, Get> = {
   time: (r) => Math.floor(start(r) / 1000),
   tmsecs: (r) => Math.floor(start(r)),
   tmicros: (r) => Math.floor(start(r) * 1000),
-  ltime: (r) => apacheTime(start(r)),
-  ftime: (r) => apacheTime(start(r)),
-  ctime: (r) => ctimeText(start(r)),
+  ltime: (r) => ltime(start(r)),
+  ftime: (r) => ltime(start(r)),
+  ctime: (r) => ctime(start(r)),
   epoch: () => Math.floor(Date.now() / 1000),
   pid: () => process.pid,
   wid: (r) => r.worker,
@@ -102,7 +102,7 @@ const GETTERS: Record<string, Get> = {
   rssM: () => Math.floor(memory().rss / (1 << 20)),
   vszM: () => Math.floor(memory().vsz / (1 << 20)),
   vars: (r) => Object.keys(cgiVars(r.req)).length,
-  pktsize: (r) => uwsgiVars(r.req) ? packetSize(uwsgiVars(r.req)!) : 0,
+  pktsize: (r) => packetSize(uwsgiVars(r.req)),
   headers: (r) => headerCount(r.res),
   switches: () => 0,
   core: () => 0,
@@ -143,17 +143,9 @@ function headerCount(res: http.ServerResponse): number {
   return Math.max(0, head.split('\r\n').length - 3); // status line, the blank line, after it
 }
 
-// logformat's ltime, once a second
-let apacheSecond = -1;
-let apacheText = '';
-function apacheTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== apacheSecond) {
-    apacheSecond = second;
-    apacheText = apacheTimeText(second * 1000);
-  }
-  return apacheText;
-}
+// the dates of the start, formatted once a second
+const ltime = oncePerSecond(apacheTimeText);
+const ctime = oncePerSecond(ctimeText);
 
 // /proc/self/statm read at most once a second (pages: size, resident)
 let mem = { at: 0, rss: 0, vsz: 0 };
@@ -175,8 +167,9 @@ function uwsgiVars(req: http.IncomingMessage): Vars | undefined {
   return (req.socket as { uwsgi?: Vars } | null)?.uwsgi;
 }
 
-// the uwsgi packet's vars block: 2-byte sizes around each key and value
-function packetSize(vars: Vars): number {
+// the uwsgi packet's vars block: 2-byte sizes around each key and value (HTTP: 0)
+function packetSize(vars: Vars | undefined): number {
+  if (!vars) return 0;
   let n = 0;
   for (const [k, v] of Object.entries(vars)) n += 4 + Buffer.byteLength(k, 'latin1') + Buffer.byteLength(v, 'latin1');
   return n;

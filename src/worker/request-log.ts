@@ -12,7 +12,7 @@
 import type * as http from 'node:http';
 import { marked, type WorkerMessage } from '../ipc/worker';
 import { epochMs } from '../os/clock';
-import { ctimeText, logDestinationState, logFormat, requestPino, setRequestLogFlush, warningLine } from '../log';
+import { ctimeText, logDestinationState, logFormat, oncePerSecond, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { compileLogFormat, type LineFormat } from './log-format';
 import { LogWriter } from './log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
@@ -159,18 +159,8 @@ function flushSync(): void {
   } catch { /* nowhere to write */ }
 }
 
-let dateSecond = -1;
-let dateText = '';
-
-// uWSGI's date format (ctime: "Wed Nov 25 22:17:13 2026"), local time, once a second
-function ctime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateText = ctimeText(s * 1000);
-  }
-  return dateText;
-}
+// uWSGI's date format (ctime: "Wed Nov 25 22:17:13 2026"), local time
+const ctime = oncePerSecond(ctimeText);
 
 function textLines(n: number, offset: number): void {
   let buf = spare.pop() ?? Buffer.allocUnsafe(BUF_BYTES);
