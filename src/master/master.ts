@@ -429,8 +429,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'brutal-reload': () => reload(true),
     'brutal-workers-reload': () => {
-      l.info('reloading the workers (brutal)');
-      workers.dropSpares('brutal workers reload');
+      if (walk) l.info(`reloading the workers (brutal) while a ${reloading} runs: every worker is killed now, the ${reloading} is done once the new ones accept`);
+      else l.info('reloading the workers (brutal)');
+      // a walk holds the spares until it is done (reloadDone): W must not
+      // let one boot beside its replacements
+      workers.dropSpares('brutal workers reload', walk !== undefined);
       workers.recycleAll(true);
       return undefined;
     },
