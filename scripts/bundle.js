@@ -69,8 +69,9 @@ const plainBuiltins = (code) => code.replace(/([\w$]+)\s*=\s*__toESM\(require\("
 // no keepNames: function names cost a vassal 0.4 MiB (bench/README.md,
 // helper b); stack traces are for LIEGE_DEBUG=1 only
 const MINIFY = { format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, legalComments: 'none' };
-// the help text of the ignored uWSGI options, read by --help and the docs only
-// (src/config/uwsgi-table.ts finds it beside its own dist/config/ output)
+// uWSGI's option table and the help text of the ignored uWSGI options, read
+// on demand (src/config/uwsgi-table.ts finds them beside its dist/config/ output)
+fs.copyFileSync('src/config/uwsgi-options.txt', 'dist/config/uwsgi-options.txt');
 fs.copyFileSync('src/config/uwsgi-help.txt', 'dist/config/uwsgi-help.txt');
 
 async function main() {

@@ -18,8 +18,6 @@ const path = require('path');
 const PARTS = {
   emperor: ['src/emperor/emperor.ts'],
   single: ['src/worker/single.ts'],
-  // uWSGI's 893 option names, read when a config uses a name liege does not declare
-  uwsgi: ['src/config/uwsgi-options.ts'],
   commands: [
     'src/cli/help.ts',
     'src/cli/hooks-command.ts',
