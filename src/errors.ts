@@ -46,6 +46,7 @@ export const ERRORS = {
   LIEGE_ERR_APP_LOAD: 'the node-app failed to load',
   LIEGE_ERR_APP_LISTEN: 'the node-app did not listen in time',
   LIEGE_ERR_SOCKET: 'unable to set up a listening socket',
+  LIEGE_ERR_FD_LIMIT: 'the open file limit is too low to run (said by bin/liege before Node starts)',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
