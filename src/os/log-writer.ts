@@ -21,7 +21,7 @@
 // the destination is stuck, and what is queued is dropped rather than block
 // the exit.
 import * as fs from 'node:fs';
-import { monoMs } from '../os/clock';
+import { monoMs } from './clock';
 
 const MAX_QUEUED = 2 << 20;
 const PIPE_BUF = 4096;
@@ -55,15 +55,15 @@ export class LogWriter {
    * `notice(n)`: the line that says n lines were lost; `release(buf)`: a
    * buffer given to `write` is written (or dropped) and free again;
    * `state(code)`: the destination started failing (the error's code), or
-   * took a write again (null).
+   * took a write again (null); `maxQueued`: bytes waiting beyond which batches are dropped.
    */
-  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}) {
+  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}, private readonly maxQueued = MAX_QUEUED) {
     this.onWritten = (err, n) => this.written(err, n);
   }
 
   /** Queues `buf[0, len)`: `lines` whole lines. */
   write(buf: Buffer, len: number, lines: number): void {
-    if (this.queued + len > MAX_QUEUED) {
+    if (this.queued + len > this.maxQueued) {
       this.dropped += lines;
       this.release(buf);
       return;
@@ -138,6 +138,11 @@ export class LogWriter {
     if (!head.notice) this.release(head.buf);
   }
 
+  /** Whether a write is in flight (then what is written next waits its turn). */
+  get writing(): boolean {
+    return this.busy;
+  }
+
   /** Calls `cb` once everything queued is written (or dropped). */
   whenIdle(cb: () => void): void {
     if (this.busy) this.idle.push(cb);
@@ -156,13 +161,18 @@ export class LogWriter {
       this.queue[0]!.off += this.sending; // in the thread pool's hands
     }
     const regular = isRegular(this.fd);
+    let waited = 0;
     for (let i = 0; i < this.queue.length; i++) {
       const c = this.queue[i]!;
       while (c.off < c.end) {
         try {
           c.off += fs.writeSync(this.fd, c.buf, c.off, regular ? c.end - c.off : lineCut(c.buf, c.off, c.end));
-        } catch {
-          return; // full, closed: what is left is lost
+        } catch (e) {
+          // a reader slower than the exit (a full pipe) is waited for, as long as a stuck write
+          const code = (e as NodeJS.ErrnoException).code;
+          if ((code !== 'EAGAIN' && code !== 'EWOULDBLOCK') || waited >= STUCK_MS) return; // closed, full disk, stuck: lost
+          Atomics.wait(nap, 0, 0, SETTLE_MS);
+          waited += SETTLE_MS;
         }
       }
     }
