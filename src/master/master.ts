@@ -20,7 +20,7 @@ import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { sdNotifyReported } from '../os/notify';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
-import { killDescendants, startReaper } from '../os/reaper';
+import { endGuard, killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
@@ -225,6 +225,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
+    endGuard();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
     await relayDrained(RELAY_DRAIN_MS);
   };
@@ -368,6 +369,13 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await control?.handOver();
     await daemons?.stopAll();
+    if (brutal) {
+      // nothing of the old generation survives it, as after a stop: what
+      // its workers orphaned onto us (a double fork), workers still
+      // draining from an earlier reload, a touch-exec command
+      const left = killDescendants();
+      if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
+    }
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);

@@ -1,11 +1,16 @@
-// vacuum: remove this instance's socket files and pidfiles on exit (not on
-// a reload). The master runs as the user it dropped to, so a file in a
-// directory only root may write cannot go: said, with the reason and the
-// way out, instead of left behind in silence.
+// vacuum: remove this instance's socket files, pidfiles and master fifos on
+// exit (not on a reload), as uWSGI's vacuum does. Only what is still ours:
+// a socket file that is a socket, a pidfile that names us, a fifo that is
+// the one we read (same inode) and that no other process holds open (a
+// second instance given the same path reads it too). The master runs as
+// the user it dropped to, so a file in a directory only root may write
+// cannot go: said, with the reason and the way out, instead of left behind
+// in silence.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { log } from '../log';
+import { openedFifos, type OpenedFifo } from './control/fifo';
 import { PIDFILES } from './pidfile';
 import type { BoundSocket } from './sockets';
 
@@ -15,6 +20,39 @@ export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
     const f = cfg.str(key);
     // only our own pidfile: another instance may have taken the path over
     if (f) remove(f, () => fs.readFileSync(f, 'utf8').trim() === String(process.pid));
+  }
+  for (const f of openedFifos()) remove(f.path, () => ourFifo(f));
+}
+
+function ourFifo(f: OpenedFifo): boolean {
+  const st = fs.lstatSync(f.path);
+  if (!st.isFIFO() || st.dev !== f.dev || st.ino !== f.ino) return false;
+  const others = holders(f.path);
+  if (others.length) log('master').info({ fifo: f.path, pids: others }, 'vacuum: the master fifo is left: other processes hold it open');
+  return others.length === 0;
+}
+
+/** The processes (not us) with an fd on `file`, from /proc. */
+function holders(file: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (fds.some((fd) => readLink(`/proc/${p}/fd/${fd}`) === file)) out.push(Number(p));
+  }
+  return out;
+}
+
+function readLink(link: string): string {
+  try {
+    return fs.readlinkSync(link);
+  } catch {
+    return '';
   }
 }
 

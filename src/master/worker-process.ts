@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { log } from '../log';
 import { native } from '../os/native';
+import { killTree } from '../os/reaper';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type MasterMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
 import { logMasterOn, OutputRelay } from './log-relay';
@@ -169,8 +170,13 @@ function busySlot(): { fd: number; slot: BusySlot } | undefined {
 /** Send `sig` to the worker; one already gone is no error. A SIGTERM is
  * followed by SIGCONT (as systemd does): a stopped worker (SIGSTOP, a
  * debugger that let go, a frozen cgroup thawed) would otherwise hold the
- * drain, a reload or a stop until its mercy expires. */
+ * drain, a reload or a stop until its mercy expires. A SIGKILL takes what
+ * the app spawned with it (a worker killed gets no chance to end them). */
 export function signal(p: Proc, sig: NodeJS.Signals): void {
+  if (sig === 'SIGKILL') {
+    killTree(p.pid);
+    return;
+  }
   try {
     process.kill(p.pid, sig);
     if (sig === 'SIGTERM') process.kill(p.pid, 'SIGCONT');

@@ -112,21 +112,47 @@ export function reap(): void {
   }
 }
 
-/** SIGKILL every descendant of this process (stop: nothing left behind);
- * how many; the guard, only needed if we die, goes too. */
+/** SIGKILL `pid` and every descendant of it (an app's children, a `setsid`
+ * grandchild still in its tree); `pid` is stopped first, so that it cannot
+ * fork while its tree is walked. How many (0: it was gone). Every SIGKILL
+ * the master gives a worker goes through here: a brutal reload, harakiri, a
+ * mercy that expired, a stop. */
+export function killTree(pid: number): number {
+  if (isZombie(pid)) return 0; // dead already, only not reaped yet
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    return 0;
+  }
+  const n = native.killTree(pid);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch { /* gone meanwhile */ }
+  return n + 1;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILL every descendant of this process (what a brutal reload's old
+ * generation left, an orphan adopted as subreaper included); how many. */
 export function killDescendants(): number {
   let n = 0;
-  for (const c of childPids()) {
-    try {
-      process.kill(c, 'SIGSTOP'); // no new children while we walk
-      n += native.killTree(c);
-      process.kill(c, 'SIGKILL');
-      n++;
-    } catch { /* gone */ }
-  }
-  const guard = guardPid();
-  if (guard) {
-    try { process.kill(guard, 'SIGKILL'); } catch { /* gone */ }
-  }
+  for (const c of childPids()) n += killTree(c);
   return n;
+}
+
+/** The death watch, only needed while we live: a stop ends it last. */
+export function endGuard(): void {
+  const guard = guardPid();
+  if (!guard) return;
+  try {
+    process.kill(guard, 'SIGKILL');
+  } catch { /* gone */ }
 }

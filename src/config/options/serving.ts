@@ -9,7 +9,7 @@ export const SERVING_OPTIONS = [
   { name: 'shared-socket', type: 'addr', repeatable: true, group: 'serving', help: 'bind a socket before the drop, to be used by other socket options as =N (N = its index)' },
   { name: 'chmod-socket', aliases: ['chmod'], short: 'C', type: 'mode', optional: true, group: 'serving', help: 'mode of unix socket files (octal; bare = 666, as uWSGI)' },
   { name: 'chown-socket', type: 'string', group: 'serving', help: 'owner of unix socket files: USER[:GROUP]' },
-  { name: 'vacuum', type: 'flag', group: 'serving', help: 'remove the unix socket files and pidfiles on exit' },
+  { name: 'vacuum', type: 'flag', group: 'serving', help: 'remove the unix socket files, pidfiles and master fifos on exit' },
   { name: 'socket-timeout', short: 'z', type: 'int', min: 1, default: '4', group: 'serving', help: 'seconds a uwsgi client has to send its whole request packet (header and vars) before the connection is closed (uWSGI\'s default 4)' },
   { name: 'listen', short: 'l', type: 'int', min: 1, max: 65535, default: '511', group: 'serving', help: 'listen queue size (backlog) of every socket (Node\'s default 511; uWSGI\'s is 100)' },
   { name: 'reuse-port', type: 'flag', group: 'serving', help: 'set SO_REUSEPORT on TCP sockets (several instances on one port)' },

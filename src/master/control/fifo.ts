@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { fdLimitHint, LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { native } from '../../os/native';
@@ -25,6 +26,21 @@ export const FIFO_COMMANDS: Record<string, string> = {
   P: 'pidfiles', // write the pidfiles again
   s: 'stats-log', // the stats document to the log
 };
+
+/** A fifo this image read commands from: vacuum removes it at exit if it
+ * is still the same file (dev, inode). */
+export interface OpenedFifo {
+  path: string; // absolute (a `chdir` later does not move it)
+  dev: number;
+  ino: number;
+}
+
+const opened = new Map<string, OpenedFifo>();
+
+/** The master fifos this image opened (vacuum). */
+export function openedFifos(): OpenedFifo[] {
+  return [...opened.values()];
+}
 
 export class MasterFifos {
   private active = 0;
@@ -62,6 +78,9 @@ export class MasterFifos {
       if (full) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${full}`, { origin: this.origins[i], cause: e });
       throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${code ?? e}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
     }
+    const st = fs.fstatSync(fd);
+    const abs = path.resolve(p);
+    opened.set(abs, { path: abs, dev: st.dev, ino: st.ino });
     const stream = new net.Socket({ fd, readable: true, writable: false });
     stream.on('data', (buf: Buffer) => this.read(i, buf.toString('latin1')));
     stream.on('error', (e) => log('master').warn({ fifo: p, error: e.message }, 'master fifo read failed'));
