@@ -395,11 +395,15 @@ export class Workers {
     const healthy = servedLong(p);
     // (not any SIGKILL of a worker being replaced: the OOM killer's is a crash)
     const killedByUs = p.killed === true && sig === 'SIGKILL';
-    if (healthy || killedByUs) slot.crashes = killedByUs ? slot.crashes : 0;
-    else slot.crashes++;
+    // a kill the master made (fifo W, harakiri …) is no crash: never counted
+    if (healthy) slot.crashes = 0;
+    else if (!killedByUs) slot.crashes++;
     const delay = this.backoff(slot);
     const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
     if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
+    // asked (fifo W) or decided (harakiri, evil-reload-on-rss: warned when
+    // decided) by the master: said as a kill with its reason, not a death
+    else if (killedByUs) log('master').info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
     // a worker that drained and exited after an uncaught exception: its
     // replacement was started then (a signal instead is a crash, said so)
     else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');

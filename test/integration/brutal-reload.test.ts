@@ -211,6 +211,26 @@ describe('fifo W: brutal workers reload', () => {
     expect((await p).exitCode).toBe(0);
   }, 90_000);
 
+  it('says the kills it was asked for as kills with their reason (info), not as crashes; W after W respawns at once (no backoff)', async () => {
+    const { p, fifo, port, workers, log } = await serve();
+    fs.writeFileSync(fifo, 'W');
+    // the second W as the first one's workers start
+    await until(() => (childrenOf(p.pid!).filter((w) => !workers.includes(w)).length === 2 ? true : undefined), 30_000);
+    fs.writeFileSync(fifo, 'W');
+    await until(() => ((log().match(/worker killed \(brutal workers reload\), respawning/g) ?? []).length >= 4 ? true : undefined), 30_000);
+    await until(() => (childrenOf(p.pid!).length === 2 ? true : undefined), 30_000);
+    expect(await until(() => get(port))).toMatchObject({ status: 200 });
+    const kills = log().split('\n').filter((l) => /worker killed/.test(l));
+    for (const k of kills) {
+      expect(k).not.toMatch(/WARN|ERROR/);
+      expect(k).toMatch(/respawn_in_ms=0/);
+    }
+    // before: "WARN worker died, respawning" for each
+    expect(log()).not.toMatch(/worker died/);
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
+
   it('also kills an old worker that a graceful workers reload left draining (stuck in its request, held by the mercy)', async () => {
     const { p, fifo, port, workers, log } = await serve();
     const cut = spin(port);
