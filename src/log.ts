@@ -260,8 +260,22 @@ export function setLineSink(take: (line: string) => boolean): void {
   sink = take;
 }
 
-function writeText(line: string): void {
-  if (hasLogRules() && !logLineShown(line.slice(0, -1))) return;
+// log-encoder (with log-master): every line goes through the chain
+let encode: ((line: string) => string) | undefined;
+
+/** The log-encoder chain (a line with its newline in, what to write out). */
+export function setLineEncoder(e: ((line: string) => string) | undefined): void {
+  encode = e;
+}
+
+/** The log-encoder chain, if any. */
+export function lineEncoder(): ((line: string) => string) | undefined {
+  return encode;
+}
+
+function writeText(text: string): void {
+  if (hasLogRules() && !logLineShown(text.slice(0, -1))) return;
+  const line = encode ? encode(text) : text;
   if (sink?.(line)) return;
   if (dropped) {
     const notice = warningLine('log', { lines: dropped }, 'log lines dropped: stderr was full or closed');

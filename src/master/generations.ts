@@ -17,7 +17,7 @@ export interface AdoptedWorker {
   id: number;
   pid: number;
   fd?: number; // the master's end of its IPC channel
-  out?: number[]; // log-master: the master's ends of its stdout and stderr pipes
+  out?: { fds: number[]; partial: string[] }; // log-master: the master's ends of its stdout and stderr pipes, and the partial lines read from them
   spawnedAt: number;
   requests: number;
 }

@@ -13,12 +13,14 @@
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/config';
-import { hasLogRules, isJsonObject, logDestinationState, logFormat, logLineShown, setLineSink, setLogRules, warningLine } from '../log';
+import { hasLogRules, isJsonObject, lineEncoder, logDestinationState, logFormat, logLineShown, setLineEncoder, setLineSink, setLogRules, warningLine } from '../log';
+import { compileEncoders } from './log-encoders';
 import { LogWriter } from '../os/log-writer';
 import { native } from '../os/native';
 
 const NL = 10;
 const NEWLINE = Buffer.from('\n');
+const EMPTY = Buffer.alloc(0);
 
 /** The worker process (its slot may change: a warm spare given one). */
 interface Source {
@@ -34,14 +36,16 @@ export interface LogMasterSpec {
   bufsize: number;
   drain: string[];
   filter: string[];
+  encoders?: string[]; // (absent in a handover from an older image)
 }
 
 /** log-master's settings: undefined when off (log-drain and log-filter turn it on, as under uWSGI). */
 export function logMasterSpec(cfg: Config): LogMasterSpec | undefined {
   const drain = cfg.list('log-drain').map((s) => s.value);
   const filter = cfg.list('log-filter').map((s) => s.value);
-  if (!cfg.bool('log-master') && drain.length === 0 && filter.length === 0) return undefined;
-  return { bufsize: cfg.int('log-master-bufsize'), drain, filter };
+  const encoders = cfg.list('log-encoder').map((s) => s.value);
+  if (!cfg.bool('log-master') && drain.length === 0 && filter.length === 0 && encoders.length === 0) return undefined;
+  return { bufsize: cfg.int('log-master-bufsize'), drain, filter, encoders };
 }
 
 /** Turns log-master on in this image. */
@@ -49,6 +53,7 @@ export function useLogMaster(spec: LogMasterSpec): void {
   on = true;
   bufsize = spec.bufsize;
   setLogRules(spec.drain.map((r) => new RegExp(r)), spec.filter.map((r) => new RegExp(r)));
+  setLineEncoder(compileEncoders(spec.encoders ?? []));
 }
 
 // The relayed lines are written as a worker writes its request log: never
@@ -58,6 +63,7 @@ export function useLogMaster(spec: LogMasterSpec): void {
 // reading their pipes). To fd 2: the log file after logto and its reopens.
 // Twice a worker's bound: the master waits for all of them.
 const MAX_QUEUED = 4 << 20;
+const RELAY_HOLD_MS = 1000; // a write not back by then: a stuck log, not waited for
 let writer: LogWriter | undefined;
 
 function relayWriter(): LogWriter {
@@ -98,6 +104,21 @@ export async function relayDrained(ms: number): Promise<void> {
   });
 }
 
+/** Before a reload's re-exec: no write left to the thread pool (the exec
+ * would lose it); what comes meanwhile waits for the handover's flush. */
+export async function holdRelayedOutput(): Promise<void> {
+  if (!writer) return;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<void>((resolve) => { timer = setTimeout(resolve, RELAY_HOLD_MS); });
+  await Promise.race([writer.hold(), stuck]);
+  clearTimeout(timer);
+}
+
+/** After the relays' handover: what waits is written now, before the exec. */
+export function flushRelayedOutput(): void {
+  writer?.flushSync();
+}
+
 /** The lines of one worker's stdout and stderr, relayed to the log. */
 export class OutputRelay {
   private readonly streams: Array<Readable | undefined>;
@@ -115,10 +136,13 @@ export class OutputRelay {
     });
   }
 
-  /** Before a reload's re-exec: what was read goes out (a partial line too),
-   * reading stops, and the pipes' fds stay open for the next image. */
-  handOver(): number[] | undefined {
+  /** Before a reload's re-exec (between holdRelayedOutput and
+   * flushRelayedOutput): what was read is queued, reading stops, and the
+   * pipes' fds stay open for the next image; so does a partial line
+   * (`partial`, base64), which the next image completes. */
+  handOver(): { fds: number[]; partial: string[] } | undefined {
     const fds: number[] = [];
+    const partial: string[] = [];
     this.streams.forEach((s, i) => {
       if (!s) return;
       // what Node read already, then no more reads by this image: a paused
@@ -126,17 +150,21 @@ export class OutputRelay {
       s.pause();
       let chunk: Buffer | null;
       while ((chunk = s.read() as Buffer | null) !== null) this.take(i, chunk);
-      this.flush(i);
-      relayWriter().flushSync(); // (the exec would lose what waits)
       const handle = (s as Readable & { _handle?: { fd?: number; readStop?: () => number } | null })._handle;
       handle?.readStop?.();
       unread.delete(s);
       const fd = handle?.fd;
-      if (typeof fd !== 'number' || fd < 0) return;
+      if (typeof fd !== 'number' || fd < 0) return this.flush(i);
       native.setCloexec(fd, false);
       fds[i] = fd;
+      partial[i] = this.partial[i]?.toString('base64') ?? '';
     });
-    return fds.length ? fds : undefined;
+    return fds.length ? { fds, partial } : undefined;
+  }
+
+  /** A partial line the previous image had read (adoptOutput). */
+  resume(i: number, held: string | undefined): void {
+    if (held) this.partial[i] = Buffer.from(held, 'base64');
   }
 
   private take(i: number, chunk: Buffer): void {
@@ -173,7 +201,8 @@ export class OutputRelay {
   // one line (without its newline) as it goes out, if it does
   private line(i: number, bytes: Buffer, out: Buffer[]): void {
     const json = logFormat() === 'json';
-    if (!json && !hasLogRules()) {
+    const encode = lineEncoder();
+    if (!json && !hasLogRules() && !encode) {
       out.push(bytes, NEWLINE);
       return;
     }
@@ -181,7 +210,8 @@ export class OutputRelay {
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (!logLineShown(text)) return;
     if (json && !isJsonObject(text)) text = this.encode(i, text);
-    out.push(Buffer.from(text), NEWLINE);
+    if (encode) out.push(Buffer.from(encode(`${text}\n`)), EMPTY);
+    else out.push(Buffer.from(text), NEWLINE);
   }
 
   // the shape of a worker's own app output line (worker/app-output.ts)
@@ -191,7 +221,7 @@ export class OutputRelay {
     return JSON.stringify({ level, time: new Date().toISOString(), pid: this.from.pid, master_pid: process.pid, worker: this.from.id, component: 'app', stream, msg });
   }
 
-  // every line is two buffers: the text, the newline
+  // every line is two buffers: the text, the newline (or nothing: encoded)
   private write(out: Buffer[]): void {
     if (out.length === 0) return;
     const buf = Buffer.concat(out);
@@ -199,12 +229,16 @@ export class OutputRelay {
   }
 }
 
-/** The relay of a worker adopted across a reload: its pipes' fds, kept open by the old image. */
-export function adoptOutput(from: Source, fds: number[]): OutputRelay {
-  const open = (fd: number | undefined) => {
-    if (fd === undefined) return undefined;
+/** The relay of a worker adopted across a reload: its pipes' fds, kept
+ * open by the old image, and the partial lines it had read. */
+export function adoptOutput(from: Source, kept: { fds: number[]; partial: string[] }): OutputRelay {
+  const fds = kept.fds;
+  const open = (fd: number | null | undefined) => {
+    if (fd === undefined || fd === null) return undefined; // (a hole of the JSON array: null)
     native.setCloexec(fd, true);
     return new net.Socket({ fd, readable: true, writable: false });
   };
-  return new OutputRelay(from, open(fds[0]), open(fds[1]));
+  const relay = new OutputRelay(from, open(fds[0]), open(fds[1]));
+  kept.partial.forEach((held, i) => relay.resume(i, held));
+  return relay;
 }

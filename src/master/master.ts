@@ -34,7 +34,7 @@ import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { reopenWorkerLogs } from './log-reopen';
-import { logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
+import { flushRelayedOutput, holdRelayedOutput, logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
 import { watchSilence } from './silence';
@@ -376,7 +376,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const left = killDescendants();
       if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
     }
+    await holdRelayedOutput();
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
+    flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over

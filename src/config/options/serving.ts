@@ -33,6 +33,7 @@ export const SERVING_OPTIONS = [
   { name: 'log-master-bufsize', type: 'int', min: 128, max: 16777216, default: '8192', group: 'logging', help: 'with log-master: the longest line kept whole, in bytes (a longer one is cut into pieces of this size)' },
   { name: 'log-master-stream', type: 'flag', group: 'logging', help: 'accepted: liege\'s log-master pipes are streams (lines are cut by the master, never mixed)' },
   { name: 'log-drain', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'do not log lines matching this regular expression (JavaScript syntax); implies log-master' },
+  { name: 'log-encoder', type: 'string', repeatable: true, check: checks.logEncoder, group: 'logging', help: 'add an encoder to the chain every log line goes through: prefix TEXT, suffix TEXT, nl, format TEMPLATE, json TEMPLATE (${msg} ${msgnl} ${unix} ${millis} ${micros} ${strftime:FMT}); implies log-master' },
   { name: 'log-filter', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'log only lines matching one of these regular expressions (JavaScript syntax); implies log-master' },
   { name: 'daemonize', short: 'd', type: 'string', group: 'logging', help: 'detach from the terminal and log to this file (before the privilege drop)' },
   { name: 'daemonize2', type: 'string', group: 'logging', help: 'detach and log to this file after the privilege drop' },
