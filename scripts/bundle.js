@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// After tsc: bundle the CLI's compiled JS into one file. A Node 20 start
+// After tsc: bundle the CLI into main.bundle.js and parts loaded on use
+// (scripts/parts.js), and the worker into one file. A Node 20 start
 // pays ~1 ms per module file on a small VM; the bundle keeps a hook-only
 // start near a bare `node` start (bench/README.md). It sits at the same
 // depth as the other dist/ folders, so __dirname-relative paths (native
@@ -13,18 +14,17 @@ const esbuild = require('esbuild');
 // of the bundle) is loaded only for `metrics =`; every other process would
 // hold its source in the heap for nothing.
 const EXTERNAL = ['pino', 'node-pty', 'etcd3', 'yaml', 'tar', 'prom-client', 'strftime'];
-esbuild.buildSync({
-  // from the TypeScript sources, not tsc's CommonJS output: esbuild hoists
-  // the ES modules into one scope (no wrapper, exports object and getter
-  // per module), ~0.6 MiB less heap in every process (a vassal: bench/README.md)
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli/main.bundle.js',
+const { buildParts } = require('./parts');
+// from the TypeScript sources, not tsc's CommonJS output: esbuild hoists
+// the ES modules into one scope (no wrapper, exports object and getter
+// per module), ~0.6 MiB less heap in every process (a vassal: bench/README.md)
+const CLI_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
   logLevel: 'warning',
-});
+};
 
 // esbuild escapes non-ASCII in strings but keeps a few comments with `…`
 // or `→`: one such character makes V8 hold the whole source as a two-byte
@@ -69,10 +69,36 @@ const plainBuiltins = (code) => code.replace(/([\w$]+)\s*=\s*__toESM\(require\("
 // no keepNames: function names cost a vassal 0.4 MiB (bench/README.md,
 // helper b); stack traces are for LIEGE_DEBUG=1 only
 const MINIFY = { format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, legalComments: 'none' };
-oneByte('dist/cli/main.bundle.js', true);
-// the help text of the ignored uWSGI options, read by --help and the docs only
-// (src/config/uwsgi-table.ts finds it beside its own dist/config/ output)
+// uWSGI's option table and the help text of the ignored uWSGI options, read
+// on demand (src/config/uwsgi-table.ts finds them beside its dist/config/ output)
+fs.copyFileSync('src/config/uwsgi-options.txt', 'dist/config/uwsgi-options.txt');
 fs.copyFileSync('src/config/uwsgi-help.txt', 'dist/config/uwsgi-help.txt');
+
+async function main() {
+  const parts = await buildParts(CLI_OPTIONS);
+  for (const name of ['main', ...parts]) oneByte(`dist/cli/${name}.bundle.js`, true);
+  buildWorker();
+  // Record the V8 code cache bin/liege loads, from a typical hook-only run
+  // (the functions compiled by then are in the cache).
+  execFileSync(process.execPath, ['bin/liege', '--no-server', '--hook-asap', 'exec:true', '--hook-pre-jail', 'write:/dev/null x', '--hook-as-user-atexit', 'exit:0'], {
+    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: '1' },
+    stdio: 'ignore',
+  });
+  // The parts' caches hold what their module code runs at load (a part is
+  // loaded once by a command or an emperor start; a run of each is not
+  // worth a build step): recorded by loading every part in one process.
+  execFileSync(process.execPath, ['bin/liege', '--version'], {
+    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: parts.join(','), LIEGE_LOAD_PARTS: parts.join(',') },
+    stdio: 'ignore',
+  });
+  // And the worker's, from a worker that loads a handler app on a socket and
+  // drains (no request: this script's own server would accept it).
+  try {
+    await recordWorkerCache();
+  } catch (e) {
+    process.stderr.write(`worker code cache not recorded: ${e.message}\n`); // the build works without it
+  }
+}
 
 // The worker: every worker start, at boot and at each respawn, pays for
 // its code. From the TypeScript sources too (tree-shaken: 80 KB instead of
@@ -81,17 +107,18 @@ fs.copyFileSync('src/config/uwsgi-help.txt', 'dist/config/uwsgi-help.txt');
 // master spawns) with a V8 code cache, as bin/liege does for the CLI.
 // Minified like the CLI: every worker holds its source in the heap (101 →
 // 61 KB), and the builtins without __toESM copies (as above).
-esbuild.buildSync({
-  entryPoints: ['src/worker/main.ts'],
-  outfile: 'dist/worker/main.bundle.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  external: EXTERNAL,
-  logLevel: 'warning',
-});
-oneByte('dist/worker/main.bundle.js', true);
-fs.writeFileSync('dist/worker/main.js', `'use strict';
+function buildWorker() {
+  esbuild.buildSync({
+    entryPoints: ['src/worker/main.ts'],
+    outfile: 'dist/worker/main.bundle.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    logLevel: 'warning',
+  });
+  oneByte('dist/worker/main.bundle.js', true);
+  fs.writeFileSync('dist/worker/main.js', `'use strict';
 // Generated by scripts/bundle.js: runs main.bundle.js with the V8 code cache
 // recorded at build time (a stale or missing cache is simply not used; see
 // bin/liege, which loads the CLI bundle the same way).
@@ -112,20 +139,7 @@ mod.paths = Module._nodeModulePaths(__dirname);
 if (process.env.LIEGE_RECORD_CODE_CACHE === '1') process.once('exit', () => fs.writeFileSync(bundle + '.v8cache', script.createCachedData()));
 script.runInThisContext().call(mod.exports, mod.exports, (id) => mod.require(id), mod, bundle, __dirname);
 `);
-
-// Record the V8 code cache bin/liege loads, from a typical hook-only run
-// (the functions compiled by then are in the cache).
-execFileSync(process.execPath, ['bin/liege', '--no-server', '--hook-asap', 'exec:true', '--hook-pre-jail', 'write:/dev/null x', '--hook-as-user-atexit', 'exit:0'], {
-  env: { ...process.env, LIEGE_RECORD_CODE_CACHE: '1' },
-  stdio: 'ignore',
-});
-
-// And the worker's, from a worker that loads a handler app on a socket and
-// drains (no request: this script's own server would accept it).
-recordWorkerCache().catch((e) => {
-  process.stderr.write(`worker code cache not recorded: ${e.message}\n`);
-  process.exit(0); // the build works without it
-});
+}
 
 async function recordWorkerCache() {
   const path = require('path');
@@ -147,3 +161,8 @@ async function recordWorkerCache() {
   clearTimeout(timer);
   srv.close();
 }
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

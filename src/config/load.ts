@@ -26,7 +26,12 @@ export const LIMITS = {
 };
 
 /** Env vars uWSGI reserves for itself (utils.c): never read as options. */
-const RESERVED_ENV = new Set(['RELOADS', 'VASSALS_DIR', 'EMPEROR_FD', 'EMPEROR_FD_CONFIG', 'EMPEROR_PROXY', 'BROODLORD_NUM', 'JAIL_PID', 'ORIGINAL_PROC_NAME', 'NS_CHILD', 'SOCKET_FDS', 'GENERATION', 'WORKER', 'VASSAL', 'RECORD_CODE_CACHE', 'LOGGER']);
+// liege's own variables (a master sets some for its re-exec: read as config
+// keys, a reload looked them up in uWSGI's option table)
+const RESERVED_ENV = new Set([
+  'RELOADS', 'VASSALS_DIR', 'EMPEROR_FD', 'EMPEROR_FD_CONFIG', 'EMPEROR_PROXY', 'BROODLORD_NUM', 'JAIL_PID', 'ORIGINAL_PROC_NAME', 'NS_CHILD', 'SOCKET_FDS', 'GENERATION', 'WORKER', 'VASSAL', 'RECORD_CODE_CACHE', 'LOGGER',
+  'CONTROL_FDS', 'CARRIED_COMMANDS', 'GUARD_PID', 'DAEMONIZED', 'PRIVSEP_FD', 'FALLBACK_CHAIN', 'LOAD_PARTS', 'TRACE_BUNDLES',
+]);
 const DEFAULT_SECTIONS = ['uwsgi', 'liege'];
 const CLI: Origin = { file: 'command line', line: 0 };
 

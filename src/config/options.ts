@@ -14,7 +14,7 @@
 //   form the OptionName type, so `cfg.int('harakiri')` compiles and a typo
 //   does not. (Annotating the array `: OptionDef[]` widens the names to
 //   string; the `NARROW_NAMES` check below then fails the build.)
-// * The arity must be uWSGI's (src/config/uwsgi-options.ts, a unit test
+// * The arity must be uWSGI's (src/config/uwsgi-options.txt, a unit test
 //   checks it): `type: 'flag'` for no_argument, `optional: true` for
 //   optional_argument, any other type for required_argument.
 // * The default lives here (`default: '30'`): call sites read

@@ -1,15 +1,15 @@
 // The node-app path, checked at load (before any hook runs) rather than
 // found missing by every worker, and resolved like require() does (a file,
 // a name without extension, a directory with package.json or index.js).
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
+import { nodeModule } from '../os/node-module';
 
 /** Absolute path of the app module, from `base` (the workers' cwd). */
 export function resolveApp(app: string, base: string): string {
   // createRequire: bin/liege runs the bundle with a bare require (no .resolve)
-  return createRequire(path.join(base, 'noop.js')).resolve(path.resolve(base, app));
+  return nodeModule().createRequire(path.join(base, 'noop.js')).resolve(path.resolve(base, app));
 }
 
 /** Throws LIEGE_ERR_BAD_VALUE (file:line) when node-app names no module. */

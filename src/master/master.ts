@@ -426,6 +426,24 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     return undefined;
   };
 
+  /** A workers or chain reload whose new code does not load (the app
+   * throws at load): the walk stops there instead of retrying that slot
+   * with the crash-loop backoff for good; the old workers keep serving,
+   * those it already replaced serve on. */
+  const stopWalk = (id: number, error: string) => {
+    l.error({ code: 'LIEGE_ERR_RELOAD', worker: id, error }, `${reloading} stopped: the app does not load in the new worker ${id}; the old workers keep serving (fix the cause, then reload again)`);
+    workers.abandonReplacements(`the ${reloading} stopped`);
+    walk = undefined;
+    reloading = undefined;
+    workers.resumeSpares();
+    ready();
+    if (pendingReload) {
+      pendingReload = false;
+      push({ type: 'command', name: 'reload' });
+    }
+    return undefined;
+  };
+
   const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
     reload: () => reload(),
     'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
@@ -439,8 +457,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'brutal-reload': () => reload(true),
     'brutal-workers-reload': () => {
-      l.info('reloading the workers (brutal)');
-      workers.dropSpares('brutal workers reload');
+      if (walk) l.info(`reloading the workers (brutal) while a ${reloading} runs: every worker is killed now, the ${reloading} is done once the new ones accept`);
+      else l.info('reloading the workers (brutal)');
+      // a walk holds the spares until it is done (reloadDone): W must not
+      // let one boot beside its replacements
+      workers.dropSpares('brutal workers reload', walk !== undefined);
       workers.recycleAll(true);
       return undefined;
     },
@@ -502,6 +523,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // start) ends the instance, as uWSGI; with workers serving (a reload or
     // a respawn into a broken app) they go on, the slot is retried
     'app-load-failed': async (e) => {
+      // (a replacement, or a respawn since the request: it loaded the new code)
+      const failed = e as { id: number; replacement: boolean; serial: number; error: string };
+      if (walk && (failed.replacement || failed.serial > walk.mark)) return stopWalk(failed.id, failed.error);
       if (!settings.needApp || reloading || stopping || workers.acceptingCount() > 0) return undefined;
       const { id, pid } = e as { id: number; pid: number };
       l.error({ code: 'LIEGE_ERR_APP_LOAD', worker: id, pid }, `failed loading the app in worker ${id}: need-app, destroying the instance (exit ${FAILED_APP_CODE})`);

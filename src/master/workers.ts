@@ -62,7 +62,7 @@ export type WorkerEvent =
   | { type: 'fatal'; id: number; detail: string; replacement: boolean }
   | { type: 'accepting'; id: number; pid: number }
   | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
-  | { type: 'app-load-failed'; id: number; pid: number }
+  | { type: 'app-load-failed'; id: number; pid: number; replacement: boolean; serial: number; error: string }
   | { type: 'stats'; id: number; pid: number };
 
 export interface WorkerOptions {
@@ -334,7 +334,7 @@ export class Workers {
       p.lastError = m.message;
       if (m.when === 'load') {
         log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
-        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid });
+        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: !!slot && slot.next === p, serial: p.serial ?? 0, error: m.message });
       }
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits

@@ -1,0 +1,114 @@
+// The CLI bundle in parts: dist/cli/main.bundle.js holds what a master, a
+// vassal and a hook-only run execute; what only other commands run is in
+// separate bundles beside it, loaded by bin/liege when first required. A
+// master running one app held the source of every subcommand in its heap
+// (the emperor and its etcd monitor, the bundle and registry commands, the
+// single-process server: ~40 % of the bundle), with the names and function
+// stubs V8 makes for it (bench/README.md, helper b, session 13).
+//
+// How the parts meet: a module is bundled into exactly one part. A require()
+// of a module that lives in another part is left in the output as
+// require("liege:<part>:<module>"); each bundle exports `__modules`, a thunk
+// per module other parts use, and bin/liege resolves those ids (one
+// instance of every module: LiegeError, the logger's state are shared).
+const esbuild = require('esbuild');
+const path = require('path');
+
+// Modules main.ts requires lazily, by the part they go to.
+const PARTS = {
+  emperor: ['src/emperor/emperor.ts'],
+  single: ['src/worker/single.ts'],
+  commands: [
+    'src/cli/help.ts',
+    'src/cli/hooks-command.ts',
+    'src/cli/bundle-commands.ts',
+    'src/cli/attach-command.ts',
+    'src/cli/ctl-command.ts',
+    'src/cli/etcd-command.ts',
+    'src/cli/top-command.ts',
+    'src/cli/pidfile-command.ts',
+  ],
+};
+
+const ROOT = path.resolve(__dirname, '..');
+const rel = (file) => path.relative(ROOT, file).split(path.sep).join('/');
+const PART_OF = new Map(Object.entries(PARTS).flatMap(([part, mods]) => mods.map((m) => [m, part])));
+
+/** The source files of a resolved import (esbuild resolves the extension). */
+async function resolveFile(build, args) {
+  const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+  return r.errors.length || r.external ? undefined : r.path;
+}
+
+/** Plugin: imports of modules that live in another bundle become liege:<part>:<module>. */
+function linker(self, mainSet, used) {
+  return {
+    name: 'liege-parts',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.pluginData === 'inner') return undefined;
+        const file = await resolveFile(build, args);
+        if (!file) return undefined;
+        const id = rel(file);
+        const part = PART_OF.get(id) ?? (self !== 'main' && mainSet.has(id) ? 'main' : undefined);
+        if (!part || part === self) return undefined;
+        // a static import would load the part at once: only require() is lazy
+        if (part !== 'main' && args.kind !== 'require-call') throw new Error(`parts: ${args.importer} imports ${id} (in the ${part} part) statically; require() it where it is used`);
+        used.add(`${part}:${id}`);
+        return { path: `liege:${part}:${id}`, external: true };
+      });
+    },
+  };
+}
+
+/** The entry of a bundle: the modules it exports to the others as thunks. */
+function entry(main, exported) {
+  const lines = main ? [`export * from './${main}';`] : [];
+  lines.push('export const __modules = {');
+  for (const id of exported) lines.push(`  ${JSON.stringify(id)}: () => require('./${id}'),`);
+  lines.push('};');
+  return { contents: lines.join('\n'), resolveDir: ROOT, loader: 'ts' };
+}
+
+async function build(name, contents, options, mainSet, used) {
+  const r = await esbuild.build({
+    ...options,
+    stdin: { ...contents, sourcefile: `<${name} part>` },
+    outfile: `dist/cli/${name}.bundle.js`,
+    plugins: [linker(name, mainSet, used)],
+    metafile: true,
+  });
+  // LIEGE_PARTS_META=DIR: esbuild's metafile of each bundle, to see what it holds
+  if (process.env.LIEGE_PARTS_META) require('fs').writeFileSync(path.join(process.env.LIEGE_PARTS_META, `${name}.meta.json`), JSON.stringify(r.metafile));
+  const out = Object.values(r.metafile.outputs)[0];
+  return new Set(Object.keys(out.inputs).filter((f) => !f.startsWith('<')));
+}
+
+/** Builds main.bundle.js and one bundle per part; returns the part names. */
+async function buildParts(options) {
+  const none = new Set();
+  // 1. main alone: which modules it holds
+  const mainSet = await build('main', entry('src/cli/main.ts', []), options, none, new Set());
+  // 2. each part, linked to main and to the other parts
+  const used = new Set();
+  const sets = {};
+  for (const [part, mods] of Object.entries(PARTS)) sets[part] = await build(part, entry(undefined, mods), options, mainSet, used);
+  // 3. main again, exporting what the parts take from it
+  const fromMain = [...used].filter((u) => u.startsWith('main:')).map((u) => u.slice(5)).sort();
+  const again = await build('main', entry('src/cli/main.ts', fromMain), options, none, new Set());
+  if ([...again].some((f) => !mainSet.has(f))) throw new Error('parts: exporting modules to the parts grew main.bundle.js');
+  // a module in two parts would be two instances: only stateless ones may be
+  const seen = new Map();
+  for (const [part, set] of Object.entries(sets)) {
+    for (const f of set) {
+      if (seen.has(f) && !STATELESS_SHARED.test(f)) process.stderr.write(`parts: ${f} is bundled into both ${seen.get(f)} and ${part}\n`);
+      seen.set(f, part);
+    }
+  }
+  return Object.keys(PARTS);
+}
+
+// Modules two parts may each carry (no module state, only functions and constants).
+const STATELESS_SHARED = /^src\/emperor\/monitors\/etcd-(bundle-ref|connect|keys)\.ts$/;
+
+module.exports = { buildParts, PARTS };
