@@ -46,6 +46,20 @@ export const regexp: Check = (v) => {
   }
 };
 
+/** The log encoders liege has (uWSGI's, but gzip and compress). */
+export const LOG_ENCODERS = ['prefix', 'suffix', 'nl', 'format', 'json'];
+
+/** `log-encoder = NAME[:LOGGER] [ARGS]`: a known encoder, for no named logger. */
+export const logEncoder: Check = (v) => {
+  const head = v.split(' ', 1)[0]!;
+  const [name, logger] = head.split(':', 2);
+  const known = `one of ${LOG_ENCODERS.join(', ')} (then its argument)`;
+  if (name === 'gzip' || name === 'compress') return `${known}: ${name} writes binary logs, not supported`;
+  if (!LOG_ENCODERS.includes(name!)) return known;
+  if (logger !== undefined) return `${known}, for every line: liege has no named loggers (\`${name}:${logger}\`)`;
+  return undefined;
+};
+
 /** uid/gid/add-gid: a user or group name, or a number. */
 export const identity: Check = (v) => (IDENTITY.test(v) ? undefined : 'a user/group name or a number');
 

@@ -34,11 +34,15 @@ import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { reopenWorkerLogs } from './log-reopen';
+import { flushRelayedOutput, holdRelayedOutput, logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
 import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
+
+/** How long a stop waits for the workers' last lines (log-master). */
+const RELAY_DRAIN_MS = 1000;
 
 const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
   if (err) log('master').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
@@ -74,6 +78,7 @@ export interface MasterSettings {
   needApp?: boolean; // need-app (absent in a handover from an older image)
   spares?: number; // spare-workers (absent in a handover from an older image)
   control?: ControlSpec; // stats, metrics, fifos, touch files (idem)
+  logMaster?: LogMasterSpec; // log-master (absent: off)
 }
 
 export function settingsFrom(cfg: Config, sockets: number, binsh: string): MasterSettings {
@@ -100,6 +105,7 @@ export function settingsFrom(cfg: Config, sockets: number, binsh: string): Maste
     needApp: cfg.bool('need-app'),
     spares: sockets ? cfg.int('spare-workers') : 0,
     control: controlSpec(cfg, binsh),
+    logMaster: logMasterSpec(cfg),
   };
 }
 
@@ -161,6 +167,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   process.on('uncaughtException', survive('unexpected error'));
   process.on('unhandledRejection', survive('unhandled rejection'));
   startReaper();
+  if (settings.logMaster) useLogMaster(settings.logMaster);
 
   const count = settings.processes;
   const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
@@ -220,6 +227,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     const left = killDescendants();
     endGuard();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
+    await relayDrained(RELAY_DRAIN_MS);
   };
 
   const killNow = (p: Proc, v: Verdict) => {
@@ -368,7 +376,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const left = killDescendants();
       if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
     }
+    await holdRelayedOutput();
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
+    flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over
@@ -416,6 +426,24 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     return undefined;
   };
 
+  /** A workers or chain reload whose new code does not load (the app
+   * throws at load): the walk stops there instead of retrying that slot
+   * with the crash-loop backoff for good; the old workers keep serving,
+   * those it already replaced serve on. */
+  const stopWalk = (id: number, error: string) => {
+    l.error({ code: 'LIEGE_ERR_RELOAD', worker: id, error }, `${reloading} stopped: the app does not load in the new worker ${id}; the old workers keep serving (fix the cause, then reload again)`);
+    workers.abandonReplacements(`the ${reloading} stopped`);
+    walk = undefined;
+    reloading = undefined;
+    workers.resumeSpares();
+    ready();
+    if (pendingReload) {
+      pendingReload = false;
+      push({ type: 'command', name: 'reload' });
+    }
+    return undefined;
+  };
+
   const handlers: Record<string, (e: MasterEvent, arg?: string) => Promise<MasterEnd | undefined> | MasterEnd | undefined> = {
     reload: () => reload(),
     'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
@@ -429,8 +457,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'brutal-reload': () => reload(true),
     'brutal-workers-reload': () => {
-      l.info('reloading the workers (brutal)');
-      workers.dropSpares('brutal workers reload');
+      if (walk) l.info(`reloading the workers (brutal) while a ${reloading} runs: every worker is killed now, the ${reloading} is done once the new ones accept`);
+      else l.info('reloading the workers (brutal)');
+      // a walk holds the spares until it is done (reloadDone): W must not
+      // let one boot beside its replacements
+      workers.dropSpares('brutal workers reload', walk !== undefined);
       workers.recycleAll(true);
       return undefined;
     },
@@ -492,6 +523,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // start) ends the instance, as uWSGI; with workers serving (a reload or
     // a respawn into a broken app) they go on, the slot is retried
     'app-load-failed': async (e) => {
+      // (a replacement, or a respawn since the request: it loaded the new code)
+      const failed = e as { id: number; replacement: boolean; serial: number; error: string };
+      if (walk && (failed.replacement || failed.serial > walk.mark)) return stopWalk(failed.id, failed.error);
       if (!settings.needApp || reloading || stopping || workers.acceptingCount() > 0) return undefined;
       const { id, pid } = e as { id: number; pid: number };
       l.error({ code: 'LIEGE_ERR_APP_LOAD', worker: id, pid }, `failed loading the app in worker ${id}: need-app, destroying the instance (exit ${FAILED_APP_CODE})`);

@@ -16,6 +16,9 @@
 // and the walk waits for the retry; a recycling begun before the request
 // (max-requests) is waited for, then its worker replaced: it may have loaded
 // the old code. "Started since" compares start serials, not clocks.
+// A brutal workers reload (fifo W) during a walk kills every worker: each
+// slot is respawned (done once it accepts), and the spares the walk holds
+// stay held until the walk is done, as for the walk itself.
 import type { ProcStatus } from './worker-process';
 
 export type ReloadStep = 'wait' | 'done' | 'replace';

@@ -151,6 +151,32 @@ describe('spare workers', () => {
     expect((await p).exitCode).toBe(0);
   }, 90_000);
 
+  it('a brutal workers reload (fifo W) during a chain reload: the spares stay held until the chain is done', async () => {
+    const dir = scratch();
+    const fifo = path.join(dir, 'master.fifo');
+    const mark = path.join(dir, 'slow');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '3', '--spare-workers', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'slow-reboot.js'), '--master-fifo', fifo, '--disable-logging'], { env: { SLOW_MARK: mark } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => (/spare worker ready/.test(err) ? true : undefined), 30_000);
+    const after = () => err.split('chain reload requested')[1] ?? '';
+    fs.writeFileSync(mark, ''); // the new workers boot for 3 s
+    fs.writeFileSync(fifo, 'c');
+    await until(() => (/worker spawned worker=1/.test(after()) ? true : undefined), 30_000);
+    fs.writeFileSync(fifo, 'W');
+    await until(() => (/chain reload done/.test(after()) ? true : undefined), 60_000);
+    await until(() => (/spare worker spawned/.test(after()) ? true : undefined), 30_000);
+    const during = after().split('chain reload done')[0]!;
+    expect(during).toMatch(/reloading the workers \(brutal\) while a chain reload runs/);
+    // before: the spare started as W's workers accepted, the chain not done
+    expect(during).not.toMatch(/spare worker spawned/);
+    expect((await get(port))?.status).toBe(200);
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+  }, 90_000);
+
   it('rejects a spare-workers value that is not a number', async () => {
     const dir = scratch();
     const ini = path.join(dir, 'bad.ini');
