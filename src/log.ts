@@ -133,11 +133,17 @@ export function logDate(): string | undefined {
 export function setLogDate(format: string | undefined): void {
   dateFormat = format;
   dateStrftime = undefined;
-  if (format === undefined || /^(false|off|no|0)$/i.test(format)) {
+  // words, not case-insensitive regexps (src/config/config.ts says why)
+  if (format === undefined) {
     datePrefix = undefined;
     return;
   }
-  if (format === '' || /^(true|on|yes|1)$/i.test(format)) {
+  const word = format.toLowerCase();
+  if (word === 'false' || word === 'off' || word === 'no' || word === '0') {
+    datePrefix = undefined;
+    return;
+  }
+  if (word === '' || word === 'true' || word === 'on' || word === 'yes' || word === '1') {
     datePrefix = () => `${ctimeText(Date.now())} - `;
     return;
   }
@@ -217,7 +223,66 @@ export function warningLine(component: string, fields: object, msg: string): str
   return formatLine(component, 'warn', fields, msg);
 }
 
-function writeText(line: string): void {
+// log-drain / log-filter (the master's, with log-master): lines dropped
+// unless shown by a filter, or dropped by a drain
+let drains: RegExp[] = [];
+let filters: RegExp[] = [];
+
+/** log-drain and log-filter rules (uWSGI's regexps, as JavaScript ones). */
+export function setLogRules(drain: RegExp[], filter: RegExp[]): void {
+  drains = drain;
+  filters = filter;
+}
+
+/** Whether log-filter or log-drain rules are set. */
+export function hasLogRules(): boolean {
+  return drains.length > 0 || filters.length > 0;
+}
+
+/** Whether a line passes log-filter and log-drain. */
+export function logLineShown(line: string): boolean {
+  if (filters.length && !filters.some((r) => r.test(line))) return false;
+  return !drains.some((r) => r.test(line));
+}
+
+/** Whether a line is a JSON object (an app's own JSON log line). */
+export function isJsonObject(line: string): boolean {
+  if (!line.startsWith('{') || !line.endsWith('}')) return false;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null;
+  } catch {
+    return false;
+  }
+}
+
+// log-master: while the workers' lines are being written, liege's own
+// queue behind them (a long line goes out in pieces: one of ours written
+// in between would cut it)
+let sink: ((line: string) => boolean) | undefined;
+
+/** A writer that takes liege's own lines when it is busy (true: taken). */
+export function setLineSink(take: (line: string) => boolean): void {
+  sink = take;
+}
+
+// log-encoder (with log-master): every line goes through the chain
+let encode: ((line: string) => string) | undefined;
+
+/** The log-encoder chain (a line with its newline in, what to write out). */
+export function setLineEncoder(e: ((line: string) => string) | undefined): void {
+  encode = e;
+}
+
+/** The log-encoder chain, if any. */
+export function lineEncoder(): ((line: string) => string) | undefined {
+  return encode;
+}
+
+function writeText(text: string): void {
+  if (hasLogRules() && !logLineShown(text.slice(0, -1))) return;
+  const line = encode ? encode(text) : text;
+  if (sink?.(line)) return;
   if (dropped) {
     const notice = warningLine('log', { lines: dropped }, 'log lines dropped: stderr was full or closed');
     if (!writeAll(notice)) {

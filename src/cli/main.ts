@@ -73,7 +73,8 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
   // (a warm spare needs a master to hand it the slot)
-  if (config.bool('master') || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
+  const logMaster = config.bool('log-master') || config.has('log-drain') || config.has('log-filter') || config.has('log-encoder');
+  if (config.bool('master') || logMaster || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
   const needApp = config.bool('need-app');
   return (bound) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,

@@ -5,7 +5,8 @@ import type { OptionDef } from './option-def';
 
 type Check = (value: string) => string | undefined;
 
-const TRUE_FALSE = /^(true|false|on|off|yes|no|1|0)$/i;
+// words, not a case-insensitive regexp (config.ts says why)
+const TRUE_FALSE = new Set(['true', 'false', 'on', 'off', 'yes', 'no', '1', '0']);
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/;
 // POSIX portable user/group names (and the trailing $ of machine accounts), or a number
 const IDENTITY = /^([A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/;
@@ -45,6 +46,20 @@ export const regexp: Check = (v) => {
   }
 };
 
+/** The log encoders liege has (uWSGI's, but gzip and compress). */
+export const LOG_ENCODERS = ['prefix', 'suffix', 'nl', 'format', 'json'];
+
+/** `log-encoder = NAME[:LOGGER] [ARGS]`: a known encoder, for no named logger. */
+export const logEncoder: Check = (v) => {
+  const head = v.split(' ', 1)[0]!;
+  const [name, logger] = head.split(':', 2);
+  const known = `one of ${LOG_ENCODERS.join(', ')} (then its argument)`;
+  if (name === 'gzip' || name === 'compress') return `${known}: ${name} writes binary logs, not supported`;
+  if (!LOG_ENCODERS.includes(name!)) return known;
+  if (logger !== undefined) return `${known}, for every line: liege has no named loggers (\`${name}:${logger}\`)`;
+  return undefined;
+};
+
 /** uid/gid/add-gid: a user or group name, or a number. */
 export const identity: Check = (v) => (IDENTITY.test(v) ? undefined : 'a user/group name or a number');
 
@@ -60,10 +75,10 @@ export function checkOptionValue(def: OptionDef, value: string): string | undefi
 function typeCheck(def: OptionDef, value: string): string | undefined {
   const v = value.trim();
   // optional_argument given alone (`--ksm`, `ksm =`, `ksm = true`)
-  if (def.optional && (v === '' || /^true$/i.test(v))) return undefined;
+  if (def.optional && (v === '' || v.toLowerCase() === 'true')) return undefined;
   switch (def.type) {
     case 'bool':
-      return TRUE_FALSE.test(v) ? undefined : 'true or false';
+      return TRUE_FALSE.has(v.toLowerCase()) ? undefined : 'true or false';
     case 'int':
       return intCheck(def, v);
     case 'mode':

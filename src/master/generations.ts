@@ -17,6 +17,7 @@ export interface AdoptedWorker {
   id: number;
   pid: number;
   fd?: number; // the master's end of its IPC channel
+  out?: { fds: number[]; partial: string[] }; // log-master: the master's ends of its stdout and stderr pipes, and the partial lines read from them
   spawnedAt: number;
   requests: number;
 }
@@ -41,6 +42,7 @@ export function canFallBack(h: Handover): boolean {
 /** Make the channels survive execve and describe the workers in the env. */
 export function handOver(h: Handover): void {
   for (const w of h.workers) if (w.fd !== undefined) native.setCloexec(w.fd, false);
+  // (the output pipes: log-relay.ts, which stopped reading them)
   process.env[GENERATION_ENV] = JSON.stringify(h);
 }
 

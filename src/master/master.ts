@@ -34,11 +34,15 @@ import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { reopenWorkerLogs } from './log-reopen';
+import { flushRelayedOutput, holdRelayedOutput, logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
 import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
 import { socketInfos } from './sockets';
+
+/** How long a stop waits for the workers' last lines (log-master). */
+const RELAY_DRAIN_MS = 1000;
 
 const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
   if (err) log('master').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
@@ -74,6 +78,7 @@ export interface MasterSettings {
   needApp?: boolean; // need-app (absent in a handover from an older image)
   spares?: number; // spare-workers (absent in a handover from an older image)
   control?: ControlSpec; // stats, metrics, fifos, touch files (idem)
+  logMaster?: LogMasterSpec; // log-master (absent: off)
 }
 
 export function settingsFrom(cfg: Config, sockets: number, binsh: string): MasterSettings {
@@ -100,6 +105,7 @@ export function settingsFrom(cfg: Config, sockets: number, binsh: string): Maste
     needApp: cfg.bool('need-app'),
     spares: sockets ? cfg.int('spare-workers') : 0,
     control: controlSpec(cfg, binsh),
+    logMaster: logMasterSpec(cfg),
   };
 }
 
@@ -161,6 +167,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   process.on('uncaughtException', survive('unexpected error'));
   process.on('unhandledRejection', survive('unhandled rejection'));
   startReaper();
+  if (settings.logMaster) useLogMaster(settings.logMaster);
 
   const count = settings.processes;
   const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
@@ -220,6 +227,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     const left = killDescendants();
     endGuard();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
+    await relayDrained(RELAY_DRAIN_MS);
   };
 
   const killNow = (p: Proc, v: Verdict) => {
@@ -368,7 +376,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       const left = killDescendants();
       if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
     }
+    await holdRelayedOutput();
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
+    flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
     // from here to the new image's listeners, signals are carried over

@@ -12,6 +12,7 @@ import { native } from '../os/native';
 import { killTree } from '../os/reaper';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type MasterMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
+import { logMasterOn, OutputRelay } from './log-relay';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -39,6 +40,7 @@ export interface Proc {
   promoted?: boolean; // a spare given a slot: it heartbeats until it accepts
   channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
   silentSince?: number; // its last heartbeat before a silence the master warned about (silence.ts)
+  output?: OutputRelay; // log-master: its stdout and stderr, read by the master
 }
 
 /** What the worker table hears from the processes it starts. */
@@ -97,8 +99,9 @@ export class Launcher {
     if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
     let child: ChildProcess;
     try {
+      const out = logMasterOn() ? 'pipe' : 'inherit';
       child = spawn(process.execPath, [WORKER_MAIN], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
+        stdio: ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });
     } catch (e) {
@@ -112,6 +115,7 @@ export class Launcher {
       return undefined;
     }
     const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, serial: ++this.started, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    if (child.stdout || child.stderr) p.output = new OutputRelay(p, child.stdout, child.stderr);
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return; // the app's own process.send()

@@ -16,6 +16,7 @@ import { watchPid } from '../os/reaper';
 import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
+import { adoptOutput } from './log-relay';
 import type { BoundSocket } from './sockets';
 import { reloadStep, type ReloadStep } from './reload-steps';
 import { heardFrom } from './silence';
@@ -110,6 +111,7 @@ export class Workers {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
       if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
+      if (a.out) p.output = adoptOutput(p, a.out);
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
@@ -434,7 +436,7 @@ export class Workers {
       const p = s.current;
       if (!p || p.status === 'draining') continue;
       const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
-      out.push({ id: p.id, pid: p.pid, fd: fd !== undefined && fd >= 0 ? fd : undefined, spawnedAt: p.spawnedAt, requests: p.stats.requests });
+      out.push({ id: p.id, pid: p.pid, fd: fd !== undefined && fd >= 0 ? fd : undefined, out: p.output?.handOver(), spawnedAt: p.spawnedAt, requests: p.stats.requests });
     }
     return out;
   }

@@ -10,7 +10,7 @@
 // process's stdio streams is seen: the app's child processes write to the
 // inherited fds as they are (as under uWSGI without a log encoder).
 import { StringDecoder } from 'node:string_decoder';
-import { appOutputLine, logFormat } from '../log';
+import { appOutputLine, isJsonObject, logFormat } from '../log';
 
 const LINE_MAX = 16 * 1024;
 
@@ -77,14 +77,4 @@ function encode(name: 'stdout' | 'stderr', lines: string[]): string {
   }
   flush();
   return out;
-}
-
-function isJsonObject(line: string): boolean {
-  if (!line.startsWith('{') || !line.endsWith('}')) return false;
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === 'object' && v !== null;
-  } catch {
-    return false;
-  }
 }

@@ -3,8 +3,8 @@
 // then serve. A fatal hook failure is reported to the master, which ends the
 // instance (DEPARTURES D6); an app that fails to load is the app's error
 // (LIEGE_ERR_APP_LOAD), reported to the master (which respawns with backoff
-// and logs it), and the worker exits 1. SIGTERM/SIGINT drain (drain.ts: the
-// worker, not the app, owns the drain); SIGQUIT is immediate. Every second
+// and logs it), and the worker exits 1. SIGTERM/SIGINT (and SIGHUP) drain (drain.ts:
+// the worker, not the app, owns the drain); SIGQUIT is immediate. Every second
 // the worker sends the master its stats (the heartbeat harakiri watches);
 // the start of the request in flight is in memory shared with the master
 // (ipc/busy-slot.ts), so harakiri sees it even when the loop is blocked.
@@ -144,6 +144,12 @@ async function main(): Promise<void> {
   }
   for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) drain.onSignal(sig, () => stop(sig));
+  // a SIGHUP sent to the whole group (a terminal's hangup, kill -HUP -PGID)
+  // drains the worker, as uWSGI's gracefully_kill, instead of Node's default
+  // death mid-request; an app with a SIGHUP listener of its own keeps its way
+  process.on('SIGHUP', () => {
+    if (process.listenerCount('SIGHUP') === 1) stop('SIGHUP');
+  });
   process.on('SIGQUIT', () => process.exit(0));
   // the channel closes when the master dies; a master that re-execs keeps it
   process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone'); });

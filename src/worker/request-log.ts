@@ -1,7 +1,7 @@
 // The request log of a worker: a uWSGI-like text line per request, or a
 // pino JSON line with `log-format = json`. A request costs only the storing
 // of its few raw fields in the columns of a batch (no object, no string);
-// the batch is formatted in one pass and written (log-writer.ts: one
+// the batch is formatted in one pass and written (os/log-writer.ts: one
 // asynchronous write, never blocking the worker) when BATCH requests are in
 // it, after BATCH_MS at most, at exit and before a log reopen. A SIGKILLed
 // worker loses at most the last BATCH_MS of lines.
@@ -14,7 +14,7 @@ import { marked, type WorkerMessage } from '../ipc/worker';
 import { epochMs } from '../os/clock';
 import { ctimeText, logDestinationState, logFormat, oncePerSecond, requestPino, setRequestLogFlush, warningLine } from '../log';
 import { compileLogFormat, type LineFormat } from './log-format';
-import { LogWriter } from './log-writer';
+import { LogWriter } from '../os/log-writer';
 import { lineRoom, newBuffer, putLine } from './request-line';
 
 const BATCH = 1024;

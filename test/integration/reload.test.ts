@@ -1,6 +1,7 @@
 // Lossless reload under keep-alive load (real master, real workers, a Node
 // keep-alive load loop): 0 failed requests with a well-behaved and a naive
-// app, a storm of SIGHUPs, a reload into a broken app, SIGTERM mid-reload.
+// app, a storm of SIGHUPs, a SIGHUP to the whole group, a reload into a
+// broken app, SIGTERM mid-reload.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -60,6 +61,23 @@ describe('graceful reload', () => {
       expect((await p).exitCode).toBe(0);
     }, 60_000);
   }
+
+  it('a SIGHUP to the whole process group (a terminal hangup) drains the workers instead of killing them mid-request: no request lost', async () => {
+    const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'));
+    const old = childrenOf(p.pid!);
+    const load = startLoad(port, 16);
+    await sleep(500);
+    process.kill(-p.pid!, 'SIGHUP'); // startLiege: its own group
+    await newGeneration(p.pid!, old);
+    await sleep(500);
+    const r = await load.stop();
+    expect(r.errors).toEqual({});
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(100);
+    expect(alive(p.pid!)).toBe(true);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  }, 60_000);
 
   it('survives 20 SIGHUPs 50 ms apart (and one as soon as JS runs), still serving', async () => {
     const port = await freePort();

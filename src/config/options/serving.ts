@@ -1,4 +1,5 @@
 // Options of serving: apps, protocols, sockets, logs, stats, control.
+import * as checks from '../checks';
 import type { OptionDef } from '../option-def';
 
 export const SERVING_OPTIONS = [
@@ -28,6 +29,12 @@ export const SERVING_OPTIONS = [
   { name: 'logto2', type: 'string', group: 'logging', help: 'log to this file (opened after the privilege drop)' },
   { name: 'log-reopen', type: 'flag', group: 'logging', help: 'reopen the log file on reload' },
   { name: 'touch-logreopen', type: 'string', repeatable: true, group: 'logging', help: 'reopen the log file when this file\'s mtime changes' },
+  { name: 'log-master', type: 'flag', group: 'logging', help: 'the workers\' output (request log, app, its child processes) goes through the master as whole lines (JSON lines in log-format = json; log-drain, log-filter); implies master' },
+  { name: 'log-master-bufsize', type: 'int', min: 128, max: 16777216, default: '8192', group: 'logging', help: 'with log-master: the longest line kept whole, in bytes (a longer one is cut into pieces of this size)' },
+  { name: 'log-master-stream', type: 'flag', group: 'logging', help: 'accepted: liege\'s log-master pipes are streams (lines are cut by the master, never mixed)' },
+  { name: 'log-drain', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'do not log lines matching this regular expression (JavaScript syntax); implies log-master' },
+  { name: 'log-encoder', type: 'string', repeatable: true, check: checks.logEncoder, group: 'logging', help: 'add an encoder to the chain every log line goes through: prefix TEXT, suffix TEXT, nl, format TEMPLATE, json TEMPLATE (${msg} ${msgnl} ${unix} ${millis} ${micros} ${strftime:FMT}); implies log-master' },
+  { name: 'log-filter', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'log only lines matching one of these regular expressions (JavaScript syntax); implies log-master' },
   { name: 'daemonize', short: 'd', type: 'string', group: 'logging', help: 'detach from the terminal and log to this file (before the privilege drop)' },
   { name: 'daemonize2', type: 'string', group: 'logging', help: 'detach and log to this file after the privilege drop' },
   // see and steer

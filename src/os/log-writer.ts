@@ -21,7 +21,7 @@
 // the destination is stuck, and what is queued is dropped rather than block
 // the exit.
 import * as fs from 'node:fs';
-import { monoMs } from '../os/clock';
+import { monoMs } from './clock';
 
 const MAX_QUEUED = 2 << 20;
 const PIPE_BUF = 4096;
@@ -49,21 +49,20 @@ export class LogWriter {
   private failing = false;
   private cut = false; // the last write ended inside a line (a disk just full)
   private readonly idle: Array<() => void> = [];
-  private readonly onWritten: (err: NodeJS.ErrnoException | null, n: number) => void;
+  private sends = 0; // writes handed to the pool: a callback of one flushSync gave up on is ignored
 
   /**
    * `notice(n)`: the line that says n lines were lost; `release(buf)`: a
    * buffer given to `write` is written (or dropped) and free again;
    * `state(code)`: the destination started failing (the error's code), or
-   * took a write again (null).
+   * took a write again (null); `maxQueued`: bytes waiting beyond which batches are dropped.
    */
-  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}) {
-    this.onWritten = (err, n) => this.written(err, n);
+  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}, private readonly maxQueued = MAX_QUEUED) {
   }
 
   /** Queues `buf[0, len)`: `lines` whole lines. */
   write(buf: Buffer, len: number, lines: number): void {
-    if (this.queued + len > MAX_QUEUED) {
+    if (this.queued + len > this.maxQueued) {
       this.dropped += lines;
       this.release(buf);
       return;
@@ -84,12 +83,20 @@ export class LogWriter {
       for (const cb of this.idle.splice(0)) cb();
       return;
     }
+    if (this.held) {
+      this.busy = false;
+      this.held();
+      return;
+    }
     if (!this.busy) this.regular = isRegular(this.fd);
     this.busy = true;
     const len = this.regular ? head.end - head.off : lineCut(head.buf, head.off, head.end);
     this.sentAt = monoMs();
     this.sending = len;
-    fs.write(this.fd, head.buf, head.off, len, null, this.onWritten);
+    const send = ++this.sends;
+    fs.write(this.fd, head.buf, head.off, len, null, (err, n) => {
+      if (send === this.sends) this.written(err, n);
+    });
   }
 
   private queueNotice(): void {
@@ -138,6 +145,23 @@ export class LogWriter {
     if (!head.notice) this.release(head.buf);
   }
 
+  private held?: () => void;
+
+  /** Starts no more writes until `flushSync`; resolves once the write in
+   * flight (if any) came back: then a flushSync loses nothing (before an
+   * exec, which would drop a write the thread pool had not run yet). */
+  hold(): Promise<void> {
+    return new Promise((resolve) => {
+      this.held = resolve;
+      if (!this.busy) resolve();
+    });
+  }
+
+  /** Whether a write is in flight (then what is written next waits its turn). */
+  get writing(): boolean {
+    return this.busy;
+  }
+
   /** Calls `cb` once everything queued is written (or dropped). */
   whenIdle(cb: () => void): void {
     if (this.busy) this.idle.push(cb);
@@ -153,20 +177,32 @@ export class LogWriter {
       if (inFlight > STUCK_MS) return;
       // a write just handed to the pool: let it go first (order of the lines)
       if (inFlight < SETTLE_MS) Atomics.wait(nap, 0, 0, SETTLE_MS - inFlight);
-      this.queue[0]!.off += this.sending; // in the thread pool's hands
+      const head = this.queue[0];
+      if (head) head.off += this.sending; // in the thread pool's hands
+      // its callback is not awaited: the writer goes on after this flush
+      // (a reload's re-exec flushes it, then liege's own lines may follow)
+      this.sends++;
+      this.busy = false;
     }
     const regular = isRegular(this.fd);
+    let waited = 0;
     for (let i = 0; i < this.queue.length; i++) {
       const c = this.queue[i]!;
       while (c.off < c.end) {
         try {
           c.off += fs.writeSync(this.fd, c.buf, c.off, regular ? c.end - c.off : lineCut(c.buf, c.off, c.end));
-        } catch {
-          return; // full, closed: what is left is lost
+        } catch (e) {
+          // a reader slower than the exit (a full pipe) is waited for, as long as a stuck write
+          const code = (e as NodeJS.ErrnoException).code;
+          if ((code !== 'EAGAIN' && code !== 'EWOULDBLOCK') || waited >= STUCK_MS) return; // closed, full disk, stuck: lost
+          Atomics.wait(nap, 0, 0, SETTLE_MS);
+          waited += SETTLE_MS;
         }
       }
     }
     this.queue.length = 0;
+    this.queued = 0;
+    this.held = undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../../src/os/native';
-import { LogWriter } from '../../../src/worker/log-writer';
+import { LogWriter } from '../../../src/os/log-writer';
 
 const opened: number[] = [];
 afterEach(() => {
