@@ -133,11 +133,17 @@ export function logDate(): string | undefined {
 export function setLogDate(format: string | undefined): void {
   dateFormat = format;
   dateStrftime = undefined;
-  if (format === undefined || /^(false|off|no|0)$/i.test(format)) {
+  // words, not case-insensitive regexps (src/config/config.ts says why)
+  if (format === undefined) {
     datePrefix = undefined;
     return;
   }
-  if (format === '' || /^(true|on|yes|1)$/i.test(format)) {
+  const word = format.toLowerCase();
+  if (word === 'false' || word === 'off' || word === 'no' || word === '0') {
+    datePrefix = undefined;
+    return;
+  }
+  if (word === '' || word === 'true' || word === 'on' || word === 'yes' || word === '1') {
     datePrefix = () => `${ctimeText(Date.now())} - `;
     return;
   }

@@ -22,6 +22,49 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* A dotted-quad IPv4 literal as inet_pton reads it (four decimal parts,
+ * 0-255, no leading zeros), without a libc call: the libc pages of the
+ * address functions are ~64 KiB of a master's RSS (bench/README.md). */
+static int ipv4_literal(const char *s, struct in_addr *out) {
+  uint32_t addr = 0;
+  for (int part = 0; part < 4; part++) {
+    if (part > 0 && *s++ != '.') return 0;
+    if (*s < '0' || *s > '9') return 0;
+    unsigned v = 0;
+    int digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10 + (unsigned)(*s - '0');
+    if (digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0')) return 0;
+    addr = addr << 8 | v;
+  }
+  if (*s) return 0;
+  out->s_addr = htonl(addr);
+  return 1;
+}
+
+/* An IPv4 or IPv6 literal (what a config names most): its address without
+ * getaddrinfo, whose resolver code and files a master would otherwise page
+ * in for nothing (bench/README.md). */
+static int numeric_addr(const char *host, int port, struct sockaddr_storage *sa, struct addrinfo *ai) {
+  struct sockaddr_in *in = (struct sockaddr_in *)sa;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+  if (ipv4_literal(host, &in->sin_addr) || inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)port);
+    ai->ai_addrlen = sizeof *in;
+  } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    ai->ai_addrlen = sizeof *in6;
+  } else {
+    return 0;
+  }
+  ai->ai_family = sa->ss_family;
+  ai->ai_socktype = SOCK_STREAM;
+  ai->ai_addr = (struct sockaddr *)sa;
+  ai->ai_next = NULL;
+  return 1;
+}
+
 /* listenTcp(host, port, backlog[, reusePort]) -> fd (FD_CLOEXEC set;
  * cleared to pass on). Errors name the step that failed (getaddrinfo,
  * socket, setsockopt, bind, listen) and the address. */
@@ -32,11 +75,17 @@ static napi_value ListenTcp(napi_env env, napi_callback_info info) {
   int portnum = arg_int(env, argv[1], 0);
   char port[16];
   snprintf(port, sizeof port, "%d", portnum);
-  struct addrinfo hints = {0}, *res = NULL;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  int rc = getaddrinfo(host && *host ? host : NULL, port, &hints, &res);
+  struct addrinfo hints = {0}, *res = NULL, numeric = {0};
+  struct sockaddr_storage sa = {0};
+  int rc = 0;
+  if (host && numeric_addr(host, portnum, &sa, &numeric)) {
+    res = &numeric;
+  } else {
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host && *host ? host : NULL, port, &hints, &res);
+  }
   if (rc) {
     napi_value out = throw_gai(env, rc, errno, host);
     free(host);
@@ -57,7 +106,7 @@ static napi_value ListenTcp(napi_env env, napi_callback_info info) {
     close(fd);
     fd = -1;
   }
-  freeaddrinfo(res);
+  if (res != &numeric) freeaddrinfo(res);
   napi_value out = fd < 0 ? throw_errno_addr(env, err, call, host, portnum) : make_int(env, fd);
   free(host);
   return out;

@@ -22,6 +22,7 @@ napi_value throw_gai(napi_env env, int rc, int sys_errno, const char *host);
 char *arg_string(napi_env env, napi_value v);
 int32_t arg_int(napi_env env, napi_value v, int32_t dflt);
 napi_value make_int(napi_env env, int64_t n);
+/* A callback's `undefined` result (NULL: only as a callback's return value). */
 napi_value make_undefined(napi_env env);
 
 typedef struct { const char *name; napi_callback fn; } export_entry;

@@ -5,7 +5,8 @@ import type { OptionDef } from './option-def';
 
 type Check = (value: string) => string | undefined;
 
-const TRUE_FALSE = /^(true|false|on|off|yes|no|1|0)$/i;
+// words, not a case-insensitive regexp (config.ts says why)
+const TRUE_FALSE = new Set(['true', 'false', 'on', 'off', 'yes', 'no', '1', '0']);
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/;
 // POSIX portable user/group names (and the trailing $ of machine accounts), or a number
 const IDENTITY = /^([A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/;
@@ -74,10 +75,10 @@ export function checkOptionValue(def: OptionDef, value: string): string | undefi
 function typeCheck(def: OptionDef, value: string): string | undefined {
   const v = value.trim();
   // optional_argument given alone (`--ksm`, `ksm =`, `ksm = true`)
-  if (def.optional && (v === '' || /^true$/i.test(v))) return undefined;
+  if (def.optional && (v === '' || v.toLowerCase() === 'true')) return undefined;
   switch (def.type) {
     case 'bool':
-      return TRUE_FALSE.test(v) ? undefined : 'true or false';
+      return TRUE_FALSE.has(v.toLowerCase()) ? undefined : 'true or false';
     case 'int':
       return intCheck(def, v);
     case 'mode':

@@ -32,7 +32,8 @@ function missingEquals(e: Valued): string | undefined {
 
 // uWSGI takes a flag as false for these words only, true for anything else:
 // `master = flase` (a typo) turns it on; a word outside both lists is said
-const FLAG_WORD = /^(|true|on|yes|1|false|off|no|0)$/i;
+// words, not a case-insensitive regexp (config.ts says why)
+const FLAG_WORD = new Set(['', 'true', 'on', 'yes', '1', 'false', 'off', 'no', '0']);
 
 const where = (e: Valued) => (e.origin.arg ? `${e.origin.file}: ${e.origin.arg}` : formatOrigin(e.origin));
 
@@ -56,7 +57,7 @@ export function resolveConfig(loaded: Loaded): Config {
       warned.add(def.name);
       continue;
     }
-    if (def.type === 'flag' && !FLAG_WORD.test(e.value)) {
+    if (def.type === 'flag' && !FLAG_WORD.has(e.value.toLowerCase())) {
       log('config').warn({ option: def.name, at: where(e) }, `\`${def.name} = ${e.value}\` is taken as true (a flag is false only for false, off, no or 0, as uWSGI)`);
     }
     const warning = def.warn?.(e.value);
