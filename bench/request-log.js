@@ -3,7 +3,7 @@
 // The request log's cost: server CPU µs per request (utime + stime of the
 // whole process group: master, workers, their threads) with the request log
 // on (`logto` file, text, `log-format = json`, or `template`: a uWSGI
-// logformat, Apache's combined format) against
+// logformat, Apache's combined format; `master`: text through log-master) against
 // `--disable-logging`, on the shared hello app with wrk -t1 -c32 keep-alive,
 // 1 and 2 workers. Several liege trees can be compared in one run (e.g. a
 // build of main as the "before"): every row of every tree runs once per
@@ -11,7 +11,7 @@
 // The log file is checked after each run: one line per request.
 //
 //   node bench/request-log.js [--rounds 3] [--seconds 8] [--workers 1,2]
-//        [--formats off,text,json,template] [--liege /path/a/bin/liege,/path/b/bin/liege]
+//        [--formats off,text,json,template,master] [--liege /path/a/bin/liege,/path/b/bin/liege]
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -54,8 +54,9 @@ function wrk(port, seconds) {
 
 // uWSGI's logformat: Apache's combined format with the response time
 const COMBINED = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)" %(msecs)';
-const FORMAT_ARGS = { off: ['--disable-logging'], template: ['--logformat', COMBINED] };
-const LINE_OF = { json: /"component":"request"/, text: /^\[pid: \d+\|worker: \d+\|req: \d+\] /, template: /^127\.0\.0\.1 - - \[/ };
+// master: the text request log through the master (log-master: the master relays every line)
+const FORMAT_ARGS = { off: ['--disable-logging'], template: ['--logformat', COMBINED], master: ['--log-master'] };
+const LINE_OF = { json: /"component":"request"/, text: /^\[pid: \d+\|worker: \d+\|req: \d+\] /, template: /^127\.0\.0\.1 - - \[/, master: /^\[pid: \d+\|worker: \d+\|req: \d+\] / };
 
 async function runRow(row) {
   const port = await freePort();

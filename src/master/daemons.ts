@@ -6,13 +6,15 @@
 // started is stopped with it, even when the master dies: its group by the
 // watcher below, a `setsid` grandchild (which lands on the master, a
 // subreaper) by the master's stop or, if the master dies, its guard (os/guard.ts).
-// A daemon is the master's own child ($PPID is the master, as in uWSGI).
+// A daemon is the master's own child ($PPID is the master, as in uWSGI);
+// with log-master its output goes through the master too (log-relay.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { exited, groupExited } from '../os/child-exit';
 import { NS_HELPER } from '../os/native';
+import { logMasterOn, OutputRelay } from './log-relay';
 import { PtyDaemons } from './pty-daemons';
 
 interface Daemon {
@@ -44,8 +46,10 @@ export class Daemons {
     d.startedAt = Date.now();
     // liege-ns watch: a watcher stops the daemon's whole process group when
     // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed
-    const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+    const out = logMasterOn() ? 'pipe' : 'inherit';
+    const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', out, out, 'pipe'] });
     d.child = child;
+    if (child.pid !== undefined && child.stdout) new OutputRelay({ id: 0, pid: child.pid, daemon: d.cmd }, child.stdout, child.stderr);
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
     child.on('exit', (code, signal) => {
       d.child = undefined;

@@ -1,6 +1,6 @@
 // log-master: the workers' stdout and stderr (the request log, the app's
 // output, and that of every process the app starts, which inherit them)
-// are pipes the master reads, one pair per worker, instead of the
+// and the attach-daemons' are pipes the master reads, one pair each, instead of the
 // instance's log itself. The master writes whole lines only, so lines of
 // several workers never interleave mid-line (uWSGI uses one datagram
 // socket for that); a line longer than `log-master-bufsize` bytes is cut
@@ -22,10 +22,12 @@ const NL = 10;
 const NEWLINE = Buffer.from('\n');
 const EMPTY = Buffer.alloc(0);
 
-/** The worker process (its slot may change: a warm spare given one). */
+/** The worker process (its slot may change: a warm spare given one), or
+ * an attach-daemon (`daemon`: its command; id 0). */
 interface Source {
   readonly id: number;
   readonly pid: number;
+  readonly daemon?: string;
 }
 
 let on = false;
@@ -218,7 +220,10 @@ export class OutputRelay {
   private encode(i: number, msg: string): string {
     const stream = i === 0 ? 'stdout' : 'stderr';
     const level = i === 0 ? 30 : 50;
-    return JSON.stringify({ level, time: new Date().toISOString(), pid: this.from.pid, master_pid: process.pid, worker: this.from.id, component: 'app', stream, msg });
+    const time = new Date().toISOString();
+    const { pid, id, daemon } = this.from;
+    if (daemon !== undefined) return JSON.stringify({ level, time, pid, master_pid: process.pid, component: 'daemon', daemon, stream, msg });
+    return JSON.stringify({ level, time, pid, master_pid: process.pid, worker: id, component: 'app', stream, msg });
   }
 
   // every line is two buffers: the text, the newline (or nothing: encoded)

@@ -88,8 +88,8 @@ describe('log-master', () => {
     expect(out).toContain('child err t1');
   });
 
-  it('in log-format = json every line is JSON: a child process\'s lines become app lines of the worker that started it', async () => {
-    const { p, port } = await start(['--log-format', 'json']);
+  it('in log-format = json every line is JSON: a child process\'s lines become app lines of the worker that started it, a daemon\'s daemon lines', async () => {
+    const { p, port } = await start(['--log-format', 'json', '--attach-daemon', 'echo daemon says hi; exec sleep 60']);
     const pid = await fetchPid(port, '/child?tag=j1');
     await fetchPid(port, '/hello');
     const out = (await stop(p)).split('\n').filter(Boolean);
@@ -105,6 +105,9 @@ describe('log-master', () => {
     expect(child.find((o) => o.msg === 'child out j1')).toMatchObject({ stream: 'stdout', level: 30 });
     expect(child.find((o) => o.msg === 'child err j1')).toMatchObject({ stream: 'stderr', level: 50 });
     expect(objs.some((o) => o.component === 'request' && o.uri === '/hello')).toBe(true);
+    // an attach-daemon's output too
+    const daemon = objs.find((o) => o.msg === 'daemon says hi');
+    expect(daemon).toMatchObject({ component: 'daemon', daemon: 'echo daemon says hi; exec sleep 60', stream: 'stdout' });
   });
 
   it('log-filter keeps only matching lines, log-drain drops matching ones (request log, app output and the master\'s own lines alike)', async () => {
