@@ -108,6 +108,14 @@ describe('graceful reload', () => {
     fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), app);
     const { port, p } = await serve(app);
     const old = childrenOf(p.pid!);
+    // both workers serve (loaded the good app) before it is broken: one
+    // still loading would load the broken one and crash-loop
+    const seen = new Set<string>();
+    await until(async () => {
+      const r = await get(port);
+      if (r?.pid) seen.add(r.pid);
+      return seen.size === 2 || undefined;
+    });
     fs.copyFileSync(path.join(FIXTURES, 'apps', 'broken.js'), app);
     const load = startLoad(port, 8);
     process.kill(p.pid!, 'SIGHUP');
