@@ -312,6 +312,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (!reloading || stopping || workers.busy() || walk) return;
     if (reloading === 'reload') l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
     else l.info(`${reloading} done: every worker was started since it was asked, the old ones are gone`);
+    endReload();
+  };
+
+  /** A reload ended (done or stopped): spares go on, systemd hears, a reload asked meanwhile runs. */
+  const endReload = () => {
     reloading = undefined;
     workers.resumeSpares();
     ready();
@@ -434,13 +439,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     l.error({ code: 'LIEGE_ERR_RELOAD', worker: id, error }, `${reloading} stopped: the app does not load in the new worker ${id}; the old workers keep serving (fix the cause, then reload again)`);
     workers.abandonReplacements(`the ${reloading} stopped`);
     walk = undefined;
-    reloading = undefined;
-    workers.resumeSpares();
-    ready();
-    if (pendingReload) {
-      pendingReload = false;
-      push({ type: 'command', name: 'reload' });
-    }
+    endReload();
     return undefined;
   };
 

@@ -44,7 +44,9 @@ function tcpInodes(port: number): Set<string> {
   return out;
 }
 
-function pidsWith(inodes: Set<string>): number[] {
+/** The other processes with an fd whose target (readlink of /proc/PID/fd/N)
+ * `matches`: a socket's holders here, a master fifo's (vacuum.ts). */
+export function pidsWithFd(matches: (target: string) => boolean): number[] {
   const out: number[] = [];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
@@ -54,15 +56,16 @@ function pidsWith(inodes: Set<string>): number[] {
     } catch {
       continue; // gone, or not ours to read
     }
-    for (const fd of fds) {
-      const m = /^socket:\[(\d+)\]$/.exec(readLink(`/proc/${p}/fd/${fd}`));
-      if (m && inodes.has(m[1]!)) {
-        out.push(Number(p));
-        break;
-      }
-    }
+    if (fds.some((fd) => matches(readLink(`/proc/${p}/fd/${fd}`)))) out.push(Number(p));
   }
   return out;
+}
+
+function pidsWith(inodes: Set<string>): number[] {
+  return pidsWithFd((target) => {
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    return m !== null && inodes.has(m[1]!);
+  });
 }
 
 function commandOf(pid: number): string {

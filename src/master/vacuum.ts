@@ -12,6 +12,7 @@ import type { Config } from '../config/config';
 import { log } from '../log';
 import { openedFifos, type OpenedFifo } from './control/fifo';
 import { PIDFILES } from './pidfile';
+import { pidsWithFd } from './socket-holders';
 import type { BoundSocket } from './sockets';
 
 export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
@@ -27,33 +28,9 @@ export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
 function ourFifo(f: OpenedFifo): boolean {
   const st = fs.lstatSync(f.path);
   if (!st.isFIFO() || st.dev !== f.dev || st.ino !== f.ino) return false;
-  const others = holders(f.path);
+  const others = pidsWithFd((target) => target === f.path);
   if (others.length) log('master').info({ fifo: f.path, pids: others }, 'vacuum: the master fifo is left: other processes hold it open');
   return others.length === 0;
-}
-
-/** The processes (not us) with an fd on `file`, from /proc. */
-function holders(file: string): number[] {
-  const out: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${p}/fd`);
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (fds.some((fd) => readLink(`/proc/${p}/fd/${fd}`) === file)) out.push(Number(p));
-  }
-  return out;
-}
-
-function readLink(link: string): string {
-  try {
-    return fs.readlinkSync(link);
-  } catch {
-    return '';
-  }
 }
 
 function remove(file: string, ours: () => boolean): void {
