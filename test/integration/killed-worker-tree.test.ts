@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, freePort, get, killGroup, processes, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, cmdlineOf, freePort, get, killGroup, processes, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-killed-tree-${process.pid}`;
@@ -60,7 +60,7 @@ async function serve(name: string, extra: string[]) {
 /** The master's workers once each has started its three processes. */
 async function workersWithJobs(master: number, n: number): Promise<number[]> {
   return until(() => {
-    const w = childrenOf(master).filter((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('worker/main'));
+    const w = childrenOf(master).filter((c) => cmdlineOf(c).includes('worker/main'));
     return w.length === n && w.every((x) => ofWorker(x).length === 3) ? w : undefined;
   });
 }
