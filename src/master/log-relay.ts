@@ -59,11 +59,12 @@ export function useLogMaster(spec: LogMasterSpec): void {
 }
 
 // The relayed lines are written as a worker writes its request log: never
-// blocking the master's loop (a write in the thread pool), at most 2 MiB
-// waiting for a slow reader, beyond that dropped and counted; so a log
-// reader that stops reading costs lines, never a worker (the master keeps
-// reading their pipes). To fd 2: the log file after logto and its reopens.
-// Twice a worker's bound: the master waits for all of them.
+// blocking the master's loop (a write in the thread pool), at most
+// MAX_QUEUED bytes waiting for a slow reader (twice a worker's bound: the
+// master writes for all of them), beyond that dropped and counted; so a
+// log reader that stops reading costs lines, never a worker (the master
+// keeps reading their pipes). To fd 2: the log file after logto and its
+// reopens.
 const MAX_QUEUED = 4 << 20;
 const RELAY_HOLD_MS = 1000; // a write not back by then: a stuck log, not waited for
 let writer: LogWriter | undefined;

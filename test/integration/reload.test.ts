@@ -40,43 +40,44 @@ async function newGeneration(pid: number, old: number[], n = 2, ms = 30_000) {
   }, ms);
 }
 
+/** A SIGHUP (`hup` sends it) under keep-alive load: no request lost, the
+ * new generation up; the caller checks the rest, then stops the master. */
+async function hupUnderLoad(app: string, hup: (master: number) => void) {
+  const { port, p } = await serve(path.join(FIXTURES, 'apps', app));
+  const old = childrenOf(p.pid!);
+  const load = startLoad(port, 16);
+  await sleep(500);
+  hup(p.pid!);
+  await newGeneration(p.pid!, old);
+  await sleep(500);
+  const r = await load.stop();
+  expect(r.errors).toEqual({});
+  expect(r.failed).toBe(0);
+  expect(r.ok).toBeGreaterThan(100);
+  return { p, old, r };
+}
+
+async function stopMaster(p: ResultPromise) {
+  process.kill(p.pid!, 'SIGTERM');
+  expect((await p).exitCode).toBe(0);
+}
+
 describe('graceful reload', () => {
   for (const app of ['handler.js', 'naive.js', 'resets-signals.js']) {
     it(`loses no request under keep-alive load (${app})`, async () => {
-      const { port, p } = await serve(path.join(FIXTURES, 'apps', app));
-      const old = childrenOf(p.pid!);
-      const load = startLoad(port, 16);
-      await sleep(500);
-      process.kill(p.pid!, 'SIGHUP');
-      await newGeneration(p.pid!, old);
-      await sleep(500);
-      const r = await load.stop();
-      expect(r.errors).toEqual({});
-      expect(r.failed).toBe(0);
-      expect(r.ok).toBeGreaterThan(100);
+      const { p, old, r } = await hupUnderLoad(app, (master) => process.kill(master, 'SIGHUP'));
       // both generations answered during the run
       expect([...r.pids].some((x) => old.includes(Number(x)))).toBe(true);
       expect([...r.pids].some((x) => !old.includes(Number(x)))).toBe(true);
-      process.kill(p.pid!, 'SIGTERM');
-      expect((await p).exitCode).toBe(0);
+      await stopMaster(p);
     }, 60_000);
   }
 
   it('a SIGHUP to the whole process group (a terminal hangup) drains the workers instead of killing them mid-request: no request lost', async () => {
-    const { port, p } = await serve(path.join(FIXTURES, 'apps', 'handler.js'));
-    const old = childrenOf(p.pid!);
-    const load = startLoad(port, 16);
-    await sleep(500);
-    process.kill(-p.pid!, 'SIGHUP'); // startLiege: its own group
-    await newGeneration(p.pid!, old);
-    await sleep(500);
-    const r = await load.stop();
-    expect(r.errors).toEqual({});
-    expect(r.failed).toBe(0);
-    expect(r.ok).toBeGreaterThan(100);
+    // startLiege: its own group
+    const { p } = await hupUnderLoad('handler.js', (master) => process.kill(-master, 'SIGHUP'));
     expect(alive(p.pid!)).toBe(true);
-    process.kill(p.pid!, 'SIGTERM');
-    expect((await p).exitCode).toBe(0);
+    await stopMaster(p);
   }, 60_000);
 
   it('survives 20 SIGHUPs 50 ms apart (and one as soon as JS runs), still serving', async () => {
