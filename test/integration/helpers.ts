@@ -119,6 +119,10 @@ export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
+/** A file's text once something wrote it, undefined before (a file is
+ * created empty, then written: reading in between gives ''). */
+export const written = (f: string): string | undefined => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') || undefined : undefined);
+
 /** The non-empty lines of a file (a trace hooks append to), [] while it does not exist. */
 export const lines = (f: string): string[] => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
 

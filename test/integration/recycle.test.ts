@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, written } from './helpers';
 import { startLoad } from './load';
 
 const started: ResultPromise[] = [];
@@ -199,7 +199,7 @@ describe('recycling', () => {
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'disconnects.js'), '--min-worker-lifetime', '3', '--harakiri', '2'], { env: { DISCONNECT_MARK: mark } });
     started.push(p);
     await until(() => get(port));
-    const gone = Number(await until(() => (fs.existsSync(mark) ? fs.readFileSync(mark, 'utf8') : undefined)));
+    const gone = Number(await until(() => written(mark)));
     const load = startLoad(port, 8);
     // it served on, unwatched, until the master replaced it
     await until(() => (alive(gone) ? undefined : true), 20_000);

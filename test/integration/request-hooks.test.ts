@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
+import { freePort, killGroup, LIEGE, scratch, startLiege, until, written } from './helpers';
 import { execa } from 'execa';
 
 const dir = scratch();
@@ -126,7 +126,7 @@ http.createServer((req, res) => {
     const { port } = await serve('self', { 'app.js': app, 'hooks.js': hooks }, ['--request-hooks', 'hooks.js'], { DUMP: dump });
     const r = await request(port, '/dump', { method: 'POST', body: 'x'.repeat(1000) });
     expect(r).toMatchObject({ status: 200, body: 'got 1000\n' });
-    const seen = (await until(() => (fs.existsSync(dump) ? fs.readFileSync(dump, 'utf8') : undefined))).split('\n');
+    const seen = (await until(() => written(dump))).split('\n');
     expect(seen[0]).toBe('connect');
     expect(seen.slice(1, 4)).toEqual(['parsed-headers POST', 'pre-route', 'post-route']);
     expect(seen).toContain('body-chunk 1000');
