@@ -18,6 +18,7 @@ import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, re
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
+import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -45,6 +46,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   const phaseCtx = handover && canFallBack(handover) ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
   const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
   adoptInheritedControl();
+  openNotify(); // while still root: the READY=1 after the drop goes through it
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let status: MasterEnd;
