@@ -15,6 +15,7 @@ import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type 
 import { startMetricsServer } from './metrics';
 import { closeListener, startStatsServer, statsText, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
+import { vacuumFifos } from '../vacuum';
 
 export interface Control {
   stop(): void;
@@ -36,6 +37,7 @@ export interface ControlSpec {
   stats?: Address & { http: boolean; minified: boolean };
   metrics?: Address;
   fifos: Array<{ path: string; origin?: Origin }>;
+  vacuum?: boolean; // a fifo a reload no longer reads is removed (absent in a handover from an older image)
   touch: TouchSpec[];
   binsh: string;
 }
@@ -50,6 +52,7 @@ export function controlSpec(cfg: Config, binsh: string): ControlSpec {
     stats: stats && { ...stats, http: cfg.bool('stats-http'), minified: cfg.bool('stats-minified') },
     metrics: address('metrics'),
     fifos: cfg.list('master-fifo').map((s) => ({ path: s.value, origin: s.origin })),
+    vacuum: cfg.bool('vacuum'),
     touch: [
       ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),
       ...cfg.list('touch-workers-reload').map((s) => ({ file: s.value, command: 'workers-reload' })),
@@ -85,7 +88,10 @@ function afterDrop(code: string, addr: string): string {
 
 /** No control servers in this image: the sockets the previous image kept
  * are closed, refusing rather than hanging. */
-export { closeUnclaimed as closeInheritedControl, carryCommands, takeCarriedCommands } from './handover';
+export function closeInheritedControl(): void {
+  closeUnclaimed();
+}
+export { carryCommands, takeCarriedCommands } from './handover';
 
 /** Start the control side; `lenient` (the fallback after a failed reload,
  * which must keep what it can: a touch file may bring the fix): a part that
@@ -118,7 +124,8 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
   if (metrics) await server('metrics', metrics, (fd) => startMetricsServer(metrics.addr, src, fd), () => log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics'));
   const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin), lenient);
   fifos.start();
-  closeUnclaimed();
+  const dropped = closeUnclaimed();
+  if (spec.vacuum) vacuumFifos(dropped);
   const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
   watcher.start(touchedBeforeExec());
   const stopCommands = () => {
