@@ -80,6 +80,23 @@ describe('stats, top, metrics', () => {
     expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
     expect(m).toMatch(/liege_master_rss_bytes \d+/);
   });
+  it('liege top --once on a unix stats socket, plain and stats-http (before: write EPIPE on most tries, the request line sent to a plain server that had answered and closed)', async () => {
+    for (const http of [false, true]) {
+      const port = await freePort();
+      const stats = path.join(dir, `top-${http}.sock`);
+      const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', stats, ...(http ? ['--stats-http'] : []), '--disable-logging']);
+      await until(() => get(port));
+      for (let i = 0; i < 5; i++) {
+        const top = await execa(LIEGE, ['top', stats, '--once'], { reject: false });
+        expect(top.stderr).toBe('');
+        expect(top.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
+        expect(top.exitCode).toBe(0);
+      }
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+    }
+  });
+
   it('liege top keeps its view across a reload, and ends with 1 a few seconds after the instance stopped (it retried forever)', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--disable-logging']);
