@@ -20,7 +20,7 @@ async function onFullDisk(mnt: string, before: string, args: string, after: stri
     `mount -t tmpfs -o size=64k,mode=755 liege-test ${mnt}`,
     before,
     `dd if=/dev/zero of=${mnt}/filler bs=4k count=64 2>/dev/null`, // ENOSPC: the disk is full now
-    `${LIEGE} ${args}; echo "status=$?"`,
+    `timeout -s KILL 20 ${LIEGE} ${args}; echo "status=$?"`, // (a liege that started after all is not left running)
     after,
   ].join('; ');
   return execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', cmd], { reject: false, stdin: 'ignore', env: { TEST_LIEGE: '1' }, timeout: 30_000 });
