@@ -81,6 +81,7 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
     mercyMs: config.int('reload-mercy') * 1000,
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
+    moveSocket: (from, to) => { for (const s of bound) if (s.fd === from) s.fd = to; },
   }).catch((e: unknown) => {
     if (!needApp || !(e instanceof LiegeError) || e.code !== 'LIEGE_ERR_APP_LOAD') throw e;
     throw new LiegeError(e.code, `${e.message} (need-app: exit ${FAILED_APP_CODE})`, { exitCode: FAILED_APP_CODE, cause: e });
