@@ -49,6 +49,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   openNotify(); // while still root: the READY=1 after the drop goes through it
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
+  let startedDaemon = false; // this process only started the daemon: no atexit here
   let status: MasterEnd;
   let bound: BoundSocket[] = [];
   try {
@@ -68,6 +69,8 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
       restorePidfiles();
     }
   }
+  // (before: the daemon's atexit hooks ran here too, at its start)
+  if (startedDaemon) return status as number;
   try {
     await phase('as-user-atexit'); // non-fatal: failures are logged only
   } catch (e) {
@@ -82,7 +85,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   return reload().reexec(st.reloads, st.startCwd);
 
   async function lifecycle(): Promise<MasterEnd> {
-    if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
+    if (!st.nsChild && st.reloads === 0) {
+      const daemonStatus = await daemonize(cfg);
+      if (daemonStatus !== undefined) return (startedDaemon = true, daemonStatus);
+    }
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');

@@ -13,6 +13,7 @@ import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
@@ -86,6 +87,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+  tellDaemonReady();
   shrinkHeapSoon();
 
   const end = async (status: number, hooks?: string) => {
