@@ -48,6 +48,7 @@ export function openedFifos(): OpenedFifo[] {
 
 /** How often the paths are looked at (uWSGI's master cycle, the touch files'). */
 const WATCH_MS = 1000;
+const RETRY_MS = 10_000;
 
 interface Reading {
   stream: net.Socket;
@@ -61,6 +62,7 @@ export class MasterFifos {
   private readonly reading: Array<Reading | undefined> = [];
   /** By slot: what was said about the path last (said once, not each second). */
   private readonly said: Array<string | undefined> = [];
+  private readonly retryAt: Array<number | undefined> = [];
   private timer?: NodeJS.Timeout;
 
   /** `lenient`: a fifo that cannot be made is logged and left off (the
@@ -102,11 +104,15 @@ export class MasterFifos {
       if (r) this.sayOnce(i, 'warn', `the master fifo ${p} was replaced by a file that is not a fifo: commands written there are not read (remove it: the fifo is made again)`);
       return;
     }
+    // (making it costs a process, mkfifo: after a failure, every RETRY_MS)
+    if (Date.now() < (this.retryAt[i] ?? 0)) return;
     try {
       this.open(p, i);
+      this.retryAt[i] = undefined;
       this.sayOnce(i, 'info', st ? `master fifo ${p} replaced: reading the new one` : `master fifo ${p} was removed: made again`);
     } catch (e) {
-      this.sayOnce(i, 'error', `${e instanceof LiegeError ? e.describe() : String(e)} (tried again each second)`);
+      this.retryAt[i] = Date.now() + RETRY_MS;
+      this.sayOnce(i, 'error', `${e instanceof LiegeError ? e.describe() : String(e)} (tried again every ${RETRY_MS / 1000} s)`);
     }
   }
 
