@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, runLiege, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -83,6 +83,18 @@ describe('the master fifo path while the instance runs', () => {
     await until(() => isFifo(fifo) || undefined, 5000);
     expect(write(fifo, 'q')).toBeUndefined();
     expect((await p).exitCode).toBe(0);
+  }, 60_000);
+});
+
+describe('the master fifo after the privilege drop', () => {
+  it('a directory only root may write: exit 1, and the error says the master makes it as the dropped user', async () => {
+    const root = path.join(dir, 'root-only');
+    fs.mkdirSync(root, { mode: 0o755 });
+    const port = await freePort();
+    const r = await runLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--master-fifo', path.join(root, 'x.fifo')], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // before: "Permission denied" only, as if root could not
+    expect(r.stderr).toMatch(/unable to create the master fifo \S+x\.fifo: .*Permission denied \(the master makes it after the privilege drop, as uid 65534: give it \S+root-only, e\.g\. a \/run\/NAME directory it owns\)/);
   }, 60_000);
 });
 

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { fdLimitHint, LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { native } from '../../os/native';
+import { afterDrop } from './after-drop';
 import { takeInheritedFifo, type KeptFifo } from './handover';
 
 /** uWSGI's fifo letters → master command names (the ones that apply to Node). */
@@ -222,6 +223,6 @@ function prepare(p: string, origin: Origin | undefined): void {
     const full = fdLimitHint((e as NodeJS.ErrnoException).code);
     if (full) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to create the master fifo ${p}: ${full}`, { origin, cause: e });
     const why = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^mkfifo: /, '') || (e as Error).message;
-    throw refuse(why, e);
+    throw refuse(`${why}${afterDrop(/Permission denied/.test(why) ? 'EACCES' : '', p, 'makes')}`, e);
   }
 }

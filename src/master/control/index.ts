@@ -6,10 +6,10 @@
 // failed reload keeps the stats, the fifo and the touch files of the
 // generation it runs (the fix is deployed by touching the file again).
 import type * as net from 'node:net';
-import * as path from 'node:path';
 import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
+import { afterDrop } from './after-drop';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
@@ -75,15 +75,6 @@ async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => 
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}${afterDrop(code, a.addr)}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
   }
-}
-
-// The control servers are bound by the running master, after the privilege
-// drop (as uWSGI's stats server): root could, the dropped user may not
-function afterDrop(code: string, addr: string): string {
-  const uid = process.getuid?.();
-  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
-  const where = /:\d+$/.test(addr) && !addr.startsWith('@') ? 'a port from 1024 up' : `give it ${path.dirname(path.resolve(addr))}, e.g. a /run/NAME directory it owns`;
-  return ` (the master binds it after the privilege drop, as uid ${uid}: ${where})`;
 }
 
 /** No control servers in this image: the sockets the previous image kept
