@@ -17,6 +17,7 @@ import { flushRequestLog, log, logConsoleFd, setLogConsole } from '../log';
 import { native } from '../os/native';
 import type { Readable } from 'node:stream';
 import { DAEMON_READY_ENV, DAEMON_READY_FD, READY_BYTE } from '../ipc/daemon';
+import { EMPEROR_FD_ENV } from '../ipc/vassal';
 
 let current: string | undefined;
 
@@ -150,7 +151,10 @@ const SHOWN_LINES = 5;
  */
 export async function daemonize(cfg: Config): Promise<number | undefined> {
   const file = cfg.str('daemonize') ?? cfg.str('daemonize2');
-  if (!file || process.env[DAEMON_ENV] === '1') {
+  // a vassal does not detach: its emperor is its supervisor (one that did
+  // was an exit 0 at each start: respawned, in a loop); the file is its
+  // log, as logto (uWSGI: "daemonize" under an emperor is logto)
+  if (!file || process.env[DAEMON_ENV] === '1' || process.env[EMPEROR_FD_ENV]) {
     delete process.env[DAEMON_ENV];
     return undefined;
   }

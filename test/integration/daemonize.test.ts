@@ -8,11 +8,16 @@ import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, FIXTURES, freePort, get, LIEGE, scratch, until } from './helpers';
+import type { ResultPromise } from 'execa';
+import { alive, FIXTURES, freePort, get, killGroup, LIEGE, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const daemons: number[] = [];
-afterEach(() => { for (const pid of daemons.splice(0)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } } });
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const pid of daemons.splice(0)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const p of started.splice(0)) killGroup(p);
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const app = path.join(FIXTURES, 'apps', 'handler.js');
@@ -56,5 +61,24 @@ describe('daemonize', () => {
     expect(r.stderr).toMatch(/the daemon could not start \(status 1\); its log \S+second\.log ends with:/);
     expect(r.stderr).toMatch(new RegExp(`unable to bind 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
     expect((await get(port))?.status).toBe(200); // the first one serves on
+  }, 60_000);
+
+  it('a vassal does not detach from its emperor: daemonize is its log, as logto (before: exit 0 at each start, respawned in a loop)', async () => {
+    const port = await freePort();
+    const vassals = path.join(dir, 'vassals');
+    fs.mkdirSync(vassals, { recursive: true });
+    const log = path.join(dir, 'vassal.log');
+    fs.writeFileSync(path.join(vassals, 'v.ini'), ['[uwsgi]', 'master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${app}`, `daemonize = ${log}`, ''].join('\n'));
+    const p = startLiege(['--emperor', vassals, '--emperor-freq', '1'], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(err.split('vassal spawned')).toHaveLength(2); // once
+    expect(err).not.toMatch(/vassal died/);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/master started/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
   }, 60_000);
 });
