@@ -97,6 +97,19 @@ describe('stats, top, metrics', () => {
     }
   });
 
+  it('a stale stats socket file of root\'s in a sticky directory, the master dropped to nobody: the error says whose file it is (before: EADDRINUSE, as if an instance listened)', async () => {
+    const sticky = path.join(dir, 'sticky');
+    fs.mkdirSync(sticky);
+    fs.chmodSync(sticky, 0o1777);
+    const stats = path.join(sticky, 'stale.sock');
+    // a socket file nobody listens on, owned by root (a start as root, SIGKILLed)
+    await execa('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stats)})`]);
+    const port = await freePort();
+    const r = await runLiege(['--master', '-p', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--stats', stats, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unable to listen on \S+stale\.sock for stats: EADDRINUSE \(the socket file there is uid 0's: the master, as uid 65534 since the privilege drop, may not connect to it to see whether it is stale \(a file left by a run as root\?\): remove it if no instance listens there\)/);
+  });
+
   it('liege top keeps its view across a reload, and ends with 1 a few seconds after the instance stopped (it retried forever)', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--disable-logging']);

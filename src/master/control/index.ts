@@ -9,7 +9,7 @@ import type * as net from 'node:net';
 import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
-import { afterDrop } from './after-drop';
+import { afterDrop, othersSocket } from './after-drop';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
@@ -73,7 +73,7 @@ async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => 
     return await start();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}${afterDrop(code, a.addr)}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}${afterDrop(code, a.addr)}${othersSocket(code, a.addr)}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
   }
 }
 
