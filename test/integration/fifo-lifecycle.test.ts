@@ -96,6 +96,16 @@ describe('the master fifo after the privilege drop', () => {
     // before: "Permission denied" only, as if root could not
     expect(r.stderr).toMatch(/unable to create the master fifo \S+x\.fifo: .*Permission denied \(the master makes it after the privilege drop, as uid 65534: give it \S+root-only, e\.g\. a \/run\/NAME directory it owns\)/);
   }, 60_000);
+
+  it('a fifo of root\'s left at the path (mode 600): exit 1, and the error says whose it is and what to do', async () => {
+    const fifo = path.join(dir, 'roots.fifo');
+    await runLiege(['--no-server', '--hook-asap', `exec:mkfifo -m 600 ${fifo}`]); // root's, as a run as root leaves it
+    const port = await freePort();
+    const r = await runLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--uid', 'nobody', '--gid', 'nogroup', '--master-fifo', fifo], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    // before: "EACCES" only
+    expect(r.stderr).toMatch(/unable to open the master fifo \S+roots\.fifo: EACCES \(it is uid 0's, mode 600: the master opens it after the privilege drop, as uid 65534; remove it, liege makes it again, or give it to that user\)/);
+  }, 60_000);
 });
 
 describe('the master fifo across a reload', () => {

@@ -26,3 +26,17 @@ export function othersSocket(code: string, addr: string): string {
     return '';
   }
 }
+
+/** '' unless the file at `file` (EACCES on open) is another user's: the
+ * dropped master may not open it (a fifo left by a run as root). */
+export function othersFile(code: string | undefined, file: string): string {
+  const uid = process.getuid?.();
+  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
+  try {
+    const st = fs.statSync(file);
+    if (st.uid === uid) return '';
+    return ` (it is uid ${st.uid}'s, mode ${(st.mode & 0o777).toString(8)}: the master opens it after the privilege drop, as uid ${uid}; remove it, liege makes it again, or give it to that user)`;
+  } catch {
+    return '';
+  }
+}

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { fdLimitHint, LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
 import { native } from '../../os/native';
-import { afterDrop } from './after-drop';
+import { afterDrop, othersFile } from './after-drop';
 import { takeInheritedFifo, type KeptFifo } from './handover';
 
 /** uWSGI's fifo letters → master command names (the ones that apply to Node). */
@@ -134,7 +134,7 @@ export class MasterFifos {
       const code = (e as NodeJS.ErrnoException).code;
       const full = fdLimitHint(code);
       if (full) throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${full}`, { origin: this.origins[i], cause: e });
-      throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${code ?? e}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
+      throw new LiegeError('LIEGE_ERR_SOCKET', `unable to open the master fifo ${p}: ${code ?? e}${othersFile(code, p)}`, { origin: this.origins[i], text: p, expected: 'a fifo the master can open', cause: e });
     }
     const st = fs.fstatSync(fd);
     const abs = path.resolve(p);
