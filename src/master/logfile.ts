@@ -172,6 +172,10 @@ export async function daemonize(cfg: Config): Promise<number | undefined> {
     l.warn({ pid: child.pid, log: file }, `the daemon has not served after ${DAEMON_READY_MS / 1000} s: it goes on starting (its log says how)`);
     return 0;
   }
+  if (typeof outcome === 'string') {
+    l.warn({ pid: child.pid, log: file }, `no longer waiting (${outcome}): the daemon goes on starting (its log says how)`);
+    return 128 + os.constants.signals[outcome];
+  }
   if (outcome === 0) return 0; // (no-server: it ran its hooks and ended)
   const said = newLines(file, from);
   l.error({ pid: child.pid, status: outcome, log: file }, `the daemon could not start (status ${outcome})${said.length ? `; its log ${file} ends with:` : `, and wrote nothing to its log ${file} (a full disk?)`}`);
@@ -179,11 +183,20 @@ export async function daemonize(cfg: Config): Promise<number | undefined> {
   return outcome;
 }
 
-/** 'ready', the daemon's exit status (it ended first), or 'slow'. */
-function daemonOutcome(child: ChildProcess): Promise<'ready' | 'slow' | number> {
+const STOP_WAITING: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** 'ready', the daemon's exit status (it ended first), 'slow', or the
+ * signal (Ctrl-C) that ended the wait (the daemon, detached, goes on). */
+function daemonOutcome(child: ChildProcess): Promise<'ready' | 'slow' | number | NodeJS.Signals> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve('slow'), DAEMON_READY_MS);
-    const done = (v: 'ready' | 'slow' | number) => { clearTimeout(timer); resolve(v); };
+    const timer = setTimeout(() => done('slow'), DAEMON_READY_MS);
+    const onSignal = (signal: NodeJS.Signals) => done(signal);
+    for (const s of STOP_WAITING) process.on(s, onSignal);
+    const done = (v: 'ready' | 'slow' | number | NodeJS.Signals) => {
+      clearTimeout(timer);
+      for (const s of STOP_WAITING) process.off(s, onSignal);
+      resolve(v);
+    };
     (child.stdio[3] as Readable | null)?.on('data', (d: Buffer) => { if (d.toString().includes(READY_BYTE)) done('ready'); }).on('error', () => undefined);
     child.on('exit', (code, signal) => done(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
     child.on('error', () => done(1));

@@ -63,6 +63,18 @@ describe('daemonize', () => {
     expect((await get(port))?.status).toBe(200); // the first one serves on
   }, 60_000);
 
+  it('Ctrl-C while the command waits ends the wait (130), not the daemon', async () => {
+    const port = await freePort();
+    const [log, pidfile] = ['slow.log', 'slow.pid'].map((f) => path.join(dir, f));
+    const c = execa(LIEGE, ['--master', '-p', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--daemonize', log, '--pidfile', pidfile, '--hook-pre-app', 'exec:sleep 3'], { cwd: dir, reject: false, stdin: 'ignore', env: { TEST_LIEGE: '1' }, timeout: 60_000 });
+    await daemonPid(pidfile); // written before pre-app: the daemon is in its sleep
+    c.kill('SIGINT');
+    const r = await c;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toMatch(/no longer waiting \(SIGINT\): the daemon goes on starting/);
+    expect((await until(() => get(port), 30_000)).status).toBe(200);
+  }, 60_000);
+
   it('a vassal does not detach from its emperor: daemonize is its log, as logto (before: exit 0 at each start, respawned in a loop)', async () => {
     const port = await freePort();
     const vassals = path.join(dir, 'vassals');
