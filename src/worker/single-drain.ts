@@ -7,7 +7,7 @@
 // the way (closing it was an empty reply; a HUP storm lost ~2% of requests).
 // Such a connection gets FRESH_GRACE_MS to send it, then is closed.
 import * as http from 'node:http';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { native } from '../os/native';
 import type { RequestObserver } from './observe';
 
@@ -70,12 +70,18 @@ export function stopAccepting(servers: net.Server[], moved: (from: number, to: n
   for (const srv of servers) {
     const fd = (srv as net.Server & { _handle?: { fd?: number } | null })._handle?.fd;
     if (typeof fd === 'number' && fd >= 0) moved(fd, native.dupFd(fd));
-    srv.close();
+    closeListener(srv);
   }
+}
+
+/** Stop listening only: http.Server's close() (Node >= 19) also closes
+ * the idle connections at once, the fresh ones with them. */
+function closeListener(srv: net.Server): void {
+  net.Server.prototype.close.call(srv);
 }
 
 /** A stop: the listeners closed, then the in-flight requests awaited. */
 export async function drain(servers: net.Server[], conns: Connections, s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
-  for (const srv of servers) srv.close();
+  for (const srv of servers) closeListener(srv);
   await idle(conns, s, observer, mercyMs);
 }
