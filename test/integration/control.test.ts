@@ -110,6 +110,24 @@ describe('stats, top, metrics', () => {
     expect(r.stderr).toMatch(/unable to listen on \S+stale\.sock for stats: EADDRINUSE \(the socket file there is uid 0's: the master, as uid 65534 since the privilege drop, may not connect to it to see whether it is stale \(a file left by a run as root\?\): remove it if no instance listens there\)/);
   });
 
+  it('a touch file the dropped master may not look at (a 0700 directory of root\'s) is said once (before: never fired, in silence)', async () => {
+    const priv = path.join(dir, 'priv');
+    fs.mkdirSync(priv, { mode: 0o700 });
+    const touch = path.join(priv, 'reload.touch');
+    fs.writeFileSync(touch, '');
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--uid', 'nobody', '--gid', 'nogroup', '--touch-reload', touch, '--disable-logging']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await new Promise((r) => setTimeout(r, 2500)); // two more looks: said once
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const said = err.split('\n').filter((l) => /unable to look at the touch file/.test(l));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/unable to look at the touch file \S+reload\.touch: EACCES \(the master looks at it as uid 65534 since the privilege drop: let that user enter \S+priv\); a touch is not seen until it can/);
+  });
+
   it('liege top keeps its view across a reload, and ends with 1 a few seconds after the instance stopped (it retried forever)', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--disable-logging']);
