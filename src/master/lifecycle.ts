@@ -8,7 +8,7 @@ import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
-import { applyEnvironment, applyMaxFd } from './environment';
+import { applyChdir, applyEnvironment, applyMaxFd } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { canFallBack, takeHandover, type Handover } from './generations';
@@ -106,7 +106,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     logAfterDrop(cfg, st.reloads);
     writePidfile(cfg.setting('pidfile2'));
     writePidfile(cfg.setting('safe-pidfile2'), true);
-    if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
+    applyChdir(cfg);
     await phase('pre-app');
     await phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
