@@ -278,23 +278,31 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
-/* sdNotify(path, message): one AF_UNIX datagram to systemd's NOTIFY_SOCKET
- * ("@name" = abstract namespace). Node has no unix datagram sockets. */
+/* NOTIFY_SOCKET's address ("@name" = abstract namespace); 0 when too long. */
+static socklen_t notify_addr(const char *path, struct sockaddr_un *sa) {
+  size_t len = path ? strlen(path) : 0;
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  if (len == 0 || len >= sizeof sa->sun_path) return 0;
+  memcpy(sa->sun_path, path, len);
+  if (path[0] == '@') sa->sun_path[0] = 0;
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '@' ? 0 : 1));
+}
+
+/* sdNotify(path, message): one AF_UNIX datagram to systemd's NOTIFY_SOCKET.
+ * Node has no unix datagram sockets. MSG_DONTWAIT: a manager that does not
+ * read (its queue full) costs a lost message, never a blocked master. */
 static napi_value SdNotify(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path = arg_string(env, argv[0]), *msg = arg_string(env, argv[1]);
-  struct sockaddr_un sa = {0};
-  sa.sun_family = AF_UNIX;
-  size_t len = path ? strlen(path) : 0;
+  struct sockaddr_un sa;
+  socklen_t salen = notify_addr(path, &sa);
   napi_value out = make_undefined(env);
-  if (!path || !msg || len == 0 || len >= sizeof sa.sun_path) {
+  if (!msg || salen == 0) {
     out = throw_errno(env, EINVAL, "sendto", path);
   } else {
-    memcpy(sa.sun_path, path, len);
-    if (path[0] == '@') sa.sun_path[0] = 0;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '@' ? 0 : 1));
-    if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0) out = throw_errno(env, errno, "sendto", path);
+    if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0) out = throw_errno(env, errno, "sendto", path);
     if (fd >= 0) close(fd);
   }
   free(path);
@@ -302,6 +310,47 @@ static napi_value SdNotify(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* sdNotifyConnect(path) -> a datagram socket connected to NOTIFY_SOCKET
+ * (close-on-exec). The kernel checks write permission on the socket file at
+ * connect only: opened as root, it still reaches a root-only socket after
+ * the privileges are dropped (what libsystemd users do). */
+static napi_value SdNotifyConnect(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char *path = arg_string(env, argv[0]);
+  struct sockaddr_un sa;
+  socklen_t salen = notify_addr(path, &sa);
+  napi_value out = NULL;
+  int fd = -1, rc = -1;
+  if (salen == 0) {
+    out = throw_errno(env, EINVAL, "connect", path);
+  } else if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+    out = throw_errno(env, errno, "socket", path);
+  } else {
+    do rc = connect(fd, (struct sockaddr *)&sa, salen); while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+      out = throw_errno(env, errno, "connect", path);
+      close(fd);
+    } else {
+      out = make_int(env, fd);
+    }
+  }
+  free(path);
+  return out;
+}
+
+/* sdNotifySend(fd, message): one datagram on a sdNotifyConnect socket. */
+static napi_value SdNotifySend(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int fd = arg_int(env, argv[0], -1);
+  char *msg = arg_string(env, argv[1]);
+  napi_value out = make_undefined(env);
+  if (!msg) out = throw_errno(env, EINVAL, "send", NULL);
+  else if (send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) out = throw_errno(env, errno, "send", NULL);
+  free(msg);
+  return out;
+}
+
 const export_entry net_exports[] = {
   {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"dup2", Dup2},
-  {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify}, {NULL, NULL}};
+  {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify},
+  {"sdNotifyConnect", SdNotifyConnect}, {"sdNotifySend", SdNotifySend}, {NULL, NULL}};

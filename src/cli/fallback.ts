@@ -10,6 +10,7 @@ import type { Config } from '../config/config';
 import { keepEmperorForExec } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
+import { keepNotifyAcrossExec } from '../os/notify';
 
 export const FALLBACK_CHAIN_ENV = 'LIEGE_FALLBACK_CHAIN';
 
@@ -44,6 +45,7 @@ export function fallback(cfg: Config, status: number, current: string | undefine
   delete process.env.UWSGI_RELOADS; // a fresh start, not a reload
   // a vassal keeps its emperor: the pipe survives the exec
   keepEmperorForExec(native.setCloexec);
+  keepNotifyAcrossExec(); // systemd still waits for this pid's READY=1
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
   try {
     return native.execv(process.execPath, [process.execPath, ...process.execArgv, process.argv[1]!, target]);

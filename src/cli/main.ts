@@ -10,6 +10,8 @@ import type { Config } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
 import { EMPEROR_FD_ENV, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
+import { adoptDaemonPipe } from '../ipc/daemon';
+import { native } from '../os/native';
 import type { BoundSocket } from '../master/sockets';
 import { servingSpec } from '../master/serving';
 
@@ -35,6 +37,7 @@ async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   if (['--reload', '--stop', '--chain-reload'].includes(argv[0]!)) return (require('./pidfile-command') as typeof import('./pidfile-command')).pidfileCommand(argv[0]!, argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
+  adoptDaemonPipe(native.setCloexec); // a daemon: its pipe to the command that started it, kept from workers and hooks
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;
   const reloads = parseInt(process.env.UWSGI_RELOADS ?? '0', 10) || 0;
@@ -81,6 +84,7 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
     mercyMs: config.int('reload-mercy') * 1000,
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
+    moveSocket: (from, to) => { for (const s of bound) if (s.fd === from) s.fd = to; },
   }).catch((e: unknown) => {
     if (!needApp || !(e instanceof LiegeError) || e.code !== 'LIEGE_ERR_APP_LOAD') throw e;
     throw new LiegeError(e.code, `${e.message} (need-app: exit ${FAILED_APP_CODE})`, { exitCode: FAILED_APP_CODE, cause: e });

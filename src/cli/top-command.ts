@@ -15,17 +15,26 @@ import { emperorFrame, isEmperorStats, type EmperorStats } from './top-emperor';
 interface Worker { id: number; pid: number; requests: number; exceptions: number; status: string; rss: number; avg_rt: number; respawn_count: number; tx: number; last_spawn: number }
 interface Stats { pid: number; version: string; workers: Worker[]; sockets: Array<{ name: string; proto: string }> }
 
-/** Reads one stats dump (plain JSON or behind HTTP headers) from ADDR. */
+/** How long a stats server may take to speak first (plain stats answer at
+ * once) before it is taken for a stats-http one and sent a request. */
+const HTTP_PROBE_MS = 300;
+
+/** Reads one stats dump (plain JSON or behind HTTP headers) from ADDR.
+ * The request line goes only to a server that has not spoken: a plain one
+ * closes once it wrote, and a request written then meets EPIPE (a unix
+ * socket: `liege top` failed on most tries). */
 export function readStats(addr: string): Promise<Stats | EmperorStats> {
   return new Promise((resolve, reject) => {
     const m = /^(.*):(\d+)$/.exec(addr);
     const c = m ? net.connect(Number(m[2]), m[1] || '127.0.0.1') : net.connect({ path: addr });
     let text = '';
+    let probe: NodeJS.Timeout | undefined;
     c.setTimeout(3000, () => c.destroy(new Error('timed out')));
-    c.on('connect', () => c.write('GET / HTTP/1.0\r\n\r\n')); // stats-http waits for a request
-    c.on('data', (d) => { text += d; });
-    c.on('error', reject);
+    c.on('connect', () => { probe = setTimeout(() => c.write('GET / HTTP/1.0\r\n\r\n'), HTTP_PROBE_MS); }); // stats-http waits for a request
+    c.on('data', (d) => { clearTimeout(probe); text += d; });
+    c.on('error', (e) => { clearTimeout(probe); reject(e); });
     c.on('end', () => {
+      clearTimeout(probe);
       const body = text.startsWith('HTTP/') ? text.slice(text.indexOf('\r\n\r\n') + 4) : text;
       try {
         resolve(JSON.parse(body) as Stats | EmperorStats);

@@ -3,6 +3,7 @@
 // `--name=VALUE`, any other option `--name VALUE`, `--name=VALUE`, `-p 4` or
 // `-p4`; short flags cluster (`-MT`). Each option keeps the argument(s) as
 // typed, so an error quotes `-p abc`, not `processes = abc`.
+import * as fs from 'node:fs';
 import { configError, type Origin } from '../errors';
 import { arityOf, findOption, findShort, suggestOption, type OptionDef } from './options';
 
@@ -53,8 +54,15 @@ function long(argv: readonly string[], i: number, out: ArgvOption[]): number {
   }
   const arity = arityOf(def);
   if (arity === 'flag') out.push({ def, name, value: 'true', typed: a });
-  else if (arity === 'optional') out.push({ def, name, value: '', typed: a });
-  else {
+  else if (arity === 'optional') {
+    // getopt's optional_argument: `--chmod-socket 660` leaves 660 a config
+    // file (uWSGI's trap); one that does not exist is said here, with why
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('-') && !fs.existsSync(next)) {
+      throw configError('LIEGE_ERR_USAGE', `--${name} takes its value only as --${name}=VALUE (an argument after it is a config file, and there is no file ${next})`, { ...CLI, arg: `${a} ${next}` }, `${a} ${next}`, `--${name}=${next}`);
+    }
+    out.push({ def, name, value: '', typed: a });
+  } else {
     if (i + 1 >= argv.length) throw needsValue(a, `--${name}`);
     out.push({ def, name, value: argv[i + 1]!, typed: `${a} ${argv[i + 1]}` });
     return i + 1;

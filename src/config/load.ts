@@ -146,7 +146,7 @@ class Loader {
     } catch (e) {
       if (e instanceof TooLarge) throw configError('LIEGE_ERR_CONFIG_READ', `config sources larger than ${LIMITS.bytes} bytes in all (reading ${spec})`, origin, origin.arg ?? text, 'smaller files (not a device or an endless command)');
       const err = e as NodeJS.ErrnoException;
-      throw new LiegeError('LIEGE_ERR_CONFIG_READ', `unable to read ${what}: ${err.code ?? err.message}`, { origin, text: origin.arg ?? text, expected, cause: e });
+      throw new LiegeError('LIEGE_ERR_CONFIG_READ', `unable to read ${what}: ${err.code ?? err.message}${asDropped(err.code)}`, { origin, text: origin.arg ?? text, expected, cause: e });
     }
     this.bytes += Buffer.byteLength(out);
     return out;
@@ -283,4 +283,12 @@ export function loadConfig(input: LoadInput): Loaded {
 /** Look-ups through several magic tables without evaluating lazy getters. */
 function layered(...tables: MagicTable[]): MagicTable {
   return new Proxy({}, { get: (_t, k: string) => tables.find((t) => k in t)?.[k] });
+}
+
+// A reload re-reads the config as the user the master dropped to (uid/gid):
+// a file only root reads (mode 600) fails then, not at the first start
+function asDropped(code: string | undefined): string {
+  const uid = process.getuid?.();
+  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
+  return ` (read as uid ${uid}, the user the master runs as since the privilege drop: make it readable by that user, e.g. mode 640 with its group)`;
 }

@@ -19,6 +19,9 @@ function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefi
   const def = findOption(e.key);
   if (def || placeholders.has(e.key)) return def; // undefined: a custom placeholder
   const s = suggestOption(e.key);
+  // `[uwsgi` without its `]`: not an option (uWSGI took it for a section
+  // `uwsg` and silently skipped every line after it)
+  if (e.key.startsWith('[') && e.value === '') throw configError('LIEGE_ERR_UNKNOWN_OPTION', 'a section header without its closing `]`', e.origin, e.key, `[${e.key.slice(1)}]`);
   throw configError('LIEGE_ERR_UNKNOWN_OPTION', `unknown option \`${e.key}\`${missingEquals(e) ?? (s ? ` (did you mean \`${s}\`?)` : '')}`, e.origin, shownValue(e.key, e.value, e.origin), 'an option of `liege --help`, or a placeholder used as %(' + e.key + ')');
 }
 

@@ -20,6 +20,7 @@ import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { native } from '../os/native';
 import { sdNotifyReported } from '../os/notify';
+import { tellDaemonReady } from '../ipc/daemon';
 import { shrinkHeapSoon } from '../os/heap';
 import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
@@ -382,6 +383,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   }
   l.info({ monitors: monitors.map((m) => m.spec).join(' ') }, 'the emperor is governing');
   sdNotify({ READY: 1 });
+  tellDaemonReady();
   shrinkHeapSoon();
   for (;;) {
     const e = await events.next();

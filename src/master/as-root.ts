@@ -66,11 +66,24 @@ export function checkIdentity(cfg: Config): void {
   if (uid && hasIdentityFile(root, 'passwd') && !lookupUser(uid.value, root)) {
     throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unknown user \`${uid.value}\``, { origin: uid.origin, text: shownValue('uid', uid.value, uid.origin), expected: `a user of ${where('passwd')} or a number` });
   }
+  checkSocketOwner(cfg);
   const groups = [...(cfg.setting('gid') ? [{ key: 'gid', s: cfg.setting('gid')! }] : []), ...cfg.list('add-gid').map((s) => ({ key: 'add-gid', s }))];
   if (!hasIdentityFile(root, 'group')) return;
   for (const { key, s } of groups) {
     if (lookupGroup(s.value, root) === undefined) throw new LiegeError('LIEGE_ERR_BAD_VALUE', `unknown group \`${s.value}\``, { origin: s.origin, text: shownValue(key, s.value, s.origin), expected: `a group of ${where('group')} or a number` });
   }
+}
+
+// chown-socket names the host's users (the sockets are bound before any
+// jail): checked at load too (before: at the bind, once the asap and
+// pre-jail hooks had run)
+function checkSocketOwner(cfg: Config): void {
+  const own = cfg.setting('chown-socket');
+  if (!own) return;
+  const [u, g] = own.value.split(':');
+  const bad = (what: string, file: string) => new LiegeError('LIEGE_ERR_BAD_VALUE', `unknown ${what} in chown-socket`, { origin: own.origin, text: shownValue('chown-socket', own.value, own.origin), expected: `USER[:GROUP] of /etc/${file} (or numbers)` });
+  if (hasIdentityFile('/', 'passwd') && !lookupUser(u ?? '')) throw bad(`user \`${u}\``, 'passwd');
+  if (g && hasIdentityFile('/', 'group') && lookupGroup(g) === undefined) throw bad(`group \`${g}\``, 'group');
 }
 
 // uid without gid: uWSGI keeps gid 0 (and root's groups); liege takes the

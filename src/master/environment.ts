@@ -3,6 +3,7 @@
 // and after the asap hooks, max-fd.
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
+import { LiegeError } from '../errors';
 import { log } from '../log';
 import { native } from '../os/native';
 
@@ -46,5 +47,20 @@ export function applyMaxFd(cfg: Config): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     log('master').error({ code: 'LIEGE_ERR_SYSCALL', errno: code, max_fd: want }, `unable to set max-fd to ${want}: ${code}${nofileWhy(code)}; the limit stays ${soft}/${hard}`);
+  }
+}
+
+/** `chdir`, after the privilege drop (as uWSGI): a directory the dropped
+ * user may not enter is the option's error, with the way out. */
+export function applyChdir(cfg: Config): void {
+  const dir = cfg.setting('chdir');
+  if (!dir?.value) return;
+  try {
+    process.chdir(dir.value);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const uid = process.getuid?.();
+    const why = code === 'EACCES' && uid !== 0 ? ` (the master enters it after the privilege drop, as uid ${uid}: let that user enter it)` : '';
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to chdir to ${dir.value}: ${code}${why}`, { origin: dir.origin, text: dir.value, expected: 'a directory the master may enter', cause: e });
   }
 }

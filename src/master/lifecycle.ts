@@ -8,16 +8,18 @@ import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
 import { asRoot } from './as-root';
-import { applyEnvironment, applyMaxFd } from './environment';
+import { applyChdir, applyEnvironment, applyMaxFd } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { canFallBack, takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
-import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
+import { logAfterDrop, logBeforeDrop } from './logfile';
+import { daemonize } from './daemonize';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
+import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -45,8 +47,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   const phaseCtx = handover && canFallBack(handover) ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx;
   const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
   adoptInheritedControl();
+  openNotify(); // while still root: the READY=1 after the drop goes through it
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
+  let startedDaemon = false; // this process only started the daemon: no atexit here
   let status: MasterEnd;
   let bound: BoundSocket[] = [];
   try {
@@ -66,6 +70,8 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
       restorePidfiles();
     }
   }
+  // (before: the daemon's atexit hooks ran here too, at its start)
+  if (startedDaemon) return status as number;
   try {
     await phase('as-user-atexit'); // non-fatal: failures are logged only
   } catch (e) {
@@ -80,7 +86,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   return reload().reexec(st.reloads, st.startCwd);
 
   async function lifecycle(): Promise<MasterEnd> {
-    if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
+    if (!st.nsChild && st.reloads === 0) {
+      const daemonStatus = await daemonize(cfg);
+      if (daemonStatus !== undefined) return (startedDaemon = true, daemonStatus);
+    }
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
@@ -97,7 +106,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     logAfterDrop(cfg, st.reloads);
     writePidfile(cfg.setting('pidfile2'));
     writePidfile(cfg.setting('safe-pidfile2'), true);
-    if (cfg.str('chdir')) process.chdir(cfg.str('chdir')!);
+    applyChdir(cfg);
     await phase('pre-app');
     await phase('post-app');
     if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);

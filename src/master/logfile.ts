@@ -1,5 +1,5 @@
 // Where the instance logs: `logto` (opened before the drop), `logto2`
-// (after), `daemonize`/`daemonize2` (detached, logging to the file). The
+// (after), `daemonize`/`daemonize2` (detached: daemonize.ts). The
 // file is put on fds 1 and 2 (dup2), so liege's lines, hook commands and
 // workers (which inherit them) all write there, as under uWSGI. A reopen
 // (log-reopen on reload, touch-logreopen, fifo `l`) points fds 1 and 2 at a
@@ -8,7 +8,6 @@
 // The first time, the stderr it replaces is kept as the console (log.ts):
 // where a log file that fails (a full disk) is reported. It crosses a
 // reload's re-exec (LIEGE_LOG_CONSOLE), like fds 1 and 2 themselves.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Config } from '../config/config';
@@ -129,24 +128,4 @@ function open(file: string, cfg: Config): void {
     const key = (['daemonize', 'logto', 'daemonize2', 'logto2'] as const).find((k) => cfg.str(k) === file)!;
     throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to open the log file ${file}: ${(e as NodeJS.ErrnoException).code}`, { origin: cfg.origin(key), text: file, expected: 'a writable file' });
   }
-}
-
-const DAEMON_ENV = 'LIEGE_DAEMONIZED';
-
-/**
- * daemonize/daemonize2: Node cannot fork, so the instance starts itself
- * again detached (new session, stdin /dev/null, output to the log file) and
- * this process exits 0 at once. True in the process that must exit.
- */
-export function daemonize(cfg: Config): boolean {
-  const file = cfg.str('daemonize') ?? cfg.str('daemonize2');
-  if (!file || process.env[DAEMON_ENV] === '1') {
-    delete process.env[DAEMON_ENV];
-    return false;
-  }
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, [DAEMON_ENV]: '1' } });
-  child.unref();
-  fs.closeSync(fd);
-  return true;
 }

@@ -15,6 +15,7 @@ import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
@@ -298,6 +299,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     reloadFailed(e);
   }
+  tellDaemonReady(); // (daemonize: the command that started us ends with 0 now)
   if (count === 0 || fallback || abandoned) ready();
 
   // measured in the timer's callback: it runs before the loop reads the

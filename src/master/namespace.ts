@@ -6,6 +6,7 @@
 // ends it with 0; anything else respawns the child (as uWSGI does).
 import { spawn } from 'node:child_process';
 import type { Config } from '../config/config';
+import { tellDaemonReady } from '../ipc/daemon';
 import { log } from '../log';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../os/jail';
 import { MS_PRIVATE, MS_REC } from '../os/mount-flags';
@@ -30,6 +31,9 @@ export async function runNamespaceParent(cfg: Config, postJail: () => Promise<vo
     native.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
     process.env.UWSGI_JAIL_PID = pid;
     await postJail();
+    // (daemonize: the jailed master serves in the child, which the pipe
+    // does not reach; started is as far as the command waits)
+    tellDaemonReady();
     l.info({ pid }, 'waiting for the jailed master to exit');
     const status = await exited;
     if (status === 1) return 1;

@@ -15,6 +15,7 @@ export function writePidfile(setting: Setting | undefined, safe = false): void {
   try {
     write(file, safe);
   } catch (e) {
+    undo(file, safe); // nothing half-done: not an empty pidfile (a full disk)
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to write the pidfile ${file}: ${code}`, { origin: setting.origin, text: file, expected: 'a writable path', cause: e });
   }
@@ -28,6 +29,18 @@ function write(file: string, safe: boolean): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${process.pid}\n`);
   fs.renameSync(tmp, file);
+}
+
+// A write that failed leaves the file as it was: a plain write had
+// truncated it first (put the old pid back, or remove the file it made);
+// a safe one leaves its temp file
+function undo(file: string, safe: boolean): void {
+  try {
+    if (safe) return fs.rmSync(`${file}.${process.pid}.tmp`, { force: true });
+    const before = replaced.get(file);
+    if (before === undefined) fs.rmSync(file, { force: true });
+    else fs.writeFileSync(file, before);
+  } catch { /* not ours to write, or no room even for the old pid */ }
 }
 
 // What each pidfile held before this process first wrote it (undefined: none)

@@ -22,7 +22,13 @@ export function vacuum(cfg: Config, sockets: BoundSocket[]): void {
     // only our own pidfile: another instance may have taken the path over
     if (f) remove(f, () => fs.readFileSync(f, 'utf8').trim() === String(process.pid));
   }
-  for (const f of openedFifos()) remove(f.path, () => ourFifo(f));
+  vacuumFifos(openedFifos());
+}
+
+/** Remove these master fifos if each is still the one we read and no
+ * other process holds it open (at exit, or a reload that dropped it). */
+export function vacuumFifos(fifos: OpenedFifo[]): void {
+  for (const f of fifos) remove(f.path, () => ourFifo(f));
 }
 
 function ourFifo(f: OpenedFifo): boolean {

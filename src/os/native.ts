@@ -36,6 +36,10 @@ export interface NativeBinding {
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
   dupFd(fd: number): number;
   sdNotify(socketPath: string, message: string): void;
+  /** A datagram socket connected to `socketPath` (close-on-exec). */
+  sdNotifyConnect(socketPath: string): number;
+  /** One datagram on a sdNotifyConnect socket. */
+  sdNotifySend(fd: number, message: string): void;
   /** waitpid(pid, WNOHANG): null while it runs (or is not our child), else [exit code or -1, signal or 0] */
   reapPid(pid: number): [number, number] | null;
   /** A thread that SIGKILLs this process and its subtree graceMs after the

@@ -7,13 +7,13 @@
 // finish, then re-execs in place with the listening sockets kept open (no
 // connection is refused; idle keep-alive connections are closed). An invalid
 // config on disk refuses the reload and keeps serving.
-import * as http from 'node:http';
-import type * as net from 'node:net';
+import type * as http from 'node:http';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
@@ -29,6 +29,7 @@ import { provideLiegeModule } from './liege-module';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
+import { Connections, drain, idle, stopAccepting, type Inflight } from './single-drain';
 
 export interface SingleSpec {
   /** What a worker would be told (app, sockets, request log …). */
@@ -41,6 +42,8 @@ export interface SingleSpec {
   mercyMs: number;
   validateReload: () => Promise<void>;
   describeError: (e: unknown) => string;
+  /** A reload stopped accepting: the listening socket at fd `from` is at `to` now (the one to hand over). */
+  moveSocket: (from: number, to: number) => void;
 }
 
 type Ev = { type: 'signal'; signal: NodeJS.Signals } | { type: 'emperor'; byte: number } | { type: 'emperor-lost' };
@@ -68,9 +71,11 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   await loadRequestHookModules(spec.plan.get(REQUEST_KEY)); // request-hooks = FILE, registry Request entries
   const inflight: Inflight = { isDraining: false };
   const observer = new RequestObserver({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, () => undefined, { drain: inflight });
+  const conns = new Connections();
   const observe = (server: http.Server) => {
     attachRequestHooks(server);
     observer.observe(server);
+    conns.watch(server);
   };
   const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
   await phase('accepting');
@@ -82,12 +87,13 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+  tellDaemonReady();
   shrinkHeapSoon();
 
   const end = async (status: number, hooks?: string) => {
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
-    await drain(servers, inflight, observer, spec.mercyMs);
+    await drain(servers, conns, inflight, observer, spec.mercyMs);
     for (const s of SIGNALS) process.off(s, onSignal);
     return status;
   };
@@ -100,7 +106,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     }
     if (hooks) await loopPhase(hooks);
     sdNotify({ RELOADING: 1 });
-    await idle(servers, inflight, observer, spec.mercyMs);
+    // what comes from now on waits in the backlog for the next image
+    stopAccepting(servers, spec.moveSocket);
+    await idle(conns, inflight, observer, spec.mercyMs);
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
     carrySignalsToExec(SIGNALS, onSignal, events.takeAll());
@@ -121,27 +129,4 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     else out = await end(0);
     if (out !== undefined) return out;
   }
-}
-
-// The drain state the observer reads (responses say `Connection: close`
-// once draining) and tells of each request that ends.
-interface Inflight { isDraining: boolean; ended?: () => void }
-
-/** Resolves when no request is in flight (idle connections closed), or after `mercyMs`. */
-function idle(servers: net.Server[], s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
-  s.isDraining = true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, mercyMs);
-    s.ended = () => {
-      for (const srv of servers) if (srv instanceof http.Server) srv.closeIdleConnections();
-      if (observer.inFlight === 0) { clearTimeout(timer); resolve(); }
-    };
-    s.ended();
-  });
-}
-
-/** Stops accepting (closes the listeners), then waits for in-flight requests. */
-async function drain(servers: net.Server[], s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
-  for (const srv of servers) srv.close();
-  await idle(servers, s, observer, mercyMs);
 }

@@ -38,6 +38,11 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['end without a block', ['endif ='], /without an open for-\*\/if-\* block/],
   ['set-placeholder on an option', ['set-placeholder = processes=3'], /cannot set the option `processes`/],
   ['set without =', ['set = novalue'], /needs KEY=VALUE/],
+  // before: said at the bind, after the asap hooks ran
+  ['chown-socket with an unknown user', ['chown-socket = nosuchuser-xyz:nogroup'], /unknown user `nosuchuser-xyz` in chown-socket/],
+  ['chown-socket with an unknown group', ['chown-socket = nobody:nosuchgroup-xyz'], /unknown group `nosuchgroup-xyz` in chown-socket/],
+  // before: "unknown option `[uwsgi`" (did you mean `wsgi`?); uWSGI silently skips the lines after it
+  ['section header without ]', ['[uwsgi'], /a section header without its closing `\]`: `\[uwsgi` \(expected \[uwsgi\]\)/],
   // before: "unknown option `http-socket 127.0.0.1:8080`", no hint
   ['option without =', ['http-socket 127.0.0.1:8080'], /unknown option `http-socket 127\.0\.0\.1:8080` \(the `=` is missing: `http-socket = 127\.0\.0\.1:8080`\?\)/],
 ];

@@ -144,6 +144,8 @@ const ARGV: Array<[string, string[], Record<string, string>, string, RegExp]> = 
   ['--uid of nobody known', ['--uid', 'liege_no_such_user'], {}, '`--uid liege_no_such_user`', /unknown user/],
   ['--ini /dev/zero', ['--ini', '/dev/zero'], {}, '`--ini /dev/zero`', /larger than \d+ bytes/],
   ['--set without =', ['--set', 'novalue'], {}, '`--set novalue`', /needs KEY=VALUE/],
+  // before: "unable to read config 660: ENOENT" (uWSGI's getopt reads it as a config file)
+  ['an optional value without =', ['--chmod-socket', '660'], {}, '`--chmod-socket 660`', /--chmod-socket takes its value only as --chmod-socket=VALUE .*expected --chmod-socket=660/],
   ['a missing config file', ['no-such-liege.ini'], {}, '`no-such-liege.ini`', /unable to read config no-such-liege\.ini: ENOENT/],
   ['UWSGI_PROCESSES=abc', [], { UWSGI_PROCESSES: 'abc' }, '`UWSGI_PROCESSES=abc`', /environment UWSGI_PROCESSES.*bad value for `processes`/],
   ['LIEGE_UMASK=999', [], { LIEGE_UMASK: '999' }, '`LIEGE_UMASK=999`', /an octal mode/],

@@ -80,6 +80,54 @@ describe('stats, top, metrics', () => {
     expect(m).toMatch(/liege_worker_rss_bytes\{worker="2"\} \d+/);
     expect(m).toMatch(/liege_master_rss_bytes \d+/);
   });
+  it('liege top --once on a unix stats socket, plain and stats-http (before: write EPIPE on most tries, the request line sent to a plain server that had answered and closed)', async () => {
+    for (const http of [false, true]) {
+      const port = await freePort();
+      const stats = path.join(dir, `top-${http}.sock`);
+      const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', stats, ...(http ? ['--stats-http'] : []), '--disable-logging']);
+      await until(() => get(port));
+      for (let i = 0; i < 5; i++) {
+        const top = await execa(LIEGE, ['top', stats, '--once'], { reject: false });
+        expect(top.stderr).toBe('');
+        expect(top.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
+        expect(top.exitCode).toBe(0);
+      }
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+    }
+  });
+
+  it('a stale stats socket file of root\'s in a sticky directory, the master dropped to nobody: the error says whose file it is (before: EADDRINUSE, as if an instance listened)', async () => {
+    const sticky = path.join(dir, 'sticky');
+    fs.mkdirSync(sticky);
+    fs.chmodSync(sticky, 0o1777);
+    const stats = path.join(sticky, 'stale.sock');
+    // a socket file nobody listens on, owned by root (a start as root, SIGKILLed)
+    await execa('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stats)})`]);
+    const port = await freePort();
+    const r = await runLiege(['--master', '-p', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--stats', stats, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unable to listen on \S+stale\.sock for stats: EADDRINUSE \(the socket file there is uid 0's: the master, as uid 65534 since the privilege drop, may not connect to it to see whether it is stale \(a file left by a run as root\?\): remove it if no instance listens there\)/);
+  });
+
+  it('a touch file the dropped master may not look at (a 0700 directory of root\'s) is said once (before: never fired, in silence)', async () => {
+    const priv = path.join(dir, 'priv');
+    fs.mkdirSync(priv, { mode: 0o700 });
+    const touch = path.join(priv, 'reload.touch');
+    fs.writeFileSync(touch, '');
+    const port = await freePort();
+    const p = liege(['--http-socket', `127.0.0.1:${port}`, '--uid', 'nobody', '--gid', 'nogroup', '--touch-reload', touch, '--disable-logging']);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    await new Promise((r) => setTimeout(r, 2500)); // two more looks: said once
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const said = err.split('\n').filter((l) => /unable to look at the touch file/.test(l));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/unable to look at the touch file \S+reload\.touch: EACCES \(the master looks at it as uid 65534 since the privilege drop: let that user enter \S+priv\); a touch is not seen until it can/);
+  });
+
   it('liege top keeps its view across a reload, and ends with 1 a few seconds after the instance stopped (it retried forever)', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${stats}`, '--disable-logging']);

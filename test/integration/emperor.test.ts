@@ -58,4 +58,28 @@ describe('emperor', () => {
     expect(lines(trace)).toContain(`a stop ${a2}`);
     expect(alive(a2)).toBe(false);
   });
+
+  it('a config name that is no vassal (a directory, a dangling symlink, a symlink loop) is said once, not in silence; the others run', async () => {
+    const vassals = path.join(dir, 'odd-vassals');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'odd-trace');
+    fs.writeFileSync(path.join(vassals, 'good.ini'), ['[uwsgi]', 'attach-daemon = sleep 60', `hook-master-start = exec:echo %n start >> ${trace}`, ''].join('\n'));
+    fs.mkdirSync(path.join(vassals, 'dir.ini'));
+    fs.symlinkSync('/nonexistent/app.ini', path.join(vassals, 'dangling.ini'));
+    fs.symlinkSync('loop.ini', path.join(vassals, 'loop.ini'));
+    const p = startLiege(['--emperor', vassals, '--emperor-freq', '1'], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => (lines(trace).includes('good start') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 2500)); // two more scans: said once each
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const said = err.split('\n').filter((l) => /vassal config skipped/.test(l));
+    // before: nothing said (uWSGI is silent too)
+    expect(said).toHaveLength(3);
+    expect(said.find((l) => l.includes('dir.ini'))).toMatch(/vassal config skipped: a directory, not a file/);
+    expect(said.find((l) => l.includes('dangling.ini'))).toMatch(/vassal config skipped: a dangling symlink \(to \/nonexistent\/app\.ini\)/);
+    expect(said.find((l) => l.includes('loop.ini'))).toMatch(/vassal config skipped: a symlink loop/);
+  });
 });

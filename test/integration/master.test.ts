@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, runLiege, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -61,6 +61,34 @@ describe('master and workers', () => {
     const r = await p;
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/reload refused, the running generation keeps serving: reload\.ini:7: unknown hook action `no_such_action`/);
+  });
+
+  it('a config only root may read (mode 600): the reload, as the dropped user, is refused and says which user must read it', async () => {
+    const port = await freePort();
+    const lines = ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${FIXTURES}/apps/handler.js`, 'uid = nobody', 'gid = nogroup'];
+    const ini = writeIni(dir, lines, 'root-only.ini');
+    fs.chmodSync(ini, 0o600);
+    const p = startLiege(['--ini', ini], { cwd: dir });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload refused/.test(err) ? true : undefined));
+    expect((await get(port))?.status).toBe(200);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    // before: "unable to read config root-only.ini: EACCES", no word of why root could
+    expect(err).toMatch(/reload refused, the running generation keeps serving: .*unable to read config \S*root-only\.ini: EACCES \(read as uid 65534, the user the master runs as since the privilege drop: make it readable by that user/);
+  });
+
+  it('a chdir the dropped user may not enter: exit 1 naming the option and why (before: a bare EACCES, no file:line)', async () => {
+    const priv = path.join(dir, 'priv-chdir');
+    fs.mkdirSync(priv, { mode: 0o700 });
+    const port = await freePort();
+    const r = await runLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/handler.js`, '--uid', 'nobody', '--gid', 'nogroup', '--chdir', priv], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/command line: unable to chdir to \S+priv-chdir: EACCES \(the master enters it after the privilege drop, as uid 65534: let that user enter it\)/);
   });
 
   it('a failing accepting hook in a worker ends the instance with 1 after atexit', async () => {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { childrenOf, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
@@ -14,9 +15,10 @@ afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const LISTENER = `
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o600)  # root-only, like systemd's /run/systemd/notify
 print("listening", flush=True)
 while True:
     m = s.recv(4096).decode()
@@ -55,6 +57,33 @@ describe('sd_notify', () => {
     ]);
   });
 
+  it('reaches a root-only socket after the drop to nobody (connected as root), across a reload; only the master holds it', async () => {
+    const sock = path.join(dir, 'root-only.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+    await until(() => heard.includes('listening') || undefined);
+    expect(fs.statSync(sock).mode & 0o777).toBe(0o600);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000' } });
+    started.push(p);
+    // before: READY=1 was sent after the drop and refused (EACCES)
+    await until(() => heard.includes('READY=1') || undefined);
+    expect(holdersOf(sock)).toEqual([p.pid]); // not the workers (close-on-exec)
+    const old = childrenOf(p.pid!);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (heard.split('READY=1').length === 3 && !childrenOf(p.pid!).some((c) => old.includes(c))) || undefined, 30_000);
+    expect(holdersOf(sock)).toEqual([p.pid]); // the re-exec'd image took it over (the master is nobody now)
+    await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr)).not.toMatch(/unable to notify systemd/);
+    const lines = (await listener).stdout.split('\n').filter((l) => l !== 'WATCHDOG=1');
+    expect(lines).toEqual(['listening', expect.stringMatching(/^READY=1\|STATUS=serving/), 'RELOADING=1', expect.stringMatching(/^READY=1\|STATUS=serving/), 'STOPPING=1']);
+  });
+
   it('a notify socket that refuses (gone, or not writable by the dropped user) is said once, not at every watchdog ping; the instance serves', async () => {
     const port = await freePort();
     const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`], { cwd: dir, env: { NOTIFY_SOCKET: path.join(dir, 'nobody-listens.sock'), WATCHDOG_USEC: '200000' } });
@@ -69,3 +98,13 @@ describe('sd_notify', () => {
     expect(String(r.stderr).split('\n').filter((l) => /unable to notify systemd/.test(l))).toHaveLength(1);
   });
 });
+
+/** The pids holding a socket connected to the listener bound at `sock` (ss -xp). */
+function holdersOf(sock: string): number[] {
+  const rows = execFileSync('ss', ['-xpn'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/));
+  // u_dgr ESTAB 0 0 LOCAL LOCAL_INODE PEER PEER_INODE users:(...)
+  const bound = rows.find((r) => r[4] === sock)?.[5];
+  if (!bound) return [];
+  const users = rows.filter((r) => r[7] === bound).map((r) => r.slice(8).join(' '));
+  return users.flatMap((u) => [...u.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+}

@@ -189,7 +189,8 @@ describe('unix socket files', () => {
     expect(fs.existsSync(sock)).toBe(false); // before: the socket file stayed
     const nobody = await runLiege(['--master', '--socket', sock, '--chown-socket', 'no-such-user-here', '--node-app', app], { cwd: dir });
     expect(nobody.exitCode).toBe(1);
-    expect(nobody.stderr).toMatch(/bad chown-socket: `no-such-user-here`/);
+    // (at load now, like uid/gid: before, at the bind, after the asap hooks)
+    expect(nobody.stderr).toMatch(/unknown user `no-such-user-here` in chown-socket: `--chown-socket no-such-user-here`/);
     expect(fs.existsSync(sock)).toBe(false);
     // the second socket's port is taken: the first one's file does not stay behind
     const busy = net.createServer().listen(0, '127.0.0.1');

@@ -28,6 +28,8 @@ export abstract class FileMonitor implements Monitor {
   private settle?: NodeJS.Timeout;
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private missing = false;
+  /** Configs skipped by the last scan and why (said once, not each scan). */
+  private skipped = new Map<string, string>();
 
   constructor(readonly spec: string, protected readonly opts: FileMonitorOptions) {}
 
@@ -55,26 +57,38 @@ export abstract class FileMonitor implements Monitor {
     if (!this.update) return;
     this.watch();
     const set = new Map<string, DesiredVassal>();
+    const skipped = new Map<string, string>();
     for (const f of this.list()) {
       if (!VASSAL_EXTENSIONS.includes(path.extname(f))) continue;
-      const v = this.describe(path.resolve(f));
+      const v = this.describe(path.resolve(f), skipped);
       if (v && !set.has(v.name)) set.set(v.name, v);
     }
+    for (const [file, why] of skipped) {
+      if (this.skipped.get(file) !== why) log('emperor').warn({ monitor: this.spec, config: file }, `vassal config skipped: ${why}`);
+    }
+    this.skipped = skipped;
     const key = [...set.values()].map((v) => `${v.name}\0${v.version}\0${v.owner?.uid}:${v.owner?.gid}`).join('\n');
     if (key === this.last) return;
     this.last = key;
     this.update(set);
   }
 
-  private describe(file: string): DesiredVassal | undefined {
+  /** The vassal of one config file; a file that is no vassal (a directory,
+   * a dangling symlink, a symlink loop) goes into `skipped` with the reason:
+   * under uWSGI it was left out in silence. */
+  private describe(file: string, skipped: Map<string, string>): DesiredVassal | undefined {
     try {
       const st = fs.statSync(file);
-      if (!st.isFile()) return undefined;
+      if (!st.isFile()) return void skipped.set(file, st.isDirectory() ? 'a directory, not a file' : 'not a regular file');
       const own = this.opts.tyrant && this.opts.nofollow ? fs.lstatSync(file) : st;
       const owner = this.opts.tyrant ? { uid: own.uid, gid: own.gid } : undefined;
       return { name: file, config: file, version: String(st.mtimeMs), owner };
-    } catch {
-      return undefined; // gone between the listing and the stat
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') skipped.set(file, 'a symlink loop');
+      else if (code === 'ENOENT' && isSymlink(file)) skipped.set(file, `a dangling symlink (to ${readLink(file)})`);
+      else if (code !== 'ENOENT') skipped.set(file, `unable to stat it: ${code ?? String(e)}`);
+      return undefined; // (ENOENT: gone between the listing and the stat)
     }
   }
 
@@ -100,5 +114,21 @@ export abstract class FileMonitor implements Monitor {
   private soon(): void {
     if (this.settle) return;
     this.settle = setTimeout(() => { this.settle = undefined; this.scan(); }, SETTLE_MS);
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function readLink(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '?';
   }
 }

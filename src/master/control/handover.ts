@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import { native } from '../../os/native';
+import type { OpenedFifo } from './fifo';
 
 const ENV = 'LIEGE_CONTROL_FDS';
 
@@ -24,7 +25,7 @@ interface Kept {
 
 /** A master fifo's read end, kept across the exec. */
 export interface KeptFifo {
-  path: string;
+  path: string; // absolute
   fd: number;
 }
 
@@ -105,9 +106,14 @@ function inheritedList(): Kept[] {
     // only a listening socket is ours: a stale variable (an exec that
     // failed, a copied environment) must not make us close another fd
     inherited = inherited.filter((k) => isListening(k.fd));
-    inheritedFifos = inheritedFifos.filter((k) => sameFifo(k));
     for (const k of inherited) native.setCloexec(k.fd, true);
-    for (const k of inheritedFifos) native.setCloexec(k.fd, true);
+    // a fifo removed or replaced while the master re-exec'd: its fd is
+    // still ours (a fifo), closed here, not left to every worker
+    inheritedFifos = inheritedFifos.filter((k) => {
+      if (sameFifo(k)) return native.setCloexec(k.fd, true), true;
+      if (isFifo(k.fd)) native.closeFd(k.fd);
+      return false;
+    });
   }
   return inherited;
 }
@@ -131,6 +137,14 @@ export function takeInheritedFifo(path: string): number | undefined {
   return inheritedFifos.splice(i, 1)[0]!.fd;
 }
 
+function isFifo(fd: number): boolean {
+  try {
+    return fs.fstatSync(fd).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 function isListening(fd: number): boolean {
   try {
     return native.sockName(fd) !== null;
@@ -148,14 +162,23 @@ export function takeInherited(name: string, addr: string): number | undefined {
 }
 
 /** Close what the new config no longer serves (a unix path stays as a
- * stale socket file: the next bind of that path replaces it). */
-export function closeUnclaimed(): void {
+ * stale socket file: the next bind of that path replaces it). Returns the
+ * master fifos no longer read (vacuum removes them, as a socket file). */
+export function closeUnclaimed(): OpenedFifo[] {
+  const dropped: OpenedFifo[] = [];
+  for (const k of inheritedFifos) {
+    try {
+      const st = fs.fstatSync(k.fd);
+      dropped.push({ path: k.path, dev: st.dev, ino: st.ino });
+    } catch { /* not open: nothing to remove */ }
+  }
   for (const k of [...inheritedList(), ...inheritedFifos.splice(0)]) {
     try {
       native.closeFd(k.fd);
     } catch { /* already closed */ }
   }
   inherited = [];
+  return dropped;
 }
 
 /** The touch files' mtimes the previous image saw last (empty at first start). */

@@ -6,15 +6,16 @@
 // failed reload keeps the stats, the fifo and the touch files of the
 // generation it runs (the fix is deployed by touching the file again).
 import type * as net from 'node:net';
-import * as path from 'node:path';
 import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';
 import { log } from '../../log';
+import { afterDrop, othersSocket } from './after-drop';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
 import { closeListener, startStatsServer, statsText, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
+import { vacuumFifos } from '../vacuum';
 
 export interface Control {
   stop(): void;
@@ -36,6 +37,7 @@ export interface ControlSpec {
   stats?: Address & { http: boolean; minified: boolean };
   metrics?: Address;
   fifos: Array<{ path: string; origin?: Origin }>;
+  vacuum?: boolean; // a fifo a reload no longer reads is removed (absent in a handover from an older image)
   touch: TouchSpec[];
   binsh: string;
 }
@@ -50,6 +52,7 @@ export function controlSpec(cfg: Config, binsh: string): ControlSpec {
     stats: stats && { ...stats, http: cfg.bool('stats-http'), minified: cfg.bool('stats-minified') },
     metrics: address('metrics'),
     fifos: cfg.list('master-fifo').map((s) => ({ path: s.value, origin: s.origin })),
+    vacuum: cfg.bool('vacuum'),
     touch: [
       ...cfg.list('touch-reload').map((s) => ({ file: s.value, command: 'reload' })),
       ...cfg.list('touch-workers-reload').map((s) => ({ file: s.value, command: 'workers-reload' })),
@@ -70,22 +73,16 @@ async function listening<T>(name: 'stats' | 'metrics', a: Address, start: () => 
     return await start();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}${afterDrop(code, a.addr)}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
+    throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to listen on ${a.addr} for ${name}: ${code}${afterDrop(code, a.addr)}${othersSocket(code, a.addr)}`, { origin: a.origin, text: a.addr, expected: `a free address for the ${name} server`, cause: e });
   }
-}
-
-// The control servers are bound by the running master, after the privilege
-// drop (as uWSGI's stats server): root could, the dropped user may not
-function afterDrop(code: string, addr: string): string {
-  const uid = process.getuid?.();
-  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
-  const where = /:\d+$/.test(addr) && !addr.startsWith('@') ? 'a port from 1024 up' : `give it ${path.dirname(path.resolve(addr))}, e.g. a /run/NAME directory it owns`;
-  return ` (the master binds it after the privilege drop, as uid ${uid}: ${where})`;
 }
 
 /** No control servers in this image: the sockets the previous image kept
  * are closed, refusing rather than hanging. */
-export { closeUnclaimed as closeInheritedControl, carryCommands, takeCarriedCommands } from './handover';
+export function closeInheritedControl(): void {
+  closeUnclaimed();
+}
+export { carryCommands, takeCarriedCommands } from './handover';
 
 /** Start the control side; `lenient` (the fallback after a failed reload,
  * which must keep what it can: a touch file may bring the fix): a part that
@@ -118,7 +115,8 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
   if (metrics) await server('metrics', metrics, (fd) => startMetricsServer(metrics.addr, src, fd), () => log('master').info({ metrics: metrics.addr }, 'metrics endpoint listening at /metrics'));
   const fifos = new MasterFifos(spec.fifos.map((f) => f.path), command, spec.fifos.map((f) => f.origin), lenient);
   fifos.start();
-  closeUnclaimed();
+  const dropped = closeUnclaimed();
+  if (spec.vacuum) vacuumFifos(dropped);
   const watcher = new TouchWatcher(spec.touch, command, spec.binsh);
   watcher.start(touchedBeforeExec());
   const stopCommands = () => {

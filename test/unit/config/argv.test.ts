@@ -32,8 +32,10 @@ describe('parseArgv (getopt_long as uWSGI uses it)', () => {
   });
 
   it('optional_argument takes a value only after =', () => {
-    expect(parse(['--ksm', '5'])).toEqual({ options: [['ksm', '', '--ksm']], bare: ['5'] });
+    expect(parse(['--ksm', __filename])).toEqual({ options: [['ksm', '', '--ksm']], bare: [__filename] });
     expect(parse(['--ksm=5']).options).toEqual([['ksm', '5', '--ksm=5']]);
+    // `--ksm 5` with no file 5: the value meant for it, said (uWSGI read a config `5`)
+    expect(() => parse(['--ksm', '5'])).toThrow(/--ksm takes its value only as --ksm=VALUE \(an argument after it is a config file, and there is no file 5\)/);
   });
 
   it('short flags cluster, a value ends the cluster', () => {

@@ -1,0 +1,87 @@
+// How a single-process instance (single.ts) ends its requests before a stop
+// or a reload's re-exec. A reload stops accepting first (the listening
+// sockets stay open: each fd is moved to a copy the next image inherits,
+// so connections that come meanwhile wait in the backlog for it); then
+// idle keep-alive connections are closed, but never one that has not sent
+// its first request yet: it was accepted a moment ago and its request is on
+// the way (closing it was an empty reply; a HUP storm lost ~2% of requests).
+// Such a connection gets FRESH_GRACE_MS to send it, then is closed.
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { native } from '../os/native';
+import type { RequestObserver } from './observe';
+
+const FRESH_GRACE_MS = 2000;
+
+/** The drain state the observer reads (responses say `Connection: close`
+ * once draining) and tells of each request that ends. */
+export interface Inflight { isDraining: boolean; ended?: () => void }
+
+/** The connections of the served servers, and which have sent a request. */
+export class Connections {
+  private readonly open = new Set<net.Socket>();
+  private readonly used = new WeakSet<net.Socket>();
+
+  watch(server: net.Server): void {
+    server.on('connection', (c: net.Socket) => {
+      this.open.add(c);
+      c.once('close', () => this.open.delete(c));
+    });
+    if (server instanceof http.Server) server.on('request', (req: http.IncomingMessage) => this.used.add(req.socket));
+  }
+
+  /** Closes the idle connections that served a request; true while a fresh
+   * one (no request yet) is open. `late`: close the fresh ones too. */
+  closeIdle(late: boolean): boolean {
+    let fresh = false;
+    for (const c of this.open) {
+      const busy = (c as net.Socket & { _httpMessage?: unknown })._httpMessage;
+      if (busy) continue;
+      if (this.used.has(c) || late) c.destroy();
+      else fresh = true;
+    }
+    return fresh;
+  }
+}
+
+/** Resolves when no request is in flight and no fresh connection is open
+ * (idle ones closed), or after `mercyMs`. */
+export function idle(conns: Connections, s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
+  s.isDraining = true;
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(mercy); clearInterval(poll); resolve(); };
+    const mercy = setTimeout(done, mercyMs);
+    const check = () => {
+      const fresh = conns.closeIdle(Date.now() - start >= FRESH_GRACE_MS);
+      if (observer.inFlight === 0 && !fresh) done();
+    };
+    // a fresh connection's request starts one (ended then hears of it); one
+    // that sends nothing is closed once the grace is over
+    const poll = setInterval(check, 100);
+    s.ended = check;
+    check();
+  });
+}
+
+/** Stops accepting on the servers' listening sockets, each kept open under
+ * a new fd (close-on-exec until the re-exec hands it over): `moved(from, to)`. */
+export function stopAccepting(servers: net.Server[], moved: (from: number, to: number) => void): void {
+  for (const srv of servers) {
+    const fd = (srv as net.Server & { _handle?: { fd?: number } | null })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) moved(fd, native.dupFd(fd));
+    closeListener(srv);
+  }
+}
+
+/** Stop listening only: http.Server's close() (Node >= 19) also closes
+ * the idle connections at once, the fresh ones with them. */
+function closeListener(srv: net.Server): void {
+  net.Server.prototype.close.call(srv);
+}
+
+/** A stop: the listeners closed, then the in-flight requests awaited. */
+export async function drain(servers: net.Server[], conns: Connections, s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
+  for (const srv of servers) closeListener(srv);
+  await idle(conns, s, observer, mercyMs);
+}
