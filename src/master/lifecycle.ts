@@ -14,6 +14,7 @@ import { restorePidfiles, writePidfile } from './pidfile';
 import { canFallBack, takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop, daemonize } from './logfile';
+import { openLoggers } from './loggers/open';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
@@ -82,6 +83,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   async function lifecycle(): Promise<MasterEnd> {
     if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
+    if (!st.nsChild) await openLoggers(cfg, st.reloads); // where logto opens: before the drop
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { carriedSignals } from '../os/early-signals';
 import { EARLY_SIGNALS_LIB, native } from '../os/native';
 import { keepConsoleAcrossExec } from './logfile';
+import { keepLoggersAcrossExec } from './loggers/open';
 
 const S = os.constants.signals;
 const CAUGHT = [S.SIGHUP, S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGUSR2];
@@ -18,6 +19,7 @@ const CAUGHT = [S.SIGHUP, S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGUSR2];
 export function reexec(reloads: number, startCwd: string): never {
   process.env.UWSGI_RELOADS = String(reloads + 1);
   keepConsoleAcrossExec();
+  keepLoggersAcrossExec();
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
   if (fs.existsSync(EARLY_SIGNALS_LIB)) {
     process.env.LD_PRELOAD = [EARLY_SIGNALS_LIB, process.env.LD_PRELOAD].filter(Boolean).join(' ');
