@@ -132,8 +132,8 @@ export function checkLoggerNames(cfg: Config): void {
     for (const s of cfg.list(option)) {
       const { name } = parseRoute(s.value);
       if (names.has(name)) continue;
-      const have = [...names].join(', ') || 'none';
-      throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${option}\`: no ${which} is named ${name}`, s.origin, shownValue(option, s.value, s.origin), `the name of ${which} (named: ${have}), as in \`logger = ${name} file:/var/log/${name}.log\``);
+      const have = names.size ? `named here: ${[...names].join(', ')}` : 'none is named here';
+      throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${option}\`: no ${which} is named ${name}`, s.origin, shownValue(option, s.value, s.origin), `the NAME of a \`${which.split(' ')[0]} = NAME PLUGIN:ARGS\` (${have})`);
     }
   };
   known('log-route', loggers, 'logger');
