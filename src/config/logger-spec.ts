@@ -75,7 +75,7 @@ export function checkLogger(value: string): string | undefined {
   if (plugin === 'syslog' && syslogLoggerArgs(args).facility < 0) return `syslog[:IDENT[,FACILITY]] with FACILITY one of ${Object.keys(SYSLOG_FACILITIES).join(', ')}`;
   if (plugin === 'socket') {
     const t = socketLoggerTarget(args);
-    if (t.port !== undefined && (t.port > 65535 || t.host === '')) return 'socket:HOST:PORT (UDP, a port from 1 to 65535) or socket:/PATH (a unix datagram socket), then [,PREFIX]';
+    if (t.port !== undefined && (t.port === 0 || t.port > 65535 || t.host === '')) return 'socket:HOST:PORT (UDP, a port from 1 to 65535) or socket:/PATH (a unix datagram socket), then [,PREFIX]';
     if (t.path !== undefined && (t.path === '' || t.path.includes(':'))) return 'socket:HOST:PORT (UDP) or socket:/PATH (a unix datagram socket), then [,PREFIX]';
   }
   return undefined;

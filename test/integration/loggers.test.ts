@@ -100,10 +100,11 @@ describe('loggers', () => {
       'log-route = boom says /boom',
       'log-encoder = prefix:boom [B]', // (a value's trailing space is trimmed, as by uWSGI)
       'req-logger = file:requests.log',
+      'log-req-route = boom GET /boom', // a named logger, as uWSGI looks it up
     ]);
     expect(await hit(port, '/hello')).toBe(200);
     expect(await hit(port, '/boom')).toBe(200);
-    await until(() => (read(path.join(d, 'requests.log')).includes('GET /boom') ? true : undefined));
+    await until(() => (read(path.join(d, 'boom.log')).includes('GET /boom') ? true : undefined));
     const stderr = await stop(p);
     const all = read(path.join(d, 'all.log'));
     expect(all).toContain('master: master started');
@@ -111,10 +112,11 @@ describe('loggers', () => {
     expect(all).toContain('graceful shutdown');
     expect(all).not.toContain('/boom'); // routed: the named logger only
     expect(all).not.toMatch(/GET \//); // request lines: req-logger only
-    expect(read(path.join(d, 'boom.log'))).toBe('[B]app says /boom\n');
+    // the request line of /boom by log-req-route, without log-encoder's prefix (request lines: log-req-encoder's)
+    expect(read(path.join(d, 'boom.log'))).toMatch(/^\[B\]app says \/boom\n\[pid: \d+\|worker: \d\|req: \d+\] 127\.0\.0\.1 .* GET \/boom => generated .*\n$/);
     const requests = read(path.join(d, 'requests.log')).trim().split('\n');
-    expect(requests).toHaveLength(3); // start()'s GET / too
-    for (const l of requests) expect(l).toMatch(/^\[pid: \d+\|worker: \d\|req: \d+\] 127\.0\.0\.1 .* GET \/(hello|boom)? => generated/);
+    expect(requests).toHaveLength(2); // start()'s GET / too
+    for (const l of requests) expect(l).toMatch(/^\[pid: \d+\|worker: \d\|req: \d+\] 127\.0\.0\.1 .* GET \/(hello)? => generated/);
     expect(stderr).not.toContain('master started');
     expect(stderr).not.toContain('app says');
     expect(stderr).not.toContain('GET /');
@@ -146,12 +148,13 @@ describe('loggers', () => {
     await stop(p);
   });
 
-  it('the fd of a file logger crosses a reload: a master that dropped to nobody logs on to a file in a directory of root', async () => {
+  it('the fd of a file logger crosses a reload: a master that dropped to nobody logs on to a file in a directory of root; the request pipes cross it too', async () => {
     const d0 = path.join(dir, 'reload');
     const logs = path.join(d0, 'logs');
     fs.mkdirSync(logs, { recursive: true });
     const log = path.join(logs, 'app.log');
-    const { p, port } = await start('reload', [`logger = file:${log}`, 'uid = nobody', 'gid = nogroup']);
+    const req = path.join(d0, 'req.log');
+    const { p, port } = await start('reload', [`logger = file:${log}`, `req-logger = file:${req}`, 'uid = nobody', 'gid = nogroup']);
     expect(await hit(port, '/gen0')).toBe(200);
     process.kill(p.pid!, 'SIGHUP');
     await until(() => (read(log).includes('generation=1') ? true : undefined), 30_000);
@@ -161,6 +164,10 @@ describe('loggers', () => {
     expect(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m); // it could not have opened it
     expect(read(log)).not.toMatch(/unable to (open|reopen)/);
     await stop(p);
+    // every request line once, in the request log only (an old worker's lines after the exec too)
+    expect(count(read(req), 'GET /gen0 ')).toBe(1);
+    expect(count(read(req), 'GET /gen1 ')).toBe(1);
+    expect(read(log)).not.toContain('GET /gen');
   });
 
   it('faults are said once and the instance serves on: a full disk, a log directory removed', async () => {
