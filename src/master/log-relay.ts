@@ -50,7 +50,7 @@ export interface LogMasterSpec {
   reqEncoders?: string[]; // log-req-encoder
 }
 
-/** log-master's settings: undefined when off (log-drain and log-filter turn it on, as under uWSGI). */
+/** log-master's settings: undefined when off (log-drain, log-filter, log-encoder and the loggers turn it on, as under uWSGI). */
 export function logMasterSpec(cfg: Config): LogMasterSpec | undefined {
   const drain = cfg.list('log-drain').map((s) => s.value);
   const filter = cfg.list('log-filter').map((s) => s.value);

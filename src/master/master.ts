@@ -33,7 +33,7 @@ import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCa
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
-import { reopenLoggers } from './loggers/open';
+import { holdLoggers, reopenLoggers } from './loggers/open';
 import { reopenWorkerLogs } from './log-reopen';
 import { flushRelayedOutput, holdRelayedOutput, logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
@@ -383,6 +383,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
     }
     await holdRelayedOutput();
+    await holdLoggers();
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     flushRelayedOutput();
     handOverSockets(sockets);

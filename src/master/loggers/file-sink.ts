@@ -57,6 +57,13 @@ export class FdSink implements Sink {
     this.flush();
     this.writer.flushSync();
   }
+
+  /** Before a re-exec: no write left to the thread pool (the exec would
+   * lose it); what comes meanwhile waits for flushSync. */
+  hold(): Promise<void> {
+    this.flush();
+    return this.writer.hold();
+  }
 }
 
 /** Opens `path` to append to (throws the open's error). */

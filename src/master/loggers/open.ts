@@ -67,6 +67,16 @@ export function flushLoggers(): void {
   }
 }
 
+/** Before a reload's re-exec: the writes in flight come back (at most `ms`: a stuck disk is not waited for). */
+export async function holdLoggers(ms = 1000): Promise<void> {
+  const writers = all.filter((s): s is FdSink => s instanceof FdSink);
+  if (writers.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  await Promise.race([Promise.all(writers.map((w) => w.hold())), stuck]);
+  clearTimeout(timer);
+}
+
 /** Reopens the file loggers (log-reopen, touch-logreopen, fifo `l`): how many;
  * one that cannot be reopened keeps its old file, and says so. */
 export function reopenLoggers(): number {
