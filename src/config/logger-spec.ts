@@ -107,7 +107,7 @@ export function loggerSettings(cfg: Config): Setting[] {
 
 /** Whether the config asks for log-master (these options imply it, as under uWSGI). */
 export function wantsLogMaster(cfg: Config): boolean {
-  return cfg.bool('log-master') || (['log-drain', 'log-filter', 'log-encoder', 'logger', 'log-syslog', 'log-socket', 'req-logger', 'log-route', 'log-req-route', 'log-req-encoder'] as const).some((o) => cfg.has(o));
+  return cfg.bool('log-master') || (['log-drain', 'log-filter', 'log-encoder', 'logger', 'log-syslog', 'log-socket', 'req-logger', 'log-route', 'log-req-route', 'log-req-encoder'] as const).some((o) => cfg.has(o)) || cfg.bool('threaded-logger');
 }
 
 /**
