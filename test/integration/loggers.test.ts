@@ -122,6 +122,26 @@ describe('loggers', () => {
     expect(stderr).not.toContain('GET /');
   });
 
+  it('stdio is the master\'s stdout (in log-format = json, every line JSON); a req-logger alone leaves the other lines on stderr', async () => {
+    const { p, port, d } = await start('stdio', ['logger = stdio', 'log-format = json']);
+    expect(await hit(port, '/json')).toBe(200);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    const out = (r.stdout as string).trim().split('\n');
+    expect(out.some((l) => l.includes('"msg":"app says /json"'))).toBe(true);
+    expect(out.some((l) => /"component":"request".*"uri":"\/json"/.test(l))).toBe(true);
+    for (const l of out) expect(() => JSON.parse(l) as unknown, l).not.toThrow();
+    expect(r.stderr).not.toContain('app says');
+
+    const { p: p2, port: port2 } = await start('stdio', ['req-logger = file:req.log']);
+    expect(await hit(port2, '/alone')).toBe(200);
+    await until(() => (read(path.join(d, 'req.log')).includes('GET /alone') ? true : undefined));
+    const stderr = await stop(p2);
+    expect(stderr).toContain('app says /alone');
+    expect(stderr).toContain('master started');
+    expect(stderr).not.toContain('GET /alone');
+  });
+
   it('a file logger is reopened by touch-logreopen after a rotation, and created again when removed', async () => {
     const d0 = path.join(dir, 'rotate');
     const logs = path.join(d0, 'logs'); // root's, 755: the dropped master cannot create files in it
