@@ -83,7 +83,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   async function lifecycle(): Promise<MasterEnd> {
     if (!st.nsChild && st.reloads === 0 && daemonize(cfg)) return 0;
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
-    if (!st.nsChild) await openLoggers(cfg, st.reloads); // where logto opens: before the drop
+    await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
