@@ -37,10 +37,19 @@ export function parseLogger(value: string): LoggerSpec {
   return colon < 0 ? { name, plugin: rest, args: '' } : { name, plugin: rest.slice(0, colon), args: rest.slice(colon + 1) };
 }
 
-/** `file:` takes PATH or uWSGI's `logfile=PATH` (its key list): the path. */
-export function fileLoggerPath(args: string): string {
-  const m = /^logfile=([^,]*)$/.exec(args);
-  return m ? m[1]! : args;
+/** `file:` takes PATH, or uWSGI's key list `logfile=PATH[,maxsize=BYTES][,backupname=PATH]`
+ * (any `=` makes it one, as uWSGI); undefined: a key list liege cannot read. */
+export function fileLoggerArgs(args: string): { path: string; maxsize: number; backup?: string } | undefined {
+  if (!args.includes('=')) return { path: args, maxsize: 0 };
+  const kv = new Map<string, string>();
+  for (const item of args.split(',')) {
+    const eq = item.indexOf('=');
+    if (eq < 0 || !['logfile', 'maxsize', 'backupname'].includes(item.slice(0, eq))) return undefined;
+    kv.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  const maxsize = kv.get('maxsize') ?? '0';
+  if (!/^\d+$/.test(maxsize)) return undefined;
+  return { path: kv.get('logfile') ?? '', maxsize: Number(maxsize), backup: kv.get('backupname') || undefined };
 }
 
 /** socket's ADDR[,PREFIX]: a unix path, or HOST:PORT ([v6]:PORT) for UDP. */
@@ -68,8 +77,8 @@ export function checkLogger(value: string): string | undefined {
   const { plugin, args } = parseLogger(value);
   if (!LOGGER_PLUGINS.includes(plugin)) return `${WANT}: no logger plugin \`${plugin}\``;
   if (plugin === 'file') {
-    if (/(^|,)(maxsize|backupname)=/.test(args)) return 'file:PATH (or file:logfile=PATH): maxsize and backupname are not supported by liege (rotate with logrotate, then log-reopen or touch-logreopen)';
-    if (fileLoggerPath(args) === '') return 'file:PATH (a path to append to)';
+    const f = fileLoggerArgs(args);
+    if (!f || f.path === '') return 'file:PATH, or file:logfile=PATH[,maxsize=BYTES][,backupname=PATH] (a path to append to)';
   }
   if (plugin === 'fd' && !/^\d+$/.test(args)) return 'fd:N (an open file descriptor number)';
   if (plugin === 'syslog' && syslogLoggerArgs(args).facility < 0) return `syslog[:IDENT[,FACILITY]] with FACILITY one of ${Object.keys(SYSLOG_FACILITIES).join(', ')}`;

@@ -168,6 +168,20 @@ describe('loggers', () => {
     await stop(p);
   });
 
+  it('file:logfile=PATH,maxsize=N,backupname=B rotates the file once it grew past N bytes (uWSGI\'s)', async () => {
+    const { p, port, d } = await start('maxsize', ['logger = file:logfile=app.log,maxsize=3000,backupname=app.old']);
+    const log = path.join(d, 'app.log');
+    for (let i = 0; i < 30; i++) expect(await hit(port, `/grow-${i}`)).toBe(200);
+    await until(() => (read(log).includes('rotated to') ? true : undefined));
+    expect(await hit(port, '/rotated')).toBe(200);
+    await until(() => (read(log).includes('app says /rotated') ? true : undefined));
+    await stop(p);
+    const old = read(path.join(d, 'app.old'));
+    expect(old).toContain('app says /grow-0\n');
+    expect(old.length).toBeGreaterThan(3000);
+    expect(read(log)).not.toContain('/grow-0\n');
+  });
+
   it('the fd of a file logger crosses a reload: a master that dropped to nobody logs on to a file in a directory of root; the request pipes cross it too', async () => {
     const d0 = path.join(dir, 'reload');
     const logs = path.join(d0, 'logs');
@@ -278,7 +292,7 @@ describe('loggers', () => {
       [['req-logger = syslog:web,nowhere'], /config\.ini:4: bad value for `req-logger`: .*expected syslog\[:IDENT\[,FACILITY\]\] with FACILITY one of/],
       [['logger = a file:a.log', 'log-route = a (unclosed'], /config\.ini:5: bad value for `log-route`: `log-route = a \(unclosed` \(expected NAME REGEX with a valid regular expression/],
       [['logger = a file:a.log', 'log-route = b x'], /config\.ini:5: bad value for `log-route`: no logger is named b: `log-route = b x` \(expected the NAME of a `logger = NAME PLUGIN:ARGS` \(named here: a\)\)/],
-      [['logger = file:logfile=x.log,maxsize=100'], /config\.ini:4: bad value for `logger`: .*maxsize and backupname are not supported/],
+      [['logger = file:logfile=x.log,maxsize=100MB'], /config\.ini:4: bad value for `logger`: .*expected file:PATH, or file:logfile=PATH\[,maxsize=BYTES\]\[,backupname=PATH\]/],
     ];
     for (const [lines, want] of cases) {
       const ini = writeIni(d, ['http-socket = 127.0.0.1:1', `node-app = ${APP}`, ...lines, `exec-asap = touch ${d}/ran`]);

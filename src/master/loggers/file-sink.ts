@@ -9,6 +9,8 @@
 // dup2, so a write in flight is not lost), and when it was removed (checked
 // every CHECK_MS while open): then it is created again, or, when that
 // fails (its directory gone), said once; lines go on to the removed file.
+// uWSGI's `file:logfile=PATH,maxsize=BYTES[,backupname=B]` rotates it when
+// it grew past maxsize (seen by the same check).
 import * as fs from 'node:fs';
 import { log, logEverywhere, warningLine } from '../../log';
 import { LogWriter } from '../../os/log-writer';
@@ -71,14 +73,19 @@ export function openAppend(path: string): number {
   return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640) // (close-on-exec: libuv);
 }
 
-export class FileSink extends FdSink {
-  private checking?: NodeJS.Timeout;
-  private removedSaid = false;
+/** uWSGI's `maxsize` (bytes) and `backupname` (default: PATH.UNIXTIME). */
+export interface Rotation {
+  maxsize: number;
+  backup?: string;
+}
 
-  constructor(label: string, readonly path: string, fd: number) {
+export class FileSink extends FdSink {
+  private removedSaid = false;
+  private rotateSaid = false;
+
+  constructor(label: string, readonly path: string, fd: number, private readonly rotation?: Rotation) {
     super(label, fd);
-    this.checking = setInterval(() => this.check(), CHECK_MS);
-    this.checking.unref();
+    setInterval(() => this.check(), CHECK_MS).unref();
   }
 
   /** The file's fd (kept across a reload's re-exec). */
@@ -96,10 +103,11 @@ export class FileSink extends FdSink {
     }
   }
 
-  // removed (no link left): created again, else said once
+  // removed (no link left): created again, else said once; over maxsize: rotated
   private check(): void {
     fs.fstat(this.fd, (err, st) => {
-      if (err || st.nlink > 0) return;
+      if (err) return;
+      if (st.nlink > 0) return this.rotateAbove(st.size);
       try {
         this.reopen();
         this.removedSaid = false;
@@ -113,7 +121,21 @@ export class FileSink extends FdSink {
     });
   }
 
-  close(): void {
-    clearInterval(this.checking);
+  // uWSGI's rotation by size (checked once a second: a file may pass
+  // maxsize by a second of lines): renamed, then a new one at the path
+  private rotateAbove(size: number): void {
+    if (!this.rotation || size <= this.rotation.maxsize) return;
+    const to = this.rotation.backup ?? `${this.path}.${Math.floor(Date.now() / 1000)}`;
+    try {
+      fs.renameSync(this.path, to);
+      this.reopen();
+      this.rotateSaid = false;
+      log('log').info({ logger: this.label, file: this.path, size, to }, `log file ${this.path} rotated to ${to} (over maxsize ${this.rotation.maxsize})`);
+    } catch (e) {
+      if (this.rotateSaid) return;
+      this.rotateSaid = true;
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      logEverywhere('log', 'error', { logger: this.label, errno: code, file: this.path, to }, `unable to rotate the log file ${this.path} to ${to}: ${code} (it grows on; serving goes on)`);
+    }
   }
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Config, Setting } from '../../config/config';
-import { fileLoggerPath, loggerSettings, parseLogger, parseRoute, socketLoggerTarget, syslogLoggerArgs, type LoggerSpec } from '../../config/logger-spec';
+import { fileLoggerArgs, loggerSettings, parseLogger, parseRoute, socketLoggerTarget, syslogLoggerArgs, type LoggerSpec } from '../../config/logger-spec';
 import { LiegeError, shownValue } from '../../errors';
 import { log, setLineRouters } from '../../log';
 import { native } from '../../os/native';
@@ -143,7 +143,7 @@ async function table(list: readonly Setting[], option: string, routes: readonly 
 
 // two loggers that name the same file (or socket) write through one sink
 function destinationKey(spec: LoggerSpec): string {
-  if (spec.plugin === 'file') return `file:${path.resolve(fileLoggerPath(spec.args))}`;
+  if (spec.plugin === 'file') return `file:${path.resolve(fileLoggerArgs(spec.args)!.path)}`;
   if (spec.plugin === 'stdio') return 'fd:1';
   if (spec.plugin === 'fd') return `fd:${Number(spec.args)}`;
   return `${spec.plugin}:${spec.args}`; // a datagram logger: its own frame
@@ -157,10 +157,12 @@ async function openSink(spec: LoggerSpec, key: string, inherited: Map<string, nu
   };
   if (spec.plugin === 'file') {
     const file = key.slice('file:'.length);
+    const { maxsize, backup } = fileLoggerArgs(spec.args)!;
+    const rotate = maxsize > 0 ? { maxsize, backup: backup && path.resolve(backup) } : undefined;
     const fd = inherited.get(file);
     if (fd !== undefined) {
       native.setCloexec(fd, true);
-      const sink = new FileSink(label, file, fd);
+      const sink = new FileSink(label, file, fd, rotate);
       if (reopen) {
         try {
           sink.reopen();
@@ -171,7 +173,7 @@ async function openSink(spec: LoggerSpec, key: string, inherited: Map<string, nu
       return sink;
     }
     try {
-      return new FileSink(label, file, openAppend(file));
+      return new FileSink(label, file, openAppend(file), rotate);
     } catch (e) {
       throw fail(e, `open the log file ${file}`, 'a file the master can create or append to');
     }
