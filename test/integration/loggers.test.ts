@@ -254,6 +254,23 @@ describe('loggers', () => {
     expect(l.heard().some((m) => m.includes('takes lines again'))).toBe(true);
   });
 
+  it('socket: a unix datagram socket gets the lines; syslog with no /dev/log at all is said once', async () => {
+    const d = path.join(dir, 'unixdg');
+    fs.mkdirSync(d, { recursive: true });
+    const sock = path.join(d, 'lines.sock');
+    const l = listen(sock);
+    await until(() => fs.existsSync(sock) || undefined);
+    // /dev/log: a link to nothing (a host without a syslog daemon)
+    const { p, port } = await start('unixdg', [`logger = socket:${sock}`, 'logger = syslog'], { run: withDevLog(d, path.join(d, 'nobody.sock')) });
+    for (let i = 0; i < 5; i++) expect(await hit(port, `/dg-${i}`)).toBe(200);
+    await until(() => (l.heard().includes('app says /dg-4\n') ? true : undefined));
+    expect(alive(p.pid!)).toBe(true);
+    const stderr = await stop(p);
+    expect(count(stderr, 'unable to write to the logger syslog: ENOENT')).toBe(1);
+    // the other logger heard of it too
+    expect(l.heard().filter((m) => m.includes('unable to write to the logger syslog: ENOENT'))).toHaveLength(1);
+  });
+
   it('socket: one UDP datagram per line (PREFIX, then the line); a target that is down is said once, and its return', async () => {
     const udpPort = await freePort();
     const got: string[] = [];
