@@ -56,7 +56,8 @@ export function logMasterSpec(cfg: Config): LogMasterSpec | undefined {
   const filter = cfg.list('log-filter').map((s) => s.value);
   const encoders = cfg.list('log-encoder').map((s) => s.value);
   if (!wantsLogMaster(cfg)) return undefined;
-  const reqLog = cfg.has('req-logger') || undefined;
+  // log-req-route alone too (uWSGI's UWSGI_OPT_REQ_LOG_MASTER): unrouted request lines then go to stderr
+  const reqLog = cfg.has('req-logger') || cfg.has('log-req-route') || undefined;
   return { bufsize: cfg.int('log-master-bufsize'), drain, filter, encoders, reqLog, reqEncoders: reqLog && cfg.list('log-req-encoder').map((s) => s.value) };
 }
 

@@ -49,7 +49,7 @@ export async function openLoggers(cfg: Config, reloads: number): Promise<void> {
     const reqTable = await table(req, 'req-logger', cfg.list('log-req-route'), cfg.list('log-req-encoder').map((e) => e.value), sinkOf, mainTable.named);
     all = [...opened.values()];
     files = new Map([...opened.values()].filter((s): s is FileSink => s instanceof FileSink).map((s) => [s.path, s]));
-    setLineRouters(main.length ? router(mainTable.table) : undefined, req.length ? router(reqTable.table) : undefined);
+    setLineRouters(main.length ? router(mainTable.table) : undefined, req.length || cfg.has('log-req-route') ? router(reqTable.table) : undefined);
     if (!exitHook) process.on('exit', () => flushLoggers());
     exitHook = true;
   } finally {
