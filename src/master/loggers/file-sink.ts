@@ -30,13 +30,12 @@ export interface Sink {
 export class FdSink implements Sink {
   private pending: string[] = [];
   private scheduled = false;
-  protected readonly writer: LogWriter;
-  protected readonly fault: Fault;
+  private readonly writer: LogWriter;
 
   constructor(readonly label: string, protected readonly fd: number) {
-    this.fault = new Fault(label, 'takes writes');
+    const fault = new Fault(label, 'takes writes');
     const notice = (lines: number) => warningLine('log', { lines, logger: label }, `log lines dropped: the logger ${label} did not take them (full, or its reader stopped reading)`);
-    this.writer = new LogWriter(fd, notice, undefined, (code) => this.fault.state(code), MAX_QUEUED);
+    this.writer = new LogWriter(fd, notice, undefined, (code) => fault.state(code), MAX_QUEUED);
   }
 
   write(line: string): void {
@@ -70,7 +69,8 @@ export class FdSink implements Sink {
 
 /** Opens `path` to append to (throws the open's error). */
 export function openAppend(path: string): number {
-  return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640) // (close-on-exec: libuv);
+  // (close-on-exec: libuv opens so)
+  return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
 }
 
 /** uWSGI's `maxsize` (bytes) and `backupname` (default: PATH.UNIXTIME). */
