@@ -196,6 +196,7 @@ export class OutputRelay {
     const data = held ? Buffer.concat([held, chunk]) : chunk;
     this.partial[i] = undefined;
     const out: Buffer[] = [];
+    const plain = this.plain(i);
     let start = 0;
     for (;;) {
       const nl = data.indexOf(NL, start);
@@ -206,7 +207,8 @@ export class OutputRelay {
         start += bufsize;
       }
       if (nl < 0) break;
-      this.line(i, data.subarray(start, nl), out);
+      if (plain) out.push(data.subarray(start, nl), NEWLINE);
+      else this.line(i, data.subarray(start, nl), out);
       start = nl + 1;
     }
     if (start < data.length) this.partial[i] = Buffer.from(data.subarray(start));
@@ -222,18 +224,25 @@ export class OutputRelay {
     this.write(out);
   }
 
+  // whether the lines of stream `i` go out as they are: no JSON, no rules,
+  // no encoder, no logger (asked once a chunk: a line then costs a push)
+  private plain(i: number): boolean {
+    const req = i === 2;
+    return (req || (logFormat() !== 'json' && !hasLogRules())) && !(req ? reqEncode : lineEncoder()) && !lineRouter(req);
+  }
+
   // one line (without its newline) as it goes out, if it does (stream 2:
   // the request log pipe, whose lines are liege's, JSON already in JSON,
   // and not for log-drain and log-filter, as under uWSGI)
   private line(i: number, bytes: Buffer, out: Buffer[]): void {
+    if (this.plain(i)) {
+      out.push(bytes, NEWLINE);
+      return;
+    }
     const req = i === 2;
     const json = logFormat() === 'json' && !req;
     const encode = req ? reqEncode : lineEncoder();
     const route = lineRouter(req);
-    if (!json && !encode && !route && (req || !hasLogRules())) {
-      out.push(bytes, NEWLINE);
-      return;
-    }
     let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (!req && !logLineShown(text)) return;
