@@ -3,7 +3,9 @@
 // The request log's cost: server CPU µs per request (utime + stime of the
 // whole process group: master, workers, their threads) with the request log
 // on (`logto` file, text, `log-format = json`, or `template`: a uWSGI
-// logformat, Apache's combined format; `master`: text through log-master) against
+// logformat, Apache's combined format; `master`: text through log-master;
+// `logger`: text through the master to `logger = file:`; `reqlogger`: the
+// request lines on their own pipe to `req-logger = file:`) against
 // `--disable-logging`, on the shared hello app with wrk -t1 -c32 keep-alive,
 // 1 and 2 workers. Several liege trees can be compared in one run (e.g. a
 // build of main as the "before"): every row of every tree runs once per
@@ -11,7 +13,7 @@
 // The log file is checked after each run: one line per request.
 //
 //   node bench/request-log.js [--rounds 3] [--seconds 8] [--workers 1,2]
-//        [--formats off,text,json,template,master] [--liege /path/a/bin/liege,/path/b/bin/liege]
+//        [--formats off,text,json,template,master,logger,reqlogger] [--liege /path/a/bin/liege,/path/b/bin/liege]
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -55,14 +57,17 @@ function wrk(port, seconds) {
 // uWSGI's logformat: Apache's combined format with the response time
 const COMBINED = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)" %(msecs)';
 // master: the text request log through the master (log-master: the master relays every line)
-const FORMAT_ARGS = { off: ['--disable-logging'], template: ['--logformat', COMBINED], master: ['--log-master'] };
-const LINE_OF = { json: /"component":"request"/, text: /^\[pid: \d+\|worker: \d+\|req: \d+\] /, template: /^127\.0\.0\.1 - - \[/, master: /^\[pid: \d+\|worker: \d+\|req: \d+\] / };
+// logger, reqlogger: the same file (logto, its path) through a file logger
+const FORMAT_ARGS = { off: ['--disable-logging'], template: ['--logformat', COMBINED], master: ['--log-master'], logger: (f) => ['--logger', `file:${f}`], reqlogger: (f) => ['--req-logger', `file:${f}`] };
+const TEXT_LINE = /^\[pid: \d+\|worker: \d+\|req: \d+\] /;
+const LINE_OF = { json: /"component":"request"/, text: TEXT_LINE, template: /^127\.0\.0\.1 - - \[/, master: TEXT_LINE, logger: TEXT_LINE, reqlogger: TEXT_LINE };
 
 async function runRow(row) {
   const port = await freePort();
   const logfile = path.join(dir, 'requests.log');
   fs.rmSync(logfile, { force: true });
-  const extra = FORMAT_ARGS[row.format] ?? ['--log-format', row.format];
+  const given = FORMAT_ARGS[row.format];
+  const extra = typeof given === 'function' ? given(logfile) : given ?? ['--log-format', row.format];
   const child = spawn(row.liege, ['--master', '--processes', String(row.workers), '--http-socket', `127.0.0.1:${port}`, '--node-app', HELLO, '--logto', logfile, ...extra], {
     stdio: ['ignore', 'ignore', 'ignore'], detached: true, env: { ...process.env, PORT: String(port) },
   });

@@ -279,8 +279,39 @@ export function lineEncoder(): ((line: string) => string) | undefined {
   return encode;
 }
 
+// logger / req-logger (master/loggers/): a line (without its newline) that
+// a logger takes is written there, not to stderr; false: none took it
+type Route = (text: string) => boolean;
+let routeMain: Route | undefined;
+let routeReq: Route | undefined;
+
+/** The loggers of liege's own and the workers' lines, and of the request lines (req-logger). */
+export function setLineRouters(main: Route | undefined, req: Route | undefined): void {
+  routeMain = main;
+  routeReq = req;
+}
+
+/** The loggers' router of request lines (`req`) or of the others, if any. */
+export function lineRouter(req: boolean): Route | undefined {
+  return req ? routeReq : routeMain;
+}
+
+/** A line for the loggers and for stderr both: a logger's own fault, said
+ * where someone looks when the loggers do not work. */
+export function logEverywhere(component: string, level: Level, fields: object, msg: string): void {
+  const text = formatLine(component, level, format === 'json' ? jsonFields(fields) : fields, msg);
+  routeMain?.(text.slice(0, -1));
+  writeRaw(text);
+}
+
 function writeText(text: string): void {
   if (hasLogRules() && !logLineShown(text.slice(0, -1))) return;
+  if (routeMain?.(text.slice(0, -1))) return;
+  writeRaw(text);
+}
+
+// to stderr (the log file after logto)
+function writeRaw(text: string): void {
   const line = encode ? encode(text) : text;
   if (sink?.(line)) return;
   if (dropped) {

@@ -278,8 +278,9 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
-/* NOTIFY_SOCKET's address ("@name" = abstract namespace); 0 when too long. */
-static socklen_t notify_addr(const char *path, struct sockaddr_un *sa) {
+/* A unix socket's address, NOTIFY_SOCKET's or a logger's ("@name" =
+ * abstract namespace); 0 when empty or too long. */
+static socklen_t unix_addr(const char *path, struct sockaddr_un *sa) {
   size_t len = path ? strlen(path) : 0;
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
@@ -296,7 +297,7 @@ static napi_value SdNotify(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path = arg_string(env, argv[0]), *msg = arg_string(env, argv[1]);
   struct sockaddr_un sa;
-  socklen_t salen = notify_addr(path, &sa);
+  socklen_t salen = unix_addr(path, &sa);
   napi_value out = make_undefined(env);
   if (!msg || salen == 0) {
     out = throw_errno(env, EINVAL, "sendto", path);
@@ -318,7 +319,7 @@ static napi_value SdNotifyConnect(napi_env env, napi_callback_info info) {
   ARGS(1);
   char *path = arg_string(env, argv[0]);
   struct sockaddr_un sa;
-  socklen_t salen = notify_addr(path, &sa);
+  socklen_t salen = unix_addr(path, &sa);
   napi_value out = NULL;
   int fd = -1, rc = -1;
   if (salen == 0) {
@@ -350,7 +351,78 @@ static napi_value SdNotifySend(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* A datagram destination: a unix socket path ("@name": abstract) when
+ * port < 0, else an IPv4/IPv6 literal and a port. 0 when it is neither. */
+static socklen_t dgram_addr(const char *address, int port, struct sockaddr_storage *sa) {
+  memset(sa, 0, sizeof *sa);
+  if (port < 0) return unix_addr(address, (struct sockaddr_un *)sa);
+  struct addrinfo ai = {0};
+  return numeric_addr(address, port, sa, &ai) ? (socklen_t)ai.ai_addrlen : 0;
+}
+
+/* dgramSocket(address, port): a non-blocking, close-on-exec datagram
+ * socket of the destination's family. A unix one is not connected (a
+ * syslog daemon that restarts binds a new socket at the same path: the next
+ * send finds it); a UDP one is, so that a target that is down (ICMP port
+ * unreachable) fails a later send with ECONNREFUSED instead of nothing. */
+static napi_value DgramSocket(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *address = arg_string(env, argv[0]);
+  int port = arg_int(env, argv[1], -1);
+  struct sockaddr_storage sa;
+  napi_value out;
+  socklen_t salen = address ? dgram_addr(address, port, &sa) : 0;
+  if (!salen) {
+    out = throw_errno(env, EINVAL, "socket", address);
+  } else {
+    int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      out = throw_errno(env, errno, "socket", address);
+    } else if (port >= 0 && connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+      int err = errno;
+      close(fd);
+      out = throw_errno_addr(env, err, "connect", address, port);
+    } else {
+      out = make_int(env, fd);
+    }
+  }
+  free(address);
+  return out;
+}
+
+/* dgramSend(fd, address, port, message): one datagram (UDP: to the address
+ * dgramSocket connected it to), never blocking (a full receiver: EAGAIN);
+ * throws the errno (ENOENT, ECONNREFUSED ...). */
+static napi_value DgramSend(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int fd = arg_int(env, argv[0], -1);
+  char *address = arg_string(env, argv[1]);
+  int port = arg_int(env, argv[2], -1);
+  char *msg = NULL;
+  size_t len = 0;
+  napi_value out = NULL;
+  struct sockaddr_storage sa;
+  socklen_t salen = address ? dgram_addr(address, port, &sa) : 0;
+  if (!salen || napi_get_value_string_utf8(env, argv[3], NULL, 0, &len) != napi_ok) {
+    out = throw_errno(env, EINVAL, "sendto", address);
+  } else {
+    msg = malloc(len + 1);
+    if (!msg) {
+      out = throw_errno(env, ENOMEM, "sendto", address);
+    } else {
+      napi_get_value_string_utf8(env, argv[3], msg, len + 1, &len);
+      ssize_t n;
+      do n = port >= 0 ? send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) : sendto(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen); while (n < 0 && errno == EINTR);
+      out = n < 0 ? throw_errno(env, errno, "sendto", address) : make_int(env, n);
+    }
+  }
+  free(msg);
+  free(address);
+  return out;
+}
+
 const export_entry net_exports[] = {
   {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"dup2", Dup2},
   {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify},
-  {"sdNotifyConnect", SdNotifyConnect}, {"sdNotifySend", SdNotifySend}, {NULL, NULL}};
+  {"sdNotifyConnect", SdNotifyConnect}, {"sdNotifySend", SdNotifySend},
+  {"dgramSocket", DgramSocket}, {"dgramSend", DgramSend}, {NULL, NULL}};

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/config';
 import { loadConfig } from '../config/load';
+import { checkLoggerNames } from '../config/logger-spec';
 import { resolveConfig } from '../config/resolve';
 import { LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
@@ -25,6 +26,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkIdentity(config);
   checkSomethingToRun(config);
+  checkLoggerNames(config);
   checkSocketsOnce(config);
   checkNodeApp(config);
   return { config, plan };

@@ -7,6 +7,7 @@ import { fallback } from './fallback';
 import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
+import { wantsLogMaster } from '../config/logger-spec';
 import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
 import { EMPEROR_FD_ENV, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
@@ -76,8 +77,7 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
   // (a warm spare needs a master to hand it the slot)
-  const logMaster = config.bool('log-master') || config.has('log-drain') || config.has('log-filter') || config.has('log-encoder');
-  if (config.bool('master') || logMaster || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
+  if (config.bool('master') || wantsLogMaster(config) || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
   const needApp = config.bool('need-app');
   return (bound) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,

@@ -49,14 +49,13 @@ export const regexp: Check = (v) => {
 /** The log encoders liege has (uWSGI's, but gzip and compress). */
 export const LOG_ENCODERS = ['prefix', 'suffix', 'nl', 'format', 'json'];
 
-/** `log-encoder = NAME[:LOGGER] [ARGS]`: a known encoder, for no named logger. */
+/** `log-encoder = NAME[:LOGGER] [ARGS]`: a known encoder (LOGGER, a named
+ * logger, is checked with the loggers: config/logger-spec.ts). */
 export const logEncoder: Check = (v) => {
-  const head = v.split(' ', 1)[0]!;
-  const [name, logger] = head.split(':', 2);
+  const name = v.split(' ', 1)[0]!.split(':', 1)[0]!;
   const known = `one of ${LOG_ENCODERS.join(', ')} (then its argument)`;
   if (name === 'gzip' || name === 'compress') return `${known}: ${name} writes binary logs, not supported`;
-  if (!LOG_ENCODERS.includes(name!)) return known;
-  if (logger !== undefined) return `${known}, for every line: liege has no named loggers (\`${name}:${logger}\`)`;
+  if (!LOG_ENCODERS.includes(name)) return known;
   return undefined;
 };
 

@@ -36,6 +36,7 @@ export interface WorkerSpec {
   maxRequestsDelta?: number;
   harakiri?: boolean; // write the request line to the busy slot (harakiri's log)
   slotFd?: number; // the busy slot shared with the master (ipc/busy-slot.ts)
+  reqLogFd?: number; // req-logger: the request log's own pipe to the master
   listenTimeoutMs?: number; // a self-listening app must listen() within this
   requestLog?: RequestLogSpec;
   procname?: string; // process title (%w = the worker's slot)

@@ -15,6 +15,7 @@ import { canFallBack, takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';
 import { logAfterDrop, logBeforeDrop } from './logfile';
 import { daemonize } from './daemonize';
+import { openLoggers } from './loggers/open';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
@@ -91,6 +92,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
       if (daemonStatus !== undefined) return (startedDaemon = true, daemonStatus);
     }
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
+    await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
     applyEnvironment(cfg, st.reloads);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);

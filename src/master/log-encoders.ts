@@ -1,5 +1,6 @@
 // log-encoder: uWSGI's chain of encoders, applied to every line the master
-// writes with log-master (its own and the workers'), in order, each taking
+// writes with log-master (its own and the workers'; log-req-encoder: the
+// request lines with req-logger), in order, each taking
 // what the previous one gave. A line enters with its newline and what the
 // chain gives is written as it is (`format` and `json` drop the newline
 // unless the template says ${msgnl}, or an `nl` follows: as uWSGI).
@@ -59,9 +60,21 @@ function encoder(spec: string): Encode {
   return templated(args, (s) => s); // format
 }
 
-/** The chain of `log-encoder` values; undefined when there is none. */
-export function compileEncoders(specs: string[]): Encode | undefined {
-  if (specs.length === 0) return undefined;
-  const chain = specs.map(encoder);
+/**
+ * The chain of `log-encoder` values for the lines of `logger` (a named
+ * logger's name; undefined: stderr or an unnamed logger): the encoders for
+ * every line, and those written `NAME:LOGGER` for that one, in order (as
+ * uWSGI); undefined when there is none.
+ */
+export function compileEncoders(specs: readonly string[], logger?: string): Encode | undefined {
+  const chain: Encode[] = [];
+  for (const spec of specs) {
+    const space = spec.indexOf(' ');
+    const head = space < 0 ? spec : spec.slice(0, space);
+    const colon = head.indexOf(':');
+    if (colon >= 0 && head.slice(colon + 1) !== logger) continue;
+    chain.push(encoder(colon < 0 ? spec : head.slice(0, colon) + spec.slice(head.length)));
+  }
+  if (chain.length === 0) return undefined;
   return (line) => chain.reduce((l, e) => e(l), line);
 }

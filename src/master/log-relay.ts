@@ -10,11 +10,18 @@
 // stream holds nothing but JSON, whoever wrote it. A log reopen then
 // concerns the master alone. The pipes survive a reload's re-exec with
 // their workers (generations.ts): the new image reads them on.
+// With loggers (logger, log-route: master/loggers/) a line goes to them
+// instead. With req-logger a worker writes its request log to a third pipe
+// of its own (uWSGI's request-log pipe), so that request lines are told
+// from the others by where they come from, never by what they say (an
+// app's line cannot pass for one): its lines go to the req-loggers, the
+// other two pipes' to the loggers or stderr.
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/config';
-import { hasLogRules, isJsonObject, lineEncoder, logDestinationState, logFormat, logLineShown, setLineEncoder, setLineSink, setLogRules, warningLine } from '../log';
-import { compileEncoders } from './log-encoders';
+import { wantsLogMaster } from '../config/logger-spec';
+import { hasLogRules, isJsonObject, lineEncoder, lineRouter, logDestinationState, logFormat, logLineShown, setLineEncoder, setLineSink, setLogRules, warningLine } from '../log';
+import { compileEncoders, type Encode } from './log-encoders';
 import { LogWriter } from '../os/log-writer';
 import { native } from '../os/native';
 
@@ -39,15 +46,19 @@ export interface LogMasterSpec {
   drain: string[];
   filter: string[];
   encoders?: string[]; // (absent in a handover from an older image)
+  reqLog?: boolean; // req-logger: the workers' request log on a pipe of its own
+  reqEncoders?: string[]; // log-req-encoder
 }
 
-/** log-master's settings: undefined when off (log-drain and log-filter turn it on, as under uWSGI). */
+/** log-master's settings: undefined when off (log-drain, log-filter, log-encoder and the loggers turn it on, as under uWSGI). */
 export function logMasterSpec(cfg: Config): LogMasterSpec | undefined {
   const drain = cfg.list('log-drain').map((s) => s.value);
   const filter = cfg.list('log-filter').map((s) => s.value);
   const encoders = cfg.list('log-encoder').map((s) => s.value);
-  if (!cfg.bool('log-master') && drain.length === 0 && filter.length === 0 && encoders.length === 0) return undefined;
-  return { bufsize: cfg.int('log-master-bufsize'), drain, filter, encoders };
+  if (!wantsLogMaster(cfg)) return undefined;
+  // log-req-route alone too (uWSGI's UWSGI_OPT_REQ_LOG_MASTER): unrouted request lines then go to stderr
+  const reqLog = cfg.has('req-logger') || cfg.has('log-req-route') || undefined;
+  return { bufsize: cfg.int('log-master-bufsize'), drain, filter, encoders, reqLog, reqEncoders: reqLog && cfg.list('log-req-encoder').map((s) => s.value) };
 }
 
 /** Turns log-master on in this image. */
@@ -56,6 +67,16 @@ export function useLogMaster(spec: LogMasterSpec): void {
   bufsize = spec.bufsize;
   setLogRules(spec.drain.map((r) => new RegExp(r)), spec.filter.map((r) => new RegExp(r)));
   setLineEncoder(compileEncoders(spec.encoders ?? []));
+  reqLog = spec.reqLog === true;
+  reqEncode = compileEncoders(spec.reqEncoders ?? []);
+}
+
+let reqLog = false;
+let reqEncode: Encode | undefined;
+
+/** Whether new workers write their request log on a pipe of its own (req-logger). */
+export function reqLogPipeOn(): boolean {
+  return reqLog;
 }
 
 // The relayed lines are written as a worker writes its request log: never
@@ -122,13 +143,13 @@ export function flushRelayedOutput(): void {
   writer?.flushSync();
 }
 
-/** The lines of one worker's stdout and stderr, relayed to the log. */
+/** The lines of one worker's stdout and stderr (and request log pipe), relayed to the log. */
 export class OutputRelay {
   private readonly streams: Array<Readable | undefined>;
-  private readonly partial: Array<Buffer | undefined> = [undefined, undefined];
+  private readonly partial: Array<Buffer | undefined> = [undefined, undefined, undefined];
 
-  constructor(private readonly from: Source, stdout: Readable | null | undefined, stderr: Readable | null | undefined) {
-    this.streams = [stdout ?? undefined, stderr ?? undefined];
+  constructor(private readonly from: Source, stdout: Readable | null | undefined, stderr: Readable | null | undefined, requests?: Readable | null) {
+    this.streams = [stdout ?? undefined, stderr ?? undefined, requests ?? undefined];
     this.streams.forEach((s, i) => {
       if (!s) return;
       unread.add(s);
@@ -175,6 +196,7 @@ export class OutputRelay {
     const data = held ? Buffer.concat([held, chunk]) : chunk;
     this.partial[i] = undefined;
     const out: Buffer[] = [];
+    const plain = this.plain(i);
     let start = 0;
     for (;;) {
       const nl = data.indexOf(NL, start);
@@ -185,7 +207,8 @@ export class OutputRelay {
         start += bufsize;
       }
       if (nl < 0) break;
-      this.line(i, data.subarray(start, nl), out);
+      if (plain) out.push(data.subarray(start, nl), NEWLINE);
+      else this.line(i, data.subarray(start, nl), out);
       start = nl + 1;
     }
     if (start < data.length) this.partial[i] = Buffer.from(data.subarray(start));
@@ -201,18 +224,30 @@ export class OutputRelay {
     this.write(out);
   }
 
-  // one line (without its newline) as it goes out, if it does
+  // whether the lines of stream `i` go out as they are: no JSON, no rules,
+  // no encoder, no logger (asked once a chunk: a line then costs a push)
+  private plain(i: number): boolean {
+    const req = i === 2;
+    return (req || (logFormat() !== 'json' && !hasLogRules())) && !(req ? reqEncode : lineEncoder()) && !lineRouter(req);
+  }
+
+  // one line (without its newline) as it goes out, if it does (stream 2:
+  // the request log pipe, whose lines are liege's, JSON already in JSON,
+  // and not for log-drain and log-filter, as under uWSGI)
   private line(i: number, bytes: Buffer, out: Buffer[]): void {
-    const json = logFormat() === 'json';
-    const encode = lineEncoder();
-    if (!json && !hasLogRules() && !encode) {
+    if (this.plain(i)) {
       out.push(bytes, NEWLINE);
       return;
     }
+    const req = i === 2;
+    const json = logFormat() === 'json' && !req;
+    const encode = req ? reqEncode : lineEncoder();
+    const route = lineRouter(req);
     let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (!logLineShown(text)) return;
+    if (!req && !logLineShown(text)) return;
     if (json && !isJsonObject(text)) text = this.encode(i, text);
+    if (route?.(text)) return;
     if (encode) out.push(Buffer.from(encode(`${text}\n`)), EMPTY);
     else out.push(Buffer.from(text), NEWLINE);
   }
@@ -244,7 +279,7 @@ export function adoptOutput(from: Source, kept: { fds: number[]; partial: string
     native.setCloexec(fd, true);
     return new net.Socket({ fd, readable: true, writable: false });
   };
-  const relay = new OutputRelay(from, open(fds[0]), open(fds[1]));
+  const relay = new OutputRelay(from, open(fds[0]), open(fds[1]), open(fds[2]));
   kept.partial.forEach((held, i) => relay.resume(i, held));
   return relay;
 }

@@ -34,6 +34,7 @@ import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCa
 import { listenQueues } from './control/listen-queue';
 import type { StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
+import { holdLoggers, reopenLoggers } from './loggers/open';
 import { reopenWorkerLogs } from './log-reopen';
 import { flushRelayedOutput, holdRelayedOutput, logMasterSpec, relayDrained, useLogMaster, type LogMasterSpec } from './log-relay';
 import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
@@ -384,6 +385,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       if (left) l.info({ processes: left }, 'brutal reload: killed what the old generation left behind');
     }
     await holdRelayedOutput();
+    await holdLoggers();
     handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     flushRelayedOutput();
     handOverSockets(sockets);
@@ -468,8 +470,10 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'reopen-logs': () => {
       try {
-        if (reopenLog()) l.info({ workers: reopenWorkerLogs(workers.all()) }, 'log file reopened');
-        else l.info('log reopen asked: no log file (logto, daemonize) to reopen, the master logs to its stderr');
+        const loggers = reopenLoggers();
+        if (reopenLog()) l.info({ workers: reopenWorkerLogs(workers.all()), loggers: loggers || undefined }, 'log file reopened');
+        else if (loggers) l.info({ loggers }, 'log files of the loggers reopened');
+        else l.info('log reopen asked: no log file (logto, daemonize, logger = file:) to reopen, the master logs to its stderr');
       } catch (e) {
         l.error({ code: (e as LiegeError).code }, (e as Error).message);
       }

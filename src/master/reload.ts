@@ -12,6 +12,7 @@ import { carriedSignals } from '../os/early-signals';
 import { EARLY_SIGNALS_LIB, native } from '../os/native';
 import { keepConsoleAcrossExec } from './logfile';
 import { keepNotifyAcrossExec } from '../os/notify';
+import { keepLoggersAcrossExec } from './loggers/open';
 
 const S = os.constants.signals;
 const CAUGHT = [S.SIGHUP, S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGUSR2];
@@ -20,6 +21,7 @@ export function reexec(reloads: number, startCwd: string): never {
   process.env.UWSGI_RELOADS = String(reloads + 1);
   keepConsoleAcrossExec();
   keepNotifyAcrossExec(); // the socket connected as root: the new image may be dropped
+  keepLoggersAcrossExec();
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
   if (fs.existsSync(EARLY_SIGNALS_LIB)) {
     process.env.LD_PRELOAD = [EARLY_SIGNALS_LIB, process.env.LD_PRELOAD].filter(Boolean).join(' ');

@@ -3,6 +3,7 @@
 // after them, and its job in LIEGE_WORKER), how it is signalled and drained,
 // and what the master reads of it from /proc. Which slot it serves, and what
 // its death means, is the worker table's (workers.ts).
+import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { native } from '../os/native';
 import { killTree } from '../os/reaper';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, isWorkerMessage, WORKER_ENV, type MasterMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec, type WorkerStats } from '../ipc/worker';
-import { logMasterOn, OutputRelay } from './log-relay';
+import { logMasterOn, OutputRelay, reqLogPipeOn } from './log-relay';
 import { SharedPorts } from './shared-ports';
 import type { BoundSocket } from './sockets';
 
@@ -97,11 +98,14 @@ export class Launcher {
     // only harakiri reads the slot: no memfd and mapping per worker without it
     const shared = job.harakiri ? busySlot() : undefined;
     if (shared) job.slotFd = FIRST_SOCKET_FD + this.sockets.length;
+    // req-logger: the request log on a pipe of its own, after the others
+    const reqLog = logMasterOn() && reqLogPipeOn();
+    job.reqLogFd = reqLog ? FIRST_SOCKET_FD + this.sockets.length + (shared ? 1 : 0) : undefined;
     let child: ChildProcess;
     try {
       const out = logMasterOn() ? 'pipe' : 'inherit';
       child = spawn(process.execPath, [WORKER_MAIN], {
-        stdio: ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : [])],
+        stdio: ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : []), ...(reqLog ? ['pipe' as const] : [])],
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });
     } catch (e) {
@@ -115,7 +119,8 @@ export class Launcher {
       return undefined;
     }
     const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, serial: ++this.started, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
-    if (child.stdout || child.stderr) p.output = new OutputRelay(p, child.stdout, child.stderr);
+    const requests = job.reqLogFd === undefined ? undefined : (child.stdio[job.reqLogFd] as Readable | null);
+    if (child.stdout || child.stderr) p.output = new OutputRelay(p, child.stdout, child.stderr, requests);
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));
     child.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return; // the app's own process.send()

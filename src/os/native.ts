@@ -40,6 +40,12 @@ export interface NativeBinding {
   sdNotifyConnect(socketPath: string): number;
   /** One datagram on a sdNotifyConnect socket. */
   sdNotifySend(fd: number, message: string): void;
+  /** A non-blocking, close-on-exec datagram socket for `dgramSend` to this
+   * destination: a unix socket path ('@name': abstract) when port < 0, else an IP literal. */
+  dgramSocket(address: string, port: number): number;
+  /** One datagram to the destination (unconnected: found again after its
+   * receiver restarts); bytes sent; throws the errno (EAGAIN: the receiver is full). */
+  dgramSend(fd: number, address: string, port: number, message: string): number;
   /** waitpid(pid, WNOHANG): null while it runs (or is not our child), else [exit code or -1, signal or 0] */
   reapPid(pid: number): [number, number] | null;
   /** A thread that SIGKILLs this process and its subtree graceMs after the

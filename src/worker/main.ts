@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
   // the app's children must not keep the listening sockets (or our channel)
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
+  if (spec.reqLogFd !== undefined) native.setCloexec(spec.reqLogFd, true);
   setLogFormat(spec.logFormat ?? 'text');
   setLogDate(spec.logDate);
   setWorkerLogFields(spec.id);

@@ -13,7 +13,7 @@ import { markBusy, type BusySlot } from '../ipc/busy-slot';
 import type { BusyInfo, WorkerCounters, WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { log } from '../log';
 import { epochMs } from '../os/clock';
-import { logForwardedFor, logRequest, useLogFormat } from './request-log';
+import { logForwardedFor, logRequest, useLogFormat, useRequestLogFd } from './request-log';
 
 const START = Symbol('liege.start'); // epoch ms (sub-ms precision)
 const SENT = Symbol('liege.sent'); // the socket's bytesWritten at the start
@@ -67,6 +67,7 @@ export class RequestObserver {
     this.logSome = this.logAll || !!rl && (rl.log4xx || rl.log5xx || rl.slowMs > 0);
     logForwardedFor(rl?.forwardedFor ?? false);
     useLogFormat(rl?.format, rl?.ftime);
+    useRequestLogFd(spec.reqLogFd);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const observer = this;
     this.onClose = function (this: Res) {

@@ -39,6 +39,7 @@ let template: LineFormat | undefined;
 let forwardedFor = false;
 let timer: NodeJS.Timeout | undefined;
 let writer: LogWriter | undefined;
+let logFd = 2; // stderr, or (req-logger) a pipe of its own to the master
 const spare: Buffer[] = []; // written buffers, to fill again
 
 const HTTP_VERSION = /^HTTP\/(\d)\.(\d)$/;
@@ -75,6 +76,11 @@ export function useLogFormat(format: string | undefined, ftime?: string): void {
   template = format ? compileLogFormat(format, ftime) : undefined;
 }
 
+/** req-logger: the request log goes to this fd (a pipe the master reads as request lines). */
+export function useRequestLogFd(fd: number | undefined): void {
+  logFd = fd ?? 2;
+}
+
 /** log-x-forwarded-for: name the client by the header a proxy set. */
 export function logForwardedFor(on: boolean): void {
   forwardedFor = on;
@@ -96,7 +102,7 @@ function arm(): void {
   timer = setTimeout(flush, BATCH_MS);
   timer.unref();
   const notice = (lines: number) => warningLine('log', { lines }, 'request log lines dropped: the log was full or closed');
-  writer = new LogWriter(2, notice, (buf) => {
+  writer = new LogWriter(logFd, notice, (buf) => {
     if (buf.length === BUF_BYTES && spare.length < 4) spare.push(buf);
   }, reportLogState);
   process.on('exit', flushSync);

@@ -1,5 +1,6 @@
 // Options of serving: apps, protocols, sockets, logs, stats, control.
 import * as checks from '../checks';
+import { checkLogger, checkRoute } from '../logger-spec';
 import type { OptionDef } from '../option-def';
 
 export const SERVING_OPTIONS = [
@@ -32,9 +33,18 @@ export const SERVING_OPTIONS = [
   { name: 'log-master', type: 'flag', group: 'logging', help: 'the workers\' output (request log, app, its child processes) goes through the master as whole lines (JSON lines in log-format = json; log-drain, log-filter); implies master' },
   { name: 'log-master-bufsize', type: 'int', min: 128, max: 16777216, default: '8192', group: 'logging', help: 'with log-master: the longest line kept whole, in bytes (a longer one is cut into pieces of this size)' },
   { name: 'log-master-stream', type: 'flag', group: 'logging', help: 'accepted: liege\'s log-master pipes are streams (lines are cut by the master, never mixed)' },
+  { name: 'log-master-req-stream', type: 'flag', group: 'logging', help: 'accepted: with req-logger, liege\'s request log pipes are streams (lines are cut by the master, never mixed)' },
+  { name: 'threaded-logger', type: 'flag', group: 'logging', help: 'accepted: the master never waits on a logger (writes in the thread pool, datagrams never blocking); implies log-master' },
   { name: 'log-drain', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'do not log lines matching this regular expression (JavaScript syntax); implies log-master' },
-  { name: 'log-encoder', type: 'string', repeatable: true, check: checks.logEncoder, group: 'logging', help: 'add an encoder to the chain every log line goes through: prefix TEXT, suffix TEXT, nl, format TEMPLATE, json TEMPLATE (${msg} ${msgnl} ${unix} ${millis} ${micros} ${strftime:FMT}); implies log-master' },
+  { name: 'log-encoder', type: 'string', repeatable: true, check: checks.logEncoder, group: 'logging', help: 'add an encoder to the chain every log line goes through: prefix TEXT, suffix TEXT, nl, format TEMPLATE, json TEMPLATE (${msg} ${msgnl} ${unix} ${millis} ${micros} ${strftime:FMT}); NAME:LOGGER applies to that named logger\'s lines only; implies log-master' },
   { name: 'log-filter', type: 'string', repeatable: true, check: checks.regexp, group: 'logging', help: 'log only lines matching one of these regular expressions (JavaScript syntax); implies log-master' },
+  { name: 'log-req-encoder', type: 'string', repeatable: true, check: checks.logEncoder, group: 'logging', help: 'with req-logger: an encoder of the chain the request lines go through (instead of log-encoder\'s), as log-encoder' },
+  { name: 'logger', type: 'string', repeatable: true, check: checkLogger, group: 'logging', help: 'log to this logger instead of stderr/logto: [NAME ]PLUGIN[:ARGS] with file:PATH, stdio, fd:N, syslog[:IDENT[,FACILITY]], socket:ADDR[,PREFIX]; a NAMEd one gets only the lines log-route sends it; repeatable (every unnamed one gets every line); implies log-master' },
+  { name: 'req-logger', aliases: ['logger-req'], type: 'string', repeatable: true, check: checkLogger, group: 'logging', help: 'the request log goes to this logger (and only there; the other lines to logger or stderr): [NAME ]PLUGIN[:ARGS] as logger; implies log-master' },
+  { name: 'log-route', type: 'string', repeatable: true, check: checkRoute, group: 'logging', help: 'NAME REGEX: lines matching the regular expression go to the named logger only; implies log-master' },
+  { name: 'log-req-route', type: 'string', repeatable: true, check: checkRoute, group: 'logging', help: 'NAME REGEX: with req-logger, request lines matching go to the named req-logger (or logger) only' },
+  { name: 'log-syslog', type: 'string', optional: true, repeatable: true, check: (v) => checkLogger(v === '' ? 'syslog' : `syslog:${v}`), group: 'logging', help: 'log to syslog: same as logger = syslog[:IDENT[,FACILITY]]' },
+  { name: 'log-socket', type: 'string', repeatable: true, check: (v) => checkLogger(`socket:${v}`), group: 'logging', help: 'log to a datagram socket: same as logger = socket:ADDR' },
   { name: 'daemonize', short: 'd', type: 'string', group: 'logging', help: 'detach from the terminal and log to this file (before the privilege drop)' },
   { name: 'daemonize2', type: 'string', group: 'logging', help: 'detach and log to this file after the privilege drop' },
   // see and steer
