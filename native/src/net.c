@@ -311,35 +311,7 @@ static napi_value SdNotify(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* sdNotifyConnect(path) -> a datagram socket connected to NOTIFY_SOCKET
- * (close-on-exec). The kernel checks write permission on the socket file at
- * connect only: opened as root, it still reaches a root-only socket after
- * the privileges are dropped (what libsystemd users do). */
-static napi_value SdNotifyConnect(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  char *path = arg_string(env, argv[0]);
-  struct sockaddr_un sa;
-  socklen_t salen = unix_addr(path, &sa);
-  napi_value out = NULL;
-  int fd = -1, rc = -1;
-  if (salen == 0) {
-    out = throw_errno(env, EINVAL, "connect", path);
-  } else if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-    out = throw_errno(env, errno, "socket", path);
-  } else {
-    do rc = connect(fd, (struct sockaddr *)&sa, salen); while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
-      out = throw_errno(env, errno, "connect", path);
-      close(fd);
-    } else {
-      out = make_int(env, fd);
-    }
-  }
-  free(path);
-  return out;
-}
-
-/* sdNotifySend(fd, message): one datagram on a sdNotifyConnect socket. */
+/* sdNotifySend(fd, message): one datagram on a socket dgramSocket connected. */
 static napi_value SdNotifySend(napi_env env, napi_callback_info info) {
   ARGS(2);
   int fd = arg_int(env, argv[0], -1);
@@ -360,15 +332,21 @@ static socklen_t dgram_addr(const char *address, int port, struct sockaddr_stora
   return numeric_addr(address, port, sa, &ai) ? (socklen_t)ai.ai_addrlen : 0;
 }
 
-/* dgramSocket(address, port): a non-blocking, close-on-exec datagram
- * socket of the destination's family. A unix one is not connected (a
- * syslog daemon that restarts binds a new socket at the same path: the next
- * send finds it); a UDP one is, so that a target that is down (ICMP port
- * unreachable) fails a later send with ECONNREFUSED instead of nothing. */
+/* dgramSocket(address, port, connectUnix): a non-blocking, close-on-exec
+ * datagram socket of the destination's family. A UDP one is connected, so
+ * that a target that is down (ICMP port unreachable) fails a later send
+ * with ECONNREFUSED instead of nothing. A unix one is connected only when
+ * asked: NOTIFY_SOCKET's (the kernel checks write permission on the socket
+ * file at connect only, so one connected as root still reaches a root-only
+ * socket after the privileges are dropped, as libsystemd users do), not a
+ * logger's (a syslog daemon that restarts binds a new socket at the same
+ * path: the next sendto finds it). */
 static napi_value DgramSocket(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  ARGS(3);
   char *address = arg_string(env, argv[0]);
   int port = arg_int(env, argv[1], -1);
+  bool connect_unix = false;
+  napi_get_value_bool(env, argv[2], &connect_unix); /* absent: false */
   struct sockaddr_storage sa;
   napi_value out;
   socklen_t salen = address ? dgram_addr(address, port, &sa) : 0;
@@ -376,9 +354,13 @@ static napi_value DgramSocket(napi_env env, napi_callback_info info) {
     out = throw_errno(env, EINVAL, "socket", address);
   } else {
     int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int rc = 0;
+    if (fd >= 0 && (port >= 0 || connect_unix)) {
+      do rc = connect(fd, (struct sockaddr *)&sa, salen); while (rc < 0 && errno == EINTR);
+    }
     if (fd < 0) {
       out = throw_errno(env, errno, "socket", address);
-    } else if (port >= 0 && connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+    } else if (rc < 0) {
       int err = errno;
       close(fd);
       out = throw_errno_addr(env, err, "connect", address, port);
@@ -424,5 +406,5 @@ static napi_value DgramSend(napi_env env, napi_callback_info info) {
 const export_entry net_exports[] = {
   {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"dup2", Dup2},
   {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify},
-  {"sdNotifyConnect", SdNotifyConnect}, {"sdNotifySend", SdNotifySend},
+  {"sdNotifySend", SdNotifySend},
   {"dgramSocket", DgramSocket}, {"dgramSend", DgramSend}, {NULL, NULL}};

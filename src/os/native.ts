@@ -36,13 +36,12 @@ export interface NativeBinding {
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
   dupFd(fd: number): number;
   sdNotify(socketPath: string, message: string): void;
-  /** A datagram socket connected to `socketPath` (close-on-exec). */
-  sdNotifyConnect(socketPath: string): number;
-  /** One datagram on a sdNotifyConnect socket. */
+  /** One datagram on a socket dgramSocket connected. */
   sdNotifySend(fd: number, message: string): void;
-  /** A non-blocking, close-on-exec datagram socket for `dgramSend` to this
-   * destination: a unix socket path ('@name': abstract) when port < 0, else an IP literal. */
-  dgramSocket(address: string, port: number): number;
+  /** A non-blocking, close-on-exec datagram socket for this destination: a
+   * unix socket path ('@name': abstract) when port < 0, else an IP literal.
+   * UDP is connected; a unix one only with `connectUnix` (NOTIFY_SOCKET). */
+  dgramSocket(address: string, port: number, connectUnix?: boolean): number;
   /** One datagram to the destination (unconnected: found again after its
    * receiver restarts); bytes sent; throws the errno (EAGAIN: the receiver is full). */
   dgramSend(fd: number, address: string, port: number, message: string): number;

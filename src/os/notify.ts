@@ -33,7 +33,7 @@ export function openNotify(): void {
     return;
   }
   try {
-    connected = native.sdNotifyConnect(socketPath);
+    connected = native.dgramSocket(socketPath, -1, true);
   } catch { /* the first message that fails says why */ }
 }
 
@@ -57,7 +57,7 @@ export function sdNotify(fields: Record<string, string | number>): Error | undef
     // (as root it works; dropped, the path's permission decides)
     native.closeFd(connected);
     connected = undefined;
-    try { connected = native.sdNotifyConnect(socketPath); } catch { /* the path's send says why */ }
+    try { connected = native.dgramSocket(socketPath, -1, true); } catch { /* the path's send says why */ }
     if (connected !== undefined) return sendConnected(msg);
   }
   try {
