@@ -10,6 +10,7 @@ import type { Config } from '../config/config';
 import { DAEMON_READY_ENV, DAEMON_READY_FD, READY_BYTE } from '../ipc/daemon';
 import { EMPEROR_FD_ENV } from '../ipc/vassal';
 import { log } from '../log';
+import { openLogFile } from '../os/log-writer';
 
 const DAEMON_ENV = 'LIEGE_DAEMONIZED';
 /** How long the command waits for its daemon to serve before it ends anyway. */
@@ -35,7 +36,7 @@ export async function daemonize(cfg: Config): Promise<number | undefined> {
     delete process.env[DAEMON_ENV];
     return undefined;
   }
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+  const fd = openLogFile(file);
   const from = fs.fstatSync(fd).size;
   const env = { ...process.env, [DAEMON_ENV]: '1', [DAEMON_READY_ENV]: String(DAEMON_READY_FD) };
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { detached: true, stdio: ['ignore', fd, fd, 'pipe'], env });

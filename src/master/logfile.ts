@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { flushRequestLog, log, logConsoleFd, setLogConsole } from '../log';
+import { openLogFile } from '../os/log-writer';
 import { native } from '../os/native';
 
 let current: string | undefined;
@@ -21,7 +22,7 @@ const CONSOLE_ENV = 'LIEGE_LOG_CONSOLE';
 
 /** Points stdout and stderr at `file` (append, created 0640). */
 export function logTo(file: string): void {
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+  const fd = openLogFile(file);
   flushRequestLog(); // a single process's request lines so far: to the old file
   keepConsole(fd, file);
   native.dup2(fd, 1);

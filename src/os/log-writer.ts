@@ -220,3 +220,9 @@ function lineCut(buf: Buffer, off: number, end: number): number {
   const last = buf.lastIndexOf(10, off + PIPE_BUF - 1);
   return last < off ? PIPE_BUF : last + 1 - off; // a line longer than PIPE_BUF goes in pieces
 }
+
+/** Opens a log file to append to, created 0640 (logto, daemonize, file
+ * loggers); close-on-exec, as libuv opens; throws the open's error. */
+export function openLogFile(path: string): number {
+  return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+}

@@ -13,7 +13,7 @@
 // it grew past maxsize (seen by the same check).
 import * as fs from 'node:fs';
 import { log, logEverywhere, warningLine } from '../../log';
-import { LogWriter } from '../../os/log-writer';
+import { LogWriter, openLogFile } from '../../os/log-writer';
 import { native } from '../../os/native';
 import { Fault } from './fault';
 
@@ -67,11 +67,6 @@ export class FdSink implements Sink {
   }
 }
 
-/** Opens `path` to append to (throws the open's error). */
-export function openAppend(path: string): number {
-  // (close-on-exec: libuv opens so)
-  return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
-}
 
 /** uWSGI's `maxsize` (bytes) and `backupname` (default: PATH.UNIXTIME). */
 export interface Rotation {
@@ -95,7 +90,7 @@ export class FileSink extends FdSink {
 
   /** A fresh open of the path in place of the old one (throws the open's error: the old one stays). */
   reopen(): void {
-    const fresh = openAppend(this.path);
+    const fresh = openLogFile(this.path);
     try {
       native.dup2(fresh, this.fd);
     } finally {

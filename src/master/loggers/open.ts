@@ -17,7 +17,8 @@ import { log, setLineRouters } from '../../log';
 import { native } from '../../os/native';
 import { compileEncoders } from '../log-encoders';
 import { DatagramSink, socketFrame, syslogFrame, type Target } from './datagram-sink';
-import { FdSink, FileSink, openAppend, type Sink } from './file-sink';
+import { FdSink, FileSink, type Sink } from './file-sink';
+import { openLogFile } from '../../os/log-writer';
 import { router, type Out, type Table } from './router';
 
 const LOGGER_FILES_ENV = 'LIEGE_LOGGER_FILES';
@@ -173,7 +174,7 @@ async function openSink(spec: LoggerSpec, key: string, inherited: Map<string, nu
       return sink;
     }
     try {
-      return new FileSink(label, file, openAppend(file), rotate);
+      return new FileSink(label, file, openLogFile(file), rotate);
     } catch (e) {
       throw fail(e, `open the log file ${file}`, 'a file the master can create or append to');
     }
