@@ -50,18 +50,22 @@ describe('log rotation', () => {
     fs.renameSync(logfile, `${logfile}.1`);
     fs.writeFileSync(fifo, 'l');
     await until(() => (read(logfile).includes('log file reopened') ? true : undefined));
+    // at least 8 requests, and until both workers served: which worker
+    // accepts a fresh connection is the kernel's choice (under load all 8
+    // can go to one), so more may be needed to hear from both
     const served = new Set<number>();
-    for (let i = 0; i < 8; i++) {
-      const pid = await getPath(port, `/after-rotation-${i}`);
+    let sent = 0;
+    while (sent < 8 || (served.size < 2 && sent < 200)) {
+      const pid = await getPath(port, `/after-rotation-${sent++}`);
       if (pid) served.add(pid);
     }
     expect(served.size).toBe(2);
     for (const pid of served) expect(before).toContain(pid);
-    await until(() => ((read(logfile).match(/GET \/after-rotation-\d/g) ?? []).length === 8 ? true : undefined));
+    await until(() => ((read(logfile).match(/GET \/after-rotation-\d+ /g) ?? []).length === sent ? true : undefined));
     const fresh = read(logfile);
     // the app's own output of those requests too (console.log, console.error, stdout.write)
-    for (let i = 0; i < 8; i++) expect(fresh).toContain(`request /after-rotation-${i}`);
-    for (let i = 0; i < 8; i++) expect(fresh).toContain(`raw /after-rotation-${i}`);
+    for (let i = 0; i < sent; i++) expect(fresh).toContain(`request /after-rotation-${i}`);
+    for (let i = 0; i < sent; i++) expect(fresh).toContain(`raw /after-rotation-${i}`);
 
     // a spare started before the rotation takes the slot of a killed worker
     const victim = [...served][0]!;
