@@ -77,8 +77,16 @@ export class LiegeError extends Error {
     const where = this.origin ? `${formatOrigin(this.origin)}: ` : '';
     const text = this.text !== undefined ? `: \`${this.text}\`` : '';
     const exp = this.expected ? ` (expected ${this.expected})` : '';
-    return `${where}${this.message}${text}${exp}`;
+    return printable(`${where}${this.message}${text}${exp}`);
   }
+}
+
+// control characters of a bad config (a stray byte, an escape sequence)
+// shown as \xNN: printed raw they would move the terminal's cursor or hide
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+function printable(s: string): string {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function formatOrigin(o: Origin): string {

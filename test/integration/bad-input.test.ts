@@ -99,6 +99,9 @@ const INI: IniCase[] = [
   { name: 'for without words', lines: ['for =', 'endfor ='], message: /bad value for `for`/ },
   { name: 'CR-only line endings', lines: [], raw: Buffer.from('[uwsgi]\rno-server = true\r'), at: ':1', message: /a carriage return that does not end a CRLF line/ },
   { name: 'a lone CR inside a line', lines: ['print = a\rb'], message: /a carriage return/ },
+  // a stray control byte or a terminal escape sequence is shown as \xNN, never sent to the terminal
+  { name: 'a control byte in an option name', lines: ['mas\x01ter = true'], message: /unknown option `mas\\x01ter`/ },
+  { name: 'an escape sequence in a value', lines: ['processes = \x1b[31mred'], message: /`processes = \\x1b\[31mred`/ },
 ];
 
 function iniFile(c: IniCase, marker: string): string {
@@ -114,6 +117,7 @@ function expectRejected(r: { exitCode?: number; stderr: string }, at: string, me
   expect(r.stderr).toMatch(/expected/);
   expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
   expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/); // nothing raw for the terminal
   expect(fs.existsSync(marker)).toBe(false);
 }
 
