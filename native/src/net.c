@@ -290,39 +290,6 @@ static socklen_t unix_addr(const char *path, struct sockaddr_un *sa) {
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '@' ? 0 : 1));
 }
 
-/* sdNotify(path, message): one AF_UNIX datagram to systemd's NOTIFY_SOCKET.
- * Node has no unix datagram sockets. MSG_DONTWAIT: a manager that does not
- * read (its queue full) costs a lost message, never a blocked master. */
-static napi_value SdNotify(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  char *path = arg_string(env, argv[0]), *msg = arg_string(env, argv[1]);
-  struct sockaddr_un sa;
-  socklen_t salen = unix_addr(path, &sa);
-  napi_value out = make_undefined(env);
-  if (!msg || salen == 0) {
-    out = throw_errno(env, EINVAL, "sendto", path);
-  } else {
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0) out = throw_errno(env, errno, "sendto", path);
-    if (fd >= 0) close(fd);
-  }
-  free(path);
-  free(msg);
-  return out;
-}
-
-/* sdNotifySend(fd, message): one datagram on a socket dgramSocket connected. */
-static napi_value SdNotifySend(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  int fd = arg_int(env, argv[0], -1);
-  char *msg = arg_string(env, argv[1]);
-  napi_value out = make_undefined(env);
-  if (!msg) out = throw_errno(env, EINVAL, "send", NULL);
-  else if (send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) out = throw_errno(env, errno, "send", NULL);
-  free(msg);
-  return out;
-}
-
 /* A datagram destination: a unix socket path ("@name": abstract) when
  * port < 0, else an IPv4/IPv6 literal and a port. 0 when it is neither. */
 static socklen_t dgram_addr(const char *address, int port, struct sockaddr_storage *sa) {
@@ -372,39 +339,33 @@ static napi_value DgramSocket(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* dgramSend(fd, address, port, message): one datagram (UDP: to the address
- * dgramSocket connected it to), never blocking (a full receiver: EAGAIN);
- * throws the errno (ENOENT, ECONNREFUSED ...). */
+/* dgramSend(fd, message, path?): one datagram, never blocking (a full
+ * receiver: EAGAIN); to the unix socket `path` when given (a logger's,
+ * unconnected: found again after its receiver restarts), else on the
+ * socket dgramSocket connected (UDP, NOTIFY_SOCKET). Bytes sent; throws
+ * the errno (ENOENT, ECONNREFUSED ...). */
 static napi_value DgramSend(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(3);
   int fd = arg_int(env, argv[0], -1);
-  char *address = arg_string(env, argv[1]);
-  int port = arg_int(env, argv[2], -1);
-  char *msg = NULL;
-  size_t len = 0;
-  napi_value out = NULL;
-  struct sockaddr_storage sa;
-  socklen_t salen = address ? dgram_addr(address, port, &sa) : 0;
-  if (!salen || napi_get_value_string_utf8(env, argv[3], NULL, 0, &len) != napi_ok) {
-    out = throw_errno(env, EINVAL, "sendto", address);
+  char *msg = arg_string(env, argv[1]);
+  size_t len = 0; /* the message's own length: a NUL inside is sent too */
+  if (msg) napi_get_value_string_utf8(env, argv[1], NULL, 0, &len);
+  char *path = argc > 2 ? arg_string(env, argv[2]) : NULL;
+  struct sockaddr_un sa;
+  socklen_t salen = path ? unix_addr(path, &sa) : 0;
+  napi_value out;
+  if (!msg || (path && !salen)) {
+    out = throw_errno(env, EINVAL, "sendto", path);
   } else {
-    msg = malloc(len + 1);
-    if (!msg) {
-      out = throw_errno(env, ENOMEM, "sendto", address);
-    } else {
-      napi_get_value_string_utf8(env, argv[3], msg, len + 1, &len);
-      ssize_t n;
-      do n = port >= 0 ? send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) : sendto(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen); while (n < 0 && errno == EINTR);
-      out = n < 0 ? throw_errno(env, errno, "sendto", address) : make_int(env, n);
-    }
+    ssize_t n;
+    do n = path ? sendto(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen) : send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+    out = n < 0 ? throw_errno(env, errno, "sendto", path) : make_int(env, n);
   }
   free(msg);
-  free(address);
+  free(path);
   return out;
 }
 
 const export_entry net_exports[] = {
   {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"dup2", Dup2},
-  {"closeFd", Close}, {"dupFd", DupFd}, {"sdNotify", SdNotify},
-  {"sdNotifySend", SdNotifySend},
-  {"dgramSocket", DgramSocket}, {"dgramSend", DgramSend}, {NULL, NULL}};
+  {"closeFd", Close}, {"dupFd", DupFd}, {"dgramSocket", DgramSocket}, {"dgramSend", DgramSend}, {NULL, NULL}};

@@ -35,16 +35,14 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
   dupFd(fd: number): number;
-  sdNotify(socketPath: string, message: string): void;
-  /** One datagram on a socket dgramSocket connected. */
-  sdNotifySend(fd: number, message: string): void;
   /** A non-blocking, close-on-exec datagram socket for this destination: a
    * unix socket path ('@name': abstract) when port < 0, else an IP literal.
    * UDP is connected; a unix one only with `connectUnix` (NOTIFY_SOCKET). */
   dgramSocket(address: string, port: number, connectUnix?: boolean): number;
-  /** One datagram to the destination (unconnected: found again after its
-   * receiver restarts); bytes sent; throws the errno (EAGAIN: the receiver is full). */
-  dgramSend(fd: number, address: string, port: number, message: string): number;
+  /** One datagram: to the unix socket `path` (unconnected: found again
+   * after its receiver restarts), else on the socket dgramSocket connected;
+   * bytes sent; throws the errno (EAGAIN: the receiver is full). */
+  dgramSend(fd: number, message: string, path?: string): number;
   /** waitpid(pid, WNOHANG): null while it runs (or is not our child), else [exit code or -1, signal or 0] */
   reapPid(pid: number): [number, number] | null;
   /** A thread that SIGKILLs this process and its subtree graceMs after the

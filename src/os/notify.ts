@@ -60,17 +60,22 @@ export function sdNotify(fields: Record<string, string | number>): Error | undef
     try { connected = native.dgramSocket(socketPath, -1, true); } catch { /* the path's send says why */ }
     if (connected !== undefined) return sendConnected(msg);
   }
+  // no socket could be connected: a socket of this message's own says why
+  let fd: number | undefined;
   try {
-    native.sdNotify(socketPath, msg);
+    fd = native.dgramSocket(socketPath, -1);
+    native.dgramSend(fd, msg, socketPath);
     return undefined;
   } catch (e) {
     return e as Error;
+  } finally {
+    if (fd !== undefined) native.closeFd(fd);
   }
 }
 
 function sendConnected(msg: string): NodeJS.ErrnoException | undefined {
   try {
-    native.sdNotifySend(connected!, msg);
+    native.dgramSend(connected!, msg);
     return undefined;
   } catch (e) {
     return e as NodeJS.ErrnoException;

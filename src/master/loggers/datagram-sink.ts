@@ -39,7 +39,9 @@ export class DatagramSink implements Sink {
 
   write(line: string): void {
     try {
-      native.dgramSend(this.fd, this.to.address, this.to.port, this.frame(line));
+      // UDP is connected; a unix path is named at every send
+      if (this.to.port < 0) native.dgramSend(this.fd, this.frame(line), this.to.address);
+      else native.dgramSend(this.fd, this.frame(line));
       this.fault.ok();
     } catch (e) {
       this.fault.failed((e as NodeJS.ErrnoException).code ?? 'EIO');
