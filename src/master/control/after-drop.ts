@@ -4,11 +4,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** The master's uid once it dropped root; undefined as root. */
+function droppedUid(): number | undefined {
+  const uid = process.getuid?.();
+  return uid === 0 ? undefined : uid;
+}
+
+const isUnixPath = (addr: string) => !/:\d+$/.test(addr) && !addr.startsWith('@');
+
 /** '' unless `code` is EACCES in a master that dropped root: then why, and what to do. */
 export function afterDrop(code: string, addr: string, verb = 'binds'): string {
-  const uid = process.getuid?.();
-  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
-  const where = /:\d+$/.test(addr) && !addr.startsWith('@') ? 'a port from 1024 up' : `give it ${path.dirname(path.resolve(addr))}, e.g. a /run/NAME directory it owns`;
+  const uid = droppedUid();
+  if (code !== 'EACCES' || uid === undefined) return '';
+  const tcp = /:\d+$/.test(addr) && !addr.startsWith('@');
+  let where = 'a port from 1024 up';
+  if (!tcp) where = `give it ${path.dirname(path.resolve(addr))}, e.g. a /run/NAME directory it owns`;
   return ` (the master ${verb} it after the privilege drop, as uid ${uid}: ${where})`;
 }
 
@@ -16,8 +26,8 @@ export function afterDrop(code: string, addr: string, verb = 'binds'): string {
  * dropped master could not connect to it to see whether it is stale (a
  * file left by a run as root), nor remove it. */
 export function othersSocket(code: string, addr: string): string {
-  const uid = process.getuid?.();
-  if (code !== 'EADDRINUSE' || uid === undefined || uid === 0 || /:\d+$/.test(addr) || addr.startsWith('@')) return '';
+  const uid = droppedUid();
+  if (code !== 'EADDRINUSE' || uid === undefined || !isUnixPath(addr)) return '';
   try {
     const st = fs.lstatSync(addr);
     if (!st.isSocket() || st.uid === uid) return '';
@@ -30,8 +40,8 @@ export function othersSocket(code: string, addr: string): string {
 /** '' unless the file at `file` (EACCES on open) is another user's: the
  * dropped master may not open it (a fifo left by a run as root). */
 export function othersFile(code: string | undefined, file: string): string {
-  const uid = process.getuid?.();
-  if (code !== 'EACCES' || uid === undefined || uid === 0) return '';
+  const uid = droppedUid();
+  if (code !== 'EACCES' || uid === undefined) return '';
   try {
     const st = fs.statSync(file);
     if (st.uid === uid) return '';
