@@ -296,6 +296,24 @@ export function lineRouter(req: boolean): Route | undefined {
   return req ? routeReq : routeMain;
 }
 
+/** Whether the output of the programs liege runs (hooks) must pass
+ * through here to reach its place: loggers, log-drain/log-filter or a
+ * log-encoder are set (uWSGI's log-master carries it). Else they write to
+ * stderr themselves. */
+export function childOutputRouted(): boolean {
+  return routeMain !== undefined || hasLogRules() || encode !== undefined;
+}
+
+/** A line (without its newline) of such a program's output, as it is (in
+ * JSON, in the shape of an app's output line, component `hook`). */
+export function childOutputLine(text: string): void {
+  if (hasLogRules() && !logLineShown(text)) return; // the rules see the text, as a worker's
+  let line = text;
+  if (format === 'json' && !isJsonObject(text)) line = JSON.stringify({ level: 30, time: new Date().toISOString(), ...base, component: 'hook', stream: 'output', msg: text });
+  if (routeMain?.(line)) return;
+  writeRaw(`${line}\n`);
+}
+
 /** A line for the loggers and for stderr both: a logger's own fault, said
  * where someone looks when the loggers do not work. */
 export function logEverywhere(component: string, level: Level, fields: object, msg: string): void {

@@ -49,12 +49,16 @@ static void free_strv(char **v) {
  * catches others), an empty mask, death with the parent, then exec. Only
  * async-signal-safe calls here: the child shares the parent's memory. When
  * execve fails its errno goes up the close-on-exec pipe `report`. */
-static void child_exec(const char *path, char **argv, char **envp, int pdeathsig, int report) {
+static void child_exec(const char *path, char **argv, char **envp, int pdeathsig, int report, int out) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
   if (pdeathsig) prctl(PR_SET_PDEATHSIG, pdeathsig);
+  if (out >= 0) {
+    dup2(out, 1);
+    dup2(out, 2);
+  }
   inherit_stdio();
   sigset_t none;
   sigemptyset(&none);
@@ -74,9 +78,10 @@ static int wait_status(pid_t pid, int *status) {
 }
 
 /* Starts path/argv (envp NULL: this process's environment) in a vfork
- * child. Returns its pid, or -1 with *err and *syscall set: the failing
- * pipe2/vfork, or the child's execve (that child is reaped here). */
-static pid_t start_child(const char *path, char **argv, char **envp, int *err, const char **syscall) {
+ * child, its stdout and stderr on `out` when >= 0. Returns its pid, or -1
+ * with *err and *syscall set: the failing pipe2/vfork, or the child's
+ * execve (that child is reaped here). */
+static pid_t start_child(const char *path, char **argv, char **envp, int out, int *err, const char **syscall) {
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) {
     *err = errno;
@@ -87,7 +92,7 @@ static pid_t start_child(const char *path, char **argv, char **envp, int *err, c
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid = vfork();
-  if (pid == 0) child_exec(path, argv, envp, SIGKILL, report[1]);
+  if (pid == 0) child_exec(path, argv, envp, SIGKILL, report[1], out);
   int verr = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(report[1]);
@@ -119,16 +124,17 @@ static napi_value status_pair(napi_env env, int status) {
   return out;
 }
 
-/* Starts path with argv and envp given as argv[0..2] (JS values); returns
- * the pid, or -1 with a JS exception pending (the errno of the failing step,
- * the path when execve failed). */
-static pid_t start_from_js(napi_env env, napi_value *argv) {
+/* Starts path with argv and envp given as argv[0..2] (JS values), its
+ * output on `out` (-1: this process's); returns the pid, or -1 with a JS
+ * exception pending (the errno of the failing step, the path when execve
+ * failed). */
+static pid_t start_from_js(napi_env env, napi_value *argv, int out) {
   char *path = arg_string(env, argv[0]);
   char **args = arg_strv(env, argv[1]);
   char **envp = arg_strv(env, argv[2]);
   int err = 0;
   const char *syscall = NULL;
-  pid_t pid = start_child(path, args, envp, &err, &syscall);
+  pid_t pid = start_child(path, args, envp, out, &err, &syscall);
   if (pid < 0) throw_errno(env, err, syscall, strcmp(syscall, "execve") ? NULL : path);
   free(path);
   free_strv(args);
@@ -136,13 +142,14 @@ static pid_t start_from_js(napi_env env, napi_value *argv) {
   return pid;
 }
 
-/* spawnWait(path, argv[, envp]) -> [exitCode, termSignal]: runs path with
- * argv in the current cwd, waits for it (retrying EINTR). Throws when it
- * could not be started (ENOENT, execve '/bin/nosh'). Blocks the thread:
- * for the startup phases, where nothing else runs. */
+/* spawnWait(path, argv[, envp[, out]]) -> [exitCode, termSignal]: runs
+ * path with argv in the current cwd (its stdout and stderr on the fd `out`
+ * when given), waits for it (retrying EINTR). Throws when it could not be
+ * started (ENOENT, execve '/bin/nosh'). Blocks the thread: for the startup
+ * phases, where nothing else runs. */
 static napi_value SpawnWait(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  pid_t pid = start_from_js(env, argv);
+  ARGS(4);
+  pid_t pid = start_from_js(env, argv, arg_int(env, argv[3], -1));
   if (pid < 0) return NULL;
   int status = 0;
   if (wait_status(pid, &status) < 0) return throw_errno(env, errno, "waitpid", NULL);
@@ -187,11 +194,11 @@ static void call_back(napi_env env, napi_value cb, void *context, void *data) {
   free(w);
 }
 
-/* spawnAsync(path, argv, envp|null, callback) -> pid. The loop stays alive
- * until the callback ran, like a child_process handle. */
+/* spawnAsync(path, argv, envp|null, callback[, out]) -> pid. The loop
+ * stays alive until the callback ran, like a child_process handle. */
 static napi_value SpawnAsync(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  pid_t pid = start_from_js(env, argv);
+  ARGS(5);
+  pid_t pid = start_from_js(env, argv, arg_int(env, argv[4], -1));
   if (pid < 0) return NULL;
   waiter *w = calloc(1, sizeof *w);
   w->pid = pid;

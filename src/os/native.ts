@@ -13,11 +13,12 @@ export interface NativeBinding {
   prctl(option: number, arg2: number): void;
   capset(lo: number, hi: number, inheritable: boolean): void;
   /** [exit code or -1, terminating signal or 0]; blocks the thread. Throws
-   * (code, syscall 'execve', path) when the program could not be started. */
-  spawnWait(path: string, argv: string[], envp?: string[] | null): [number, number];
+   * (code, syscall 'execve', path) when the program could not be started.
+   * `out`: the fd its stdout and stderr go to (else this process's). */
+  spawnWait(path: string, argv: string[], envp?: string[] | null, out?: number): [number, number];
   /** Starts the program (throws like spawnWait) and returns its pid; a
    * thread waits for it and `done` runs on the loop. */
-  spawnAsync(path: string, argv: string[], envp: string[] | null, done: (err: NodeJS.ErrnoException | null, status?: [number, number]) => void): number;
+  spawnAsync(path: string, argv: string[], envp: string[] | null, done: (err: NodeJS.ErrnoException | null, status?: [number, number]) => void, out?: number): number;
   execv(path: string, argv: string[]): never;
   setCloexec(fd: number, on: boolean): void;
   /** kind 0 f(), 1 f(string), 2 f(int); null when the symbol is missing. */

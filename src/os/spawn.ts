@@ -5,8 +5,9 @@
 import { native } from './native';
 import { claim, release } from './reaper';
 
-/** [exit code or -1, terminating signal or 0], once the program ended. */
-export function spawnAwait(path: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<[number, number]> {
+/** [exit code or -1, terminating signal or 0], once the program ended;
+ * its stdout and stderr on the fd `out` when given. */
+export function spawnAwait(path: string, argv: string[], env?: NodeJS.ProcessEnv, out?: number): Promise<[number, number]> {
   const envp = env ? Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`) : null;
   return new Promise((resolve, reject) => {
     let pid = 0;
@@ -14,7 +15,7 @@ export function spawnAwait(path: string, argv: string[], env?: NodeJS.ProcessEnv
       release(pid);
       if (err) reject(err);
       else resolve(status!);
-    });
+    }, out);
     // the waiting thread reaps it: the master's subreaper must leave it alone
     claim(pid);
   });

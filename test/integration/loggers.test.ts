@@ -101,6 +101,9 @@ describe('loggers', () => {
       'log-encoder = prefix:boom [B]', // (a value's trailing space is trimmed, as by uWSGI)
       'req-logger = file:requests.log',
       'log-req-route = boom GET /boom', // a named logger, as uWSGI looks it up
+      // the output of the master's hooks goes to the loggers too (uWSGI's log-master carries it)
+      'exec-as-root = echo hook says as-root; echo hook errs as-root >&2',
+      'hook-master-start = exec:echo hook says master-start',
     ]);
     expect(await hit(port, '/hello')).toBe(200);
     expect(await hit(port, '/boom')).toBe(200);
@@ -110,6 +113,8 @@ describe('loggers', () => {
     expect(all).toContain('master: master started');
     expect(all).toContain('app says /hello');
     expect(all).toContain('graceful shutdown');
+    expect(all).toMatch(/^hook says as-root\nhook errs as-root\n/m);
+    expect(all).toMatch(/^hook says master-start$/m);
     expect(all).not.toContain('/boom'); // routed: the named logger only
     expect(all).not.toMatch(/GET \//); // request lines: req-logger only
     // the request line of /boom by log-req-route, without log-encoder's prefix (request lines: log-req-encoder's)
@@ -120,16 +125,19 @@ describe('loggers', () => {
     expect(stderr).not.toContain('master started');
     expect(stderr).not.toContain('app says');
     expect(stderr).not.toContain('GET /');
+    expect(stderr).not.toContain('hook says');
+    expect(stderr).not.toContain('hook errs');
   });
 
   it('stdio is the master\'s stdout (in log-format = json, every line JSON); a req-logger alone leaves the other lines on stderr', async () => {
-    const { p, port, d } = await start('stdio', ['logger = stdio', 'log-format = json']);
+    const { p, port, d } = await start('stdio', ['logger = stdio', 'log-format = json', 'exec-as-root = echo hook says json']);
     expect(await hit(port, '/json')).toBe(200);
     process.kill(p.pid!, 'SIGTERM');
     const r = await p;
     const out = (r.stdout as string).trim().split('\n');
     expect(out.some((l) => l.includes('"msg":"app says /json"'))).toBe(true);
     expect(out.some((l) => /"component":"request".*"uri":"\/json"/.test(l))).toBe(true);
+    expect(out.some((l) => /"component":"hook".*"msg":"hook says json"/.test(l))).toBe(true);
     for (const l of out) expect(() => JSON.parse(l) as unknown, l).not.toThrow();
     expect(r.stderr).not.toContain('app says');
 

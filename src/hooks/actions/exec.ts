@@ -3,6 +3,7 @@
 // for in this thread (fast); in a running loop it is awaited.
 import { native } from '../../os/native';
 import { spawnAwait } from '../../os/spawn';
+import { withHookOutput } from '../output';
 import { defineAction, needArg, type HookContext, type HookRun } from './types';
 
 /** A command killed by a signal has failed (DEPARTURES D5). */
@@ -11,16 +12,18 @@ const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : co
 const withEnv = (extra: Record<string, string> | undefined) => (extra ? { ...process.env, ...extra } : undefined);
 
 /** Exit status of the command, blocking the thread until it ends. */
-function runShell(cmd: string, ctx: HookContext, extraEnv?: Record<string, string>): number {
+function runShell(cmd: string, ctx: HookContext, extraEnv: Record<string, string> | undefined, out: number | undefined): number {
   const env = withEnv(extraEnv);
   const envp = env ? Object.entries(env).map(([k, v]) => `${k}=${v}`) : null;
-  return status(native.spawnWait(ctx.binsh, [ctx.binsh, '-c', cmd], envp));
+  return status(native.spawnWait(ctx.binsh, [ctx.binsh, '-c', cmd], envp, out));
 }
 
 /** The command's exit status, on the loop; or the blocking path at startup. */
 function shell(cmd: string, ctx: HookContext, how: HookRun): number | Promise<number> {
-  if (how.blocking) return runShell(cmd, ctx, how.env);
-  return spawnAwait(ctx.binsh, [ctx.binsh, '-c', cmd], withEnv(how.env)).then(status);
+  return withHookOutput((out) => {
+    if (how.blocking) return runShell(cmd, ctx, how.env, out);
+    return spawnAwait(ctx.binsh, [ctx.binsh, '-c', cmd], withEnv(how.env), out).then(status);
+  });
 }
 
 export const execActions = [

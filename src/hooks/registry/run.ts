@@ -11,6 +11,7 @@ import { spawnAwait } from '../../os/spawn';
 import { defineAction, type ActionDef, type HookRun } from '../actions/types';
 import type { RegistryEntry } from './entry';
 import type { ExtraHook } from './plan';
+import { withHookOutput } from '../output';
 
 /** Runs an escalated hook through the privileged helper (set by privsep.ts). */
 let escalator: ((e: RegistryEntry, role: 'check' | 'hook' | 'rollback') => number | Promise<number>) | undefined;
@@ -33,13 +34,15 @@ const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : co
 /** Its status; where a loop runs (how.blocking false) awaited, never waited
  * for in the loop's thread. `env` is added to this process's environment. */
 function spawnStatus(file: string, argv: string[], env: Record<string, string> = {}, how?: HookRun): number | Promise<number> {
-  if (how && !how.blocking) return spawnAwait(file, argv, { ...process.env, ...env }).then(status);
-  Object.assign(process.env, env);
-  try {
-    return status(native.spawnWait(file, argv));
-  } finally {
-    for (const k of Object.keys(env)) delete process.env[k];
-  }
+  return withHookOutput((out) => {
+    if (how && !how.blocking) return spawnAwait(file, argv, { ...process.env, ...env }, out).then(status);
+    Object.assign(process.env, env);
+    try {
+      return status(native.spawnWait(file, argv, null, out));
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+  });
 }
 
 /** Runs one role of an entry here (no escalation): returns its status. */
