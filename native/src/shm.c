@@ -61,8 +61,17 @@ static napi_value ShmMap(napi_env env, napi_callback_info info) {
   return map_fd(env, fd, (size_t)size);
 }
 
+/* memfd() -> fd: an anonymous file in memory (close-on-exec), for a hook
+ * program's output: no disk to fill, nothing to remove. */
+static napi_value Memfd(napi_env env, napi_callback_info info) {
+  int fd = memfd_create("liege-output", MFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "memfd_create", NULL);
+  return make_int(env, fd);
+}
+
 const export_entry shm_exports[] = {
   {"shmCreate", ShmCreate},
+  {"memfd", Memfd},
   {"shmMap", ShmMap},
   {NULL, NULL},
 };

@@ -1,30 +1,24 @@
 // The output of a program a hook runs, when liege must carry it to its
 // place (log.ts childOutputRouted: loggers, log-drain/log-filter or a
 // log-encoder; uWSGI's log-master carries a hook's output the same way):
-// the program writes to an unlinked temporary file (a startup phase waits
-// for it in this thread and could not read a pipe meanwhile), whose lines
-// go out once it ended. Otherwise (the usual case) the program writes to
+// the program writes to a file in memory (memfd: no disk to fill; a
+// startup phase waits for it in this thread and could not read a pipe
+// meanwhile), whose lines go out once it ended. Otherwise (the usual case) the program writes to
 // stderr itself, as it always did.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { childOutputLine, childOutputRouted } from '../log';
+import { native } from '../os/native';
 
 // what is sent of one program's output; the rest is said in one line
 const MAX_BYTES = 16 * 1024 * 1024;
 
-let files = 0;
-
 /** An fd for the program's stdout and stderr, or undefined: it writes to stderr. */
 function openCapture(): number | undefined {
   if (!childOutputRouted()) return undefined;
-  const file = path.join(os.tmpdir(), `liege-hook-output-${process.pid}-${files++}`);
   try {
-    const fd = fs.openSync(file, 'wx+', 0o600);
-    fs.unlinkSync(file);
-    return fd;
+    return native.memfd();
   } catch {
-    return undefined; // no temporary directory here (a jail): the program writes to stderr
+    return undefined; // (out of fds or memory) the program writes to stderr
   }
 }
 

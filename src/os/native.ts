@@ -62,6 +62,8 @@ export interface NativeBinding {
   getNofile(): [number, number];
   /** A shared memory region (memfd, mmap MAP_SHARED): [fd, close-on-exec; the mapping]. */
   shmCreate(size: number): [number, ArrayBuffer];
+  /** memfd_create: an anonymous file in memory (close-on-exec). */
+  memfd(): number;
   /** Maps the region of `fd` (another process's shmCreate). */
   shmMap(fd: number, size: number): ArrayBuffer;
   /** V8's LowMemoryNotification: full GCs that also shrink the heap. */
