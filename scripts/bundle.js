@@ -15,6 +15,8 @@ const esbuild = require('esbuild');
 // hold its source in the heap for nothing.
 const EXTERNAL = ['pino', 'node-pty', 'etcd3', 'yaml', 'tar', 'prom-client', 'strftime'];
 const { buildParts } = require('./parts');
+// (tsc ran before this script: the flags bin/liege runs Node with)
+const { LIEGE_NODE_FLAGS } = require('../dist/os/node-flags.js');
 // from the TypeScript sources, not tsc's CommonJS output: esbuild hoists
 // the ES modules into one scope (no wrapper, exports object and getter
 // per module), ~0.6 MiB less heap in every process (a vassal: bench/README.md)
@@ -80,14 +82,14 @@ async function main() {
   buildWorker();
   // Record the V8 code cache bin/liege loads, from a typical hook-only run
   // (the functions compiled by then are in the cache).
-  execFileSync(process.execPath, ['bin/liege', '--no-server', '--hook-asap', 'exec:true', '--hook-pre-jail', 'write:/dev/null x', '--hook-as-user-atexit', 'exit:0'], {
+  execFileSync(process.execPath, [...LIEGE_NODE_FLAGS, 'bin/liege', '--no-server', '--hook-asap', 'exec:true', '--hook-pre-jail', 'write:/dev/null x', '--hook-as-user-atexit', 'exit:0'], {
     env: { ...process.env, LIEGE_RECORD_CODE_CACHE: '1' },
     stdio: 'ignore',
   });
   // The parts' caches hold what their module code runs at load (a part is
   // loaded once by a command or an emperor start; a run of each is not
   // worth a build step): recorded by loading every part in one process.
-  execFileSync(process.execPath, ['bin/liege', '--version'], {
+  execFileSync(process.execPath, [...LIEGE_NODE_FLAGS, 'bin/liege', '--version'], {
     env: { ...process.env, LIEGE_RECORD_CODE_CACHE: parts.join(','), LIEGE_LOAD_PARTS: parts.join(',') },
     stdio: 'ignore',
   });

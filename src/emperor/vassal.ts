@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { log } from '../log';
 import { exited } from '../os/child-exit';
+import { LIEGE_NODE_FLAGS } from '../os/node-flags';
 import { EMPEROR_FD, EMPEROR_FD_ENV, VASSAL_ENV, type VassalJob } from '../ipc/vassal';
 import type { DesiredVassal } from './monitors/monitor';
 import type { VassalStatus } from './states';
@@ -51,7 +52,7 @@ export class Vassal {
     const owner = this.desired.owner;
     const env: NodeJS.ProcessEnv = { ...plan.env, [EMPEROR_FD_ENV]: String(EMPEROR_FD) };
     if (plan.job) env[VASSAL_ENV] = JSON.stringify(plan.job);
-    const child = spawn(process.execPath, plan.argv, {
+    const child = spawn(process.execPath, [...LIEGE_NODE_FLAGS, ...plan.argv], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...(plan.extraFds ?? [])],
       env,
       uid: owner?.uid,

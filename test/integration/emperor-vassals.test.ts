@@ -119,6 +119,9 @@ describe('emperor with live vassal files', () => {
     // a vassal's worker killed: its master respawns it, the emperor is not involved
     const master = childrenOf(p.pid!).find((x) => childrenOf(x).length >= 2)!;
     const worker = childrenOf(master).find((x) => cmdlineOf(x).includes('worker'))!;
+    // vassals run with liege's Node flags (src/os/node-flags.ts), the app's workers without
+    expect(cmdlineOf(master)).toMatch(/--no-sparkplug --v8-pool-size=1 \S+bin\/liege /);
+    expect(cmdlineOf(worker)).not.toContain('--no-sparkplug');
     process.kill(worker, 'SIGKILL');
     await until(() => childrenOf(master).filter((x) => x !== worker && cmdlineOf(x).includes('worker')).length === 2 || undefined);
     const all = tree(p.pid!);

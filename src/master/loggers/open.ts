@@ -6,7 +6,6 @@
 // re-exec (LOGGER_FILES_ENV), as fds 1 and 2 do for logto: the new image,
 // which runs as the dropped user, adopts it (and reopens it with
 // log-reopen) instead of opening a file it may not be allowed to create.
-import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -20,6 +19,11 @@ import { DatagramSink, socketFrame, syslogFrame, type Target } from './datagram-
 import { FdSink, FileSink, type Sink } from './file-sink';
 import { openLogFile } from '../../os/log-writer';
 import { router, type Out, type Table } from './router';
+
+// node:dns only for a socket logger named by its host: loaded at start, its
+// c-ares binding would cost every master ~0.2 MiB of RSS (bench/README.md)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dns = () => require('node:dns/promises') as typeof import('node:dns/promises');
 
 const LOGGER_FILES_ENV = 'LIEGE_LOGGER_FILES';
 // glibc's _PATH_LOG: where syslog(3), and so uWSGI's syslog plugin, sends
@@ -200,7 +204,7 @@ async function openSink(spec: LoggerSpec, key: string, inherited: Map<string, nu
     if (t.path !== undefined) target = { address: t.path, port: -1 };
     else {
       try {
-        target = { address: net.isIP(t.host!) ? t.host! : (await dns.lookup(t.host!)).address, port: t.port! };
+        target = { address: net.isIP(t.host!) ? t.host! : (await dns().lookup(t.host!)).address, port: t.port! };
       } catch (e) {
         throw fail(e, `resolve ${t.host}`, 'a host name that resolves, or an IP address');
       }
