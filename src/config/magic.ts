@@ -2,7 +2,9 @@
 // raw text when it is read (uWSGI core/uwsgi.c magic_sub). Unknown %X eats
 // the character; `%(` is left for the placeholder pass; `%%` is `%`.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
+// node:os on first use (a master that asks no hostname does not pay for it: os/node-os.ts)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const os = (): typeof import('node:os') => require('node:os') as typeof import('node:os');
 import * as path from 'node:path';
 
 export interface StartInfo {
@@ -50,13 +52,13 @@ export function globalMagic(info: StartInfo): MagicTable {
   const getters: Record<string, () => string> = {
     v: () => info.cwd,
     b: () => info.binary,
-    h: () => os.hostname(),
+    h: () => os().hostname(),
     V: () => '2.0.21-liege',
     t: () => String(Math.floor(info.startMs / 1000)),
     T: () => String(info.startMs * 1000),
-    k: () => String(os.cpus().length),
+    k: () => String(os().cpus().length),
     u: uid,
-    U: () => { try { return os.userInfo().username; } catch { return uid(); } },
+    U: () => { try { return os().userInfo().username; } catch { return uid(); } },
     g: gid,
     G: () => groupName(gid()),
     '[': () => '\x1b',

@@ -10,7 +10,7 @@
 // threads (/proc/PID/task/*/stat: runnable now; schedstat: time running +
 // time waiting for a CPU).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { nodeOs } from '../os/node-os';
 
 /** How often queued starts are reconsidered, ms. */
 const CHECK_MS = 20;
@@ -42,7 +42,9 @@ export function usableCores(status?: string): number {
     const [a, b] = range.split('-').map(Number);
     n += b === undefined ? 1 : b - a! + 1;
   }
-  return n > 0 ? n : (os.availableParallelism?.() ?? os.cpus().length);
+  if (n > 0) return n;
+  const os = nodeOs();
+  return os.availableParallelism?.() ?? os.cpus().length;
 }
 
 export class BootGate {

@@ -4,13 +4,13 @@
 // waits until the daemon serves (ipc/daemon.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/config';
 import { DAEMON_READY_ENV, DAEMON_READY_FD, READY_BYTE } from '../ipc/daemon';
 import { EMPEROR_FD_ENV } from '../ipc/vassal';
 import { log } from '../log';
 import { openLogFile } from '../os/log-writer';
+import { signalNumbers } from '../os/signals';
 
 const DAEMON_ENV = 'LIEGE_DAEMONIZED';
 /** How long the command waits for its daemon to serve before it ends anyway. */
@@ -52,7 +52,7 @@ export async function daemonize(cfg: Config): Promise<number | undefined> {
   }
   if (typeof outcome === 'string') {
     l.warn({ pid: child.pid, log: file }, `no longer waiting (${outcome}): the daemon goes on starting (its log says how)`);
-    return 128 + os.constants.signals[outcome];
+    return 128 + (signalNumbers()[outcome] ?? 0);
   }
   if (outcome === 0) return 0; // (no-server: it ran its hooks and ended)
   const said = newLines(file, from);
@@ -76,7 +76,7 @@ function daemonOutcome(child: ChildProcess): Promise<'ready' | 'slow' | number |
       resolve(v);
     };
     (child.stdio[3] as Readable | null)?.on('data', (d: Buffer) => { if (d.toString().includes(READY_BYTE)) done('ready'); }).on('error', () => undefined);
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? signalNumbers()[signal] ?? 0 : 0)));
     child.on('error', () => done(1));
   });
 }

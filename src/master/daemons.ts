@@ -9,13 +9,13 @@
 // A daemon is the master's own child ($PPID is the master, as in uWSGI);
 // with log-master its output goes through the master too (log-relay.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { log } from '../log';
 import { exited, groupExited } from '../os/child-exit';
 import { NS_HELPER } from '../os/native';
 import { logMasterOn, OutputRelay } from './log-relay';
 import { PtyDaemons } from './pty-daemons';
+import { signalNumbers } from '../os/signals';
 
 interface Daemon {
   cmd: string;
@@ -56,7 +56,7 @@ export class Daemons {
       child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
       if (this.stopping) return;
       log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-      if (d.control) return this.onControlDeath(signal ? 128 + (os.constants.signals[signal] ?? 0) : code ?? 1);
+      if (d.control) return this.onControlDeath(signal ? 128 + (signalNumbers()[signal] ?? 0) : code ?? 1);
       setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
     });
   }

@@ -9,12 +9,12 @@
 // where a log file that fails (a full disk) is reported. It crosses a
 // reload's re-exec (LIEGE_LOG_CONSOLE), like fds 1 and 2 themselves.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import type { Config } from '../config/config';
 import { LiegeError } from '../errors';
 import { flushRequestLog, log, logConsoleFd, setLogConsole } from '../log';
 import { openLogFile } from '../os/log-writer';
 import { native } from '../os/native';
+import { nodeOs } from '../os/node-os';
 
 let current: string | undefined;
 
@@ -88,7 +88,7 @@ export function reopenLog(): boolean {
 // root-owned log directory refuses the new file (uWSGI's limit too)
 function whyNot(code: string): string {
   if (code !== 'EACCES' || process.getuid?.() === 0) return '';
-  return `: the master runs as ${os.userInfo().username} since the privileges drop (logto2 opens the file after the drop; or have the rotation create the new file for that user)`;
+  return `: the master runs as ${nodeOs().userInfo().username} since the privileges drop (logto2 opens the file after the drop; or have the rotation create the new file for that user)`;
 }
 
 /** logto / daemonize: before the drop (first start only: a reload inherits fds 1 and 2). */

@@ -7,15 +7,12 @@
 // here and liege-early.so, preloaded into the new image, catches them
 // (pending ones included); the new master queues what it caught.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { carriedSignals } from '../os/early-signals';
+import { signalNumbers } from '../os/signals';
 import { EARLY_SIGNALS_LIB, native } from '../os/native';
 import { keepConsoleAcrossExec } from './logfile';
 import { keepNotifyAcrossExec } from '../os/notify';
 import { keepLoggersAcrossExec } from './loggers/open';
-
-const S = os.constants.signals;
-const CAUGHT = [S.SIGHUP, S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGUSR2];
 
 export function reexec(reloads: number, startCwd: string): never {
   process.env.UWSGI_RELOADS = String(reloads + 1);
@@ -23,12 +20,14 @@ export function reexec(reloads: number, startCwd: string): never {
   keepNotifyAcrossExec(); // the socket connected as root: the new image may be dropped
   keepLoggersAcrossExec();
   try { process.chdir(startCwd); } catch { /* chrooted: stay */ }
+  const S = signalNumbers();
+  const CAUGHT = [S.SIGHUP!, S.SIGTERM!, S.SIGINT!, S.SIGQUIT!, S.SIGUSR2!];
   if (fs.existsSync(EARLY_SIGNALS_LIB)) {
     process.env.LD_PRELOAD = [EARLY_SIGNALS_LIB, process.env.LD_PRELOAD].filter(Boolean).join(' ');
     native.blockSignals(CAUGHT, true);
     // what this image received after it decided to re-exec: pending on the
     // blocked main thread, it survives the execve (liege-early.so takes it)
-    for (const signal of carriedSignals()) native.raiseSignal(S[signal]);
+    for (const signal of carriedSignals()) native.raiseSignal(S[signal]!);
   }
   try {
     return native.execv(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)]);

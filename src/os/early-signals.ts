@@ -1,8 +1,8 @@
 // Signals that arrived before the master's loop listened: queued by
 // bin/liege's first lines, and (after a reload's re-exec) caught natively by
 // liege-early.so during Node's own start (reload.ts).
-import * as os from 'node:os';
 import { EARLY_SIGNALS_LIB, native } from './native';
+import { signalNumbers } from './signals';
 
 interface Early {
   signals: NodeJS.Signals[];
@@ -33,7 +33,7 @@ export function takeEarlySignals(): NodeJS.Signals[] {
   try {
     mask = native.takeEarlySignals();
   } catch { /* no addon: nothing caught natively */ }
-  for (const [name, num] of Object.entries(os.constants.signals)) if (mask & (2 ** num)) out.push(name as NodeJS.Signals);
+  if (mask) for (const [name, num] of Object.entries(signalNumbers())) if (mask & (2 ** num)) out.push(name as NodeJS.Signals);
   if (!e) return out;
   for (const s of EARLY) process.off(s, e.listener);
   out.push(...e.signals.splice(0));

@@ -8,24 +8,15 @@
 // for are left alone.
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { guardPid, startGuard } from './guard';
 import { native, PR_SET_CHILD_SUBREAPER } from './native';
+import { signalName } from './signals';
 
 type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
 
 const libuvPids = new Set<number>();
 const watched = new Map<number, ExitCb>();
 let started = false;
-
-// built on first use: a worker bundles this file (its hooks spawn), and
-// node:os at load would cost every worker start ~0.2 ms
-let signalNames: Record<number, NodeJS.Signals> | undefined;
-
-function signalName(n: number): NodeJS.Signals | null {
-  signalNames ??= Object.fromEntries(Object.entries(os.constants.signals as Record<string, number>).map(([k, v]) => [v, k as NodeJS.Signals]));
-  return signalNames[n] ?? null;
-}
 
 /** The pids of this process's children (zombies included). */
 export function childPids(pid = process.pid): number[] {
