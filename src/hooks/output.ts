@@ -3,8 +3,8 @@
 // log-encoder; uWSGI's log-master carries a hook's output the same way):
 // the program writes to a file in memory (memfd: no disk to fill; a
 // startup phase waits for it in this thread and could not read a pipe
-// meanwhile), whose lines go out once it ended. Otherwise (the usual case) the program writes to
-// stderr itself, as it always did.
+// meanwhile), whose lines go out once it ended. Otherwise (the usual
+// case) the program writes to stderr itself, as it always did.
 import * as fs from 'node:fs';
 import { childOutputLine, childOutputRouted } from '../log';
 import { native } from '../os/native';
