@@ -20,6 +20,7 @@ import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, re
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
+import { GUARD_GRACE_MS, startGuard } from '../os/guard';
 import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -94,6 +95,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
     applyEnvironment(cfg, st.reloads);
+    // the death watch from the first hook on, not from the workers: a hook's
+    // shell dies with us (PDEATHSIG), what it runs (a `sleep`) would not
+    if (!st.serve && !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1) startGuard(GUARD_GRACE_MS);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));

@@ -79,6 +79,19 @@ describe('no orphans', () => {
     expect((await q).exitCode).toBe(0);
   }, 60_000);
 
+  // (before: the guard started with the workers; a startup hook's shell
+  // died by its PDEATHSIG, what it ran landed on init and ran on for good)
+  for (const phase of ['asap', 'pre-app']) {
+    it(`SIGKILL of the master during a ${phase} hook: what the hook's shell ran goes too`, async () => {
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), `--hook-${phase}`, `exec:${loop(`hook-${phase}`)}; true`], { cwd: dir });
+      started.push(p);
+      await until(() => marked().some((x) => x.cmd.endsWith(`${MARK}-hook-${phase}`)) || undefined);
+      process.kill(p.pid!, 'SIGKILL');
+      await until(() => (marked().length === 0 ? true : undefined), 20_000);
+    }, 40_000);
+  }
+
   it('what an app orphans after the guard last recorded the tree is found by its environment', async () => {
     // a double-forked job every 50 ms, until the worker dies (3 s after the
     // master: its drain grace): the newest ones are in no record of the tree
