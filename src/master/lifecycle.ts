@@ -68,8 +68,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     } else if (status !== 0) {
       // a failed start leaves the pidfiles as it found them: a second copy
       // started by mistake (its sockets taken) must not take the running
-      // instance's pidfile away (`liege --stop PIDFILE` would then fail)
-      restorePidfiles();
+      // instance's pidfile away (`liege --stop PIDFILE` would then fail);
+      // with vacuum, a dead instance's is not put back
+      restorePidfiles(cfg.bool('vacuum'));
     }
   }
   // (before: the daemon's atexit hooks ran here too, at its start)

@@ -364,6 +364,26 @@ describe('master fifo, touch files, pidfile commands', () => {
     expect((await p).exitCode).toBe(0);
   });
 
+  it('a failed start with vacuum does not put back the pidfile of an instance that was SIGKILLed (without vacuum: left as found)', async () => {
+    const port = await freePort();
+    const held = net.createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => held.once('listening', r));
+    try {
+      const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim(); // a pid that runs no more
+      const pidfile = path.join(dir, 'stale.pid');
+      for (const [extra, left] of [[['--vacuum'], false], [[], true]] as const) {
+        fs.writeFileSync(pidfile, `${dead}\n`);
+        const r = await runLiege(['--master', '--processes', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--pidfile', pidfile, ...extra], { cwd: dir });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toMatch(/EADDRINUSE/);
+        // before: put back with vacuum too, a pidfile of a dead instance
+        expect(fs.existsSync(pidfile)).toBe(left);
+      }
+    } finally {
+      held.close();
+    }
+  });
+
   it('a pidfile that cannot be written: exit 1 naming the option (file:line), the path and the reason; no stack trace, the port free', async () => {
     const port = await freePort();
     const ini = path.join(dir, 'bad-pidfile.ini');
