@@ -32,7 +32,7 @@ import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
 import { listenQueues } from './control/listen-queue';
-import type { StatsSource } from './control/stats';
+import { statsDocument, type StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { holdLoggers, reopenLoggers } from './loggers/open';
 import { reopenWorkerLogs } from './log-reopen';
@@ -65,7 +65,8 @@ export type MasterEvent =
   | WorkerEvent;
 
 /** Signals and the commands they mean. */
-export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR2: 'chain-reload' };
+// (SIGUSR1: the stats to the log, as uWSGI's master)
+export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR1: 'stats-log', SIGUSR2: 'chain-reload' };
 
 /** Everything the loop needs from the config, as plain data (it is handed
  * over across a reload, for the fallback). */
@@ -490,7 +491,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       }
       return undefined;
     },
-    'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
+    'stats-log': () => (l.info({ stats: statsDocument(source) }, 'stats'), undefined),
     pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
     'control-daemon-died': async (e) => {
       const status = (e as { status: number }).status;

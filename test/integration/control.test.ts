@@ -241,6 +241,18 @@ describe('stats, top, metrics', () => {
     expect(await get(port)).toBe(200);
   });
 
+  it("SIGUSR1 logs the stats, as uWSGI's master (before: Node opened its inspector, a debugger on 127.0.0.1:9229, in the master), with no stats server too", async () => {
+    const port = await freePort();
+    const { p, err } = fromIni('usr1.ini', ['[uwsgi]', 'master = true', 'processes = 2', `node-app = ${app}`, `http-socket = 127.0.0.1:${port}`]);
+    await until(() => (/master started/.test(err()) ? true : undefined));
+    await until(() => (workerPids(p.pid!).length === 2 ? true : undefined));
+    process.kill(p.pid!, 'SIGUSR1');
+    const line = await until(() => err().split('\n').find((l) => /master: stats /.test(l)));
+    expect(line).toMatch(/"workers":\[\{"id":1,/);
+    expect(err()).not.toMatch(/Debugger|inspector/i);
+    expect(await get(port)).toBe(200);
+  });
+
   it('a reload into a busy stats address fails as a reload: the running workers keep serving and the old stats address still answers', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const busy = net.createServer().listen(0, '127.0.0.1');
