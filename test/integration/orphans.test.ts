@@ -5,10 +5,11 @@
 // process group, by a marker in the command line — and the port is free;
 // nor is what an app orphaned too late for the guard's last look at the tree.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-orphan-${process.pid}`;
@@ -91,6 +92,20 @@ describe('no orphans', () => {
       await until(() => (marked().length === 0 ? true : undefined), 20_000);
     }, 40_000);
   }
+
+  it('a start that fails (its port taken) ends what its hooks left running, 3 s later (before: on init for good)', async () => {
+    const port = await freePort();
+    const held = net.createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => held.once('listening', r));
+    try {
+      const r = await runLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--hook-asap', `exec:(${loop('failed-start')}) &`], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
+      await until(() => (marked().length === 0 ? true : undefined), 20_000);
+    } finally {
+      held.close();
+    }
+  }, 40_000);
 
   it('what an app orphans after the guard last recorded the tree is found by its environment', async () => {
     // a double-forked job every 50 ms, until the worker dies (3 s after the
