@@ -8,7 +8,7 @@
 // them runs takes it over: reload-steps.ts); a stop is never merged: it ends
 // the instance.
 import type { Config } from '../config/config';
-import { FAILED_APP_CODE, LiegeError } from '../errors';
+import { FAILED_APP_CODE, fdLimitHint, LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
@@ -354,7 +354,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     try {
       await run.validateReload();
     } catch (e) {
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+      // (a full descriptor table reads as an unreadable config: say which it is)
+      const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
+      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
