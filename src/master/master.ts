@@ -21,7 +21,7 @@ import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { sdNotifyReported } from '../os/notify';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
-import { endGuard, killDescendants, startReaper } from '../os/reaper';
+import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
@@ -228,7 +228,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
-    endGuard();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
     await relayDrained(RELAY_DRAIN_MS);
   };

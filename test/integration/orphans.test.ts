@@ -93,6 +93,18 @@ describe('no orphans', () => {
     }, 40_000);
   }
 
+  it("SIGKILL of the master during an atexit hook (after a stop): what the hook's shell ran goes too", async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--hook-as-user-atexit', `exec:${loop('hook-atexit')}; true`], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGTERM');
+    await until(() => marked().some((x) => x.cmd.endsWith(`${MARK}-hook-atexit`)) || undefined);
+    process.kill(p.pid!, 'SIGKILL');
+    // (before: the stop had ended the guard before the atexit hooks)
+    await until(() => (marked().length === 0 ? true : undefined), 20_000);
+  }, 40_000);
+
   it('a start that fails (its port taken) ends what its hooks left running, 3 s later (before: on init for good)', async () => {
     const port = await freePort();
     const held = net.createServer().listen(port, '127.0.0.1');
