@@ -291,14 +291,27 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  // the loop drains the queue only after the master-start hooks: a stop
+  // asked meanwhile goes to it at once (a hung hook held it for good), and
+  // the stop ends the hooks with the rest of our descendants
+  let unwatch = () => {};
+  const stopAsked = new Promise<void>((resolve) => {
+    unwatch = events.watch((e) => { if (STOPS.includes(commandOf(e)[0])) resolve(); });
+  });
   try {
-    if (plan && ctx && !abandoned) await runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
+    if (plan && ctx && !abandoned) {
+      const hooks = runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
+      hooks.catch(() => undefined); // (a rejection after the stop won the race)
+      await Promise.race([hooks, stopAsked]);
+    }
   } catch (e) {
     if (!run.handover || fallback || !(e instanceof HookFailure)) {
       await stop(false);
       throw e;
     }
     reloadFailed(e);
+  } finally {
+    unwatch();
   }
   tellDaemonReady(); // (daemonize: the command that started us ends with 0 now)
   if (count === 0 || fallback || abandoned) ready();
@@ -612,6 +625,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   }
 }
+
+/** The commands that end the instance. */
+const STOPS = ['stop', 'quit', 'emperor-stop', 'emperor-lost'];
 
 /** A workers or chain reload under way: the slots it has still to see, in
  * order, and the start mark of its request (reload-steps.ts). */

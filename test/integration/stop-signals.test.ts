@@ -82,6 +82,21 @@ describe('signals while stopping', () => {
     }, 40_000);
   }
 
+  it('SIGTERM during a master-start hook that hangs (run on the loop, before it takes its queue): stops at once, the hook ended with the rest', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, `hook-master-start = ${hung(dir, 'master-start')}`]);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => hookLeft(dir, 'master-start') || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    // before: the stop waited for the hook, for good
+    expect(await exitsWithin(p, 10_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await until(() => (hookLeft(dir, 'master-start') ? undefined : true), 10_000);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+
   it('SIGTERM during a reload whose asap hook hangs: the running generation stops (before: the master hung in the hook, no respawn, no stop)', async () => {
     const dir = scratch();
     const port = await freePort();
