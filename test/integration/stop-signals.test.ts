@@ -97,6 +97,25 @@ describe('signals while stopping', () => {
     fs.rmSync(dir, { recursive: true });
   }, 40_000);
 
+  it("a SIGTERM to a worker during its accepting hook is not passed on: the worker drains after the hook, a replacement serves (no 'FATAL hook failed')", async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, 'hook-accepting = exec:sleep 2']);
+    const p = startLiege([ini]);
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const worker = await until(() => childrenOf(p.pid!).find((c) => childrenOf(c).some((h) => /sleep 2/.test(cmdlineOf(h)))));
+    process.kill(worker, 'SIGTERM');
+    await until(() => (/hook ran phase=accepting .*outcome=ok/.test(err) ? true : undefined));
+    const r = await until(() => get(port), 20_000);
+    expect(r).toMatchObject({ status: 200 });
+    expect(err).not.toMatch(/FATAL/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+
   it('SIGTERM during a reload whose asap hook hangs: the running generation stops (before: the master hung in the hook, no respawn, no stop)', async () => {
     const dir = scratch();
     const port = await freePort();

@@ -5,18 +5,21 @@ import * as os from 'node:os';
 import { log } from '../../log';
 import { native } from '../../os/native';
 import { spawnAwait } from '../../os/spawn';
+import { phaseByName } from '../../phases';
 import { defineAction, ExitRequest, needArg, type HookContext, type HookRun } from './types';
 
 /** A command killed by a signal has failed (DEPARTURES D5). */
 const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : code);
 
 /** Its exit status, blocking the thread until it ends. In a startup phase
- * a stop signal that came meanwhile (the loop could not hear it: a hung
- * hook held off a `systemctl stop` until its SIGKILL) was passed on to it:
- * the instance stops, as a stop asked right after the phases would (exit
- * 0). An atexit hook is the stop's own cleanup: it runs to its end. */
+ * of the master a stop signal that came meanwhile (the loop could not hear
+ * it: a hung hook held off a `systemctl stop` until its SIGKILL) was passed
+ * on to it: the instance stops, as a stop asked right after the phases
+ * would (exit 0). An atexit hook is the stop's own cleanup: it runs to its
+ * end; a worker's SIGTERM is its drain, taken after its hook as before. */
 export function waitFor(file: string, argv: string[], envp: string[] | null, phase: string): number {
-  const [code, signal, stop] = native.spawnWait(file, argv, envp, phase !== 'as-user-atexit');
+  const passStop = phase !== 'as-user-atexit' && phaseByName(phase)?.process.startsWith('master') === true;
+  const [code, signal, stop] = native.spawnWait(file, argv, envp, passStop);
   if (!stop) return status([code, signal]);
   const name = Object.entries(os.constants.signals).find(([, n]) => n === stop)?.[0] ?? String(stop);
   log('hooks').warn({ signal: name, status: status([code, signal]) }, `${name} during a startup hook: the hook was sent ${stop === os.constants.signals.SIGQUIT ? 'SIGKILL' : 'SIGTERM'}, the instance stops`);
