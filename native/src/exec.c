@@ -142,18 +142,73 @@ static pid_t start_from_js(napi_env env, napi_value *argv, int out) {
   return pid;
 }
 
-/* spawnWait(path, argv[, envp[, out]]) -> [exitCode, termSignal]: runs
- * path with argv in the current cwd (its stdout and stderr on the fd `out`
- * when given), waits for it (retrying EINTR). Throws when it could not be
+/* A stop signal (TERM, INT, QUIT) while the thread blocks in spawnWait:
+ * the JS listeners cannot run until the program ends, which a hung hook
+ * never does (a `systemctl stop` waited for its SIGKILL). It is passed on
+ * to the program (QUIT as KILL) and raised again after the wait, for the
+ * handlers the wait had put aside. Process-wide: any thread may take it. */
+static const int STOPS[] = {SIGTERM, SIGINT, SIGQUIT};
+#define NSTOPS (sizeof STOPS / sizeof *STOPS)
+static volatile sig_atomic_t waited_pid, stops_seen;
+
+static void pass_stop(pid_t pid, int sig) {
+  if (pid > 0) kill(pid, sig == SIGQUIT ? SIGKILL : SIGTERM);
+}
+
+static void on_stop(int sig) {
+  int saved = errno;
+  for (unsigned i = 0; i < NSTOPS; i++) if (STOPS[i] == sig) stops_seen |= 1 << i;
+  pass_stop(waited_pid, sig);
+  errno = saved;
+}
+
+/* spawnWait(path, argv[, envp[, passStop[, out]]]) -> [exitCode,
+ * termSignal, stopSignal]: runs path with argv in the current cwd (its
+ * stdout and stderr on the fd `out` when given), waits for it (retrying
+ * EINTR); with passStop, a stop signal that came meanwhile is passed on
+ * (on_stop) and returned (0: none). Throws when it could not be
  * started (ENOENT, execve '/bin/nosh'). Blocks the thread: for the startup
  * phases, where nothing else runs. */
 static napi_value SpawnWait(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  pid_t pid = start_from_js(env, argv, arg_int(env, argv[3], -1));
+  ARGS(5);
+  int out_fd = arg_int(env, argv[4], -1);
+  bool pass = false;
+  if (napi_get_value_bool(env, argv[3], &pass) != napi_ok) pass = false;
+  if (!pass) {
+    pid_t pid = start_from_js(env, argv, out_fd);
+    if (pid < 0) return NULL;
+    int status = 0;
+    if (wait_status(pid, &status) < 0) return throw_errno(env, errno, "waitpid", NULL);
+    napi_value out = status_pair(env, status);
+    napi_set_element(env, out, 2, make_int(env, 0));
+    return out;
+  }
+  struct sigaction sa, aside[NSTOPS];
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sa.sa_flags = SA_RESTART;
+  sigfillset(&sa.sa_mask);
+  waited_pid = 0;
+  stops_seen = 0;
+  for (unsigned i = 0; i < NSTOPS; i++) sigaction(STOPS[i], &sa, &aside[i]);
+  pid_t pid = start_from_js(env, argv, out_fd);
+  waited_pid = pid;
+  int last = 0;
+  for (unsigned i = 0; i < NSTOPS; i++) if (stops_seen & (1 << i)) pass_stop(pid, STOPS[i]); /* (came before the pid was known) */
+  int status = 0, werr = 0;
+  if (pid > 0 && wait_status(pid, &status) < 0) werr = errno;
+  waited_pid = 0;
+  for (unsigned i = 0; i < NSTOPS; i++) sigaction(STOPS[i], &aside[i], NULL);
+  for (unsigned i = 0; i < NSTOPS; i++) {
+    if (!(stops_seen & (1 << i))) continue;
+    last = STOPS[i];
+    kill(getpid(), STOPS[i]);
+  }
   if (pid < 0) return NULL;
-  int status = 0;
-  if (wait_status(pid, &status) < 0) return throw_errno(env, errno, "waitpid", NULL);
-  return status_pair(env, status);
+  if (werr) return throw_errno(env, werr, "waitpid", NULL);
+  napi_value out = status_pair(env, status);
+  napi_set_element(env, out, 2, make_int(env, last));
+  return out;
 }
 
 /* The async form: the child is started here, in the main thread (so an exec

@@ -19,7 +19,8 @@ import { openLoggers } from './loggers/open';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
-import { startReaper } from '../os/reaper';
+import { endGuard, startReaper } from '../os/reaper';
+import { GUARD_GRACE_MS, startGuard } from '../os/guard';
 import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -51,6 +52,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   openNotify(); // while still root: the READY=1 after the drop goes through it
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
+  let stopped = false; // a master loop ended (stop, or a failure it cleaned up after)
   let startedDaemon = false; // this process only started the daemon: no atexit here
   let status: MasterEnd;
   let bound: BoundSocket[] = [];
@@ -64,11 +66,13 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
       releaseSockets(bound, oldSockets);
       bound = oldSockets; // the running generation's: vacuumed at exit
       status = await master().runFallback(handover, oldSockets, st.validateReload);
+      stopped = true;
     } else if (status !== 0) {
       // a failed start leaves the pidfiles as it found them: a second copy
       // started by mistake (its sockets taken) must not take the running
-      // instance's pidfile away (`liege --stop PIDFILE` would then fail)
-      restorePidfiles();
+      // instance's pidfile away (`liege --stop PIDFILE` would then fail);
+      // with vacuum, a dead instance's is not put back
+      restorePidfiles(cfg.bool('vacuum'));
     }
   }
   // (before: the daemon's atexit hooks ran here too, at its start)
@@ -79,6 +83,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (e instanceof ExitRequest) status = e.status;
   }
   if (status !== 'reload' && cfg.bool('vacuum')) vacuum(cfg, bound);
+  // the death watch ends last, after the atexit hooks (a SIGKILL during one
+  // leaves nothing); a start that failed keeps it: 3 s after our exit it
+  // ends what the startup hooks left running
+  if (status !== 'reload' && (inMaster || stopped)) endGuard();
   if (status !== 'reload') return status;
   // a signal that came while the atexit hooks ran (libuv has it, JS not
   // yet) is carried to the next image (reload.ts): two immediates make sure
@@ -94,6 +102,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
     applyEnvironment(cfg, st.reloads);
+    // the death watch from the first hook on, not from the workers: a hook's
+    // shell dies with us (PDEATHSIG), what it runs (a `sleep`) would not
+    if (!st.serve && !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1) startGuard(GUARD_GRACE_MS);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));

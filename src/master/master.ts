@@ -8,7 +8,7 @@
 // them runs takes it over: reload-steps.ts); a stop is never merged: it ends
 // the instance.
 import type { Config } from '../config/config';
-import { FAILED_APP_CODE, LiegeError } from '../errors';
+import { FAILED_APP_CODE, fdLimitHint, LiegeError } from '../errors';
 import type { HookContext } from '../hooks/actions/types';
 import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
@@ -21,7 +21,7 @@ import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { sdNotifyReported } from '../os/notify';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
-import { endGuard, killDescendants, startReaper } from '../os/reaper';
+import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
 import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
@@ -32,7 +32,7 @@ import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
 import { listenQueues } from './control/listen-queue';
-import type { StatsSource } from './control/stats';
+import { statsDocument, type StatsSource } from './control/stats';
 import { reopenLog } from './logfile';
 import { holdLoggers, reopenLoggers } from './loggers/open';
 import { reopenWorkerLogs } from './log-reopen';
@@ -65,7 +65,8 @@ export type MasterEvent =
   | WorkerEvent;
 
 /** Signals and the commands they mean. */
-export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR2: 'chain-reload' };
+// (SIGUSR1: the stats to the log, as uWSGI's master)
+export const SIGNAL_COMMANDS: Record<string, string> = { SIGHUP: 'reload', SIGTERM: 'stop', SIGINT: 'stop', SIGQUIT: 'quit', SIGUSR1: 'stats-log', SIGUSR2: 'chain-reload' };
 
 /** Everything the loop needs from the config, as plain data (it is handed
  * over across a reload, for the fallback). */
@@ -227,7 +228,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
-    endGuard();
     if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
     await relayDrained(RELAY_DRAIN_MS);
   };
@@ -291,14 +291,27 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
   l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  // the loop drains the queue only after the master-start hooks: a stop
+  // asked meanwhile goes to it at once (a hung hook held it for good), and
+  // the stop ends the hooks with the rest of our descendants
+  let unwatch = () => {};
+  const stopAsked = new Promise<void>((resolve) => {
+    unwatch = events.watch((e) => { if (STOPS.includes(commandOf(e)[0])) resolve(); });
+  });
   try {
-    if (plan && ctx && !abandoned) await runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
+    if (plan && ctx && !abandoned) {
+      const hooks = runPhaseAsync(plan, 'master-start', run.handover && !fallback ? { ...ctx, fatalOutcome: RELOAD_FAILS } : ctx);
+      hooks.catch(() => undefined); // (a rejection after the stop won the race)
+      await Promise.race([hooks, stopAsked]);
+    }
   } catch (e) {
     if (!run.handover || fallback || !(e instanceof HookFailure)) {
       await stop(false);
       throw e;
     }
     reloadFailed(e);
+  } finally {
+    unwatch();
   }
   tellDaemonReady(); // (daemonize: the command that started us ends with 0 now)
   if (count === 0 || fallback || abandoned) ready();
@@ -353,7 +366,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     try {
       await run.validateReload();
     } catch (e) {
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}`);
+      // (a full descriptor table reads as an unreadable config: say which it is)
+      const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
+      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
@@ -490,7 +505,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       }
       return undefined;
     },
-    'stats-log': () => (control && l.info({ stats: JSON.parse(control.statsText()) as object }, 'stats'), undefined),
+    'stats-log': () => (l.info({ stats: statsDocument(source) }, 'stats'), undefined),
     pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
     'control-daemon-died': async (e) => {
       const status = (e as { status: number }).status;
@@ -610,6 +625,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   }
 }
+
+/** The commands that end the instance. */
+const STOPS = ['stop', 'quit', 'emperor-stop', 'emperor-lost'];
 
 /** A workers or chain reload under way: the slots it has still to see, in
  * order, and the start mark of its request (reload-steps.ts). */

@@ -55,13 +55,25 @@ function contentOf(file: string): string | undefined {
 }
 
 /** Puts back what the pidfiles held before this process wrote them (none:
- * removed), each only while it still holds this process's pid. */
-export function restorePidfiles(): void {
+ * removed), each only while it still holds this process's pid; with
+ * `vacuum`, a pid that runs no more (a SIGKILLed instance's) is not put back. */
+export function restorePidfiles(vacuum: boolean): void {
   for (const [file, before] of replaced) {
     try {
       if (fs.readFileSync(file, 'utf8').trim() !== String(process.pid)) continue;
-      if (before === undefined) fs.unlinkSync(file);
+      if (before === undefined || (vacuum && !runs(before))) fs.unlinkSync(file);
       else fs.writeFileSync(file, before);
     } catch { /* gone, or not ours to write (pidfile2 after the drop) */ }
+  }
+}
+
+function runs(pidText: string): boolean {
+  const pid = Number(pidText.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import { NS_HELPER } from './native';
 
 const ENV = 'LIEGE_GUARD_PID';
+/** How long after the master's death the guard kills: the workers' death grace (worker spec). */
+export const GUARD_GRACE_MS = 3000;
 let guard = 0;
 
 /** The guard's pid, 0 when there is none. */

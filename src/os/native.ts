@@ -12,10 +12,12 @@ export interface NativeBinding {
   sethostname(name: string): void;
   prctl(option: number, arg2: number): void;
   capset(lo: number, hi: number, inheritable: boolean): void;
-  /** [exit code or -1, terminating signal or 0]; blocks the thread. Throws
+  /** [exit code or -1, terminating signal or 0, a stop signal (TERM, INT,
+   * QUIT) that came meanwhile or 0]; blocks the thread (with `passStop`, a
+   * stop signal is passed on to the program, then raised again). Throws
    * (code, syscall 'execve', path) when the program could not be started.
    * `out`: the fd its stdout and stderr go to (else this process's). */
-  spawnWait(path: string, argv: string[], envp?: string[] | null, out?: number): [number, number];
+  spawnWait(path: string, argv: string[], envp?: string[] | null, passStop?: boolean, out?: number): [number, number, number];
   /** Starts the program (throws like spawnWait) and returns its pid; a
    * thread waits for it and `done` runs on the loop. */
   spawnAsync(path: string, argv: string[], envp: string[] | null, done: (err: NodeJS.ErrnoException | null, status?: [number, number]) => void, out?: number): number;

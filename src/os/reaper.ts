@@ -8,7 +8,7 @@
 // for are left alone.
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { guardPid, startGuard } from './guard';
+import { GUARD_GRACE_MS, guardPid, startGuard } from './guard';
 import { native, PR_SET_CHILD_SUBREAPER } from './native';
 import { signalName } from './signals';
 
@@ -41,7 +41,7 @@ export function childPids(pid = process.pid): number[] {
 export function startReaper(): void {
   if (started) return;
   started = true;
-  if (process.pid !== 1) startGuard(3000); // the workers' death grace (worker spec)
+  if (process.pid !== 1) startGuard(GUARD_GRACE_MS);
   try {
     native.prctl(PR_SET_CHILD_SUBREAPER, 1);
   } catch { /* not Linux >= 3.4: orphans go to init */ }

@@ -29,6 +29,7 @@ import { serveApp } from './serve';
 import { listenGate } from './listen-router';
 import { afterRequestLog, reportLogState } from './request-log';
 import { followLogReopens } from './log-reopen';
+import { endChildren } from './own-children';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   announceWorkerId(spec.id);
   // die with the master even when this event loop is stuck (a native thread)
   if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
+  process.on('exit', endChildren);
   // the app's children must not keep the listening sockets (or our channel)
   for (let fd = 3; fd < FIRST_SOCKET_FD + spec.sockets.length; fd++) native.setCloexec(fd, true);
   if (spec.reqLogFd !== undefined) native.setCloexec(spec.reqLogFd, true);

@@ -241,6 +241,18 @@ describe('stats, top, metrics', () => {
     expect(await get(port)).toBe(200);
   });
 
+  it("SIGUSR1 logs the stats, as uWSGI's master (before: Node opened its inspector, a debugger on 127.0.0.1:9229, in the master), with no stats server too", async () => {
+    const port = await freePort();
+    const { p, err } = fromIni('usr1.ini', ['[uwsgi]', 'master = true', 'processes = 2', `node-app = ${app}`, `http-socket = 127.0.0.1:${port}`]);
+    await until(() => (/master started/.test(err()) ? true : undefined));
+    await until(() => (workerPids(p.pid!).length === 2 ? true : undefined));
+    process.kill(p.pid!, 'SIGUSR1');
+    const line = await until(() => err().split('\n').find((l) => /master: stats /.test(l)));
+    expect(line).toMatch(/"workers":\[\{"id":1,/);
+    expect(err()).not.toMatch(/Debugger|inspector/i);
+    expect(await get(port)).toBe(200);
+  });
+
   it('a reload into a busy stats address fails as a reload: the running workers keep serving and the old stats address still answers', async () => {
     const [port, stats] = [await freePort(), await freePort()];
     const busy = net.createServer().listen(0, '127.0.0.1');
@@ -362,6 +374,26 @@ describe('master fifo, touch files, pidfile commands', () => {
     const stop = await execa(LIEGE, ['--stop', pidfile], { reject: false });
     expect(stop.exitCode, stop.stderr).toBe(0);
     expect((await p).exitCode).toBe(0);
+  });
+
+  it('a failed start with vacuum does not put back the pidfile of an instance that was SIGKILLed (without vacuum: left as found)', async () => {
+    const port = await freePort();
+    const held = net.createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => held.once('listening', r));
+    try {
+      const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim(); // a pid that runs no more
+      const pidfile = path.join(dir, 'stale.pid');
+      for (const [extra, left] of [[['--vacuum'], false], [[], true]] as const) {
+        fs.writeFileSync(pidfile, `${dead}\n`);
+        const r = await runLiege(['--master', '--processes', '1', '--node-app', app, '--http-socket', `127.0.0.1:${port}`, '--pidfile', pidfile, ...extra], { cwd: dir });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toMatch(/EADDRINUSE/);
+        // before: put back with vacuum too, a pidfile of a dead instance
+        expect(fs.existsSync(pidfile)).toBe(left);
+      }
+    } finally {
+      held.close();
+    }
   });
 
   it('a pidfile that cannot be written: exit 1 naming the option (file:line), the path and the reason; no stack trace, the port free', async () => {

@@ -2,6 +2,7 @@
 // every log write, text and JSON) or not read any more (a full pipe: lines
 // are dropped and counted, the loop goes on), EMFILE when it spawns a worker (the
 // master logs, retries with backoff and serves with the workers it has),
+// EMFILE at a reload (refused as a reload, said as a full descriptor table),
 // reload-on-rss recycling under keep-alive load with 0 failed requests, an
 // app that leaks every file descriptor (one clear line, the worker lives),
 // a worker SIGKILLed by the kernel while it is being replaced (a crash).
@@ -168,6 +169,29 @@ describe('faults the master survives', () => {
     // growing backoff between the retries
     const waits = retries.map((l) => Number(/retryMs=(\d+)/.exec(l)?.[1]));
     expect(waits[2]!).toBeGreaterThan(waits[0]!);
+  }, 40_000);
+
+  it('EMFILE at a reload: refused as a reload, saying the master is out of file descriptors (before: as if the config were unreadable); the running workers serve, a reload once the limit is raised goes through', async () => {
+    const port = await freePort();
+    const dir = scratch();
+    const ini = path.join(dir, 'emfile.ini');
+    fs.writeFileSync(ini, ['[uwsgi]', 'master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${app('handler.js')}`, ''].join('\n'));
+    const p = startLiege(['--ini', ini]);
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => (/master started/.test(err) ? true : undefined));
+    await execa('prlimit', ['--pid', String(p.pid), '--nofile=8:']);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload refused/.test(err) ? true : undefined));
+    expect(err).toMatch(/reload refused, the running generation keeps serving: .*emfile\.ini: EMFILE.*; the master is out of file descriptors: EMFILE, too many open files: raise the limit/);
+    expect(await get(port)).toMatchObject({ status: 200 });
+    await execa('prlimit', ['--pid', String(p.pid), '--nofile=1024:']);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(err) ? true : undefined), 20_000);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 40_000);
 
   it('reload-on-rss recycles leaking workers under keep-alive load, losing no request', async () => {

@@ -42,9 +42,9 @@ const APP = [
   '',
 ].join('\n');
 
-async function serve(name: string, extra: string[]) {
+async function serve(name: string, extra: string[], source = APP) {
   const app = path.join(dir, `${name}.js`);
-  fs.writeFileSync(app, APP);
+  fs.writeFileSync(app, source);
   const fifo = path.join(dir, `${name}.fifo`);
   const port = await freePort();
   const ini = writeIni(dir, ['master = true', `http-socket = 127.0.0.1:${port}`, `node-app = ${app}`, `master-fifo = ${fifo}`, ...extra], `${name}.ini`);
@@ -111,4 +111,35 @@ describe('a worker SIGKILLed by the master takes its descendants with it', () =>
     expect((await p).exitCode).toBe(0);
     expect(marked()).toEqual([]);
   }, 60_000);
+});
+
+// the same app, but one that drains on SIGTERM and exits on GET /exit
+const ENDS = APP.replace("process.on('SIGTERM', () => {});", '').replace("  if (req.url === '/spin')", "  if (req.url === '/exit') setTimeout(() => process.exit(0), 10);\n  if (req.url === '/spin')");
+
+describe('a worker that ends by itself takes its children with it', () => {
+  // before: they landed on the master and ran until the stop, every reload
+  // adding the old workers' children; a double-forked job is the master's
+  const own = (w: number) => ofWorker(w).filter((x) => !x.cmd.includes('-double-'));
+  it('drained by a graceful reload, or exiting on its own: its children and setsid children go; the new workers keep theirs', async () => {
+    const { p, fifo, port, log } = await serve('ends', ['processes = 2'], ENDS);
+    const old = await workersWithJobs(p.pid!, 2);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(log()) ? true : undefined), 30_000);
+    await until(() => (old.every((w) => own(w).length === 0) ? true : undefined), 10_000).catch(() => {
+      throw new Error(`left: ${JSON.stringify(old.flatMap(own))}`);
+    });
+    const now = await workersWithJobs(p.pid!, 2);
+    const r = await fetch(`http://127.0.0.1:${port}/exit`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) });
+    await r.text();
+    const gone = Number(r.headers.get('x-pid'));
+    expect(now).toContain(gone);
+    await until(() => (own(gone).length === 0 ? true : undefined), 10_000).catch(() => {
+      throw new Error(`left: ${JSON.stringify(own(gone))}`);
+    });
+    const other = now.find((w) => w !== gone)!;
+    expect(own(other)).toHaveLength(2); // (a worker that lives keeps them)
+    fs.writeFileSync(fifo, 'q');
+    expect((await p).exitCode).toBe(0);
+    expect(marked()).toEqual([]);
+  }, 90_000);
 });

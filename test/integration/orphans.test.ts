@@ -5,10 +5,11 @@
 // process group, by a marker in the command line — and the port is free;
 // nor is what an app orphaned too late for the guard's last look at the tree.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-orphan-${process.pid}`;
@@ -78,6 +79,45 @@ describe('no orphans', () => {
     process.kill(q.pid!, 'SIGTERM');
     expect((await q).exitCode).toBe(0);
   }, 60_000);
+
+  // (before: the guard started with the workers; a startup hook's shell
+  // died by its PDEATHSIG, what it ran landed on init and ran on for good)
+  for (const phase of ['asap', 'pre-app']) {
+    it(`SIGKILL of the master during a ${phase} hook: what the hook's shell ran goes too`, async () => {
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), `--hook-${phase}`, `exec:${loop(`hook-${phase}`)}; true`], { cwd: dir });
+      started.push(p);
+      await until(() => marked().some((x) => x.cmd.endsWith(`${MARK}-hook-${phase}`)) || undefined);
+      process.kill(p.pid!, 'SIGKILL');
+      await until(() => (marked().length === 0 ? true : undefined), 20_000);
+    }, 40_000);
+  }
+
+  it("SIGKILL of the master during an atexit hook (after a stop): what the hook's shell ran goes too", async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--hook-as-user-atexit', `exec:${loop('hook-atexit')}; true`], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGTERM');
+    await until(() => marked().some((x) => x.cmd.endsWith(`${MARK}-hook-atexit`)) || undefined);
+    process.kill(p.pid!, 'SIGKILL');
+    // (before: the stop had ended the guard before the atexit hooks)
+    await until(() => (marked().length === 0 ? true : undefined), 20_000);
+  }, 40_000);
+
+  it('a start that fails (its port taken) ends what its hooks left running, 3 s later (before: on init for good)', async () => {
+    const port = await freePort();
+    const held = net.createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => held.once('listening', r));
+    try {
+      const r = await runLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--hook-asap', `exec:(${loop('failed-start')}) &`], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
+      await until(() => (marked().length === 0 ? true : undefined), 20_000);
+    } finally {
+      held.close();
+    }
+  }, 40_000);
 
   it('what an app orphans after the guard last recorded the tree is found by its environment', async () => {
     // a double-forked job every 50 ms, until the worker dies (3 s after the

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, cmdlineOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, cmdlineOf, FIXTURES, freePort, get, killGroup, processes, scratch, startLiege, until, writeIni } from './helpers';
 
 const started: ResultPromise[] = [];
 afterEach(() => {
@@ -55,6 +55,83 @@ describe('signals while stopping', () => {
     expect(res.exitCode).toBe(0);
     expect(fs.existsSync(`${dir}/done`)).toBe(true);
     expect(fs.existsSync(`${dir}/pid`)).toBe(false);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+
+  // a startup hook blocks the master's thread: before, the stop waited for
+  // the hook to end (a hung one: for good, until systemd's SIGKILL)
+  const hung = (dir: string, tag: string) => `exec:sh -c 'while :; do sleep 1; done' ${path.basename(dir)}-${tag}; true`;
+  const hookLeft = (dir: string, tag: string) => processes().some((x) => x.state !== 'Z' && x.argv.join(' ').endsWith(`${path.basename(dir)}-${tag}`));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} during a startup hook that hangs stops the instance at once: the hook is sent SIGTERM, atexit runs, vacuum, exit 0, nothing left`, async () => {
+      const dir = scratch();
+      const port = await freePort();
+      const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, 'vacuum = true', `pidfile = ${dir}/pid`, `hook-pre-app = ${hung(dir, 'start')}`, `hook-as-user-atexit = exec:echo done > ${dir}/done`]);
+      const p = startLiege([ini]);
+      started.push(p);
+      await until(() => hookLeft(dir, 'start') || undefined);
+      process.kill(p.pid!, signal);
+      expect(await exitsWithin(p, 10_000)).toBe(true);
+      const res = await p;
+      expect(res.exitCode).toBe(0);
+      expect(res.stderr).toMatch(new RegExp(`${signal} during a startup hook: the hook was sent SIGTERM, the instance stops`));
+      expect(fs.existsSync(`${dir}/done`)).toBe(true);
+      expect(fs.existsSync(`${dir}/pid`)).toBe(false);
+      await until(() => (hookLeft(dir, 'start') ? undefined : true), 10_000); // (what the hook's shell ran: the guard's)
+      fs.rmSync(dir, { recursive: true });
+    }, 40_000);
+  }
+
+  it('SIGTERM during a master-start hook that hangs (run on the loop, before it takes its queue): stops at once, the hook ended with the rest', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, `hook-master-start = ${hung(dir, 'master-start')}`]);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => hookLeft(dir, 'master-start') || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    // before: the stop waited for the hook, for good
+    expect(await exitsWithin(p, 10_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await until(() => (hookLeft(dir, 'master-start') ? undefined : true), 10_000);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+
+  it("a SIGTERM to a worker during its accepting hook is not passed on: the worker drains after the hook, a replacement serves (no 'FATAL hook failed')", async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`, 'hook-accepting = exec:sleep 2']);
+    const p = startLiege([ini]);
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const worker = await until(() => childrenOf(p.pid!).find((c) => childrenOf(c).some((h) => /sleep 2/.test(cmdlineOf(h)))));
+    process.kill(worker, 'SIGTERM');
+    await until(() => (/hook ran phase=accepting .*outcome=ok/.test(err) ? true : undefined));
+    const r = await until(() => get(port), 20_000);
+    expect(r).toMatchObject({ status: 200 });
+    expect(err).not.toMatch(/FATAL/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    fs.rmSync(dir, { recursive: true });
+  }, 40_000);
+
+  it('SIGTERM during a reload whose asap hook hangs: the running generation stops (before: the master hung in the hook, no respawn, no stop)', async () => {
+    const dir = scratch();
+    const port = await freePort();
+    const conf = ['master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${path.join(FIXTURES, 'apps', 'handler.js')}`];
+    const ini = writeIni(dir, conf);
+    const p = startLiege([ini]);
+    started.push(p);
+    await until(() => get(port));
+    writeIni(dir, [...conf, `hook-asap = ${hung(dir, 'reload')}`]);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => hookLeft(dir, 'reload') || undefined);
+    expect(await get(port)).toMatchObject({ status: 200 }); // the running generation serves meanwhile
+    process.kill(p.pid!, 'SIGTERM');
+    expect(await exitsWithin(p, 15_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await until(() => (hookLeft(dir, 'reload') ? undefined : true), 10_000);
     fs.rmSync(dir, { recursive: true });
   }, 40_000);
 });

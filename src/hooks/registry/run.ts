@@ -6,8 +6,8 @@
 // failure). Each gets LIEGE_HOOK_EVENT, LIEGE_HOOK_STAGE, LIEGE_HOOK_ID.
 import * as path from 'node:path';
 import { log } from '../../log';
-import { native } from '../../os/native';
 import { spawnAwait } from '../../os/spawn';
+import { waitFor } from '../actions/exec';
 import { defineAction, type ActionDef, type HookRun } from '../actions/types';
 import type { RegistryEntry } from './entry';
 import type { ExtraHook } from './plan';
@@ -38,7 +38,7 @@ function spawnStatus(file: string, argv: string[], env: Record<string, string> =
     if (how && !how.blocking) return spawnAwait(file, argv, { ...process.env, ...env }, out).then(status);
     Object.assign(process.env, env);
     try {
-      return status(native.spawnWait(file, argv, null, out));
+      return waitFor(file, argv, null, how?.phase ?? '', out);
     } finally {
       for (const k of Object.keys(env)) delete process.env[k];
     }

@@ -13,7 +13,7 @@ import { afterDrop, othersSocket } from './after-drop';
 import { MasterFifos } from './fifo';
 import { closeUnclaimed, keepAcrossExec, takeInherited, touchedBeforeExec, type ControlServer } from './handover';
 import { startMetricsServer } from './metrics';
-import { closeListener, startStatsServer, statsText, type StatsSource } from './stats';
+import { closeListener, startStatsServer, type StatsSource } from './stats';
 import { TouchWatcher, type TouchSpec } from './touch';
 import { vacuumFifos } from '../vacuum';
 
@@ -22,8 +22,6 @@ export interface Control {
   /** A reload: stop, the stats and metrics sockets kept for the next image
    * (resolves once the answers in progress ended). */
   handOver(): Promise<void>;
-  /** The stats document as text (fifo `s`, log). */
-  statsText(): string;
 }
 
 /** An address option as configured, with where it was set. */
@@ -132,6 +130,5 @@ async function start(spec: ControlSpec, src: StatsSource, command: (name: string
       watcher.stop();
       await keepAcrossExec(servers, watcher.seen(), fifos.handOver());
     },
-    statsText: () => statsText(src, false, true),
   };
 }
