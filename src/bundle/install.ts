@@ -16,7 +16,7 @@ import { loadInstance } from './instance';
 import { BundlePaths, RESERVED } from './layout';
 import { readManifest } from './manifest';
 import { readSettings, writeSettings } from './settings';
-import { pidAlive, readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
+import { instanceRuns, noInstance, pidAlive, readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
 import { unpack } from './unpack';
 
 export interface BundleOpts {
@@ -80,8 +80,9 @@ async function installUnpacked(p: BundlePaths, version: string, incoming: string
     const token = writeVassal(p);
     l().info({ bundle: p.name, version, previous: old }, 'switched current, waiting for the new version to accept');
     if (opts.startTimeoutS > 0 && !(await waitAccepting(p, token, opts.startTimeoutS * 1000))) {
+      const why = instanceRuns(p) ? '' : `: ${noInstance(p)}`;
       await rollBack(p, old, opts);
-      throw new LiegeError('LIEGE_ERR_NOT_ACCEPTING', `${p.name} ${version} did not reach accepting within ${opts.startTimeoutS} s; ${old ? `rolled back to ${old}` : 'removed'}`);
+      throw new LiegeError('LIEGE_ERR_NOT_ACCEPTING', `${p.name} ${version} did not reach accepting within ${opts.startTimeoutS} s; ${old ? `rolled back to ${old}` : 'removed'}${why}`);
     }
   } catch (e) {
     if (readLink(p.current) === version) await rollBack(p, old, opts);

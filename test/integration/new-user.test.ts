@@ -1,0 +1,116 @@
+// What a new user, coming from uWSGI, PM2 or systemd, meets first: help
+// lookups (`liege --help harakiri`, `liege top --help`), a config migrated
+// from uWSGI (its `--http`, `module`, `wsgi-file`: said what to use instead;
+// sockets and no node-app; a file that forgot `[uwsgi]`), the config's
+// warnings once per reload, and a bundle installed before any emperor runs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { bundleCmd, bundleDir, packBundle } from './bundle-helpers';
+import { FIXTURES, freePort, get, killGroup, runLiege, scratch, startLiege, until, writeIni } from './helpers';
+
+const dir = scratch();
+const started: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) killGroup(p);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const app = path.join(FIXTURES, 'apps', 'handler.js');
+
+describe('help lookups', () => {
+  it('`liege --help WORD` lists the options whose name has WORD (before: "unable to read config harakiri")', async () => {
+    const r = await runLiege(['--help', 'harakiri']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}master:\n {4}-t, --harakiri VALUE +seconds a request may run/);
+    expect(r.stdout).toMatch(/--harakiri-verbose/);
+    expect(r.stdout).not.toMatch(/--processes|usage:/);
+    const h = await runLiege(['help', '--max-requests']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/--max-requests VALUE/);
+  });
+
+  it('puts the option of that very name first, with what liege has instead when it ignores it', async () => {
+    const r = await runLiege(['--help', 'http']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 2).join('\n')).toMatch(/uwsgi \(ignored\):\n {4}--http VALUE .*use `http-socket = ADDR`/);
+  });
+
+  it('a word no option has: exit 1, said, with the closest name', async () => {
+    const r = await runLiege(['--help', 'proceses']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no option has `proceses` in its name \(did you mean `processes`\?\)/);
+  });
+
+  it('`liege CMD --help` prints CMD\'s usage and exits 0 (before: an error for top, ctl, attach, etcd, install …)', async () => {
+    for (const cmd of ['top', 'attach', 'ctl', 'etcd', 'pack', 'install', 'set', '--stop']) {
+      const r = await runLiege([cmd, '--help']);
+      expect(r.exitCode, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`^usage: liege ${cmd} `));
+    }
+  });
+
+  it('the full help names each group once (help and version were a second `config:`)', async () => {
+    const r = await runLiege(['--help']);
+    expect(r.stdout.match(/^ {2}config:$/gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/liege top ADDR/);
+  });
+});
+
+describe('a config migrated from uWSGI', () => {
+  it('an ignored option that leaves no socket or no app says what to use instead', async () => {
+    const r = await runLiege(['--master', '--http', ':9090', '--wsgi-file', 'app.py', '--plugins', 'python3']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/ignored: no HTTP router process in front of the workers: use `http-socket = ADDR`.* option=http /);
+    expect(r.stderr).toMatch(/ignored: the app is a Node module: `node-app = app.js`.* option=wsgi-file /);
+    expect(r.stderr).toMatch(/ignored: no plugins: Node is built in.* option=plugins /);
+  });
+
+  it('sockets and no node-app: said at load; with need-app, exit 22 before anything starts', async () => {
+    const port = await freePort();
+    const ini = writeIni(dir, [`http-socket = 127.0.0.1:${port}`, 'module = app:application', 'need-app = true'], 'need.ini');
+    const r = await runLiege([ini]);
+    expect(r.exitCode).toBe(22);
+    expect(r.stderr).toMatch(/need\.ini:4: no app to load: need-app and no node-app \(exit 22\)/);
+    expect(r.stderr).not.toMatch(/worker spawned/);
+    const p = startLiege(['--http-socket', `127.0.0.1:${port}`]);
+    started.push(p);
+    expect(await until(() => get(port))).toMatchObject({ status: 503 });
+    killGroup(p);
+    expect(String((await p).stderr)).toMatch(/WARN no node-app: the workers answer every request with 503/);
+  });
+
+  it('a file without its [uwsgi] line says that its lines are not read', async () => {
+    const f = path.join(dir, 'nosection.ini');
+    fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');
+    const r = await runLiege([f]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/section not found in config file: its 2 lines before any section header are not read \(put `\[uwsgi\]` at the top\)/);
+  });
+
+  it('a reload says the config\'s warnings once, as the start did (before: twice, the check and the new image)', async () => {
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', `http-socket = 127.0.0.1:${port}`, `node-app = ${app}`, 'memory-report = true'], 'reload.ini');
+    const p = startLiege([ini]);
+    started.push(p);
+    let log = '';
+    p.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+    await until(() => get(port));
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/reload done/.test(log) ? true : undefined), 30_000);
+    expect(log.match(/ignored: the stats server .* option=memory-report/g)).toHaveLength(2);
+  }, 45_000);
+});
+
+describe('a bundle installed before any emperor runs', () => {
+  it('says that no instance runs and how to start one, while waiting and when it gives up', async () => {
+    const state = path.join(dir, 'state');
+    const archive = await packBundle(dir, bundleDir(dir, 'early', { version: '1.0.0' }));
+    const r = await bundleCmd(state, ['install', archive, '--bundle-start-timeout', '7']);
+    expect(r.exitCode).toBe(1);
+    const root = path.join(state, 'bundles');
+    expect(r.stderr).toContain(`WARN still waiting: no instance of early runs: is an emperor serving ${root}? Start one: \`liege --emperor ${root}\``);
+    expect(r.stderr).toContain(`did not reach accepting within 7 s; removed: no instance of early runs`);
+  }, 30_000);
+});
