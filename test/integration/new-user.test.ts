@@ -81,6 +81,17 @@ describe('a config migrated from uWSGI', () => {
     expect(String((await p).stderr)).toMatch(/WARN no node-app: the workers answer every request with 503/);
   });
 
+  it('`socket` + `protocol = http` speaks HTTP (before: ignored, the port spoke uwsgi to HTTP clients); fastcgi is refused', async () => {
+    const port = await freePort();
+    const ini = writeIni(dir, ['master = true', `socket = 127.0.0.1:${port}`, 'protocol = http', `node-app = ${app}`], 'proto.ini');
+    const p = startLiege([ini]);
+    started.push(p);
+    expect(await until(() => get(port))).toMatchObject({ status: 200 });
+    const r = await runLiege(['--socket', '127.0.0.1:1', '--protocol', 'fastcgi', '--node-app', app]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/bad value for `protocol`: `--protocol fastcgi` \(expected uwsgi, http or http11/);
+  });
+
   it('a file without its [uwsgi] line says that its lines are not read', async () => {
     const f = path.join(dir, 'nosection.ini');
     fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');
