@@ -26,9 +26,24 @@ const HINTS: Readonly<Record<string, string>> = {
   'post-buffering': 'the app reads the request body as a stream',
   'offload-threads': 'a worker serves many requests at once on its event loop',
   'single-interpreter': 'a Node worker runs one app',
+  'log-maxsize': 'rotate with `logger = file:logfile=PATH,maxsize=BYTES`, or logrotate and `touch-logreopen`',
+  'log-backupname': 'rotate with `logger = file:logfile=PATH,maxsize=BYTES,backupname=OLD`',
+  'limit-as': 'the address space of a Node process is mostly reserved, not used: recycle on memory with `reload-on-rss` / `evil-reload-on-rss`',
+  'reload-on-as': 'recycle on memory with `reload-on-rss` (the address space of a Node process is mostly reserved, not used)',
+  'evil-reload-on-as': 'recycle on memory with `evil-reload-on-rss`',
+  'http-keepalive': '`http-socket` always keeps connections alive (the app\'s http.Server)',
+  'add-header': 'set headers in the app, or in nginx (`add_header`)',
+  'ignore-sigpipe': 'always so: a client that left never ends a worker',
+  'ignore-write-errors': 'always so: a client that left never ends a worker',
+  'disable-write-exception': 'always so: a client that left never ends a worker',
 };
 
 /** What to use instead of the ignored uWSGI option `name`, if liege knows. */
 export function ignoredHint(name: string): string | undefined {
   return HINTS[name];
+}
+
+/** The options with a hint (a test checks that liege still ignores each). */
+export function hintedOptions(): string[] {
+  return Object.keys(HINTS);
 }
