@@ -5,6 +5,7 @@
 // the ordered list of (key, value, file:line) that resolve.ts checks.
 // Bounded (LIMITS): include depth and count, bytes read, entries; include
 // and inherit cycles are errors naming the chain of file:line.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configError, formatOrigin, LiegeError, type Origin } from '../errors';
 import { checkOptionValue } from './checks';
@@ -33,6 +34,9 @@ const RESERVED_ENV = new Set([
   'CONTROL_FDS', 'CARRIED_COMMANDS', 'GUARD_PID', 'DAEMONIZED', 'PRIVSEP_FD', 'FALLBACK_CHAIN', 'LOAD_PARTS', 'TRACE_BUNDLES',
 ]);
 const DEFAULT_SECTIONS = ['uwsgi', 'liege'];
+
+// PM2's verbs, typed out of habit as `liege start app.js`
+const PM2_VERBS = new Set(['start', 'stop', 'restart', 'reload', 'delete', 'list', 'ls', 'status', 'logs', 'monit', 'run']);
 const CLI: Origin = { file: 'command line', line: 0 };
 
 export interface LoadInput {
@@ -165,8 +169,13 @@ class Loader {
       if (!this.lastFile) throw configError('LIEGE_ERR_CONFIG_READ', 'no config file was read before', origin, origin.arg ?? spec, 'a file before `:section`');
       file = this.lastFile;
     }
-    if (isPlainPath(file) && /\.(xml|ya?ml|json|js)$/.test(file)) {
-      throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, origin.arg ?? spec, 'a .ini file');
+    if (isPlainPath(file) && /\.(xml|ya?ml|json|[cm]?js|[cm]?ts)$/.test(file)) {
+      // `liege app.js`, as `node app.js` or `pm2 start app.js`: say how an app is served
+      const app = /\.[cm]?[jt]s$/.test(file) ? `; a Node app is served with node-app: \`liege --master -p 2 --http-socket :8080 --node-app ${file}\`` : '';
+      throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, origin.arg ?? spec, `a .ini file${app}`);
+    }
+    if (origin.line === 0 && PM2_VERBS.has(file) && !fs.existsSync(file)) {
+      throw configError('LIEGE_ERR_CONFIG_READ', `\`${file}\` is no liege command and no config file`, origin, origin.arg ?? spec, 'a config (`liege app.ini`: liege runs in the foreground, `daemonize = FILE` detaches); a running master is steered with `liege --reload|--stop|--chain-reload PIDFILE`, its fifo or signals');
     }
     this.readIni(file, section, origin, raw, top);
   }

@@ -92,6 +92,17 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toMatch(/bad value for `protocol`: `--protocol fastcgi` \(expected uwsgi, http or http11/);
   });
 
+  it('`liege app.js` (as `node app.js`) and `liege start app.js` (as PM2) say how an app is served', async () => {
+    for (const file of ['app.js', 'app.mjs', 'server.ts']) {
+      const r = await runLiege([file]);
+      expect(r.exitCode, file).toBe(1);
+      expect(r.stderr, file).toContain(`liege reads INI configs only: \`${file}\` (expected a .ini file; a Node app is served with node-app: \`liege --master -p 2 --http-socket :8080 --node-app ${file}\`)`);
+    }
+    const r = await runLiege(['start', 'app.js'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/`start` is no liege command and no config file: .*liege runs in the foreground.*liege --reload\|--stop\|--chain-reload PIDFILE/);
+  });
+
   it('a file without its [uwsgi] line says that its lines are not read', async () => {
     const f = path.join(dir, 'nosection.ini');
     fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');
