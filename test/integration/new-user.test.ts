@@ -51,6 +51,14 @@ describe('help lookups', () => {
     }
   });
 
+  it('`liege hooks ACTION --help` prints the hooks usage (before: add said "unknown flag", plan printed a plan)', async () => {
+    for (const action of ['add', 'plan', 'enable']) {
+      const r = await runLiege(['hooks', action, '--help']);
+      expect(r.exitCode, action).toBe(0);
+      expect(r.stdout, action).toMatch(/^usage: liege hooks ACTION/);
+    }
+  });
+
   it('the full help names each group once (help and version were a second `config:`)', async () => {
     const r = await runLiege(['--help']);
     expect(r.stdout.match(/^ {2}config:$/gm)).toHaveLength(1);
