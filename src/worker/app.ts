@@ -5,7 +5,9 @@
 //    `fetch(Request) → Response | Promise<Response>` (Bun, Deno, Cloudflare,
 //    Hono's `export default app`), or a named `fetch` export;
 //  * an app that creates its own servers and calls listen() at any time
-//    (listen-router.ts sends those calls to liege's sockets).
+//    (listen-router.ts sends those calls to liege's sockets), or exports a
+//    server it did not start (http.Server, a fastify instance): liege calls
+//    its listen().
 // CommonJS and ESM alike (import(), so top-level await works). A throw at
 // load is the app's error: LIEGE_ERR_APP_LOAD with its message and file.
 import * as fs from 'node:fs';
@@ -17,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
 import { CLUSTER_FORK_HELP, forkedByApp } from './cluster-guard';
 import { fetchListener, type FetchHandler } from './fetch-handler';
+import { appListened } from './listen-router';
 import { importEsm } from '../os/import-esm';
 import { locateSyntaxError } from './syntax-check';
 
@@ -33,7 +36,23 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
     throw appError(file, e);
   }
   if (forkedByApp()) throw new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${CLUSTER_FORK_HELP}`);
-  return listenerOf(ns, onError);
+  const listener = listenerOf(ns, onError);
+  if (!listener) listenExported(ns);
+  return listener;
+}
+
+// `module.exports = http.createServer(…)`, `export default fastify`: a
+// server the app made but left to its runner to start (as its tests do).
+// liege starts it: its listen() goes to liege's sockets like any other, so
+// the server's own settings and `upgrade` listeners apply. (Not awaited: a
+// warm spare's listen() completes at its promotion; a rejection is the
+// app's unhandled rejection.)
+function listenExported(ns: Mod): void {
+  const o = ns.default as Mod | null;
+  if (o === null || typeof o !== 'object' || typeof o.listen !== 'function') return;
+  // `module.exports = app.listen(3000)`: started already (a spare's listen is held, not done)
+  if (appListened(o) || appListened(o.server)) return;
+  (o.listen as () => unknown).call(o);
 }
 
 /** Whether Node loads `file` as an ES module (.mjs, or .js under "type": "module"). */

@@ -115,6 +115,14 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
+// the servers the app called listen() on (routed or its own handle)
+const listenedByApp = new WeakSet<object>();
+
+/** Whether the app called listen() on `server` (once the router is installed). */
+export function appListened(server: unknown): boolean {
+  return typeof server === 'object' && server !== null && listenedByApp.has(server);
+}
+
 export class ListenRouter {
   /** listen() as Node has it, through the gate (what liege's own calls use). */
   readonly original: Listen = function (this: net.Server, ...args: unknown[]) {
@@ -156,6 +164,7 @@ export class ListenRouter {
   }
 
   private listen(server: net.Server, args: unknown[]): net.Server {
+    listenedByApp.add(server);
     const call = parseListenArgs(args);
     if (call.own) return realListen.apply(server, args);
     const index = this.pick(call);
