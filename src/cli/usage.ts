@@ -1,5 +1,5 @@
 // One usage line per subcommand: `liege CMD --help` prints it (exit 0, as
-// every other tool's --help), and the command's own errors quote it.
+// every other tool's --help; before, most took --help for an argument).
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   top: 'liege top ADDR [--once]    live view of a stats server (stats = ADDR) or an emperor (emperor-stats = ADDR); q quits',
   attach: 'liege attach NAME|PID [--socket PATH] [--attach-dir DIR]    a terminal on an attach-daemon-pty; Ctrl-\\ d detaches',
