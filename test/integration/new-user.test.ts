@@ -59,6 +59,14 @@ describe('help lookups', () => {
     }
   });
 
+  it('`liege hooks add script PATH` of a plain script (no describe, no flags) says --event is missing (before: "bad descriptor flags: `event`: …")', async () => {
+    const script = path.join(dir, 'warm');
+    fs.writeFileSync(script, '#!/bin/sh\necho warm\n', { mode: 0o755 });
+    const r = await runLiege(['hooks', 'add', 'script', script], { env: { LIEGE_HOOKS_DB: path.join(dir, 'hooks.yaml') } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/missing --event: a script registered with flags \(it has no describe, or --manual\) needs the event it runs at: .*\(expected --event PHASE \(asap, as-root/);
+  });
+
   it('the full help names each group once (help and version were a second `config:`)', async () => {
     const r = await runLiege(['--help']);
     expect(r.stdout.match(/^ {2}config:$/gm)).toHaveLength(1);
