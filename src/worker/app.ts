@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
+import { log } from '../log';
 import { CLUSTER_FORK_HELP, forkedByApp } from './cluster-guard';
 import { fetchListener, type FetchHandler } from './fetch-handler';
 import { appListened } from './listen-router';
@@ -37,8 +38,31 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
   }
   if (forkedByApp()) throw new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${CLUSTER_FORK_HELP}`);
   const listener = listenerOf(ns, onError);
-  if (!listener) listenExported(ns);
+  if (!listener && !listenExported(ns) && !appListened()) sayMisplaced(ns, file);
   return listener;
+}
+
+// `module.exports = { app }`, `export const app = new Hono()`: a handler
+// under a name liege does not look at; the worker would wait for a listen()
+// until app-listen-timeout (60 s) with every request queued. Said at load
+// (the app may still listen() itself later: then it is only a note).
+function sayMisplaced(ns: Mod, file: string): void {
+  for (const holder of [ns.default, ns]) {
+    if (holder === null || typeof holder !== 'object') continue;
+    for (const [name, v] of Object.entries(holder as Mod)) {
+      if (name === 'default' || !looksLikeApp(v)) continue;
+      log('worker').warn({ app: file, export: name }, `the app exports no request handler, but its \`${name}\` looks like one: unless the app calls listen() itself, export it as the module (module.exports = ${name}, export default ${name}) or as \`handler\``);
+      return;
+    }
+  }
+}
+
+// (req, res[, next]): an express/connect app or a handler; or a fetch app (Hono); or koa
+function looksLikeApp(v: unknown): boolean {
+  if (typeof v === 'function') return v.length === 2 || v.length === 3;
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Mod;
+  return typeof o.fetch === 'function' || (typeof o.callback === 'function' && typeof o.use === 'function');
 }
 
 // `module.exports = http.createServer(…)`, `export default fastify`: a
@@ -47,12 +71,12 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
 // the server's own settings and `upgrade` listeners apply. (Not awaited: a
 // warm spare's listen() completes at its promotion; a rejection is the
 // app's unhandled rejection.)
-function listenExported(ns: Mod): void {
+function listenExported(ns: Mod): boolean {
   const o = ns.default as Mod | null;
-  if (o === null || typeof o !== 'object' || typeof o.listen !== 'function') return;
+  if (o === null || typeof o !== 'object' || typeof o.listen !== 'function') return false;
   // `module.exports = app.listen(3000)`: started already (a spare's listen is held, not done)
-  if (appListened(o) || appListened(o.server)) return;
-  (o.listen as () => unknown).call(o);
+  if (!appListened(o) && !appListened(o.server)) (o.listen as () => unknown).call(o);
+  return true;
 }
 
 /** Whether Node loads `file` as an ES module (.mjs, or .js under "type": "module"). */

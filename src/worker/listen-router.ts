@@ -118,8 +118,11 @@ function num(v: unknown): number | undefined {
 // the servers the app called listen() on (routed or its own handle)
 const listenedByApp = new WeakSet<object>();
 
-/** Whether the app called listen() on `server` (once the router is installed). */
-export function appListened(server: unknown): boolean {
+let anyListen = false;
+
+/** Whether the app called listen() on `server` (once the router is installed), or on any server. */
+export function appListened(server?: unknown): boolean {
+  if (server === undefined) return anyListen;
   return typeof server === 'object' && server !== null && listenedByApp.has(server);
 }
 
@@ -165,6 +168,7 @@ export class ListenRouter {
 
   private listen(server: net.Server, args: unknown[]): net.Server {
     listenedByApp.add(server);
+    anyListen = true;
     const call = parseListenArgs(args);
     if (call.own) return realListen.apply(server, args);
     const index = this.pick(call);

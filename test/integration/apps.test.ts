@@ -141,6 +141,12 @@ describe('app shapes (2 workers)', () => {
     expect(out.stderr).not.toMatch(/worker died|EADDRINUSE/);
   });
 
+  it('`module.exports = { app }`: said at load that `app` looks like the handler and how to export it (before: silent until app-listen-timeout)', async () => {
+    const port = await freePort();
+    const p = start('wrapped-export.js', port);
+    await stderrMatches(p, /WARN the app exports no request handler, but its `app` looks like one: unless the app calls listen\(\) itself, export it as the module \(module\.exports = app, export default app\)/, 15_000);
+  });
+
   it('an app that throws at load is reported as the app\'s error, with its message and file', async () => {
     const port = await freePort();
     const p = start('throws.js', port);
