@@ -174,6 +174,10 @@ class Loader {
       const app = /\.[cm]?[jt]s$/.test(file) ? `; a Node app is served with node-app: \`liege --master -p 2 --http-socket :8080 --node-app ${file}\`` : '';
       throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, origin.arg ?? spec, `a .ini file${app}`);
     }
+    // uWSGI reads a relative include from the start directory, not from the including file's
+    if (origin.line > 0 && isPlainPath(file) && !path.isAbsolute(file) && !fs.existsSync(file) && fs.existsSync(path.join(path.dirname(origin.file), file))) {
+      throw configError('LIEGE_ERR_CONFIG_READ', `no ${file} in the start directory (${this.input.start.cwd}): a relative include is read from there, as under uWSGI, not beside ${origin.file}`, origin, spec, `\`%d${file}\` (%d: the directory of this config file)`);
+    }
     if (origin.line === 0 && PM2_VERBS.has(file) && !fs.existsSync(file)) {
       throw configError('LIEGE_ERR_CONFIG_READ', `\`${file}\` is no liege command and no config file`, origin, origin.arg ?? spec, 'a config (`liege app.ini`: liege runs in the foreground, `daemonize = FILE` detaches); a running master is steered with `liege --reload|--stop|--chain-reload PIDFILE`, its fifo or signals');
     }

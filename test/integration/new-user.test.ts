@@ -119,6 +119,15 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toMatch(/`start` is no liege command and no config file: .*liege runs in the foreground.*liege --reload\|--stop\|--chain-reload PIDFILE/);
   });
 
+  it('a relative include found beside the including file, not in the start directory, says %d (uWSGI reads it from the start directory)', async () => {
+    fs.mkdirSync(path.join(dir, 'conf'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'conf', 'common.ini'), '[uwsgi]\nprocesses = 3\n');
+    fs.writeFileSync(path.join(dir, 'conf', 'app.ini'), '[uwsgi]\ninclude = common.ini\nno-server = true\n');
+    const r = await runLiege(['conf/app.ini'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`conf/app.ini:2: no common.ini in the start directory (${dir}): a relative include is read from there, as under uWSGI, not beside conf/app.ini: \`common.ini\` (expected \`%dcommon.ini\` (%d: the directory of this config file))`);
+  });
+
   it('a file without its [uwsgi] line says that its lines are not read', async () => {
     const f = path.join(dir, 'nosection.ini');
     fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');
