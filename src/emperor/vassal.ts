@@ -54,6 +54,7 @@ export class Vassal {
     const child = spawn(process.execPath, plan.argv, {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...(plan.extraFds ?? [])],
       env,
+      cwd: this.desired.cwd,
       uid: owner?.uid,
       gid: owner?.gid,
     });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, FIXTURES, getUnix, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -57,6 +57,18 @@ describe('emperor', () => {
     expect(r.exitCode).toBe(0);
     expect(lines(trace)).toContain(`a stop ${a2}`);
     expect(alive(a2)).toBe(false);
+  });
+
+  it('a vassal of a directory starts in that directory, as under uWSGI: `node-app = app.js` and a relative socket are beside its config (before: the emperor\'s cwd, "node-app not found")', async () => {
+    const vassals = path.join(dir, 'rel-vassals');
+    fs.mkdirSync(vassals);
+    fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), path.join(vassals, 'app.js'));
+    fs.writeFileSync(path.join(vassals, 'rel.ini'), '[uwsgi]\nhttp-socket = ./rel.sock\nnode-app = app.js\n');
+    const p = startLiege(['--emperor', vassals], { cwd: dir });
+    started.push(p);
+    expect(await until(() => getUnix(path.join(vassals, 'rel.sock'), 5000))).toBeGreaterThan(0);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
   });
 
   it('a config name that is no vassal (a directory, a dangling symlink, a symlink loop, a uWSGI yaml vassal) is said once, not in silence; the others run', async () => {

@@ -128,6 +128,15 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toContain(`conf/app.ini:2: no common.ini in the start directory (${dir}): a relative include is read from there, as under uWSGI, not beside conf/app.ini: \`common.ini\` (expected \`%dcommon.ini\` (%d: the directory of this config file))`);
   });
 
+  it('a socket address without its colon says what to write (uWSGI took `8080` and `app.sock` for unix socket files)', async () => {
+    const port = await runLiege(['--no-server', '--http-socket', '8080']);
+    expect(port.exitCode).toBe(1);
+    expect(port.stderr).toContain('bad value for `http-socket`: `--http-socket 8080` (expected :8080 (a port needs its colon: every interface; or 127.0.0.1:8080), or a unix socket path)');
+    const name = await runLiege(['--no-server', '--socket', 'app.sock']);
+    expect(name.exitCode).toBe(1);
+    expect(name.stderr).toContain('(expected a unix socket path with a slash: ./app.sock (uWSGI took a name without `:` for one), or HOST:PORT)');
+  });
+
   it('a file without its [uwsgi] line says that its lines are not read', async () => {
     const f = path.join(dir, 'nosection.ini');
     fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');

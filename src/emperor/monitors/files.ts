@@ -42,6 +42,10 @@ export abstract class FileMonitor implements Monitor {
   protected abstract list(): string[];
   /** The directories whose events trigger a scan. */
   protected abstract dirs(): string[];
+  /** Where the vassals start (undefined: the emperor's cwd). */
+  protected cwd(): string | undefined {
+    return undefined;
+  }
 
   start(update: (set: DesiredSet) => void): void {
     this.update = update;
@@ -88,7 +92,7 @@ export abstract class FileMonitor implements Monitor {
       if (!st.isFile()) return void skipped.set(file, st.isDirectory() ? 'a directory, not a file' : 'not a regular file');
       const own = this.opts.tyrant && this.opts.nofollow ? fs.lstatSync(file) : st;
       const owner = this.opts.tyrant ? { uid: own.uid, gid: own.gid } : undefined;
-      return { name: file, config: file, version: String(st.mtimeMs), owner };
+      return { name: file, config: file, version: String(st.mtimeMs), owner, cwd: this.cwd() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') skipped.set(file, 'a symlink loop');
