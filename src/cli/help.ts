@@ -47,7 +47,7 @@ const USAGE = [
   '       liege --reload|--stop|--chain-reload PIDFILE',
   '       liege top ADDR [--once]        live view of a stats or emperor-stats server',
   '       liege hooks plan|check|list|add|delete|enable|disable|fullhelp ... (liege hooks --help)',
-  '       liege pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
+  '       liege [bundle] pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
   '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
   '       liege attach NAME|PID [--socket PATH] [--attach-dir DIR]',
   '       liege etcd put|rm|ls|get|drain etcd://HOST:PORT/PREFIX ... (liege etcd --help)',

@@ -4,7 +4,7 @@ import { muted, setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
 import { fallback } from './fallback';
-import { commandHelp } from './usage';
+import { COMMAND_USAGE, commandHelp } from './usage';
 import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
@@ -40,7 +40,8 @@ async function run(argv: string[]): Promise<number> {
   if (usage) return print(usage);
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
-  if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
+  if (BUNDLE_VERBS.includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
+  if (argv[0] === 'bundle') return bundleVerb(argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
@@ -106,6 +107,17 @@ function loadVassalAware(argv: string[], reloads: number): ReturnType<typeof loa
     if (!(e instanceof LiegeError) || !process.env[EMPEROR_FD_ENV]) throw e;
     throw new LiegeError(e.code, e.message, { origin: e.origin, text: e.text, expected: e.expected, exitCode: EXILE_CODE, cause: e });
   }
+}
+
+const BUNDLE_VERBS = ['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'];
+
+// `liege bundle install X` (snap, helm): the same as `liege install X`
+function bundleVerb(argv: string[]): Promise<number> | number {
+  const [verb, ...rest] = argv;
+  if (verb !== undefined && BUNDLE_VERBS.includes(verb)) return bundleCommand(verb, rest);
+  const out = verb === '--help' || verb === '-h' ? process.stdout : process.stderr;
+  out.write(`usage: liege bundle VERB … (or liege VERB …)\n${BUNDLE_VERBS.map((v) => `  ${COMMAND_USAGE[v]}\n`).join('')}`);
+  return out === process.stdout ? 0 : 1;
 }
 
 /** Every option, or those whose name has one of `words`; 1 when none has. */

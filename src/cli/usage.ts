@@ -19,6 +19,7 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
 
 /** `liege CMD … --help` (or -h): CMD's usage line, when CMD is a subcommand. */
 export function commandHelp(argv: readonly string[]): string | undefined {
+  if (argv[0] === 'bundle') argv = argv.slice(1); // `liege bundle install --help`
   const usage = COMMAND_USAGE[argv[0] ?? ''];
   return usage && argv.slice(1).some((a) => a === '--help' || a === '-h') ? `usage: ${usage}\n` : undefined;
 }

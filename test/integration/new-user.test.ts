@@ -67,6 +67,18 @@ describe('help lookups', () => {
     expect(r.stderr).toMatch(/missing --event: a script registered with flags \(it has no describe, or --manual\) needs the event it runs at: .*\(expected --event PHASE \(asap, as-root/);
   });
 
+  it('`liege bundle VERB` is `liege VERB` (as snap or helm users type it); bare, it lists the verbs', async () => {
+    const r = await runLiege(['bundle', 'get', 'nosuch'], { env: { LIEGE_STATE_DIR: path.join(dir, 'nostate') } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no bundle nosuch is installed/);
+    const bare = await runLiege(['bundle']);
+    expect(bare.exitCode).toBe(1);
+    expect(bare.stderr).toMatch(/^usage: liege bundle VERB … \(or liege VERB …\)\n {2}liege pack DIR/);
+    const help = await runLiege(['bundle', 'install', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^usage: liege install BUNDLE\.tar\.gz/);
+  });
+
   it('the full help names each group once (help and version were a second `config:`)', async () => {
     const r = await runLiege(['--help']);
     expect(r.stdout.match(/^ {2}config:$/gm)).toHaveLength(1);
