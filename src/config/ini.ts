@@ -46,3 +46,13 @@ export function linesBeforeSections(text: string): number {
   }
   return n;
 }
+
+/** The [section] names of `text`, in file order, each once. */
+export function sectionNames(text: string): string[] {
+  const out = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line[0] === '[' && line.endsWith(']')) out.add(line.slice(1, -1));
+  }
+  return [...out];
+}

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { configError, formatOrigin, LiegeError, type Origin } from '../errors';
 import { checkOptionValue } from './checks';
 import { expandAt, expandEnv, expandPlaceholders, type Valued } from './expand';
-import { hasSection, linesBeforeSections, parseIni } from './ini';
+import { hasSection, linesBeforeSections, parseIni, sectionNames } from './ini';
 import { parseArgv } from './argv';
 import { evalLogic, forItems, type LogicState } from './logic';
 import { fileMagic, globalMagic, substituteMagic, upperMagic, type MagicTable, type StartInfo } from './magic';
@@ -206,7 +206,9 @@ class Loader {
     const sections = section ? [section] : DEFAULT_SECTIONS;
     if (!hasSection(text, sections)) {
       const before = linesBeforeSections(text);
-      const what = before ? `: its ${before} line${before > 1 ? 's' : ''} before any section header ${before > 1 ? 'are' : 'is'} not read (put \`[${sections[0]}]\` at the top)` : '';
+      const others = sectionNames(text);
+      const what = before ? `: its ${before} line${before > 1 ? 's' : ''} before any section header ${before > 1 ? 'are' : 'is'} not read (put \`[${sections[0]}]\` at the top)`
+        : others.length ? `: it has ${others.map((n) => `[${n}]`).join(', ')} (\`--ini ${shown}:${others[0]}\` reads one)` : '';
       log('config').warn({ file, section: sections.join('|') }, `section not found in config file${what}`);
     }
     for (const l of parseIni(text, shown, sections)) this.add(l.key, l.value, l.origin, raw);

@@ -149,12 +149,15 @@ describe('a config migrated from uWSGI', () => {
     expect(name.stderr).toContain('(expected a unix socket path with a slash: ./app.sock (uWSGI took a name without `:` for one), or HOST:PORT)');
   });
 
-  it('a file without its [uwsgi] line says that its lines are not read', async () => {
+  it('a file without its [uwsgi] line says that its lines are not read, or which sections it has', async () => {
     const f = path.join(dir, 'nosection.ini');
     fs.writeFileSync(f, '; migrated\nhttp-socket = 127.0.0.1:1\nnode-app = app.js\n');
     const r = await runLiege([f]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/section not found in config file: its 2 lines before any section header are not read \(put `\[uwsgi\]` at the top\)/);
+    fs.writeFileSync(f, '[production]\nhttp-socket = 127.0.0.1:1\n[staging]\nprocesses = 2\n');
+    const named = await runLiege([f], { cwd: dir });
+    expect(named.stderr).toMatch(/section not found in config file: it has \[production\], \[staging\] \(`--ini nosection\.ini:production` reads one\)/);
   });
 
   it('a reload says the config\'s warnings once, as the start did (before: twice, the check and the new image)', async () => {
