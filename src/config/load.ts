@@ -196,7 +196,8 @@ class Loader {
 
   private readIni(file: string, section: string | undefined, origin: Origin, raw: boolean, top: boolean): void {
     this.enter(file, section, origin);
-    let text = this.read(file, origin, file, 'a readable INI file', `config ${file}`);
+    // a byte order mark (Windows editors write one) hid the first [uwsgi] line, and with it the whole file
+    let text = this.read(file, origin, file, 'a readable INI file', `config ${file}`).replace(/^\uFEFF/, '');
     const shown = this.shownPath(file);
     checkText(text, shown);
     const magic = fileMagic(file, section);
