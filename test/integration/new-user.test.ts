@@ -131,6 +131,11 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toMatch(/`start` is no liege command and no config file: .*liege runs in the foreground.*liege --reload\|--stop\|--chain-reload PIDFILE/);
   });
 
+  it('processes = 0 with sockets is said at load (uWSGI\'s no-workers mode: clients wait in the backlog)', async () => {
+    const r = await runLiege(['--master', '-p', '0', '--http-socket', '127.0.0.1:1', '--node-app', app, '--print-config']);
+    expect(r.stderr).toMatch(/WARN processes = 0: no worker accepts on the sockets, their clients wait in the backlog .* at="command line: -p 0"/);
+  });
+
   it('a relative include found beside the including file, not in the start directory, says %d (uWSGI reads it from the start directory)', async () => {
     fs.mkdirSync(path.join(dir, 'conf'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'conf', 'common.ini'), '[uwsgi]\nprocesses = 3\n');
