@@ -43,9 +43,9 @@ function listing(options: readonly OptionDef[]): string[] {
 
 const USAGE = [
   'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
-  '       liege --help [WORD ...]       every option, or those whose name has WORD (liege --help harakiri)',
+  '       liege --help [WORD ...] (every option, or those whose name has WORD: liege --help harakiri; liege CMD --help)',
   '       liege --reload|--stop|--chain-reload PIDFILE',
-  '       liege top ADDR [--once]        live view of a stats or emperor-stats server',
+  '       liege top ADDR [--once] (a stats or emperor-stats server, live)',
   '       liege hooks plan|check|list|add|delete|enable|disable|fullhelp ... (liege hooks --help)',
   '       liege [bundle] pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
   '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
