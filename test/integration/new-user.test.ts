@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bundleCmd, bundleDir, packBundle } from './bundle-helpers';
-import { FIXTURES, freePort, get, killGroup, runLiege, scratch, startLiege, until, writeIni } from './helpers';
+import { execa } from 'execa';
+import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -177,6 +178,26 @@ describe('a config migrated from uWSGI', () => {
     await until(() => (/reload done/.test(log) ? true : undefined), 30_000);
     expect(log.match(/ignored: the stats server .* option=memory-report/g)).toHaveLength(2);
   }, 45_000);
+});
+
+describe('started by a user other than root', () => {
+  const asNobody = (args: string[]) => execa('runuser', ['-u', 'nobody', '--', LIEGE, ...args], { cwd: dir, reject: false, timeout: 30_000, stdin: 'ignore', env: { TEST_LIEGE: '1' } });
+
+  it('a uid, gid or chroot it cannot apply is refused before anything runs, as uWSGI does (before: ignored in silence)', async () => {
+    const r = await asNobody(['--no-server', '--uid', 'www-data', '--hook-asap', 'exec:echo ASAP-RAN']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cannot setuid\(\) as a non-root user \(liege runs as uid 65534\): `--uid www-data` \(expected a start as root, or no `uid`\)/);
+    expect(r.stdout + r.stderr).not.toMatch(/ASAP-RAN/);
+    expect((await asNobody(['--no-server', '--chroot', '/tmp'])).stderr).toMatch(/cannot chroot\(\) as a non-root user/);
+  });
+
+  it('its own uid is fine; the as-root and as-user hooks it skips are said', async () => {
+    const r = await asNobody(['--no-server', '--uid', 'nobody', '--hook-as-user', 'exec:echo AS-USER-RAN', '--hook-asap', 'exec:echo ASAP-RAN']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ASAP-RAN/);
+    expect(r.stdout).not.toMatch(/AS-USER-RAN/);
+    expect(r.stderr).toMatch(/WARN not root: the as-root and as-user hooks are skipped \(as under uWSGI\) uid=65534 hooks=1/);
+  });
 });
 
 describe('a bundle installed before any emperor runs', () => {
