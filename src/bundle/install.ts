@@ -45,7 +45,14 @@ async function hookOrThrow(name: string, r: Omit<HookRun, 'settings'>, p: Bundle
 
 export async function install(archive: string, name: string | undefined, opts: BundleOpts): Promise<Installed> {
   const bundles = path.join(path.resolve(opts.stateDir), 'bundles');
-  fs.mkdirSync(bundles, { recursive: true, mode: 0o755 });
+  try {
+    fs.mkdirSync(bundles, { recursive: true, mode: 0o755 });
+    fs.accessSync(bundles, fs.constants.W_OK);
+  } catch (e) {
+    // the default /var/lib/liege, for a user other than root: was an internal error with a stack's first line
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new LiegeError('LIEGE_ERR_BUNDLE', `unable to write the state directory ${bundles}: ${code}`, { text: opts.stateDir, expected: 'a state directory this user may write: run as root, or --state-dir DIR (LIEGE_STATE_DIR)', cause: e });
+  }
   cleanIncoming(bundles);
   const incoming = path.join(bundles, `.incoming-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   try {

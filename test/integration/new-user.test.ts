@@ -80,6 +80,15 @@ describe('help lookups', () => {
     expect(help.stdout).toMatch(/^usage: liege install BUNDLE\.tar\.gz/);
   });
 
+  it('the first `liege hooks add` on a host creates the registry\'s directory (before: "unable to lock …/hooks.yaml.lock: ENOENT")', async () => {
+    const script = path.join(dir, 'warm2');
+    fs.writeFileSync(script, '#!/bin/sh\necho warm\n', { mode: 0o755 });
+    const db = path.join(dir, 'etc-liege', 'hooks.yaml');
+    const r = await runLiege(['hooks', 'add', 'script', script, '--event', 'pre-app'], { env: { LIEGE_HOOKS_DB: db } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fs.readFileSync(db, 'utf8')).toContain(script);
+  });
+
   it('the full help names each group once (help and version were a second `config:`)', async () => {
     const r = await runLiege(['--help']);
     expect(r.stdout.match(/^ {2}config:$/gm)).toHaveLength(1);
@@ -189,6 +198,23 @@ describe('started by a user other than root', () => {
     expect(r.stderr).toMatch(/cannot setuid\(\) as a non-root user \(liege runs as uid 65534\): `--uid www-data` \(expected a start as root, or no `uid`\)/);
     expect(r.stdout + r.stderr).not.toMatch(/ASAP-RAN/);
     expect((await asNobody(['--no-server', '--chroot', '/tmp'])).stderr).toMatch(/cannot chroot\(\) as a non-root user/);
+  });
+
+  it('bundle commands on a state dir or an output it may not write say so (before: internal error, EACCES)', async () => {
+    const archive = await packBundle(dir, bundleDir(dir, 'mine', { version: '1.0.0' }));
+    fs.chmodSync(archive, 0o644);
+    const state = path.join(dir, 'root-state');
+    fs.mkdirSync(path.join(state, 'bundles'), { recursive: true, mode: 0o755 });
+    const r = await asNobody(['install', archive, '--state-dir', state, '--no-wait']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`liege: unable to write the state directory ${state}/bundles: EACCES`);
+    expect(r.stderr).toContain('(expected a state directory this user may write: run as root, or --state-dir DIR (LIEGE_STATE_DIR))');
+    const src = bundleDir(dir, 'mine2', { version: '1.0.0' });
+    for (const f of [src, path.join(src, 'meta'), path.join(src, 'meta', 'hooks')]) fs.chmodSync(f, 0o755);
+    const p = await asNobody(['pack', src, '-o', path.join(state, 'mine2.tar.gz')]);
+    expect(p.exitCode).toBe(1);
+    expect(p.stderr).toContain(`liege: unable to write ${state}/mine2.tar.gz: EACCES`);
+    expect(p.stderr).not.toMatch(/internal error/);
   });
 
   it('its own uid is fine; the as-root and as-user hooks it skips are said', async () => {
