@@ -13,7 +13,9 @@ import { ignoredHint } from './uwsgi-hints';
 
 function checkValue(def: OptionDef, e: Valued): void {
   const expected = checkOptionValue(def, e.value);
-  if (expected) throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, shownValue(e.key, e.value, e.origin), expected);
+  // `-p %k` (PM2's -i max): magic variables are a config file's, as under uWSGI
+  const magic = e.origin.line === 0 && /%[a-zA-Z0-9]/.test(e.value) ? '; magic variables such as %k are expanded in config files only' : '';
+  if (expected) throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, shownValue(e.key, e.value, e.origin), expected + magic);
 }
 
 function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefined {

@@ -4,6 +4,7 @@
 // sockets and no node-app; a file that forgot `[uwsgi]`), the config's
 // warnings once per reload, and a bundle installed before any emperor runs.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -139,6 +140,15 @@ describe('a config migrated from uWSGI', () => {
     const r = await runLiege(['start', 'app.js'], { cwd: dir });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/`start` is no liege command and no config file: .*liege runs in the foreground.*liege --reload\|--stop\|--chain-reload PIDFILE/);
+  });
+
+  it('`processes = %k` (PM2\'s -i max) works in a file; on the command line the error says magic variables are a file\'s', async () => {
+    const ini = writeIni(dir, ['processes = %k', 'no-server = true'], 'k.ini');
+    const ok = await runLiege(['--print-config', ini]);
+    expect(ok.stdout).toMatch(new RegExp(`^processes = ${os.cpus().length} `, 'm'));
+    const r = await runLiege(['--no-server', '-p', '%k']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('bad value for `processes`: `-p %k` (expected an integer from 0 to 4096; magic variables such as %k are expanded in config files only)');
   });
 
   it('processes = 0 with sockets is said at load (uWSGI\'s no-workers mode: clients wait in the backlog)', async () => {
