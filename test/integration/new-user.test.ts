@@ -1,15 +1,16 @@
 // What a new user, coming from uWSGI, PM2 or systemd, meets first: help
 // lookups (`liege --help harakiri`, `liege top --help`), a config migrated
-// from uWSGI (its `--http`, `module`, `wsgi-file`: said what to use instead;
-// sockets and no node-app; a file that forgot `[uwsgi]`), the config's
-// warnings once per reload, and a bundle installed before any emperor runs.
+// from uWSGI (its `--http`, `module`, `wsgi-file`, `protocol = http`: said
+// what to use instead, or honoured; sockets and no node-app; a file that
+// forgot `[uwsgi]`), PM2 habits (`liege app.js`, `liege start`, `-p %k`),
+// a start by another user than root, the config's warnings once per
+// reload, and a bundle installed before any emperor runs.
+import { execa, type ResultPromise } from 'execa';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bundleCmd, bundleDir, packBundle } from './bundle-helpers';
-import { execa } from 'execa';
 import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
