@@ -152,6 +152,13 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toContain('bad value for `processes`: `-p %k` (expected an integer from 0 to 4096; magic variables such as %k are expanded in config files only)');
   });
 
+  it('an inline comment (`processes = 4  # four`, which uWSGI\'s INI does not read either) is named in the error', async () => {
+    const ini = writeIni(dir, ['processes = 4  # four workers', 'no-server = true'], 'comment.ini');
+    const r = await runLiege([ini]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('comment.ini:2: bad value for `processes`: `processes = 4  # four workers` (expected an integer from 0 to 4096; a comment goes on a line of its own (an INI value runs to the end of its line))');
+  });
+
   it('processes = 0 with sockets is said at load (uWSGI\'s no-workers mode: clients wait in the backlog)', async () => {
     const r = await runLiege(['--master', '-p', '0', '--http-socket', '127.0.0.1:1', '--node-app', app, '--print-config']);
     expect(r.stderr).toMatch(/WARN processes = 0: no worker accepts on the sockets, their clients wait in the backlog .* at="command line: -p 0"/);
