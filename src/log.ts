@@ -407,6 +407,7 @@ export function log(component: string): Logger {
   let l = loggers.get(component);
   if (!l) {
     const emit = (level: Level) => (a: object | string, b?: string) => {
+      if (mutedComponent === component) return;
       const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
       if (format === 'json') pinoChild(component)[level](jsonFields(fields), msg);
       else writeText(textLine(component, level, fields, msg));
@@ -415,6 +416,20 @@ export function log(component: string): Logger {
     loggers.set(component, l);
   }
   return l;
+}
+
+let mutedComponent: string | undefined;
+
+/** Runs `f` without the lines of `component`: a reload's check of the new
+ * config, whose warnings the new image says once it loads it (else every
+ * reload said each of them twice). */
+export function muted<T>(component: string, f: () => T): T {
+  mutedComponent = component;
+  try {
+    return f();
+  } finally {
+    mutedComponent = undefined;
+  }
 }
 
 // An app's console.log (process.stdout/stderr) into a log file that fails

@@ -28,7 +28,7 @@ export const PHASES: readonly PhaseDef[] = [
   { name: 'in-jail', fatal: true, families: ALL, process: 'master; with `namespace` the cloned child (pid 1)', privileges: 'as started', when: 'inside the jail, before `unshare` and `chroot`', implemented: true },
   { name: 'post-jail', fatal: true, families: ALL, process: 'master; with `namespace` the parent, with UWSGI_JAIL_PID set', privileges: 'as started', when: 'after `unshare` or with `jailed`; never for a plain `chroot`', implemented: true },
   { name: 'as-root', fatal: true, families: ALL, process: 'master', privileges: 'root', when: 'after chroot/pivot-root, before the uid/gid drop; only when root; once per start', implemented: true },
-  { name: 'as-user', fatal: true, families: HEC, process: 'master', privileges: 'the target uid/gid', when: 'right after the privilege drop (also when staying root); once per start', implemented: true },
+  { name: 'as-user', fatal: true, families: HEC, process: 'master', privileges: 'the target uid/gid', when: 'right after the privilege drop (also when staying root); only when started as root (else skipped and said, as uWSGI skips it); once per start', implemented: true },
   { name: 'pre-app', fatal: true, families: HEC, process: 'master', privileges: 'user', when: 'before the app is loaded', implemented: true },
   { name: 'post-app', fatal: true, families: HEC, process: 'master', privileges: 'user', when: 'after the app is loaded, before workers start', implemented: true },
   { name: 'post-fork', fatal: true, families: H, process: 'each worker', privileges: 'user', when: 'when a worker starts', implemented: true },

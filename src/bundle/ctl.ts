@@ -87,7 +87,7 @@ export function ctlRequest(op: CtlRequest['op'], key?: string, value?: unknown):
   const sock = process.env[CTL_SOCKET_ENV];
   const token = process.env[CTL_TOKEN_ENV];
   if (!sock || !token) {
-    return Promise.reject(new LiegeError('LIEGE_ERR_CTL', 'liege ctl works only inside a bundle configure hook', { expected: `${CTL_SOCKET_ENV} and ${CTL_TOKEN_ENV} in the environment` }));
+    return Promise.reject(new LiegeError('LIEGE_ERR_CTL', 'liege ctl works only inside a bundle configure hook (outside one, the applied settings: liege get NAME [KEY])', { expected: `${CTL_SOCKET_ENV} and ${CTL_TOKEN_ENV} in the environment` }));
   }
   return new Promise((resolve, reject) => {
     const c = net.createConnection(sock);

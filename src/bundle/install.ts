@@ -16,7 +16,7 @@ import { loadInstance } from './instance';
 import { BundlePaths, RESERVED } from './layout';
 import { readManifest } from './manifest';
 import { readSettings, writeSettings } from './settings';
-import { pidAlive, readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
+import { instanceRuns, noInstance, pidAlive, readHistory, waitAccepting, withLock, writeHistory, writeVassal } from './state';
 import { unpack } from './unpack';
 
 export interface BundleOpts {
@@ -45,7 +45,14 @@ async function hookOrThrow(name: string, r: Omit<HookRun, 'settings'>, p: Bundle
 
 export async function install(archive: string, name: string | undefined, opts: BundleOpts): Promise<Installed> {
   const bundles = path.join(path.resolve(opts.stateDir), 'bundles');
-  fs.mkdirSync(bundles, { recursive: true, mode: 0o755 });
+  try {
+    fs.mkdirSync(bundles, { recursive: true, mode: 0o755 });
+    fs.accessSync(bundles, fs.constants.W_OK);
+  } catch (e) {
+    // the default /var/lib/liege, for a user other than root: was an internal error with a stack's first line
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new LiegeError('LIEGE_ERR_BUNDLE', `unable to write the state directory ${bundles}: ${code}`, { text: opts.stateDir, expected: 'a state directory this user may write: run as root, or --state-dir DIR (LIEGE_STATE_DIR)', cause: e });
+  }
   cleanIncoming(bundles);
   const incoming = path.join(bundles, `.incoming-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   try {
@@ -80,8 +87,9 @@ async function installUnpacked(p: BundlePaths, version: string, incoming: string
     const token = writeVassal(p);
     l().info({ bundle: p.name, version, previous: old }, 'switched current, waiting for the new version to accept');
     if (opts.startTimeoutS > 0 && !(await waitAccepting(p, token, opts.startTimeoutS * 1000))) {
+      const why = instanceRuns(p) ? '' : `: ${noInstance(p)}`;
       await rollBack(p, old, opts);
-      throw new LiegeError('LIEGE_ERR_NOT_ACCEPTING', `${p.name} ${version} did not reach accepting within ${opts.startTimeoutS} s; ${old ? `rolled back to ${old}` : 'removed'}`);
+      throw new LiegeError('LIEGE_ERR_NOT_ACCEPTING', `${p.name} ${version} did not reach accepting within ${opts.startTimeoutS} s; ${old ? `rolled back to ${old}` : 'removed'}${why}`);
     }
   } catch (e) {
     if (readLink(p.current) === version) await rollBack(p, old, opts);

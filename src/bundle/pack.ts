@@ -20,7 +20,13 @@ export async function pack(dir: string, out?: string): Promise<Packed> {
     if (path.resolve(dir, p) === file) return false; // packing into the tree
     return !('isFile' in st) || st.isFile() || st.isDirectory() || st.isSymbolicLink();
   };
-  await tar.c({ gzip: true, file, cwd: path.resolve(dir), portable: true, filter: skip }, ['.']);
+  try {
+    await tar.c({ gzip: true, file, cwd: path.resolve(dir), portable: true, filter: skip }, ['.']);
+  } catch (e) {
+    // a read-only working directory: was an internal error
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new LiegeError('LIEGE_ERR_BUNDLE', `unable to write ${file}: ${code}`, { text: file, expected: 'a file this user may write (-o FILE.tar.gz)', cause: e });
+  }
   try {
     verifyArchive(file); // e.g. a symlink in the tree that points outside it
   } catch (e) {

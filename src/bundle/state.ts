@@ -5,6 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LiegeError } from '../errors';
+import { log } from '../log';
 import { readLink, writeAtomic } from './atomic';
 import { configEnvNames, hasSockets, loadInstance, vassalIni } from './instance';
 import type { BundlePaths } from './layout';
@@ -69,13 +70,30 @@ export function writeVassal(p: BundlePaths, settings: Settings = readSettings(p.
   return token;
 }
 
-/** Waits until the instance wrote `token` to the marker; false on timeout. */
+/** Does an instance of the bundle run (its master's pidfile names a live pid)? */
+export function instanceRuns(p: BundlePaths): boolean {
+  try { return pidAlive(Number(fs.readFileSync(p.pidfile, 'utf8'))); } catch { return false; }
+}
+
+/** What to do when no instance of the bundle runs: an emperor must serve the bundles directory. */
+export const noInstance = (p: BundlePaths) => `no instance of ${p.name} runs: is an emperor serving ${p.root}? Start one: \`liege --emperor ${p.root}\` (or install with --no-wait before it starts)`;
+
+const HINT_AFTER_MS = 5000;
+
+/** Waits until the instance wrote `token` to the marker; false on timeout.
+ * A wait with no instance running after a few seconds says why it may be
+ * waiting in vain (an install before the emperor was started). */
 export async function waitAccepting(p: BundlePaths, token: string, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
+  let hint = Date.now() + HINT_AFTER_MS;
   while (Date.now() < end) {
     try {
       if (fs.readFileSync(p.marker, 'utf8').trim() === token) return true;
     } catch { /* not yet */ }
+    if (Date.now() > hint) {
+      hint = Infinity;
+      if (!instanceRuns(p)) log('bundle').warn({ bundle: p.name }, `still waiting: ${noInstance(p)}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;

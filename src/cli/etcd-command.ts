@@ -15,8 +15,9 @@ import { bundleRef } from '../emperor/monitors/etcd-bundle-ref';
 import { connect, parseEtcdSpec, type EtcdAuth } from '../emperor/monitors/etcd-connect';
 import { nameIn, parseEmperor, VASSAL_NAME } from '../emperor/monitors/etcd-keys';
 import { loadAll } from './load-all';
+import { COMMAND_USAGE } from './usage';
 
-const USAGE = 'usage: liege etcd put|rm|ls|get|drain [--cacert F --cert F --key F --user U[:P] --password P --no-check] etcd://HOST:PORT[,HOST:PORT…]/PREFIX [NAME [FILE|bundle:BUNDLE] | EMPEROR-ID]\n';
+const USAGE = `usage: ${COMMAND_USAGE.etcd}\n`;
 const FLAGS = ['--cacert', '--cert', '--key', '--user', '--password'];
 
 function usage(msg: string, text: string): LiegeError {

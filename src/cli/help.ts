@@ -1,5 +1,6 @@
 // `liege --help` and docs/options.md, both generated from the registry.
-import { allOptions, arityOf, type OptionDef } from '../config/options';
+import { allOptions, arityOf, suggestOption, type OptionDef } from '../config/options';
+import { ignoredHint } from '../config/uwsgi-hints';
 import { uwsgiHelp } from '../config/uwsgi-table';
 import { ACTIONS } from '../hooks/actions';
 import { SYMBOL_EQUIVALENTS } from '../hooks/actions/call';
@@ -13,49 +14,85 @@ function flags(o: OptionDef): string {
   return names.join(', ') + ARITY_SUFFIX[arityOf(o)];
 }
 
-/** Every option with its help (an ignored uWSGI option's is in uwsgi-help.txt). */
+/** Every option with its help (an ignored uWSGI option's is in uwsgi-help.txt, with what to use instead). */
 function documented(): OptionDef[] {
   const help = uwsgiHelp();
-  return allOptions().map((o) => (o.ignored ? { ...o, help: help.get(o.name) ?? '' } : o));
+  return allOptions().map((o) => {
+    if (!o.ignored) return o;
+    const hint = ignoredHint(o.name);
+    return { ...o, help: (help.get(o.name) ?? '') + (hint ? ` (liege: ${hint})` : '') };
+  });
+}
+
+/** Options by group, each group once, in the order groups first appear
+ * (the registry declares help and version apart from the other config options). */
+function grouped(options: readonly OptionDef[]): Map<string, OptionDef[]> {
+  const groups = new Map<string, OptionDef[]>();
+  for (const o of options) (groups.get(o.group) ?? groups.set(o.group, []).get(o.group)!).push(o);
+  return groups;
+}
+
+/** The listing of these options under their group names. */
+function listing(options: readonly OptionDef[]): string[] {
+  return [...grouped(options)].flatMap(([group, opts]) => ['', `  ${group}:`, ...opts.map((o) => {
+    const f = flags(o);
+    const gap = f.length > 34 ? '\n' + ' '.repeat(39) : ' '.repeat(35 - f.length);
+    return `    ${f}${gap}${o.help}${o.default ? ` (default ${o.default})` : ''}`;
+  })]);
+}
+
+const USAGE = [
+  'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
+  '       liege --help [WORD ...] (every option, or those whose name has WORD: liege --help harakiri; liege CMD --help)',
+  '       liege --reload|--stop|--chain-reload PIDFILE',
+  '       liege top ADDR [--once] (a stats or emperor-stats server, live)',
+  '       liege hooks plan|check|list|add|delete|enable|disable|fullhelp ... (liege hooks --help)',
+  '       liege [bundle] pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
+  '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
+  '       liege attach NAME|PID [--socket PATH] [--attach-dir DIR]',
+  '       liege etcd put|rm|ls|get|drain etcd://HOST:PORT/PREFIX ... (liege etcd --help)',
+];
+
+/** `liege --help WORD…`: the options whose name or alias has one of the
+ * words (dashes ignored: `--help --harakiri`), under their groups; `found`
+ * false when none has. */
+export function helpLookup(words: readonly string[]): { text: string; found: boolean } {
+  const wanted = words.map((w) => w.replace(/^-+/, '').replace(/=.*$/, '').toLowerCase()).filter((w) => w !== '');
+  const hits = documented().filter((o) => [o.name, ...(o.aliases ?? [])].some((n) => wanted.some((w) => n.includes(w))));
+  if (hits.length === 0) {
+    const near = wanted.map((w) => suggestOption(w)).filter((n) => n !== undefined);
+    return { text: `liege: no option has \`${wanted.join('` or `')}\` in its name${near.length ? ` (did you mean \`${near.join('`, `')}\`?)` : ''}; \`liege --help\` lists them all\n`, found: false };
+  }
+  // the option of that very name first (with its group): `--help http` starts with uWSGI's http, not 50 http-* lines
+  const exact = (o: OptionDef) => [o.name, ...(o.aliases ?? [])].some((n) => wanted.includes(n));
+  hits.sort((a, b) => Number(exact(b)) - Number(exact(a)));
+  return { text: [...listing(hits), ''].join('\n').replace(/^\n/, ''), found: true };
 }
 
 /** `liege --help`: every option, grouped, with its arity. */
 export function helpText(): string {
   const out = [
-    'usage: liege [--ini FILE[:SECTION]] [OPTIONS] [CONFIG.ini ...]',
-    '       liege hooks plan|check|list|add|delete|enable|disable|fullhelp ... (liege hooks --help)',
-    '       liege pack DIR [-o FILE.tar.gz] | install BUNDLE [--name NAME] [--no-wait] | revert NAME | remove NAME',
-    '       liege set NAME KEY=VALUE ... | get NAME [KEY] | unset NAME KEY ... | ctl get [KEY] (docs/bundles.md)',
-    '       liege attach NAME|PID [--socket PATH] [--attach-dir DIR]',
+    ...USAGE,
     '',
     'Options (also as INI keys in [uwsgi] or [liege], or LIEGE_<NAME>/UWSGI_<NAME> env).',
     'Arity: `--name` is a flag (never takes the next argument), `--name VALUE` needs a value,',
     '`--name[=VALUE]` takes a value only after `=`. Options of the last group are uWSGI options',
     'liege does not implement: accepted with one warning naming file:line, then ignored.',
   ];
-  let group = '';
-  for (const o of documented()) {
-    if (o.group !== group) out.push('', `  ${(group = o.group)}:`);
-    const f = flags(o);
-    const gap = f.length > 34 ? '\n' + ' '.repeat(39) : ' '.repeat(35 - f.length);
-    out.push(`    ${f}${gap}${o.help}${o.default ? ` (default ${o.default})` : ''}`);
-  }
-  out.push('');
+  out.push(...listing(documented()), '');
   return out.join('\n');
 }
 
 export function optionsDoc(): string {
   const out = ['# liege options', '', 'Generated from `src/config/options.ts` by `liege --print-options-doc`; do not edit by hand.', ''];
   out.push('Every option can be given as `--name value` on the command line, as `name = value` in the `[uwsgi]` or `[liege]` section of an INI file, or as `LIEGE_NAME` / `UWSGI_NAME` in the environment (upper case, `-` → `_`).', '');
-  let group = '';
-  for (const o of documented()) {
-    if (o.group !== group) {
-      group = o.group;
-      out.push('', `## ${group}`, '', '| option | arity | type | repeatable | default | what |', '|---|---|---|---|---|---|');
+  for (const [group, opts] of grouped(documented())) {
+    out.push('', `## ${group}`, '', '| option | arity | type | repeatable | default | what |', '|---|---|---|---|---|---|');
+    for (const o of opts) {
+      const names = [o.name, ...(o.aliases ?? [])].map((n) => `\`${n}\``).join(', ') + (o.short ? ` (\`-${o.short}\`)` : '');
+      const type = o.type === 'tokens' ? `one or more of: ${o.choices!.join(', ')}` : o.type;
+      out.push(`| ${names} | ${arityOf(o)} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
     }
-    const names = [o.name, ...(o.aliases ?? [])].map((n) => `\`${n}\``).join(', ') + (o.short ? ` (\`-${o.short}\`)` : '');
-    const type = o.type === 'tokens' ? `one or more of: ${o.choices!.join(', ')}` : o.type;
-    out.push(`| ${names} | ${arityOf(o)} | ${type} | ${o.repeatable ? 'yes' : ''} | ${o.default ?? ''} | ${o.help.replace(/\|/g, '\\|')} |`);
   }
   return out.join('\n') + '\n';
 }

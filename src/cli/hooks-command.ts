@@ -48,6 +48,11 @@ function registryOnly(args: readonly string[]): boolean {
 
 export async function hooksCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  // `liege hooks add --help`: the usage, not a registration (nor, for plan, the config's --help flag)
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HOOKS_USAGE);
+    return 0;
+  }
   const json = rest.includes('--output') && rest[rest.indexOf('--output') + 1] === 'json';
   const args = rest.filter((a, i) => a !== '--output' && rest[i - 1] !== '--output');
   switch (verb) {

@@ -27,6 +27,8 @@ function reference(p: ParsedArgs): { kind: Kind; ref: string } {
 }
 
 function fromFlags(p: ParsedArgs, kind: Kind): Descriptor {
+  // the usual case (a plain script, no describe): say the flag, not "bad descriptor flags: `event`"
+  if (!p.flags.has('event')) throw new LiegeError('LIEGE_ERR_REGISTRY', `missing --event: a ${kind} registered with flags (it has no describe, or --manual) needs the event it runs at`, { text: process.argv.slice(2).join(' '), expected: '--event PHASE (asap, as-root, as-user, pre-app, post-app, post-fork, accepting …) or a request event (pre-route …)' });
   const o: Record<string, unknown> = {};
   for (const k of DESCRIPTOR_FLAGS) if (p.flags.has(k)) o[k] = flagStr(p, k);
   if (o.escalateprivs !== undefined) o.escalateprivs = !/^(false|no|off|0)$/i.test(String(o.escalateprivs));

@@ -6,7 +6,8 @@ import type { Config } from '../config/config';
 import { loadConfig } from '../config/load';
 import { checkLoggerNames } from '../config/logger-spec';
 import { resolveConfig } from '../config/resolve';
-import { LiegeError } from '../errors';
+import { formatOrigin, LiegeError } from '../errors';
+import { log } from '../log';
 import type { HookContext } from '../hooks/actions/types';
 import { extendPlan, loadExtras } from '../hooks/registry/plan';
 import { buildPlan, type HookPlan } from '../hooks/spec';
@@ -26,6 +27,7 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
   const plan = extendPlan(buildPlan(config), loadExtras(config)); // + hook registry, hook dirs, request hooks
   checkIdentity(config);
   checkSomethingToRun(config);
+  checkSomeWorkers(config);
   checkLoggerNames(config);
   checkSocketsOnce(config);
   checkNodeApp(config);
@@ -39,6 +41,16 @@ function checkSomethingToRun(cfg: Config): void {
   const keeps = (['socket', 'http-socket', 'https-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o)) || process.env.LISTEN_FDS !== undefined;
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
+  }
+}
+
+// uWSGI's "Operational MODE: no-workers": the sockets are bound and nobody
+// accepts, so clients wait in the backlog; said, not found by them
+function checkSomeWorkers(cfg: Config): void {
+  const sockets = (['socket', 'http-socket', 'https-socket'] as const).some((o) => cfg.has(o));
+  if (sockets && cfg.int('processes') === 0 && !cfg.has('emperor') && !cfg.bool('no-server')) {
+    const o = cfg.origin('processes')!;
+    log('config').warn({ at: o.arg ? `${o.file}: ${o.arg}` : formatOrigin(o) }, 'processes = 0: no worker accepts on the sockets, their clients wait in the backlog (uWSGI\'s no-workers mode)');
   }
 }
 

@@ -1,9 +1,10 @@
 // The entry point: argv → command → exit status. Only this file exits.
 import { FAILED_APP_CODE, LiegeError } from '../errors';
-import { setLogDate, setLogFormat } from '../log';
+import { muted, setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance } from '../master/lifecycle';
 import { fallback } from './fallback';
+import { COMMAND_USAGE, commandHelp } from './usage';
 import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
@@ -29,11 +30,18 @@ const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof impor
 
 const VERSION = '0.1.0';
 
+// `liege --help harakiri`, `liege help`: the help is asked before any config is read (as uWSGI's immediate --help)
+const HELP = ['--help', '-h', '--usage', 'help'];
+
 async function run(argv: string[]): Promise<number> {
   forgetPreload();
+  if (HELP.includes(argv[0]!)) return helpCommand(argv.slice(1));
+  const usage = commandHelp(argv);
+  if (usage) return print(usage);
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
-  if (['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'].includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
+  if (BUNDLE_VERBS.includes(argv[0]!)) return bundleCommand(argv[0]!, argv.slice(1));
+  if (argv[0] === 'bundle') return bundleVerb(argv.slice(1));
   if (argv[0] === 'ctl') return ctlCommand(argv.slice(1));
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
@@ -59,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
   // a reload re-reads the config; an invalid one, or one its configure hooks refuse, must not replace a running generation
   // configure runs in the running master: awaited, never blocking its loop
   const validateReload = async () => {
-    const next = loadAll(argv, reloads + 1);
+    const next = muted('config', () => loadAll(argv, reloads + 1)); // its warnings: once, by the new image
     await runPhaseAsync(next.plan, 'configure', hookContext(next.config));
   };
   const ctx = hookContext(config);
@@ -99,6 +107,26 @@ function loadVassalAware(argv: string[], reloads: number): ReturnType<typeof loa
     if (!(e instanceof LiegeError) || !process.env[EMPEROR_FD_ENV]) throw e;
     throw new LiegeError(e.code, e.message, { origin: e.origin, text: e.text, expected: e.expected, exitCode: EXILE_CODE, cause: e });
   }
+}
+
+const BUNDLE_VERBS = ['pack', 'install', 'revert', 'remove', 'set', 'get', 'unset'];
+
+// `liege bundle install X` (snap, helm): the same as `liege install X`
+function bundleVerb(argv: string[]): Promise<number> | number {
+  const [verb, ...rest] = argv;
+  if (verb !== undefined && BUNDLE_VERBS.includes(verb)) return bundleCommand(verb, rest);
+  const out = verb === '--help' || verb === '-h' ? process.stdout : process.stderr;
+  out.write(`usage: liege bundle VERB … (or liege VERB …)\n${BUNDLE_VERBS.map((v) => `  ${COMMAND_USAGE[v]}\n`).join('')}`);
+  return out === process.stdout ? 0 : 1;
+}
+
+/** Every option, or those whose name has one of `words`; 1 when none has. */
+function helpCommand(words: string[]): number {
+  if (words.length === 0) return print(help().helpText());
+  const r = help().helpLookup(words);
+  if (r.found) return print(r.text);
+  process.stderr.write(r.text);
+  return 1;
 }
 
 let printed = false;

@@ -25,7 +25,8 @@ const HTTP_PROBE_MS = 300;
  * socket: `liege top` failed on most tries). */
 export function readStats(addr: string): Promise<Stats | EmperorStats> {
   return new Promise((resolve, reject) => {
-    const m = /^(.*):(\d+)$/.exec(addr);
+    // `http://HOST:PORT[/]` as uwsgitop takes it for a stats-http server: the address is what counts
+    const m = /^(.*):(\d+)$/.exec(addr.replace(/^http:\/\/([^/]+)\/?$/, '$1'));
     const c = m ? net.connect(Number(m[2]), m[1] || '127.0.0.1') : net.connect({ path: addr });
     let text = '';
     let probe: NodeJS.Timeout | undefined;

@@ -33,3 +33,26 @@ export function parseIni(text: string, file: string, sections: readonly string[]
 export function hasSection(text: string, sections: readonly string[]): boolean {
   return text.split('\n').some((l) => sections.some((s) => l.trim() === `[${s}]`));
 }
+
+/** How many key lines come before the first [section] header (never read:
+ * a file that forgot its `[uwsgi]` line). */
+export function linesBeforeSections(text: string): number {
+  let n = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line[0] === '#' || line[0] === ';') continue;
+    if (line[0] === '[' && line.endsWith(']')) break;
+    n++;
+  }
+  return n;
+}
+
+/** The [section] names of `text`, in file order, each once. */
+export function sectionNames(text: string): string[] {
+  const out = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line[0] === '[' && line.endsWith(']')) out.add(line.slice(1, -1));
+  }
+  return [...out];
+}

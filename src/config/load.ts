@@ -5,11 +5,12 @@
 // the ordered list of (key, value, file:line) that resolve.ts checks.
 // Bounded (LIMITS): include depth and count, bytes read, entries; include
 // and inherit cycles are errors naming the chain of file:line.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configError, formatOrigin, LiegeError, type Origin } from '../errors';
 import { checkOptionValue } from './checks';
 import { expandAt, expandEnv, expandPlaceholders, type Valued } from './expand';
-import { parseIni, hasSection } from './ini';
+import { hasSection, linesBeforeSections, parseIni, sectionNames } from './ini';
 import { parseArgv } from './argv';
 import { evalLogic, forItems, type LogicState } from './logic';
 import { fileMagic, globalMagic, substituteMagic, upperMagic, type MagicTable, type StartInfo } from './magic';
@@ -33,6 +34,9 @@ const RESERVED_ENV = new Set([
   'CONTROL_FDS', 'CARRIED_COMMANDS', 'GUARD_PID', 'DAEMONIZED', 'PRIVSEP_FD', 'FALLBACK_CHAIN', 'LOAD_PARTS', 'TRACE_BUNDLES',
 ]);
 const DEFAULT_SECTIONS = ['uwsgi', 'liege'];
+
+// PM2's verbs, typed out of habit as `liege start app.js`
+const PM2_VERBS = new Set(['start', 'stop', 'restart', 'reload', 'delete', 'list', 'ls', 'status', 'logs', 'monit', 'run']);
 const CLI: Origin = { file: 'command line', line: 0 };
 
 export interface LoadInput {
@@ -165,8 +169,17 @@ class Loader {
       if (!this.lastFile) throw configError('LIEGE_ERR_CONFIG_READ', 'no config file was read before', origin, origin.arg ?? spec, 'a file before `:section`');
       file = this.lastFile;
     }
-    if (isPlainPath(file) && /\.(xml|ya?ml|json|js)$/.test(file)) {
-      throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, origin.arg ?? spec, 'a .ini file');
+    if (isPlainPath(file) && /\.(xml|ya?ml|json|[cm]?js|[cm]?ts)$/.test(file)) {
+      // `liege app.js`, as `node app.js` or `pm2 start app.js`: say how an app is served
+      const app = /\.[cm]?[jt]s$/.test(file) ? `; a Node app is served with node-app: \`liege --master -p 2 --http-socket :8080 --node-app ${file}\`` : '';
+      throw configError('LIEGE_ERR_CONFIG_READ', 'liege reads INI configs only', origin, origin.arg ?? spec, `a .ini file${app}`);
+    }
+    // uWSGI reads a relative include from the start directory, not from the including file's
+    if (origin.line > 0 && isPlainPath(file) && !path.isAbsolute(file) && !fs.existsSync(file) && fs.existsSync(path.join(path.dirname(origin.file), file))) {
+      throw configError('LIEGE_ERR_CONFIG_READ', `no ${file} in the start directory (${this.input.start.cwd}): a relative include is read from there, as under uWSGI, not beside ${origin.file}`, origin, spec, `\`%d${file}\` (%d: the directory of this config file)`);
+    }
+    if (origin.line === 0 && PM2_VERBS.has(file) && !fs.existsSync(file)) {
+      throw configError('LIEGE_ERR_CONFIG_READ', `\`${file}\` is no liege command and no config file`, origin, origin.arg ?? spec, 'a config (`liege app.ini`: liege runs in the foreground, `daemonize = FILE` detaches); a running master is steered with `liege --reload|--stop|--chain-reload PIDFILE`, its fifo or signals');
     }
     this.readIni(file, section, origin, raw, top);
   }
@@ -183,7 +196,8 @@ class Loader {
 
   private readIni(file: string, section: string | undefined, origin: Origin, raw: boolean, top: boolean): void {
     this.enter(file, section, origin);
-    let text = this.read(file, origin, file, 'a readable INI file', `config ${file}`);
+    // a byte order mark (Windows editors write one) hid the first [uwsgi] line, and with it the whole file
+    let text = this.read(file, origin, file, 'a readable INI file', `config ${file}`).replace(/^\uFEFF/, '');
     const shown = this.shownPath(file);
     checkText(text, shown);
     const magic = fileMagic(file, section);
@@ -191,7 +205,13 @@ class Loader {
     text = substituteMagic(text, layered(magic, this.upper, this.global));
     if (isPlainPath(file)) this.lastFile = file;
     const sections = section ? [section] : DEFAULT_SECTIONS;
-    if (!hasSection(text, sections)) log('config').warn({ file, section: sections.join('|') }, 'section not found in config file');
+    if (!hasSection(text, sections)) {
+      const before = linesBeforeSections(text);
+      const others = sectionNames(text);
+      const what = before ? `: its ${before} line${before > 1 ? 's' : ''} before any section header ${before > 1 ? 'are' : 'is'} not read (put \`[${sections[0]}]\` at the top)`
+        : others.length ? `: it has ${others.map((n) => `[${n}]`).join(', ')} (\`--ini ${shown}:${others[0]}\` reads one)` : '';
+      log('config').warn({ file, section: sections.join('|') }, `section not found in config file${what}`);
+    }
     for (const l of parseIni(text, shown, sections)) this.add(l.key, l.value, l.origin, raw);
     this.stack.pop();
   }

@@ -117,7 +117,7 @@ const CORE = [
   { name: 'log-date', aliases: ['logdate'], type: 'string', optional: true, group: 'logging', help: 'text log lines start with the date and " - ": bare (or true) ctime\'s "Thu Nov 26 18:05:18 2026", else this strftime format (uWSGI\'s)' },
   { name: 'logformat-strftime', aliases: ['log-format-strftime'], type: 'flag', group: 'logging', help: '%(ftime) in logformat is the request\'s start in log-date\'s strftime format (else as %(ltime))' },
   { name: 'logformat', type: 'string', check: checks.logTemplate, group: 'logging', help: 'the request log line: a template of %(name) variables (uWSGI\'s: %(addr) %(method) %(uri) %(status) %(size) %(msecs) %(ltime) %(uagent) %(var.NAME) …; other names: the app\'s logvars)' },
-  { name: 'help', short: 'h', aliases: ['usage'], type: 'flag', group: 'config', help: 'show this help and exit' },
+  { name: 'help', short: 'h', aliases: ['usage'], type: 'flag', group: 'config', help: 'show this help and exit (`--help WORD`: the options whose name has WORD; `liege CMD --help`: a subcommand\'s usage)' },
   { name: 'version', type: 'flag', group: 'config', help: 'print the version and exit' },
   // process model
   { name: 'no-server', type: 'flag', group: 'process', help: 'run every startup phase, then exit 0 (no sockets, no workers)' },

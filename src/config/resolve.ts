@@ -9,10 +9,15 @@ import { Config, type HookLine, type Setting } from './config';
 import type { Valued } from './expand';
 import type { Loaded } from './load';
 import { findOption, suggestOption, type OptionDef } from './options';
+import { ignoredHint } from './uwsgi-hints';
 
 function checkValue(def: OptionDef, e: Valued): void {
   const expected = checkOptionValue(def, e.value);
-  if (expected) throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, shownValue(e.key, e.value, e.origin), expected);
+  // `-p %k` (PM2's -i max): magic variables are a config file's, as under uWSGI
+  const magic = e.origin.line === 0 && /%[a-zA-Z0-9]/.test(e.value) ? '; magic variables such as %k are expanded in config files only' : '';
+  // `processes = 4  # four`: uWSGI's INI has no inline comments either
+  const comment = e.origin.line > 0 && /\s[#;]/.test(e.value) ? '; a comment goes on a line of its own (an INI value runs to the end of its line)' : '';
+  if (expected) throw configError('LIEGE_ERR_BAD_VALUE', `bad value for \`${def.name}\``, e.origin, shownValue(e.key, e.value, e.origin), expected + magic + comment);
 }
 
 function known(e: Valued, placeholders: ReadonlySet<string>): OptionDef | undefined {
@@ -56,12 +61,13 @@ export function resolveConfig(loaded: Loaded): Config {
     if (!def || def.special === 'inherit') continue;
     checkValue(def, e);
     if (def.ignored) {
-      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: where(e) }, 'uWSGI option not implemented by liege, ignored');
+      const hint = ignoredHint(def.name);
+      if (!warned.has(def.name)) log('config').warn({ option: def.name, at: where(e) }, `uWSGI option not implemented by liege, ignored${hint ? `: ${hint}` : ''}`);
       warned.add(def.name);
       continue;
     }
     if (def.type === 'flag' && !FLAG_WORD.has(e.value.toLowerCase())) {
-      log('config').warn({ option: def.name, at: where(e) }, `\`${def.name} = ${e.value}\` is taken as true (a flag is false only for false, off, no or 0, as uWSGI)`);
+      log('config').warn({ option: def.name, at: where(e) }, `\`${def.name} = ${e.value}\` is taken as true (a flag is false only for false, off, no or 0, as uWSGI${/\s[#;]/.test(e.value) ? '; a comment goes on a line of its own' : ''})`);
     }
     const warning = def.warn?.(e.value);
     if (warning) log('config').warn({ option: def.name, at: where(e) }, warning);

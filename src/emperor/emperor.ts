@@ -395,7 +395,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
-    else if (e.signal === 'SIGHUP') for (const v of vassals.values()) reloadVassal(v);
+    else if (e.signal === 'SIGHUP') {
+      l.info({ vassals: vassals.size }, 'SIGHUP: reloading every vassal');
+      for (const v of vassals.values()) reloadVassal(v);
+    }
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
   }

@@ -55,6 +55,7 @@ export class Vassal {
     const child = spawn(process.execPath, [...LIEGE_NODE_FLAGS, ...plan.argv], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...(plan.extraFds ?? [])],
       env,
+      cwd: this.desired.cwd,
       uid: owner?.uid,
       gid: owner?.gid,
     });

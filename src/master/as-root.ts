@@ -9,6 +9,7 @@ import { LiegeError, shownValue } from '../errors';
 import { log } from '../log';
 import { forkPrivsep } from '../hooks/privsep';
 import { hooksDbPath } from '../hooks/registry/store';
+import type { HookPlan } from '../hooks/spec';
 import { chroot, parseNamespace, pivotRoot, unshare } from '../os/jail';
 import { dropPrivileges, hasIdentityFile, lookupGroup, lookupUser } from '../os/privileges';
 
@@ -42,6 +43,25 @@ export async function asRoot(cfg: Config, phase: (name: string) => Promise<void>
     caps: capMask(cfg.str('cap')),
   });
   await phase('as-user');
+}
+
+/** Started by another user than root (first start): what only root can do
+ * is refused, as uWSGI's "cannot setuid() as non-root user" (exit 1), rather
+ * than left undone in silence; the as-root and as-user hooks are skipped
+ * there too (uWSGI's as well), and said. */
+export function asNonRoot(cfg: Config, plan: HookPlan): void {
+  const me = process.getuid!();
+  const refuse = (key: 'uid' | 'gid' | 'chroot', what: string) => {
+    const s = cfg.setting(key)!;
+    return new LiegeError('LIEGE_ERR_BAD_VALUE', `cannot ${what} as a non-root user (liege runs as uid ${me})`, { origin: s.origin, text: shownValue(key, s.value, s.origin), expected: `a start as root, or no \`${key}\`` });
+  };
+  const uid = cfg.setting('uid');
+  if (uid && lookupUser(uid.value)?.uid !== me) throw refuse('uid', 'setuid()');
+  const gid = cfg.setting('gid');
+  if (gid && lookupGroup(gid.value) !== process.getgid!()) throw refuse('gid', 'setgid()');
+  if (cfg.has('chroot')) throw refuse('chroot', 'chroot()');
+  const hooks = ['as-root', 'as-user'].flatMap((p) => plan.get(p) ?? []);
+  if (hooks.length) log('master').warn({ uid: me, hooks: hooks.length }, 'not root: the as-root and as-user hooks are skipped (as under uWSGI)');
 }
 
 /** Where uid/gid names will be resolved: inside the namespace rootfs, or the

@@ -7,7 +7,7 @@ import { ExitRequest, type HookContext } from '../hooks/actions/types';
 import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace } from '../os/jail';
-import { asRoot } from './as-root';
+import { asNonRoot, asRoot } from './as-root';
 import { applyChdir, applyEnvironment, applyMaxFd } from './environment';
 import type { MasterEnd } from './master';
 import { restorePidfiles, writePidfile } from './pidfile';
@@ -95,6 +95,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   return reload().reexec(st.reloads, st.startCwd);
 
   async function lifecycle(): Promise<MasterEnd> {
+    if (!st.nsChild && st.reloads === 0 && process.getuid!() !== 0) asNonRoot(cfg, plan);
     if (!st.nsChild && st.reloads === 0) {
       const daemonStatus = await daemonize(cfg);
       if (daemonStatus !== undefined) return (startedDaemon = true, daemonStatus);

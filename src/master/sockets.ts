@@ -36,6 +36,9 @@ interface Wanted {
 
 const SOCKET_PROTOS: Record<string, SocketProtocol> = { socket: 'uwsgi', 'http-socket': 'http', 'https-socket': 'https' };
 
+/** What `socket` lines speak: uWSGI's `protocol` (http, http11: HTTP), else uwsgi. */
+const defaultProto = (cfg: Config): SocketProtocol => (cfg.str('protocol')?.startsWith('http') ? 'http' : 'uwsgi');
+
 /** The configured sockets, in the order workers see them: the config's
  * order, whatever their kind (as uWSGI; an app's first listen() takes the
  * first one). */
@@ -44,7 +47,7 @@ function wantedSockets(cfg: Config): Wanted[] {
   const abstract = cfg.bool('abstract-socket');
   const addr = (v: string) => (abstract && v.includes('/') && !v.startsWith('@') ? `@${v}` : v);
   for (const s of cfg.settings) {
-    const proto = SOCKET_PROTOS[s.key];
+    const proto = s.key === 'socket' ? defaultProto(cfg) : SOCKET_PROTOS[s.key];
     if (proto === 'https') out.push(httpsSocket(s, addr));
     else if (proto) out.push({ addr: addr(s.value), proto, setting: s });
   }
@@ -278,8 +281,8 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
   for (const [name, fd] of fromSystemd) {
     native.setCloexec(fd, true);
-    log('master').info({ socket: name, fd }, 'serving a socket passed by systemd (uwsgi protocol)');
-    out.push({ addr: name, proto: 'uwsgi', fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
+    log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol)`);
+    out.push({ addr: name, proto: defaultProto(cfg), fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
   }
   // the inherited sockets the config no longer names stay open until the
   // new image commits (closeRemovedSockets): a later failure falls back to

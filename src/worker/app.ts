@@ -5,7 +5,9 @@
 //    `fetch(Request) → Response | Promise<Response>` (Bun, Deno, Cloudflare,
 //    Hono's `export default app`), or a named `fetch` export;
 //  * an app that creates its own servers and calls listen() at any time
-//    (listen-router.ts sends those calls to liege's sockets).
+//    (listen-router.ts sends those calls to liege's sockets), or exports a
+//    server it did not start (http.Server, a fastify instance): liege calls
+//    its listen().
 // CommonJS and ESM alike (import(), so top-level await works). A throw at
 // load is the app's error: LIEGE_ERR_APP_LOAD with its message and file.
 import * as fs from 'node:fs';
@@ -15,8 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
+import { log } from '../log';
 import { CLUSTER_FORK_HELP, forkedByApp } from './cluster-guard';
 import { fetchListener, type FetchHandler } from './fetch-handler';
+import { appListened } from './listen-router';
 import { importEsm } from '../os/import-esm';
 import { locateSyntaxError } from './syntax-check';
 
@@ -33,7 +37,46 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
     throw appError(file, e);
   }
   if (forkedByApp()) throw new LiegeError('LIEGE_ERR_APP_LOAD', `the app ${file} failed to load: ${CLUSTER_FORK_HELP}`);
-  return listenerOf(ns, onError);
+  const listener = listenerOf(ns, onError);
+  if (!listener && !listenExported(ns) && !appListened()) sayMisplaced(ns, file);
+  return listener;
+}
+
+// `module.exports = { app }`, `export const app = new Hono()`: a handler
+// under a name liege does not look at; the worker would wait for a listen()
+// until app-listen-timeout (60 s) with every request queued. Said at load
+// (the app may still listen() itself later: then it is only a note).
+function sayMisplaced(ns: Mod, file: string): void {
+  for (const holder of [ns.default, ns]) {
+    if (holder === null || typeof holder !== 'object') continue;
+    for (const [name, v] of Object.entries(holder as Mod)) {
+      if (name === 'default' || !looksLikeApp(v)) continue;
+      log('worker').warn({ app: file, export: name }, `the app exports no request handler, but its \`${name}\` looks like one: unless the app calls listen() itself, export it as the module (module.exports = ${name}, export default ${name}) or as \`handler\``);
+      return;
+    }
+  }
+}
+
+// (req, res[, next]): an express/connect app or a handler; or a fetch app (Hono); or koa
+function looksLikeApp(v: unknown): boolean {
+  if (typeof v === 'function') return v.length === 2 || v.length === 3;
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Mod;
+  return typeof o.fetch === 'function' || (typeof o.callback === 'function' && typeof o.use === 'function');
+}
+
+// `module.exports = http.createServer(…)`, `export default fastify`: a
+// server the app made but left to its runner to start (as its tests do).
+// liege starts it: its listen() goes to liege's sockets like any other, so
+// the server's own settings and `upgrade` listeners apply. (Not awaited: a
+// warm spare's listen() completes at its promotion; a rejection is the
+// app's unhandled rejection.)
+function listenExported(ns: Mod): boolean {
+  const o = ns.default as Mod | null;
+  if (o === null || typeof o !== 'object' || typeof o.listen !== 'function') return false;
+  // `module.exports = app.listen(3000)`: started already (a spare's listen is held, not done)
+  if (!appListened(o) && !appListened(o.server)) (o.listen as () => unknown).call(o);
+  return true;
 }
 
 /** Whether Node loads `file` as an ES module (.mjs, or .js under "type": "module"). */

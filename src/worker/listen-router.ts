@@ -115,6 +115,17 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
+// the servers the app called listen() on (routed or its own handle)
+const listenedByApp = new WeakSet<object>();
+
+let anyListen = false;
+
+/** Whether the app called listen() on `server` (once the router is installed), or on any server. */
+export function appListened(server?: unknown): boolean {
+  if (server === undefined) return anyListen;
+  return typeof server === 'object' && server !== null && listenedByApp.has(server);
+}
+
 export class ListenRouter {
   /** listen() as Node has it, through the gate (what liege's own calls use). */
   readonly original: Listen = function (this: net.Server, ...args: unknown[]) {
@@ -156,6 +167,8 @@ export class ListenRouter {
   }
 
   private listen(server: net.Server, args: unknown[]): net.Server {
+    listenedByApp.add(server);
+    anyListen = true;
     const call = parseListenArgs(args);
     if (call.own) return realListen.apply(server, args);
     const index = this.pick(call);

@@ -49,6 +49,9 @@ describe('app shapes (2 workers)', () => {
     ['a fetch default export', 'fetch-default.mjs', /^fetch-app \/\n$/],
     ['Hono: export default app (has .fetch)', 'hono-shape.mjs', /^hono-shape$/],
     ['ESM with top-level await', 'esm-tla.mjs', /^esm-tla\n$/],
+    // before: nothing listened, requests waited for app-listen-timeout (LIEGE_ERR_APP_LISTEN)
+    ['module.exports = http.createServer(…), never started (liege calls its listen())', 'server-export.js', /^server-export$/],
+    ['fastify-style: export default app, never started (liege calls its listen())', 'fastify-export.mjs', /^fastify-export$/],
   ];
   for (const [name, app, body] of cases) {
     it(name, async () => {
@@ -57,6 +60,7 @@ describe('app shapes (2 workers)', () => {
       const r = await until(() => req(port));
       expect(r.status).toBe(200);
       expect(r.body).toMatch(body);
+      if (app === 'server-export.js') expect(r.headers.get('x-keep-alive-ms')).toBe('1234');
       // both workers stay up (a crash loop would log "worker died")
       await new Promise((ok) => setTimeout(ok, 700));
       expect((await req(port))?.status).toBe(200);
@@ -135,6 +139,12 @@ describe('app shapes (2 workers)', () => {
     expect(pids.size).toBeGreaterThanOrEqual(1);
     const out = await stop(p);
     expect(out.stderr).not.toMatch(/worker died|EADDRINUSE/);
+  });
+
+  it('`module.exports = { app }`: said at load that `app` looks like the handler and how to export it (before: silent until app-listen-timeout)', async () => {
+    const port = await freePort();
+    const p = start('wrapped-export.js', port);
+    await stderrMatches(p, /WARN the app exports no request handler, but its `app` looks like one: unless the app calls listen\(\) itself, export it as the module \(module\.exports = app, export default app\)/, 15_000);
   });
 
   it('an app that throws at load is reported as the app\'s error, with its message and file', async () => {

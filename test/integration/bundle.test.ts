@@ -228,7 +228,7 @@ describe('settings', () => {
 
     r = await bundleCmd(state, ['ctl', 'get']);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('liege ctl works only inside a bundle configure hook');
+    expect(r.stderr).toContain('liege ctl works only inside a bundle configure hook (outside one, the applied settings: liege get NAME [KEY])');
     // nothing of the channel is left behind (a `liege set` of a test running beside may have one open)
     expect(fs.readdirSync('/tmp').filter((n) => /^liege-ctl-\d+-/.test(n) && !alive(Number(n.split('-')[2])))).toEqual([]);
   });

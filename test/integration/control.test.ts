@@ -74,6 +74,10 @@ describe('stats, top, metrics', () => {
     expect(top.exitCode).toBe(0);
     expect(top.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
     expect(top.stdout.split('\n').filter((l) => /^[12]\s+\d+/.test(l))).toHaveLength(2);
+    // as uwsgitop takes a stats-http server (before: getaddrinfo ENOTFOUND http://127.0.0.1)
+    const url = await execa(LIEGE, ['top', `http://127.0.0.1:${stats}/`, '--once'], { reject: false });
+    expect(url.exitCode, url.stderr).toBe(0);
+    expect(url.stdout).toMatch(new RegExp(`master pid ${p.pid}`));
 
     const m = await until(() => fetch(`http://127.0.0.1:${metrics}/metrics`).then((r) => r.text(), () => undefined));
     expect(m).toMatch(/liege_worker_requests_total\{worker="\d+"\} \d+/);

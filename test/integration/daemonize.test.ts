@@ -37,7 +37,7 @@ describe('daemonize', () => {
   it('the command ends with 0 once the daemon serves; the atexit hooks run once, in the daemon, at its stop', async () => {
     const port = await freePort();
     const [log, pidfile, trace] = ['d.log', 'd.pid', 'atexit.trace'].map((f) => path.join(dir, f));
-    const r = await daemonize(['--http-socket', `127.0.0.1:${port}`, '--daemonize', log, '--pidfile', pidfile, '--hook-as-user-atexit', `exec:echo atexit >> ${trace}`]);
+    const r = await daemonize(['--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--daemonize', log, '--pidfile', pidfile, '--hook-as-user-atexit', `exec:echo atexit >> ${trace}`]);
     const pid = await daemonPid(pidfile);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
@@ -56,7 +56,7 @@ describe('daemonize', () => {
     expect((await daemonize(['--http-socket', `127.0.0.1:${port}`, '--daemonize', log, '--pidfile', pidfile])).exitCode).toBe(0);
     await daemonPid(pidfile);
     // a second copy on the same port
-    const r = await daemonize(['--http-socket', `127.0.0.1:${port}`, '--daemonize', path.join(dir, 'second.log')]);
+    const r = await daemonize(['--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--daemonize', path.join(dir, 'second.log')]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/the daemon could not start \(status 1\); its log \S+second\.log ends with:/);
     expect(r.stderr).toMatch(new RegExp(`unable to bind 127\\.0\\.0\\.1:${port}: EADDRINUSE`));

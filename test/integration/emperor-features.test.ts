@@ -137,6 +137,7 @@ describe('emperor features', () => {
     // SIGHUP: every vassal reloads in place
     process.kill(p.pid!, 'SIGHUP');
     await until(() => lines(trace).includes(`a ${a} 1`) && lines(trace).includes(`b ${b} 1`));
+    expect(stderr()).toMatch(/emperor: SIGHUP: reloading every vassal vassals=2/); // before: nothing said why they reloaded
 
     // a vassal that stops beating (SIGSTOP) is killed and respawned (once it beat again after the reload)
     await until(async () => (await readStats(stats)).vassals.find((v) => v.id === 'a.ini')!.last_heartbeat || undefined);

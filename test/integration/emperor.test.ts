@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, killGroup, scratch, startLiege, until } from './helpers';
+import { alive, FIXTURES, getUnix, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -59,7 +59,19 @@ describe('emperor', () => {
     expect(alive(a2)).toBe(false);
   });
 
-  it('a config name that is no vassal (a directory, a dangling symlink, a symlink loop) is said once, not in silence; the others run', async () => {
+  it('a vassal of a directory starts in that directory, as under uWSGI: `node-app = app.js` and a relative socket are beside its config (before: the emperor\'s cwd, "node-app not found")', async () => {
+    const vassals = path.join(dir, 'rel-vassals');
+    fs.mkdirSync(vassals);
+    fs.copyFileSync(path.join(FIXTURES, 'apps', 'handler.js'), path.join(vassals, 'app.js'));
+    fs.writeFileSync(path.join(vassals, 'rel.ini'), '[uwsgi]\nhttp-socket = ./rel.sock\nnode-app = app.js\n');
+    const p = startLiege(['--emperor', vassals], { cwd: dir });
+    started.push(p);
+    expect(await until(() => getUnix(path.join(vassals, 'rel.sock'), 5000))).toBeGreaterThan(0);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+  });
+
+  it('a config name that is no vassal (a directory, a dangling symlink, a symlink loop, a uWSGI yaml vassal) is said once, not in silence; the others run', async () => {
     const vassals = path.join(dir, 'odd-vassals');
     fs.mkdirSync(vassals);
     const trace = path.join(dir, 'odd-trace');
@@ -67,6 +79,8 @@ describe('emperor', () => {
     fs.mkdirSync(path.join(vassals, 'dir.ini'));
     fs.symlinkSync('/nonexistent/app.ini', path.join(vassals, 'dangling.ini'));
     fs.symlinkSync('loop.ini', path.join(vassals, 'loop.ini'));
+    fs.writeFileSync(path.join(vassals, 'shop.yaml'), 'uwsgi:\n  master: true\n'); // uWSGI's emperor runs it
+    fs.writeFileSync(path.join(vassals, 'app.js'), ''); // an app beside the configs: no vassal, nothing said
     const p = startLiege(['--emperor', vassals, '--emperor-freq', '1'], { cwd: dir });
     started.push(p);
     let err = '';
@@ -77,7 +91,8 @@ describe('emperor', () => {
     expect((await p).exitCode).toBe(0);
     const said = err.split('\n').filter((l) => /vassal config skipped/.test(l));
     // before: nothing said (uWSGI is silent too)
-    expect(said).toHaveLength(3);
+    expect(said).toHaveLength(4);
+    expect(said.find((l) => l.includes('shop.yaml'))).toMatch(/vassal config skipped: a uWSGI yaml config: liege reads INI only \(write it as shop\.ini\)/);
     expect(said.find((l) => l.includes('dir.ini'))).toMatch(/vassal config skipped: a directory, not a file/);
     expect(said.find((l) => l.includes('dangling.ini'))).toMatch(/vassal config skipped: a dangling symlink \(to \/nonexistent\/app\.ini\)/);
     expect(said.find((l) => l.includes('loop.ini'))).toMatch(/vassal config skipped: a symlink loop/);

@@ -7,6 +7,8 @@ export const SERVING_OPTIONS = [
   // apps and sockets
   { name: 'https-socket', type: 'string', repeatable: true, group: 'serving', help: 'bind an HTTPS socket: ADDR,CERT,KEY[,CIPHERS] (TLS in the workers; files read by the master before the drop)' },
   { name: 'app-listen-timeout', type: 'int', min: 1, default: '60', group: 'serving', help: 'seconds a self-listening node-app has to call listen() before the worker fails; a worker not accepting 5 s after that is killed and retried' },
+  // uWSGI's `socket = :8000` + `protocol = http` (a common config): ignored, that port spoke uwsgi to HTTP clients
+  { name: 'protocol', type: 'string', check: (v) => (['uwsgi', 'http', 'http11'].includes(v) ? undefined : 'uwsgi, http or http11 (liege speaks no fastcgi, scgi, raw …; https: https-socket = ADDR,CERT,KEY)'), group: 'serving', help: 'the protocol of `socket` lines and of systemd sockets no option names: uwsgi (default), or http/http11 (as http-socket, keep-alive either way)' },
   { name: 'shared-socket', type: 'addr', repeatable: true, group: 'serving', help: 'bind a socket before the drop, to be used by other socket options as =N (N = its index)' },
   { name: 'chmod-socket', aliases: ['chmod'], short: 'C', type: 'mode', optional: true, group: 'serving', help: 'mode of unix socket files (octal; bare = 666, as uWSGI)' },
   { name: 'chown-socket', type: 'string', group: 'serving', help: 'owner of unix socket files: USER[:GROUP]' },

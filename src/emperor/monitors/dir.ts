@@ -19,4 +19,10 @@ export class DirMonitor extends FileMonitor {
   protected dirs(): string[] {
     return [this.dir];
   }
+
+  // uWSGI's dir monitor chdir()s into the directory its vassals are forked
+  // from: their relative paths (node-app, sockets, logto) are the directory's
+  protected override cwd(): string {
+    return path.resolve(this.dir);
+  }
 }

@@ -11,6 +11,11 @@ import type { DesiredSet, DesiredVassal, Monitor } from './monitor';
 /** The config extensions liege reads (config/load.ts reads INI only). */
 export const VASSAL_EXTENSIONS = ['.ini'];
 
+// uWSGI's emperor runs these too (uwsgi_emperor_is_valid): a vassal
+// directory migrated from uWSGI would lose them in silence (.js is left
+// out: an app file beside the configs is no vassal)
+const FOREIGN_VASSALS = ['.xml', '.yml', '.yaml', '.json'];
+
 export interface FileMonitorOptions {
   freqMs: number;
   /** emperor-tyrant: each vassal carries its config file's owner. */
@@ -37,6 +42,10 @@ export abstract class FileMonitor implements Monitor {
   protected abstract list(): string[];
   /** The directories whose events trigger a scan. */
   protected abstract dirs(): string[];
+  /** Where the vassals start (undefined: the emperor's cwd). */
+  protected cwd(): string | undefined {
+    return undefined;
+  }
 
   start(update: (set: DesiredSet) => void): void {
     this.update = update;
@@ -59,6 +68,7 @@ export abstract class FileMonitor implements Monitor {
     const set = new Map<string, DesiredVassal>();
     const skipped = new Map<string, string>();
     for (const f of this.list()) {
+      if (FOREIGN_VASSALS.includes(path.extname(f))) skipped.set(path.resolve(f), `a uWSGI ${path.extname(f).slice(1)} config: liege reads INI only (write it as ${path.basename(f, path.extname(f))}.ini)`);
       if (!VASSAL_EXTENSIONS.includes(path.extname(f))) continue;
       const v = this.describe(path.resolve(f), skipped);
       if (v && !set.has(v.name)) set.set(v.name, v);
@@ -82,7 +92,7 @@ export abstract class FileMonitor implements Monitor {
       if (!st.isFile()) return void skipped.set(file, st.isDirectory() ? 'a directory, not a file' : 'not a regular file');
       const own = this.opts.tyrant && this.opts.nofollow ? fs.lstatSync(file) : st;
       const owner = this.opts.tyrant ? { uid: own.uid, gid: own.gid } : undefined;
-      return { name: file, config: file, version: String(st.mtimeMs), owner };
+      return { name: file, config: file, version: String(st.mtimeMs), owner, cwd: this.cwd() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') skipped.set(file, 'a symlink loop');

@@ -14,6 +14,9 @@ export interface DesiredVassal {
   version: string;
   /** Tyrant mode: the owner the vassal runs as. */
   owner?: { uid: number; gid: number };
+  /** The directory the vassal starts in (dir monitor: the watched one, as
+   * uWSGI's, so `node-app = app.js` is beside the config); else the emperor's. */
+  cwd?: string;
 }
 
 export type DesiredSet = ReadonlyMap<string, DesiredVassal>;

@@ -117,6 +117,9 @@ function writeAtomically(file: string, text: string): void {
 /** Read-modify-write under the lock; `change` may throw to abort, or
  * return no entries: nothing is written then. */
 export function updateRegistry<T>(file: string, change: (entries: RegistryEntry[]) => { entries?: RegistryEntry[]; result: T }): T {
+  // the lock sits beside the file: a first `liege hooks add` on a fresh host
+  // (no /etc/liege yet) failed with ENOENT on the lock
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   return withLock(file, () => {
     const { entries, result } = change(loadRegistry(file));
     if (entries) writeAtomically(file, render(file, entries));

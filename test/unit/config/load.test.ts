@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load';
@@ -23,6 +25,15 @@ describe('loadConfig', () => {
       'exec:echo main-3 main',
       'exec:echo template %(marker) $(HOME)',
     ]);
+  });
+
+  it('reads a file saved with a byte order mark and CRLF lines (a Windows editor): before, the BOM hid [uwsgi] and every line of it', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'liege-bom-')), 'bom.ini');
+    fs.writeFileSync(f, '\uFEFF[uwsgi]\r\nprocesses = 3\r\nno-server = true\r\n');
+    const cfg = load([f]);
+    expect(cfg.int('processes')).toBe(3);
+    expect(cfg.origin('processes')).toMatchObject({ line: 2 });
+    fs.rmSync(path.dirname(f), { recursive: true });
   });
 
   it('reads env first, then argv in order; scalars: last wins', () => {
