@@ -46,13 +46,29 @@ export function killGroup(p: ResultPromise): void {
   try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ }
 }
 
-export async function freePort(): Promise<number> {
+// Ports for the tests' listeners come from a range of this vitest worker's
+// own (VITEST_POOL_ID), below Linux's ephemeral range (32768–60999): a port
+// listen(0) picked and freed could be picked again by another test file's
+// probe before the test bound it (an etcd member once took the port a
+// liege under test was about to bind), and an ephemeral port may be any
+// client connection's.
+const PORT_BASE = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * 1000;
+let portCursor = 0;
+
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = PORT_BASE + (portCursor++ % 1000);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_BASE}-${PORT_BASE + 999}`);
 }
 
 /** GET http://127.0.0.1:port/ → status and headers, or undefined. */
