@@ -2,9 +2,7 @@
 // that lasts until end/endfor/endif; each option inside is re-evaluated
 // against the block and gets %(_) substituted. Blocks do not nest.
 import * as fs from 'node:fs';
-// node:os on first use (a master that asks no hostname does not pay for it: os/node-os.ts)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const os = (): typeof import('node:os') => require('node:os') as typeof import('node:os');
+import { hostname } from './magic';
 
 export interface LogicState {
   kind: string; // canonical option name: for, if-env ...
@@ -93,10 +91,10 @@ export function evalLogic(s: LogicState, value: string, firstOpt: (k: string) =>
     case 'if-not-dir': return statKind(s.data) === 'dir' ? [] : [sub(s.data)];
     case 'if-reload': return reloads > 0 ? [value] : [];
     case 'if-not-reload': return reloads > 0 ? [] : [value];
-    case 'if-hostname': return os().hostname() === s.data ? [sub(s.data)] : [];
-    case 'if-not-hostname': return os().hostname() === s.data ? [] : [sub(s.data)];
-    case 'if-hostname-match': return new RegExp(s.data).test(os().hostname()) ? [sub(s.data)] : [];
-    case 'if-not-hostname-match': return new RegExp(s.data).test(os().hostname()) ? [] : [sub(s.data)];
+    case 'if-hostname': return hostname() === s.data ? [sub(s.data)] : [];
+    case 'if-not-hostname': return hostname() === s.data ? [] : [sub(s.data)];
+    case 'if-hostname-match': return new RegExp(s.data).test(hostname()) ? [sub(s.data)] : [];
+    case 'if-not-hostname-match': return new RegExp(s.data).test(hostname()) ? [] : [sub(s.data)];
     case 'if-plugin': return [];
     case 'if-not-plugin': return [sub(s.data)];
     default: return [value];

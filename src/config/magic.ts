@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 // node:os on first use (a master that asks no hostname does not pay for it: os/node-os.ts)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const os = (): typeof import('node:os') => require('node:os') as typeof import('node:os');
+
+/** This host's name (%h; if-hostname in logic.ts). */
+export const hostname = (): string => os().hostname();
 import * as path from 'node:path';
 
 export interface StartInfo {
@@ -52,7 +55,7 @@ export function globalMagic(info: StartInfo): MagicTable {
   const getters: Record<string, () => string> = {
     v: () => info.cwd,
     b: () => info.binary,
-    h: () => os().hostname(),
+    h: hostname,
     V: () => '2.0.21-liege',
     t: () => String(Math.floor(info.startMs / 1000)),
     T: () => String(info.startMs * 1000),
