@@ -92,6 +92,16 @@ function listen(sock: string): { heard: () => string[]; stop: () => void } {
   return { heard: () => out.split('\n').filter(Boolean).map((x) => JSON.parse(x) as string).filter((x) => x !== 'listening'), stop: stopIt };
 }
 
+/** A listener on DIR/`name`, DIR a new directory `sub` of the scratch one, once its socket exists. */
+async function listenIn(sub: string, name: string): Promise<{ d: string; sock: string; l: ReturnType<typeof listen> }> {
+  const d = path.join(dir, sub);
+  fs.mkdirSync(d, { recursive: true });
+  const sock = path.join(d, name);
+  const l = listen(sock);
+  await until(() => fs.existsSync(sock) || undefined);
+  return { d, sock, l };
+}
+
 describe('loggers', () => {
   it('an unnamed file logger takes every line, a named one what log-route sends it (and its own encoder), req-logger the request lines only; stderr none', async () => {
     const { p, port, d } = await start('routes', [
@@ -232,11 +242,9 @@ describe('loggers', () => {
   });
 
   it('syslog: RFC 3164 lines to /dev/log (ident and facility), one datagram per line; a socket nobody reads is said once, and its return', async () => {
-    const d = path.join(dir, 'syslog');
-    fs.mkdirSync(d, { recursive: true });
-    const sock = path.join(d, 'log.sock');
-    let l = listen(sock);
-    await until(() => fs.existsSync(sock) || undefined);
+    const first = await listenIn('syslog', 'log.sock');
+    const { d, sock } = first;
+    let l = first.l;
     const { p, port } = await start('syslog', ['logger = syslog:web,local0'], { run: withDevLog(d, sock) });
     expect(await hit(port, '/one')).toBe(200);
     await until(() => (l.heard().some((m) => m.endsWith('app says /one')) ? true : undefined));
@@ -263,11 +271,7 @@ describe('loggers', () => {
   });
 
   it('socket: a unix datagram socket gets the lines; syslog with no /dev/log at all is said once', async () => {
-    const d = path.join(dir, 'unixdg');
-    fs.mkdirSync(d, { recursive: true });
-    const sock = path.join(d, 'lines.sock');
-    const l = listen(sock);
-    await until(() => fs.existsSync(sock) || undefined);
+    const { d, sock, l } = await listenIn('unixdg', 'lines.sock');
     // /dev/log: a link to nothing (a host without a syslog daemon)
     const { p, port } = await start('unixdg', [`logger = socket:${sock}`, 'logger = syslog'], { run: withDevLog(d, path.join(d, 'nobody.sock')) });
     for (let i = 0; i < 5; i++) expect(await hit(port, `/dg-${i}`)).toBe(200);
