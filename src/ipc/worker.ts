@@ -91,7 +91,10 @@ export type MasterMessage =
   | { type: 'listen-result'; id: number; error?: { code: string; message: string } }
   | { type: 'activate'; id: number; once: boolean } // a spare takes slot `id`
   // the master reopened its log file (after a rotation): fds 1 and 2 follow it
-  | { type: 'reopen-log'; file: string; liege: 1 };
+  | { type: 'reopen-log'; file: string; liege: 1 }
+  // another worker started accepting: let it take the next connection (worker/accept-hold.ts)
+  | { type: 'hold-accept'; ms: number; liege: 1 }
+  | { type: 'release-accept'; liege: 1 };
 /** The oldest request in flight, for harakiri and its log line. */
 export interface BusyInfo {
   since: number; // Date.now() when it started
@@ -109,6 +112,7 @@ export interface WorkerStats {
 
 export type WorkerMessage =
   | { type: 'accepting' }
+  | { type: 'took-connection' } // its first connection since accepting: the others' hold ends
   | { type: 'spare-ready' } // a spare loaded the app: it accepts at once when activated
   | { type: 'spare-alive' } // every second from a ready spare: its heartbeat (a frozen one is replaced)
   | { type: 'fatal'; detail: string }

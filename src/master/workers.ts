@@ -14,6 +14,7 @@ import { fdLimitHint } from '../errors';
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
 import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { AcceptHolds } from './accept-holds';
 import { BootGate } from './boot-gate';
 import { openChannel, type AdoptedWorker } from './generations';
 import { adoptOutput } from './log-relay';
@@ -81,6 +82,7 @@ export class Workers {
   private readonly launcher: Launcher;
   private readonly spares: Spares;
   private readonly gate = new BootGate(() => this.bootingPids());
+  private readonly holds = new AcceptHolds();
 
   constructor(
     count: number,
@@ -183,7 +185,11 @@ export class Workers {
 
   /** How many slots have a worker accepting. */
   acceptingCount(): number {
-    return this.slots.filter((s) => s.current?.status === 'accepting').length;
+    return this.acceptingProcs().length;
+  }
+
+  private acceptingProcs(): Proc[] {
+    return this.slots.flatMap((s) => (s.current?.status === 'accepting' ? [s.current] : []));
   }
 
   /** True while some slot has a replacement starting, waiting for its
@@ -358,9 +364,12 @@ export class Workers {
         slot.next = undefined;
         if (old) this.retireProc(old, old.reason ?? 'replaced', slot);
       }
+      if (!this.stopping) this.holds.start(p, this.acceptingProcs().filter((q) => q !== p));
       this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
       this.gate.pump();
       this.spares.fill();
+    } else if (m.type === 'took-connection') {
+      this.holds.took(p);
     }
   }
 

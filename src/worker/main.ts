@@ -30,6 +30,7 @@ import { listenGate } from './listen-router';
 import { afterRequestLog, reportLogState } from './request-log';
 import { followLogReopens } from './log-reopen';
 import { endChildren } from './own-children';
+import { announceFirstConnection, followAcceptHolds } from './accept-hold';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -146,6 +147,8 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
+  followAcceptHolds(servers);
+  const accepted = announceFirstConnection(servers, send);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) drain.onSignal(sig, () => stop(sig));
   // a SIGHUP sent to the whole group (a terminal's hangup, kill -HUP -PGID)
   // drains the worker, as uWSGI's gracefully_kill, instead of Node's default
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
     return fatal(e);
   }
   send({ type: 'accepting' });
+  accepted();
   spareAccepts?.();
   acceptingAt = Date.now();
   setInterval(() => observer.heartbeat(), 1000).unref();

@@ -1,0 +1,91 @@
+// A worker holds off accepting when the master asks (a newcomer takes the
+// next connection: worker/accept-hold.ts), on a real listening socket
+// shared with a real child process: connections wait in the backlog while
+// it holds, and are taken on the release or when the hold runs out.
+import { fork, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES } from './helpers';
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+/** A child accepting on a socket only it polls; resolves with its port. */
+async function worker(): Promise<{ child: ChildProcess; port: number }> {
+  const listener = net.createServer();
+  await new Promise<void>((ok) => listener.listen(0, '127.0.0.1', ok));
+  const port = (listener.address() as net.AddressInfo).port;
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+  const child = fork(path.join(FIXTURES, 'accept-hold', 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', fd] });
+  children.push(child);
+  await new Promise<void>((ok) => child.once('message', () => ok()));
+  // (the child's copy of the socket stays open: this process no longer polls it)
+  listener.close();
+  return { child, port };
+}
+
+/** Sends `m`, then waits until the child handled it. */
+async function tell(child: ChildProcess, m: unknown): Promise<void> {
+  child.send(m);
+  child.send('ping');
+  await new Promise<void>((ok) => child.once('message', () => ok()));
+}
+
+/** Connects and resolves with what the server wrote, and when. */
+function answer(port: number): { at: Promise<number>; text: Promise<string> } {
+  let text = '';
+  const c = net.connect(port, '127.0.0.1');
+  c.on('data', (d) => (text += d));
+  const ended = new Promise<void>((ok, ko) => {
+    c.on('end', () => ok());
+    c.on('error', ko);
+  });
+  return { at: ended.then(() => Date.now()), text: ended.then(() => text.trim()) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('accept holds', () => {
+  it('a held worker accepts nothing until released; the connection waited in the backlog', async () => {
+    const { child, port } = await worker();
+    await tell(child, { type: 'hold-accept', ms: 10_000, liege: 1 });
+    const a = answer(port);
+    let answered = false;
+    void a.at.then(() => (answered = true));
+    await sleep(400);
+    expect(answered).toBe(false);
+    const released = Date.now();
+    await tell(child, { type: 'release-accept', liege: 1 });
+    expect(await a.text).toBe(String(child.pid));
+    expect(await a.at).toBeGreaterThanOrEqual(released);
+    // and it accepts on as before
+    expect(await answer(port).text).toBe(String(child.pid));
+  });
+
+  it('a hold ends by itself after its ms, and the app’s message of another shape is ignored', async () => {
+    const { child, port } = await worker();
+    await tell(child, { type: 'hold-accept', ms: 300 }); // not liege's (no liege: 1): ignored
+    expect(await answer(port).text).toBe(String(child.pid));
+    const held = Date.now();
+    await tell(child, { type: 'hold-accept', ms: 300, liege: 1 });
+    const a = answer(port);
+    expect(await a.text).toBe(String(child.pid));
+    expect(await a.at).toBeGreaterThanOrEqual(held + 250);
+  });
+
+  it('holds again after a release, and a second hold while held extends it', async () => {
+    const { child, port } = await worker();
+    for (let round = 0; round < 2; round++) {
+      await tell(child, { type: 'hold-accept', ms: 250, liege: 1 });
+      const start = Date.now();
+      await sleep(150);
+      await tell(child, { type: 'hold-accept', ms: 250, liege: 1 });
+      const a = answer(port);
+      expect(await a.text).toBe(String(child.pid));
+      expect(await a.at).toBeGreaterThanOrEqual(start + 350);
+    }
+  });
+});
