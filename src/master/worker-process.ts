@@ -172,8 +172,8 @@ function busySlot(): { fd: number; slot: BusySlot } | undefined {
   }
 }
 
-/** Send `sig` to the worker; one already gone is no error. A SIGTERM is
- * followed by SIGCONT (as systemd does): a stopped worker (SIGSTOP, a
+/** Send `sig` to the worker; one already gone is no error. A SIGTERM or
+ * SIGINT (a drain) is followed by SIGCONT (as systemd does): a stopped worker (SIGSTOP, a
  * debugger that let go, a frozen cgroup thawed) would otherwise hold the
  * drain, a reload or a stop until its mercy expires. A SIGKILL takes what
  * the app spawned with it (a worker killed gets no chance to end them). */
@@ -184,7 +184,7 @@ export function signal(p: Proc, sig: NodeJS.Signals): void {
   }
   try {
     process.kill(p.pid, sig);
-    if (sig === 'SIGTERM') process.kill(p.pid, 'SIGCONT');
+    if (sig === 'SIGTERM' || sig === 'SIGINT') process.kill(p.pid, 'SIGCONT');
   } catch { /* gone */ }
 }
 

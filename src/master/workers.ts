@@ -450,7 +450,8 @@ export class Workers {
     return out;
   }
 
-  /** Stop everything: SIGTERM (drain) or SIGKILL; wait for every process. */
+  /** Stop everything: SIGINT (a drain that closes idle keep-alive
+   * connections too) or SIGKILL; wait for every process. */
   async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
     const all = this.all().concat(this.halt());
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
@@ -462,7 +463,7 @@ export class Workers {
         if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercyMs }, 'worker still running when the stop mercy (reload-mercy) expired: SIGKILL');
         signal(p, 'SIGKILL');
       }, mercyMs).unref();
-      signal(p, graceful ? 'SIGTERM' : 'SIGKILL');
+      signal(p, graceful ? 'SIGINT' : 'SIGKILL');
     })));
   }
 

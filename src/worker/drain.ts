@@ -8,7 +8,12 @@
 //  3. an idle keep-alive connection is never closed under a client that may
 //     be sending on it: it is closed after its next response, by the client,
 //     or by Node's keep-alive timeout (the normal idle close every HTTP client
-//     handles); the mercy is the last resort;
+//     handles); the mercy is the last resort. Not so on a stop (SIGINT from
+//     the master, or the master gone): no generation takes the clients over,
+//     and nginx's idle upstream connections would hold the stop for the
+//     app's keep-alive timeout (fastify's: 72 s; `docker stop` SIGKILLs at
+//     10 s), so idle ones are closed at once and as they turn idle, as
+//     Node's own server.close() does;
 //  4. then the app's own SIGTERM/SIGINT listeners run (cleanup; already
 //     once only WebSockets and event streams are left, which are the app's
 //     to end), and the worker exits once its request log lines are written.
@@ -27,6 +32,7 @@ interface Tracked {
 }
 
 const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
+const IDLE_CLOSE_MS = 100;
 
 export class Drain {
   private draining = false;
@@ -128,8 +134,10 @@ export class Drain {
     return this.draining;
   }
 
-  /** Stop accepting; exit through `exit` once every connection is gone. */
-  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => afterRequestLog(() => process.exit(0))): void {
+  /** Stop accepting; exit through `exit` once every connection is gone.
+   * `closeIdle` (a stop): idle keep-alive connections are closed too. */
+  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => afterRequestLog(() => process.exit(0)), closeIdle = false): void {
+    if (closeIdle) this.closeIdleConnections();
     if (this.draining) return;
     this.draining = true;
     this.done = () => this.finish(exit, reason);
@@ -145,6 +153,20 @@ export class Drain {
       this.finish(exit, `${reason} (mercy of ${mercyMs} ms expired)`);
     }, mercyMs).unref();
     this.check();
+  }
+
+  private idleCloser?: NodeJS.Timeout;
+
+  // now, then as responses end: a connection whose response was under way
+  // (its `Connection: keep-alive` sent) turns idle after it
+  private closeIdleConnections(): void {
+    if (this.idleCloser) return;
+    const close = () => {
+      for (const s of this.tracked.keys()) if (s instanceof http.Server) s.closeIdleConnections();
+    };
+    close();
+    this.idleCloser = setInterval(close, IDLE_CLOSE_MS);
+    this.idleCloser.unref();
   }
 
   private whenDoneCbs: Array<() => void> = [];

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
     observer.heartbeat();
     afterRequestLog(() => process.exit(code));
   };
-  const stop = (reason: string) => drain.start(reason, spec.mercyMs, exitAfterLog(0));
+  // (a stop, not a reload: idle keep-alive connections are closed too)
+  const stop = (reason: string, closeIdle = false) => drain.start(reason, spec.mercyMs, exitAfterLog(0), closeIdle);
   let servers: net.Server[];
   let acceptingAt: number | undefined;
   try {
@@ -149,7 +150,9 @@ async function main(): Promise<void> {
   for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
   followAcceptHolds(servers);
   const accepted = announceFirstConnection(servers, send);
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) drain.onSignal(sig, () => stop(sig));
+  // SIGTERM: a reload or a recycling drains; SIGINT: the instance stops
+  drain.onSignal('SIGTERM', () => stop('SIGTERM'));
+  drain.onSignal('SIGINT', () => stop('SIGINT', true));
   // a SIGHUP sent to the whole group (a terminal's hangup, kill -HUP -PGID)
   // drains the worker, as uWSGI's gracefully_kill, instead of Node's default
   // death mid-request; an app with a SIGHUP listener of its own keeps its way
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
   });
   process.on('SIGQUIT', () => process.exit(0));
   // the channel closes when the master dies; a master that re-execs keeps it
-  process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone'); });
+  process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone', true); });
   try {
     await phase('accepting');
     if (spec.once) await phase('accepting-once');

@@ -38,6 +38,41 @@ describe('signals while stopping', () => {
     }, 40_000);
   }
 
+  it('a graceful stop closes idle keep-alive connections (an app keeping them 2 min, as nginx upstream keepalive does) and still finishes a request in flight', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'long-keepalive.js'), '--reload-mercy', '60']);
+    started.push(p);
+    await until(() => get(port));
+    const agent = new http.Agent({ keepAlive: true });
+    const closed: Array<Promise<void>> = [];
+    agent.on('free', (sock) => closed.push(new Promise((ok) => sock.once('close', () => ok()))));
+    const ask = (p: string) => new Promise<string>((ok, ko) => {
+      http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => ok(body.trim()));
+      }).on('error', ko);
+    });
+    expect(await Promise.all([ask('/'), ask('/'), ask('/')])).toEqual(['ok', 'ok', 'ok']);
+    expect(closed.length).toBeGreaterThan(0); // idle in the agent's pool now
+    const slow = http.get({ host: '127.0.0.1', port, path: '/slow' });
+    const slowBody = new Promise<string>((ok, ko) => {
+      slow.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => ok(body.trim()));
+      });
+      slow.on('error', ko);
+    });
+    await sleep(300);
+    process.kill(p.pid!, 'SIGTERM');
+    expect(await slowBody).toBe('slow done');
+    expect(await exitsWithin(p, 15_000)).toBe(true); // not at the keep-alive timeout, nor the mercy
+    expect((await p).exitCode).toBe(0);
+    await Promise.all(closed); // the idle pool's connections were closed by the workers
+    agent.destroy();
+  }, 60_000);
+
   it('a SIGTERM or SIGINT during the atexit hooks is not fatal: the hooks finish, vacuum runs, exit 0', async () => {
     const dir = scratch();
     const port = await freePort();
