@@ -109,9 +109,11 @@ function intCheck(def: OptionDef, v: string): string | undefined {
 
 function addrCheck(v: string): string | undefined {
   if (v.includes('/') || v.startsWith('@')) return undefined; // unix socket path / abstract
-  // uWSGI takes any name without a colon for a unix socket (`8080` too, a file named 8080)
+  // uWSGI takes any name without a colon for a unix socket in the start
+  // directory, as liege does (`app.sock`), but for a bare number: a file
+  // named 8080 is never what was meant
   if (/^\d+$/.test(v)) return `:${v} (a port needs its colon: every interface; or 127.0.0.1:${v}), or a unix socket path`;
-  if (!v.includes(':')) return `a unix socket path with a slash: ./${v} (uWSGI took a name without \`:\` for one), or HOST:PORT`;
+  if (!v.includes(':')) return undefined;
   const m = /^(.*):(\d+)$/.exec(v);
   if (!m || Number(m[2]) > 65535) return 'HOST:PORT with a port from 0 to 65535, or a unix socket path';
   return undefined;

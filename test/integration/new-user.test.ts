@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bundleCmd, bundleDir, packBundle } from './bundle-helpers';
-import { FIXTURES, freePort, get, killGroup, LIEGE, runLiege, scratch, startLiege, until, writeIni } from './helpers';
+import { FIXTURES, freePort, get, getUnix, killGroup, LIEGE, runLiege, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -173,13 +173,17 @@ describe('a config migrated from uWSGI', () => {
     expect(r.stderr).toContain(`conf/app.ini:2: no common.ini in the start directory (${dir}): a relative include is read from there, as under uWSGI, not beside conf/app.ini: \`common.ini\` (expected \`%dcommon.ini\` (%d: the directory of this config file))`);
   });
 
-  it('a socket address without its colon says what to write (uWSGI took `8080` and `app.sock` for unix socket files)', async () => {
+  it('a port without its colon says what to write (uWSGI took `8080` for a unix socket file); a name without one is a unix socket in the start directory, as under uWSGI', async () => {
     const port = await runLiege(['--no-server', '--http-socket', '8080']);
     expect(port.exitCode).toBe(1);
     expect(port.stderr).toContain('bad value for `http-socket`: `--http-socket 8080` (expected :8080 (a port needs its colon: every interface; or 127.0.0.1:8080), or a unix socket path)');
-    const name = await runLiege(['--no-server', '--socket', 'app.sock']);
-    expect(name.exitCode).toBe(1);
-    expect(name.stderr).toContain('(expected a unix socket path with a slash: ./app.sock (uWSGI took a name without `:` for one), or HOST:PORT)');
+    const p = startLiege(['--master', '-p', '1', '--http-socket', 'app.sock', '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--vacuum'], { cwd: dir });
+    started.push(p);
+    const sock = path.join(dir, 'app.sock');
+    expect(await until(() => getUnix(sock))).toBeGreaterThan(0); // a worker answered
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(fs.existsSync(sock)).toBe(false); // vacuum found it where it was made
   });
 
   it('a file without its [uwsgi] line says that its lines are not read, or which sections it has', async () => {
