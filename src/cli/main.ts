@@ -46,6 +46,9 @@ async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'attach') return attachCommand(argv.slice(1));
   if (argv[0] === 'top') return (require('./top-command') as typeof import('./top-command')).topCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
   if (['--reload', '--stop', '--chain-reload'].includes(argv[0]!)) return (require('./pidfile-command') as typeof import('./pidfile-command')).pidfileCommand(argv[0]!, argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
+  // `liege --ini app.ini --help harakiri`: the help, wherever it is asked
+  const helpAt = argv.findIndex((a) => a === '--help' || a === '-h');
+  if (helpAt > 0) return helpCommand(argv.slice(helpAt + 1).filter((w) => !w.startsWith('-')));
   adoptDaemonPipe(native.setCloexec); // a daemon: its pipe to the command that started it, kept from workers and hooks
   const nsChild = process.env.LIEGE_NS_CHILD === '1';
   delete process.env.LIEGE_NS_CHILD;

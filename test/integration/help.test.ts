@@ -15,6 +15,15 @@ describe('liege --help', () => {
     expect(r.stdout).toBe(fs.readFileSync(GOLDEN, 'utf8').replace(/\n$/, '')); // execa strips the last newline
   });
 
+  it('is the help wherever --help comes: after a config, with words to look up; no config is read', async () => {
+    const r = await runLiege(['--ini', '/nonexistent.ini', '--help', 'harakiri']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/--harakiri VALUE +seconds a request may run/);
+    const none = await runLiege(['/nonexistent.ini', '-h', 'nosuchoption']);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain('no option has `nosuchoption` in its name');
+  });
+
   it('lists every uWSGI 2.0.21 option with its arity', () => {
     const help = fs.readFileSync(GOLDEN, 'utf8');
     const suffix = { flag: '', value: ' VALUE', optional: '[=VALUE]' };
