@@ -16,6 +16,8 @@ afterEach(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Whether p exits within ms. */
 const exitsWithin = (p: ResultPromise, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+/** Exited (a zombie of whoever adopted it counts: it runs nothing). */
+const gone = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'); } catch { return true; } };
 
 describe('signals while stopping', () => {
   for (const second of ['SIGQUIT', 'SIGINT'] as const) {
@@ -72,6 +74,33 @@ describe('signals while stopping', () => {
     await Promise.all(closed); // the idle pool's connections were closed by the workers
     agent.destroy();
   }, 60_000);
+
+  it('the master SIGKILLed: every worker drains, closing its idle keep-alive connections, and exits by itself (not SIGKILLed by its watchdog 3 s later)', async () => {
+    // the kernel closes a dead master's files before it reparents its
+    // children: a worker that read its parent at the channel's close took
+    // the master for alive (as when the app closed its own channel) and
+    // served on until the watchdog, in about a third of the workers
+    const dir = scratch();
+    for (let round = 0; round < 3; round++) {
+      const marks = path.join(dir, `marks-${round}`);
+      fs.writeFileSync(marks, '');
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '4', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'exit-mark.js')], { env: { EXIT_MARKS: marks } });
+      started.push(p);
+      await until(() => get(port));
+      const lines = (what: string) => fs.readFileSync(marks, 'utf8').split('\n').filter((l) => l.endsWith(what));
+      await until(() => (lines('listening').length === 4 ? true : undefined));
+      const workers = childrenOf(p.pid!);
+      expect(workers.sort()).toEqual(lines('listening').map((l) => Number(l.split(' ')[0])).sort());
+      const agent = new http.Agent({ keepAlive: true });
+      const ask = () => new Promise<void>((ok, ko) => http.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', ok)).on('error', ko));
+      await Promise.all(Array.from({ length: 8 }, ask)); // idle in the agent's pool now
+      process.kill(p.pid!, 'SIGKILL');
+      await until(() => (workers.every(gone) ? true : undefined), 20_000);
+      agent.destroy();
+      expect(lines('exit 0').sort(), `round ${round}`).toEqual(workers.map((w) => `${w} exit 0`).sort());
+    }
+  }, 90_000);
 
   it('a SIGTERM or SIGINT during the atexit hooks is not fatal: the hooks finish, vacuum runs, exit 0', async () => {
     const dir = scratch();
