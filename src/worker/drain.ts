@@ -161,8 +161,10 @@ export class Drain {
   // (its `Connection: keep-alive` sent) turns idle after it
   private closeIdleConnections(): void {
     if (this.idleCloser) return;
+    // (an https.Server, of an app that terminates TLS itself on a liege
+    // socket, is no http.Server but has the method: its connections too)
     const close = () => {
-      for (const s of this.tracked.keys()) if (s instanceof http.Server) s.closeIdleConnections();
+      for (const s of this.tracked.keys()) (s as Partial<http.Server>).closeIdleConnections?.();
     };
     close();
     this.idleCloser = setInterval(close, IDLE_CLOSE_MS);

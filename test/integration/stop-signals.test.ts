@@ -1,8 +1,10 @@
 // Signals that come while the instance stops: a quit (SIGQUIT, or Ctrl-C
 // twice) makes a graceful stop immediate; none of them, during the drain or
 // the atexit hooks, kills the master (its atexit hooks and vacuum run).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,6 +74,29 @@ describe('signals while stopping', () => {
     expect(await exitsWithin(p, 15_000)).toBe(true); // not at the keep-alive timeout, nor the mercy
     expect((await p).exitCode).toBe(0);
     await Promise.all(closed); // the idle pool's connections were closed by the workers
+    agent.destroy();
+  }, 60_000);
+
+  it('a graceful stop closes the idle keep-alive connections of an app that terminates TLS itself (https.createServer on the liege socket)', async () => {
+    const dir = scratch();
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'own-tls.js'), '--reload-mercy', '60'], { env: { TLS_CERT: cert, TLS_KEY: key } });
+    started.push(p);
+    const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+    const closed: Array<Promise<void>> = [];
+    agent.on('free', (sock) => closed.push(new Promise((ok) => sock.once('close', () => ok()))));
+    const ask = () => new Promise<number | undefined>((ok) => {
+      https.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', () => ok(res.statusCode))).on('error', () => ok(undefined));
+    });
+    await until(ask);
+    expect(await Promise.all([ask(), ask(), ask()])).toEqual([200, 200, 200]);
+    process.kill(p.pid!, 'SIGTERM');
+    // (before: https.Server is no http.Server, its idle connections were kept: the stop took the mercy)
+    expect(await exitsWithin(p, 15_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await Promise.all(closed);
     agent.destroy();
   }, 60_000);
 
