@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,6 +76,31 @@ describe('signals while stopping', () => {
     expect((await p).exitCode).toBe(0);
     await Promise.all(closed); // the idle pool's connections were closed by the workers
     agent.destroy();
+  }, 60_000);
+
+  it('a graceful stop closes a connection that sent nothing (a browser\'s preconnect) after a grace, and serves one whose request comes within it', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--reload-mercy', '60']);
+    started.push(p);
+    await until(() => get(port));
+    const open = () => new Promise<net.Socket>((ok) => { const c = net.connect(port, '127.0.0.1', () => ok(c)); c.on('error', () => undefined); });
+    const silent = await open();
+    const late = await open();
+    let answer = '';
+    late.on('data', (d) => (answer += d));
+    const closed = (c: net.Socket) => new Promise<void>((ok) => c.once('close', () => ok()));
+    const [silentClosed, lateClosed] = [closed(silent), closed(late)];
+    // answered on a connection opened after them: both were accepted (the backlog is FIFO)
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    await sleep(500);
+    late.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await lateClosed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    // (before: the silent one held the stop for the whole mercy)
+    expect(await exitsWithin(p, 15_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await silentClosed;
   }, 60_000);
 
   it('a graceful stop closes the idle keep-alive connections of an app that terminates TLS itself (https.createServer on the liege socket)', async () => {
