@@ -23,6 +23,7 @@
 // drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
 
 type Listener = (...args: unknown[]) => void;
@@ -117,13 +118,17 @@ export class Drain {
     for (const s of servers) {
       const t: Tracked = { sockets: new Set() };
       this.tracked.set(s, t);
-      s.on('connection', (sock: net.Socket) => {
+      const follow = (sock: net.Socket) => {
+        if (t.sockets.has(sock)) return;
         t.sockets.add(sock);
         sock.once('close', () => {
           t.sockets.delete(sock);
           this.check();
         });
-      });
+      };
+      s.on('connection', follow);
+      // from the accept on, before the socket's protocol adapter delivers it
+      s.on(ACCEPTED, follow);
     }
   }
 
