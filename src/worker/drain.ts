@@ -23,6 +23,7 @@
 // drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
 
 type Listener = (...args: unknown[]) => void;
@@ -33,6 +34,7 @@ interface Tracked {
 
 const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
 const IDLE_CLOSE_MS = 100;
+const FRESH_GRACE_MS = 2000;
 
 export class Drain {
   private draining = false;
@@ -116,13 +118,17 @@ export class Drain {
     for (const s of servers) {
       const t: Tracked = { sockets: new Set() };
       this.tracked.set(s, t);
-      s.on('connection', (sock: net.Socket) => {
+      const follow = (sock: net.Socket) => {
+        if (t.sockets.has(sock)) return;
         t.sockets.add(sock);
         sock.once('close', () => {
           t.sockets.delete(sock);
           this.check();
         });
-      });
+      };
+      s.on('connection', follow);
+      // from the accept on, before the socket's protocol adapter delivers it
+      s.on(ACCEPTED, follow);
     }
   }
 
@@ -158,11 +164,21 @@ export class Drain {
   private idleCloser?: NodeJS.Timeout;
 
   // now, then as responses end: a connection whose response was under way
-  // (its `Connection: keep-alive` sent) turns idle after it
+  // (its `Connection: keep-alive` sent) turns idle after it. Node counts a
+  // connection that sent nothing yet as busy (its request may be on the
+  // way): one that sent nothing within FRESH_GRACE_MS (a browser's
+  // preconnect) is closed then, as single-drain.ts does; it held the stop
+  // for the whole mercy
   private closeIdleConnections(): void {
     if (this.idleCloser) return;
+    const freshUntil = Date.now() + FRESH_GRACE_MS;
+    // (an https.Server, of an app that terminates TLS itself on a liege
+    // socket, is no http.Server but has the method: its connections too)
     const close = () => {
-      for (const s of this.tracked.keys()) if (s instanceof http.Server) s.closeIdleConnections();
+      for (const [s, t] of this.tracked) {
+        (s as Partial<http.Server>).closeIdleConnections?.();
+        if (Date.now() >= freshUntil) for (const sock of t.sockets) if (sock.bytesRead === 0) sock.destroy();
+      }
     };
     close();
     this.idleCloser = setInterval(close, IDLE_CLOSE_MS);

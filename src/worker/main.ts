@@ -31,6 +31,7 @@ import { afterRequestLog, reportLogState } from './request-log';
 import { followLogReopens } from './log-reopen';
 import { endChildren } from './own-children';
 import { announceFirstConnection, followAcceptHolds } from './accept-hold';
+import { whenMasterGone } from './master-gone';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -160,8 +161,8 @@ async function main(): Promise<void> {
     if (process.listenerCount('SIGHUP') === 1) stop('SIGHUP');
   });
   process.on('SIGQUIT', () => process.exit(0));
-  // the channel closes when the master dies; a master that re-execs keeps it
-  process.on('disconnect', () => { if (process.ppid !== spec.masterPid) stop('the master is gone', true); });
+  // the channel closes when the master dies (master-gone.ts)
+  process.on('disconnect', () => whenMasterGone(spec.masterPid, () => stop('the master is gone', true)));
   try {
     await phase('accepting');
     if (spec.once) await phase('accepting-once');

@@ -12,7 +12,7 @@ import { log } from '../log';
 import { FIRST_SOCKET_FD, type SocketInfo, type WorkerSpec } from '../ipc/worker';
 import { importApp } from './app';
 import { ListenRouter } from './listen-router';
-import { adapterFor } from './protocols/index';
+import { ACCEPTED, adapterFor } from './protocols/index';
 import { isUwsgi, plainResponse, releaseUwsgi } from './protocols/uwsgi';
 
 /** Called once for every http.Server that serves a liege socket (request log, counters, request hooks). */
@@ -117,6 +117,8 @@ export function wireServer(server: net.Server, sock: SocketInfo, fd: number, lis
     plainEmit.set(server, emit);
     server.emit = function (this: net.Server, event: string | symbol, ...args: unknown[]): boolean {
       if (event !== 'connection') return emit.call(this, event, ...args);
+      // (a TLS socket is delivered at once, wrapped: the raw one is not followed)
+      if (sock.proto === 'uwsgi') emit.call(this, ACCEPTED, args[0]);
       adapter(args[0] as net.Socket, (conn) => emit.call(this, 'connection', conn));
       return true;
     } as net.Server['emit'];

@@ -3,14 +3,18 @@
 // shared with a real child process: connections wait in the backlog while
 // it holds, and are taken on the release or when the hold runs out.
 import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until, written } from './helpers';
 
 const children: ChildProcess[] = [];
+const started: ResultPromise[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const p of started.splice(0)) killGroup(p);
 });
 
 /** A child accepting on a socket only it polls; resolves with its port. */
@@ -88,4 +92,27 @@ describe('accept holds', () => {
       expect(await a.at).toBeGreaterThanOrEqual(start + 350);
     }
   });
+
+  for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+    it(`a newcomer that gets ${signal} right after it starts accepting leaves the others accepting: every next request is answered`, async () => {
+      const dir = scratch();
+      const arm = path.join(dir, 'arm');
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '3', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'freeze-on-accepting.js')], { env: { FREEZE_ARM: arm, FREEZE_SIGNAL: signal } });
+      started.push(p);
+      await until(() => get(port));
+      // armed once the first three accept: the respawn is the one that takes it
+      await until(() => (written(`${arm}.accepting`)?.trim().split('\n').length === 3 ? true : undefined));
+      const first = childrenOf(p.pid!);
+      fs.writeFileSync(arm, '');
+      process.kill(first[0]!, 'SIGKILL'); // its respawn is the newcomer
+      const newcomer = Number(await until(() => written(`${arm}.pid`), 20_000));
+      const answers = [];
+      for (let i = 0; i < 20; i++) answers.push(await get(port));
+      // (get gives up after 2 s: a hold the others never leave fails here)
+      expect(answers.map((a) => a?.status)).toEqual(Array(20).fill(200));
+      expect(answers.map((a) => a?.pid)).not.toContain(String(newcomer));
+      try { process.kill(newcomer, 'SIGCONT'); } catch { /* gone */ }
+    }, 40_000);
+  }
 });

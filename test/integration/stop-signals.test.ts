@@ -1,8 +1,11 @@
 // Signals that come while the instance stops: a quit (SIGQUIT, or Ctrl-C
 // twice) makes a graceful stop immediate; none of them, during the drain or
 // the atexit hooks, kills the master (its atexit hooks and vacuum run).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +19,8 @@ afterEach(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Whether p exits within ms. */
 const exitsWithin = (p: ResultPromise, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+/** Exited (a zombie of whoever adopted it counts: it runs nothing). */
+const gone = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'); } catch { return true; } };
 
 describe('signals while stopping', () => {
   for (const second of ['SIGQUIT', 'SIGINT'] as const) {
@@ -72,6 +77,81 @@ describe('signals while stopping', () => {
     await Promise.all(closed); // the idle pool's connections were closed by the workers
     agent.destroy();
   }, 60_000);
+
+  it('a graceful stop closes a connection that sent nothing (a browser\'s preconnect) after a grace, and serves one whose request comes within it', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--reload-mercy', '60']);
+    started.push(p);
+    await until(() => get(port));
+    const open = () => new Promise<net.Socket>((ok) => { const c = net.connect(port, '127.0.0.1', () => ok(c)); c.on('error', () => undefined); });
+    const silent = await open();
+    const late = await open();
+    let answer = '';
+    late.on('data', (d) => (answer += d));
+    const closed = (c: net.Socket) => new Promise<void>((ok) => c.once('close', () => ok()));
+    const [silentClosed, lateClosed] = [closed(silent), closed(late)];
+    // answered on a connection opened after them: both were accepted (the backlog is FIFO)
+    expect(await get(port)).toMatchObject({ status: 200 });
+    process.kill(p.pid!, 'SIGTERM');
+    await sleep(500);
+    late.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await lateClosed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    // (before: the silent one held the stop for the whole mercy)
+    expect(await exitsWithin(p, 15_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await silentClosed;
+  }, 60_000);
+
+  it('a graceful stop closes the idle keep-alive connections of an app that terminates TLS itself (https.createServer on the liege socket)', async () => {
+    const dir = scratch();
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'own-tls.js'), '--reload-mercy', '60'], { env: { TLS_CERT: cert, TLS_KEY: key } });
+    started.push(p);
+    const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+    const closed: Array<Promise<void>> = [];
+    agent.on('free', (sock) => closed.push(new Promise((ok) => sock.once('close', () => ok()))));
+    const ask = () => new Promise<number | undefined>((ok) => {
+      https.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', () => ok(res.statusCode))).on('error', () => ok(undefined));
+    });
+    await until(ask);
+    expect(await Promise.all([ask(), ask(), ask()])).toEqual([200, 200, 200]);
+    process.kill(p.pid!, 'SIGTERM');
+    // (before: https.Server is no http.Server, its idle connections were kept: the stop took the mercy)
+    expect(await exitsWithin(p, 15_000)).toBe(true);
+    expect((await p).exitCode).toBe(0);
+    await Promise.all(closed);
+    agent.destroy();
+  }, 60_000);
+
+  it('the master SIGKILLed: every worker drains, closing its idle keep-alive connections, and exits by itself (not SIGKILLed by its watchdog 3 s later)', async () => {
+    // the kernel closes a dead master's files before it reparents its
+    // children: a worker that read its parent at the channel's close took
+    // the master for alive (as when the app closed its own channel) and
+    // served on until the watchdog, in about a third of the workers
+    const dir = scratch();
+    for (let round = 0; round < 3; round++) {
+      const marks = path.join(dir, `marks-${round}`);
+      fs.writeFileSync(marks, '');
+      const port = await freePort();
+      const p = startLiege(['--master', '-p', '4', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'exit-mark.js')], { env: { EXIT_MARKS: marks } });
+      started.push(p);
+      await until(() => get(port));
+      const lines = (what: string) => fs.readFileSync(marks, 'utf8').split('\n').filter((l) => l.endsWith(what));
+      await until(() => (lines('listening').length === 4 ? true : undefined));
+      const workers = childrenOf(p.pid!);
+      expect(workers.sort()).toEqual(lines('listening').map((l) => Number(l.split(' ')[0])).sort());
+      const agent = new http.Agent({ keepAlive: true });
+      const ask = () => new Promise<void>((ok, ko) => http.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', ok)).on('error', ko));
+      await Promise.all(Array.from({ length: 8 }, ask)); // idle in the agent's pool now
+      process.kill(p.pid!, 'SIGKILL');
+      await until(() => (workers.every(gone) ? true : undefined), 20_000);
+      agent.destroy();
+      expect(lines('exit 0').sort(), `round ${round}`).toEqual(workers.map((w) => `${w} exit 0`).sort());
+    }
+  }, 90_000);
 
   it('a SIGTERM or SIGINT during the atexit hooks is not fatal: the hooks finish, vacuum runs, exit 0', async () => {
     const dir = scratch();

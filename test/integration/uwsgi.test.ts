@@ -175,6 +175,23 @@ describe('uwsgi protocol on `socket`', () => {
     expect(await exchange(port, [whole.subarray(0, 7), whole.subarray(7)])).toMatch(/^HTTP\/1\.1 200 OK/);
   }, 30_000);
 
+  it('a connection accepted before a drain whose packet comes after it began is answered (it was not followed until its packet was in: the worker exited under it)', async () => {
+    const port = await serve();
+    const worker = childrenOf(master)[0]!;
+    const early = net.connect(port, '127.0.0.1');
+    let answer = '';
+    early.on('data', (d) => (answer += d.toString('latin1')));
+    const closed = new Promise<void>((ok) => early.once('close', () => ok()));
+    await new Promise((ok) => early.once('connect', ok));
+    // answered on a connection opened after it: it was accepted too (the backlog is FIFO)
+    expect(await exchange(port, [uwsgiPacket(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+    process.kill(worker, 'SIGTERM'); // a recycling's drain
+    await new Promise((r) => setTimeout(r, 300));
+    early.write(uwsgiPacket(GET));
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+  }, 30_000);
+
   it('behind an async `connect` request hook the request is still read whole', async () => {
     const dir = scratch();
     const hook = path.join(dir, 'hook.js');

@@ -7,6 +7,11 @@ import type { Duplex } from 'node:stream';
 import type { SocketInfo } from '../../ipc/worker';
 import { uwsgiAdapter } from './uwsgi';
 
+/** The event a server of a uwsgi socket emits with each accepted socket:
+ * it reaches 'connection' only once its packet is in, and a drain follows
+ * it from the accept (drain.ts). */
+export const ACCEPTED = 'liege:accepted';
+
 /** Takes an accepted socket; hands the stream to parse to `deliver` (maybe later). */
 export type Adapter = (raw: net.Socket, deliver: (conn: Duplex) => void) => void;
 

@@ -34,7 +34,8 @@ describe('registry validators', () => {
     ['uid', 'a:b', 'a user/group name or a number'],
     ['http-socket', '127.0.0.1:8080', undefined],
     ['http-socket', '/run/app.sock', undefined],
-    ['http-socket', 'localhost', expect.stringMatching(/HOST:PORT/)],
+    ['http-socket', 'app.sock', undefined], // a unix socket in the start directory, as under uWSGI
+    ['http-socket', '8080', expect.stringMatching(/^:8080 \(a port needs its colon/)],
     ['for-times', '100001', 'an integer from 0 to 100000'],
     ['if-hostname-match', '^web[0-9]+$', undefined],
     ['if-hostname-match', '(', 'a valid regular expression'],
