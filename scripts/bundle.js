@@ -125,10 +125,17 @@ function buildWorker() {
 // recorded at build time (a stale or missing cache is simply not used; see
 // bin/liege, which loads the CLI bundle the same way).
 const fs = require('fs');
-const Module = require('module');
+// the CommonJS Module class without require('module'), which also loads
+// Node's ESM loader and source maps (~0.2 MiB of every worker's RSS)
+const Module = module.constructor;
 const vm = require('vm');
 const bundle = __dirname + '/main.bundle.js';
-const source = fs.readFileSync(bundle, 'utf8');
+// The source as a property name: V8 then keeps it interned, in the old
+// generation, where a plain string is born in the new space and copied by
+// the first two scavenges. Those copies count toward V8's growth of the new
+// space (1 MiB of survivors doubles it): every worker held 2 MiB more after
+// a short load than a node:cluster worker (bench/README.md, session 16).
+const source = Object.keys({ [fs.readFileSync(bundle, 'utf8')]: 0 })[0];
 let cachedData;
 try {
   cachedData = fs.readFileSync(bundle + '.v8cache');

@@ -12,8 +12,6 @@
 // load is the app's error: LIEGE_ERR_APP_LOAD with its message and file.
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LiegeError } from '../errors';
@@ -22,6 +20,8 @@ import { CLUSTER_FORK_HELP, forkedByApp } from './cluster-guard';
 import { fetchListener, type FetchHandler } from './fetch-handler';
 import { appListened } from './listen-router';
 import { importEsm } from '../os/import-esm';
+import { nodeModule } from '../os/node-module';
+import { nodeOs } from '../os/node-os';
 import { locateSyntaxError } from './syntax-check';
 
 type Mod = Record<string, unknown>;
@@ -32,7 +32,7 @@ export async function importApp(file: string, onError: (e: unknown, req: http.In
   try {
     // require() for CommonJS: import() would first set up the ESM loader,
     // a cost every worker start would pay (bench/README.md)
-    ns = isEsm(file) ? ((await importEsm(pathToFileURL(file).href)) as Mod) : { default: createRequire(file)(file) as unknown };
+    ns = isEsm(file) ? ((await importEsm(pathToFileURL(file).href)) as Mod) : { default: nodeModule().createRequire(file)(file) as unknown };
   } catch (e) {
     throw appError(file, e);
   }
@@ -136,5 +136,5 @@ function appFrame(stack: string): string | undefined {
 // a file only root may read fails in every worker, for ever
 function unreadable(err: NodeJS.ErrnoException | undefined): string {
   if (err?.code !== 'EACCES' && err?.code !== 'EPERM') return '';
-  return `: the workers run as ${os.userInfo().username} (uid ${process.getuid?.()}): make the app (and its directories) readable by that user`;
+  return `: the workers run as ${nodeOs().userInfo().username} (uid ${process.getuid?.()}): make the app (and its directories) readable by that user`;
 }

@@ -10,13 +10,13 @@
 // a forked process says the same and exits (worker/main.ts). What the app
 // may read instead: its worker's id in the environment.
 import { LiegeError } from '../errors';
+import { nodeModule } from '../os/node-module';
 
 export const CLUSTER_FORK_HELP = 'cluster.fork() in a liege worker: liege starts `processes` workers itself and each one runs the app, where cluster.isPrimary is true. Give node-app the code a node:cluster worker runs (the cluster.isWorker branch), or take that branch when process.env.LIEGE_WORKER_ID is set';
 
 /** Makes node:cluster's fork() fail with CLUSTER_FORK_HELP, once the app requires it. */
 export function guardClusterFork(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const Module = nodeModule() as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const load = Module._load;
   Module._load = function (request: string, ...rest: unknown[]) {
     const mod = load.call(this, request, ...rest);
@@ -43,8 +43,7 @@ export function forkedByApp(): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cluster = require('node:cluster') as Cluster;
   refuseFork(cluster);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('node:module') as { syncBuiltinESMExports(): void }).syncBuiltinESMExports(); // `import { fork }` too
+  nodeModule().syncBuiltinESMExports(); // `import { fork }` too
   const forked = Object.values(cluster.workers ?? {});
   for (const w of forked) w?.process.kill('SIGKILL');
   return forked.length > 0;

@@ -5,7 +5,6 @@
 //   module.exports = { 'pre-route': async (req, res) => { … } };
 // A registry entry takes the export named by its `action`, else the export
 // named after its event, else the module's default function.
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Hook } from '../hooks/spec';
@@ -14,12 +13,13 @@ import { REQUEST_EVENTS, type RequestEvent } from '../phases';
 import { isEsm } from './app';
 import { addHook, removeHook, type HookFn } from './request-hooks';
 import { importEsm } from '../os/import-esm';
+import { nodeModule } from '../os/node-module';
 
 type Mod = Record<string, unknown>;
 
 async function importModule(file: string): Promise<{ mod: Mod; main: unknown }> {
   // require() for CommonJS: no ESM loader to set up (and none exists inside the bundled CLI)
-  const ns = isEsm(file) ? ((await importEsm(pathToFileURL(path.resolve(file)).href)) as Mod) : { default: createRequire(file)(file) as unknown };
+  const ns = isEsm(file) ? ((await importEsm(pathToFileURL(path.resolve(file)).href)) as Mod) : { default: nodeModule().createRequire(file)(file) as unknown };
   // CommonJS: default = module.exports
   return { mod: { ...(ns.default as Mod | undefined), ...ns }, main: ns.default ?? ns };
 }

@@ -21,20 +21,36 @@ const BATCH = 1024;
 const BATCH_MS = 100;
 const BUF_BYTES = 128 << 10; // a batch of short lines in one write
 
-// the batch, column by column
-const workerCol = new Int32Array(BATCH);
-const reqCol = new Float64Array(BATCH);
-const statusCol = new Int32Array(BATCH);
-const bytesCol = new Float64Array(BATCH);
-const usCol = new Float64Array(BATCH);
-const atCol = new Float64Array(BATCH); // end of the request, epochMs()
-const majorCol = new Int32Array(BATCH);
-const minorCol = new Int32Array(BATCH);
-const addrCol: string[] = new Array<string>(BATCH).fill('');
-const methodCol: string[] = new Array<string>(BATCH).fill('');
-const uriCol: string[] = new Array<string>(BATCH).fill('');
-const lineCol: string[] = new Array<string>(BATCH).fill(''); // with a logformat: the line
+// the batch, column by column: made at the first request logged (~80 KiB
+// of heap and malloc a worker without a request log does not hold)
+let workerCol = new Int32Array(0);
+let reqCol = new Float64Array(0);
+let statusCol = new Int32Array(0);
+let bytesCol = new Float64Array(0);
+let usCol = new Float64Array(0);
+let atCol = new Float64Array(0); // end of the request, epochMs()
+let majorCol = new Int32Array(0);
+let minorCol = new Int32Array(0);
+let addrCol: string[] = [];
+let methodCol: string[] = [];
+let uriCol: string[] = [];
+let lineCol: string[] = []; // with a logformat: the line
 let count = 0;
+
+function makeColumns(): void {
+  workerCol = new Int32Array(BATCH);
+  reqCol = new Float64Array(BATCH);
+  statusCol = new Int32Array(BATCH);
+  bytesCol = new Float64Array(BATCH);
+  usCol = new Float64Array(BATCH);
+  atCol = new Float64Array(BATCH);
+  majorCol = new Int32Array(BATCH);
+  minorCol = new Int32Array(BATCH);
+  addrCol = new Array<string>(BATCH).fill('');
+  methodCol = new Array<string>(BATCH).fill('');
+  uriCol = new Array<string>(BATCH).fill('');
+  lineCol = new Array<string>(BATCH).fill('');
+}
 let template: LineFormat | undefined;
 let forwardedFor = false;
 let timer: NodeJS.Timeout | undefined;
@@ -48,6 +64,7 @@ const HTTP_VERSION = /^HTTP\/(\d)\.(\d)$/;
  * the bytes of the response's body and head). */
 export function logRequest(worker: number, requests: number, req: http.IncomingMessage, res: http.ServerResponse, status: number, body: number, head: number, us: number, at: number): void {
   const i = count;
+  if (i === 0 && workerCol.length === 0) makeColumns();
   workerCol[i] = worker;
   reqCol[i] = requests;
   statusCol[i] = status;
