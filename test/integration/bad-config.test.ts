@@ -14,7 +14,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['non-integer', ['processes = abc'], /bad value for `processes`.*processes = abc.*expected an integer/],
   ['negative integer', ['processes = -1'], /expected an integer from 0/],
   ['port above 65535', ['http-socket = 127.0.0.1:70000'], /port from 0 to 65535/],
-  ['socket without port', ['socket = localhost'], /HOST:PORT/],
+  ['socket: a bare number', ['socket = 8080'], /a port needs its colon/],
   ['unknown unshare flag', ['unshare = uts,bogus'], /one or more of: ipc, net/],
   ['unknown capability', ['cap = sys_admin,flying'], /bad value for `cap`/],
   ['unknown hook action', ['hook-as-root = no_such_action:x'], /unknown hook action `no_such_action`/],
