@@ -39,6 +39,7 @@ export interface Proc {
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
   promoted?: boolean; // a spare given a slot: it heartbeats until it accepts
+  replacing?: boolean; // started to replace its slot's worker (a reload, a recycling)
   channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
   silentSince?: number; // its last heartbeat before a silence the master warned about (silence.ts)
   output?: OutputRelay; // log-master: its stdout and stderr, read by the master

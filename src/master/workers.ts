@@ -299,6 +299,7 @@ export class Workers {
 
   /** `p` becomes the slot's worker, or the replacement of its worker. */
   private seat(slot: Slot, p: Proc, asNext: boolean): void {
+    p.replacing = asNext;
     if (asNext) slot.next = p;
     else slot.current = p;
     slot.respawns++;
@@ -340,7 +341,7 @@ export class Workers {
       p.lastError = m.message;
       if (m.when === 'load') {
         log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
-        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: !!slot && slot.next === p, serial: p.serial ?? 0, error: m.message });
+        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: !!slot && (slot.next === p || (p.replacing === true && slot.current !== p)), serial: p.serial ?? 0, error: m.message });
       }
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
@@ -352,7 +353,8 @@ export class Workers {
     } else if (m.type === 'log-state') {
       logDestinationState(m.error, { worker: p.id });
     } else if (m.type === 'fatal') {
-      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && slot.next === p });
+      // (its message may come after its exit, which took it out of slot.next)
+      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && (slot.next === p || (p.replacing === true && slot.current !== p)) });
     } else if (m.type === 'spare-ready') {
       this.spares.ready(p);
     } else if (m.type === 'accepting') {
