@@ -28,7 +28,8 @@ async function serve(extra: string[] = []) {
   started.push(p);
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await until(() => get(port));
+  // (30 s: beside the config fuzz's hundreds of starts, a 2-core CI box took more than 15)
+  await until(() => get(port), 30_000);
   await until(() => (fs.existsSync(fifo) && fs.statSync(fifo).isFIFO() ? true : undefined));
   const workers = await until(() => { const c = childrenOf(p.pid!); return c.length === 2 ? c : undefined; });
   return { p, fifo, port, ini, workers, log: () => err };
