@@ -341,7 +341,7 @@ export class Workers {
       p.lastError = m.message;
       if (m.when === 'load') {
         log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
-        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: !!slot && (slot.next === p || (p.replacing === true && slot.current !== p)), serial: p.serial ?? 0, error: m.message });
+        this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: isReplacement(slot, p), serial: p.serial ?? 0, error: m.message });
       }
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
@@ -353,8 +353,7 @@ export class Workers {
     } else if (m.type === 'log-state') {
       logDestinationState(m.error, { worker: p.id });
     } else if (m.type === 'fatal') {
-      // (its message may come after its exit, which took it out of slot.next)
-      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: !!slot && (slot.next === p || (p.replacing === true && slot.current !== p)) });
+      this.onEvent({ type: 'fatal', id: p.id, detail: m.detail, replacement: isReplacement(slot, p) });
     } else if (m.type === 'spare-ready') {
       this.spares.ready(p);
     } else if (m.type === 'accepting') {
@@ -488,6 +487,13 @@ export class Workers {
       return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, harakiri: s.harakiri, lastSpawn: s.lastSpawn || undefined, lastSeen: p?.lastSeen, counters: { ...c }, total: plus(c, s.done) };
     });
   }
+}
+
+/** `p` was started to replace its slot's worker and has not taken the slot:
+ * still so after its exit took it out of slot.next (Node may deliver its
+ * last message after 'exit'). */
+function isReplacement(slot: Slot | undefined, p: Proc): boolean {
+  return !!slot && (slot.next === p || (p.replacing === true && slot.current !== p));
 }
 
 /** Every live process of a slot: serving, starting and draining. */
