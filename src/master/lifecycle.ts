@@ -19,8 +19,7 @@ import { openLoggers } from './loggers/open';
 import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, releaseSockets, type BoundSocket } from './sockets';
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
-import { endGuard, startReaper } from '../os/reaper';
-import { GUARD_GRACE_MS, startGuard } from '../os/guard';
+import { endGuard, killDescendants, startReaper } from '../os/reaper';
 import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -82,6 +81,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   } catch (e) {
     if (e instanceof ExitRequest) status = e.status;
   }
+  if (status !== 'reload' && (inMaster || stopped)) endLeftovers();
   if (status !== 'reload' && cfg.bool('vacuum')) vacuum(cfg, bound);
   // the death watch ends last, after the atexit hooks (a SIGKILL during one
   // leaves nothing); a start that failed keeps it: 3 s after our exit it
@@ -103,9 +103,11 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
     applyEnvironment(cfg, st.reloads);
-    // the death watch from the first hook on, not from the workers: a hook's
-    // shell dies with us (PDEATHSIG), what it runs (a `sleep`) would not
-    if (!st.serve && !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1) startGuard(GUARD_GRACE_MS);
+    // the death watch and the subreaper from the first hook on, not from the
+    // workers: a hook's shell dies with us (PDEATHSIG), what it runs (a
+    // `sleep`) would not; what a hook backgrounds (`setsid x &`) lands on us,
+    // not on init, and a stop ends it as it ends everything else
+    if (!st.serve && !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1) startReaper();
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));
@@ -136,6 +138,13 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     inMaster = true;
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload, handover as Handover | undefined);
   }
+}
+
+/** What the atexit hooks left running (a backgrounded job) ends with the
+ * instance, as what the workers and startup hooks left does at the stop. */
+function endLeftovers(): void {
+  const left = killDescendants();
+  if (left) log('master').warn({ processes: left }, 'killed what the atexit hooks left running');
 }
 
 /** A single-process instance reloads by re-exec in place: hand the sockets over. */

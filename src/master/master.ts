@@ -228,7 +228,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
     await daemons?.stopAll();
     const left = killDescendants();
-    if (left) l.warn({ processes: left }, 'killed what the workers and daemons left behind');
+    if (left) l.warn({ processes: left }, 'killed what the workers, daemons and hooks left behind');
     await relayDrained(RELAY_DRAIN_MS);
   };
 

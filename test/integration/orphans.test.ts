@@ -105,6 +105,26 @@ describe('no orphans', () => {
     await until(() => (marked().length === 0 ? true : undefined), 20_000);
   }, 40_000);
 
+  it('a stop ends what the startup and atexit hooks backgrounded (setsid, double fork): before, it ran on under init', async () => {
+    const port = await freePort();
+    const bg = (name: string) => `exec:(setsid ${loop(name)} &)`;
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js'), '--hook-asap', bg('bg-asap'), '--hook-as-user', bg('bg-as-user'), '--hook-as-user-atexit', bg('bg-atexit')], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    // (the master's own command line carries the mark too)
+    const hooks = marked().filter((x) => x.pid !== p.pid);
+    expect(hooks.map((x) => x.cmd.slice(x.cmd.lastIndexOf('-bg-') + 1)).sort()).toEqual(['bg-as-user', 'bg-asap']);
+    // orphaned by the hook's shell: on the master (the subreaper), not on init
+    for (const x of hooks) expect(x.ppid).toBe(p.pid);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    // at once, not by the guard (a stop ends it): what is left now stays
+    expect(marked()).toEqual([]);
+    expect(r.stderr).toMatch(/killed what the workers, daemons and hooks left behind processes=\d/);
+    expect(r.stderr).toMatch(/killed what the atexit hooks left running processes=\d/);
+  }, 40_000);
+
   it('a start that fails (its port taken) ends what its hooks left running, 3 s later (before: on init for good)', async () => {
     const port = await freePort();
     const held = net.createServer().listen(port, '127.0.0.1');
