@@ -129,6 +129,9 @@ export class Drain {
       s.on('connection', follow);
       // from the accept on, before the socket's protocol adapter delivers it
       s.on(ACCEPTED, follow);
+      // an app's https.Server: its requests are on the TLS socket made
+      // after the handshake (the raw one above carries no response)
+      s.on('secureConnection', follow);
     }
   }
 

@@ -11,11 +11,12 @@ import { LiegeError } from '../errors';
 import { log } from '../log';
 import { FIRST_SOCKET_FD, type SocketInfo, type WorkerSpec } from '../ipc/worker';
 import { importApp } from './app';
+import { servesHttp } from './http-server';
 import { ListenRouter } from './listen-router';
 import { ACCEPTED, adapterFor } from './protocols/index';
 import { isUwsgi, plainResponse, releaseUwsgi } from './protocols/uwsgi';
 
-/** Called once for every http.Server that serves a liege socket (request log, counters, request hooks). */
+/** Called once for every http.Server (or https.Server) that serves a liege socket (request log, counters, request hooks). */
 export type ServerObserver = (server: http.Server) => void;
 
 export interface Serving {
@@ -33,7 +34,7 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
   const servers: net.Server[] = [];
   const seen = new WeakSet<net.Server>();
   const router = new ListenRouter(spec.sockets, (server, i, cb) => {
-    if (server instanceof http.Server && !seen.has(server)) {
+    if (servesHttp(server) && !seen.has(server)) {
       seen.add(server);
       observe(server);
     }

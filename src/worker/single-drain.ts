@@ -9,6 +9,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { native } from '../os/native';
+import { servesHttp } from './http-server';
 import type { RequestObserver } from './observe';
 
 const FRESH_GRACE_MS = 2000;
@@ -27,7 +28,7 @@ export class Connections {
       this.open.add(c);
       c.once('close', () => this.open.delete(c));
     });
-    if (server instanceof http.Server) server.on('request', (req: http.IncomingMessage) => this.used.add(req.socket));
+    if (servesHttp(server)) server.on('request', (req: http.IncomingMessage) => this.used.add(req.socket));
   }
 
   /** Closes the idle connections that served a request; true while a fresh
