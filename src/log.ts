@@ -333,7 +333,7 @@ function writeRaw(text: string): void {
   const line = encode ? encode(text) : text;
   if (sink?.(line)) return;
   if (dropped) {
-    const notice = warningLine('log', { lines: dropped }, 'log lines dropped: stderr was full or closed');
+    const notice = warningLine('log', { lines: dropped }, `log lines dropped: ${logDestination()} was full or closed`);
     if (!writeAll(notice)) {
       dropped++;
       if (consoleFd >= 0) logDestinationState(writeError);
@@ -355,6 +355,12 @@ function writeRaw(text: string): void {
 let consoleFd = -1;
 let consoleFile = '';
 let failing: string | undefined;
+
+// what the log lines are written to, as a notice names it
+function logDestination(): string {
+  if (consoleFile) return `the log file ${consoleFile}`;
+  return 'stderr';
+}
 
 /** Sets the console (an fd of our own, close-on-exec) and the log file's path. */
 export function setLogConsole(fd: number, file: string): void {
