@@ -2,7 +2,7 @@
 import { FAILED_APP_CODE, LiegeError } from '../errors';
 import { muted, setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
-import { runInstance } from '../master/lifecycle';
+import { runInstance, type StartState } from '../master/lifecycle';
 import { fallback } from './fallback';
 import { COMMAND_USAGE, commandHelp } from './usage';
 import { forgetPreload } from '../os/early-signals';
@@ -74,23 +74,23 @@ async function run(argv: string[]): Promise<number> {
     await runPhaseAsync(next.plan, 'configure', hookContext(next.config));
   };
   const ctx = hookContext(config);
-  const serve = pickServe(config, plan, ctx, reloads, validateReload);
+  const serving = pickServe(config, plan, ctx, reloads, validateReload);
   const startCwd = process.cwd();
-  const status = await runInstance(config, plan, ctx, { reloads, nsChild, startCwd, validateReload, serve });
+  const status = await runInstance(config, plan, ctx, { reloads, nsChild, startCwd, validateReload, ...serving });
   // the jailed child of `namespace` ends with 1: its parent falls back
   return nsChild ? status : fallback(config, status, ctx.configFile, startCwd);
 }
 
-/** The emperor, a single-process instance, or (undefined) the master. */
-function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => Promise<void>): ((sockets: BoundSocket[]) => Promise<number | 'reload'>) | undefined {
+/** The emperor, a single-process instance, or (no `serve`) the master. */
+function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: number, validateReload: () => Promise<void>): Pick<StartState, 'serve' | 'single'> {
   const sockets = config.has('socket') || config.has('http-socket') || config.has('https-socket');
-  if (config.has('emperor') && !sockets) return () => emperor().runEmperor(config, plan, ctx);
+  if (config.has('emperor') && !sockets) return { serve: () => emperor().runEmperor(config, plan, ctx) };
   // uWSGI without `master` and one worker: the process serves itself
   const daemons = config.has('attach-daemon') || config.has('attach-control-daemon');
   // (a warm spare needs a master to hand it the slot)
-  if (config.bool('master') || wantsLogMaster(config) || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return undefined;
+  if (config.bool('master') || wantsLogMaster(config) || config.int('processes') !== 1 || !sockets || daemons || config.has('emperor') || config.int('spare-workers') > 0) return {};
   const needApp = config.bool('need-app');
-  return (bound) => single().serveSingle({
+  const serve = (bound: BoundSocket[]) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
     mercyMs: config.int('reload-mercy') * 1000,
@@ -100,6 +100,7 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
     if (!needApp || !(e instanceof LiegeError) || e.code !== 'LIEGE_ERR_APP_LOAD') throw e;
     throw new LiegeError(e.code, `${e.message} (need-app: exit ${FAILED_APP_CODE})`, { exitCode: FAILED_APP_CODE, cause: e });
   });
+  return { serve, single: true };
 }
 
 /** Under an emperor, an invalid config exits with EXILE_CODE: not respawned until it changes. */

@@ -20,6 +20,7 @@ import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, re
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { endGuard, killDescendants, startReaper } from '../os/reaper';
+import { GUARD_GRACE_MS, startGuard } from '../os/guard';
 import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -38,6 +39,8 @@ export interface StartState {
   /** What serves once the phases ran, when not the master: cli/ picks the
    * emperor or a single-process instance (master never imports them). */
   serve?: (sockets: BoundSocket[]) => Promise<MasterEnd>;
+  /** `serve` is a single-process instance: the app runs in this process. */
+  single?: boolean;
 }
 
 /** Runs the instance; resolves to its exit status. atexit always runs. */
@@ -107,7 +110,11 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     // workers: a hook's shell dies with us (PDEATHSIG), what it runs (a
     // `sleep`) would not; what a hook backgrounds (`setsid x &`) lands on us,
     // not on init, and a stop ends it as it ends everything else
-    if (!st.serve && !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1) startReaper();
+    // (a single process is no subreaper: its app's orphans are not its to
+    // reap; the guard still ends them if it is SIGKILLed)
+    const guarded = !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1;
+    if (guarded && !st.serve) startReaper();
+    if (guarded && st.single) startGuard(GUARD_GRACE_MS);
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));
@@ -133,7 +140,9 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
       if (process.pid === 1) startReaper();
       const serving = st.serve(sockets);
       releaseEarlySignals(); // the emperor / single process listens now
-      return served(await serving, sockets);
+      const end = await serving;
+      stopped = st.single === true; // its guard ends as a master's
+      return served(end, sockets);
     }
     inMaster = true;
     return master().runMaster(cfg, plan, ctx, sockets, st.validateReload, handover as Handover | undefined);

@@ -29,6 +29,7 @@ import { provideLiegeModule } from './liege-module';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
+import { endChildren } from './own-children';
 import { Connections, drain, idle, stopAccepting, type Inflight } from './single-drain';
 
 export interface SingleSpec {
@@ -94,6 +95,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
     await drain(servers, conns, inflight, observer, spec.mercyMs);
+    endChildren(); // the app's children end with it, as a worker's
     for (const s of SIGNALS) process.off(s, onSignal);
     return status;
   };
@@ -109,6 +111,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     // what comes from now on waits in the backlog for the next image
     stopAccepting(servers, spec.moveSocket);
     await idle(conns, inflight, observer, spec.mercyMs);
+    // the app's children too: the next image's app starts its own (they
+    // would pile up, one set a reload, as a drained worker's did)
+    endChildren();
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
     carrySignalsToExec(SIGNALS, onSignal, events.takeAll());

@@ -125,6 +125,46 @@ describe('no orphans', () => {
     expect(r.stderr).toMatch(/killed what the atexit hooks left running processes=\d/);
   }, 40_000);
 
+  // the app runs in the instance's own process (no master, one worker)
+  const singleApp = () => {
+    const app = path.join(dir, 'single.js');
+    fs.writeFileSync(app, [
+      "const { spawn } = require('child_process');",
+      `spawn('sh', ['-c', "${loop('single-child')} & setsid ${loop('single-setsid')} & wait"], { stdio: 'ignore' });`,
+      "module.exports = (req, res) => res.end('ok\\n');",
+      '',
+    ].join('\n'));
+    return app;
+  };
+  const jobs = (p: ResultPromise) => marked().filter((x) => x.pid !== p.pid && !x.cmd.startsWith('sh -c (') && x.cmd.includes('-single-'));
+
+  it("a single-process instance: a reload ends the app's children (setsid ones too) before the next image starts its own, a stop ends them (before: on init for good)", async () => {
+    const port = await freePort();
+    const p = startLiege(['--http-socket', `127.0.0.1:${port}`, '--node-app', singleApp()], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const first = await until(() => (jobs(p).length === 3 ? jobs(p) : undefined));
+    process.kill(p.pid!, 'SIGHUP');
+    // the next image's three, none of the first image's
+    await until(() => {
+      const now = jobs(p);
+      return now.length === 3 && now.every((x) => !first.some((f) => f.pid === x.pid)) ? true : undefined;
+    });
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(jobs(p)).toEqual([]);
+  }, 40_000);
+
+  it("a single-process instance SIGKILLed: its guard ends the app's children 3 s later", async () => {
+    const port = await freePort();
+    const p = startLiege(['--http-socket', `127.0.0.1:${port}`, '--node-app', singleApp()], { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (jobs(p).length === 3 ? true : undefined));
+    process.kill(p.pid!, 'SIGKILL');
+    await until(() => (jobs(p).length === 0 ? true : undefined), 20_000);
+  }, 40_000);
+
   it('a start that fails (its port taken) ends what its hooks left running, 3 s later (before: on init for good)', async () => {
     const port = await freePort();
     const held = net.createServer().listen(port, '127.0.0.1');
