@@ -3,6 +3,7 @@ import { FAILED_APP_CODE, LiegeError } from '../errors';
 import { muted, setLogDate, setLogFormat } from '../log';
 import { runPhaseAsync } from '../hooks/run';
 import { runInstance, type StartState } from '../master/lifecycle';
+import { logicalCwd } from '../os/cwd';
 import { fallback } from './fallback';
 import { COMMAND_USAGE, commandHelp } from './usage';
 import { forgetPreload } from '../os/early-signals';
@@ -67,18 +68,47 @@ async function run(argv: string[]): Promise<number> {
   if (config.bool('print-config')) return print(config.settings.map((s) => `${s.key} = ${s.value}    # ${s.origin.file}${s.origin.line ? ':' + s.origin.line : ''}`).join('\n') + '\n');
   setLogFormat(config.str('log-format') === 'json' ? 'json' : 'text');
   if (config.has('log-date')) setLogDate(config.str('log-date') ?? '');
+  // where this image started (a symlinked release dir as named): a
+  // reload's re-exec goes back there, so `liege app.ini` with `chdir`
+  // reads the same app.ini again
+  const startCwd = logicalCwd();
   // a reload re-reads the config; an invalid one, or one its configure hooks refuse, must not replace a running generation
   // configure runs in the running master: awaited, never blocking its loop
   const validateReload = async () => {
-    const next = muted('config', () => loadAll(argv, reloads + 1)); // its warnings: once, by the new image
+    // read as the new image will: from where this one started, not `chdir`
+    const next = inDir(startCwd, () => muted('config', () => loadAll(argv, reloads + 1))); // its warnings: once, by the new image
     await runPhaseAsync(next.plan, 'configure', hookContext(next.config));
   };
   const ctx = hookContext(config);
   const serving = pickServe(config, plan, ctx, reloads, validateReload);
-  const startCwd = process.cwd();
   const status = await runInstance(config, plan, ctx, { reloads, nsChild, startCwd, validateReload, ...serving });
   // the jailed child of `namespace` ends with 1: its parent falls back
   return nsChild ? status : fallback(config, status, ctx.configFile, startCwd);
+}
+
+/** Runs `f` with `dir` as the working directory, then goes back. A
+ * directory we cannot enter (a chroot) is left as the re-exec leaves it. */
+function inDir<T>(dir: string, f: () => T): T {
+  let here: string | undefined;
+  try {
+    here = process.cwd();
+  } catch { /* ours was removed (a pruned release): stay in `dir` after */ }
+  try {
+    process.chdir(dir);
+  } catch {
+    return f();
+  }
+  try {
+    return f();
+  } finally {
+    if (here) tryChdir(here);
+  }
+}
+
+function tryChdir(dir: string): void {
+  try {
+    process.chdir(dir);
+  } catch { /* removed meanwhile: stay */ }
 }
 
 /** The emperor, a single-process instance, or (no `serve`) the master. */

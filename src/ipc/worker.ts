@@ -26,6 +26,7 @@ export interface WorkerSpec {
   id: number; // 1-based slot
   once: boolean; // first start of this slot (accepting-once hooks)
   app?: string; // node-app module path (absolute, checked at load)
+  cwd?: string; // the worker's working directory, entered at its start (symlinks followed then)
   sockets: SocketInfo[]; // listening fds at 4, 5, ...
   hooks: HookLine[]; // post-fork and accepting* lines
   ctx: HookContext;

@@ -3,15 +3,17 @@
 import type { Config } from '../config/config';
 import type { SocketInfo, WorkerSpec } from '../ipc/worker';
 import { logDate, logDateStrftime, logFormat } from '../log';
-import { resolveApp } from './app-path';
+import { appBase, resolveApp } from './app-path';
 import { socketInfos, type BoundSocket } from './sockets';
 
-export type ServingSpec = Pick<WorkerSpec, 'app' | 'sockets' | 'listenTimeoutMs' | 'requestLog' | 'logFormat' | 'logDate' | 'procname'>;
+export type ServingSpec = Pick<WorkerSpec, 'app' | 'cwd' | 'sockets' | 'listenTimeoutMs' | 'requestLog' | 'logFormat' | 'logDate' | 'procname'>;
 
 export function servingSpec(cfg: Config, sockets: BoundSocket[]): ServingSpec {
   const app = cfg.str('node-app');
+  const base = appBase(cfg);
   return {
-    app: app ? resolveApp(app, process.cwd()) : undefined,
+    app: app ? resolveApp(app, base) : undefined,
+    cwd: base,
     sockets: socketInfos(sockets).map((s) => withTimeout(s, cfg.int('socket-timeout') * 1000)),
     listenTimeoutMs: cfg.int('app-listen-timeout') * 1000,
     requestLog: {

@@ -106,6 +106,7 @@ export class Launcher {
     try {
       const out = logMasterOn() ? 'pipe' : 'inherit';
       child = spawn(process.execPath, [WORKER_MAIN], {
+        cwd: job.cwd,
         stdio: ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : []), ...(reqLog ? ['pipe' as const] : [])],
         env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
       });

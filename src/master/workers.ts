@@ -10,6 +10,7 @@
 // A generation's workers (start, reload) start through the boot gate
 // (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
 // accept after one boot's time instead of all after N/cores.
+import * as fs from 'node:fs';
 import { fdLimitHint } from '../errors';
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
@@ -309,7 +310,7 @@ export class Workers {
   private spawnFailed(slot: Slot, e: NodeJS.ErrnoException, asNext: boolean): void {
     slot.crashes++;
     const delay = this.backoff(slot);
-    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${fdLimitHint(e.code) ?? e.message}`);
+    log('master').error({ worker: slot.id, code: e.code ?? 'LIEGE_ERR_SYSCALL', retryMs: delay }, `unable to spawn a worker: ${spawnWhy(e, this.spec.cwd)}`);
     this.later(slot, delay, asNext);
   }
 
@@ -518,4 +519,13 @@ function statusOf(p: Proc | undefined): WorkerStatus {
   if (!p) return 'down';
   if (p.status === 'starting' || p.status === 'draining') return p.status;
   return p.stats.busy || (p.counters?.busy ?? 0) > 0 ? 'busy' : 'idle';
+}
+
+// spawn's ENOENT names node when it is the workers' directory that is
+// missing (a symlinked release that was removed, a chdir that went away)
+function spawnWhy(e: NodeJS.ErrnoException, cwd: string | undefined): string {
+  const full = fdLimitHint(e.code);
+  if (full) return full;
+  if (e.code === 'ENOENT' && cwd && !fs.existsSync(cwd)) return `the workers' directory ${cwd} does not exist (chdir, or where liege was started: removed, or a symlink to a removed release?); retrying`;
+  return e.message;
 }
