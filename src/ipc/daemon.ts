@@ -1,7 +1,7 @@
 // daemonize's contract between the process started by the user and the
 // daemon it starts (master/logfile.ts): the daemon gets the write end of a
 // pipe at DAEMON_READY_FD and writes one byte once it serves (the master's
-// "master started", a single process's first accept, the emperor's loop),
+// first accepting worker, a single process's first accept, the emperor's loop),
 // so the user's command ends with the daemon's status and its error when
 // it could not start (a port taken, a full disk), not with 0 in silence.
 import * as fs from 'node:fs';

@@ -199,6 +199,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let readySent = reloading !== undefined;
   let lastStatus = '';
   const ready = () => {
+    tellDaemonReady();
     emperor?.tell(FROM_VASSAL.accepting);
     readySent = true;
     lastStatus = status();
@@ -313,7 +314,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   } finally {
     unwatch();
   }
-  tellDaemonReady(); // (daemonize: the command that started us ends with 0 now)
   if (count === 0 || fallback || abandoned) ready();
 
   // measured in the timer's callback: it runs before the loop reads the
@@ -533,6 +533,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       // otherwise keep their garbage in a V8 old space that only grows
       // until its first major GC (+9 MiB in 500 recyclings, bench/README.md)
       if (++started % SHRINK_EVERY === 0) shrinkHeapSoon();
+      // daemonize: the command that started us ends with 0 once a worker
+      // serves (an app that does not load makes it end with our status)
+      tellDaemonReady();
       if (!readySent && workers.acceptingCount() === count) ready();
       statusChanged();
       walkOn();

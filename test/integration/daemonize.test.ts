@@ -63,6 +63,24 @@ describe('daemonize', () => {
     expect((await get(port))?.status).toBe(200); // the first one serves on
   }, 60_000);
 
+  it('the command waits for the app: one that boots for 2 s serves when it returns; one that throws at load under need-app ends it with 22 and its error (before: 0 at once)', async () => {
+    const slow = path.join(dir, 'slow-boot.js');
+    fs.writeFileSync(slow, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);\nmodule.exports = (req, res) => res.end('ok\\n');\n");
+    const port = await freePort();
+    const pidfile = path.join(dir, 'slowboot.pid');
+    const r = await daemonize(['--http-socket', `127.0.0.1:${port}`, '--node-app', slow, '--daemonize', path.join(dir, 'slowboot.log'), '--pidfile', pidfile]);
+    await daemonPid(pidfile);
+    expect(r.exitCode).toBe(0);
+    expect((await get(port))?.status).toBe(200); // at once: it served when the command returned
+    const broken = path.join(dir, 'broken.js');
+    fs.writeFileSync(broken, "throw new Error('db url missing');\n");
+    const port2 = await freePort();
+    const b = await daemonize(['--http-socket', `127.0.0.1:${port2}`, '--node-app', broken, '--need-app', '--daemonize', path.join(dir, 'broken.log')]);
+    expect(b.exitCode).toBe(22);
+    expect(b.stderr).toMatch(/the daemon could not start \(status 22\)/);
+    expect(b.stderr).toMatch(/db url missing/);
+  }, 60_000);
+
   it('Ctrl-C while the command waits ends the wait (130), not the daemon', async () => {
     const port = await freePort();
     const [log, pidfile] = ['slow.log', 'slow.pid'].map((f) => path.join(dir, f));
