@@ -1,7 +1,7 @@
 // Who holds a listening socket that liege may not take (a live unix socket,
-// EADDRINUSE), named in the error: most often liege's own workers, which
-// outlive a SIGKILLed master by their death grace (3 s) while serving the
-// old socket, or a second copy of the instance. Read from /proc (the
+// EADDRINUSE), named in the error: most often liege's own workers, of a
+// second copy of the instance, or of a SIGKILLed master (they drain, for
+// their death grace at most). Read from /proc (the
 // socket's inode, then the processes with an fd on it), only on that
 // failure path.
 import * as fs from 'node:fs';
@@ -16,9 +16,26 @@ export function heldBy(where: { path: string } | { port: number }): string {
   if (pids.length === 0) return '';
   const named = pids.slice(0, MAX_NAMED).map((p) => `pid ${p}: ${commandOf(p)}`);
   const more = pids.length > MAX_NAMED ? ` and ${pids.length - MAX_NAMED} more` : '';
-  const worker = pids.some((p) => /worker\/main\.js|^liege worker/.test(commandOf(p)));
-  const hint = worker ? '; liege workers whose master was killed (SIGKILL) exit within their death grace, 3 s: start again then' : '';
-  return ` (held by ${named.join(', ')}${more}${hint})`;
+  return ` (held by ${named.join(', ')}${more}${workersHint(pids)})`;
+}
+
+// liege workers hold it: those of a running instance (a second copy was
+// started), or of a master that died (they drain, then exit)
+function workersHint(pids: number[]): string {
+  const workers = pids.filter((p) => /worker\/main\.js|^liege worker/.test(commandOf(p)));
+  if (workers.length === 0) return '';
+  const masters = [...new Set(workers.map(parentOf))].filter((m) => m > 1 && /liege/.test(commandOf(m)));
+  if (masters.length > 0) return `; the workers of another liege instance, master pid ${masters.join(', ')}: stop it first (liege --stop PIDFILE), or give this one another address`;
+  return '; liege workers whose master died: they drain and exit within their death grace, 3 s: start again then';
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
 }
 
 // /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path; a listening socket has __SO_ACCEPTCON (0x10000) in Flags

@@ -125,13 +125,25 @@ describe('unix socket files', () => {
     expect(again.exitCode).toBe(1);
     // before: "another process is listening on it", no word of which
     expect(again.stderr).toMatch(new RegExp(`unable to bind \\S+killed\\.sock: a live socket: another process is listening on it \\(held by pid (${workers.join('|')}): \\S*node \\S+worker/main\\.js`));
-    expect(again.stderr).toMatch(/liege workers whose master was killed \(SIGKILL\) exit within their death grace, 3 s: start again then\)/);
+    expect(again.stderr).toMatch(/liege workers whose master died: they drain and exit within their death grace, 3 s: start again then\)/);
     thaw();
     await until(() => (workers.every((w) => !alive(w)) ? true : undefined), 10_000);
     const later = startLiege(args, { cwd: dir });
     started.push(later);
     expect(await until(() => getUnix(sock))).toBeDefined();
   }, 60_000);
+
+  it('a second copy of a running instance: the error names the running master and says to stop it (before: "their master was killed, start again in 3 s")', async () => {
+    const port = await freePort();
+    const args = ['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app];
+    const p = startLiege(args, { cwd: dir });
+    started.push(p);
+    await until(() => get(port));
+    const again = await runLiege(args, { cwd: dir });
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`EADDRINUSE \\(held by pid \\d+: .*; the workers of another liege instance, master pid ${p.pid}: stop it first \\(liege --stop PIDFILE\\), or give this one another address\\)`));
+    expect(again.stderr).not.toMatch(/death grace/);
+  });
 
   it('a TCP port in use names the process that listens on it', async () => {
     const other = net.createServer().listen(0, '127.0.0.1');
