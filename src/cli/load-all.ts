@@ -39,9 +39,16 @@ export function loadAll(argv: string[], reloads: number): LoadedConfig {
 function checkSomethingToRun(cfg: Config): void {
   const ends = (['no-server', 'help', 'version', 'print-config'] as const).some((o) => cfg.bool(o));
   const keeps = (['socket', 'http-socket', 'https-socket', 'attach-daemon', 'attach-control-daemon', 'attach-daemon-pty', 'emperor'] as const).some((o) => cfg.has(o)) || process.env.LISTEN_FDS !== undefined;
+  const app = cfg.setting('node-app');
+  // an app that listens on its own port (as under PM2) still needs liege's
+  // socket on that port: liege binds it, the app's listen() takes it over
+  if (!keeps && app && !cfg.bool('no-server')) {
+    throw new LiegeError('LIEGE_ERR_NO_SERVER', 'node-app without a socket: liege binds the sockets its workers serve', { origin: app.origin, text: app.value, expected: 'http-socket = HOST:PORT (the port the app listens on, if it listens itself: its listen() takes it over), or socket = HOST:PORT behind nginx\'s uwsgi_pass' });
+  }
   if (!ends && !keeps) {
     throw new LiegeError('LIEGE_ERR_NO_SERVER', 'nothing to run: no socket, no attached daemon, no emperor and no no-server', { expected: 'socket/http-socket = HOST:PORT, attach-daemon, emperor, or no-server = true' });
   }
+  if (app && cfg.bool('no-server')) log('config').warn({ option: 'node-app', at: formatOrigin(app.origin) }, 'node-app is not served under no-server (it runs the hooks only): give it an http-socket or socket to serve it');
 }
 
 // uWSGI's "Operational MODE: no-workers": the sockets are bound and nobody

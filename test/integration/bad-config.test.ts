@@ -76,6 +76,19 @@ describe('a bad config exits 1 before any hook runs', () => {
     expect(said[0]).toMatch(/`master = flase` is taken as true \(a flag is false only for false, off, no or 0, as uWSGI\) option=master at=\S*flag-typo\.ini:3/);
   });
 
+  it('a node-app without a socket (an app that listens itself, as under PM2) is told which socket to add; under no-server, that it is not served', async () => {
+    const app = path.join(dir, 'self-listening.js');
+    fs.writeFileSync(app, "require('http').createServer((q, s) => s.end('ok')).listen(3000);\n");
+    const r = await runLiege(['--master', '-p', '2', '--node-app', app, '--hook-asap', `exec:touch ${dir}/not-run`]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/node-app without a socket: liege binds the sockets its workers serve: `\S+self-listening\.js` \(expected http-socket = HOST:PORT \(the port the app listens on/);
+    expect(r.stderr).not.toMatch(/no-server/);
+    expect(fs.existsSync(`${dir}/not-run`)).toBe(false);
+    const quiet = await runLiege(['--no-server', '--node-app', app]);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stderr).toMatch(/node-app is not served under no-server/);
+  });
+
   it('nothing to run is refused at load', async () => {
     const r = await runLiege(['--hook-asap', `exec:touch ${dir}/nothing`]);
     expect(r.exitCode).toBe(1);
