@@ -13,7 +13,8 @@ import { LiegeError } from '../errors';
 import { emperorFrame, isEmperorStats, type EmperorStats } from './top-emperor';
 
 interface Worker { id: number; pid: number; requests: number; exceptions: number; status: string; rss: number; avg_rt: number; respawn_count: number; tx: number; last_spawn: number }
-interface Stats { pid: number; version: string; workers: Worker[]; sockets: Array<{ name: string; proto: string }> }
+interface Draining { id: number; pid: number; reason: string; draining_ms: number; busy: number; request: string | null; rss: number }
+interface Stats { pid: number; version: string; workers: Worker[]; draining?: Draining[]; sockets: Array<{ name: string; proto: string }> }
 
 /** How long a stats server may take to speak first (plain stats answer at
  * once) before it is taken for a stats-http one and sent a request. */
@@ -65,6 +66,12 @@ export function frame(s: Stats | EmperorStats, prev: Stats | EmperorStats | unde
     const p = prev?.workers.find((x) => x.id === w.id);
     const wr = p && p.pid === w.pid ? Math.max(0, (w.requests - p.requests) / seconds) : 0;
     lines.push([String(w.id).padEnd(4), String(w.pid).padEnd(8), String(w.requests).padEnd(10), wr.toFixed(1).padEnd(7), String(w.exceptions).padEnd(5), w.status.padEnd(7), (w.avg_rt / 1000).toFixed(2).padEnd(8), mb(w.rss).padEnd(9), String(w.respawn_count).padEnd(5), mb(w.tx)].join(' '));
+  }
+  // what a reload or a stop waits for
+  const draining = s.draining ?? [];
+  if (draining.length) lines.push('', 'draining:', 'WID  PID      FOR(s)  BUSY  RSS       WHY / OLDEST REQUEST');
+  for (const d of draining) {
+    lines.push([String(d.id).padEnd(4), String(d.pid).padEnd(8), (d.draining_ms / 1000).toFixed(0).padEnd(7), String(d.busy).padEnd(5), mb(d.rss).padEnd(9), d.request ? `${d.reason} / ${d.request}` : d.reason].join(' '));
   }
   return lines.join('\n') + '\n';
 }

@@ -275,7 +275,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reloading = undefined;
     abandoned = true;
   };
-  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
+  const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), draining: () => workers.drainingViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
   try {
     // (the fallback keeps what it can: its generation serves on)

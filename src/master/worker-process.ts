@@ -35,6 +35,7 @@ export interface Proc {
   slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
   lastError?: string;
   reason?: string; // why it drains (or why we killed it)
+  drainingSince?: number; // when it was told to drain (stats)
   killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)
   killTimer?: NodeJS.Timeout;
   spare?: 'loading' | 'ready'; // a warm spare not yet given a slot (id 0)
@@ -149,6 +150,7 @@ export function lostChannel(p: Proc): void {
 export function drain(p: Proc, reason: string, mercyMs: number): void {
   p.status = 'draining';
   p.reason = reason;
+  p.drainingSince = Date.now();
   log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
   signal(p, 'SIGTERM');
   p.killTimer = setTimeout(() => signal(p, 'SIGKILL'), mercyMs + 1000);

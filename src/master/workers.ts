@@ -44,6 +44,17 @@ interface Slot {
 export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'draining' | 'down';
 
 /** A read-only view of one worker slot (stats, metrics, top). */
+/** A worker that drains: why, since when (epoch ms), its requests in
+ * flight at its last heartbeat and the oldest one's line. */
+export interface DrainingView {
+  id: number;
+  pid: number;
+  reason: string;
+  since: number;
+  busy: number;
+  request: string | undefined;
+}
+
 export interface WorkerView {
   id: number;
   pid: number | undefined;
@@ -256,6 +267,18 @@ export class Workers {
   }
 
   /** The spares, for stats. */
+  /** The workers that drain (an old generation's, a recycled one): what
+   * holds a reload or a stop, for stats and top. */
+  drainingViews(): DrainingView[] {
+    const out: DrainingView[] = [];
+    for (const s of this.slots) {
+      for (const p of procsOf(s)) {
+        if (p.status === 'draining') out.push({ id: p.id, pid: p.pid, reason: p.reason ?? '', since: p.drainingSince ?? p.spawnedAt, busy: busyOf(p), request: p.stats.busy?.request });
+      }
+    }
+    return out;
+  }
+
   spareViews(): SpareView[] {
     return this.spares.views();
   }
@@ -513,6 +536,13 @@ function plus(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
   const out = { ...a };
   for (const k of SUMMED) out[k] += b[k];
   return out;
+}
+
+// requests in flight: its counters change only then (an adopted worker has
+// sent none yet), the heartbeat says whether one is
+function busyOf(p: Proc): number {
+  if (p.counters) return p.counters.busy;
+  return p.stats.busy ? 1 : 0;
 }
 
 function statusOf(p: Proc | undefined): WorkerStatus {

@@ -21,7 +21,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 interface Stats {
   listen_queue: number;
   sockets: Array<{ name: string; queue: number; max_queue: number }>;
-  workers: Array<{ id: number; pid: number; harakiri_count: number }>;
+  workers: Array<{ id: number; pid: number; harakiri_count: number; status: string; accepting: number; silent_ms: number }>;
+  draining: Array<{ id: number; pid: number; reason: string; draining_ms: number; busy: number; request: string | null }>;
 }
 
 
@@ -55,7 +56,24 @@ describe('stats listen_queue and harakiri_count', () => {
     expect(busy.sockets[2]).toMatchObject({ name: unix, max_queue: 64 });
     expect(busy.sockets[2]!.queue).toBeGreaterThanOrEqual(3);
     expect(busy.listen_queue).toBe(busy.sockets[0]!.queue + busy.sockets[2]!.queue);
+    // its last heartbeat said idle; 3 s without one, it is shown blocked (before: idle and accepting)
+    const blocked = await until(() => statsAt<Stats>(statsPort).then((s) => (s && s.workers[0]!.silent_ms >= 3000 ? s : undefined)));
+    expect(blocked.workers[0]).toMatchObject({ status: 'busy', accepting: 0 });
   });
+
+  it('lists the workers that drain (what a reload waits for), with why, since when and their requests in flight', async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/slow-request.js`, '--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${statsPort}`], { cwd: dir });
+    started.push(p);
+    const first = await until(() => get(port));
+    expect((await statsAt<Stats>(statsPort))!.draining).toEqual([]);
+    http.get(`http://127.0.0.1:${port}/slow`).on('error', () => undefined);
+    await until(() => statsAt<Stats>(statsPort).then((s) => (s?.workers[0]!.status === 'busy' ? true : undefined)));
+    process.kill(p.pid!, 'SIGHUP');
+    const during = await until(() => statsAt<Stats>(statsPort).then((s) => (s && s.draining.length === 1 && s.draining[0]!.draining_ms >= 1000 ? s : undefined)), 20_000);
+    expect(during.draining[0]).toMatchObject({ id: 1, pid: Number(first.pid), reason: 'new generation', busy: 1, request: 'GET /slow' });
+    expect(during.workers[0]!.pid).not.toBe(Number(first.pid));
+  }, 40_000);
 
   it('counts the harakiri kills of the slot that ran the stuck request, the other slot stays 0', async () => {
     const [port, statsPort] = [await freePort(), await freePort()];

@@ -6,12 +6,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SocketInfo } from '../../ipc/worker';
 import { native } from '../../os/native';
-import type { WorkerView } from '../workers';
+import type { DrainingView, WorkerView } from '../workers';
 import { rssOfPid } from '../worker-process';
 
 export interface StatsSource {
   workers: () => WorkerView[];
   spares?: () => Array<{ pid: number; status: 'loading' | 'ready'; since: number }>; // spare-workers
+  draining?: () => DrainingView[]; // an old generation's, a recycled one
   sockets: SocketInfo[];
   /** Each socket's accept queue now (connections no worker took yet). */
   queues?: () => number[];
@@ -43,17 +44,22 @@ export function statsDocument(src: StatsSource): object {
     workers: src.workers().map((w) => {
       const c = w.counters;
       const t = w.total;
+      // no heartbeat for a while: its event loop is blocked (in a request
+      // begun after its last heartbeat, or between requests), it takes
+      // nothing: not the idle, accepting worker its last heartbeat said
+      const silent = w.pid !== undefined && w.lastSeen !== undefined && now - w.lastSeen >= SILENT_AFTER_MS;
       return {
         id: w.id,
         pid: w.pid ?? 0,
-        accepting: w.status === 'idle' || w.status === 'busy' ? 1 : 0, // (not a worker starting or draining)
+        accepting: (w.status === 'idle' || w.status === 'busy') && !silent ? 1 : 0, // (not a worker starting, draining or blocked)
         requests: t.requests,
         delta_requests: c.requests,
         exceptions: t.exceptions,
         harakiri_count: w.harakiri,
         signals: 0,
         signal_queue: 0,
-        status: !w.pid ? 'cheap' : c.busy > 0 ? 'busy' : 'idle',
+        status: workerStatus(w, silent),
+        silent_ms: silent ? now - w.lastSeen! : 0,
         rss: rssOf(w.pid),
         vsz: 0,
         running_time: t.rtSumUs,
@@ -71,7 +77,19 @@ export function statsDocument(src: StatsSource): object {
     }),
     // warm spares (liege's own): app loaded, accepting once they take a slot
     spares: (src.spares?.() ?? []).map((s) => ({ pid: s.pid, status: s.status, rss: rssOf(s.pid), uptime_ms: now - s.since })),
+    // workers that drain (liege's own): what a reload or a stop waits for
+    draining: (src.draining?.() ?? []).map((d) => ({ id: d.id, pid: d.pid, reason: d.reason, draining_ms: now - d.since, busy: d.busy, request: d.request ?? null, rss: rssOf(d.pid) })),
   };
+}
+
+/** Missed heartbeats (one a second) before a worker counts as blocked. */
+const SILENT_AFTER_MS = 3000;
+
+// uWSGI's words: cheap (no process), busy, idle; a blocked one is busy
+function workerStatus(w: WorkerView, silent: boolean): string {
+  if (!w.pid) return 'cheap';
+  if (silent || w.counters.busy > 0) return 'busy';
+  return 'idle';
 }
 
 /** The text one connection gets: JSON, optionally minified and behind HTTP headers. */
