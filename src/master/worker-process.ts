@@ -34,6 +34,7 @@ export interface Proc {
   counters?: WorkerCounters; // last report (control/stats)
   slot?: BusySlot; // shared with the worker: its request in flight (harakiri)
   lastError?: string;
+  lastErrorLogged?: boolean; // lastError has its own line already (a load failure): its death does not repeat it
   reason?: string; // why it drains (or why we killed it)
   drainingSince?: number; // when it was told to drain (stats)
   killed?: boolean; // SIGKILLed by the master (harakiri, evil-reload-on-rss, a brutal reload)

@@ -363,6 +363,7 @@ export class Workers {
     } else if (m.type === 'app-error') {
       p.stats.exceptions++;
       p.lastError = m.message;
+      p.lastErrorLogged = m.when === 'load';
       if (m.when === 'load') {
         log('master').error({ code: m.code ?? 'LIEGE_ERR_APP_LOAD', worker: p.id, pid: p.pid, file: m.file }, m.message);
         this.onEvent({ type: 'app-load-failed', id: p.id, pid: p.pid, replacement: isReplacement(slot, p), serial: p.serial ?? 0, error: m.message });
@@ -433,7 +434,7 @@ export class Workers {
     if (healthy) slot.crashes = 0;
     else if (!killedByUs) slot.crashes++;
     const delay = this.backoff(slot);
-    const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
+    const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastErrorLogged ? undefined : p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
     if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
     // asked (fifo W) or decided (harakiri, evil-reload-on-rss: warned when
     // decided) by the master: said as a kill with its reason, not a death

@@ -110,6 +110,8 @@ export function reap(): void {
  * mercy that expired, a stop. */
 export function killTree(pid: number): number {
   if (isZombie(pid)) return 0; // dead already, only not reaped yet
+  if (dying(pid)) return 0; // SIGKILLed a moment ago: not counted twice
+  rememberKill(pid);
   try {
     process.kill(pid, 'SIGSTOP');
   } catch {
@@ -120,6 +122,26 @@ export function killTree(pid: number): number {
     process.kill(pid, 'SIGKILL');
   } catch { /* gone meanwhile */ }
   return n + 1;
+}
+
+// the pids killTree SIGKILLed lately: a process takes a moment to die
+// (a stop's kill and the exit's look for leftovers are milliseconds apart)
+const sentKill = new Map<number, number>();
+const DYING_MS = 2000;
+
+function rememberKill(pid: number): void {
+  const now = Date.now();
+  // (a master that kills all day, harakiri: the old entries go)
+  if (sentKill.size >= 256) for (const [p, at] of sentKill) if (now - at >= DYING_MS) sentKill.delete(p);
+  sentKill.set(pid, now);
+}
+
+function dying(pid: number): boolean {
+  const at = sentKill.get(pid);
+  if (at === undefined) return false;
+  if (Date.now() - at < DYING_MS) return true;
+  sentKill.delete(pid); // (long gone: the pid may be another process's now)
+  return false;
 }
 
 function isZombie(pid: number): boolean {

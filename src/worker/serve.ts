@@ -90,9 +90,10 @@ async function allClaimed(router: ListenRouter, spec: WorkerSpec, servers: net.S
   if (!first) {
     throw new LiegeError('LIEGE_ERR_APP_LISTEN', `the app ${spec.app} neither exports a request handler nor called listen() within ${ms / 1000} s`, { expected: 'module.exports = (req, res) => …, a default export with fetch(), or a server.listen() call (app-listen-timeout)' });
   }
-  for (const i of router.unclaimed()) {
+  const rest = router.unclaimed();
+  if (rest.length) log('worker').info({ sockets: rest.map((i) => spec.sockets[i]!.addr) }, "the app's first server also serves these sockets");
+  for (const i of rest) {
     router.claimed[i] = first;
-    log('worker').info({ socket: spec.sockets[i]!.addr }, "the app's first server also serves this socket");
     const forward = net.createServer();
     forward.on('connection', (raw: net.Socket) => deliver(first, spec.sockets[i]!, raw));
     router.original.call(forward, { fd: fds[i]!, backlog: spec.sockets[i]!.backlog });
