@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
-import { alive, childrenOf, cmdlineOf, FIXTURES, freePort, getUnix, killGroup, scratch, startLiege, statsAt, until } from './helpers';
+import { alive, childrenOf, cmdlineOf, FIXTURES, freePort, get, getUnix, killGroup, scratch, startLiege, statsAt, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -137,5 +137,19 @@ describe('SIGUSR1 and the inspector', () => {
     }
     expect(await getUnix(sock)).toBe(worker);
     expect(out()).not.toMatch(/Debugger listening|inspector/i);
+  });
+
+  it('a worker whose app removed every listener of the process (removeAllListeners()) still ignores SIGUSR1', async () => {
+    const port = await freePort();
+    const { p, out } = liege(['--master', '--processes', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/resets-all-listeners.js`, '--disable-logging']);
+    const worker = Number((await until(() => get(port)))!.pid);
+    await settle(); // the app resets its listeners 100 ms after it listens
+    process.kill(worker, 'SIGUSR1');
+    await settle();
+    expect(alive(worker)).toBe(true);
+    expect(inspectorOpen(worker)).toBe(false);
+    expect((await get(port))?.pid).toBe(String(worker));
+    expect(workerPids(p.pid!)).toEqual([worker]);
+    expect(out()).not.toMatch(/Debugger listening|inspector|died/i);
   });
 });
