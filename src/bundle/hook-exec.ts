@@ -8,6 +8,7 @@ import type { Setting } from '../config/config';
 import { chroot, unshare } from '../os/jail';
 import { native } from '../os/native';
 import { dropPrivileges } from '../os/privileges';
+import { keepInspectorShut } from '../os/inspector-signal';
 
 export const HOOK_EXEC_ENV = 'LIEGE_BUNDLE_HOOK_EXEC';
 const PR_SET_PDEATHSIG = 1;
@@ -33,6 +34,7 @@ export function insideJail(p: string, jail: string | undefined): string | undefi
 }
 
 function main(): number {
+  keepInspectorShut(); // root's until the drop, then exec
   const spec = JSON.parse(process.env[HOOK_EXEC_ENV]!) as HookExecSpec;
   delete process.env[HOOK_EXEC_ENV];
   try {

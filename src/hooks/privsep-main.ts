@@ -9,6 +9,9 @@ import { log } from '../log';
 import { checkTrusted, escalated } from './privsep';
 import { runEntryHere } from './registry/run';
 import { loadRegistry } from './registry/store';
+import { keepInspectorShut } from '../os/inspector-signal';
+
+keepInspectorShut(); // root's: SIGUSR1 must not open a debugger here
 
 const registry = process.argv[2]!;
 checkTrusted(registry);

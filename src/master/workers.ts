@@ -401,12 +401,14 @@ export class Workers {
 
   /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */
   private retireProc(p: Proc, reason: string, slot?: Slot): void {
+    this.holds.left(p);
     slot?.retiring.add(p);
     drain(p, reason, this.opts.mercyMs);
   }
 
   private onExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
     clearTimeout(p.killTimer);
+    this.holds.left(p); // a newcomer that died takes no connection: the others accept now
     p.channel?.destroy();
     if (this.spares.exited(p, code, sig)) return;
     const slot = this.slots[p.id - 1];
@@ -455,6 +457,7 @@ export class Workers {
    * spares for the caller to end. */
   private halt(): Proc[] {
     this.stopping = true;
+    this.holds.releaseAll(); // (a reload's next image knows of no hold)
     this.gate.clear();
     for (const s of this.slots) clearTimeout(s.pending);
     return this.spares.stop();

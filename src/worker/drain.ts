@@ -70,6 +70,14 @@ export class Drain {
     } as typeof process.removeListener;
     process.off = process.removeListener;
     const removeAll = process.removeAllListeners.bind(process);
+    // an app's removeAllListeners() (every event) removes the app's own:
+    // the listeners from before the app stay, and the drain's. Among them
+    // Node's newListener/removeListener hooks that start and stop the
+    // signal watchers: without them no signal listener added later (the
+    // drain's) was ever called, and a SIGTERM ended the worker at once, its
+    // requests with it (a SIGUSR1 too: inspector-signal.ts)
+    const listenersOf = (e: string | symbol) => (process as NodeJS.EventEmitter).listeners(e) as Listener[];
+    const before = new Map(process.eventNames().map((e) => [e, listenersOf(e)]));
     process.removeAllListeners = function (event?: string | symbol): NodeJS.Process {
       if (typeof event === 'string' && DRAIN_SIGNALS.has(event)) {
         drain.forget(event);
@@ -77,8 +85,12 @@ export class Drain {
       }
       if (event !== undefined) return removeAll(event);
       drain.forget();
-      removeAll();
-      for (const { signal, fn } of drain.own) on(signal, fn);
+      for (const name of process.eventNames()) {
+        const keep = before.get(name) ?? [];
+        for (const fn of listenersOf(name)) {
+          if (!keep.includes(fn) && !drain.own.some((o) => o.fn === fn)) off(name, fn);
+        }
+      }
       return process;
     } as typeof process.removeAllListeners;
     const close = http.Server.prototype.close;

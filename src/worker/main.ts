@@ -32,6 +32,7 @@ import { followLogReopens } from './log-reopen';
 import { endChildren } from './own-children';
 import { announceFirstConnection, followAcceptHolds } from './accept-hold';
 import { whenMasterGone } from './master-gone';
+import { keepInspectorShut } from '../os/inspector-signal';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -78,6 +79,7 @@ function exitSoon(code: number): void {
 }
 
 async function main(): Promise<void> {
+  keepInspectorShut(); // the loader ignored SIGUSR1 already; this keeps it so
   const job = process.env[WORKER_ENV];
   if (job === undefined) return notStartedByMaster();
   const spec = JSON.parse(job) as WorkerSpec;

@@ -17,6 +17,7 @@ import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
+import { keepInspectorShut } from '../os/inspector-signal';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
 import { reportLogState } from './request-log';
@@ -54,6 +55,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
 /** Serves until stopped: the exit status, or 'reload' to re-exec in place. */
 export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> {
   const l = log('instance');
+  keepInspectorShut(); // the app runs in this process: bin/liege's listener may be removed by it
   // worker phases before serving: the startup path; emperor-* hooks run
   // while serving: awaited, the loop keeps going
   const phase = (name: string) => runStartupPhase(spec.plan, name, spec.ctx);

@@ -115,4 +115,33 @@ describe('accept holds', () => {
       try { process.kill(newcomer, 'SIGCONT'); } catch { /* gone */ }
     }, 40_000);
   }
+
+  it('the master releases the others as soon as a newcomer dies before it took a connection (not only their own timers)', async () => {
+    const dir = scratch();
+    const arm = path.join(dir, 'arm');
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '3', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'freeze-on-accepting.js')], { env: { FREEZE_ARM: arm, FREEZE_SIGNAL: 'SIGKILL' } });
+    started.push(p);
+    await until(() => get(port));
+    await until(() => (written(`${arm}.accepting`)?.trim().split('\n').length === 3 ? true : undefined));
+    const holds = () => (written(`${arm}.holds`) ?? '').trim().split('\n').filter(Boolean);
+    // the boot's own holds first: the second worker to accept held the
+    // first, the third held both
+    await until(() => (holds().filter((l) => l.endsWith(' hold-accept')).length >= 3 ? true : undefined));
+    const before = holds().length;
+    const first = childrenOf(p.pid!);
+    fs.writeFileSync(arm, '');
+    process.kill(first[0]!, 'SIGKILL'); // its respawn is the newcomer, killed as it accepts
+    const newcomer = Number(await until(() => written(`${arm}.pid`), 20_000));
+    const others = first.slice(1);
+    // each of the two others: held for the newcomer, then released by the master
+    // (before: only 'hold-accept'; the hold ended on the worker's own timer)
+    // (a boot hold's release may come after the arming: before the newcomer's hold)
+    const said = (pid: number) => holds().slice(before).filter((l) => l.startsWith(`${pid} `)).map((l) => l.split(' ')[1]).filter((t, i, all) => all.slice(0, i + 1).includes('hold-accept'));
+    await until(() => (others.every((w) => said(w).includes('release-accept')) ? true : undefined));
+    // (the newcomer's own respawn holds them again later)
+    for (const w of others) expect(said(w).slice(0, 2)).toEqual(['hold-accept', 'release-accept']);
+    expect(said(newcomer)).toEqual([]);
+    for (let i = 0; i < 6; i++) expect((await get(port))?.status).toBe(200);
+  }, 40_000);
 });

@@ -63,7 +63,7 @@ async function stopMaster(p: ResultPromise) {
 }
 
 describe('graceful reload', () => {
-  for (const app of ['handler.js', 'naive.js', 'resets-signals.js']) {
+  for (const app of ['handler.js', 'naive.js', 'resets-signals.js', 'resets-all-listeners.js']) {
     it(`loses no request under keep-alive load (${app})`, async () => {
       const { p, old, r } = await hupUnderLoad(app, (master) => process.kill(master, 'SIGHUP'));
       // both generations answered during the run
@@ -72,6 +72,20 @@ describe('graceful reload', () => {
       await stopMaster(p);
     }, 60_000);
   }
+
+  it('an app that removed every listener of the process (removeAllListeners()) is still drained by SIGTERM: its request in flight is answered (before: the worker died at once)', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'resets-all-listeners.js')]);
+    started.push(p);
+    const at = (url: string) => fetch(`http://127.0.0.1:${port}${url}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, pid: r.headers.get('x-pid'), reset: r.headers.get('x-reset'), body: await r.text() }), () => undefined);
+    const worker = Number((await until(async () => ((await at('/'))?.reset === '1' ? await at('/') : undefined)))!.pid);
+    const slow = at('/slow');
+    await sleep(300); // (the request reached the worker: it answers in 1 s)
+    process.kill(worker, 'SIGTERM');
+    expect(await slow).toMatchObject({ status: 200, pid: String(worker), body: 'reset all\n' });
+    await until(() => !alive(worker) || undefined);
+    await stopMaster(p);
+  }, 30_000);
 
   it('a SIGHUP to the whole process group (a terminal hangup) drains the workers instead of killing them mid-request: no request lost', async () => {
     // startLiege: its own group

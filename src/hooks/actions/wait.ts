@@ -39,7 +39,8 @@ const kind = (p: string, want: 'any' | 'file' | 'dir') => () => {
 
 // One connect attempt in a short-lived node child: Node has no blocking
 // connect, and the hook runner is synchronous.
-const CONNECT = `const a=process.argv[1];const m=/^(.*):(\\d+)$/.exec(a);const s=require('net').connect(m&&!a.includes('/')?{host:m[1]||'127.0.0.1',port:+m[2]}:{path:a});s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),900);`;
+// (SIGUSR1 ignored: src/os/inspector-signal.ts)
+const CONNECT = `process.on('SIGUSR1',()=>{});const a=process.argv[1];const m=/^(.*):(\\d+)$/.exec(a);const s=require('net').connect(m&&!a.includes('/')?{host:m[1]||'127.0.0.1',port:+m[2]}:{path:a});s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),900);`;
 
 function canConnect(addr: string): boolean {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');

@@ -20,8 +20,10 @@ export function setEscalator(f: typeof escalator): void {
   escalator = f;
 }
 
-// argv[1] file, argv[2] export name ('' = the module itself or its default)
-const MODULE_RUNNER = `const [file, name] = process.argv.slice(1);
+// argv[1] file, argv[2] export name ('' = the module itself or its default);
+// SIGUSR1 ignored first (src/os/inspector-signal.ts)
+const MODULE_RUNNER = `process.on('SIGUSR1', () => {});
+const [file, name] = process.argv.slice(1);
 Promise.resolve().then(() => {
   const m = require(file);
   const f = name ? m[name] : typeof m === 'function' ? m : m.default;

@@ -2,7 +2,8 @@
 // when configured) computed at each scrape from the worker table.
 import type * as http from 'node:http';
 import type { StatsSource } from './stats';
-import { listenOn, rssOf } from './stats';
+import { capClients } from '../../os/client-cap';
+import { listenOn, rssOf, sayAsMaster } from './stats';
 
 export async function startMetricsServer(addr: string, src: StatsSource, fd?: number): Promise<http.Server> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +61,7 @@ export async function startMetricsServer(addr: string, src: StatsSource, fd?: nu
     res.writeHead(200, { 'content-type': registry.contentType, connection: 'close' });
     res.end(await registry.metrics());
   });
+  capClients(server, 'metrics', addr, sayAsMaster);
   await listenOn(server, addr, fd);
   return server;
 }

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SocketInfo } from '../../ipc/worker';
+import { log } from '../../log';
+import { capClients, type Say } from '../../os/client-cap';
 import { native } from '../../os/native';
 import type { DrainingView, WorkerView } from '../workers';
 import { rssOfPid } from '../worker-process';
@@ -101,6 +103,9 @@ export function statsText(src: StatsSource, http: boolean, minified: boolean): s
 
 const STATS_CLIENT_MS = 5000;
 
+/** The master's voice for its control servers' client caps. */
+export const sayAsMaster: Say = (level, fields, msg) => log('master')[level](fields, msg);
+
 /** Serves the stats on `addr` (HOST:PORT or a unix path); resolves once listening. */
 export async function startStatsServer(addr: string, src: StatsSource, http: boolean, minified: boolean, fd?: number): Promise<net.Server> {
   const server = net.createServer((c) => {
@@ -115,6 +120,7 @@ export async function startStatsServer(addr: string, src: StatsSource, http: boo
     if (http) c.once('data', answer);
     else answer();
   });
+  capClients(server, 'stats', addr, sayAsMaster);
   await listenOn(server, addr, fd);
   return server;
 }
