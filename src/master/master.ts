@@ -27,7 +27,7 @@ import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
 import { judge, type RecyclePolicy, type Verdict } from './recycle';
 import type { BoundSocket } from './sockets';
-import { handOverSockets } from './sockets';
+import { handOverSockets, refuseConnections } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
@@ -215,6 +215,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let control: Control | undefined;
   const stop = async (graceful: boolean) => {
     stopping = true;
+    // before the workers hear of it: not one connection more is queued
+    // (a worker still accepting wakes up for nothing until it stops)
+    refuseConnections(sockets);
     sdNotify({ STOPPING: 1 });
     control?.stop();
     // the loop waits for the stop: harakiri keeps its deadline meanwhile (a

@@ -34,6 +34,9 @@ export interface NativeBinding {
   sockName(fd: number): string | null;
   /** Connections waiting in a listening socket's accept queue (TCP or unix), -1 when unknown. */
   listenQueue(fd: number): number;
+  /** shutdown(SHUT_RD) of a listening socket: connect() is refused from now on
+   * (TCP: out of LISTEN, its accept queue reset; unix: the queue stays). */
+  shutdownListen(fd: number): void;
   dup2(oldFd: number, newFd: number): void;
   closeFd(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
