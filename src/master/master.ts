@@ -188,6 +188,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
+  if (emperor) native.emperorWatchOff(); // (the loop hears the pipe close: emperor-lost)
   emperor?.tell(FROM_VASSAL.ready);
   if (emperor && cfg?.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
 

@@ -54,6 +54,13 @@ export interface NativeBinding {
   /** A thread that SIGKILLs this process and its subtree graceMs after the
    * parent died; false when the parent is already not `expectedParent`. */
   watchParent(graceMs: number, expectedParent: number): boolean;
+  /** A vassal until its loop reads the emperor pipe `fd`: a thread that
+   * SIGKILLs this process and its subtree when the emperor's end closes
+   * (the emperor died), even while a startup hook blocks the main thread;
+   * false when fd is no socket. */
+  watchEmperor(fd: number): boolean;
+  /** The loop reads the emperor pipe now: the watchEmperor thread ends. */
+  emperorWatchOff(): void;
   /** SIGKILL every descendant of pid; how many. */
   killTree(pid: number): number;
   /** Signals liege-early.so caught before JS listened (bit N = signal N). */
