@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, get, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, getUnix, killGroup, scratch, startLiege, until, writeIni } from './helpers';
 import { NGINX, startNginx, type Nginx } from './nginx';
 
 const APP = path.join(FIXTURES, 'apps', 'slow-post.js');
@@ -102,6 +102,20 @@ describe('a stop refuses new connections at once', () => {
     await until(async () => ((await connect(port)) === 'ECONNREFUSED' ? true : undefined), 3000);
     expect(answered).toBe(false); // refused while the vassal drains, not once it is gone
     expect(await slow).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
+  }, 60_000);
+
+  it("an on-demand vassal's socket is the emperor's: a stop of the vassal leaves it listening for the next one", async () => {
+    const vassals = fs.mkdtempSync(path.join(dir, 'ondemand-'));
+    const sock = path.join(vassals, 'od.sock');
+    writeIni(vassals, ['[uwsgi]', 'master = true', 'processes = 1', `http-socket = ${sock}`, `node-app = ${APP}`], 'app.ini');
+    fs.writeFileSync(path.join(vassals, 'app.ini.socket'), `${sock}\n`);
+    const p = liege(['--emperor', vassals, '--emperor-on-demand-extension', '.socket']);
+    const first = await until(() => getUnix(sock, 5000), 20_000); // starts the vassal
+    const vassal = await until(() => childrenOf(p.pid!)[0]);
+    process.kill(vassal, 'SIGTERM'); // it stops; the emperor respawns it
+    await until(() => !alive(vassal) || undefined);
+    const next = await until(() => getUnix(sock, 5000), 20_000);
+    expect(next).not.toBe(first);
   }, 60_000);
 
   it('a reload keeps accepting: no connection is refused across it', async () => {
