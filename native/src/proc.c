@@ -61,6 +61,22 @@ static void *parent_watch(void *arg) {
   return NULL;
 }
 
+/* A detached thread running fn; 0 or pthread_create's error. No signal
+ * for it: they belong to the event loop. */
+static int start_detached(void *(*fn)(void *)) {
+  pthread_t th;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&th, &a, fn, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&a);
+  return err;
+}
+
 /* watchParent(graceMs): a detached thread polls getppid() every 100 ms; when
  * the parent changes (it died) it waits graceMs, then SIGKILLs every
  * descendant and this process. Returns false when the parent is already gone. */
@@ -74,17 +90,7 @@ static napi_value WatchParent(napi_env env, napi_callback_info info) {
     napi_get_boolean(env, false, &out);
     return out;
   }
-  pthread_t th;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  /* no signal for this thread: they belong to the event loop */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&th, &a, parent_watch, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&a);
+  int err = start_detached(parent_watch);
   if (err) return throw_errno(env, err, "pthread_create", NULL);
   napi_get_boolean(env, true, &out);
   return out;
@@ -127,16 +133,7 @@ static napi_value WatchEmperor(napi_env env, napi_callback_info info) {
   }
   emperor_fd = fd;
   __atomic_store_n(&emperor_armed, 1, __ATOMIC_SEQ_CST);
-  pthread_t th;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&th, &a, emperor_watch, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&a);
+  int err = start_detached(emperor_watch);
   if (err) {
     __atomic_store_n(&emperor_armed, 0, __ATOMIC_SEQ_CST);
     return throw_errno(env, err, "pthread_create", NULL);
