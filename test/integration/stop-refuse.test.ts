@@ -11,7 +11,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, getUnix, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { execa } from 'execa';
+import { native } from '../../src/os/native';
+import { alive, childrenOf, FIXTURES, freePort, get, getUnix, killGroup, LIEGE, scratch, startLiege, until, writeIni } from './helpers';
 import { NGINX, startNginx, type Nginx } from './nginx';
 
 const APP = path.join(FIXTURES, 'apps', 'slow-post.js');
@@ -116,6 +118,23 @@ describe('a stop refuses new connections at once', () => {
     await until(() => !alive(vassal) || undefined);
     const next = await until(() => getUnix(sock, 5000), 20_000);
     expect(next).not.toBe(first);
+  }, 60_000);
+
+  it('a socket systemd passed (LISTEN_FDS) is left listening: systemd, which holds it too, starts the service again on the next connection', async () => {
+    const port = await freePort();
+    const fd = native.listenTcp('127.0.0.1', port, 16); // held here as systemd holds its socket units' sockets
+    try {
+      native.setCloexec(fd, false);
+      // LISTEN_PID is the pid that gets the fds: the shell's, which execs liege
+      const p = execa('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${LIEGE} --master -p 1 --http-socket 127.0.0.1:${port} --node-app ${APP}`], { cwd: dir, reject: false, detached: true, stdio: ['ignore', 'pipe', 'pipe', fd] });
+      started.push(p);
+      await until(() => get(port));
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+      expect(await connect(port)).toBe('connected'); // queued for the next start, not refused
+    } finally {
+      native.closeFd(fd);
+    }
   }, 60_000);
 
   it('a reload keeps accepting: no connection is refused across it', async () => {
