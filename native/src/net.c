@@ -263,6 +263,18 @@ static napi_value ListenQueue(napi_env env, napi_callback_info info) {
   return make_int(env, queue);
 }
 
+/* shutdownListen(fd): shutdown(SHUT_RD) of a listening socket, so that a
+ * connect() is refused (ECONNREFUSED) from now on instead of queued, for
+ * every process holding the socket. TCP: the socket leaves LISTEN (the
+ * connections waiting in its accept queue are reset); unix: it stays
+ * listening, connect() is refused and the queued connections can still be
+ * accepted. Never undone: only a stop calls it. */
+static napi_value ShutdownListen(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  if (shutdown(arg_int(env, argv[0], -1), SHUT_RD) < 0) return throw_errno(env, errno, "shutdown", NULL);
+  return make_undefined(env);
+}
+
 /* dup2(oldfd, newfd): logto/daemonize point stdout/stderr at a log file. */
 static napi_value Dup2(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -367,5 +379,5 @@ static napi_value DgramSend(napi_env env, napi_callback_info info) {
 }
 
 const export_entry net_exports[] = {
-  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"dup2", Dup2},
+  {"listenTcp", ListenTcp}, {"listenUnix", ListenUnix}, {"sockPort", SockPort}, {"sockName", SockName}, {"listenQueue", ListenQueue}, {"shutdownListen", ShutdownListen}, {"dup2", Dup2},
   {"closeFd", Close}, {"dupFd", DupFd}, {"dgramSocket", DgramSocket}, {"dgramSend", DgramSend}, {NULL, NULL}};

@@ -2,7 +2,8 @@
  * reap one given pid without blocking (adopted workers, orphans that land on
  * a subreaper: never waitpid(-1), which would steal libuv's children), a
  * parent watcher thread that does not depend on the event loop (a busy-looping
- * worker still dies with its master), and the signals a re-exec'd master
+ * worker still dies with its master), the same for a vassal blocked in a
+ * startup hook when its emperor dies, and the signals a re-exec'd master
  * received before its JS listeners existed (native/src/early-signals.c). */
 #define _GNU_SOURCE
 #include "util.h"
@@ -10,12 +11,14 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +61,22 @@ static void *parent_watch(void *arg) {
   return NULL;
 }
 
+/* A detached thread running fn; 0 or pthread_create's error. No signal
+ * for it: they belong to the event loop. */
+static int start_detached(void *(*fn)(void *)) {
+  pthread_t th;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&th, &a, fn, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&a);
+  return err;
+}
+
 /* watchParent(graceMs): a detached thread polls getppid() every 100 ms; when
  * the parent changes (it died) it waits graceMs, then SIGKILLs every
  * descendant and this process. Returns false when the parent is already gone. */
@@ -71,20 +90,64 @@ static napi_value WatchParent(napi_env env, napi_callback_info info) {
     napi_get_boolean(env, false, &out);
     return out;
   }
-  pthread_t th;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  /* no signal for this thread: they belong to the event loop */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&th, &a, parent_watch, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&a);
+  int err = start_detached(parent_watch);
   if (err) return throw_errno(env, err, "pthread_create", NULL);
   napi_get_boolean(env, true, &out);
   return out;
+}
+
+/* A vassal's watch on its emperor until its loop reads the emperor pipe:
+ * the startup phases block the main thread (an exec hook that hangs), so
+ * the loop would never hear the pipe close. The emperor's end closing (it
+ * died, even by SIGKILL) is seen here; then every descendant of this
+ * process (the hook's, stopped first) and the process itself are SIGKILLed,
+ * as uWSGI's PDEATHSIG on a vassal does. emperorWatchOff() disarms it. */
+static int emperor_fd = -1;
+static int emperor_armed;
+
+static void *emperor_watch(void *arg) {
+  (void)arg;
+  struct pollfd p = {.fd = emperor_fd, .events = POLLRDHUP};
+  while (__atomic_load_n(&emperor_armed, __ATOMIC_SEQ_CST)) {
+    p.revents = 0;
+    if (poll(&p, 1, 100) <= 0) continue; /* (timeout, EINTR) */
+    /* the loop took the pipe over meanwhile (it may have closed the fd) */
+    if (!__atomic_load_n(&emperor_armed, __ATOMIC_SEQ_CST) || (p.revents & POLLNVAL)) break;
+    if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) {
+      kill_tree(getpid());
+      kill(getpid(), SIGKILL);
+    }
+  }
+  return NULL;
+}
+
+/* watchEmperor(fd) -> whether the watch runs (false: fd is no socket). */
+static napi_value WatchEmperor(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int fd = arg_int(env, argv[0], -1);
+  struct stat st;
+  napi_value out;
+  if (fd < 0 || fstat(fd, &st) || !S_ISSOCK(st.st_mode) || __atomic_load_n(&emperor_armed, __ATOMIC_SEQ_CST)) {
+    napi_get_boolean(env, false, &out);
+    return out;
+  }
+  emperor_fd = fd;
+  __atomic_store_n(&emperor_armed, 1, __ATOMIC_SEQ_CST);
+  int err = start_detached(emperor_watch);
+  if (err) {
+    __atomic_store_n(&emperor_armed, 0, __ATOMIC_SEQ_CST);
+    return throw_errno(env, err, "pthread_create", NULL);
+  }
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
+/* emperorWatchOff(): the loop reads the emperor pipe now (it runs the
+ * emperor-lost hooks and stops); the watch thread ends within 100 ms. */
+static napi_value EmperorWatchOff(napi_env env, napi_callback_info info) {
+  (void)info;
+  __atomic_store_n(&emperor_armed, 0, __ATOMIC_SEQ_CST);
+  return make_undefined(env);
 }
 
 /* killTree(pid) -> count: SIGKILL every descendant of pid (not pid itself). */
@@ -152,6 +215,6 @@ static napi_value GetNofile(napi_env env, napi_callback_info info) {
 }
 
 const export_entry proc_exports[] = {
-  {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"killTree", KillTree},
+  {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"watchEmperor", WatchEmperor}, {"emperorWatchOff", EmperorWatchOff}, {"killTree", KillTree},
   {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals},
   {"raiseSignal", RaiseSignal}, {"setNofile", SetNofile}, {"getNofile", GetNofile}, {NULL, NULL}};

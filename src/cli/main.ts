@@ -12,7 +12,7 @@ import type { Config } from '../config/config';
 import { wantsLogMaster } from '../config/logger-spec';
 import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
-import { EMPEROR_FD_ENV, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
+import { EMPEROR_FD_ENV, envFd, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
 import { adoptDaemonPipe } from '../ipc/daemon';
 import { native } from '../os/native';
 import type { BoundSocket } from '../master/sockets';
@@ -58,6 +58,11 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(help().helpText());
     return 1;
   }
+  // a vassal: until its loop reads the emperor pipe, a thread watches it, so
+  // that a dead emperor ends the vassal even while a startup hook blocks
+  // (the loop disarms it: master.ts, single.ts; an exec in place re-arms)
+  const emperorFd = nsChild ? undefined : envFd();
+  if (emperorFd !== undefined) native.watchEmperor(emperorFd);
   if (process.env[VASSAL_ENV]) {
     const status = await prelude().runVassalPrelude();
     if (status !== undefined) return status;

@@ -76,6 +76,6 @@ export function watchFirstConnection(s: OnDemandSocket, onFirst: () => void): ()
 /** What the vassal's environment says about the handed-over socket: one
  * entry per protocol, the vassal adopts the one its config names. */
 export function onDemandEnv(s: OnDemandSocket): Record<string, string> {
-  const entries = ['http', 'uwsgi', 'https'].map((proto) => ({ addr: s.addr, proto, fd: ON_DEMAND_FD, port: s.port }));
+  const entries = ['http', 'uwsgi', 'https'].map((proto) => ({ addr: s.addr, proto, fd: ON_DEMAND_FD, port: s.port, external: true }));
   return { [SOCKET_FDS_ENV]: JSON.stringify(entries) };
 }

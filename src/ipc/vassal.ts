@@ -52,7 +52,7 @@ export interface EmperorLink {
 let linked: { fd: number; fenceMs?: string } | undefined;
 
 /** UWSGI_EMPEROR_FD as a usable fd; undefined when not a vassal. */
-function envFd(): number | undefined {
+export function envFd(): number | undefined {
   const fd = Number(process.env[EMPEROR_FD_ENV]);
   if (!process.env[EMPEROR_FD_ENV] || !Number.isInteger(fd) || fd < 0) return undefined;
   return fd;

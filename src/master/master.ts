@@ -27,7 +27,7 @@ import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
 import { judge, type RecyclePolicy, type Verdict } from './recycle';
 import type { BoundSocket } from './sockets';
-import { handOverSockets } from './sockets';
+import { handOverSockets, refuseConnections } from './sockets';
 import { Workers, rssOf, type Proc, type WorkerEvent } from './workers';
 import { masterTitle, servingSpec } from './serving';
 import { carryCommands, closeInheritedControl, controlSpec, startControl, takeCarriedCommands, type Control, type ControlSpec } from './control/index';
@@ -188,6 +188,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
+  if (emperor) native.emperorWatchOff(); // (the loop hears the pipe close: emperor-lost)
   emperor?.tell(FROM_VASSAL.ready);
   if (emperor && cfg?.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
 
@@ -216,6 +217,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let control: Control | undefined;
   const stop = async (graceful: boolean) => {
     stopping = true;
+    // before the workers hear of it: not one connection more is queued
+    // (a worker still accepting wakes up for nothing until it stops)
+    refuseConnections(sockets);
     sdNotify({ STOPPING: 1 });
     control?.stop();
     // the loop waits for the stop: harakiri keeps its deadline meanwhile (a

@@ -20,6 +20,9 @@ export interface BoundSocket extends SocketInfo {
   fd: number;
   unixPath?: string; // a socket file we created (vacuum removes it)
   pemFiles?: string; // https: "CERT,KEY" the tls material was read from
+  // also held by a process that listens on it after we end (systemd's
+  // socket unit, an on-demand emperor): a stop only closes our copy
+  external?: boolean;
 }
 
 const INHERITED = 'LIEGE_SOCKET_FDS';
@@ -282,7 +285,7 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   for (const [name, fd] of fromSystemd) {
     native.setCloexec(fd, true);
     log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol)`);
-    out.push({ addr: name, proto: defaultProto(cfg), fd, port: isUnix(name) ? 0 : native.sockPort(fd) });
+    out.push({ addr: name, proto: defaultProto(cfg), fd, port: isUnix(name) ? 0 : native.sockPort(fd), external: true });
   }
   // the inherited sockets the config no longer names stay open until the
   // new image commits (closeRemovedSockets): a later failure falls back to
@@ -332,7 +335,7 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
     if (sd !== undefined) {
       fromSystemd.delete(canonical(w.addr));
       native.setCloexec(sd, true);
-      out.push({ addr: w.addr, proto: w.proto, tls: w.tls, fd: sd, port: isUnix(w.addr) ? 0 : native.sockPort(sd) });
+      out.push({ addr: w.addr, proto: w.proto, tls: w.tls, fd: sd, port: isUnix(w.addr) ? 0 : native.sockPort(sd), external: true });
       continue;
     }
     out.push(await bindOne(w, cfg, shared));
@@ -365,6 +368,30 @@ export function handOverSockets(sockets: BoundSocket[]): void {
   // (the tls material too: a next image that may not read the PEM files
   // any more, having dropped root, serves on with it)
   process.env[INHERITED] = JSON.stringify(sockets);
+}
+
+/** A stop: every listening socket refuses new connections from now on, for
+ * the workers too (they share it): shutdown(SHUT_RD). A connect() then fails
+ * with ECONNREFUSED, and a proxy in front (nginx) tries its next upstream at
+ * once, instead of a connection queued in the backlog that no worker takes
+ * and that is reset when the instance exits: a 502 for a request already
+ * sent, which nginx does not retry when it is a POST. TCP: the socket leaves
+ * LISTEN, the connections still in its accept queue are reset (as at the
+ * exit, only sooner); unix: the queue stays, workers may still take it. Not
+ * a socket another process listens on after us (`external`). Never on a
+ * reload: its sockets keep accepting across the re-exec. */
+export function refuseConnections(sockets: BoundSocket[]): void {
+  const done = new Set<number>(); // a shared socket (`=N`) appears twice
+  for (const s of sockets) {
+    if (s.external || done.has(s.fd)) continue;
+    done.add(s.fd);
+    try {
+      native.shutdownListen(s.fd);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      log('master').warn({ socket: s.addr, errno: err.code }, `unable to shut down ${s.addr} at the stop: ${err.code} (new connections wait in its backlog until the instance exits)`);
+    }
+  }
 }
 
 /** What a worker needs to know of each socket. */

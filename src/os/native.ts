@@ -34,6 +34,9 @@ export interface NativeBinding {
   sockName(fd: number): string | null;
   /** Connections waiting in a listening socket's accept queue (TCP or unix), -1 when unknown. */
   listenQueue(fd: number): number;
+  /** shutdown(SHUT_RD) of a listening socket: connect() is refused from now on
+   * (TCP: out of LISTEN, its accept queue reset; unix: the queue stays). */
+  shutdownListen(fd: number): void;
   dup2(oldFd: number, newFd: number): void;
   closeFd(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC): a copy of `fd`. */
@@ -51,6 +54,13 @@ export interface NativeBinding {
   /** A thread that SIGKILLs this process and its subtree graceMs after the
    * parent died; false when the parent is already not `expectedParent`. */
   watchParent(graceMs: number, expectedParent: number): boolean;
+  /** A vassal until its loop reads the emperor pipe `fd`: a thread that
+   * SIGKILLs this process and its subtree when the emperor's end closes
+   * (the emperor died), even while a startup hook blocks the main thread;
+   * false when fd is no socket. */
+  watchEmperor(fd: number): boolean;
+  /** The loop reads the emperor pipe now: the watchEmperor thread ends. */
+  emperorWatchOff(): void;
   /** SIGKILL every descendant of pid; how many. */
   killTree(pid: number): number;
   /** Signals liege-early.so caught before JS listened (bit N = signal N). */

@@ -122,6 +122,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     return 'reload' as const;
   };
 
+  // the loop hears the emperor pipe close from now on (the worker phases
+  // above block: until here a dead emperor's thread ended us, cli/main.ts)
+  if (link) native.emperorWatchOff();
   for (;;) {
     const e = await events.next();
     let out: number | 'reload' | undefined;

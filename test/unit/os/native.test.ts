@@ -120,3 +120,48 @@ describe('native heap', () => {
     expect(before - physical()).toBeGreaterThan(8 * 1024 * 1024);
   });
 });
+
+describe('shutdownListen (a stop refuses new connections)', () => {
+  /** What a connect() gets: 'connected' (the socket kept open, to see its fate later) or the error code. */
+  const connect = (opts: net.NetConnectOpts) => new Promise<{ result: string; sock: net.Socket }>((resolve) => {
+    const sock = net.connect(opts);
+    sock.once('connect', () => resolve({ result: 'connected', sock }));
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve({ result: e.code ?? String(e), sock }));
+  });
+  /** How a connected socket ended within ms: its error code, 'end' (a FIN), or 'open'. */
+  const fate = (sock: net.Socket, ms: number) => new Promise<string>((resolve) => {
+    const errored = (sock as net.Socket & { errored?: NodeJS.ErrnoException | null }).errored;
+    if (errored) return resolve(errored.code ?? String(errored)); // (came already)
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? String(e)));
+    sock.once('end', () => resolve('end'));
+    sock.resume();
+    setTimeout(() => resolve('open'), ms);
+  });
+
+  it('TCP: a connect() is refused from then on; a connection still in the accept queue is reset', async () => {
+    const fd = native.listenTcp('127.0.0.1', 0, 8);
+    const port = native.sockPort(fd);
+    const queued = await connect({ port, host: '127.0.0.1' });
+    expect(queued.result).toBe('connected'); // (in the queue: nobody accepts)
+    queued.sock.resume();
+    native.shutdownListen(fd);
+    expect((await connect({ port, host: '127.0.0.1' })).result).toBe('ECONNREFUSED');
+    expect(await fate(queued.sock, 1000)).toBe('ECONNRESET');
+    native.closeFd(fd);
+  });
+
+  it('unix: a connect() is refused from then on; the queue stays and can still be accepted', async () => {
+    const file = path.join(dir, 'refuse.sock');
+    const fd = native.listenUnix(file, 8);
+    const queued = await connect({ path: file });
+    expect(queued.result).toBe('connected');
+    native.shutdownListen(fd);
+    expect((await connect({ path: file })).result).toBe('ECONNREFUSED');
+    // a server on the fd (a worker) still takes the queued connection
+    const server = net.createServer((c) => c.end('served\n'));
+    await new Promise<void>((ok) => server.listen({ fd }, ok));
+    const body = await new Promise<string>((ok) => { let b = ''; queued.sock.on('data', (d) => (b += d)); queued.sock.on('end', () => ok(b)); });
+    expect(body).toBe('served\n');
+    await new Promise((ok) => server.close(ok));
+  });
+});
