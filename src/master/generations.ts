@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { onLines } from '../ipc/lines';
 import type { WorkerSpec } from '../ipc/worker';
 import { native } from '../os/native';
+import type { SharedPort } from './shared-ports';
 
 export const GENERATION_ENV = 'LIEGE_GENERATION';
 
@@ -25,6 +26,8 @@ export interface AdoptedWorker {
 export interface Handover {
   generation: number;
   workers: AdoptedWorker[];
+  /** The app's shared ports (shared-ports.ts), open across the exec. */
+  shared?: SharedPort[];
   /** The settings of the running generation, for the fallback. */
   settings: unknown;
   spec: Omit<WorkerSpec, 'id' | 'once'>;
@@ -55,6 +58,7 @@ export function takeHandover(): Handover | undefined {
   try {
     const h = JSON.parse(raw) as Handover;
     for (const w of h.workers) if (w.fd !== undefined) native.setCloexec(w.fd, true);
+    for (const p of h.shared ?? []) native.setCloexec(p.fd, true);
     return h;
   } catch {
     return undefined;

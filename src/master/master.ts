@@ -268,7 +268,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   const title = cfg ? masterTitle(cfg) : undefined;
   if (title) process.title = title;
-  if (run.handover) workers.adopt(run.handover.workers);
+  if (run.handover) workers.adopt(run.handover.workers, run.handover.shared);
   workers.spawnAll(fallback ? 'respawn' : 'new generation', fallback);
   daemons?.startAll();
   let abandoned = false;
@@ -405,7 +405,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await holdRelayedOutput();
     await holdLoggers();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), shared: workers.handOverShared(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
     flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);

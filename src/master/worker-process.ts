@@ -85,7 +85,7 @@ export function tell(p: Proc, m: MasterMessage): boolean {
 /** Starts worker processes on the instance's sockets; answers their listen()
  * of other ports itself (shared-ports.ts). */
 export class Launcher {
-  private readonly shared = new SharedPorts();
+  readonly shared = new SharedPorts();
   /** Worker processes started so far (spares too). */
   started = 0;
 

@@ -21,6 +21,7 @@ import { openChannel, type AdoptedWorker } from './generations';
 import { adoptOutput } from './log-relay';
 import type { BoundSocket } from './sockets';
 import { reloadStep, type ReloadStep } from './reload-steps';
+import type { SharedPort } from './shared-ports';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
 import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
@@ -86,6 +87,7 @@ export interface WorkerOptions {
 }
 
 const EARLY_DEATH_MS = 1000;
+const SHARED_GRACE_MS = 5000;
 const UNCAUGHT = 'uncaught exception in the app';
 
 export class Workers {
@@ -119,13 +121,22 @@ export class Workers {
     return this.slots.length;
   }
 
-  /** Take over workers of the previous image: they serve until replaced. */
-  adopt(list: AdoptedWorker[]): void {
+  // the previous image's workers still alive: the shared ports the new
+  // generation does not listen on close once they are gone (shared-ports.ts)
+  private readonly adopted = new Set<Proc>();
+  private sharedAdopted = false;
+
+  /** Take over workers of the previous image: they serve until replaced;
+   * and its shared ports, answered from instead of bound again. */
+  adopt(list: AdoptedWorker[], shared: SharedPort[] = []): void {
+    this.launcher.shared.adopt(shared);
+    this.sharedAdopted = shared.length > 0;
     for (const a of list) {
       const slot = this.slots[a.id - 1];
       const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
       if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
       if (a.out) p.output = adoptOutput(p, a.out);
+      this.adopted.add(p);
       if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
@@ -392,6 +403,7 @@ export class Workers {
       }
       if (!this.stopping) this.holds.start(p, this.acceptingProcs().filter((q) => q !== p));
       this.onEvent({ type: 'accepting', id: p.id, pid: p.pid });
+      this.closeUnaskedShared();
       this.gate.pump();
       this.spares.fill();
     } else if (m.type === 'took-connection') {
@@ -406,10 +418,24 @@ export class Workers {
     drain(p, reason, this.opts.mercyMs);
   }
 
+  // once the old generation is gone and the new one accepts, and a grace
+  // later: an app may listen on its metrics port a moment after it serves
+  // (after connecting to its database); closed at once, such a port would
+  // refuse connections until the master binds it again
+  private closeUnaskedShared(): void {
+    if (!this.sharedAdopted || this.adopted.size > 0) return;
+    if (!this.slots.every((s) => s.current?.status === 'accepting')) return;
+    this.sharedAdopted = false;
+    setTimeout(() => {
+      for (const key of this.launcher.shared.closeUnasked()) log('master').info({ address: key }, 'closed a shared port the new generation does not listen on');
+    }, SHARED_GRACE_MS).unref();
+  }
+
   private onExit(p: Proc, code: number | null, sig: NodeJS.Signals | null): void {
     clearTimeout(p.killTimer);
     this.holds.left(p); // a newcomer that died takes no connection: the others accept now
     p.channel?.destroy();
+    if (this.adopted.delete(p)) this.closeUnaskedShared();
     if (this.spares.exited(p, code, sig)) return;
     const slot = this.slots[p.id - 1];
     if (!slot) return;
@@ -477,6 +503,11 @@ export class Workers {
       out.push({ id: p.id, pid: p.pid, fd: fd !== undefined && fd >= 0 ? fd : undefined, out: p.output?.handOver(), spawnedAt: p.spawnedAt, requests: p.stats.requests });
     }
     return out;
+  }
+
+  /** For a handover: the app's shared ports, kept open across the exec. */
+  handOverShared(): SharedPort[] {
+    return this.launcher.shared.handOver();
   }
 
   /** Stop everything: SIGINT (a drain that closes idle keep-alive

@@ -23,6 +23,7 @@
 // drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { servesHttp } from './http-server';
 import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
 
@@ -30,6 +31,7 @@ type Listener = (...args: unknown[]) => void;
 
 interface Tracked {
   sockets: Set<net.Socket>; // open connections (a response in flight: socket._httpMessage)
+  shared?: boolean; // the app's server on a shared port, not on a liege socket
 }
 
 const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
@@ -95,7 +97,8 @@ export class Drain {
     } as typeof process.removeAllListeners;
     const close = http.Server.prototype.close;
     http.Server.prototype.close = function (this: http.Server, cb?: (err?: Error) => void) {
-      if (!drain.tracked.has(this)) return close.call(this, cb);
+      // (closing a metrics port's server is no wish to end the worker)
+      if (!drain.tracked.has(this) || drain.tracked.get(this)!.shared) return close.call(this, cb);
       drain.start('the app closed its server');
       if (cb) drain.whenDone(() => cb());
       return this;
@@ -126,9 +129,9 @@ export class Drain {
   /** Follow the connections of the served servers. Per request there is
    * nothing here: the request observer says `Connection: close` once
    * draining (observe.ts), so a request costs no listener of ours. */
-  track(servers: net.Server[]): void {
+  track(servers: net.Server[], shared = false): void {
     for (const s of servers) {
-      const t: Tracked = { sockets: new Set() };
+      const t: Tracked = { sockets: new Set(), shared };
       this.tracked.set(s, t);
       const follow = (sock: net.Socket) => {
         if (t.sockets.has(sock)) return;
@@ -147,6 +150,31 @@ export class Drain {
     }
   }
 
+  // the app's non-HTTP servers on shared ports: they stop accepting with
+  // the others, their connections (a protocol liege cannot end cleanly) end
+  // with the worker, as before
+  private readonly unserved = new Set<net.Server>();
+
+  /** An app's server on a shared port (a metrics port: shared-ports.ts in
+   * the master): it stops accepting when the drain starts, as liege's
+   * sockets do, and an HTTP one's connections are drained as theirs: no
+   * request observer wraps it (its requests are not liege's to log or
+   * count), so its responses are told `Connection: close` here. */
+  trackShared(s: net.Server): void {
+    // a listen() made after the drain started (an app that listens late)
+    s.on('listening', () => {
+      if (this.draining) net.Server.prototype.close.call(s);
+    });
+    if (!servesHttp(s)) {
+      this.unserved.add(s);
+      return;
+    }
+    this.track([s], true);
+    s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (this.draining) res.shouldKeepAlive = false;
+    });
+  }
+
   tracks(s: net.Server): boolean {
     return this.tracked.has(s);
   }
@@ -162,6 +190,7 @@ export class Drain {
     if (this.draining) return;
     this.draining = true;
     this.done = () => this.finish(exit, reason);
+    for (const s of this.unserved) if (s.listening) net.Server.prototype.close.call(s);
     for (const [s, t] of this.tracked) {
       if (s.listening) net.Server.prototype.close.call(s);
       for (const sock of t.sockets) {

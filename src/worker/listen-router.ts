@@ -141,6 +141,8 @@ export class ListenRouter {
     private readonly sockets: SocketInfo[],
     /** Makes `server` serve liege socket `index` (protocol adapter included). */
     private readonly wire: (server: net.Server, index: number, cb?: () => void) => void,
+    /** Hears of each server given a shared port (the drain follows it). */
+    private readonly shared: (server: net.Server) => void = () => undefined,
   ) {
     this.claimed = sockets.map(() => undefined);
   }
@@ -207,6 +209,7 @@ export class ListenRouter {
         server.emit('error', err);
         return;
       }
+      this.shared(server);
       this.original.call(server, handle, call.backlog, call.cb);
     });
     process.send(marked(req));

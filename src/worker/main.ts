@@ -140,7 +140,8 @@ async function main(): Promise<void> {
       observer.observe(server);
       drain.track([server]);
     };
-    ({ servers } = await serveApp(spec, observe, observer.appError));
+    // an app's server on a shared port (a metrics port) drains with the worker
+    ({ servers } = await serveApp(spec, observe, observer.appError, undefined, (s) => drain.trackShared(s)));
   } catch (e) {
     if (e instanceof LiegeError && (e.code === 'LIEGE_ERR_APP_LOAD' || e.code === 'LIEGE_ERR_APP_LISTEN')) {
       // the master says it (once, with the worker); a worker without it, itself

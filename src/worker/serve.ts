@@ -29,8 +29,9 @@ const NO_APP: http.RequestListener = (_req, res) => {
   res.end('liege: no node-app configured\n');
 };
 
-/** Loads the app and serves every liege socket; resolves once all accept. */
-export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppError: (e: unknown, req: http.IncomingMessage) => void, fds = spec.sockets.map((_, i) => FIRST_SOCKET_FD + i)): Promise<Serving> {
+/** Loads the app and serves every liege socket; resolves once all accept.
+ * `onShared` hears of each app server given a shared port (listen-router.ts). */
+export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppError: (e: unknown, req: http.IncomingMessage) => void, fds = spec.sockets.map((_, i) => FIRST_SOCKET_FD + i), onShared?: (server: net.Server) => void): Promise<Serving> {
   const servers: net.Server[] = [];
   const seen = new WeakSet<net.Server>();
   const router = new ListenRouter(spec.sockets, (server, i, cb) => {
@@ -40,7 +41,7 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
     }
     wireServer(server, spec.sockets[i]!, fds[i]!, router.original, cb);
     servers.push(server);
-  });
+  }, onShared);
   router.install();
   const handler = spec.app ? await importApp(spec.app, onAppError) : NO_APP;
   if (handler) {
