@@ -31,6 +31,19 @@ function stats(port: number, send: string): Promise<string | undefined> {
   });
 }
 
+/** An instance with a metrics server, scraped once; its stderr so far via err(). */
+async function withMetrics() {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/echo.js`, '--http-socket', `127.0.0.1:${port}`, '--metrics', `127.0.0.1:${metricsPort}`], { cwd: dir });
+  started.push(p);
+  let text = '';
+  p.stderr!.on('data', (d: Buffer) => { text += d.toString(); });
+  await until(() => (/master started/.test(text) ? true : undefined));
+  const scrape = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => undefined);
+  await until(scrape);
+  return { p, port, metricsPort, scrape, err: () => text };
+}
+
 describe('stats clients that never send or never read', () => {
   for (const http of [true, false]) {
     it(`200 of them do not hold the master's fds${http ? ' (stats-http: no request sent)' : ' (never read)'}; a normal client is answered meanwhile`, async () => {
@@ -59,14 +72,7 @@ describe('stats clients that never send or never read', () => {
   }
 
   it("metrics: 200 clients that send no request do not hold the master's fds past a few seconds; a scrape is answered meanwhile, with the listen queue and harakiri series", async () => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/echo.js`, '--http-socket', `127.0.0.1:${port}`, '--metrics', `127.0.0.1:${metricsPort}`], { cwd: dir });
-    started.push(p);
-    let err = '';
-    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    await until(() => (/master started/.test(err) ? true : undefined));
-    const scrape = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => undefined);
-    await until(scrape);
+    const { p, port, metricsPort, scrape } = await withMetrics();
     const base = fds(p.pid!);
     for (let i = 0; i < 200; i++) {
       const c = net.connect(metricsPort, '127.0.0.1');
@@ -131,18 +137,11 @@ describe('a cap on the stats clients at once', () => {
   });
 
   it('metrics: 300 clients that send no request hold at most 64 of the master\'s fds, with one warning', async () => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/echo.js`, '--http-socket', `127.0.0.1:${port}`, '--metrics', `127.0.0.1:${metricsPort}`], { cwd: dir });
-    started.push(p);
-    let err = '';
-    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    await until(() => (/master started/.test(err) ? true : undefined));
-    const scrape = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => undefined);
-    await until(scrape);
+    const { p, metricsPort, scrape, err } = await withMetrics();
     const base = fds(p.pid!);
     expect(await flood(metricsPort, p.pid!)).toBeLessThanOrEqual(base + CAP + 4);
     expect(await scrape()).toMatch(/liege_worker_up\{worker="1"\} 1/);
-    expect(err.match(/more than 64 metrics clients at once/g)).toHaveLength(1);
+    expect(err().match(/more than 64 metrics clients at once/g)).toHaveLength(1);
   });
 
   it('emperor-stats: clients that never close do not hold the emperor\'s fds (before: for good), 300 at once hold at most 64', async () => {
