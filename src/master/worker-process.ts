@@ -154,7 +154,13 @@ export function drain(p: Proc, reason: string, mercyMs: number): void {
   p.drainingSince = Date.now();
   log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
   signal(p, 'SIGTERM');
-  p.killTimer = setTimeout(() => signal(p, 'SIGKILL'), mercyMs + 1000);
+  // the worker ends its own drain at the mercy (and says so); one still
+  // running a second later is stuck (a blocked event loop): a warning
+  // naming the mercy, not only "old worker gone … signal=SIGKILL"
+  p.killTimer = setTimeout(() => {
+    log('master').warn({ worker: p.id, pid: p.pid, reason, mercy_ms: mercyMs }, `worker still running 1 s after its drain mercy (worker-reload-mercy = ${mercyMs / 1000} s) expired: SIGKILL`);
+    signal(p, 'SIGKILL');
+  }, mercyMs + 1000);
   p.killTimer.unref();
 }
 

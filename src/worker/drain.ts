@@ -13,16 +13,25 @@
 //     and nginx's idle upstream connections would hold the stop for the
 //     app's keep-alive timeout (fastify's: 72 s; `docker stop` SIGKILLs at
 //     10 s), so idle ones are closed at once and as they turn idle, as
-//     Node's own server.close() does;
-//  4. then the app's own SIGTERM/SIGINT listeners run (cleanup; already
-//     once only WebSockets and event streams are left, which are the app's
-//     to end), and the worker exits once its request log lines are written.
+//     Node's own server.close() does. A connection that has sent nothing
+//     (a browser's preconnect, a TLS client after its handshake) is closed
+//     once it has sent nothing for FRESH_GRACE_MS of the drain, on a reload
+//     as on a stop (README "Reload drains": why);
+//  4. then the app's own listeners of the signal that started the drain run
+//     (cleanup: SIGTERM for a reload or a recycling, SIGINT for a stop; the
+//     other signal's only when the app has none for it, so an app written
+//     for PM2, which listens for both, cleans up once), already once only
+//     WebSockets and event streams are left, which are the app's to end;
+//     the worker exits once its request log lines are written.
+// A draining worker that has waited DRAIN_REPORT_FIRST_MS says what it waits
+// for, then every DRAIN_REPORT_EVERY_MS; its mercy expiring is a warning.
 // A naive app that calls `server.close()` (which in Node >= 19 also closes
 // idle keep-alive connections at once, racing clients) or installs its own
 // SIGTERM handler cannot break this: its listeners are held back until the
 // drain is done and `close()` on a served server joins the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { log } from '../log';
 import { servesHttp } from './http-server';
 import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
@@ -37,11 +46,33 @@ interface Tracked {
 const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
 const IDLE_CLOSE_MS = 100;
 const FRESH_GRACE_MS = 2000;
+const DRAIN_REPORT_FIRST_MS = 5000;
+const DRAIN_REPORT_EVERY_MS = 10_000;
+
+/** The signal whose app listeners a drain runs: SIGTERM (reload, recycling,
+ * the app closing its server), SIGINT (a stop). */
+export type DrainSignal = 'SIGTERM' | 'SIGINT';
+
+/** How a drain ends: its mercy (and the option that set it, for the log),
+ * the exit, whether idle keep-alive connections are closed (a stop), and
+ * the signal whose app listeners run. */
+export interface DrainOptions {
+  mercyMs?: number;
+  mercyName?: string;
+  exit?: (reason: string) => void;
+  closeIdle?: boolean;
+  signal?: DrainSignal;
+}
 
 export class Drain {
   private draining = false;
   private readonly tracked = new Map<net.Server, Tracked>();
   private readonly appListeners: Array<{ signal: string; fn: Listener }> = [];
+  // the raw sockets under an app's TLS sockets: the TLS socket says what
+  // the client sent (its bytesRead counts cleartext, the request; the raw
+  // one has read the handshake) and is the connection counted
+  private readonly underTls = new WeakSet<net.Socket>();
+  private signal: DrainSignal = 'SIGTERM';
   private done?: () => void;
 
   /** Held-back app signal listeners, and close() of served servers routed
@@ -99,7 +130,7 @@ export class Drain {
     http.Server.prototype.close = function (this: http.Server, cb?: (err?: Error) => void) {
       // (closing a metrics port's server is no wish to end the worker)
       if (!drain.tracked.has(this) || drain.tracked.get(this)!.shared) return close.call(this, cb);
-      drain.start('the app closed its server');
+      drain.start('the app closed its server', { signal: 'SIGTERM' });
       if (cb) drain.whenDone(() => cb());
       return this;
     };
@@ -146,7 +177,10 @@ export class Drain {
       s.on(ACCEPTED, follow);
       // an app's https.Server: its requests are on the TLS socket made
       // after the handshake (the raw one above carries no response)
-      s.on('secureConnection', follow);
+      s.on('secureConnection', (tls: net.Socket & { _parent?: net.Socket | null }) => {
+        if (tls._parent) this.underTls.add(tls._parent);
+        follow(tls);
+      });
     }
   }
 
@@ -185,12 +219,15 @@ export class Drain {
 
   /** Stop accepting; exit through `exit` once every connection is gone.
    * `closeIdle` (a stop): idle keep-alive connections are closed too. */
-  start(reason: string, mercyMs = 60_000, exit: (reason: string) => void = () => afterRequestLog(() => process.exit(0)), closeIdle = false): void {
-    if (closeIdle) this.closeIdleConnections();
+  start(reason: string, opts: DrainOptions = {}): void {
+    const { mercyMs = 60_000, exit = () => afterRequestLog(() => process.exit(0)), closeIdle = false } = opts;
+    if (closeIdle) this.closeIdle = true;
     if (this.draining) return;
     this.draining = true;
+    this.signal = opts.signal ?? (closeIdle ? 'SIGINT' : 'SIGTERM');
     this.done = () => this.finish(exit, reason);
     for (const s of this.unserved) if (s.listening) net.Server.prototype.close.call(s);
+    const startedAt = Date.now();
     for (const [s, t] of this.tracked) {
       if (s.listening) net.Server.prototype.close.call(s);
       for (const sock of t.sockets) {
@@ -198,35 +235,83 @@ export class Drain {
         if (res && !res.headersSent) res.shouldKeepAlive = false;
       }
     }
+    this.sweepConnections();
+    const mercy = opts.mercyName ? `${opts.mercyName} = ${mercyMs / 1000} s` : `${mercyMs} ms`;
+    // what it waits for, once it has waited a while, then now and then: a
+    // drain that lingers says so (before: only "old worker gone" at the end)
+    const report = () => {
+      if (this.finished) return;
+      const w = this.waitingFor();
+      log('worker').info({ reason, draining_s: Math.round((Date.now() - startedAt) / 1000), ...counted(w) }, `still draining (${reason}) after ${Math.round((Date.now() - startedAt) / 1000)} s, waiting for ${describe(w)}; the mercy (${mercy}) ends it`);
+      this.reporter = setTimeout(report, DRAIN_REPORT_EVERY_MS);
+      this.reporter.unref();
+    };
+    this.reporter = setTimeout(report, DRAIN_REPORT_FIRST_MS);
+    this.reporter.unref();
     setTimeout(() => {
+      if (this.finished) return;
+      const w = this.waitingFor();
+      log('worker').warn({ reason, mercy_ms: mercyMs, ...counted(w) }, `drain mercy (${mercy}) expired (${reason}): closing ${describe(w)}`);
       for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
       this.finish(exit, `${reason} (mercy of ${mercyMs} ms expired)`);
     }, mercyMs).unref();
     this.check();
   }
 
-  private idleCloser?: NodeJS.Timeout;
+  private reporter?: NodeJS.Timeout;
+  private closeIdle = false;
+  private sweeper?: NodeJS.Timeout;
 
-  // now, then as responses end: a connection whose response was under way
-  // (its `Connection: keep-alive` sent) turns idle after it. Node counts a
-  // connection that sent nothing yet as busy (its request may be on the
-  // way): one that sent nothing within FRESH_GRACE_MS (a browser's
-  // preconnect) is closed then, as single-drain.ts does; it held the stop
-  // for the whole mercy
-  private closeIdleConnections(): void {
-    if (this.idleCloser) return;
+  // now, then every IDLE_CLOSE_MS. A stop closes idle keep-alive
+  // connections, and those that turn idle after their response (whose
+  // `Connection: keep-alive` was sent). Node counts a connection that sent
+  // nothing yet as busy (its request may be on the way): one that sent
+  // nothing within FRESH_GRACE_MS of the drain (a browser's preconnect, a
+  // TLS client after its handshake) is closed then, as single-drain.ts
+  // does, on a reload too: it held the drain for the whole mercy, where it
+  // was closed all the same
+  private sweepConnections(): void {
+    if (this.sweeper) return;
     const freshUntil = Date.now() + FRESH_GRACE_MS;
     // (an https.Server, of an app that terminates TLS itself on a liege
     // socket, is no http.Server but has the method: its connections too)
-    const close = () => {
+    const sweep = () => {
       for (const [s, t] of this.tracked) {
-        (s as Partial<http.Server>).closeIdleConnections?.();
-        if (Date.now() >= freshUntil) for (const sock of t.sockets) if (sock.bytesRead === 0) sock.destroy();
+        if (this.closeIdle) (s as Partial<http.Server>).closeIdleConnections?.();
+        if (Date.now() >= freshUntil) for (const sock of t.sockets) if (this.kind(sock) === 'silent') sock.destroy();
       }
     };
-    close();
-    this.idleCloser = setInterval(close, IDLE_CLOSE_MS);
-    this.idleCloser.unref();
+    sweep();
+    this.sweeper = setInterval(sweep, IDLE_CLOSE_MS);
+    this.sweeper.unref();
+  }
+
+  // what a tracked socket is to the drain
+  private kind(sock: net.Socket): 'under-tls' | 'in-flight' | 'upgraded' | 'stream' | 'silent' | 'idle' {
+    if (this.underTls.has(sock)) return 'under-tls';
+    if (upgraded(sock)) return 'upgraded';
+    if (eventStream(sock)) return 'stream';
+    if ((sock as net.Socket & { _httpMessage?: unknown })._httpMessage) return 'in-flight';
+    // nothing read: no request on the way (a TLS socket counts the
+    // cleartext it read, a raw one under a handshake never gets here)
+    if (sock.bytesRead === 0) return 'silent';
+    return 'idle';
+  }
+
+  /** The connections the drain waits for, by kind (the log's fields). */
+  private waitingFor(): Waiting {
+    const w: Waiting = { in_flight: 0, idle: 0, silent: 0, websockets: 0, event_streams: 0 };
+    for (const t of this.tracked.values()) {
+      for (const sock of t.sockets) {
+        const k = this.kind(sock);
+        if (k === 'in-flight') w.in_flight++;
+        else if (k === 'idle') w.idle++;
+        else if (k === 'silent') w.silent++;
+        else if (k === 'upgraded') w.websockets++;
+        else if (k === 'stream') w.event_streams++;
+      }
+    }
+    return w;
   }
 
   private whenDoneCbs: Array<() => void> = [];
@@ -257,6 +342,8 @@ export class Drain {
   private finish(exit: (reason: string) => void, reason: string): void {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.reporter);
+    clearInterval(this.sweeper);
     for (const cb of this.whenDoneCbs.splice(0)) cb();
     this.runAppListeners();
     setTimeout(() => exit(reason), this.appListeners.length ? 1000 : 0).unref();
@@ -264,16 +351,39 @@ export class Drain {
 
   private appListenersRan = false;
 
-  // the app's own shutdown code runs once no request can be lost
+  // the app's own shutdown code runs once no request can be lost: the
+  // listeners of the drain's signal, or, when the app has none for it, the
+  // other one's (an app written for PM2 listens for both: its cleanup,
+  // db.close(), ran twice)
   private runAppListeners(): void {
     if (this.appListenersRan) return;
     this.appListenersRan = true;
-    for (const { signal, fn } of this.appListeners) {
+    const own = this.appListeners.filter((l) => l.signal === this.signal);
+    for (const { signal, fn } of own.length ? own : this.appListeners) {
       try {
         fn(signal);
       } catch { /* the app's cleanup failing does not keep the worker alive */ }
     }
   }
+}
+
+interface Waiting { in_flight: number; idle: number; silent: number; websockets: number; event_streams: number }
+
+// the log's fields: the kinds there are (a quiet line)
+function counted(w: Waiting): Partial<Waiting> {
+  return Object.fromEntries(Object.entries(w).filter(([, n]) => n > 0));
+}
+
+// "1 request in flight, 3 connections that sent nothing"
+function describe(w: Waiting): string {
+  const parts: string[] = [];
+  const n = (k: number, one: string, many: string) => { if (k > 0) parts.push(`${k} ${k === 1 ? one : many}`); };
+  n(w.in_flight, 'request in flight', 'requests in flight');
+  n(w.idle, 'idle connection (or a request arriving)', 'idle connections (or requests arriving)');
+  n(w.silent, 'connection that sent nothing', 'connections that sent nothing');
+  n(w.websockets, 'WebSocket', 'WebSockets');
+  n(w.event_streams, 'event stream', 'event streams');
+  return parts.length ? parts.join(', ') : 'the app\'s shutdown';
 }
 
 // A response of server-sent events in flight (its headers sent): long-lived

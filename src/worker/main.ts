@@ -110,7 +110,8 @@ async function main(): Promise<void> {
     afterRequestLog(() => process.exit(code));
   };
   // (a stop, not a reload: idle keep-alive connections are closed too)
-  const stop = (reason: string, closeIdle = false) => drain.start(reason, spec.mercyMs, exitAfterLog(0), closeIdle);
+  // (the app's SIGINT listeners run on a stop, its SIGTERM ones otherwise)
+  const stop = (reason: string, closeIdle = false) => drain.start(reason, { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
   let servers: net.Server[];
   let acceptingAt: number | undefined;
   try {
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
         if (!drains) process.exit(1);
       });
       if (!drains) return exitSoon(1);
-      drain.start('uncaught exception in the app', spec.mercyMs, exitAfterLog(1));
+      drain.start('uncaught exception in the app', { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(1) });
     });
     const observe = (server: http.Server) => {
       attachRequestHooks(server);
@@ -180,6 +181,9 @@ async function main(): Promise<void> {
   acceptingAt = Date.now();
   setInterval(() => observer.heartbeat(), 1000).unref();
 }
+
+// the option that sets a worker's drain cap (spec.mercyMs)
+const MERCY = 'worker-reload-mercy';
 
 /** The busy slot the master shares with this worker (harakiri), if any. */
 function busySlot(spec: WorkerSpec): BusySlot | undefined {

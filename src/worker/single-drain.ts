@@ -22,11 +22,21 @@ export interface Inflight { isDraining: boolean; ended?: () => void }
 export class Connections {
   private readonly open = new Set<net.Socket>();
   private readonly used = new WeakSet<net.Socket>();
+  // the raw sockets under an app's TLS sockets (an app that terminates TLS
+  // itself): its requests and responses are on the TLS socket, which is
+  // judged instead (the raw one, never "used" nor busy, was closed with a
+  // request in flight once the grace was over)
+  private readonly underTls = new WeakSet<net.Socket>();
 
   watch(server: net.Server): void {
-    server.on('connection', (c: net.Socket) => {
+    const follow = (c: net.Socket) => {
       this.open.add(c);
       c.once('close', () => this.open.delete(c));
+    };
+    server.on('connection', follow);
+    server.on('secureConnection', (t: net.Socket & { _parent?: net.Socket | null }) => {
+      if (t._parent) this.underTls.add(t._parent);
+      follow(t);
     });
     if (servesHttp(server)) server.on('request', (req: http.IncomingMessage) => this.used.add(req.socket));
   }
@@ -36,6 +46,7 @@ export class Connections {
   closeIdle(late: boolean): boolean {
     let fresh = false;
     for (const c of this.open) {
+      if (this.underTls.has(c)) continue;
       const busy = (c as net.Socket & { _httpMessage?: unknown })._httpMessage;
       if (busy) continue;
       if (this.used.has(c) || late) c.destroy();
