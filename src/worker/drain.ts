@@ -32,7 +32,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { log } from '../log';
-import { servesHttp } from './http-server';
+import { followTlsSockets, servesHttp } from './http-server';
 import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
 
@@ -177,10 +177,7 @@ export class Drain {
       s.on(ACCEPTED, follow);
       // an app's https.Server: its requests are on the TLS socket made
       // after the handshake (the raw one above carries no response)
-      s.on('secureConnection', (tls: net.Socket & { _parent?: net.Socket | null }) => {
-        if (tls._parent) this.underTls.add(tls._parent);
-        follow(tls);
-      });
+      followTlsSockets(s, this.underTls, follow);
     }
   }
 
@@ -242,7 +239,8 @@ export class Drain {
     const report = () => {
       if (this.finished) return;
       const w = this.waitingFor();
-      log('worker').info({ reason, draining_s: Math.round((Date.now() - startedAt) / 1000), ...counted(w) }, `still draining (${reason}) after ${Math.round((Date.now() - startedAt) / 1000)} s, waiting for ${describe(w)}; the mercy (${mercy}) ends it`);
+      const seconds = Math.round((Date.now() - startedAt) / 1000);
+      log('worker').info({ reason, draining_s: seconds, ...counted(w) }, `still draining (${reason}) after ${seconds} s, waiting for ${describe(w)}; the mercy (${mercy}) ends it`);
       this.reporter = setTimeout(report, DRAIN_REPORT_EVERY_MS);
       this.reporter.unref();
     };

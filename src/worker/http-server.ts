@@ -12,3 +12,13 @@ export function servesHttp(server: net.Server): server is http.Server {
   if (server instanceof http.Server) return true;
   return 'headersTimeout' in server && typeof (server as Partial<http.Server>).closeIdleConnections === 'function';
 }
+
+/** Calls `follow` with each TLS socket an app's https.Server makes (its
+ * requests and responses are on it), the raw socket under it put in
+ * `under` first: a drain judges the TLS socket, not the raw one. */
+export function followTlsSockets(server: net.Server, under: WeakSet<net.Socket>, follow: (sock: net.Socket) => void): void {
+  server.on('secureConnection', (tls: net.Socket & { _parent?: net.Socket | null }) => {
+    if (tls._parent) under.add(tls._parent);
+    follow(tls);
+  });
+}

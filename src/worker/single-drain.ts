@@ -9,7 +9,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { native } from '../os/native';
-import { servesHttp } from './http-server';
+import { followTlsSockets, servesHttp } from './http-server';
 import type { RequestObserver } from './observe';
 
 const FRESH_GRACE_MS = 2000;
@@ -34,10 +34,7 @@ export class Connections {
       c.once('close', () => this.open.delete(c));
     };
     server.on('connection', follow);
-    server.on('secureConnection', (t: net.Socket & { _parent?: net.Socket | null }) => {
-      if (t._parent) this.underTls.add(t._parent);
-      follow(t);
-    });
+    followTlsSockets(server, this.underTls, follow);
     if (servesHttp(server)) server.on('request', (req: http.IncomingMessage) => this.used.add(req.socket));
   }
 
