@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, killGroup, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, cmdlineOf, freePort, killGroup, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -52,7 +52,9 @@ async function allSay(port: number, want: string, n = 8): Promise<true | undefin
   return true;
 }
 
-const workersOf = (pid: number): number[] => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+// the master's live workers (by command line: not a spawn failing in its
+// child, nor a zombie; by parent pid: whichever thread forked them)
+const workersOf = (pid: number): number[] => childrenOf(pid).filter((c) => /worker\/main\.js/.test(cmdlineOf(c))).sort((a, b) => a - b);
 
 describe('deploying by symlink', () => {
   it('chdir = …/current: a chain reload loads the new release; with the old one pruned, a killed worker comes back on the new one', async () => {
