@@ -419,7 +419,12 @@ export class Workers {
     } else if (m.type === 'took-connection') {
       this.holds.took(p);
     } else if (m.type === 'signalled') {
-      this.onEvent({ type: 'signalled', id: p.id, pid: p.pid, signal: m.signal, from: m.from, at: p.lastSeen });
+      // a signal pending twice is delivered once, with the first sender's
+      // pid: the master's own (a stop's SIGINT while the group's Ctrl-C was
+      // pending) merged into it, so it is sent again (taken once: a drain
+      // that runs goes on). Not sent yet: the group's, or the worker's alone
+      if (p.sent?.has(m.signal)) signal(p, m.signal);
+      else this.onEvent({ type: 'signalled', id: p.id, pid: p.pid, signal: m.signal, from: m.from, at: p.lastSeen });
     }
   }
 
