@@ -11,6 +11,7 @@
 #include "util.h"
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NSIG_MAX 65
@@ -35,6 +36,22 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
   else if (c->sa_handler != SIG_DFL && c->sa_handler != SIG_IGN) c->sa_handler(sig);
 }
 
+/* The signals a worker routes, by name: JS knows them by name only
+ * (node:os, which a worker does not load, holds the numbers). */
+static const struct { const char *name; int sig; } NAMES[] = {
+  {"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGTERM", SIGTERM}, {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}};
+
+/* the number of the signal named by `v`, 0 for another name */
+static int signal_of(napi_env env, napi_value v) {
+  char *name = arg_string(env, v);
+  int sig = 0;
+  for (unsigned i = 0; name && i < sizeof NAMES / sizeof *NAMES; i++) {
+    if (!strcmp(name, NAMES[i].name)) sig = NAMES[i].sig;
+  }
+  free(name);
+  return sig;
+}
+
 /* whether `sig`'s handler is the wrapper */
 static int wrapped(int sig) {
   struct sigaction now;
@@ -42,7 +59,7 @@ static int wrapped(int sig) {
   return (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_signal;
 }
 
-/* watchSenders(signums, masterPid) -> how many are watched: each signal's
+/* watchSenders(names, masterPid) -> how many are watched: each signal's
  * current handler (libuv's: JS listens) is wrapped; a signal without one
  * (default or ignored) is left alone. Again after libuv installed its
  * handler anew (every listener was removed, then one added): re-wrapped. */
@@ -55,7 +72,7 @@ static napi_value WatchSenders(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
     napi_get_element(env, argv[0], i, &e);
-    int sig = arg_int(env, e, 0);
+    int sig = signal_of(env, e);
     if (sig <= 0 || sig >= NSIG_MAX) continue;
     if (wrapped(sig)) {
       watched++;
@@ -77,12 +94,12 @@ static napi_value WatchSenders(napi_env env, napi_callback_info info) {
   return make_int(env, watched);
 }
 
-/* takeSenders(signum) -> [from the master, from others, the last other's
+/* takeSenders(name) -> [from the master, from others, the last other's
  * pid (0: the kernel, a terminal), still wrapped (0: libuv installed its
  * handler anew, so this delivery was not counted)]; the counts are cleared. */
 static napi_value TakeSenders(napi_env env, napi_callback_info info) {
   ARGS(1);
-  int sig = arg_int(env, argv[0], 0);
+  int sig = signal_of(env, argv[0]);
   napi_value out;
   napi_create_array_with_length(env, 4, &out);
   int m = 0, o = 0, pid = 0;

@@ -121,13 +121,16 @@ async function main(): Promise<void> {
   // to the master, which got them too when they were the group's
   // (signal-route.ts)
   let serving = false;
+  const appHup = () => process.listenerCount('SIGHUP') > 1;
   const obey = (s: NodeJS.Signals) => {
     if (s === 'SIGQUIT' || !serving) process.exit(0);
     else if (s === 'SIGTERM') stop('SIGTERM');
     else if (s === 'SIGINT') stop('SIGINT', true);
-    else if (process.listenerCount('SIGHUP') === 1) stop('SIGHUP');
+    else if (!appHup()) stop('SIGHUP');
   };
   const outside = (s: NodeJS.Signals, from: number) => {
+    // (the app's SIGHUP listener ran already: passed on, it would run twice)
+    if (s === 'SIGHUP' && serving && appHup()) return;
     if (process.connected) send({ type: 'signalled', signal: s, from });
     else obey(s);
   };

@@ -13,7 +13,6 @@
 // signal itself, as before. The sender is known natively (siginfo si_pid:
 // native/src/sender.c); libuv passes the number only.
 import { native } from '../os/native';
-import { signalNumbers } from '../os/signals';
 
 /** What a signal asks of the worker: `obey` the master's (or one whose
  * sender is unknown); `outside(pid)` anyone else's (pid 0: the kernel). */
@@ -25,15 +24,13 @@ export interface SignalRoute {
 /** Listens to `signals` through `listen` (the drain's own listeners for
  * TERM/INT), each delivery routed by its sender. */
 export function routeSignals(signals: NodeJS.Signals[], masterPid: number, route: SignalRoute, listen: (s: NodeJS.Signals, fn: () => void) => void): void {
-  const nums = signalNumbers();
   for (const s of signals) {
-    const num = nums[s]!;
     listen(s, () => {
-      const [master, other, pid, watched] = native.takeSenders(num);
+      const [master, other, pid, watched] = native.takeSenders(s);
       if (!watched) {
         // libuv installed its handler anew (the app removed every listener
         // of the signal, then one came back): uncounted, so taken as before
-        native.watchSenders([num], masterPid);
+        native.watchSenders([s], masterPid);
         return route.obey(s);
       }
       if (master > 0) return route.obey(s);
@@ -41,5 +38,5 @@ export function routeSignals(signals: NodeJS.Signals[], masterPid: number, route
       // (counted with an earlier delivery, and routed then)
     });
   }
-  native.watchSenders(signals.map((s) => nums[s]!), masterPid);
+  native.watchSenders(signals, masterPid);
 }
