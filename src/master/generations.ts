@@ -7,7 +7,7 @@
 // old generation with the settings it carried over (master.ts runFallback).
 import * as net from 'node:net';
 import { onLines } from '../ipc/lines';
-import type { WorkerSpec } from '../ipc/worker';
+import type { BusyInfo, WorkerSpec } from '../ipc/worker';
 import { native } from '../os/native';
 import type { SharedPort } from './shared-ports';
 
@@ -21,6 +21,12 @@ export interface AdoptedWorker {
   out?: { fds: number[]; partial: string[] }; // log-master: the master's ends of its stdout and stderr pipes, and the partial lines read from them
   spawnedAt: number;
   requests: number;
+  /** Its oldest request in flight at the exec (harakiri's deadline runs
+   * from that request's start, not from the exec). */
+  busy?: BusyInfo | null;
+  /** A worker already draining (a recycling, a chain reload's old one):
+   * it finishes its drain watched by the next image. */
+  draining?: { reason: string; since: number };
 }
 
 export interface Handover {

@@ -31,6 +31,7 @@ import { afterRequestLog, reportLogState } from './request-log';
 import { followLogReopens } from './log-reopen';
 import { endChildren } from './own-children';
 import { announceFirstConnection, followAcceptHolds } from './accept-hold';
+import { guardOpenFiles } from './fd-guard';
 import { whenMasterGone } from './master-gone';
 import { keepInspectorShut } from '../os/inspector-signal';
 
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
   accepted();
   spareAccepts?.();
   acceptingAt = Date.now();
+  guardOpenFiles(servers, spec.id);
   setInterval(() => observer.heartbeat(), 1000).unref();
 }
 
