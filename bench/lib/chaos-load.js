@@ -52,8 +52,10 @@ function startLoad(port, { keepAlive = 6, oneShot = 2, pick = () => '/' } = {}) 
     /** n requests of their own on one keep-alive connection (one worker). */
     async series(path, n) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      for (let i = 0; i < n; i++) await one(agent, path);
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await one(agent, path));
       agent.destroy();
+      return out;
     },
     async stop() {
       running = false;

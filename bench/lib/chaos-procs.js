@@ -41,8 +41,9 @@ function trackTree(root, ms = 100) {
   return {
     seen,
     stop: () => clearInterval(timer),
-    /** The tracked processes that still run (same pid, same start time). */
-    left: () => [...seen].filter(([pid, start]) => { const s = stat(pid); return s && s.start === start; }).map(([pid]) => pid),
+    /** The tracked processes that still run (same pid, same start time; a
+     * zombie is dead, its reaping init's once its parent exited). */
+    left: () => [...seen].filter(([pid, start]) => { const s = stat(pid); return s && s.start === start && s.state !== 'Z'; }).map(([pid]) => pid),
   };
 }
 
@@ -52,6 +53,12 @@ function nofile(pid) {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-const openFds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+/** The lowest descriptor number a process has free (the next it opens). */
+function lowestFreeFd(pid) {
+  const open = new Set(fs.readdirSync(`/proc/${pid}/fd`).map(Number));
+  let fd = 0;
+  while (open.has(fd)) fd++;
+  return fd;
+}
 
-module.exports = { children, descendants, trackTree, nofile, openFds, stat };
+module.exports = { children, descendants, trackTree, nofile, lowestFreeFd, stat };

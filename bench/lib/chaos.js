@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const { APPS, BROKEN } = require('./chaos-apps');
 const { startLoad } = require('./chaos-load');
-const { children, trackTree, nofile, openFds } = require('./chaos-procs');
+const { children, trackTree, nofile, lowestFreeFd } = require('./chaos-procs');
 
 const LIEGE = path.resolve(__dirname, '..', '..', 'bin', 'liege');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +90,17 @@ async function runChaos(opts) {
     return ev;
   };
   const workers = () => children(master.pid);
+  // the workers that accept now, as the master's log tells (not a spare
+  // still waiting for a slot, not one that drains)
+  const accepting = () => {
+    const up = new Set();
+    for (const { line } of lines) {
+      const pid = Number(/\bpid=(\d+)/.exec(line)?.[1]);
+      if (/master: (worker spawned|spare worker promoted) worker=\d+ pid=/.test(line)) up.add(pid);
+      else if (/master: (worker draining|old worker gone|worker died|worker killed|WARN harakiri)/.test(line)) up.delete(pid);
+    }
+    return workers().filter((pid) => up.has(pid));
+  };
 
   // first 200, every worker and the spare up
   for (let i = 0; ; i++) {
@@ -121,8 +132,9 @@ async function runChaos(opts) {
     'stop-cont': async () => {
       const pid = pickOf(workers());
       if (!pid) return;
-      const ms = 300 + Math.floor(rand() * 1200);
-      note('stop-cont', { pid, ms });
+      // mostly shorter than harakiri; one in four longer: killed for its silence
+      const ms = rand() < 0.25 ? 4500 + Math.floor(rand() * 1500) : 300 + Math.floor(rand() * 1200);
+      note('stop-cont', { pid, ms }, ms > 4000 ? [new RegExp(`harakiri: .*SIGKILL .*pid=${pid}\\b|pid=${pid}\\b.*(gone|died|killed)`)] : []);
       try { process.kill(pid, 'SIGSTOP'); } catch { return; }
       await sleep(ms);
       try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
@@ -130,9 +142,12 @@ async function runChaos(opts) {
     spin: () => { note('spin', {}, [/harakiri: .*SIGKILL/]); faults.push(load.single('/spin')); },
     // on one keep-alive connection, so one worker grows past reload-on-rss
     leak: async () => {
-      note('leak', { requests: 4 }, [/reload-on-rss|rss .* MiB|RSS/i]);
-      faults.push(load.series('/leak', 4));
-      await faults[faults.length - 1];
+      const ev = note('leak', { requests: 4 });
+      const served = await load.series('/leak', 4);
+      // the leaking worker's end is said: recycled for its RSS, or replaced
+      // for another fault meanwhile
+      const pid = served.find((r) => r.pid)?.pid;
+      if (pid) ev.expect.push(new RegExp(`(recycling: reload-on-rss|worker draining|worker killed|worker died|old worker gone).*pid=${pid}\\b|pid=${pid}\\b.*(reload-on-rss|draining)`));
     },
     'broken-app': async () => {
       const how = rand() < 0.5 ? 'SIGHUP' : 'touch-chain';
@@ -147,12 +162,13 @@ async function runChaos(opts) {
       process.kill(master.pid, 'SIGHUP');
     },
     emfile: async () => {
-      const pid = pickOf(workers());
+      const pid = pickOf(accepting());
       if (!pid) return;
       let old, n;
-      try { old = nofile(pid); n = openFds(pid) + 2; } catch { return; }
+      // room for one descriptor more: the next connection takes the last one
+      try { old = nofile(pid); n = lowestFreeFd(pid) + 1; } catch { return; }
       const ms = 1000 + Math.floor(rand() * 2000);
-      note('emfile', { pid, nofile: n, ms }, []);
+      note('emfile', { pid, nofile: n, ms }, [new RegExp(`liege\\[${pid}\\] worker: WARN worker \\d+ is at its open file limit|pid=${pid}\\b.*(died|gone|killed)`)]);
       await execa('prlimit', ['--pid', String(pid), `--nofile=${n}:${old[1]}`], { reject: false });
       await sleep(ms);
       await execa('prlimit', ['--pid', String(pid), `--nofile=${old[0]}:${old[1]}`], { reject: false });

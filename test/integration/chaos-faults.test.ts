@@ -85,3 +85,30 @@ describe('faults the chaos run found', () => {
     expect(res.stderr).toMatch(new RegExp(`harakiri: a request ran \\d+ s: SIGKILL worker=1 pid=${stuck}`));
   }, 60_000);
 });
+
+describe('a worker that dies while a reload hands over', () => {
+  it('is reaped by the new image and the other workers are adopted (before: the new image dropped the whole handover — generation 0, every worker left unwatched)', async () => {
+    // the atexit hook holds the old image between the handover and the exec
+    const { port, p, stderr } = await serve(2, ['--hook-as-user-atexit', 'exec:sleep 1']);
+    const workers = childrenOf(p.pid!);
+    const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
+    const before = workers.map(fds);
+    const slow = fetchOne(port, '/delay?ms=4000');
+    // the worker that took the request has its connection open
+    const lives = await until(() => workers.find((w, i) => fds(w) > before[i]!));
+    const dies = workers.find((w) => w !== lives);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => (/graceful reload requested/.test(stderr()) ? true : undefined));
+    await sleep(300);
+    process.kill(dies!, 'SIGKILL');
+    await until(() => (/master started .*generation=/.test(stderr().split('graceful reload requested')[1] ?? '') ? true : undefined));
+    expect(stderr()).toMatch(/master started .*generation=1/);
+    await until(() => (/reload done/.test(stderr()) ? true : undefined), 20_000);
+    expect(stderr()).toMatch(new RegExp(`old worker gone worker=\\d pid=${lives} code=0`));
+    expect(await slow).toBe(200);
+    process.kill(p.pid!, 'SIGTERM');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).not.toMatch(/killed what the workers, daemons and hooks left behind/);
+  }, 60_000);
+});
