@@ -31,6 +31,7 @@ async function main() {
   console.log('| endpoint and outcome | requests |\n|---|---|');
   for (const [k, n] of Object.entries(r.byCause).sort()) console.log(`| ${k} | ${n} |`);
   console.log(`\nfaults injected: ${Object.entries(r.injected).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (!r.survived) console.log(`the master exited at ${r.exitAt}, before the SIGTERM`);
   console.log(`master survived every fault: ${r.survived}; exit ${JSON.stringify(r.exit && { code: r.exit.code, signal: r.exit.signal })} ${Math.round(r.stopMs)} ms after SIGTERM`);
   console.log(`processes seen in its tree: ${r.processesSeen}; left at its exit: [${r.leftNow}], 1 s later: [${r.leftLater}]; port free: ${r.portFree}`);
   for (const u of r.unexplained) console.log(`unexplained: ${u.at} ${u.path} ${u.why} after ${u.took} ms (connection to pid ${u.knownPid || '?'})`);

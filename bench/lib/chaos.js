@@ -89,6 +89,8 @@ async function runChaos(opts) {
     o.log(`${at(ev.t)} inject ${kind}${Object.entries(detail).map(([k, v]) => ` ${k}=${v}`).join('')}`);
     return ev;
   };
+  // (a master that died is the report's to say, not an exception here)
+  const toMaster = (sig) => { try { process.kill(master.pid, sig); } catch { /* gone */ } };
   const workers = () => children(master.pid);
   // the workers that accept now, as the master's log tells (not a spare
   // still waiting for a slot, not one that drains)
@@ -114,11 +116,11 @@ async function runChaos(opts) {
   const load = startLoad(o.port, { pick: () => (rand() < 0.2 ? '/slow' : '/') });
   const faults = [];
   const inject = {
-    hup: () => { note('hup', {}, [/reload requested|reload .*merged|reload .*after/]); process.kill(master.pid, 'SIGHUP'); },
+    hup: () => { note('hup', {}, [/reload requested|reload .*merged|reload .*after/]); toMaster('SIGHUP'); },
     'hup-burst': async () => {
       const n = 3 + Math.floor(rand() * 4);
       note('hup-burst', { n }, [/reload requested/]);
-      for (let i = 0; i < n; i++) { process.kill(master.pid, 'SIGHUP'); await sleep(Math.floor(rand() * 30)); }
+      for (let i = 0; i < n; i++) { toMaster('SIGHUP'); await sleep(Math.floor(rand() * 30)); }
     },
     'touch-reload': () => { note('touch-reload', {}, [/touched file=.*reload command=reload/]); fs.utimesSync(path.join(dir, 'reload'), new Date(), new Date()); },
     'touch-chain': () => { note('touch-chain', {}, [/touched file=.*chain command=chain-reload/]); fs.utimesSync(path.join(dir, 'chain'), new Date(), new Date()); },
@@ -134,7 +136,7 @@ async function runChaos(opts) {
       if (!pid) return;
       // mostly shorter than harakiri; one in four longer: killed for its silence
       const ms = rand() < 0.25 ? 4500 + Math.floor(rand() * 1500) : 300 + Math.floor(rand() * 1200);
-      note('stop-cont', { pid, ms }, ms > 4000 ? [new RegExp(`harakiri: .*SIGKILL .*pid=${pid}\\b|pid=${pid}\\b.*(gone|died|killed)`)] : []);
+      note('stop-cont', { pid, ms }, ms > 4000 ? [new RegExp(`(harakiri: .*SIGKILL|gone|died|killed).*pid=${pid}\\b`)] : []);
       try { process.kill(pid, 'SIGSTOP'); } catch { return; }
       await sleep(ms);
       try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
@@ -154,12 +156,12 @@ async function runChaos(opts) {
       const ms = 1500 + Math.floor(rand() * 1500);
       note('broken-app', { via: how, ms }, [/LIEGE_ERR_APP_LOAD|chaos: broken on purpose/]);
       fs.writeFileSync(appFile, BROKEN);
-      if (how === 'SIGHUP') process.kill(master.pid, 'SIGHUP');
+      if (how === 'SIGHUP') toMaster('SIGHUP');
       else fs.utimesSync(path.join(dir, 'chain'), new Date(), new Date());
       await sleep(ms);
       fs.writeFileSync(appFile, good);
       note('fixed-app', {}, [/reload requested/]);
-      process.kill(master.pid, 'SIGHUP');
+      toMaster('SIGHUP');
     },
     emfile: async () => {
       const pid = pickOf(accepting());
@@ -168,7 +170,7 @@ async function runChaos(opts) {
       // room for one descriptor more: the next connection takes the last one
       try { old = nofile(pid); n = lowestFreeFd(pid) + 1; } catch { return; }
       const ms = 1000 + Math.floor(rand() * 2000);
-      note('emfile', { pid, nofile: n, ms }, [new RegExp(`liege\\[${pid}\\] worker: WARN worker \\d+ is at its open file limit|pid=${pid}\\b.*(died|gone|killed)`)]);
+      note('emfile', { pid, nofile: n, ms }, [new RegExp(`liege\\[${pid}\\] worker: WARN worker \\d+ is at its open file limit|(died|gone|killed).*pid=${pid}\\b`)]);
       await execa('prlimit', ['--pid', String(pid), `--nofile=${n}:${old[1]}`], { reject: false });
       await sleep(ms);
       await execa('prlimit', ['--pid', String(pid), `--nofile=${old[0]}:${old[1]}`], { reject: false });
@@ -198,7 +200,7 @@ async function runChaos(opts) {
   // the stop: no new request from here, the ones in flight must be answered
   const stopAt = note('sigterm', {}, [/graceful shutdown|stopping/i]);
   const stopping = load.stop();
-  process.kill(master.pid, 'SIGTERM');
+  toMaster('SIGTERM');
   const deadline = Date.now() + 45_000;
   while (!exited && Date.now() < deadline) await sleep(20);
   if (!exited) { try { process.kill(-master.pid, 'SIGKILL'); } catch { /* gone */ } await master; }
@@ -243,7 +245,7 @@ async function runChaos(opts) {
   return {
     seed: o.seed, app: o.app, master: master.pid,
     requests: requests.length + faults.length, byCause, unexplained, injected, unlogged,
-    survived, exit: exited, stopMs: exited ? exited.t - stopAt.t : NaN,
+    survived, exit: exited, exitAt: exited ? at(exited.t) : undefined, stopMs: exited ? exited.t - stopAt.t : NaN,
     leftNow, leftLater, portFree, processesSeen: tree.seen.size,
     log: lines.map((l) => `${at(l.t)} ${l.line}`),
     events: events.map((e) => `${at(e.t)} ${e.kind}`),

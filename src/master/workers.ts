@@ -176,14 +176,15 @@ export class Workers {
   /** Start every empty slot; replace adopted workers (the new generation),
    * unless `keepRunning` (the fallback: the previous generation serves on). */
   spawnAll(reason = 'new generation', keepRunning = false): void {
-    const queuedAt = Date.now();
     for (const s of this.slots) {
       this.gate.enqueue(() => {
         if (this.stopping) return;
         if (!s.current) {
           if (!s.pending) this.spawn(s);
-        } else if (!keepRunning && s.current.spawnedAt < queuedAt) {
-          // (a worker spawned since, a respawn, already runs this generation)
+        } else if (!keepRunning && s.current.serial === undefined) {
+          // only the previous image's: a worker this image started (a
+          // respawn, one of an adopted worker that died at the exec) already
+          // runs this generation
           this.replace(s.id, reason);
         }
       });
@@ -482,7 +483,8 @@ export class Workers {
     // a worker that drained and exited after an uncaught exception: its
     // replacement was started then (a signal instead is a crash, said so)
     else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
-    else log('master').warn(fields, 'worker died, respawning');
+    // (no status: an adopted worker the previous image reaped at the exec)
+    else log('master').warn(fields, code === null && sig === null ? 'worker died during the reload\'s exec (its exit status went to the previous image), respawning' : 'worker died, respawning');
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
     if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
     else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
