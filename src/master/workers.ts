@@ -509,7 +509,11 @@ export class Workers {
    * and a stop waits for them). Replacements still starting are killed
    * (the next image starts its own). */
   handover(): AdoptedWorker[] {
-    for (const p of this.halt()) signal(p, 'SIGKILL');
+    // (the new image knows nothing of them: said here, or never)
+    for (const p of this.halt()) {
+      log('master').info({ pid: p.pid }, 'spare worker killed: it runs the old code, the new generation starts its own');
+      signal(p, 'SIGKILL');
+    }
     for (const s of this.slots) if (s.next) signal(s.next, 'SIGKILL');
     const procs = [...this.slots.flatMap((s) => [s.current, ...s.retiring]), ...this.unslotted];
     return procs.flatMap((p) => (p ? [handedOver(p)] : []));
