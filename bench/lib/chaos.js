@@ -244,7 +244,7 @@ async function runChaos(opts) {
   fs.rmSync(dir, { recursive: true, force: true });
   return {
     seed: o.seed, app: o.app, master: master.pid,
-    requests: requests.length + faults.length, byCause, unexplained, injected, unlogged,
+    requests: requests.length, byCause, unexplained, injected, unlogged,
     survived, exit: exited, exitAt: exited ? at(exited.t) : undefined, stopMs: exited ? exited.t - stopAt.t : NaN,
     leftNow, leftLater, portFree, processesSeen: tree.seen.size,
     log: lines.map((l) => `${at(l.t)} ${l.line}`),
