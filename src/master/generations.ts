@@ -7,7 +7,8 @@
 // old generation with the settings it carried over (master.ts runFallback).
 import * as net from 'node:net';
 import { onLines } from '../ipc/lines';
-import type { WorkerSpec } from '../ipc/worker';
+import type { BusyInfo, WorkerSpec } from '../ipc/worker';
+import { log } from '../log';
 import { native } from '../os/native';
 import type { SharedPort } from './shared-ports';
 
@@ -21,6 +22,12 @@ export interface AdoptedWorker {
   out?: { fds: number[]; partial: string[] }; // log-master: the master's ends of its stdout and stderr pipes, and the partial lines read from them
   spawnedAt: number;
   requests: number;
+  /** Its oldest request in flight at the exec (harakiri's deadline runs
+   * from that request's start, not from the exec). */
+  busy?: BusyInfo | null;
+  /** A worker already draining (a recycling, a chain reload's old one):
+   * it finishes its drain watched by the next image. */
+  draining?: { reason: string; since: number };
 }
 
 export interface Handover {
@@ -57,13 +64,32 @@ export function takeHandover(): Handover | undefined {
   const raw = process.env[GENERATION_ENV];
   delete process.env[GENERATION_ENV];
   if (!raw) return undefined;
+  let h: Handover;
   try {
-    const h = JSON.parse(raw) as Handover;
-    for (const w of h.workers) if (w.fd !== undefined) native.setCloexec(w.fd, true);
-    for (const p of h.shared ?? []) native.setCloexec(p.fd, true);
-    return h;
-  } catch {
+    h = JSON.parse(raw) as Handover;
+  } catch (e) {
+    log('master').error({ code: 'LIEGE_ERR_RELOAD' }, `unable to read what the previous image handed over (its workers are not adopted): ${(e as Error).message}`);
     return undefined;
+  }
+  // a worker that died between the handover and the exec: its channel was
+  // closed (EBADF here); it is adopted without one, and reaped (before, the
+  // whole handover was dropped: every other worker left unwatched)
+  for (const w of h.workers) {
+    if (w.fd !== undefined && !cloexec(w.fd)) w.fd = undefined;
+    // (its output pipes too: a hole, as adoptOutput reads a JSON null)
+    if (w.out) w.out.fds = w.out.fds.map((fd) => (fd === null || cloexec(fd) ? fd : (null as unknown as number)));
+  }
+  h.shared = (h.shared ?? []).filter((p) => cloexec(p.fd));
+  return h;
+}
+
+/** Marks an inherited fd close-on-exec; false when it is not open. */
+function cloexec(fd: number): boolean {
+  try {
+    native.setCloexec(fd, true);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -155,13 +155,19 @@ export function drain(p: Proc, reason: string, mercyMs: number): void {
   p.drainingSince = Date.now();
   log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
   signal(p, 'SIGTERM');
-  // the worker ends its own drain at the mercy (and says so); one still
-  // running a second later is stuck (a blocked event loop): a warning
-  // naming the mercy, not only "old worker gone … signal=SIGKILL"
+  armDrainMercy(p, mercyMs);
+}
+
+/** The worker ends its own drain at the mercy (and says so); one still
+ * running a second later is stuck (a blocked event loop): a warning naming
+ * the mercy, not only "old worker gone … signal=SIGKILL". Counted from when
+ * it began to drain (before a reload's exec, for one adopted draining). */
+export function armDrainMercy(p: Proc, mercyMs: number): void {
+  const since = p.drainingSince ?? Date.now();
   p.killTimer = setTimeout(() => {
-    log('master').warn({ worker: p.id, pid: p.pid, reason, mercy_ms: mercyMs }, `worker still running 1 s after its drain mercy (worker-reload-mercy = ${mercyMs / 1000} s) expired: SIGKILL`);
+    log('master').warn({ worker: p.id, pid: p.pid, reason: p.reason, mercy_ms: mercyMs }, `worker still running 1 s after its drain mercy (worker-reload-mercy = ${mercyMs / 1000} s) expired: SIGKILL`);
     signal(p, 'SIGKILL');
-  }, mercyMs + 1000);
+  }, Math.max(0, since + mercyMs + 1000 - Date.now()));
   p.killTimer.unref();
 }
 

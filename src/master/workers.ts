@@ -17,6 +17,7 @@ import { watchPid } from '../os/reaper';
 import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
 import { AcceptHolds } from './accept-holds';
 import { BootGate } from './boot-gate';
+import { readBusy } from '../ipc/busy-slot';
 import { openChannel, type AdoptedWorker } from './generations';
 import { adoptOutput } from './log-relay';
 import type { BoundSocket } from './sockets';
@@ -24,7 +25,7 @@ import { reloadStep, type ReloadStep } from './reload-steps';
 import type { SharedPort } from './shared-ports';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
-import { backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
+import { armDrainMercy, backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
 
 // (master.ts imports these from here)
 export { rssOf, type Proc } from './worker-process';
@@ -126,6 +127,9 @@ export class Workers {
   // generation does not listen on close once they are gone (shared-ports.ts)
   private readonly adopted = new Set<Proc>();
   private sharedAdopted = false;
+  // old workers draining without a slot in this generation (it has fewer
+  // processes): watched, waited for and said gone as a slot's retiring ones
+  private readonly unslotted = new Set<Proc>();
 
   /** Take over workers of the previous image: they serve until replaced;
    * and its shared ports, answered from instead of bound again. */
@@ -134,11 +138,19 @@ export class Workers {
     this.sharedAdopted = shared.length > 0;
     for (const a of list) {
       const slot = this.slots[a.id - 1];
-      const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: null } };
+      const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: a.busy ?? null } };
       if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
       if (a.out) p.output = adoptOutput(p, a.out);
       this.adopted.add(p);
-      if (slot) {
+      if (a.draining) {
+        // (the previous image told it to drain: it finishes here, under
+        // harakiri and its mercy, and a reload or a stop waits for it)
+        p.status = 'draining';
+        p.reason = a.draining.reason;
+        p.drainingSince = a.draining.since;
+        (slot?.retiring ?? this.unslotted).add(p);
+        armDrainMercy(p, this.opts.mercyMs);
+      } else if (slot) {
         slot.respawns = Math.max(slot.respawns, 1);
         slot.current = p;
         slot.lastSpawn = a.spawnedAt;
@@ -146,7 +158,7 @@ export class Workers {
       // (it may have died during the exec: then this reaps it at once)
       watchPid(a.pid, (code, signal) => this.onExit(p, code, signal));
       // the new config has fewer processes: drain the extra ones
-      if (!slot) this.retireProc(p, 'not in the new generation');
+      if (!slot && !a.draining) this.retireProc(p, 'not in the new generation');
     }
   }
 
@@ -165,14 +177,15 @@ export class Workers {
   /** Start every empty slot; replace adopted workers (the new generation),
    * unless `keepRunning` (the fallback: the previous generation serves on). */
   spawnAll(reason = 'new generation', keepRunning = false): void {
-    const queuedAt = Date.now();
     for (const s of this.slots) {
       this.gate.enqueue(() => {
         if (this.stopping) return;
         if (!s.current) {
           if (!s.pending) this.spawn(s);
-        } else if (!keepRunning && s.current.spawnedAt < queuedAt) {
-          // (a worker spawned since, a respawn, already runs this generation)
+        } else if (!keepRunning && s.current.serial === undefined) {
+          // only the previous image's: a worker this image started (a
+          // respawn, one of an adopted worker that died at the exec) already
+          // runs this generation
           this.replace(s.id, reason);
         }
       });
@@ -219,7 +232,7 @@ export class Workers {
   /** True while some slot has a replacement starting, waiting for its
    * backoff after a failure, or an old worker draining. */
   busy(): boolean {
-    return this.gate.waiting > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    return this.gate.waiting > 0 || this.unslotted.size > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
   }
 
   /** True while some slot waits for its backoff after a worker failed to
@@ -283,7 +296,7 @@ export class Workers {
    * holds a reload or a stop, for stats and top. */
   drainingViews(): DrainingView[] {
     const out: DrainingView[] = [];
-    for (const s of this.slots) {
+    for (const s of [...this.slots, { retiring: this.unslotted }]) {
       for (const p of procsOf(s)) {
         if (p.status === 'draining') out.push({ id: p.id, pid: p.pid, reason: p.reason ?? '', since: p.drainingSince ?? p.spawnedAt, busy: busyOf(p), request: p.stats.busy?.request });
       }
@@ -297,7 +310,7 @@ export class Workers {
 
   /** Every live process: serving, starting and draining. */
   all(): Proc[] {
-    return this.slots.flatMap(procsOf);
+    return [...this.slots.flatMap(procsOf), ...this.unslotted];
   }
 
   /** SIGKILL a worker now (harakiri, evil-reload-on-rss); its death is
@@ -431,7 +444,7 @@ export class Workers {
   /** Drain `p` (SIGTERM: the worker owns the drain), SIGKILL after mercy. */
   private retireProc(p: Proc, reason: string, slot?: Slot): void {
     this.holds.left(p);
-    slot?.retiring.add(p);
+    (slot?.retiring ?? this.unslotted).add(p);
     drain(p, reason, this.opts.mercyMs);
   }
 
@@ -455,14 +468,14 @@ export class Workers {
     if (this.adopted.delete(p)) this.closeUnaskedShared();
     if (this.spares.exited(p, code, sig)) return;
     const slot = this.slots[p.id - 1];
-    if (!slot) return;
     // a slot's totals survive its workers (stats: requests since start)
-    if (p.counters) slot.done = plus(slot.done, p.counters);
-    if (slot.retiring.delete(p)) {
+    if (slot && p.counters) slot.done = plus(slot.done, p.counters);
+    if (slot?.retiring.delete(p) || this.unslotted.delete(p)) {
       log('master').info({ worker: p.id, pid: p.pid, code, signal: sig, reason: p.reason, last_error: p.lastError }, 'old worker gone');
       this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: false });
       return;
     }
+    if (!slot) return;
     const wasNext = slot.next === p;
     if (wasNext) slot.next = undefined;
     if (slot.current === p) slot.current = undefined;
@@ -487,7 +500,8 @@ export class Workers {
     // a worker that drained and exited after an uncaught exception: its
     // replacement was started then (a signal instead is a crash, said so)
     else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
-    else log('master').warn(fields, 'worker died, respawning');
+    // (no status: an adopted worker the previous image reaped at the exec)
+    else log('master').warn(fields, code === null && sig === null ? 'worker died during the reload\'s exec (its exit status went to the previous image), respawning' : 'worker died, respawning');
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
     if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
     else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
@@ -506,20 +520,20 @@ export class Workers {
     return this.spares.stop();
   }
 
-  /** For a handover: the workers that serve now, with their channel fd.
-   * Replacements still starting are killed (the next image starts its own);
-   * draining ones finish on their own mercy and are reaped as orphans. */
+  /** For a handover: every worker, with its channel fd: the ones that
+   * serve, and the ones that drain (a recycling, a chain reload's old one:
+   * the next image watches them to the end, harakiri and mercy included,
+   * and a stop waits for them). Replacements still starting are killed
+   * (the next image starts its own). */
   handover(): AdoptedWorker[] {
-    const out: AdoptedWorker[] = [];
-    for (const p of this.halt()) signal(p, 'SIGKILL');
-    for (const s of this.slots) {
-      if (s.next) signal(s.next, 'SIGKILL');
-      const p = s.current;
-      if (!p || p.status === 'draining') continue;
-      const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
-      out.push({ id: p.id, pid: p.pid, fd: fd !== undefined && fd >= 0 ? fd : undefined, out: p.output?.handOver(), spawnedAt: p.spawnedAt, requests: p.stats.requests });
+    // (the new image knows nothing of them: said here, or never)
+    for (const p of this.halt()) {
+      log('master').info({ pid: p.pid }, 'spare worker killed: it runs the old code, the new generation starts its own');
+      signal(p, 'SIGKILL');
     }
-    return out;
+    for (const s of this.slots) if (s.next) signal(s.next, 'SIGKILL');
+    const procs = [...this.slots.flatMap((s) => [s.current, ...s.retiring]), ...this.unslotted];
+    return procs.flatMap((p) => (p ? [handedOver(p)] : []));
   }
 
   /** For a handover: the app's shared ports, kept open across the exec. */
@@ -548,6 +562,7 @@ export class Workers {
    * one drains) or brutal (SIGKILL, respawned; old workers still draining,
    * a stuck one held by its mercy, are killed too). */
   recycleAll(brutal: boolean): void {
+    if (brutal) for (const p of this.unslotted) this.kill(p, 'brutal workers reload');
     for (const s of this.slots) {
       if (brutal) for (const p of s.retiring) this.kill(p, 'brutal workers reload');
       if (brutal && s.current) this.kill(s.current, 'brutal workers reload');
@@ -572,8 +587,23 @@ function isReplacement(slot: Slot | undefined, p: Proc): boolean {
   return !!slot && (slot.next === p || (p.replacing === true && slot.current !== p));
 }
 
+/** A worker as the next image adopts it. */
+function handedOver(p: Proc): AdoptedWorker {
+  const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+  return {
+    id: p.id,
+    pid: p.pid,
+    fd: fd !== undefined && fd >= 0 ? fd : undefined,
+    out: p.output?.handOver(),
+    spawnedAt: p.spawnedAt,
+    requests: p.stats.requests,
+    busy: p.slot ? readBusy(p.slot) : p.stats.busy,
+    draining: p.status === 'draining' ? { reason: p.reason ?? 'draining', since: p.drainingSince ?? Date.now() } : undefined,
+  };
+}
+
 /** Every live process of a slot: serving, starting and draining. */
-function procsOf(s: Slot): Proc[] {
+function procsOf(s: Pick<Slot, 'retiring'> & Partial<Slot>): Proc[] {
   return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
 }
 

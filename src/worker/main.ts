@@ -32,6 +32,7 @@ import { afterRequestLog, reportLogState } from './request-log';
 import { followLogReopens } from './log-reopen';
 import { endChildren } from './own-children';
 import { announceFirstConnection, followAcceptHolds } from './accept-hold';
+import { guardOpenFiles } from './fd-guard';
 import { whenMasterGone } from './master-gone';
 import { keepInspectorShut } from '../os/inspector-signal';
 import { routeSignals } from './signal-route';
@@ -199,6 +200,7 @@ async function main(): Promise<void> {
   accepted();
   spareAccepts?.();
   acceptingAt = Date.now();
+  guardOpenFiles(servers, spec.id);
   setInterval(() => observer.heartbeat(), 1000).unref();
 }
 
