@@ -59,7 +59,7 @@ describe('faults the chaos run found', () => {
     expect(await fetchOne(port, '/')).toBe(200); // its 2nd request: recycled once it lived 1 s
     await until(() => (new RegExp(`worker draining worker=1 pid=${old} reason="max-requests`).test(stderr()) ? true : undefined));
     process.kill(p.pid!, 'SIGHUP');
-    await until(() => (/master started .*generation=1/.test(stderr()) ? true : undefined));
+    await until(() => (/master re-executed: .*generation=1/.test(stderr()) ? true : undefined));
     await sleep(300);
     process.kill(p.pid!, 'SIGTERM');
     const res = await p;
@@ -101,8 +101,8 @@ describe('a worker that dies while a reload hands over', () => {
     await until(() => (/graceful reload requested/.test(stderr()) ? true : undefined));
     await sleep(300);
     process.kill(dies!, 'SIGKILL');
-    await until(() => (/master started .*generation=/.test(stderr().split('graceful reload requested')[1] ?? '') ? true : undefined));
-    expect(stderr()).toMatch(/master started .*generation=1/);
+    await until(() => (/master re-executed: .*generation=/.test(stderr().split('graceful reload requested')[1] ?? '') ? true : undefined));
+    expect(stderr()).toMatch(/master re-executed: .*generation=1/);
     await until(() => (/reload done/.test(stderr()) ? true : undefined), 20_000);
     expect(stderr()).toMatch(new RegExp(`old worker gone worker=\\d pid=${lives} code=0`));
     expect(await slow).toBe(200);
