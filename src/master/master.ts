@@ -205,7 +205,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     readySent = true;
     lastStatus = status();
     sdNotify({ READY: 1, STATUS: lastStatus });
-    shrinkHeapSoon();
+    shrinkHeapSoon(true);
   };
   const statusChanged = () => {
     if (!readySent || reloading || stopping || status() === lastStatus) return;
