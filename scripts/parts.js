@@ -14,11 +14,12 @@
 const esbuild = require('esbuild');
 const path = require('path');
 
-// Modules required lazily (main.ts; the hook actions: hooks/spec.ts), by the part they go to.
+// Modules required lazily (by main.ts, or through a door below), by the part they go to.
 const PARTS = {
   emperor: ['src/emperor/emperor.ts'],
   single: ['src/worker/single.ts'],
   actions: ['src/hooks/actions/index.ts'],
+  hints: ['src/config/uwsgi-hints.ts'],
   commands: [
     'src/cli/help.ts',
     'src/cli/hooks-command.ts',
@@ -28,6 +29,7 @@ const PARTS = {
     'src/cli/etcd-command.ts',
     'src/cli/top-command.ts',
     'src/cli/pidfile-command.ts',
+    'src/cli/usage.ts',
   ],
 };
 
@@ -41,6 +43,16 @@ const PARTS = {
 const HELP_TEXT_MODULES = /^src\/config\/options(\/[\w-]+)?\.ts$/;
 // a whole literal value only (not a concatenation or a template with ${})
 const HELP_LITERAL = /\bhelp: (?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\$]|\\.)*`)(?=\s*[,}\n])/g;
+
+// Doors: a source file exporting one function that returns a module, which
+// its users call where they use the module. Built into the bundles as
+// `() => require(MODULE)`, so MODULE's part loads on the first call; from the
+// sources (unit tests, tsc's dist/) it stays a plain import (a require() of
+// a .ts file does not load under the tests).
+const DOORS = {
+  'src/hooks/actions/door.ts': ['actionsModule', './index'],
+  'src/config/uwsgi-hints-door.ts': ['hintsModule', './uwsgi-hints'],
+};
 
 const ROOT = path.resolve(__dirname, '..');
 const rel = (file) => path.relative(ROOT, file).split(path.sep).join('/');
@@ -74,6 +86,21 @@ function linker(self, mainSet, used) {
   };
 }
 
+/** Plugin: each door (DOORS) as a lazy require. */
+function doors() {
+  return {
+    name: 'liege-doors',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const door = DOORS[rel(args.path)];
+        if (!door) return undefined;
+        const [fn, mod] = door;
+        return { contents: `export const ${fn} = () => require(${JSON.stringify(mod)});\n`, resolveDir: path.dirname(args.path), loader: 'ts' };
+      });
+    },
+  };
+}
+
 /** Plugin: the option tables without their help texts (HELP_TEXT_MODULES). */
 function withoutHelp() {
   return {
@@ -102,7 +129,7 @@ async function build(name, contents, options, mainSet, used) {
     ...options,
     stdin: { ...contents, sourcefile: `<${name} part>` },
     outfile: `dist/cli/${name}.bundle.js`,
-    plugins: name === 'commands' ? [linker(name, mainSet, used)] : [linker(name, mainSet, used), withoutHelp()],
+    plugins: name === 'commands' ? [linker(name, mainSet, used), doors()] : [linker(name, mainSet, used), doors(), withoutHelp()],
     metafile: true,
   });
   // LIEGE_PARTS_META=DIR: esbuild's metafile of each bundle, to see what it holds

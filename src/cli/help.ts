@@ -1,12 +1,9 @@
 // `liege --help` and docs/options.md, both generated from the registry.
 import { allOptions, arityOf, suggestOption, type OptionDef } from '../config/options';
-import { ignoredHint } from '../config/uwsgi-hints';
 import { uwsgiHelp } from '../config/uwsgi-table';
 import { PHASES } from '../phases';
-
-// the hook actions are a bundle part of their own (src/hooks/spec.ts)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const actions = () => require('../hooks/actions') as typeof import('../hooks/actions');
+import { actionsModule as actions } from '../hooks/actions/door';
+import { hintsModule as hints } from '../config/uwsgi-hints-door';
 
 const ARITY_SUFFIX = { flag: '', value: ' VALUE', optional: '[=VALUE]' } as const;
 
@@ -21,7 +18,7 @@ function documented(): OptionDef[] {
   const help = uwsgiHelp();
   return allOptions().map((o) => {
     if (!o.ignored) return o;
-    const hint = ignoredHint(o.name);
+    const hint = hints().ignoredHint(o.name);
     return { ...o, help: (help.get(o.name) ?? '') + (hint ? ` (liege: ${hint})` : '') };
   });
 }

@@ -5,13 +5,8 @@ import * as path from 'node:path';
 import type { Config, HookLine } from '../config/config';
 import { configError, type Origin } from '../errors';
 import type { ActionDef, ParseSite } from './actions/types';
+import { actionsModule as actions } from './actions/door';
 import { FAMILY_ORDER, PHASES, type Family } from '../phases';
-
-// The actions (their table and code: ~14 KB of the CLI bundle) are a part of
-// their own (scripts/parts.js), loaded by the first hook line parsed: a
-// master without hooks (most) never holds their source and functions.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const actions = () => require('./actions') as typeof import('./actions');
 
 export interface Hook {
   option: string; // the option it came from: hook-as-root, exec-pre-app ...

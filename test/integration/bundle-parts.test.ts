@@ -56,8 +56,10 @@ describe('the CLI bundle in parts', () => {
       [['hooks', 'plan', '--no-server', '--hook-asap', 'exec:true'], ['main', 'commands', 'actions']],
       // the hook actions are a part: loaded by the first hook line, not by a config without hooks
       [['--no-server', '--hook-asap', 'exec:true'], ['main', 'actions']],
-      // uWSGI's option table is a text file read on the first undeclared name
-      [['--no-server', '--cheaper', '2'], ['main']],
+      // uWSGI's option table is a text file read on the first undeclared name;
+      // what to use instead of an ignored one, a part
+      [['--no-server', '--cheaper', '2'], ['main', 'hints']],
+      [['pack', '--help'], ['main', 'commands']],
     ];
     for (const [args, want] of runs) {
       fs.rmSync(trace, { force: true });
