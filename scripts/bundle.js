@@ -81,16 +81,18 @@ async function main() {
   for (const name of ['main', ...parts]) oneByte(`dist/cli/${name}.bundle.js`, true);
   buildWorker();
   // Record the V8 code cache bin/liege loads, from a typical hook-only run
-  // (the functions compiled by then are in the cache).
+  // (the functions compiled by then are in the cache): main's and the hook
+  // actions' part.
   execFileSync(process.execPath, [...LIEGE_NODE_FLAGS, 'bin/liege', '--no-server', '--hook-asap', 'exec:true', '--hook-pre-jail', 'write:/dev/null x', '--hook-as-user-atexit', 'exit:0'], {
-    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: '1' },
+    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: 'main,actions' },
     stdio: 'ignore',
   });
-  // The parts' caches hold what their module code runs at load (a part is
+  // The other parts' caches hold what their module code runs at load (a part is
   // loaded once by a command or an emperor start; a run of each is not
   // worth a build step): recorded by loading every part in one process.
+  const others = parts.filter((p) => p !== 'actions');
   execFileSync(process.execPath, [...LIEGE_NODE_FLAGS, 'bin/liege', '--version'], {
-    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: parts.join(','), LIEGE_LOAD_PARTS: parts.join(',') },
+    env: { ...process.env, LIEGE_RECORD_CODE_CACHE: others.join(','), LIEGE_LOAD_PARTS: parts.join(',') },
     stdio: 'ignore',
   });
   // And the worker's, from a worker that loads a handler app on a socket and

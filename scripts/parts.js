@@ -14,10 +14,12 @@
 const esbuild = require('esbuild');
 const path = require('path');
 
-// Modules main.ts requires lazily, by the part they go to.
+// Modules required lazily (by main.ts, or through a door below), by the part they go to.
 const PARTS = {
   emperor: ['src/emperor/emperor.ts'],
   single: ['src/worker/single.ts'],
+  actions: ['src/hooks/actions/index.ts'],
+  hints: ['src/config/uwsgi-hints.ts'],
   commands: [
     'src/cli/help.ts',
     'src/cli/hooks-command.ts',
@@ -27,7 +29,29 @@ const PARTS = {
     'src/cli/etcd-command.ts',
     'src/cli/top-command.ts',
     'src/cli/pidfile-command.ts',
+    'src/cli/usage.ts',
   ],
+};
+
+// The options' help texts (`help: '…'` in src/config/options.ts and
+// options/*.ts, 15 KB) are read by `liege --help` only (src/cli/help.ts, in
+// the commands part), yet every master held them twice: in main.bundle.js's
+// source and as the strings of its option table (−40 KiB of a master's RSS,
+// bench/README.md, session 18). main and the other parts get the tables
+// with empty help texts; the commands part bundles its own copy of these
+// modules, texts included (constant tables: the copy is the same registry).
+const HELP_TEXT_MODULES = /^src\/config\/options(\/[\w-]+)?\.ts$/;
+// a whole literal value only (not a concatenation or a template with ${})
+const HELP_LITERAL = /\bhelp: (?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\$]|\\.)*`)(?=\s*[,}\n])/g;
+
+// Doors: a source file exporting one function that returns a module, which
+// its users call where they use the module. Built into the bundles as
+// `() => require(MODULE)`, so MODULE's part loads on the first call; from the
+// sources (unit tests, tsc's dist/) it stays a plain import (a require() of
+// a .ts file does not load under the tests).
+const DOORS = {
+  'src/hooks/actions/door.ts': ['actionsModule', './index'],
+  'src/config/uwsgi-hints-door.ts': ['hintsModule', './uwsgi-hints'],
 };
 
 const ROOT = path.resolve(__dirname, '..');
@@ -50,12 +74,42 @@ function linker(self, mainSet, used) {
         const file = await resolveFile(build, args);
         if (!file) return undefined;
         const id = rel(file);
-        const part = PART_OF.get(id) ?? (self !== 'main' && mainSet.has(id) ? 'main' : undefined);
+        const ownCopy = self === 'commands' && HELP_TEXT_MODULES.test(id);
+        const part = PART_OF.get(id) ?? (self !== 'main' && mainSet.has(id) && !ownCopy ? 'main' : undefined);
         if (!part || part === self) return undefined;
         // a static import would load the part at once: only require() is lazy
         if (part !== 'main' && args.kind !== 'require-call') throw new Error(`parts: ${args.importer} imports ${id} (in the ${part} part) statically; require() it where it is used`);
         used.add(`${part}:${id}`);
         return { path: `liege:${part}:${id}`, external: true };
+      });
+    },
+  };
+}
+
+/** Plugin: each door (DOORS) as a lazy require. */
+function doors() {
+  return {
+    name: 'liege-doors',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const door = DOORS[rel(args.path)];
+        if (!door) return undefined;
+        const [fn, mod] = door;
+        return { contents: `export const ${fn} = () => require(${JSON.stringify(mod)});\n`, resolveDir: path.dirname(args.path), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Plugin: the option tables without their help texts (HELP_TEXT_MODULES). */
+function withoutHelp() {
+  return {
+    name: 'liege-without-help',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        if (!HELP_TEXT_MODULES.test(rel(args.path))) return undefined;
+        const source = await require('fs').promises.readFile(args.path, 'utf8');
+        return { contents: source.replace(HELP_LITERAL, "help: ''"), loader: 'ts' };
       });
     },
   };
@@ -75,7 +129,7 @@ async function build(name, contents, options, mainSet, used) {
     ...options,
     stdin: { ...contents, sourcefile: `<${name} part>` },
     outfile: `dist/cli/${name}.bundle.js`,
-    plugins: [linker(name, mainSet, used)],
+    plugins: name === 'commands' ? [linker(name, mainSet, used), doors()] : [linker(name, mainSet, used), doors(), withoutHelp()],
     metafile: true,
   });
   // LIEGE_PARTS_META=DIR: esbuild's metafile of each bundle, to see what it holds
@@ -109,6 +163,7 @@ async function buildParts(options) {
 }
 
 // Modules two parts may each carry (no module state, only functions and constants).
-const STATELESS_SHARED = /^src\/emperor\/monitors\/etcd-(bundle-ref|connect|keys)\.ts$/;
+// (import-esm: a memoized import() helper, in single and actions)
+const STATELESS_SHARED = /^src\/(emperor\/monitors\/etcd-(bundle-ref|connect|keys)|os\/import-esm)\.ts$/;
 
 module.exports = { buildParts, PARTS };

@@ -1,10 +1,9 @@
 // `liege --help` and docs/options.md, both generated from the registry.
 import { allOptions, arityOf, suggestOption, type OptionDef } from '../config/options';
-import { ignoredHint } from '../config/uwsgi-hints';
 import { uwsgiHelp } from '../config/uwsgi-table';
-import { ACTIONS } from '../hooks/actions';
-import { SYMBOL_EQUIVALENTS } from '../hooks/actions/call';
 import { PHASES } from '../phases';
+import { actionsModule as actions } from '../hooks/actions/door';
+import { hintsModule as hints } from '../config/uwsgi-hints-door';
 
 const ARITY_SUFFIX = { flag: '', value: ' VALUE', optional: '[=VALUE]' } as const;
 
@@ -19,7 +18,7 @@ function documented(): OptionDef[] {
   const help = uwsgiHelp();
   return allOptions().map((o) => {
     if (!o.ignored) return o;
-    const hint = ignoredHint(o.name);
+    const hint = hints().ignoredHint(o.name);
     return { ...o, help: (help.get(o.name) ?? '') + (hint ? ` (liege: ${hint})` : '') };
   });
 }
@@ -105,6 +104,7 @@ export function hooksDoc(intro: string): string {
     out.push(`| \`${p.name}\` | ${p.families.map((f) => `${f}-${p.name}`).join(', ')} | ${p.process} | ${p.privileges} | ${p.when}${p.implemented ? '' : ' *(accepted and validated; run by the emperor/mule subsystems when those land)*'} | ${p.fatal ? 'yes' : 'no'} |`);
   }
   out.push('', '## Actions', '', '| action | what it does | example |', '|---|---|---|');
+  const { ACTIONS, SYMBOL_EQUIVALENTS } = actions();
   for (const a of ACTIONS) {
     const names = [a.name, ...(a.aliases ?? [])].map((n) => `\`${n}\``).join(', ');
     out.push(`| ${names} | ${a.doc.replace(/\|/g, '\\|')} | \`${a.example}\` |`);

@@ -5,7 +5,6 @@ import { runPhaseAsync } from '../hooks/run';
 import { runInstance, type StartState } from '../master/lifecycle';
 import { logicalCwd } from '../os/cwd';
 import { fallback } from './fallback';
-import { COMMAND_USAGE, commandHelp } from './usage';
 import { forgetPreload } from '../os/early-signals';
 import { hookContext, loadAll } from './load-all';
 import type { Config } from '../config/config';
@@ -27,6 +26,8 @@ const prelude = () => require('../emperor/vassal-prelude') as typeof import('../
 const hooksCommand = (argv: string[]) => (require('./hooks-command') as typeof import('./hooks-command')).hooksCommand(argv);
 const bundleCommand = (name: string, argv: string[]) => (require('./bundle-commands') as typeof import('./bundle-commands')).bundleCommand(name, argv);
 const attachCommand = (argv: string[]) => (require('./attach-command') as typeof import('./attach-command')).attachCommand(argv);
+// the subcommands' usage lines (in the commands part: a master's argv never asks for them)
+const usageLines = () => require('./usage') as typeof import('./usage');
 const ctlCommand = (argv: string[]) => (require('./ctl-command') as typeof import('./ctl-command')).ctlCommand(argv);
 
 const VERSION = '0.1.0';
@@ -37,7 +38,7 @@ const HELP = ['--help', '-h', '--usage', 'help'];
 async function run(argv: string[]): Promise<number> {
   forgetPreload();
   if (HELP.includes(argv[0]!)) return helpCommand(argv.slice(1));
-  const usage = commandHelp(argv);
+  const usage = argv.slice(1).some((a) => a === '--help' || a === '-h') ? usageLines().commandHelp(argv) : undefined;
   if (usage) return print(usage);
   if (argv[0] === 'hooks') return hooksCommand(argv.slice(1));
   if (argv[0] === 'etcd') return (require('./etcd-command') as typeof import('./etcd-command')).etcdCommand(argv.slice(1)); // eslint-disable-line @typescript-eslint/no-require-imports
@@ -155,7 +156,7 @@ function bundleVerb(argv: string[]): Promise<number> | number {
   const [verb, ...rest] = argv;
   if (verb !== undefined && BUNDLE_VERBS.includes(verb)) return bundleCommand(verb, rest);
   const out = verb === '--help' || verb === '-h' ? process.stdout : process.stderr;
-  out.write(`usage: liege bundle VERB … (or liege VERB …)\n${BUNDLE_VERBS.map((v) => `  ${COMMAND_USAGE[v]}\n`).join('')}`);
+  out.write(`usage: liege bundle VERB … (or liege VERB …)\n${BUNDLE_VERBS.map((v) => `  ${usageLines().COMMAND_USAGE[v]}\n`).join('')}`);
   return out === process.stdout ? 0 : 1;
 }
 

@@ -9,7 +9,8 @@ import { Config, type HookLine, type Setting } from './config';
 import type { Valued } from './expand';
 import type { Loaded } from './load';
 import { findOption, suggestOption, type OptionDef } from './options';
-import { ignoredHint } from './uwsgi-hints';
+import { hintsModule as hints } from './uwsgi-hints-door';
+
 
 function checkValue(def: OptionDef, e: Valued): void {
   const expected = checkOptionValue(def, e.value);
@@ -61,7 +62,7 @@ export function resolveConfig(loaded: Loaded): Config {
     if (!def || def.special === 'inherit') continue;
     checkValue(def, e);
     if (def.ignored) {
-      const hint = ignoredHint(def.name);
+      const hint = hints().ignoredHint(def.name);
       if (!warned.has(def.name)) log('config').warn({ option: def.name, at: where(e) }, `uWSGI option not implemented by liege, ignored${hint ? `: ${hint}` : ''}`);
       warned.add(def.name);
       continue;

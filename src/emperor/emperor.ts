@@ -384,7 +384,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   l.info({ monitors: monitors.map((m) => m.spec).join(' ') }, 'the emperor is governing');
   sdNotify({ READY: 1 });
   tellDaemonReady();
-  shrinkHeapSoon();
+  shrinkHeapSoon(true);
   for (;;) {
     const e = await events.next();
     if (e.type === 'desired') reconcile();

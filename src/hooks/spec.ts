@@ -4,10 +4,8 @@
 import * as path from 'node:path';
 import type { Config, HookLine } from '../config/config';
 import { configError, type Origin } from '../errors';
-import { findAction } from './actions';
-import { shortcutCall } from './actions/call';
-import { UNSUPPORTED_ACTIONS } from './actions/process';
 import type { ActionDef, ParseSite } from './actions/types';
+import { actionsModule as actions } from './actions/door';
 import { FAMILY_ORDER, PHASES, type Family } from '../phases';
 
 export interface Hook {
@@ -57,7 +55,7 @@ export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process
   const base = { option: line.option, phase: line.phase, family: line.family, origin: line.origin };
   if (line.family !== 'hook') {
     const name = line.family === 'call-args' ? 'call' : line.family;
-    const action = line.family === 'call' || line.family === 'call-args' ? shortcutCall : findAction(name)!;
+    const action = line.family === 'call' || line.family === 'call-args' ? actions().shortcutCall : actions().findAction(name)!;
     return { ...base, action, parsed: parseArgs(action, line.value, line, shown, at), args: line.value, private: false };
   }
   let spec = line.value;
@@ -66,9 +64,9 @@ export function parseHookLine(line: HookLine, at: PlanSite = { startCwd: process
   const colon = spec.indexOf(':');
   if (colon < 0) throw configError('LIEGE_ERR_HOOK_SYNTAX', 'invalid hook syntax', line.origin, shown, '[!]ACTION:ARGS');
   const name = spec.slice(0, colon);
-  const action = findAction(name);
+  const action = actions().findAction(name);
   if (!action) {
-    const why = UNSUPPORTED_ACTIONS[name];
+    const why = actions().UNSUPPORTED_ACTIONS[name];
     throw configError('LIEGE_ERR_HOOK_ACTION', why ? `hook action \`${name}\` is not supported: ${why}` : `unknown hook action \`${name}\``, line.origin, shown, 'a hook action of docs/hooks.md (exec, call, mount, write ...)');
   }
   return { ...base, action, parsed: parseArgs(action, spec.slice(colon + 1), line, shown, at), args: spec.slice(colon + 1), private: priv };

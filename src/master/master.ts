@@ -212,7 +212,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     readySent = true;
     lastStatus = status();
     sdNotify({ READY: 1, STATUS: lastStatus });
-    shrinkHeapSoon();
+    shrinkHeapSoon(true);
   };
   const statusChanged = () => {
     if (!readySent || reloading || stopping || status() === lastStatus) return;
@@ -252,14 +252,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   /** Only the harakiri verdicts (while a stop waits for the workers). */
   function harakiri(now: number): void {
     for (const p of workers.all()) {
-      const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+      const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
       if (v && v.action === 'kill' && v.reason.startsWith('harakiri')) killNow(p, v);
     }
   }
 
   /** The recycling policy's verdict on `p` now, applied. */
   function apply(p: Proc, now: number): void {
-    const v = judge(p, rssOf(p), now, settings.policy, !!(p.child || p.channel));
+    const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
     if (!v) return;
     if (v.action === 'kill') killNow(p, v);
     else if (recyclable(p) && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);

@@ -23,9 +23,12 @@ const PROMOTED_SILENT_MS = 5000;
 
 export type Verdict = { id: number; pid: number; action: 'replace' | 'kill'; reason: string; request?: string };
 
-/** The verdict for one worker now, or undefined to leave it. `rss` in bytes;
+/** The verdict for one worker now, or undefined to leave it. `rssNow`: its
+ * RSS in bytes, read (from /proc) only under an RSS policy: the master asks
+ * for every worker each second and at each of its stats messages, and an idle
+ * master's garbage is what touches its young generation's pages;
  * `watched`: the worker sends heartbeats (not an adopted one without a channel). */
-export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, watched: boolean): Verdict | undefined {
+export function judge(p: Proc, rssNow: () => number, now: number, pol: RecyclePolicy, watched: boolean): Verdict | undefined {
   const v = (action: Verdict['action'], reason: string, request?: string): Verdict => ({ id: p.id, pid: p.pid, action, reason, request });
   // a load that never ends (a top-level await on a database that never
   // answers) would hold a reload forever and every reload merged into it
@@ -50,6 +53,7 @@ export function judge(p: Proc, rss: number, now: number, pol: RecyclePolicy, wat
     // a heartbeat every second: none for the whole deadline = a blocked event loop
     if (watched && !lost && now - p.lastSeen > pol.harakiriMs + 1000) return v('kill', `harakiri: event loop blocked ${Math.round((now - p.lastSeen) / 1000)} s`, busy?.request);
   }
+  const rss = pol.evilReloadOnRssBytes > 0 || pol.reloadOnRssBytes > 0 ? rssNow() : 0;
   if (pol.evilReloadOnRssBytes > 0 && rss > pol.evilReloadOnRssBytes) return v('kill', `evil-reload-on-rss: RSS ${mib(rss)} MiB`);
   if (p.status !== 'accepting') return undefined;
   // (uWSGI: min-worker-lifetime gates max-requests and reload-on-rss, not

@@ -11,14 +11,27 @@ import { native } from './native';
  * messages and the first stats are in. */
 const SETTLE_MS = 1000;
 
-let timer: NodeJS.Timeout | undefined;
+/** Full GCs that age bytecode before the low-memory one: one more than
+ * V8's --bytecode-old-age (5), so that the code the startup ran once is
+ * dropped (native/src/heap.cc). ~6 ms each on a master's ~5 MiB heap, once
+ * per start or reload; what the master runs later is compiled again from
+ * the source (the bundle's, held anyway) when first called. */
+const AGING_GCS = 6;
 
-/** A low-memory GC in SETTLE_MS (once, however often asked meanwhile). */
-export function shrinkHeapSoon(): void {
+let timer: NodeJS.Timeout | undefined;
+let aging = 0;
+
+/** A low-memory GC in SETTLE_MS (once, however often asked meanwhile);
+ * `dropStartupCode`: the startup is over, its code may go too (a master's
+ * or an emperor's ready point, not its periodic GCs: its respawn path would
+ * be compiled again every time). */
+export function shrinkHeapSoon(dropStartupCode = false): void {
+  if (dropStartupCode) aging = AGING_GCS;
   if (timer) return;
   timer = setTimeout(() => {
     timer = undefined;
-    native.lowMemory();
+    native.lowMemory(aging);
+    aging = 0;
   }, SETTLE_MS);
   timer.unref();
 }

@@ -85,8 +85,9 @@ export interface NativeBinding {
   memfd(): number;
   /** Maps the region of `fd` (another process's shmCreate). */
   shmMap(fd: number, size: number): ArrayBuffer;
-  /** V8's LowMemoryNotification: full GCs that also shrink the heap. */
-  lowMemory(): void;
+  /** V8's LowMemoryNotification: full GCs that also shrink the heap;
+   * first `agingGcs` memory-pressure GCs, which age (and drop) unused bytecode. */
+  lowMemory(agingGcs?: number): void;
 }
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release');

@@ -1,12 +1,13 @@
 // The CLI bundle is split (scripts/parts.js): a master running an app
 // loads main.bundle.js only; the emperor, the subcommands, the
-// single-process server are separate bundles,
+// single-process server, the hook actions are separate bundles,
 // loaded by the processes that run them (bin/liege's LIEGE_TRACE_BUNDLES
 // names every bundle a process loaded).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, get, killGroup, runLiege, scratch, startLiege, until } from './helpers';
+import { FIXTURES, freePort, get, killGroup, ROOT, runLiege, scratch, startLiege, until } from './helpers';
+import { findOption } from '../../src/config/options';
 import type { ResultPromise } from 'execa';
 
 const started: ResultPromise[] = [];
@@ -52,9 +53,13 @@ describe('the CLI bundle in parts', () => {
     const env = { LIEGE_TRACE_BUNDLES: trace };
     const runs: [string[], string[]][] = [
       [['--version'], ['main']],
-      [['hooks', 'plan', '--no-server', '--hook-asap', 'exec:true'], ['main', 'commands']],
-      // uWSGI's option table is a text file read on the first undeclared name
-      [['--no-server', '--cheaper', '2'], ['main']],
+      [['hooks', 'plan', '--no-server', '--hook-asap', 'exec:true'], ['main', 'commands', 'actions']],
+      // the hook actions are a part: loaded by the first hook line, not by a config without hooks
+      [['--no-server', '--hook-asap', 'exec:true'], ['main', 'actions']],
+      // uWSGI's option table is a text file read on the first undeclared name;
+      // what to use instead of an ignored one, a part
+      [['--no-server', '--cheaper', '2'], ['main', 'hints']],
+      [['pack', '--help'], ['main', 'commands']],
     ];
     for (const [args, want] of runs) {
       fs.rmSync(trace, { force: true });
@@ -79,5 +84,14 @@ describe('the CLI bundle in parts', () => {
     await until(() => loaded(trace).get(emperor.pid!)?.includes('emperor'));
     await stop(emperor);
     expect(loaded(trace).get(emperor.pid!)).toEqual(['main', 'emperor']);
+  });
+
+  it('the options\' help texts are in the commands part only (main has the table without them)', async () => {
+    const help = findOption('spare-workers')!.help;
+    const bundle = (name: string) => fs.readFileSync(path.join(ROOT, 'dist', 'cli', `${name}.bundle.js`), 'utf8');
+    expect(bundle('main')).not.toContain(help.slice(0, 40));
+    expect(bundle('commands')).toContain(help.slice(0, 40));
+    const r = await runLiege(['--help', 'spare-workers']);
+    expect(r.stdout).toContain(help);
   });
 });

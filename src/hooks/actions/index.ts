@@ -13,6 +13,11 @@ export const ACTIONS: readonly ActionDef[] = [...execActions, ...callActions, ..
 const byName = new Map<string, ActionDef>();
 for (const a of ACTIONS) for (const n of [a.name, ...(a.aliases ?? [])]) byName.set(n, a);
 
+// what spec.ts and `liege --help` take from the other action files: this
+// file is the actions part's one entry (scripts/parts.js)
+export { shortcutCall, SYMBOL_EQUIVALENTS } from './call';
+export { UNSUPPORTED_ACTIONS } from './process';
+
 export function findAction(name: string): ActionDef | undefined {
   return byName.get(name);
 }

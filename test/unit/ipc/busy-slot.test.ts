@@ -32,10 +32,10 @@ describe('busy slot', () => {
     const { master, worker } = pair();
     const now = Date.now();
     const p: Proc = { id: 1, pid: 42, status: 'accepting', spawnedAt: now - 60_000, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: master };
-    expect(judge(p, 0, now, POLICY, true)).toBeUndefined();
+    expect(judge(p, () => 0, now, POLICY, true)).toBeUndefined();
     markBusy(worker, now - 2500, 'GET /spin');
-    expect(judge(p, 0, now, POLICY, true)).toMatchObject({ action: 'kill', request: 'GET /spin', reason: 'harakiri: a request ran 3 s' });
+    expect(judge(p, () => 0, now, POLICY, true)).toMatchObject({ action: 'kill', request: 'GET /spin', reason: 'harakiri: a request ran 3 s' });
     markBusy(worker, now - 1500, 'GET /spin');
-    expect(judge(p, 0, now, POLICY, true)).toBeUndefined();
+    expect(judge(p, () => 0, now, POLICY, true)).toBeUndefined();
   });
 });

@@ -119,6 +119,14 @@ describe('native heap', () => {
     // the burst alone is > 10 MiB of objects; without the GC nothing changes
     expect(before - physical()).toBeGreaterThan(8 * 1024 * 1024);
   });
+
+  it('lowMemory(agingGcs): functions whose bytecode the aging GCs dropped run again, closures and all', () => {
+    // functions run once (compiled), kept alive, then idle through the aging GCs
+    const made = Array.from({ length: 200 }, (_, i) => new Function('state', `return (n) => { let s = state.base + ${i}; for (let k = 0; k < n; k++) s += k % 7; state.calls++; return s; };`)({ base: i * 10, calls: 0 }) as (n: number) => number);
+    const first = made.map((f) => f(50));
+    native.lowMemory(6);
+    expect(made.map((f) => f(50))).toEqual(first);
+  });
 });
 
 describe('shutdownListen (a stop refuses new connections)', () => {
