@@ -109,9 +109,19 @@ async function main(): Promise<void> {
     observer.heartbeat();
     afterRequestLog(() => process.exit(code));
   };
-  // (a stop, not a reload: idle keep-alive connections are closed too)
+  // (a stop, not a reload: idle keep-alive connections are closed too, and
+  // its own mercy bounds it: the smaller of the two, ipc/worker.ts stopMercy)
   // (the app's SIGINT listeners run on a stop, its SIGTERM ones otherwise)
-  const stop = (reason: string, closeIdle = false) => drain.start(reason, { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
+  const stop = (reason: string, closeIdle = false) => drain.start(reason, closeIdle && spec.stopMercyMs !== undefined
+    ? { mercyMs: spec.stopMercyMs, mercyName: spec.stopMercyName, exit: exitAfterLog(0), closeIdle }
+    : { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
+  // why the master's next drain signal comes (its log lines say it, not the signal's name)
+  let told: string | undefined;
+  process.on('message', (m: MasterMessage & { liege?: number }) => {
+    if (m?.type !== 'drain' || m.liege !== 1) return;
+    told = m.reason;
+    drain.because(m.reason);
+  });
   let servers: net.Server[];
   let acceptingAt: number | undefined;
   try {
@@ -156,8 +166,8 @@ async function main(): Promise<void> {
   followAcceptHolds(servers);
   const accepted = announceFirstConnection(servers, send);
   // SIGTERM: a reload or a recycling drains; SIGINT: the instance stops
-  drain.onSignal('SIGTERM', () => stop('SIGTERM'));
-  drain.onSignal('SIGINT', () => stop('SIGINT', true));
+  drain.onSignal('SIGTERM', () => stop(told ?? 'SIGTERM'));
+  drain.onSignal('SIGINT', () => stop(told ?? 'SIGINT', true));
   // a SIGHUP sent to the whole group (a terminal's hangup, kill -HUP -PGID)
   // drains the worker, as uWSGI's gracefully_kill, instead of Node's default
   // death mid-request; an app with a SIGHUP listener of its own keeps its way
