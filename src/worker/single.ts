@@ -107,8 +107,15 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const end = async (status: number, reason: string, hooks?: string) => {
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
-    await drain(servers, conns, inflight, observer, spec.stopMercy, reason);
-    await appShutdown(held, 'SIGINT'); // a stop's, as a worker's
+    // a quit meanwhile (SIGQUIT, a second SIGINT: Ctrl-C twice, as docker
+    // compose) makes it immediate, as a master's stop (stopping.ts)
+    let quit!: () => void;
+    const quitAsked = new Promise<'quit'>((resolve) => (quit = () => resolve('quit')));
+    const unwatch = events.watch((e) => { if (e.type === 'signal' && (e.signal === 'SIGQUIT' || e.signal === 'SIGINT')) quit(); });
+    const how = await Promise.race([drain(servers, conns, inflight, observer, spec.stopMercy, reason).then(() => 'drained' as const), quitAsked]);
+    unwatch();
+    if (how === 'drained') await appShutdown(held, 'SIGINT'); // a stop's, as a worker's
+    else l.info('stop asked again: immediate, the requests in flight are cut');
     // the app's children end with it, as a worker's, and (a subreaper) what
     // they double-forked: before the atexit hooks, as a master's stop
     killDescendants();

@@ -152,6 +152,26 @@ describe("single-process instance: the app's signal listeners are held back", ()
     expect((await p).exitCode).toBe(0);
   }, 40_000);
 
+  it('a second SIGINT during the drain (Ctrl-C twice) makes the stop immediate, as a master\'s: its atexit hooks still run, nothing is left', async () => {
+    const cleanup = path.join(dir, 'cleanup-twice');
+    const atexit = path.join(dir, 'atexit-twice');
+    const { p, port } = await serve('twice', ['--hook-as-user-atexit', `exec:touch ${atexit}`], { CLEANUP_FILE: cleanup, SLOW_MS: '20000' });
+    await until(() => (jobs('twice').length === 1 ? true : undefined));
+    const inFlight = slow(port);
+    await sleep(300);
+    process.kill(p.pid!, 'SIGINT');
+    await sleep(300);
+    expect(alive(p.pid!)).toBe(true); // (draining)
+    process.kill(p.pid!, 'SIGINT');
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toMatch(/stop asked again: immediate/);
+    expect(await inFlight).toBeUndefined();
+    expect(written(cleanup)).toBeUndefined(); // (cut: the app's shutdown listeners do not run)
+    expect(fs.existsSync(atexit)).toBe(true);
+    expect(jobs('twice')).toEqual([]);
+  }, 40_000);
+
   it('SIGKILLed while the app waits in its drain: the app never ran its listener, nothing is left behind', async () => {
     const cleanup = path.join(dir, 'cleanup-killed');
     const { p, port } = await serve('naive-killed', [], { CLEANUP_FILE: cleanup, SLOW_MS: '20000' });
