@@ -16,6 +16,7 @@ import { extendPlan, REQUEST_KEY } from '../hooks/registry/plan';
 import { planFromLines } from '../hooks/spec';
 import { slotViews, SLOT_BYTES, type BusySlot } from '../ipc/busy-slot';
 import { FIRST_SOCKET_FD, marked, WORKER_ENV, type MasterMessage, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import { appInCwd } from './app-in-cwd';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log, setLogDate, setLogFormat, setWorkerLogFields } from '../log';
 import { native } from '../os/native';
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   if (job === undefined) return notStartedByMaster();
   const spec = JSON.parse(job) as WorkerSpec;
   delete process.env[WORKER_ENV];
+  spec.app = appInCwd(spec.app, spec.cwd);
   announceWorkerId(spec.id);
   // die with the master even when this event loop is stuck (a native thread)
   if (!native.watchParent(spec.deathGraceMs ?? 3000, spec.masterPid ?? process.ppid)) process.exit(1);
