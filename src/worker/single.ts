@@ -70,9 +70,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const loopPhase = (name: string) => runPhaseAsync(spec.plan, name, spec.ctx);
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
-  // from the first hook on: what the hooks and the app add is held back
   const held = new HeldSignals();
-  held.install();
   for (const s of SIGNALS) held.listen(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   const first = spec.reloads === 0;
@@ -91,6 +89,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     observer.observe(server);
     conns.watch(server);
   };
+  // what the app adds from now on is held back (as in a worker: drain.ts
+  // interceptApp; what liege added before is kept from the app's resets)
+  held.install();
   const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
   await phase('accepting');
   if (first) await phase('accepting-once');

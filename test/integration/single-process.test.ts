@@ -152,6 +152,19 @@ describe("single-process instance: the app's signal listeners are held back", ()
     expect((await p).exitCode).toBe(0);
   }, 40_000);
 
+  it('an app that removed every listener of the process (removeAllListeners()) and exits on SIGTERM: its request in flight is answered', async () => {
+    const port = await freePort();
+    const p = startLiege(['--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'resets-all-listeners.js')], { cwd: dir });
+    started.push(p);
+    const at = (url: string) => fetch(`http://127.0.0.1:${port}${url}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, reset: r.headers.get('x-reset'), body: await r.text() }), () => undefined);
+    await until(async () => ((await at('/'))?.reset === '1' ? true : undefined));
+    const inFlight = at('/slow');
+    await sleep(300);
+    process.kill(p.pid!, 'SIGTERM');
+    expect(await inFlight).toMatchObject({ status: 200, body: 'reset all\n' });
+    expect((await p).exitCode).toBe(0);
+  }, 30_000);
+
   it('a second SIGINT during the drain (Ctrl-C twice) makes the stop immediate, as a master\'s: its atexit hooks still run, nothing is left', async () => {
     const cleanup = path.join(dir, 'cleanup-twice');
     const atexit = path.join(dir, 'atexit-twice');
