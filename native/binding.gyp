@@ -4,7 +4,7 @@
       "target_name": "liege_native",
       "sources": ["src/addon.c", "src/util.c", "src/mount.c", "src/ns.c",
                   "src/priv.c", "src/exec.c", "src/call.c", "src/net.c", "src/proc.c",
-                  "src/proc-tree.c", "src/shm.c", "src/heap.cc"],
+                  "src/proc-tree.c", "src/shm.c", "src/sender.c", "src/heap.cc"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "cflags_c": ["-std=gnu11"],
       "libraries": ["-ldl", "-lpthread"]

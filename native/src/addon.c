@@ -12,6 +12,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_all(env, exports, proc_exports);
   export_all(env, exports, shm_exports);
   export_all(env, exports, heap_exports);
+  export_all(env, exports, sender_exports);
   return exports;
 }
 

@@ -38,4 +38,5 @@ extern const export_entry net_exports[];
 extern const export_entry proc_exports[];
 extern const export_entry shm_exports[];
 extern const export_entry heap_exports[];
+extern const export_entry sender_exports[];
 #endif

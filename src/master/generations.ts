@@ -34,6 +34,8 @@ export interface Handover {
   /** A brutal reload killed the workers: none handed over, yet a
    * generation to start again if the new image cannot start. */
   brutal?: boolean;
+  /** When the previous images heard each signal (worker-signals.ts). */
+  heard?: Record<string, number[]>;
 }
 
 /** Whether a new image that cannot start falls back to the running

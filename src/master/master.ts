@@ -41,6 +41,7 @@ import { escalateOnQuit, ignoreSignalsUntilExit } from './stopping';
 import { creditStall, StallClock } from './stall';
 import { watchSilence } from './silence';
 import { PIDFILES, writePidfile } from './pidfile';
+import { hearSignal, heardSignals, hearSignals, judgeWorkerSignal, rememberHeard, type WorkerSignalled } from './worker-signals';
 import { socketInfos } from './sockets';
 
 /** How long a stop waits for the workers' last lines (log-master). */
@@ -163,8 +164,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const push = events.push;
   const l = log('master');
   const onSignal = (signal: NodeJS.Signals) => push({ type: 'signal', signal });
+  // (whatever listens meanwhile: a worker's report of the same signal is the group's)
+  hearSignals(Object.keys(SIGNAL_COMMANDS));
+  rememberHeard(run.handover?.heard);
   for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, onSignal);
-  for (const s of takeEarlySignals()) push({ type: 'signal', signal: s });
+  for (const s of takeEarlySignals()) {
+    hearSignal(s);
+    push({ type: 'signal', signal: s });
+  }
   for (const name of takeCarriedCommands()) push({ type: 'command', name });
   const survive = (what: string) => (e: unknown) => {
     const err = e as NodeJS.ErrnoException;
@@ -298,7 +305,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // the running generation's stats, fifo and touch files, as before the reload
     if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
-  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, fallback ? 'master running the previous generation (the reload failed)' : 'master started');
+  // a reload's image says its generation starts, not that it started: the
+  // old one serves until `reload done` (and a new one that never serves,
+  // its app failing to load or a stop coming first, was never started)
+  const startLine = fallback ? 'master running the previous generation (the reload failed)' : run.handover ? 'master re-executed: the new generation starts, the running one serves until it accepts' : 'master started';
+  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, startLine);
   // the loop drains the queue only after the master-start hooks: a stop
   // asked meanwhile goes to it at once (a hung hook held it for good), and
   // the stop ends the hooks with the rest of our descendants
@@ -408,7 +419,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await holdRelayedOutput();
     await holdLoggers();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), shared: workers.handOverShared(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined });
+    handOver({ generation, workers: brutal ? [] : workers.handover(), shared: workers.handOverShared(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined, heard: heardSignals() });
     flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
@@ -596,6 +607,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
+    // a worker signalled by someone else: the group's signal (ours too), or its own
+    signalled: (e) => (judgeWorkerSignal(e as WorkerSignalled, (pid, sig) => !stopping && workers.passOn(pid, sig)), undefined),
     ignore: () => undefined,
     'emperor-stop': async () => {
       if (plan && ctx) await runPhaseAsync(plan, 'emperor-stop', ctx);

@@ -144,6 +144,11 @@ export class Spares {
     return [...this.procs];
   }
 
+  /** The live spares. */
+  all(): Proc[] {
+    return [...this.procs];
+  }
+
   /** The spares, for stats. */
   views(): SpareView[] {
     return [...this.procs].filter((p) => p.status !== 'draining').map((p) => ({ pid: p.pid, status: p.spare ?? 'loading', since: p.spawnedAt }));

@@ -45,6 +45,7 @@ export interface Proc {
   channelLostAt?: number; // its channel closed while it lived on (the app called process.disconnect())
   silentSince?: number; // its last heartbeat before a silence the master warned about (silence.ts)
   output?: OutputRelay; // log-master: its stdout and stderr, read by the master
+  sent?: Set<NodeJS.Signals>; // the signals the master sent it (worker-signals.ts)
 }
 
 /** What the worker table hears from the processes it starts. */
@@ -194,6 +195,7 @@ export function signal(p: Proc, sig: NodeJS.Signals): void {
     killTree(p.pid);
     return;
   }
+  (p.sent ??= new Set()).add(sig);
   try {
     process.kill(p.pid, sig);
     if (sig === 'SIGTERM' || sig === 'SIGINT') process.kill(p.pid, 'SIGCONT');

@@ -77,7 +77,8 @@ export type WorkerEvent =
   | { type: 'accepting'; id: number; pid: number }
   | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
   | { type: 'app-load-failed'; id: number; pid: number; replacement: boolean; serial: number; error: string }
-  | { type: 'stats'; id: number; pid: number };
+  | { type: 'stats'; id: number; pid: number }
+  | { type: 'signalled'; id: number; pid: number; signal: NodeJS.Signals; from: number; at: number };
 
 export interface WorkerOptions {
   mercyMs: number; // drain cap, then SIGKILL
@@ -310,6 +311,15 @@ export class Workers {
     signal(p, 'SIGKILL');
   }
 
+  /** Send the worker of pid `pid` (serving, starting, draining or a spare)
+   * `sig` from the master; false when no such worker lives. */
+  passOn(pid: number, sig: NodeJS.Signals): boolean {
+    const p = this.all().concat(this.spares.all()).find((q) => q.pid === pid);
+    if (!p || !exists(pid)) return false;
+    signal(p, sig);
+    return true;
+  }
+
   /** Give slot `slot` a spare, as its worker or as the replacement of its
    * worker. False when there is none. */
   private promote(slot: Slot, asNext: boolean): boolean {
@@ -408,6 +418,13 @@ export class Workers {
       this.spares.fill();
     } else if (m.type === 'took-connection') {
       this.holds.took(p);
+    } else if (m.type === 'signalled') {
+      // a signal pending twice is delivered once, with the first sender's
+      // pid: the master's own (a stop's SIGINT while the group's Ctrl-C was
+      // pending) merged into it, so it is sent again (taken once: a drain
+      // that runs goes on). Not sent yet: the group's, or the worker's alone
+      if (p.sent?.has(m.signal)) signal(p, m.signal);
+      else this.onEvent({ type: 'signalled', id: p.id, pid: p.pid, signal: m.signal, from: m.from, at: p.lastSeen });
     }
   }
 

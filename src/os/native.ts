@@ -68,6 +68,13 @@ export interface NativeBinding {
   blockSignals(signals: number[], on: boolean): void;
   /** raise(3): the signal to the calling (main) thread only. */
   raiseSignal(signum: number): void;
+  /** Wraps the handler of each signal JS listens to (SIGHUP, SIGINT,
+   * SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 by name): deliveries are counted by
+   * sender (the master pid, or anyone else); how many are watched. */
+  watchSenders(signals: string[], masterPid: number): number;
+  /** [from the master, from others, the last other sender's pid (0: the
+   * kernel), 1 while the wrapper is installed]; the counts are cleared. */
+  takeSenders(signal: string): [number, number, number, number];
   /** RLIMIT_NOFILE soft and hard to n (max-fd); errno error (EPERM: not root). */
   setNofile(n: number): void;
   /** RLIMIT_NOFILE: [soft, hard], -1 = unlimited. */

@@ -34,6 +34,7 @@ import { endChildren } from './own-children';
 import { announceFirstConnection, followAcceptHolds } from './accept-hold';
 import { whenMasterGone } from './master-gone';
 import { keepInspectorShut } from '../os/inspector-signal';
+import { routeSignals } from './signal-route';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -124,6 +125,32 @@ async function main(): Promise<void> {
     told = m.reason;
     drain.because(m.reason);
   });
+  // the master's signals (and, with no master to tell, anyone's): SIGTERM
+  // drains (a reload, a recycling), SIGINT too and closes idle connections
+  // (a stop), SIGHUP drains as uWSGI's gracefully_kill (an app with a SIGHUP
+  // listener of its own keeps its way), SIGQUIT ends it now; before it
+  // serves, each ends it at once (as Node's default did). Anyone else's go
+  // to the master, which got them too when they were the group's
+  // (signal-route.ts)
+  let serving = false;
+  const appHup = () => process.listenerCount('SIGHUP') > 1;
+  const obey = (s: NodeJS.Signals) => {
+    if (s === 'SIGQUIT' || !serving) process.exit(0);
+    else if (s === 'SIGTERM') stop(told ?? 'SIGTERM');
+    else if (s === 'SIGINT') stop(told ?? 'SIGINT', true);
+    else if (!appHup()) stop('SIGHUP');
+  };
+  const outside = (s: NodeJS.Signals, from: number) => {
+    // (the app's SIGHUP listener ran already: passed on, it would run twice)
+    if (s === 'SIGHUP' && serving && appHup()) return;
+    if (process.connected) send({ type: 'signalled', signal: s, from });
+    else obey(s);
+  };
+  routeSignals(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'], spec.masterPid ?? process.ppid, { obey, outside }, (s, fn) => (s === 'SIGTERM' || s === 'SIGINT' ? drain.onSignal(s, fn) : process.on(s, fn)));
+  // SIGUSR2 (the master's chain reload, sent to the group) means nothing to
+  // a worker: Node's default ended it mid-request (uWSGI's worker logs what
+  // it does); an app's own listener is still called
+  process.on('SIGUSR2', () => undefined);
   let servers: net.Server[];
   let acceptingAt: number | undefined;
   try {
@@ -167,16 +194,7 @@ async function main(): Promise<void> {
   for (const s of servers) if (!drain.tracks(s)) drain.track([s]);
   followAcceptHolds(servers);
   const accepted = announceFirstConnection(servers, send);
-  // SIGTERM: a reload or a recycling drains; SIGINT: the instance stops
-  drain.onSignal('SIGTERM', () => stop(told ?? 'SIGTERM'));
-  drain.onSignal('SIGINT', () => stop(told ?? 'SIGINT', true));
-  // a SIGHUP sent to the whole group (a terminal's hangup, kill -HUP -PGID)
-  // drains the worker, as uWSGI's gracefully_kill, instead of Node's default
-  // death mid-request; an app with a SIGHUP listener of its own keeps its way
-  process.on('SIGHUP', () => {
-    if (process.listenerCount('SIGHUP') === 1) stop('SIGHUP');
-  });
-  process.on('SIGQUIT', () => process.exit(0));
+  serving = true;
   // the channel closes when the master dies (master-gone.ts)
   process.on('disconnect', () => whenMasterGone(spec.masterPid, () => stop('the master is gone', true)));
   try {

@@ -87,7 +87,7 @@ describe('graceful reload', () => {
     await stopMaster(p);
   }, 30_000);
 
-  it('a SIGHUP to the whole process group (a terminal hangup) drains the workers instead of killing them mid-request: no request lost', async () => {
+  it('a SIGHUP to the whole process group (a terminal hangup) is the master\'s reload (the workers leave it to the master: group-signals.test.ts): no request lost', async () => {
     // startLiege: its own group
     const { p } = await hupUnderLoad('handler.js', (master) => process.kill(-master, 'SIGHUP'));
     expect(alive(p.pid!)).toBe(true);
