@@ -100,7 +100,8 @@ describe('single-process instance as a subreaper', () => {
     }, 30_000);
     expect(living(first!.pid)).toBe(false);
     expect(next!.ppid).toBe(p.pid);
-    expect(await get(port)).toMatchObject({ status: 200, pid: String(p.pid) });
+    // (the next image's app spawned it while loading: it may not serve yet)
+    expect(await until(() => get(port), 30_000)).toMatchObject({ status: 200, pid: String(p.pid) });
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     expect(jobs('reload')).toEqual([]);
