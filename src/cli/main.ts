@@ -12,6 +12,7 @@ import { wantsLogMaster } from '../config/logger-spec';
 import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
 import { EMPEROR_FD_ENV, envFd, EXILE_CODE, VASSAL_ENV } from '../ipc/vassal';
+import { stopMercy } from '../ipc/worker';
 import { adoptDaemonPipe } from '../ipc/daemon';
 import { native } from '../os/native';
 import type { BoundSocket } from '../master/sockets';
@@ -129,7 +130,8 @@ function pickServe(config: Config, plan: HookPlan, ctx: HookContext, reloads: nu
   const serve = (bound: BoundSocket[]) => single().serveSingle({
     serving: servingSpec(config, bound), fds: bound.map((s) => s.fd), plan, ctx, reloads, validateReload,
     heartbeat: config.has('heartbeat') ? config.int('heartbeat') : undefined,
-    mercyMs: config.int('reload-mercy') * 1000,
+    mercy: { ms: config.int('worker-reload-mercy') * 1000, name: 'worker-reload-mercy' },
+    stopMercy: stopMercy(config.int('worker-reload-mercy') * 1000, config.int('reload-mercy') * 1000),
     describeError: (e) => (e instanceof LiegeError ? e.describe() : String(e)),
     moveSocket: (from, to) => { for (const s of bound) if (s.fd === from) s.fd = to; },
   }).catch((e: unknown) => {

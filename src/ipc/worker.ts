@@ -1,10 +1,12 @@
 // What master and worker say to each other (IPC), and how a worker learns
 // its job (LIEGE_WORKER env, JSON). Shared by master/ and worker/ only.
-// Master → worker is signals only (SIGTERM drain, SIGQUIT/SIGKILL now), so a
-// worker adopted across the master's re-exec is driven the same way; the
-// messages are answers to a worker's listen() and a spare's activation
-// (spares are never adopted: a reload replaces them), and a log reopen
-// (sent to adopted workers too, on the channel kept across the exec).
+// Master → worker is signals (SIGTERM drain, SIGINT stop, SIGQUIT/SIGKILL
+// now), so a worker adopted across the master's re-exec is driven the same
+// way; the messages are answers to a worker's listen() and a spare's
+// activation (spares are never adopted: a reload replaces them), a log
+// reopen, and why a drain signal comes (for its log lines only: a worker
+// that never hears it names the signal), the last two sent to adopted
+// workers too, on the channel kept across the exec.
 import type { HookLine } from '../config/config';
 import type { HookContext } from '../hooks/actions/types';
 import type { ExtraHook } from '../hooks/registry/plan';
@@ -33,6 +35,8 @@ export interface WorkerSpec {
   masterPid?: number; // the worker dies with it (native watcher thread)
   deathGraceMs?: number; // after the master died: time to drain, then SIGKILL
   mercyMs?: number; // drain cap (worker-reload-mercy)
+  stopMercyMs?: number; // a stop's drain cap (stopMercy(): the smaller of the two mercies)
+  stopMercyName?: string; // the option that sets it (for the log)
   maxRequests?: number; // report at once when max-requests + id × delta is reached
   maxRequestsDelta?: number;
   harakiri?: boolean; // write the request line to the busy slot (harakiri's log)
@@ -95,7 +99,18 @@ export type MasterMessage =
   | { type: 'reopen-log'; file: string; liege: 1 }
   // another worker started accepting: let it take the next connection (worker/accept-hold.ts)
   | { type: 'hold-accept'; ms: number; liege: 1 }
-  | { type: 'release-accept'; liege: 1 };
+  | { type: 'release-accept'; liege: 1 }
+  // the drain signal that follows is for this (a reload, a recycling's reason, a stop)
+  | { type: 'drain'; reason: string; liege: 1 };
+
+/** What bounds a worker's drain at a stop, and the option that sets it:
+ * the smaller of `worker-reload-mercy` (a worker's drain, as uWSGI's
+ * uwsgi_curse() sets at a reload and a stop alike) and `reload-mercy` (the
+ * whole stop). A reload's or a recycling's drain: `worker-reload-mercy`. */
+export function stopMercy(workerReloadMercyMs: number, reloadMercyMs: number): { ms: number; name: string } {
+  if (reloadMercyMs < workerReloadMercyMs) return { ms: reloadMercyMs, name: 'reload-mercy' };
+  return { ms: workerReloadMercyMs, name: 'worker-reload-mercy' };
+}
 /** The oldest request in flight, for harakiri and its log line. */
 export interface BusyInfo {
   since: number; // Date.now() when it started

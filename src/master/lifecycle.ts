@@ -20,7 +20,6 @@ import { bindSockets, closeRemovedSockets, handOverSockets, inheritedSockets, re
 import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { endGuard, killDescendants, startReaper } from '../os/reaper';
-import { GUARD_GRACE_MS, startGuard } from '../os/guard';
 import { openNotify } from '../os/notify';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
@@ -110,11 +109,11 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     // workers: a hook's shell dies with us (PDEATHSIG), what it runs (a
     // `sleep`) would not; what a hook backgrounds (`setsid x &`) lands on us,
     // not on init, and a stop ends it as it ends everything else
-    // (a single process is no subreaper: its app's orphans are not its to
-    // reap; the guard still ends them if it is SIGKILLed)
+    // (a single process too: it is its app's worker and master at once, so
+    // what the app double-forks lands on it and ends at its stop, as under
+    // a master; not the emperor: each vassal reaps its own)
     const guarded = !cfg.bool('no-server') && !cfg.has('namespace') && process.pid !== 1;
-    if (guarded && !st.serve) startReaper();
-    if (guarded && st.single) startGuard(GUARD_GRACE_MS);
+    if (guarded && (!st.serve || st.single)) startReaper();
     if (!st.nsChild) await phase('asap');
     applyMaxFd(cfg);
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('pidfile'));

@@ -23,7 +23,7 @@ import { sdNotifyReported } from '../os/notify';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
-import { WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
+import { stopMercy, WORKER_PHASES, type WorkerSpec } from '../ipc/worker';
 import { handOver, type Handover } from './generations';
 import { judge, type RecyclePolicy, type Verdict } from './recycle';
 import type { BoundSocket } from './sockets';
@@ -76,7 +76,7 @@ export interface MasterSettings {
   policy: RecyclePolicy;
   harakiriVerbose: boolean;
   mercyMs: number; // worker-reload-mercy
-  stopMercyMs: number; // reload-mercy: a stop waits this long, then SIGKILL
+  stopMercyMs: number; // reload-mercy: caps a stop (with worker-reload-mercy: stopMercy())
   backoffMaxMs: number;
   exitOnReload: boolean;
   needApp?: boolean; // need-app (absent in a handover from an older image)
@@ -127,6 +127,7 @@ export interface MasterRun {
 }
 
 export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
+  const stop = stopMercy(settings.mercyMs, settings.stopMercyMs);
   return {
     ...servingSpec(cfg, sockets),
     hooks: cfg.hookLines.filter((h) => WORKER_PHASES.includes(h.phase)),
@@ -134,6 +135,8 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
     masterPid: process.pid,
     deathGraceMs: 3000,
     mercyMs: settings.mercyMs,
+    stopMercyMs: stop.ms,
+    stopMercyName: stop.name,
     maxRequests: settings.policy.maxRequests || undefined,
     maxRequestsDelta: settings.policy.maxRequestsDelta || undefined,
     harakiri: settings.policy.harakiriMs > 0 || undefined,
@@ -233,8 +236,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // worker stuck in a request cannot drain; without this the stop would
     // wait the whole reload-mercy)
     const deadlines = graceful && settings.policy.harakiriMs > 0 ? setInterval(() => harakiri(Date.now()), 1000) : undefined;
-    const unwatch = graceful ? escalateOnQuit(events, () => void workers.stopAll(false, 0)) : undefined;
-    await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
+    const unwatch = graceful ? escalateOnQuit(events, () => void workers.stopAll(false)) : undefined;
+    await workers.stopAll(graceful, stopMercy(settings.mercyMs, settings.stopMercyMs));
     unwatch?.();
     clearInterval(deadlines);
     ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
@@ -402,7 +405,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (brutal) {
       // before the exec: the new image then starts on empty slots, and no
       // worker of the old generation can be left to a pid that was reused
-      await workers.stopAll(false, 0);
+      await workers.stopAll(false);
       l.info('brutal reload: every worker killed (requests in flight cut), re-executing');
     }
     await control?.handOver();

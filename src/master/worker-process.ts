@@ -154,6 +154,7 @@ export function drain(p: Proc, reason: string, mercyMs: number): void {
   p.reason = reason;
   p.drainingSince = Date.now();
   log('master').info({ worker: p.id, pid: p.pid, reason }, 'worker draining');
+  tell(p, { type: 'drain', reason, liege: 1 }); // its log lines name the reason, not the signal
   signal(p, 'SIGTERM');
   armDrainMercy(p, mercyMs);
 }

@@ -25,7 +25,7 @@ import { reloadStep, type ReloadStep } from './reload-steps';
 import type { SharedPort } from './shared-ports';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
-import { armDrainMercy, backoffMs, drain, exists, Launcher, lostChannel, signal, type Proc } from './worker-process';
+import { armDrainMercy, backoffMs, drain, exists, Launcher, lostChannel, signal, tell, type Proc } from './worker-process';
 
 // (master.ts imports these from here)
 export { rssOf, type Proc } from './worker-process';
@@ -542,18 +542,22 @@ export class Workers {
   }
 
   /** Stop everything: SIGINT (a drain that closes idle keep-alive
-   * connections too) or SIGKILL; wait for every process. */
-  async stopAll(graceful: boolean, mercyMs = this.opts.mercyMs): Promise<void> {
+   * connections too, bounded by the worker itself at `mercy`: stopMercy())
+   * or SIGKILL; wait for every process. One still running a second after
+   * its mercy (its event loop blocked) is SIGKILLed. */
+  async stopAll(graceful: boolean, mercy = { ms: this.opts.mercyMs, name: 'worker-reload-mercy' }): Promise<void> {
     const all = this.all().concat(this.halt());
+    const killAt = graceful ? mercy.ms + 1000 : 0;
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (!exists(p.pid)) return resolve();
       const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
       p.child?.once('exit', () => { clearInterval(t); resolve(); });
       setTimeout(() => {
         if (!exists(p.pid)) return;
-        if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercyMs }, 'worker still running when the stop mercy (reload-mercy) expired: SIGKILL');
+        if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
         signal(p, 'SIGKILL');
-      }, mercyMs).unref();
+      }, killAt).unref();
+      if (graceful) tell(p, { type: 'drain', reason: 'stop', liege: 1 }); // its log lines say so, not "SIGINT"
       signal(p, graceful ? 'SIGINT' : 'SIGKILL');
     })));
   }

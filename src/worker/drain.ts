@@ -35,16 +35,15 @@ import { log } from '../log';
 import { followTlsSockets, servesHttp } from './http-server';
 import { ACCEPTED } from './protocols/index';
 import { afterRequestLog } from './request-log';
-
-type Listener = (...args: unknown[]) => void;
+import { HeldSignals } from './held-signals';
 
 interface Tracked {
   sockets: Set<net.Socket>; // open connections (a response in flight: socket._httpMessage)
   shared?: boolean; // the app's server on a shared port, not on a liege socket
 }
 
-const DRAIN_SIGNALS = new Set(['SIGTERM', 'SIGINT']);
 const IDLE_CLOSE_MS = 100;
+const SIGNAL_NAME = /^SIG[A-Z0-9]+$/;
 const FRESH_GRACE_MS = 2000;
 const DRAIN_REPORT_FIRST_MS = 5000;
 const DRAIN_REPORT_EVERY_MS = 10_000;
@@ -67,7 +66,7 @@ export interface DrainOptions {
 export class Drain {
   private draining = false;
   private readonly tracked = new Map<net.Server, Tracked>();
-  private readonly appListeners: Array<{ signal: string; fn: Listener }> = [];
+  private readonly held = new HeldSignals();
   // the raw sockets under an app's TLS sockets: the TLS socket says what
   // the client sent (its bytesRead counts cleartext, the request; the raw
   // one has read the handshake) and is the connection counted
@@ -79,53 +78,7 @@ export class Drain {
    * here. Installed before the app is loaded. */
   interceptApp(): void {
     const drain = this;
-    const on = process.on.bind(process);
-    type On = (event: string | symbol, fn: Listener) => NodeJS.Process;
-    const hold = (orig: On) =>
-      function (this: NodeJS.Process, event: string | symbol, fn: Listener): NodeJS.Process {
-        if (typeof event === 'string' && DRAIN_SIGNALS.has(event) && !drain.ownListener) {
-          drain.appListeners.push({ signal: event, fn });
-          return process;
-        }
-        return orig.call(process, event, fn);
-      };
-    process.on = hold(on as On) as typeof process.on;
-    process.addListener = process.on;
-    process.once = hold(process.once.bind(process) as On) as typeof process.once;
-    process.prependListener = hold(process.prependListener.bind(process) as On) as typeof process.prependListener;
-    // an app that resets its signal handlers (removeAllListeners('SIGTERM'),
-    // off()) removes its own held ones, never the drain's: without it a
-    // SIGTERM would end the worker at once, its requests with it
-    const off = process.removeListener.bind(process) as On;
-    process.removeListener = function (event: string | symbol, fn: Listener): NodeJS.Process {
-      if (typeof event === 'string' && DRAIN_SIGNALS.has(event)) drain.forget(event, fn);
-      return off(event, fn);
-    } as typeof process.removeListener;
-    process.off = process.removeListener;
-    const removeAll = process.removeAllListeners.bind(process);
-    // an app's removeAllListeners() (every event) removes the app's own:
-    // the listeners from before the app stay, and the drain's. Among them
-    // Node's newListener/removeListener hooks that start and stop the
-    // signal watchers: without them no signal listener added later (the
-    // drain's) was ever called, and a SIGTERM ended the worker at once, its
-    // requests with it (a SIGUSR1 too: inspector-signal.ts)
-    const listenersOf = (e: string | symbol) => (process as NodeJS.EventEmitter).listeners(e) as Listener[];
-    const before = new Map(process.eventNames().map((e) => [e, listenersOf(e)]));
-    process.removeAllListeners = function (event?: string | symbol): NodeJS.Process {
-      if (typeof event === 'string' && DRAIN_SIGNALS.has(event)) {
-        drain.forget(event);
-        return process;
-      }
-      if (event !== undefined) return removeAll(event);
-      drain.forget();
-      for (const name of process.eventNames()) {
-        const keep = before.get(name) ?? [];
-        for (const fn of listenersOf(name)) {
-          if (!keep.includes(fn) && !drain.own.some((o) => o.fn === fn)) off(name, fn);
-        }
-      }
-      return process;
-    } as typeof process.removeAllListeners;
+    this.held.install();
     const close = http.Server.prototype.close;
     http.Server.prototype.close = function (this: http.Server, cb?: (err?: Error) => void) {
       // (closing a metrics port's server is no wish to end the worker)
@@ -136,25 +89,9 @@ export class Drain {
     };
   }
 
-  private ownListener = false;
-  private readonly own: Array<{ signal: NodeJS.Signals; fn: () => void }> = [];
-
   /** Our own SIGTERM/SIGINT listener (not held back). */
   onSignal(signal: NodeJS.Signals, fn: () => void): void {
-    this.ownListener = true;
-    process.on(signal, fn);
-    this.ownListener = false;
-    this.own.push({ signal, fn });
-  }
-
-  // the app removed held listeners: `fn` of `signal`, all of `signal`, or all
-  private forget(signal?: string, fn?: Listener): void {
-    for (let i = this.appListeners.length - 1; i >= 0; i--) {
-      const l = this.appListeners[i]!;
-      if (signal !== undefined && l.signal !== signal) continue;
-      if (fn !== undefined && l.fn !== fn) continue;
-      this.appListeners.splice(i, 1);
-    }
+    this.held.listen(signal, fn);
   }
 
   /** Follow the connections of the served servers. Per request there is
@@ -221,8 +158,9 @@ export class Drain {
     if (closeIdle) this.closeIdle = true;
     if (this.draining) return;
     this.draining = true;
+    this.reason = reason;
     this.signal = opts.signal ?? (closeIdle ? 'SIGINT' : 'SIGTERM');
-    this.done = () => this.finish(exit, reason);
+    this.done = () => this.finish(exit, this.reason);
     for (const s of this.unserved) if (s.listening) net.Server.prototype.close.call(s);
     const startedAt = Date.now();
     for (const [s, t] of this.tracked) {
@@ -240,6 +178,7 @@ export class Drain {
       if (this.finished) return;
       const w = this.waitingFor();
       const seconds = Math.round((Date.now() - startedAt) / 1000);
+      const reason = this.reason;
       log('worker').info({ reason, draining_s: seconds, ...counted(w) }, `still draining (${reason}) after ${seconds} s, waiting for ${describe(w)}; the mercy (${mercy}) ends it`);
       this.reporter = setTimeout(report, DRAIN_REPORT_EVERY_MS);
       this.reporter.unref();
@@ -249,11 +188,21 @@ export class Drain {
     setTimeout(() => {
       if (this.finished) return;
       const w = this.waitingFor();
+      const reason = this.reason;
       log('worker').warn({ reason, mercy_ms: mercyMs, ...counted(w) }, `drain mercy (${mercy}) expired (${reason}): closing ${describe(w)}`);
       for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
       this.finish(exit, `${reason} (mercy of ${mercyMs} ms expired)`);
     }, mercyMs).unref();
     this.check();
+  }
+
+  private reason = '';
+
+  /** Why the drain is (the master tells it with the signal: a reload, a
+   * recycling's reason, a stop): a drain started by the bare signal,
+   * before the message came, is named by it from now on. */
+  because(reason: string): void {
+    if (this.draining && SIGNAL_NAME.test(this.reason)) this.reason = reason;
   }
 
   private reporter?: NodeJS.Timeout;
@@ -344,24 +293,15 @@ export class Drain {
     clearInterval(this.sweeper);
     for (const cb of this.whenDoneCbs.splice(0)) cb();
     this.runAppListeners();
-    setTimeout(() => exit(reason), this.appListeners.length ? 1000 : 0).unref();
+    setTimeout(() => exit(reason), this.held.count ? 1000 : 0).unref();
   }
 
   private appListenersRan = false;
 
-  // the app's own shutdown code runs once no request can be lost: the
-  // listeners of the drain's signal, or, when the app has none for it, the
-  // other one's (an app written for PM2 listens for both: its cleanup,
-  // db.close(), ran twice)
+  // the app's own shutdown code runs once no request can be lost
   private runAppListeners(): void {
-    if (this.appListenersRan) return;
     this.appListenersRan = true;
-    const own = this.appListeners.filter((l) => l.signal === this.signal);
-    for (const { signal, fn } of own.length ? own : this.appListeners) {
-      try {
-        fn(signal);
-      } catch { /* the app's cleanup failing does not keep the worker alive */ }
-    }
+    this.held.run(this.signal);
   }
 }
 

@@ -113,9 +113,19 @@ async function main(): Promise<void> {
     observer.heartbeat();
     afterRequestLog(() => process.exit(code));
   };
-  // (a stop, not a reload: idle keep-alive connections are closed too)
+  // (a stop, not a reload: idle keep-alive connections are closed too, and
+  // its own mercy bounds it: the smaller of the two, ipc/worker.ts stopMercy)
   // (the app's SIGINT listeners run on a stop, its SIGTERM ones otherwise)
-  const stop = (reason: string, closeIdle = false) => drain.start(reason, { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
+  const stop = (reason: string, closeIdle = false) => drain.start(reason, closeIdle && spec.stopMercyMs !== undefined
+    ? { mercyMs: spec.stopMercyMs, mercyName: spec.stopMercyName, exit: exitAfterLog(0), closeIdle }
+    : { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
+  // why the master's next drain signal comes (its log lines say it, not the signal's name)
+  let told: string | undefined;
+  process.on('message', (m: MasterMessage & { liege?: number }) => {
+    if (m?.type !== 'drain' || m.liege !== 1) return;
+    told = m.reason;
+    drain.because(m.reason);
+  });
   // the master's signals (and, with no master to tell, anyone's): SIGTERM
   // drains (a reload, a recycling), SIGINT too and closes idle connections
   // (a stop), SIGHUP drains as uWSGI's gracefully_kill (an app with a SIGHUP
@@ -127,8 +137,8 @@ async function main(): Promise<void> {
   const appHup = () => process.listenerCount('SIGHUP') > 1;
   const obey = (s: NodeJS.Signals) => {
     if (s === 'SIGQUIT' || !serving) process.exit(0);
-    else if (s === 'SIGTERM') stop('SIGTERM');
-    else if (s === 'SIGINT') stop('SIGINT', true);
+    else if (s === 'SIGTERM') stop(told ?? 'SIGTERM');
+    else if (s === 'SIGINT') stop(told ?? 'SIGINT', true);
     else if (!appHup()) stop('SIGHUP');
   };
   const outside = (s: NodeJS.Signals, from: number) => {

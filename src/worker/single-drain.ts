@@ -5,14 +5,24 @@
 // idle keep-alive connections are closed, but never one that has not sent
 // its first request yet: it was accepted a moment ago and its request is on
 // the way (closing it was an empty reply; a HUP storm lost ~2% of requests).
-// Such a connection gets FRESH_GRACE_MS to send it, then is closed.
+// Such a connection gets FRESH_GRACE_MS to send it, then is closed. Once
+// the requests are done, the app's own SIGTERM/SIGINT listeners (held back
+// while serving: held-signals.ts) run, as a drained worker's do.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { log } from '../log';
 import { native } from '../os/native';
+import type { DrainSignal } from './drain';
+import type { HeldSignals } from './held-signals';
 import { followTlsSockets, servesHttp } from './http-server';
 import type { RequestObserver } from './observe';
 
 const FRESH_GRACE_MS = 2000;
+// what the app's shutdown listeners get (a drained worker's too: drain.ts)
+const APP_SHUTDOWN_MS = 1000;
+
+/** What bounds a drain, and the option that sets it (for the log). */
+export interface Mercy { ms: number; name: string }
 
 /** The drain state the observer reads (responses say `Connection: close`
  * once draining) and tells of each request that ends. */
@@ -54,13 +64,18 @@ export class Connections {
 }
 
 /** Resolves when no request is in flight and no fresh connection is open
- * (idle ones closed), or after `mercyMs`. */
-export function idle(conns: Connections, s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
+ * (idle ones closed), or when the mercy expires (a warning naming the
+ * option and `reason`: the requests left are cut). */
+export function idle(conns: Connections, s: Inflight, observer: RequestObserver, mercy: Mercy, reason: string): Promise<void> {
   s.isDraining = true;
   const start = Date.now();
   return new Promise((resolve) => {
-    const done = () => { clearTimeout(mercy); clearInterval(poll); resolve(); };
-    const mercy = setTimeout(done, mercyMs);
+    const done = () => { clearTimeout(expiry); clearInterval(poll); resolve(); };
+    const expiry = setTimeout(() => {
+      const n = observer.inFlight;
+      log('instance').warn({ reason, mercy_ms: mercy.ms, in_flight: n }, `drain mercy (${mercy.name} = ${mercy.ms / 1000} s) expired (${reason}): closing ${n} request${n === 1 ? '' : 's'} in flight`);
+      done();
+    }, mercy.ms);
     const check = () => {
       const fresh = conns.closeIdle(Date.now() - start >= FRESH_GRACE_MS);
       if (observer.inFlight === 0 && !fresh) done();
@@ -90,7 +105,30 @@ function closeListener(srv: net.Server): void {
 }
 
 /** A stop: the listeners closed, then the in-flight requests awaited. */
-export async function drain(servers: net.Server[], conns: Connections, s: Inflight, observer: RequestObserver, mercyMs: number): Promise<void> {
+export async function drain(servers: net.Server[], conns: Connections, s: Inflight, observer: RequestObserver, mercy: Mercy, reason: string): Promise<void> {
   for (const srv of servers) closeListener(srv);
-  await idle(conns, s, observer, mercyMs);
+  await idle(conns, s, observer, mercy, reason);
+}
+
+/** The app's shutdown listeners of `signal` (or the other's: HeldSignals.run),
+ * now that its requests are done; they get APP_SHUTDOWN_MS for async
+ * cleanup. A process.exit() they call ends that wait, not the process: the
+ * instance still ends its way (the app's children, the atexit hooks,
+ * vacuum; a reload's exec), which a naive app's exit on SIGTERM skipped. */
+export function appShutdown(held: HeldSignals, signal: DrainSignal): Promise<void> {
+  if (held.count === 0) return Promise.resolve();
+  const exit = process.exit;
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(wait);
+      process.exit = exit;
+      resolve();
+    };
+    const wait = setTimeout(done, APP_SHUTDOWN_MS);
+    process.exit = ((code?: number | string | null) => {
+      log('instance').info({ code }, 'the app called process.exit() in its shutdown listener: the instance ends its own way');
+      done();
+    }) as typeof process.exit;
+    held.run(signal);
+  });
 }

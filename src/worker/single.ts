@@ -6,7 +6,11 @@
 // ends at once; SIGHUP (or the emperor's reload) lets in-flight requests
 // finish, then re-execs in place with the listening sockets kept open (no
 // connection is refused; idle keep-alive connections are closed). An invalid
-// config on disk refuses the reload and keeps serving.
+// config on disk refuses the reload and keeps serving. As a worker, the
+// instance owns the drain: the app's SIGTERM/SIGINT listeners are held
+// back and run once its requests are done; what the app started (children,
+// double-forked jobs: the instance is a subreaper, lifecycle.ts) ends with
+// it at the stop and before a reload's exec.
 import type * as http from 'node:http';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
@@ -30,8 +34,9 @@ import { provideLiegeModule } from './liege-module';
 import { loadRequestHookModules } from './request-hook-modules';
 import { attachRequestHooks } from './request-hooks';
 import { serveApp } from './serve';
-import { endChildren } from './own-children';
-import { Connections, drain, idle, stopAccepting, type Inflight } from './single-drain';
+import { killDescendants } from '../os/reaper';
+import { HeldSignals } from './held-signals';
+import { appShutdown, Connections, drain, idle, stopAccepting, type Inflight, type Mercy } from './single-drain';
 
 export interface SingleSpec {
   /** What a worker would be told (app, sockets, request log …). */
@@ -41,7 +46,10 @@ export interface SingleSpec {
   ctx: HookContext;
   reloads: number;
   heartbeat?: number; // seconds between heartbeats to the emperor
-  mercyMs: number;
+  /** A reload's drain cap (worker-reload-mercy, as a worker's at a reload). */
+  mercy: Mercy;
+  /** A stop's (ipc/worker.ts stopMercy()). */
+  stopMercy: Mercy;
   validateReload: () => Promise<void>;
   describeError: (e: unknown) => string;
   /** A reload stopped accepting: the listening socket at fd `from` is at `to` now (the one to hand over). */
@@ -62,7 +70,8 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const loopPhase = (name: string) => runPhaseAsync(spec.plan, name, spec.ctx);
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
-  for (const s of SIGNALS) process.on(s, onSignal);
+  const held = new HeldSignals();
+  for (const s of SIGNALS) held.listen(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   const first = spec.reloads === 0;
   // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
@@ -80,6 +89,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     observer.observe(server);
     conns.watch(server);
   };
+  // what the app adds from now on is held back (as in a worker: drain.ts
+  // interceptApp; what liege added before is kept from the app's resets)
+  held.install();
   const { servers } = await serveApp({ ...spec.serving, id: 1, once: first, hooks: [], ctx: spec.ctx }, observe, observer.appError, spec.fds);
   await phase('accepting');
   if (first) await phase('accepting-once');
@@ -93,15 +105,25 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   tellDaemonReady();
   shrinkHeapSoon();
 
-  const end = async (status: number, hooks?: string) => {
+  const end = async (status: number, reason: string, hooks?: string) => {
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
-    await drain(servers, conns, inflight, observer, spec.mercyMs);
-    endChildren(); // the app's children end with it, as a worker's
-    for (const s of SIGNALS) process.off(s, onSignal);
+    // a quit meanwhile (SIGQUIT, a second SIGINT: Ctrl-C twice, as docker
+    // compose) makes it immediate, as a master's stop (stopping.ts)
+    let quit!: () => void;
+    const quitAsked = new Promise<'quit'>((resolve) => (quit = () => resolve('quit')));
+    const unwatch = events.watch((e) => { if (e.type === 'signal' && (e.signal === 'SIGQUIT' || e.signal === 'SIGINT')) quit(); });
+    const how = await Promise.race([drain(servers, conns, inflight, observer, spec.stopMercy, reason).then(() => 'drained' as const), quitAsked]);
+    unwatch();
+    if (how === 'drained') await appShutdown(held, 'SIGINT'); // a stop's, as a worker's
+    else l.info('stop asked again: immediate, the requests in flight are cut');
+    // the app's children end with it, as a worker's, and (a subreaper) what
+    // they double-forked: before the atexit hooks, as a master's stop
+    killDescendants();
+    for (const s of SIGNALS) held.unlisten(s, onSignal);
     return status;
   };
-  const reload = async (hooks?: string) => {
+  const reload = async (reason: string, hooks?: string) => {
     try {
       await spec.validateReload();
     } catch (e) {
@@ -112,13 +134,14 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     sdNotify({ RELOADING: 1 });
     // what comes from now on waits in the backlog for the next image
     stopAccepting(servers, spec.moveSocket);
-    await idle(conns, inflight, observer, spec.mercyMs);
+    await idle(conns, inflight, observer, spec.mercy, reason);
+    await appShutdown(held, 'SIGTERM'); // a reload's, as a drained worker's
     // the app's children too: the next image's app starts its own (they
     // would pile up, one set a reload, as a drained worker's did)
-    endChildren();
+    killDescendants();
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
-    carrySignalsToExec(SIGNALS, onSignal, events.takeAll());
+    held.asOwn(() => carrySignalsToExec(SIGNALS, onSignal, events.takeAll()));
     return 'reload' as const;
   };
 
@@ -130,13 +153,13 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     let out: number | 'reload' | undefined;
     if (e.type === 'emperor-lost') {
       l.error('lost the emperor, shutting down');
-      out = await end(1, 'emperor-lost');
+      out = await end(1, 'the emperor is gone', 'emperor-lost');
     } else if (e.type === 'emperor') {
-      if (e.byte === TO_VASSAL.reload) out = await reload('emperor-reload');
-      else if (e.byte === TO_VASSAL.stop || e.byte === TO_VASSAL.gracefulStop) out = await end(0, 'emperor-stop');
-    } else if (e.signal === 'SIGHUP') out = await reload();
+      if (e.byte === TO_VASSAL.reload) out = await reload('the emperor\'s reload', 'emperor-reload');
+      else if (e.byte === TO_VASSAL.stop || e.byte === TO_VASSAL.gracefulStop) out = await end(0, 'the emperor\'s stop', 'emperor-stop');
+    } else if (e.signal === 'SIGHUP') out = await reload('reload');
     else if (e.signal === 'SIGQUIT') out = 0;
-    else out = await end(0);
+    else out = await end(0, `stop (${e.signal})`);
     if (out !== undefined) return out;
   }
 }

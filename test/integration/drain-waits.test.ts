@@ -129,7 +129,7 @@ describe('a drain that lingers', () => {
     const report = await until(() => lines(logFile).find((l) => /still draining/.test(l)), 20_000);
     expect(report).toMatch(/waiting for 1 request in flight; the mercy \(worker-reload-mercy = 8 s\) ends it/);
     const warn = await until(() => lines(logFile).find((l) => /drain mercy .* expired/.test(l)), 20_000);
-    expect(warn).toMatch(/drain mercy \(worker-reload-mercy = 8 s\) expired \(SIGTERM\): closing 1 request in flight/);
+    expect(warn).toMatch(/drain mercy \(worker-reload-mercy = 8 s\) expired \(new generation\): closing 1 request in flight/);
     await until(() => lines(logFile).some((l) => /old worker gone/.test(l)), 10_000);
   }, 60_000);
 

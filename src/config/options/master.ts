@@ -12,7 +12,7 @@ export const MASTER_OPTIONS = [
   { name: 'max-worker-lifetime', type: 'int', min: 0, default: '0', group: 'master', help: 'recycle a worker (graceful) after this many seconds' },
   { name: 'max-worker-lifetime-delta', type: 'int', min: 0, default: '0', group: 'master', help: 'add worker id × delta seconds to max-worker-lifetime' },
   { name: 'min-worker-lifetime', type: 'int', min: 0, default: '10', group: 'master', help: 'seconds a worker must live before a recycling (not harakiri) may end it' },
-  { name: 'worker-reload-mercy', type: 'int', min: 1, default: '60', group: 'master', help: 'seconds a draining worker gets to finish its requests before SIGKILL' },
+  { name: 'worker-reload-mercy', type: 'int', min: 1, default: '60', group: 'master', help: 'seconds a draining worker gets to finish its requests (a stop: at most reload-mercy)' },
   { name: 'spare-workers', type: 'int', min: 0, max: 64, default: '0', group: 'master', help: 'warm spare workers: started with the app loaded but not accepting; a worker that dies or is recycled hands its slot to a spare, which accepts at once, and a new spare starts in the background (each spare costs one worker\'s memory)' },
   { name: 'max-fd', type: 'int', min: 32, max: 1073741816, group: 'master', help: 'the open file limit (RLIMIT_NOFILE, soft and hard) of the instance and its workers, set after the asap hooks (raising it takes root: before the privilege drop); at least 32: a Node process opens 18 files as it starts' },
   { name: 'need-app', type: 'flag', group: 'master', help: 'exit with status 22 when the app fails to load while nothing serves yet (the first start); a reload or a respawn into a broken app keeps the running workers serving' },
