@@ -39,7 +39,8 @@ describe('faults the chaos run found', () => {
     const open = fs.readdirSync(`/proc/${limited}/fd`).length;
     const [soft, hard] = /^Max open files\s+(\d+)\s+(\d+)/m.exec(fs.readFileSync(`/proc/${limited}/limits`, 'utf8'))!.slice(1);
     await execa('prlimit', ['--pid', String(limited), `--nofile=${open + 1}:${hard}`]);
-    await sleep(1500); // its once-a-second look at the lowest free descriptor
+    // its once-a-second look at the lowest free descriptor (later than 1 s on a loaded machine)
+    await until(() => (new RegExp(`liege\\[${limited}\\] worker: WARN worker \\d is at its open file limit`).test(stderr()) ? true : undefined), 10_000);
     const outcomes = [];
     for (let i = 0; i < 30; i++) outcomes.push(await fetchOne(port, '/'));
     expect(outcomes.filter((o) => o !== 200)).toEqual([]);
