@@ -190,3 +190,12 @@ export function uwsgiPacket(vars: Record<string, string>, body = Buffer.alloc(0)
   head.writeUInt16LE(block.length, 1);
   return Buffer.concat([head, block, body]);
 }
+
+/** SIGKILL every living process whose command line holds `mark` (the tag a
+ * test gives the jobs its apps and hooks start: its cleanup). */
+export function killMarked(mark: string): void {
+  for (const x of processes()) {
+    if (x.state === 'Z' || !x.argv.join(' ').includes(mark)) continue;
+    try { process.kill(x.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}

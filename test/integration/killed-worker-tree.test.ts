@@ -8,16 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, cmdlineOf, freePort, get, killGroup, processes, scratch, startLiege, until, writeIni } from './helpers';
+import { childrenOf, cmdlineOf, freePort, get, killGroup, killMarked, processes, scratch, startLiege, until, writeIni } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-killed-tree-${process.pid}`;
 const started: ResultPromise[] = [];
 afterEach(() => {
   for (const p of started.splice(0)) killGroup(p);
-  for (const x of marked()) {
-    try { process.kill(x.pid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  killMarked(MARK);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -9,16 +9,14 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, processes, runLiege, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, killMarked, processes, runLiege, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const MARK = `liege-orphan-${process.pid}`;
 const started: ResultPromise[] = [];
 afterEach(() => {
   for (const p of started.splice(0)) killGroup(p);
-  for (const x of marked()) {
-    try { process.kill(x.pid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  killMarked(MARK);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
