@@ -46,6 +46,8 @@ export interface EmperorLink {
   heartbeat(seconds: number): void;
   /** Keep the pipe open across an exec (reload in place). */
   keepAcrossExec(setCloexec: (fd: number, on: boolean) => void): void;
+  /** Whether the pipe still stands. */
+  connected(): boolean;
 }
 
 /** What linkToEmperor took out of the environment, for an exec in place. */
@@ -107,6 +109,7 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     tell: (byte) => { if (!lost) pipe.write(Buffer.from([byte])); },
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
     keepAcrossExec: keepEmperorForExec,
+    connected: () => !lost,
   };
 }
 

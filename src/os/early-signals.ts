@@ -60,9 +60,9 @@ function carrySignal(signal: NodeJS.Signals): void {
 /** This image ends in a re-exec: from now on `signals` are carried instead
  * of heard by `listener` (added before it goes: never a default action
  * between), with the signal events of `queued` not taken yet. */
-export function carrySignalsToExec(signals: readonly string[], listener: (signal: NodeJS.Signals) => void, queued: ReadonlyArray<{ type: string; signal?: NodeJS.Signals }>): void {
+export function carrySignalsToExec(signals: readonly string[], unlisten: () => void, queued: ReadonlyArray<{ type: string; signal?: NodeJS.Signals }>): void {
   for (const s of signals) process.on(s, carrySignal);
-  for (const s of signals) process.off(s, listener);
+  unlisten();
   for (const q of queued) if (q.type === 'signal' && q.signal) carrySignal(q.signal);
 }
 

@@ -13,6 +13,7 @@ import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { listenSignals } from '../ipc/vassal-signals';
 import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
@@ -62,8 +63,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const loopPhase = (name: string) => runPhaseAsync(spec.plan, name, spec.ctx);
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
-  for (const s of SIGNALS) process.on(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
+  // a vassal obeys its emperor's signals only (ipc/vassal-signals.ts)
+  const unlisten = listenSignals(SIGNALS, onSignal, link);
   const first = spec.reloads === 0;
   // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);
@@ -98,7 +100,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     sdNotify({ STOPPING: 1 });
     await drain(servers, conns, inflight, observer, spec.mercyMs);
     endChildren(); // the app's children end with it, as a worker's
-    for (const s of SIGNALS) process.off(s, onSignal);
+    unlisten();
     return status;
   };
   const reload = async (hooks?: string) => {
@@ -118,7 +120,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     endChildren();
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
-    carrySignalsToExec(SIGNALS, onSignal, events.takeAll());
+    carrySignalsToExec(SIGNALS, unlisten, events.takeAll());
     return 'reload' as const;
   };
 
