@@ -227,6 +227,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let control: Control | undefined;
   const stop = async (graceful: boolean) => {
     stopping = true;
+    daemons?.holdRespawns(); // (stopped after the workers; one that ends meanwhile stays so)
     // before the workers hear of it: not one connection more is queued
     // (a worker still accepting wakes up for nothing until it stops)
     refuseConnections(sockets);

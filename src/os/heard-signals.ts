@@ -41,6 +41,19 @@ export function rememberHeard(before: Record<string, number[]> | undefined): voi
   for (const [s, times] of Object.entries(before ?? {})) for (const t of times) hearSignal(s, t);
 }
 
+/** Whether one of `signals` was received within the last `ms`. */
+export function heardRecently(signals: readonly string[], ms = HEARD_BEFORE_MS): boolean {
+  const now = Date.now();
+  return signals.some((s) => heardBetween(s, now - ms, now));
+}
+
+/** The signals that stop (or reload) a master, and so its daemons. */
+export const STOP_SIGNALS: readonly string[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'];
+
+/** How long a child's end that may be the group's signal waits for this
+ * process to act on its own copy. */
+export const OWN_COPY_WAIT_MS = REPORT_WAIT_MS;
+
 function heardBetween(signal: string, from: number, to: number): boolean {
   return (heard.get(signal) ?? []).some((t) => t >= from && t <= to);
 }

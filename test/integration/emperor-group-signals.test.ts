@@ -189,3 +189,40 @@ describe('a signal to one vassal alone is still that vassal\'s', () => {
     expect((await p).exitCode).toBe(0);
   }, 90_000);
 });
+
+describe('attached daemons under KillMode=control-group', () => {
+  it('SIGTERM to every process, daemons too: a daemon that ends on it is not respawned, a control daemon\'s end is not the vassal\'s status, each runs its trap once', async () => {
+    const dir = scratch();
+    const vassals = path.join(dir, 'vassals');
+    fs.mkdirSync(vassals);
+    const trace = path.join(dir, 'trace');
+    const port = await freePort();
+    const daemon = (what: string, status: number) => `sh -c 'trap "echo ${what} >> ${trace}; exit ${status}" TERM; while :; do sleep 0.1; done'`;
+    fs.writeFileSync(path.join(vassals, 'a.ini'), [
+      '[uwsgi]', 'master = true', 'processes = 2',
+      `http-socket = 127.0.0.1:${port}`,
+      `node-app = ${FIXTURES}/apps/cleanup-slow.js`,
+      `attach-daemon = ${daemon('daemon', 0)}`,
+      `attach-control-daemon = ${daemon('control', 3)}`,
+      `hook-emperor-stop = exec:echo emperor-stop >> ${trace}`, '',
+    ].join('\n'));
+    const p = startLiege(['--emperor', vassals, '--emperor-freq', '3600'], { cwd: dir, env: { CLEANUP_FILE: path.join(dir, 'cleanup') } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => get(port), 30_000);
+    await until(() => ((err.match(/daemon started/g) ?? []).length === 2 && processes().filter((x) => x.argv.join(' ').includes('while :')).length >= 2 ? true : undefined));
+    const pids = [p.pid!, ...tree(p.pid!)];
+    // a request in flight: the workers drain while the daemons are gone already
+    const slow = request(port, '/slow');
+    await sleep(200);
+    send('every process', p.pid!, 'SIGTERM');
+    expect(await slow).toBe('200 slow');
+    expect((await p).exitCode).toBe(0);
+    await expectNothingLeft(p.pid!, pids);
+    expect(err).not.toMatch(/daemon exited/);
+    expect(err.match(/daemon started/g)).toHaveLength(2);
+    expect(err).not.toMatch(/vassal died|respawning/);
+    expect(lines(trace).sort()).toEqual(['control', 'daemon', 'emperor-stop']);
+  }, 90_000);
+});
