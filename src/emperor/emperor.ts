@@ -10,7 +10,7 @@
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
 // reload-mercy; a second SIGINT or a SIGQUIT meanwhile quits them) and exit
 // 0; SIGHUP reloads every vassal; SIGURG respawns throttled vassals now.
-// Vassals obey only these (ipc/vassal-signals.ts): the same signal to the
+// Vassals obey only these (ipc/vassal.ts): the same signal to the
 // whole group is answered here once, for every vassal.
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
@@ -18,10 +18,9 @@ import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
+import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, reportedSignal, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
 import { hearSignals, judgeReport } from '../os/heard-signals';
-import { reportedSignal } from '../ipc/vassal-signals';
 import { native } from '../os/native';
 import { sdNotifyReported } from '../os/notify';
 import { tellDaemonReady } from '../ipc/daemon';

@@ -14,8 +14,8 @@ import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
-import { listenSignals } from '../ipc/vassal-signals';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
@@ -167,9 +167,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   rememberHeard(run.handover?.heard);
   // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it
   // when it accepts; of the emperor's signals it obeys the emperor's only
-  // (ipc/vassal-signals.ts)
+  // (ipc/vassal.ts)
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
-  const unlisten = listenSignals(Object.keys(SIGNAL_COMMANDS), onSignal, emperor);
+  const unlisten = listenSignals(Object.keys(SIGNAL_COMMANDS), onSignal, emperorAsParent(emperor));
   for (const s of takeEarlySignals()) {
     hearSignal(s);
     push({ type: 'signal', signal: s });

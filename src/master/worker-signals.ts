@@ -1,5 +1,5 @@
 // A worker that gets a stop or reload signal from anyone but its master
-// reports it instead of acting on it (worker/signal-route.ts). Sent to the
+// reports it instead of acting on it (os/signal-route.ts). Sent to the
 // whole process group or cgroup (Ctrl-C, a terminal's hangup, `kill -TERM
 // -PGID`, systemd's KillMode=control-group) the master got the same signal
 // at the same moment and answers it for every worker: a reload replaces

@@ -12,8 +12,8 @@ import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
-import { listenSignals } from '../ipc/vassal-signals';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
@@ -64,8 +64,8 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
-  // a vassal obeys its emperor's signals only (ipc/vassal-signals.ts)
-  const unlisten = listenSignals(SIGNALS, onSignal, link);
+  // a vassal obeys its emperor's signals only (ipc/vassal.ts)
+  const unlisten = listenSignals(SIGNALS, onSignal, emperorAsParent(link));
   const first = spec.reloads === 0;
   // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);

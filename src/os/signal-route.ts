@@ -11,8 +11,10 @@
 // when it was the worker's alone (master/worker-signals.ts). A worker whose
 // channel is gone (its master died, the app disconnected it) acts on every
 // signal itself, as before. The sender is known natively (siginfo si_pid:
-// native/src/sender.c); libuv passes the number only.
-import { native } from '../os/native';
+// native/src/sender.c); libuv passes the number only. A vassal master (or
+// single-process vassal) takes its emperor's signals the same way
+// (listenSignals below; ipc/vassal.ts), its emperor judging its reports.
+import { native } from './native';
 
 /** What a signal asks of the worker: `obey` the master's (or one whose
  * sender is unknown); `outside(pid)` anyone else's (pid 0: the kernel). */
@@ -39,4 +41,30 @@ export function routeSignals(signals: NodeJS.Signals[], masterPid: number, route
     });
   }
   native.watchSenders(signals, masterPid);
+}
+
+/** Where a process reports the signals it does not take from its parent
+ * (a vassal: to its emperor, ipc/vassal.ts): `report` says false when it
+ * cannot (the pipe is gone), and the signal is obeyed. */
+export interface SignalParent {
+  signals: readonly string[];
+  report(signal: NodeJS.Signals): boolean;
+}
+
+/** Listens to `signals` for `onSignal`: every delivery without a `parent`,
+ * else the parent's signals routed by sender (the parent is this process's
+ * parent: process.ppid). Returns what removes the listeners again. */
+export function listenSignals(signals: readonly string[], onSignal: (s: NodeJS.Signals) => void, parent: SignalParent | undefined): () => void {
+  const listeners = new Map<string, (s: NodeJS.Signals) => void>();
+  const listen = (s: string, fn: (s: NodeJS.Signals) => void) => {
+    listeners.set(s, fn);
+    process.on(s, fn);
+  };
+  const routed = parent ? (signals.filter((s) => parent.signals.includes(s)) as NodeJS.Signals[]) : [];
+  for (const s of signals) if (!routed.includes(s as NodeJS.Signals)) listen(s, onSignal);
+  if (parent && routed.length) {
+    const outside = (s: NodeJS.Signals) => { if (!parent.report(s)) onSignal(s); };
+    routeSignals(routed, process.ppid, { obey: onSignal, outside }, (s, fn) => listen(s, fn));
+  }
+  return () => { for (const [s, fn] of listeners) process.off(s, fn); };
 }
