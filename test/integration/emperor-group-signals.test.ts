@@ -138,6 +138,44 @@ describe('a stop signal to the emperor\'s group is the emperor\'s stop', () => {
   }, 90_000);
 });
 
+describe('single-process vassals', () => {
+  for (const sig of ['SIGINT', 'SIGHUP'] as const) {
+    it(`${sig} to the group: each stopped or reloaded once, by its emperor`, async () => {
+      const dir = scratch();
+      const vassals = path.join(dir, 'vassals');
+      fs.mkdirSync(vassals);
+      const trace = path.join(dir, 'trace');
+      const ports: Record<string, number> = {};
+      for (const n of NAMES) {
+        ports[n] = await freePort();
+        fs.writeFileSync(path.join(vassals, `${n}.ini`), ['[uwsgi]', `http-socket = 127.0.0.1:${ports[n]}`, `node-app = ${FIXTURES}/apps/cleanup-slow.js`,
+          `hook-emperor-stop = exec:echo %n emperor-stop >> ${trace}`, `hook-emperor-reload = exec:echo %n emperor-reload >> ${trace}`, ''].join('\n'));
+      }
+      const p = startLiege(['--emperor', vassals, '--emperor-freq', '3600'], { cwd: dir, env: { CLEANUP_FILE: path.join(dir, 'cleanup') } });
+      started.push(p);
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      for (const n of NAMES) await until(() => get(ports[n]!), 30_000);
+      const pids = [p.pid!, ...tree(p.pid!)];
+      const slow = NAMES.map((n) => request(ports[n]!, '/slow'));
+      await sleep(300);
+      send('group', p.pid!, sig);
+      expect(await Promise.all(slow)).toEqual(NAMES.map(() => '200 slow'));
+      if (sig === 'SIGHUP') {
+        await until(() => (lines(trace).length === 3 ? true : undefined));
+        for (const n of NAMES) await until(() => get(ports[n]!), 30_000);
+        await sleep(1500); // a second reload would have begun by now
+        expect(lines(trace).sort()).toEqual(NAMES.map((n) => `${n} emperor-reload`));
+        process.kill(p.pid!, 'SIGTERM');
+      }
+      expect((await p).exitCode).toBe(0);
+      await expectNothingLeft(p.pid!, pids);
+      expect(err).not.toMatch(/vassal died|respawning|not from the emperor/);
+      if (sig === 'SIGINT') expect(lines(trace).sort()).toEqual(NAMES.map((n) => `${n} emperor-stop`));
+    }, 90_000);
+  }
+});
+
 describe('a SIGHUP to the emperor\'s group is the emperor\'s reload', () => {
   for (const mode of ['emperor', 'group', 'every process'] as Mode[]) {
     it(`SIGHUP to the ${mode}: each vassal reloaded once, no request lost`, async () => {
