@@ -169,7 +169,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   // when it accepts; of the emperor's signals it obeys the emperor's only
   // (ipc/vassal.ts)
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
-  const unlisten = listenSignals(Object.keys(SIGNAL_COMMANDS), onSignal, emperorAsParent(emperor));
+  const listening = listenSignals(Object.keys(SIGNAL_COMMANDS), onSignal, emperorAsParent(emperor));
   for (const s of takeEarlySignals()) {
     hearSignal(s);
     push({ type: 'signal', signal: s });
@@ -241,7 +241,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     await workers.stopAll(graceful, graceful ? settings.stopMercyMs : 0);
     unwatch?.();
     clearInterval(deadlines);
-    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), unlisten);
+    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), listening.off);
     await daemons?.stopAll();
     const left = killDescendants();
     if (left) l.warn({ processes: left }, 'killed what the workers, daemons and hooks left behind');
@@ -427,7 +427,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // from here to the new image's listeners, signals are carried over
     // (those queued meanwhile too: the loop ends with this reload)
     const queued = events.takeAll();
-    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), unlisten, queued);
+    carrySignalsToExec(listening.redirect, queued);
     carryCommands(queued.flatMap(carriedName));
     return 'reload';
   };

@@ -51,20 +51,42 @@ export interface SignalParent {
   report(signal: NodeJS.Signals): boolean;
 }
 
+/** The loop's signal listeners: `off` removes them; `redirect` hands what
+ * they obey to `fn` from now on (a re-exec carries them: a routed signal
+ * from anyone else is still reported, never carried as the parent's). */
+export interface Listening {
+  off(): void;
+  redirect(fn: (s: NodeJS.Signals) => void): void;
+}
+
 /** Listens to `signals` for `onSignal`: every delivery without a `parent`,
  * else the parent's signals routed by sender (the parent is this process's
- * parent: process.ppid). Returns what removes the listeners again. */
-export function listenSignals(signals: readonly string[], onSignal: (s: NodeJS.Signals) => void, parent: SignalParent | undefined): () => void {
+ * parent: process.ppid). */
+export function listenSignals(signals: readonly string[], onSignal: (s: NodeJS.Signals) => void, parent: SignalParent | undefined): Listening {
   const listeners = new Map<string, (s: NodeJS.Signals) => void>();
+  let target = onSignal;
   const listen = (s: string, fn: (s: NodeJS.Signals) => void) => {
     listeners.set(s, fn);
     process.on(s, fn);
   };
   const routed = parent ? (signals.filter((s) => parent.signals.includes(s)) as NodeJS.Signals[]) : [];
-  for (const s of signals) if (!routed.includes(s as NodeJS.Signals)) listen(s, onSignal);
+  const plain = signals.filter((s) => !routed.includes(s as NodeJS.Signals));
+  for (const s of plain) listen(s, onSignal);
   if (parent && routed.length) {
-    const outside = (s: NodeJS.Signals) => { if (!parent.report(s)) onSignal(s); };
-    routeSignals(routed, process.ppid, { obey: onSignal, outside }, (s, fn) => listen(s, fn));
+    const obey = (s: NodeJS.Signals) => target(s);
+    const outside = (s: NodeJS.Signals) => { if (!parent.report(s)) target(s); };
+    routeSignals(routed, process.ppid, { obey, outside }, (s, fn) => listen(s, fn));
   }
-  return () => { for (const [s, fn] of listeners) process.off(s, fn); };
+  return {
+    off: () => { for (const [s, fn] of listeners) process.off(s, fn); },
+    redirect: (fn) => {
+      target = fn;
+      // (the new listener first: a signal never finds none, Node's default)
+      for (const s of plain) {
+        process.on(s, fn);
+        process.off(s, listeners.get(s)!);
+        listeners.set(s, fn);
+      }
+    },
+  };
 }

@@ -65,7 +65,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   // a vassal obeys its emperor's signals only (ipc/vassal.ts)
-  const unlisten = listenSignals(SIGNALS, onSignal, emperorAsParent(link));
+  const listening = listenSignals(SIGNALS, onSignal, emperorAsParent(link));
   const first = spec.reloads === 0;
   // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);
@@ -100,7 +100,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     sdNotify({ STOPPING: 1 });
     await drain(servers, conns, inflight, observer, spec.mercyMs);
     endChildren(); // the app's children end with it, as a worker's
-    unlisten();
+    listening.off();
     return status;
   };
   const reload = async (hooks?: string) => {
@@ -120,7 +120,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     endChildren();
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
-    carrySignalsToExec(SIGNALS, unlisten, events.takeAll());
+    carrySignalsToExec(listening.redirect, events.takeAll());
     return 'reload' as const;
   };
 
