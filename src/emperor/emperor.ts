@@ -8,16 +8,19 @@
 // listeners, child exits, pipe bytes and timers only push events; one loop
 // drains them. SIGTERM/SIGINT/SIGQUIT stop every vassal gracefully (their
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
-// reload-mercy) and exit 0; SIGHUP reloads every vassal; SIGURG respawns
-// throttled vassals now.
+// reload-mercy; a second SIGINT or a SIGQUIT meanwhile quits them) and exit
+// 0; SIGHUP reloads every vassal; SIGURG respawns throttled vassals now.
+// Vassals obey only these (ipc/vassal.ts): the same signal to the
+// whole group is answered here once, for every vassal.
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
 import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, TO_VASSAL } from '../ipc/vassal';
+import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, reportedSignal, TO_VASSAL } from '../ipc/vassal';
 import { log } from '../log';
+import { hearSignals, judgeReport } from '../os/heard-signals';
 import { native } from '../os/native';
 import { sdNotifyReported } from '../os/notify';
 import { tellDaemonReady } from '../ipc/daemon';
@@ -273,6 +276,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     if (byte === FROM_VASSAL.heartbeat) v.lastHeartbeat = now();
     else if (byte === FROM_VASSAL.ready) v.ready = now();
     else if (byte === FROM_VASSAL.loyal) v.loyal = now();
+    else if (reportedSignal(byte)) judgeVassalSignal(v, reportedSignal(byte)!);
     else if (byte === FROM_VASSAL.accepting) {
       v.accepting = now();
       v.ready ||= v.accepting;
@@ -280,6 +284,17 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       tell(v, 'accepting');
       pump();
     }
+  };
+
+  // a vassal got one of our signals from someone else: the group's (ours
+  // too, answered for every vassal) or its own, passed on as ours
+  const judgeVassalSignal = (v: Vassal, signal: NodeJS.Signals) => {
+    const pid = v.pid;
+    judgeReport(signal, Date.now(), () => {
+      if (vassals.get(v.desired.name) !== v || v.pid !== pid || !pid || stopping) return;
+      v.kill(signal);
+      l.info({ vassal: v.name, pid, signal }, `vassal got ${signal} not from the emperor: passed on (a signal to that vassal alone)`);
+    });
   };
 
   const fencedOut = (v: Vassal) => {
@@ -331,8 +346,19 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
   };
 
+  let stopping = false;
   const ragnarok = async () => {
+    stopping = true;
     l.info({ vassals: vassals.size }, 'stopping every vassal');
+    // Ctrl-C twice or a SIGQUIT: each vassal's stop made immediate (its
+    // master's quit: the workers still draining are killed)
+    let hurried = false;
+    const unwatch = events.watch((e) => {
+      if (hurried || e.type !== 'signal' || (e.signal !== 'SIGINT' && e.signal !== 'SIGQUIT')) return;
+      hurried = true;
+      l.info('stop asked again: immediate, SIGQUIT to every vassal');
+      for (const v of vassals.values()) v.kill('SIGQUIT');
+    });
     sdNotify({ STOPPING: 1 });
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
@@ -341,6 +367,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.send(TO_VASSAL.stop);
     }
     await Promise.all(all.map((v) => v.waitGone(mercyMs)));
+    unwatch();
     // after the vassals are gone: an etcd monitor's stop releases its claims to other emperors
     await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
     await Promise.all(all.map((v) => stopHook(v)));
@@ -359,6 +386,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   await runPhaseAsync(plan, 'emperor-start', ctx);
   const pidfile = cfg.str('emperor-pidfile');
   if (pidfile) fs.writeFileSync(pidfile, `${process.pid}\n`);
+  hearSignals(SIGNALS); // (a vassal's report of a signal we got too: the group's)
   for (const s of SIGNALS) process.on(s, onSignal);
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),

@@ -46,6 +46,8 @@ export interface EmperorLink {
   heartbeat(seconds: number): void;
   /** Keep the pipe open across an exec (reload in place). */
   keepAcrossExec(setCloexec: (fd: number, on: boolean) => void): void;
+  /** Whether the pipe still stands. */
+  connected(): boolean;
 }
 
 /** What linkToEmperor took out of the environment, for an exec in place. */
@@ -107,6 +109,7 @@ export function linkToEmperor(onCommand: (byte: number) => void, onLost: () => v
     tell: (byte) => { if (!lost) pipe.write(Buffer.from([byte])); },
     heartbeat: (seconds) => { setInterval(() => { if (!lost) pipe.write(Buffer.from([FROM_VASSAL.heartbeat])); }, seconds * 1000).unref(); },
     keepAcrossExec: keepEmperorForExec,
+    connected: () => !lost,
   };
 }
 
@@ -130,4 +133,37 @@ function fenceWatch(ms: number, onSilent: () => void): { heard(): void } {
   const timer = setInterval(check, Math.max(50, Math.min(250, Math.floor(ms / 4))));
   timer.unref();
   return { heard: () => { last = Date.now(); } };
+}
+
+// A vassal obeys only its emperor's stop and reload signals. Sent to the
+// whole process group or cgroup (`liege --emperor` stopped with Ctrl-C, a
+// terminal's hangup, `kill -TERM -PGID`, systemd's KillMode=control-group)
+// the emperor got the same signal at the same moment and answers it for
+// every vassal over the pipe, in order (a stop: each vassal's emperor-stop
+// hooks, then vassals-stop-hook; SIGHUP: one reload of each): a vassal
+// acting on its own copy as well stopped without its emperor-stop hooks, or
+// reloaded twice. So a vassal reports anyone else's signal to the emperor
+// (one byte on the pipe), which passes it on as its own when it did not
+// hear it itself: a signal to that vassal alone (`kill -TERM <vassal
+// pid>`) is acted on as before, a second later. The sender is read as a
+// worker reads its master's (os/signal-route.ts); a vassal whose pipe
+// is gone acts on every signal itself. Not routed: SIGUSR1/SIGUSR2 (an
+// emperor has no stats or chain reload of its vassals to answer them).
+
+/** The signals an emperor answers for its vassals. */
+export const EMPEROR_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'];
+
+/** Vassal → emperor: "I got this signal from someone else" (liege's bytes). */
+export const SIGNAL_REPORTS: Readonly<Record<string, number>> = { SIGHUP: 40, SIGTERM: 41, SIGINT: 42, SIGQUIT: 43 };
+
+/** The signal a report byte names, if it is one. */
+export function reportedSignal(byte: number): NodeJS.Signals | undefined {
+  return (Object.keys(SIGNAL_REPORTS) as NodeJS.Signals[]).find((s) => SIGNAL_REPORTS[s] === byte);
+}
+
+/** A vassal's signal parent (os/signal-route.ts listenSignals): its
+ * emperor, over the pipe; undefined when not a vassal. */
+export function emperorAsParent(link: EmperorLink | undefined): { signals: readonly string[]; report(s: NodeJS.Signals): boolean } | undefined {
+  if (!link) return undefined;
+  return { signals: EMPEROR_SIGNALS, report: (s) => (link.connected() ? (link.tell(SIGNAL_REPORTS[s]!), true) : false) };
 }

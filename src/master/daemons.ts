@@ -16,6 +16,7 @@ import { NS_HELPER } from '../os/native';
 import { logMasterOn, OutputRelay } from './log-relay';
 import { PtyDaemons } from './pty-daemons';
 import { signalNumbers } from '../os/signals';
+import { heardRecently, OWN_COPY_WAIT_MS, STOP_SIGNALS } from '../os/heard-signals';
 
 interface Daemon {
   cmd: string;
@@ -55,10 +56,26 @@ export class Daemons {
       d.child = undefined;
       child.stdio[3]?.destroy(); // the watcher cleans up what the daemon left
       if (this.stopping) return;
-      log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-      if (d.control) return this.onControlDeath(signal ? 128 + (signalNumbers()[signal] ?? 0) : code ?? 1);
-      setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+      const decide = () => {
+        if (this.stopping) return;
+        log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
+        if (d.control) return this.onControlDeath(signal ? 128 + (signalNumbers()[signal] ?? 0) : code ?? 1);
+        setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+      };
+      // systemd's KillMode=control-group signals every process of the unit,
+      // daemons in their own sessions too: one that ended on it is not
+      // respawned (nor a control daemon's end the instance's status) when
+      // the master, which got the same signal, stops meanwhile (a vassal:
+      // once its emperor says so)
+      if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
+      else decide();
     });
+  }
+
+  /** From now on a daemon's end is its stop's (the instance stops). */
+  holdRespawns(): void {
+    this.stopping = true;
+    this.ptys.holdRespawns();
   }
 
   /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */

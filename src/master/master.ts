@@ -14,7 +14,8 @@ import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
@@ -167,7 +168,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   // (whatever listens meanwhile: a worker's report of the same signal is the group's)
   hearSignals(Object.keys(SIGNAL_COMMANDS));
   rememberHeard(run.handover?.heard);
-  for (const s of Object.keys(SIGNAL_COMMANDS)) process.on(s, onSignal);
+  // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it
+  // when it accepts; of the emperor's signals it obeys the emperor's only
+  // (ipc/vassal.ts)
+  const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
+  const listening = listenSignals(Object.keys(SIGNAL_COMMANDS), onSignal, emperorAsParent(emperor));
   for (const s of takeEarlySignals()) {
     hearSignal(s);
     push({ type: 'signal', signal: s });
@@ -196,8 +201,6 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let stopping = false;
   let walk: Walk | undefined;
 
-  // a vassal reads its emperor's commands on UWSGI_EMPEROR_FD and tells it when it accepts
-  const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
   if (emperor) native.emperorWatchOff(); // (the loop hears the pipe close: emperor-lost)
   emperor?.tell(FROM_VASSAL.ready);
   if (emperor && cfg?.has('heartbeat')) emperor.heartbeat(cfg.int('heartbeat'));
@@ -227,6 +230,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let control: Control | undefined;
   const stop = async (graceful: boolean) => {
     stopping = true;
+    daemons?.holdRespawns(); // (stopped after the workers; one that ends meanwhile stays so)
     // before the workers hear of it: not one connection more is queued
     // (a worker still accepting wakes up for nothing until it stops)
     refuseConnections(sockets);
@@ -240,7 +244,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     await workers.stopAll(graceful, stopMercy(settings.mercyMs, settings.stopMercyMs));
     unwatch?.();
     clearInterval(deadlines);
-    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), onSignal);
+    ignoreSignalsUntilExit(Object.keys(SIGNAL_COMMANDS), listening.off);
     await daemons?.stopAll();
     const left = killDescendants();
     if (left) l.warn({ processes: left }, 'killed what the workers, daemons and hooks left behind');
@@ -426,7 +430,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // from here to the new image's listeners, signals are carried over
     // (those queued meanwhile too: the loop ends with this reload)
     const queued = events.takeAll();
-    carrySignalsToExec(Object.keys(SIGNAL_COMMANDS), onSignal, queued);
+    carrySignalsToExec(listening.redirect, queued);
     carryCommands(queued.flatMap(carriedName));
     return 'reload';
   };

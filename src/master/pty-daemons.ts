@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { IPty } from 'node-pty';
 import type { Config } from '../config/config';
 import { log } from '../log';
+import { heardRecently, OWN_COPY_WAIT_MS, STOP_SIGNALS } from '../os/heard-signals';
 import { ATTACH_FRAME, SCROLLBACK_BYTES } from '../ipc/attach';
 
 interface PtyDaemon {
@@ -126,11 +127,23 @@ export class PtyDaemons {
     for (const v of d.viewers) v.end();
     d.viewers.clear();
     if (this.stopping) return;
-    log('master').info({ daemon: d.name, code, signal }, 'pty daemon exited');
-    setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+    const decide = () => {
+      if (this.stopping) return;
+      log('master').info({ daemon: d.name, code, signal }, 'pty daemon exited');
+      setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+    };
+    // (KillMode=control-group's signal, the master's too: daemons.ts)
+    if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
+    else decide();
+  }
+
+  /** From now on a daemon's end is its stop's (the instance stops). */
+  holdRespawns(): void {
+    this.stopping = true;
   }
 
   /** SIGTERM every pty daemon's session; SIGKILL after `mercyMs`. */
+
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
     await Promise.all(this.list.map((d) => new Promise<void>((resolve) => {

@@ -28,10 +28,9 @@ export function escalateOnQuit(events: EventQueue<MasterEvent>, now: () => void)
 }
 
 /** Swaps the loop's signal listener for one that only logs, until exit. */
-export function ignoreSignalsUntilExit(signals: string[], listener: (s: NodeJS.Signals) => void): void {
+export function ignoreSignalsUntilExit(signals: string[], unlisten: () => void): void {
   const ignored = (s: NodeJS.Signals) => log('master').info({ signal: s }, 'signal ignored: the instance is already stopping');
-  for (const s of signals) {
-    process.off(s, listener);
-    process.on(s, ignored);
-  }
+  // (the new listeners first: a signal never finds none, Node's default)
+  for (const s of signals) process.on(s, ignored);
+  unlisten();
 }

@@ -57,12 +57,11 @@ function carrySignal(signal: NodeJS.Signals): void {
   if (!carried.includes(signal)) carried.push(signal);
 }
 
-/** This image ends in a re-exec: from now on `signals` are carried instead
- * of heard by `listener` (added before it goes: never a default action
- * between), with the signal events of `queued` not taken yet. */
-export function carrySignalsToExec(signals: readonly string[], listener: (signal: NodeJS.Signals) => void, queued: ReadonlyArray<{ type: string; signal?: NodeJS.Signals }>): void {
-  for (const s of signals) process.on(s, carrySignal);
-  for (const s of signals) process.off(s, listener);
+/** This image ends in a re-exec: from now on what the loop's listeners
+ * obey is carried (`redirect`: os/signal-route.ts), with the signal events
+ * of `queued` not taken yet. */
+export function carrySignalsToExec(redirect: (fn: (s: NodeJS.Signals) => void) => void, queued: ReadonlyArray<{ type: string; signal?: NodeJS.Signals }>): void {
+  redirect(carrySignal);
   for (const q of queued) if (q.type === 'signal' && q.signal) carrySignal(q.signal);
 }
 

@@ -79,13 +79,6 @@ export class HeldSignals {
     }
   }
 
-  /** Remove our listener of `signal` (after install(): not the app's to see). */
-  unlisten(signal: string, fn: (signal: NodeJS.Signals) => void): void {
-    process.removeListener(signal, fn);
-    const i = this.own.indexOf(fn as Listener);
-    if (i >= 0) this.own.splice(i, 1);
-  }
-
   /** How many app listeners are held. */
   get count(): number {
     return this.app.length;

@@ -35,7 +35,7 @@ import { announceFirstConnection, followAcceptHolds } from './accept-hold';
 import { guardOpenFiles } from './fd-guard';
 import { whenMasterGone } from './master-gone';
 import { keepInspectorShut } from '../os/inspector-signal';
-import { routeSignals } from './signal-route';
+import { routeSignals } from '../os/signal-route';
 
 const send = (m: WorkerMessage, then?: () => void) => {
   if (!process.connected || !process.send) return then?.();
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   // listener of its own keeps its way), SIGQUIT ends it now; before it
   // serves, each ends it at once (as Node's default did). Anyone else's go
   // to the master, which got them too when they were the group's
-  // (signal-route.ts)
+  // (os/signal-route.ts)
   let serving = false;
   const appHup = () => process.listenerCount('SIGHUP') > 1;
   const obey = (s: NodeJS.Signals) => {

@@ -16,7 +16,8 @@ import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
 import { guardStdio, log } from '../log';
@@ -71,8 +72,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   const events = new EventQueue<Ev>();
   const onSignal = (signal: NodeJS.Signals) => events.push({ type: 'signal', signal });
   const held = new HeldSignals();
-  for (const s of SIGNALS) held.listen(s, onSignal);
   const link = linkToEmperor((byte) => events.push({ type: 'emperor', byte }), () => events.push({ type: 'emperor-lost' }), native.setCloexec, (m) => l.warn(m));
+  // a vassal obeys its emperor's signals only (ipc/vassal.ts)
+  const listening = listenSignals(SIGNALS, onSignal, emperorAsParent(link));
   const first = spec.reloads === 0;
   // the app's console.log into a failing log costs output, not the instance; in JSON it is JSON lines
   guardStdio(reportLogState, encodeAppOutput);
@@ -120,7 +122,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     // the app's children end with it, as a worker's, and (a subreaper) what
     // they double-forked: before the atexit hooks, as a master's stop
     killDescendants();
-    for (const s of SIGNALS) held.unlisten(s, onSignal);
+    listening.off();
     return status;
   };
   const reload = async (reason: string, hooks?: string) => {
@@ -141,7 +143,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     killDescendants();
     link?.keepAcrossExec(native.setCloexec);
     // from here to the exec, signals are carried to the next image
-    held.asOwn(() => carrySignalsToExec(SIGNALS, onSignal, events.takeAll()));
+    held.asOwn(() => carrySignalsToExec(listening.redirect, events.takeAll()));
     return 'reload' as const;
   };
 

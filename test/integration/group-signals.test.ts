@@ -199,3 +199,32 @@ describe('a signal to one worker alone', () => {
     expect((await p).exitCode).toBe(0);
   }, 60_000);
 });
+
+describe('attached daemons under KillMode=control-group', () => {
+  it('SIGTERM to every process, daemons too: not respawned, the control daemon\'s end is not the instance\'s status', async () => {
+    const dir = scratch();
+    const trace = path.join(dir, 'trace');
+    const port = await freePort();
+    const daemon = (what: string, status: number) => `sh -c 'trap "echo ${what} >> ${trace}; exit ${status}" TERM; while :; do sleep 0.1; done'`;
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'cleanup-slow.js'),
+      '--attach-daemon', daemon('daemon', 0), '--attach-control-daemon', daemon('control', 3)], { env: { CLEANUP_FILE: path.join(dir, 'cleanup') } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => get(port));
+    const tree = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...tree(c)]);
+    await until(() => (tree(p.pid!).filter((c) => lines(`/proc/${c}/cmdline`).join('').includes('while :')).length >= 2 ? true : undefined));
+    const all = [p.pid!, ...tree(p.pid!)];
+    const slow = request(port, '/slow');
+    await sleep(200);
+    for (const pid of all) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    for (const pid of all) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+    expect(await slow).toBe('200 slow');
+    expect((await p).exitCode).toBe(0);
+    await until(() => (all.every((x) => !alive(x)) ? true : undefined)).catch(() => undefined);
+    expect(all.filter(alive)).toEqual([]);
+    expect(err).not.toMatch(/daemon exited/);
+    expect(err.match(/daemon started/g)).toHaveLength(2);
+    expect(lines(trace).sort()).toEqual(['control', 'daemon']);
+  }, 60_000);
+});
