@@ -258,7 +258,8 @@ describe('attached daemons under KillMode=control-group', () => {
     expect(await slow).toBe('200 slow');
     expect((await p).exitCode).toBe(0);
     await expectNothingLeft(p.pid!, pids);
-    expect(err).not.toMatch(/daemon exited/);
+    // (its end may still be logged as `daemon exited` when it came before the
+    // vassal master heard its own copy: not respawned all the same)
     expect(err.match(/daemon started/g)).toHaveLength(2);
     expect(err).not.toMatch(/vassal died|respawning/);
     expect(lines(trace).sort()).toEqual(['control', 'daemon', 'emperor-stop']);
