@@ -52,7 +52,8 @@ export function killGroup(p: ResultPromise): void {
 // probe before the test bound it (an etcd member once took the port a
 // liege under test was about to bind), and an ephemeral port may be any
 // client connection's.
-// (LIEGE_TEST_PORT_BASE: another range, for a run beside another worktree's)
+// LIEGE_TEST_PORT_BASE: this run's slot (test/port-slot.ts), apart from any
+// other run's on the machine
 const PORT_BASE = Number(process.env.LIEGE_TEST_PORT_BASE ?? 20_000) + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * 1000;
 let portCursor = 0;
 
