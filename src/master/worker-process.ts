@@ -29,6 +29,7 @@ export interface Proc {
   spawnedAt: number;
   serial?: number; // its start's number in this image (1, 2 …; absent: adopted across a reload): reload-steps.ts
   acceptingAt?: number;
+  faultedEarly?: boolean; // an uncaught exception within a second of accepting: its death is a crash, however long it drained
   lastSeen: number; // last message (stats heartbeat)
   stats: WorkerStats;
   counters?: WorkerCounters; // last report (control/stats)

@@ -405,6 +405,7 @@ export class Workers {
       // a worker that served a while drains after an uncaught exception:
       // its replacement starts now (an early one is a crash loop: it exits
       // and is respawned with the backoff)
+      if (m.when === 'serving' && !servedLong(p)) p.faultedEarly = true;
       if (m.when === 'serving' && slot?.current === p && !slot.next && p.status === 'accepting' && servedLong(p) && !this.stopping) {
         log('master').warn({ worker: p.id, pid: p.pid, error: m.message }, 'worker ends after an uncaught exception: replacing it while it drains');
         this.replace(p.id, UNCAUGHT, true);
@@ -485,7 +486,8 @@ export class Workers {
     // a crash loop: deaths before serving or within a second of accepting;
     // a worker that served longer (then SIGKILLed, OOM-killed …) is
     // respawned at once
-    const healthy = servedLong(p);
+    // (an early uncaught exception's drain may outlast the second: still a crash)
+    const healthy = servedLong(p) && !p.faultedEarly;
     // (not any SIGKILL of a worker being replaced: the OOM killer's is a crash)
     const killedByUs = p.killed === true && sig === 'SIGKILL';
     // a kill the master made (fifo W, harakiri …) is no crash: never counted

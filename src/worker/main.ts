@@ -153,7 +153,6 @@ async function main(): Promise<void> {
   // it does); an app's own listener is still called
   process.on('SIGUSR2', () => undefined);
   let servers: net.Server[];
-  let acceptingAt: number | undefined;
   try {
     await phase('post-fork');
     provideLiegeModule([spec.app ?? '', ...(plan.get(REQUEST_KEY) ?? []).map((h) => h.args)]);
@@ -164,16 +163,18 @@ async function main(): Promise<void> {
       observer.countException();
       log('worker').error({ code: 'LIEGE_ERR_APP', worker: spec.id }, `uncaught exception in the app: ${e.stack ?? e}`);
       // the worker ends (its state is unknown), but as a drain: the other
-      // requests in flight finish, keep-alive clients move on, the master
-      // starts the replacement now. Before serving, or within a second of
-      // accepting (a crash loop: no replacement comes), it exits at once.
-      const drains = acceptingAt !== undefined && Date.now() - acceptingAt >= 1000;
+      // requests in flight finish, keep-alive clients move on. One that
+      // served a while gets its replacement now; an early one (within a
+      // second of accepting: maybe a crash loop) is respawned by the master
+      // when it exits, with the backoff (before: it exited at once, and a
+      // just-started worker dropped every request it held). Before it
+      // serves there is nothing to drain: it exits at once.
       process.exitCode = 1;
       observer.heartbeat();
       send({ type: 'app-error', when: 'serving', message: String(e.message ?? e), stack: e.stack }, () => {
-        if (!drains) process.exit(1);
+        if (!serving) process.exit(1);
       });
-      if (!drains) return exitSoon(1);
+      if (!serving) return exitSoon(1);
       drain.start('uncaught exception in the app', { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(1) });
     });
     const observe = (server: http.Server) => {
@@ -209,7 +210,6 @@ async function main(): Promise<void> {
   send({ type: 'accepting' });
   accepted();
   spareAccepts?.();
-  acceptingAt = Date.now();
   guardOpenFiles(servers, spec.id);
   setInterval(() => observer.heartbeat(), 1000).unref();
 }

@@ -63,9 +63,14 @@ describe('app faults (2 workers)', () => {
     const p = start('throws-later.js', ['--http-socket', `127.0.0.1:${port}`, '--stats', `127.0.0.1:${statsPort}`]);
     const stderr = watchStderr(p);
     await until(() => get(port));
-    // older than a crash loop's second: the worker drains and is replaced
+    // both workers accepting (the second may come well after the first on a
+    // loaded machine), then older than a crash loop's second: the one that
+    // gets /throw drains and is replaced at once
+    const before = (await until(async () => {
+      const s = await statsAt<{ workers: Array<{ pid: number; status: string }> }>(statsPort);
+      return s && s.workers.every((w) => w.pid > 0 && (w.status === 'idle' || w.status === 'busy')) ? s : undefined;
+    })).workers.map((w) => w.pid);
     await new Promise((r) => setTimeout(r, 1200));
-    const before = (await until(() => statsAt<{ workers: Array<{ pid: number; exceptions: number; requests: number }> }>(statsPort))).workers.map((w) => w.pid);
     expect((await fetch(`http://127.0.0.1:${port}/throw`, { headers: { connection: 'close' } })).status).toBe(200);
     const err = await stderr(/old worker gone|worker gone|worker died/);
     const s = await until(async () => {
@@ -78,5 +83,24 @@ describe('app faults (2 workers)', () => {
     expect(await stderr(/uncaught exception in the app: Error: thrown on purpose after \/throw/)).toMatch(/code=LIEGE_ERR_APP/);
     // its replacement was started as it began to drain: no second respawn is announced
     expect(err).not.toMatch(/worker died, respawning/);
+  }, 60_000);
+
+  it('a worker that throws just after it began accepting still finishes its request in flight, and is respawned', async () => {
+    const port = await freePort();
+    const p = startLiege(['--master', '--processes', '1', '--node-app', `${FIXTURES}/apps/throws-later.js`, '--http-socket', `127.0.0.1:${port}`], { cwd: dir });
+    started.push(p);
+    const stderr = watchStderr(p);
+    const first = await until(() => get(port));
+    // at once: (almost always) within its first second, a crash loop's window
+    const r = await fetch(`http://127.0.0.1:${port}/throw`, { headers: { connection: 'close' } });
+    // before: a just-started worker exited at once and this request was dropped
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-pid')).toBe(first.pid);
+    await stderr(/worker died, respawning|worker gone; its replacement is starting/);
+    const next = await until(async () => {
+      const g = await get(port);
+      return g && g.pid !== first.pid ? g : undefined;
+    });
+    expect(next.status).toBe(200);
   }, 60_000);
 });

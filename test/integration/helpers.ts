@@ -52,7 +52,9 @@ export function killGroup(p: ResultPromise): void {
 // probe before the test bound it (an etcd member once took the port a
 // liege under test was about to bind), and an ephemeral port may be any
 // client connection's.
-const PORT_BASE = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * 1000;
+// LIEGE_TEST_PORT_BASE: this run's slot (test/port-slot.ts), apart from any
+// other run's on the machine
+const PORT_BASE = Number(process.env.LIEGE_TEST_PORT_BASE ?? 20_000) + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * 1000;
 let portCursor = 0;
 
 function bindable(port: number): Promise<boolean> {
@@ -63,9 +65,14 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
+// the ports fetch() refuses at once (the Fetch standard's "bad ports")
+// within reach of a slot (test/port-slot.ts, LIEGE_TEST_PORT_BASE by hand)
+const FETCH_BAD_PORTS = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < 1000; tries++) {
     const port = PORT_BASE + (portCursor++ % 1000);
+    if (FETCH_BAD_PORTS.has(port)) continue;
     if (await bindable(port)) return port;
   }
   throw new Error(`no free port in ${PORT_BASE}-${PORT_BASE + 999}`);

@@ -14,7 +14,11 @@ import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, un
 import { startLoad, type LoadResult } from './load';
 
 const started: ResultPromise[] = [];
-afterEach(() => {
+// liege's own lines, for a failing test's report
+const said = new Map<ResultPromise, string>();
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') for (const text of said.values()) console.log(`--- liege's stderr (tail)\n${text.split('\n').slice(-60).join('\n')}`);
+  said.clear();
   for (const p of started.splice(0)) killGroup(p);
 });
 
@@ -25,6 +29,8 @@ async function serve(env: Record<string, string> = {}) {
   const metrics = await freePort();
   const p = startLiege(['--master', '-p', '3', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'two-ports.js')], { env: { METRICS_PORT: String(metrics), ...env } });
   started.push(p);
+  said.set(p, '');
+  p.stderr!.on('data', (d: Buffer) => said.set(p, said.get(p) + d.toString()));
   await until(() => get(port));
   await until(() => get(metrics));
   await until(() => (childrenOf(p.pid!).length === 3 ? true : undefined));

@@ -105,7 +105,10 @@ export class LeaseKeeper {
   private check(): void {
     if (this.status === 'valid' && !this.valid()) {
       this.status = 'fenced';
-      log('emperor').warn({ lease: this.id, remainingMs: this.remainingMs() }, 'etcd unreachable: lease not confirmed, stopping local vassals');
+      // (a lost lease has no proof left to count down: before, its
+      // remainingMs was minus the epoch, -1.8e12)
+      if (this.confirmedUntil === 0) log('emperor').warn({ lease: this.id }, 'etcd lease lost: stopping local vassals');
+      else log('emperor').warn({ lease: this.id, remainingMs: this.remainingMs() }, 'etcd unreachable: lease not confirmed, stopping local vassals');
       this.onChange('fenced', false);
     }
   }
