@@ -139,7 +139,7 @@ export type WorkerMessage =
   // a stop or reload signal that did not come from the master (`from`: the
   // sender's pid, 0 the kernel): the master acts on it if it was the
   // worker's alone, not the whole group's (os/signal-route.ts)
-  | { type: 'signalled'; signal: NodeJS.Signals; from: number }
+  | { type: 'signalled'; signal: NodeJS.Signals; from: number; at?: number } // at: when it came (epoch ms)
   // the request log's destination (fd 2: the log file) failed (its code), or took a write again (null)
   | { type: 'log-state'; error: string | null };
 

@@ -17,7 +17,7 @@ export interface WorkerSignalled {
   pid: number;
   signal: NodeJS.Signals;
   from: number; // the sender's pid, 0 the kernel (a terminal)
-  at: number; // when the report arrived
+  at: number; // when the worker got it (the report's arrival from an older worker)
 }
 
 /** Decide on a worker's report: nothing when the master heard the same

@@ -79,7 +79,7 @@ export type WorkerEvent =
   | { type: 'worker-exit'; id: number; pid: number; failedReplacement: boolean }
   | { type: 'app-load-failed'; id: number; pid: number; replacement: boolean; serial: number; error: string }
   | { type: 'stats'; id: number; pid: number }
-  | { type: 'signalled'; id: number; pid: number; signal: NodeJS.Signals; from: number; at: number };
+  | { type: 'signalled'; id: number; pid: number; signal: NodeJS.Signals; from: number; at: number }; // at: when the worker got it
 
 export interface WorkerOptions {
   mercyMs: number; // drain cap, then SIGKILL
@@ -438,7 +438,7 @@ export class Workers {
       // pending) merged into it, so it is sent again (taken once: a drain
       // that runs goes on). Not sent yet: the group's, or the worker's alone
       if (p.sent?.has(m.signal)) signal(p, m.signal);
-      else this.onEvent({ type: 'signalled', id: p.id, pid: p.pid, signal: m.signal, from: m.from, at: p.lastSeen });
+      else this.onEvent({ type: 'signalled', id: p.id, pid: p.pid, signal: m.signal, from: m.from, at: m.at ?? p.lastSeen });
     }
   }
 

@@ -58,12 +58,16 @@ function heardBetween(signal: string, from: number, to: number): boolean {
   return (heard.get(signal) ?? []).some((t) => t >= from && t <= to);
 }
 
-/** Decide on a child's report of `signal` that arrived `at`: nothing when
- * this process heard the same signal (the group's), else `passOn` once
- * REPORT_WAIT_MS after the report. */
+/** Decide on a child's report of `signal` it got (or that arrived) `at`:
+ * nothing when this process heard the same signal from HEARD_BEFORE_MS
+ * before until the decision (the group's), else `passOn` once
+ * REPORT_WAIT_MS after `at`. */
 export function judgeReport(signal: string, at: number, passOn: () => void): void {
-  const decide = () => {
-    if (!heardBetween(signal, at - HEARD_BEFORE_MS, at + REPORT_WAIT_MS)) passOn();
-  };
+  // heard up to the decision counts, after one poll phase (setImmediate):
+  // on a loop that lagged (a loaded machine, a re-exec), the timer runs
+  // before the signal waiting in the same turn is taken
+  const decide = () => setImmediate(() => {
+    if (!heardBetween(signal, at - HEARD_BEFORE_MS, Date.now())) passOn();
+  });
   setTimeout(decide, Math.max(0, at + REPORT_WAIT_MS - Date.now())).unref();
 }

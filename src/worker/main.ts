@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const outside = (s: NodeJS.Signals, from: number) => {
     // (the app's SIGHUP listener ran already: passed on, it would run twice)
     if (s === 'SIGHUP' && serving && appHup()) return;
-    if (process.connected) send({ type: 'signalled', signal: s, from });
+    if (process.connected) send({ type: 'signalled', signal: s, from, at: Date.now() });
     else obey(s);
   };
   routeSignals(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'], spec.masterPid ?? process.ppid, { obey, outside }, (s, fn) => (s === 'SIGTERM' || s === 'SIGINT' ? drain.onSignal(s, fn) : process.on(s, fn)));

@@ -92,7 +92,10 @@ describe('a worker that dies while a reload hands over', () => {
     // the atexit hook holds the old image between the handover and the exec
     const { port, p, stderr } = await serve(2, ['--hook-as-user-atexit', 'exec:sleep 1']);
     const workers = childrenOf(p.pid!);
-    const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
+    // its sockets (the fd guard's once-a-second probe opens /dev/null for a moment)
+    const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:'); } catch { return false; }
+    }).length;
     const before = workers.map(fds);
     const slow = fetchOne(port, '/delay?ms=4000');
     // the worker that took the request has its connection open

@@ -34,6 +34,7 @@ describe("a worker's report of a signal from someone else", () => {
     vi.advanceTimersByTime(999);
     expect(passOn).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
+    vi.advanceTimersToNextTimer(); // the decision's poll phase (setImmediate)
     expect(passOn).toHaveBeenCalledWith(11, 'SIGQUIT');
     vi.advanceTimersByTime(5000);
     expect(passOn).toHaveBeenCalledTimes(1);
