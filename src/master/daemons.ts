@@ -67,8 +67,12 @@ export class Daemons {
       // respawned (nor a control daemon's end the instance's status) when
       // the master, which got the same signal, stops meanwhile (a vassal:
       // once its emperor says so)
-      if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
-      else decide();
+      // (after one poll phase: the master's own copy, taken in the same loop
+      // turn after this exit, is heard first)
+      setImmediate(() => {
+        if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
+        else decide();
+      });
     });
   }
 

@@ -223,7 +223,8 @@ describe('attached daemons under KillMode=control-group', () => {
     expect((await p).exitCode).toBe(0);
     await until(() => (all.every((x) => !alive(x)) ? true : undefined)).catch(() => undefined);
     expect(all.filter(alive)).toEqual([]);
-    expect(err).not.toMatch(/daemon exited/);
+    // (its end may still be logged as `daemon exited` when the master took it
+    // before its own SIGTERM on a loaded machine: not respawned all the same)
     expect(err.match(/daemon started/g)).toHaveLength(2);
     expect(lines(trace).sort()).toEqual(['control', 'daemon']);
   }, 60_000);
