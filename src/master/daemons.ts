@@ -66,9 +66,9 @@ export class Daemons {
       // daemons in their own sessions too: one that ended on it is not
       // respawned (nor a control daemon's end the instance's status) when
       // the master, which got the same signal, stops meanwhile (a vassal:
-      // once its emperor says so)
-      // (after one poll phase: the master's own copy, taken in the same loop
-      // turn after this exit, is heard first)
+      // once its emperor says so); judged after one poll phase, so that the
+      // master's own copy, taken in the same loop turn after this exit, is
+      // heard first
       setImmediate(() => {
         if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
         else decide();
