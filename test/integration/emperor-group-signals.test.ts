@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, processes, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, processes, scratch, startLiege, until, trapDaemon } from './helpers';
 import { startLoad, type Load } from './load';
 
 const started: ResultPromise[] = [];
@@ -235,7 +235,7 @@ describe('attached daemons under KillMode=control-group', () => {
     fs.mkdirSync(vassals);
     const trace = path.join(dir, 'trace');
     const port = await freePort();
-    const daemon = (what: string, status: number) => `sh -c 'trap "echo ${what} >> ${trace}; exit ${status}" TERM; while :; do sleep 0.1; done'`;
+    const daemon = (what: string, status: number) => trapDaemon(trace, what, status);
     fs.writeFileSync(path.join(vassals, 'a.ini'), [
       '[uwsgi]', 'master = true', 'processes = 2',
       `http-socket = 127.0.0.1:${port}`,

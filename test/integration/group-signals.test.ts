@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, scratch, startLiege, until } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, scratch, startLiege, until, trapDaemon } from './helpers';
 import { startLoad } from './load';
 
 const started: ResultPromise[] = [];
@@ -205,7 +205,7 @@ describe('attached daemons under KillMode=control-group', () => {
     const dir = scratch();
     const trace = path.join(dir, 'trace');
     const port = await freePort();
-    const daemon = (what: string, status: number) => `sh -c 'trap "echo ${what} >> ${trace}; exit ${status}" TERM; while :; do sleep 0.1; done'`;
+    const daemon = (what: string, status: number) => trapDaemon(trace, what, status);
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'cleanup-slow.js'),
       '--attach-daemon', daemon('daemon', 0), '--attach-control-daemon', daemon('control', 3)], { env: { CLEANUP_FILE: path.join(dir, 'cleanup') } });
     started.push(p);

@@ -206,3 +206,8 @@ export function killMarked(mark: string): void {
     try { process.kill(x.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 }
+
+/** A daemon command that, on SIGTERM, appends `what` to `trace` and exits
+ * with `status` (daemons under KillMode=control-group). */
+export const trapDaemon = (trace: string, what: string, status: number): string =>
+  `sh -c 'trap "echo ${what} >> ${trace}; exit ${status}" TERM; while :; do sleep 0.1; done'`;
