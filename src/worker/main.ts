@@ -116,9 +116,11 @@ async function main(): Promise<void> {
   // (a stop, not a reload: idle keep-alive connections are closed too, and
   // its own mercy bounds it: the smaller of the two, ipc/worker.ts stopMercy)
   // (the app's SIGINT listeners run on a stop, its SIGTERM ones otherwise)
-  const stop = (reason: string, closeIdle = false) => drain.start(reason, closeIdle && spec.stopMercyMs !== undefined
-    ? { mercyMs: spec.stopMercyMs, mercyName: spec.stopMercyName, exit: exitAfterLog(0), closeIdle }
-    : { mercyMs: spec.mercyMs, mercyName: MERCY, exit: exitAfterLog(0), closeIdle });
+  const stop = (reason: string, closeIdle = false) => {
+    let mercy: { mercyMs?: number; mercyName?: string } = { mercyMs: spec.mercyMs, mercyName: MERCY };
+    if (closeIdle && spec.stopMercyMs !== undefined) mercy = { mercyMs: spec.stopMercyMs, mercyName: spec.stopMercyName };
+    drain.start(reason, { ...mercy, exit: exitAfterLog(0), closeIdle });
+  };
   // why the master's next drain signal comes (its log lines say it, not the signal's name)
   let told: string | undefined;
   process.on('message', (m: MasterMessage & { liege?: number }) => {
