@@ -20,6 +20,17 @@ export class EventQueue<E> {
     return () => this.watchers.delete(f);
   }
 
+  /** Calls `f` once, at the first event `test` accepts (queued already, or
+   * pushed before the returned function is called): a quit during a stop. */
+  once(test: (e: E) => boolean, f: () => void): () => void {
+    let done = false;
+    return this.watch((e) => {
+      if (done || !test(e)) return;
+      done = true;
+      f();
+    });
+  }
+
   /** What is queued and not taken yet (emptied). */
   takeAll(): E[] {
     return this.items.splice(0);
@@ -30,4 +41,9 @@ export class EventQueue<E> {
     this.wake = undefined;
     return this.items.shift()!;
   }
+}
+
+/** A second Ctrl-C (SIGINT) or a SIGQUIT: a stop under way made immediate. */
+export function isQuitSignal(e: { type: string; signal?: string | null }): boolean {
+  return e.type === 'signal' && (e.signal === 'SIGQUIT' || e.signal === 'SIGINT');
 }

@@ -14,7 +14,7 @@
 // whole group is answered here once, for every vassal.
 import * as fs from 'node:fs';
 import type { Config } from '../config/config';
-import { EventQueue } from '../event-queue';
+import { EventQueue, isQuitSignal } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
@@ -352,10 +352,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     l.info({ vassals: vassals.size }, 'stopping every vassal');
     // Ctrl-C twice or a SIGQUIT: each vassal's stop made immediate (its
     // master's quit: the workers still draining are killed)
-    let hurried = false;
-    const unwatch = events.watch((e) => {
-      if (hurried || e.type !== 'signal' || (e.signal !== 'SIGINT' && e.signal !== 'SIGQUIT')) return;
-      hurried = true;
+    const unwatch = events.once(isQuitSignal, () => {
       l.info('stop asked again: immediate, SIGQUIT to every vassal');
       for (const v of vassals.values()) v.kill('SIGQUIT');
     });

@@ -6,22 +6,18 @@
 // the atexit hooks, vacuum), a signal is logged and ignored: with no
 // listener Node would take the default action and kill the master there,
 // cutting its atexit hooks and leaving its pidfile and socket files.
-import type { EventQueue } from '../event-queue';
+import { isQuitSignal, type EventQueue } from '../event-queue';
 import { log } from '../log';
 import type { MasterEvent } from './master';
 
 /** Whether e asks to stop now. */
 function isQuit(e: MasterEvent): boolean {
-  if (e.type === 'signal') return e.signal === 'SIGQUIT' || e.signal === 'SIGINT';
-  return e.type === 'command' && e.name === 'quit';
+  return isQuitSignal(e) || (e.type === 'command' && e.name === 'quit');
 }
 
 /** Calls `now` (once) when a quit comes before the returned unwatch is called. */
 export function escalateOnQuit(events: EventQueue<MasterEvent>, now: () => void): () => void {
-  let done = false;
-  return events.watch((e) => {
-    if (done || !isQuit(e)) return;
-    done = true;
+  return events.once(isQuit, () => {
     log('master').info('stop asked again: immediate, the workers still draining are killed');
     now();
   });

@@ -12,7 +12,7 @@
 // double-forked jobs: the instance is a subreaper, lifecycle.ts) ends with
 // it at the stop and before a reload's exec.
 import type * as http from 'node:http';
-import { EventQueue } from '../event-queue';
+import { EventQueue, isQuitSignal } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
@@ -114,7 +114,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     // compose) makes it immediate, as a master's stop (stopping.ts)
     let quit!: () => void;
     const quitAsked = new Promise<'quit'>((resolve) => (quit = () => resolve('quit')));
-    const unwatch = events.watch((e) => { if (e.type === 'signal' && (e.signal === 'SIGQUIT' || e.signal === 'SIGINT')) quit(); });
+    const unwatch = events.once(isQuitSignal, quit);
     const how = await Promise.race([drain(servers, conns, inflight, observer, spec.stopMercy, reason).then(() => 'drained' as const), quitAsked]);
     unwatch();
     if (how === 'drained') await appShutdown(held, 'SIGINT'); // a stop's, as a worker's
