@@ -309,11 +309,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // the running generation's stats, fifo and touch files, as before the reload
     if (previous) control = await startControl(previous, source, command, true).catch(() => undefined);
   }
-  // a reload's image says its generation starts, not that it started: the
-  // old one serves until `reload done` (and a new one that never serves,
-  // its app failing to load or a stop coming first, was never started)
-  const startLine = fallback ? 'master running the previous generation (the reload failed)' : run.handover ? 'master re-executed: the new generation starts, the running one serves until it accepts' : 'master started';
-  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, startLine);
+  l.info({ pid: process.pid, workers: count, generation, sockets: sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`) }, startLine(fallback, run.handover !== undefined));
   // the loop drains the queue only after the master-start hooks: a stop
   // asked meanwhile goes to it at once (a hung hook held it for good), and
   // the stop ends the hooks with the rest of our descendants
@@ -692,3 +688,12 @@ function carriedName(e: MasterEvent): string[] {
 
 const EMPEROR_COMMANDS: Record<number, string> = { [TO_VASSAL.stop]: 'emperor-stop', [TO_VASSAL.gracefulStop]: 'emperor-stop', [TO_VASSAL.reload]: 'emperor-reload' };
 
+/** The loop's first line. A reload's image says its generation starts, not
+ * that it started: the old one serves until `reload done` (and a new one
+ * that never serves, its app failing to load or a stop coming first, was
+ * never started). */
+function startLine(fallback: boolean, reloaded: boolean): string {
+  if (fallback) return 'master running the previous generation (the reload failed)';
+  if (reloaded) return 'master re-executed: the new generation starts, the running one serves until it accepts';
+  return 'master started';
+}
