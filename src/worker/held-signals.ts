@@ -39,26 +39,31 @@ export class HeldSignals {
       return off(event, fn);
     } as typeof process.removeListener;
     process.off = process.removeListener;
-    const removeAll = process.removeAllListeners.bind(process);
-    // an app's removeAllListeners() (every event) removes the app's own:
+    // an app's removeAllListeners() (every event, or one) removes the app's own:
     // the listeners from before the app stay, and ours. Among them Node's
     // newListener/removeListener hooks that start and stop the signal
     // watchers: without them no signal listener added later (ours) was ever
     // called, and a SIGTERM ended the process at once, its requests with it
-    // (a SIGUSR1 too: inspector-signal.ts)
+    // (a SIGUSR1 too: inspector-signal.ts). Of one event the same way:
+    // removeAllListeners('SIGHUP') removed ours too, and a SIGHUP to the
+    // group then ended the worker mid-request.
     const listenersOf = (e: string | symbol) => (process as NodeJS.EventEmitter).listeners(e) as Listener[];
     const before = new Map(process.eventNames().map((e) => [e, listenersOf(e)]));
+    const removeAppListeners = (name: string | symbol) => {
+      const keep = before.get(name) ?? [];
+      for (const fn of listenersOf(name)) if (!keep.includes(fn) && !held.own.includes(fn)) off(name, fn);
+    };
     process.removeAllListeners = function (event?: string | symbol): NodeJS.Process {
       if (typeof event === 'string' && HELD.has(event)) {
         held.forget(event);
         return process;
       }
-      if (event !== undefined) return removeAll(event);
-      held.forget();
-      for (const name of process.eventNames()) {
-        const keep = before.get(name) ?? [];
-        for (const fn of listenersOf(name)) if (!keep.includes(fn) && !held.own.includes(fn)) off(name, fn);
+      if (event !== undefined) {
+        removeAppListeners(event);
+        return process;
       }
+      held.forget();
+      for (const name of process.eventNames()) removeAppListeners(name);
       return process;
     } as typeof process.removeAllListeners;
   }

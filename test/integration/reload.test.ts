@@ -94,6 +94,14 @@ describe('graceful reload', () => {
     await stopMaster(p);
   }, 60_000);
 
+  it("a SIGHUP to the whole group, the app having removed every SIGHUP listener (removeAllListeners('SIGHUP')): no request lost, no worker ended by it", async () => {
+    const { p } = await hupUnderLoad('resets-signals.js', (master) => process.kill(-master, 'SIGHUP'));
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toMatch(/signal=SIGHUP/);
+  }, 60_000);
+
   it('survives 20 SIGHUPs 50 ms apart (and one as soon as JS runs), still serving', async () => {
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', path.join(FIXTURES, 'apps', 'handler.js')]);
