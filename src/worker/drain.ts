@@ -44,7 +44,10 @@ interface Tracked {
 
 const IDLE_CLOSE_MS = 100;
 const SIGNAL_NAME = /^SIG[A-Z0-9]+$/;
-const FRESH_GRACE_MS = 2000;
+/** How long a connection that has sent nothing may stay in a drain. */
+export const FRESH_GRACE_MS = 2000;
+/** What the app's own shutdown listeners get once the requests are done. */
+export const APP_SHUTDOWN_MS = 1000;
 const DRAIN_REPORT_FIRST_MS = 5000;
 const DRAIN_REPORT_EVERY_MS = 10_000;
 
@@ -293,7 +296,7 @@ export class Drain {
     clearInterval(this.sweeper);
     for (const cb of this.whenDoneCbs.splice(0)) cb();
     this.runAppListeners();
-    setTimeout(() => exit(reason), this.held.count ? 1000 : 0).unref();
+    setTimeout(() => exit(reason), this.held.count ? APP_SHUTDOWN_MS : 0).unref();
   }
 
   private appListenersRan = false;

@@ -12,14 +12,10 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { log } from '../log';
 import { native } from '../os/native';
-import type { DrainSignal } from './drain';
+import { APP_SHUTDOWN_MS, FRESH_GRACE_MS, type DrainSignal } from './drain';
 import type { HeldSignals } from './held-signals';
 import { followTlsSockets, servesHttp } from './http-server';
 import type { RequestObserver } from './observe';
-
-const FRESH_GRACE_MS = 2000;
-// what the app's shutdown listeners get (a drained worker's too: drain.ts)
-const APP_SHUTDOWN_MS = 1000;
 
 /** What bounds a drain, and the option that sets it (for the log). */
 export interface Mercy { ms: number; name: string }
