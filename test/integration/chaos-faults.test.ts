@@ -3,6 +3,7 @@
 // a worker stuck in a request across a reload.
 import { execa, type ResultPromise } from 'execa';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, childrenOf, FIXTURES, freePort, get, killGroup, startLiege, until } from './helpers';
@@ -31,6 +32,33 @@ async function serve(n: number, extra: string[] = []) {
 const fetchOne = (port: number, p: string) =>
   fetch(`http://127.0.0.1:${port}${p}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(30_000) })
     .then(async (r) => (await r.text(), r.status), (e: Error) => (e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message);
+
+/** GET path on a raw connection: its local port (once connected) and the status. */
+function rawGet(port: number, p: string) {
+  const c = net.connect(port, '127.0.0.1');
+  c.on('connect', () => c.write(`GET ${p} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`));
+  let head = '';
+  c.on('data', (d: Buffer) => { head += d; });
+  const status = new Promise<number | string>((resolve) => {
+    c.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? NaN)));
+    c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  return { status, localPort: () => c.localPort };
+}
+
+/** Which of `pids` holds the server end of the connection from client port `from` to `port` (/proc/net/tcp). */
+function holderOf(pids: number[], port: number, from: number | undefined): number | undefined {
+  if (from === undefined) return undefined;
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const row = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1]?.endsWith(`:${hex(port)}`) && f[2]?.endsWith(`:${hex(from)}`));
+  if (row === undefined) return undefined;
+  const socket = `socket:[${row[9]}]`;
+  const holds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === socket; } catch { return false; }
+  });
+  return pids.find(holds);
+}
 
 describe('faults the chaos run found', () => {
   it('a worker at its open file limit stops accepting and says so; the other worker serves every connection (before: libuv closed every connection waiting in the shared queue: resets, nothing logged)', async () => {
@@ -92,14 +120,10 @@ describe('a worker that dies while a reload hands over', () => {
     // the atexit hook holds the old image between the handover and the exec
     const { port, p, stderr } = await serve(2, ['--hook-as-user-atexit', 'exec:sleep 1']);
     const workers = childrenOf(p.pid!);
-    // its sockets (the fd guard's once-a-second probe opens /dev/null for a moment)
-    const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:'); } catch { return false; }
-    }).length;
-    const before = workers.map(fds);
-    const slow = fetchOne(port, '/delay?ms=4000');
-    // the worker that took the request has its connection open
-    const lives = await until(() => workers.find((w, i) => fds(w) > before[i]!));
+    const slow = rawGet(port, '/delay?ms=4000');
+    // the worker that accepted the request (a count of sockets was fooled by
+    // a probe's connection closing meanwhile)
+    const lives = await until(() => holderOf(workers, port, slow.localPort()));
     const dies = workers.find((w) => w !== lives);
     process.kill(p.pid!, 'SIGHUP');
     await until(() => (/graceful reload requested/.test(stderr()) ? true : undefined));
@@ -109,7 +133,7 @@ describe('a worker that dies while a reload hands over', () => {
     expect(stderr()).toMatch(/master re-executed: .*generation=1/);
     await until(() => (/reload done/.test(stderr()) ? true : undefined), 20_000);
     expect(stderr()).toMatch(new RegExp(`old worker gone worker=\\d pid=${lives} code=0`));
-    expect(await slow).toBe(200);
+    expect(await slow.status).toBe(200);
     process.kill(p.pid!, 'SIGTERM');
     const res = await p;
     expect(res.exitCode).toBe(0);
