@@ -155,17 +155,22 @@ export class Drain {
   }
 
   /** Stop accepting; exit through `exit` once every connection is gone.
-   * `closeIdle` (a stop): idle keep-alive connections are closed too. */
+   * `closeIdle` (a stop): idle keep-alive connections are closed too. A
+   * stop that comes during a drain closes them from then on, and its
+   * mercy bounds the drain when it ends sooner. */
   start(reason: string, opts: DrainOptions = {}): void {
     const { mercyMs = 60_000, exit = () => afterRequestLog(() => process.exit(0)), closeIdle = false } = opts;
     if (closeIdle) this.closeIdle = true;
-    if (this.draining) return;
+    if (this.draining) {
+      if (Date.now() + mercyMs < this.mercyEnds) this.armMercy(mercyMs, opts.mercyName);
+      return;
+    }
     this.draining = true;
     this.reason = reason;
     this.signal = opts.signal ?? (closeIdle ? 'SIGINT' : 'SIGTERM');
+    this.exit = exit;
     this.done = () => this.finish(exit, this.reason);
     for (const s of this.unserved) if (s.listening) net.Server.prototype.close.call(s);
-    const startedAt = Date.now();
     for (const [s, t] of this.tracked) {
       if (s.listening) net.Server.prototype.close.call(s);
       for (const sock of t.sockets) {
@@ -174,29 +179,46 @@ export class Drain {
       }
     }
     this.sweepConnections();
-    const mercy = opts.mercyName ? `${opts.mercyName} = ${mercyMs / 1000} s` : `${mercyMs} ms`;
-    // what it waits for, once it has waited a while, then now and then: a
-    // drain that lingers says so (before: only "old worker gone" at the end)
+    this.armMercy(mercyMs, opts.mercyName);
+    this.reportLater(Date.now());
+    this.check();
+  }
+
+  private mercy = '';
+  private mercyEnds = Infinity;
+  private mercyTimer?: NodeJS.Timeout;
+  private exit: (reason: string) => void = () => undefined;
+
+  // the drain's last resort: what is left is closed, and it ends
+  private armMercy(mercyMs: number, mercyName: string | undefined): void {
+    clearTimeout(this.mercyTimer);
+    this.mercy = mercyName ? `${mercyName} = ${mercyMs / 1000} s` : `${mercyMs} ms`;
+    this.mercyEnds = Date.now() + mercyMs;
+    this.mercyTimer = setTimeout(() => {
+      if (this.finished) return;
+      const w = this.waitingFor();
+      const reason = this.reason;
+      log('worker').warn({ reason, mercy_ms: mercyMs, ...counted(w) }, `drain mercy (${this.mercy}) expired (${reason}): closing ${describe(w)}`);
+      for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
+      this.finish(this.exit, `${reason} (mercy of ${mercyMs} ms expired)`);
+    }, mercyMs);
+    this.mercyTimer.unref();
+  }
+
+  // what it waits for, once it has waited a while, then now and then: a
+  // drain that lingers says so (before: only "old worker gone" at the end)
+  private reportLater(startedAt: number): void {
     const report = () => {
       if (this.finished) return;
       const w = this.waitingFor();
       const seconds = Math.round((Date.now() - startedAt) / 1000);
       const reason = this.reason;
-      log('worker').info({ reason, draining_s: seconds, ...counted(w) }, `still draining (${reason}) after ${seconds} s, waiting for ${describe(w)}; the mercy (${mercy}) ends it`);
+      log('worker').info({ reason, draining_s: seconds, ...counted(w) }, `still draining (${reason}) after ${seconds} s, waiting for ${describe(w)}; the mercy (${this.mercy}) ends it`);
       this.reporter = setTimeout(report, DRAIN_REPORT_EVERY_MS);
       this.reporter.unref();
     };
     this.reporter = setTimeout(report, DRAIN_REPORT_FIRST_MS);
     this.reporter.unref();
-    setTimeout(() => {
-      if (this.finished) return;
-      const w = this.waitingFor();
-      const reason = this.reason;
-      log('worker').warn({ reason, mercy_ms: mercyMs, ...counted(w) }, `drain mercy (${mercy}) expired (${reason}): closing ${describe(w)}`);
-      for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
-      this.finish(exit, `${reason} (mercy of ${mercyMs} ms expired)`);
-    }, mercyMs).unref();
-    this.check();
   }
 
   private reason = '';
@@ -293,6 +315,7 @@ export class Drain {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.reporter);
+    clearTimeout(this.mercyTimer);
     clearInterval(this.sweeper);
     for (const cb of this.whenDoneCbs.splice(0)) cb();
     this.runAppListeners();

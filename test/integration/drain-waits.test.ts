@@ -133,6 +133,22 @@ describe('a drain that lingers', () => {
     await until(() => lines(logFile).some((l) => /old worker gone/.test(l)), 10_000);
   }, 60_000);
 
+  it("a stop during a reload's drain bounds it by the stop's mercy: the worker ends it (before: it kept the reload's, and the master SIGKILLed it)", async () => {
+    const port = await freePort();
+    const logFile = path.join(dir, 'stop-in-drain.log');
+    const p = start(port, 'slow-request.js', ['--worker-reload-mercy', '30', '--reload-mercy', '3'], logFile);
+    await until(() => get(port));
+    http.get({ host: '127.0.0.1', port, path: '/slow' }).on('error', () => undefined);
+    await sleep(300);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => lines(logFile).find((l) => /worker draining/.test(l)), 20_000);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const log = lines(logFile);
+    expect(log.find((l) => /drain mercy .* expired/.test(l))).toMatch(/drain mercy \(reload-mercy = 3 s\) expired \(new generation\): closing 1 request in flight/);
+    expect(log.filter((l) => /SIGKILL/.test(l))).toEqual([]);
+  }, 60_000);
+
   it('a stuck old worker SIGKILLed when its mercy expires is a warning naming worker-reload-mercy', async () => {
     const port = await freePort();
     const logFile = path.join(dir, 'stuck.log');
