@@ -29,8 +29,13 @@ export class Daemons {
   private readonly list: Daemon[];
   private stopping = false;
   private readonly ptys: PtyDaemons;
+  // what a stop or a reload waits for the daemons: as uWSGI's, reload-mercy
+  // when it is set (and not 0), else 3 s
+  private readonly mercyMs: number;
 
   constructor(cfg: Config, private readonly onControlDeath: (status: number) => void) {
+    const mercy = cfg.int('reload-mercy');
+    this.mercyMs = cfg.has('reload-mercy') && mercy > 0 ? mercy * 1000 : 3000;
     this.list = [
       ...cfg.list('attach-daemon').map((s) => ({ cmd: s.value, control: false, startedAt: 0 })),
       ...cfg.list('attach-control-daemon').map((s) => ({ cmd: s.value, control: true, startedAt: 0 })),
@@ -46,9 +51,11 @@ export class Daemons {
   private spawn(d: Daemon): void {
     d.startedAt = Date.now();
     // liege-ns watch: a watcher stops the daemon's whole process group when
-    // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed
+    // fd 3 (our end: a pipe) closes, even if the master is SIGKILLed,
+    // SIGKILLing what is left after the mercy (in seconds)
     const out = logMasterOn() ? 'pipe' : 'inherit';
-    const child = spawn(NS_HELPER, ['watch', '3', '3', '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', out, out, 'pipe'] });
+    const mercy = String(Math.ceil(this.mercyMs / 1000));
+    const child = spawn(NS_HELPER, ['watch', '3', mercy, '--', '/bin/sh', '-c', d.cmd], { detached: true, stdio: ['ignore', out, out, 'pipe'] });
     d.child = child;
     if (child.pid !== undefined && child.stdout) new OutputRelay({ id: 0, pid: child.pid, daemon: d.cmd }, child.stdout, child.stderr);
     log('master').info({ daemon: d.cmd, pid: child.pid, control: d.control }, 'daemon started');
@@ -82,8 +89,9 @@ export class Daemons {
     this.ptys.holdRespawns();
   }
 
-  /** SIGTERM every daemon's process group; SIGKILL after `mercyMs`. */
-  async stopAll(mercyMs = 3000): Promise<void> {
+  /** SIGTERM every daemon's process group; SIGKILL after the mercy. */
+  async stopAll(): Promise<void> {
+    const mercyMs = this.mercyMs;
     this.stopping = true;
     await Promise.all([this.ptys.stopAll(mercyMs), ...this.list.map(({ child }) => {
       const group = (sig: NodeJS.Signals) => { try { process.kill(-child!.pid!, sig); } catch { /* gone */ } };

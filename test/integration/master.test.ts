@@ -110,6 +110,24 @@ describe('master and workers', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it("a stop lets a daemon's cleanup run for reload-mercy when it is set, 3 s when not (as uWSGI), then SIGKILLs it", async () => {
+    const cleanup = async (mercy: string[]) => {
+      const port = await freePort();
+      const mark = path.join(dir, `cleaned-${port}`);
+      // its cleanup takes 4 s
+      const daemon = `sh -c 'trap "sleep 4; echo done > ${mark}; exit 0" TERM; while :; do sleep 0.1; done'`;
+      const p = startLiege(['--master', '--http-socket', `127.0.0.1:${port}`, '--attach-daemon', daemon, ...mercy], { cwd: dir });
+      started.push(p);
+      await until(() => childrenOf(p.pid!).some((c) => cmdline(c).includes('trap')) || undefined);
+      await new Promise((r) => setTimeout(r, 300)); // (its trap set)
+      process.kill(p.pid!, 'SIGTERM');
+      expect((await p).exitCode).toBe(0);
+      return fs.existsSync(mark);
+    };
+    expect(await cleanup([])).toBe(false);
+    expect(await cleanup(['--reload-mercy', '8'])).toBe(true);
+  }, 30_000);
+
   it('leaves no orphans when the master is SIGKILLed: workers and daemon groups go too', async () => {
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--attach-daemon', 'sleep 300 & sleep 301'], { cwd: dir });
