@@ -484,8 +484,16 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reload: () => reload(),
     'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
     'workers-reload': () => walkReload('workers reload', 'every worker replaced, the master stays', 'reloading workers'),
-    stop: async () => (l.info('graceful shutdown'), await stop(true), 0),
-    quit: async () => (l.info('immediate shutdown'), await stop(false), 0),
+    stop: async () => {
+      l.info('graceful shutdown');
+      await stop(true);
+      return 0;
+    },
+    quit: async () => {
+      l.info('immediate shutdown');
+      await stop(false);
+      return 0;
+    },
     'kill-worker': (_e, arg) => {
       const p = workers.proc(Number(arg));
       if (p) workers.kill(p, 'killed on request');
@@ -523,8 +531,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       }
       return undefined;
     },
-    'stats-log': () => (l.info({ stats: statsDocument(source) }, 'stats'), undefined),
-    pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
+    'stats-log': () => {
+      l.info({ stats: statsDocument(source) }, 'stats');
+      return undefined;
+    },
+    pause: () => {
+      l.warn('pause (fifo p) does not apply to Node workers: ignored');
+      return undefined;
+    },
     'control-daemon-died': async (e) => {
       const status = (e as { status: number }).status;
       l.info({ status }, 'control daemon died, shutting down');
@@ -606,9 +620,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       walkOn(); // (each worker event moves it; this only makes sure it never waits on a missed one)
       return undefined;
     },
-    watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
+    watchdog: () => {
+      sdNotify({ WATCHDOG: 1 });
+      return undefined;
+    },
     // a worker signalled by someone else: the group's signal (ours too), or its own
-    signalled: (e) => (judgeWorkerSignal(e as WorkerSignalled, (pid, sig) => !stopping && workers.passOn(pid, sig)), undefined),
+    signalled: (e) => {
+      judgeWorkerSignal(e as WorkerSignalled, (pid, sig) => !stopping && workers.passOn(pid, sig));
+      return undefined;
+    },
     ignore: () => undefined,
     'emperor-stop': async () => {
       if (plan && ctx) await runPhaseAsync(plan, 'emperor-stop', ctx);
