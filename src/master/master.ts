@@ -121,6 +121,7 @@ export interface MasterRun {
   spec: Omit<WorkerSpec, 'id' | 'once'>;
   sockets: BoundSocket[];
   handover?: Handover;
+  fallback?: boolean; // the handover's generation serves on: this image's reload failed
   cfg?: Config; // absent in the fallback: no hooks, no daemons
   plan?: HookPlan;
   ctx?: HookContext;
@@ -156,7 +157,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 /** A reload whose new image could not start: keep the previous generation
  * serving with its own settings until the next reload or stop. */
 export async function runFallback(h: Handover, sockets: BoundSocket[], validateReload: () => Promise<void>): Promise<MasterEnd> {
-  return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: { ...h, fallback: true } as Handover, validateReload });
+  return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: h, fallback: true, validateReload });
 }
 
 async function runLoop(run: MasterRun): Promise<MasterEnd> {
@@ -190,8 +191,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const count = settings.processes;
   const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
   const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
-  const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
-  const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
+  const fallback = run.fallback === true;
+  let generation = run.handover?.generation ?? 0;
+  if (run.handover && !fallback) generation++; // a reload's image: the next generation
 
   // reload state: none, a new generation coming up ('reload'), or a
   // 'workers reload' / 'chain reload' walking the slots (reload-steps.ts)
@@ -207,7 +209,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   const status = () => {
     const n = workers.acceptingCount();
-    return `serving with ${n === count ? n : `${n} of ${count}`} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}`;
+    const how = n === count ? `${n}` : `${n} of ${count}`;
+    if (!sockets.length) return `serving with ${how} workers`;
+    return `serving with ${how} workers on ${sockets.map((s) => s.addr).join(', ')}`;
   };
   // after a reload READY=1 comes when the reload is done (reloadDone)
   let readySent = reloading !== undefined;
@@ -252,7 +256,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   };
 
   const killNow = (p: Proc, v: Verdict) => {
-    const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
+    // a harakiri says its request, requests and rss only with harakiri-verbose
+    const verbose = settings.harakiriVerbose || !v.reason.startsWith('harakiri');
+    const fields = verbose ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
     l.warn(fields, `${v.reason}: SIGKILL`);
     workers.kill(p, v.reason);
   };
@@ -386,7 +392,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     } catch (e) {
       // (a full descriptor table reads as an unreadable config: say which it is)
       const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
+      let why = e instanceof LiegeError ? e.describe() : String(e);
+      if (full) why += `; the master is out of file descriptors: ${full}`;
+      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${why}`);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
@@ -419,7 +427,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await holdRelayedOutput();
     await holdLoggers();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), shared: workers.handOverShared(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined, heard: heardSignals() });
+    handOver({
+      generation,
+      workers: brutal ? [] : workers.handover(),
+      shared: workers.handOverShared(),
+      settings,
+      spec: run.spec,
+      brutal: brutal && count > 0 ? true : undefined,
+      heard: heardSignals(),
+    });
     flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
