@@ -262,17 +262,22 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     l.warn(fields, `${v.reason}: SIGKILL`);
     workers.kill(p, v.reason);
   };
+  /** The recycling policy's verdict on `p` now (recycle.ts). */
+  function verdict(p: Proc, now: number): Verdict | undefined {
+    return judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+  }
+
   /** Only the harakiri verdicts (while a stop waits for the workers). */
   function harakiri(now: number): void {
     for (const p of workers.all()) {
-      const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+      const v = verdict(p, now);
       if (v && v.action === 'kill' && v.reason.startsWith('harakiri')) killNow(p, v);
     }
   }
 
   /** The recycling policy's verdict on `p` now, applied. */
   function apply(p: Proc, now: number): void {
-    const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+    const v = verdict(p, now);
     if (!v) return;
     if (v.action === 'kill') killNow(p, v);
     else if (recyclable(p) && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
@@ -366,6 +371,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   };
 
+  /** The reload under way, and one merged after it, are given up for one
+   * that runs now. */
+  const forgetReload = () => {
+    reloading = undefined;
+    pendingReload = false;
+    walk = undefined;
+  };
+
   /** The next generation: validate, hand over, re-exec (returns 'reload').
    * `brutal` (fifo R, uWSGI's reap_them_all): the running workers are
    * SIGKILLed before the exec instead of handed over to drain; the
@@ -376,9 +389,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // never ends its reload: the reload that brings the fix goes now
     if (reloading && workers.retrying()) {
       l.info('reload requested while the new generation fails to start: reloading now');
-      reloading = undefined;
-      pendingReload = false;
-      walk = undefined;
+      forgetReload();
     }
     // (a brutal one never waits: it cuts the running reload short, below)
     if (reloading && !brutal) {
@@ -402,9 +413,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (reloading) {
       // (only now: a config refused leaves the running reload to finish)
       l.info('brutal reload requested while a reload runs: reloading now');
-      reloading = undefined;
-      pendingReload = false;
-      walk = undefined;
+      forgetReload();
     }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });
@@ -568,11 +577,12 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       // a new generation's worker (it replaces a serving one) whose hook
       // fails: the reload failed, not the instance (it exits; its slot is
       // retried with the backoff, as when the app fails to load)
-      if (reloading && (e as { replacement: boolean }).replacement) {
-        l.error({ code: 'LIEGE_ERR_RELOAD', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker of the new generation: the running generation keeps serving (fix the cause, then reload again)');
+      const { id, detail, replacement } = e as { id: number; detail: string; replacement: boolean };
+      if (reloading && replacement) {
+        l.error({ code: 'LIEGE_ERR_RELOAD', worker: id, error: detail }, 'FATAL hook failed in a worker of the new generation: the running generation keeps serving (fix the cause, then reload again)');
         return undefined;
       }
-      l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
+      l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: id, error: detail }, 'FATAL hook failed in a worker, destroying instance');
       await stop(false);
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
@@ -595,10 +605,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // a respawn into a broken app) they go on, the slot is retried
     'app-load-failed': async (e) => {
       // (a replacement, or a respawn since the request: it loaded the new code)
-      const failed = e as { id: number; replacement: boolean; serial: number; error: string };
-      if (walk && (failed.replacement || failed.serial > walk.mark)) return stopWalk(failed.id, failed.error);
+      const { id, pid, replacement, serial, error } = e as { id: number; pid: number; replacement: boolean; serial: number; error: string };
+      if (walk && (replacement || serial > walk.mark)) return stopWalk(id, error);
       if (!settings.needApp || reloading || stopping || workers.acceptingCount() > 0) return undefined;
-      const { id, pid } = e as { id: number; pid: number };
       l.error({ code: 'LIEGE_ERR_APP_LOAD', worker: id, pid }, `failed loading the app in worker ${id}: need-app, destroying the instance (exit ${FAILED_APP_CODE})`);
       await stop(false);
       return FAILED_APP_CODE;
@@ -607,9 +616,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       statusChanged();
       // the new generation fails: a reload asked meanwhile (the fix) runs now
       if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
-        pendingReload = false;
-        reloading = undefined;
-        walk = undefined;
+        forgetReload();
         push({ type: 'command', name: 'reload' });
       }
       walkOn();
