@@ -45,7 +45,6 @@ interface Slot {
 
 export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'draining' | 'down';
 
-/** A read-only view of one worker slot (stats, metrics, top). */
 /** A worker that drains: why, since when (epoch ms), its requests in
  * flight at its last heartbeat and the oldest one's line. */
 export interface DrainingView {
@@ -57,6 +56,7 @@ export interface DrainingView {
   request: string | undefined;
 }
 
+/** A read-only view of one worker slot (stats, metrics, top). */
 export interface WorkerView {
   id: number;
   pid: number | undefined;
@@ -99,6 +99,13 @@ export class Workers {
   private readonly spares: Spares;
   private readonly gate = new BootGate(() => this.bootingPids());
   private readonly holds = new AcceptHolds();
+  // the previous image's workers still alive: the shared ports the new
+  // generation does not listen on close once they are gone (shared-ports.ts)
+  private readonly adopted = new Set<Proc>();
+  private sharedAdopted = false;
+  // old workers draining without a slot in this generation (it has fewer
+  // processes): watched, waited for and said gone as a slot's retiring ones
+  private readonly unslotted = new Set<Proc>();
 
   constructor(
     count: number,
@@ -118,18 +125,6 @@ export class Workers {
       slotsAccept: () => this.gate.waiting === 0 && this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
     });
   }
-
-  get size(): number {
-    return this.slots.length;
-  }
-
-  // the previous image's workers still alive: the shared ports the new
-  // generation does not listen on close once they are gone (shared-ports.ts)
-  private readonly adopted = new Set<Proc>();
-  private sharedAdopted = false;
-  // old workers draining without a slot in this generation (it has fewer
-  // processes): watched, waited for and said gone as a slot's retiring ones
-  private readonly unslotted = new Set<Proc>();
 
   /** Take over workers of the previous image: they serve until replaced;
    * and its shared ports, answered from instead of bound again. */
@@ -291,7 +286,6 @@ export class Workers {
     this.spares.check(now, lateMs);
   }
 
-  /** The spares, for stats. */
   /** The workers that drain (an old generation's, a recycled one): what
    * holds a reload or a stop, for stats and top. */
   drainingViews(): DrainingView[] {
@@ -304,6 +298,7 @@ export class Workers {
     return out;
   }
 
+  /** The spares, for stats. */
   spareViews(): SpareView[] {
     return this.spares.views();
   }
