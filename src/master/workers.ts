@@ -489,22 +489,42 @@ export class Workers {
     if (healthy) slot.crashes = 0;
     else if (!killedByUs) slot.crashes++;
     const delay = this.backoff(slot);
-    const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastErrorLogged ? undefined : p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
-    if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
+    const fields = {
+      worker: p.id,
+      pid: p.pid,
+      code,
+      signal: sig,
+      lived_ms: lived,
+      last_error: p.lastErrorLogged ? undefined : p.lastError,
+      reason: killedByUs ? p.reason : undefined,
+      respawn_in_ms: delay,
+    };
+    const l = log('master');
+    if (wasNext) l.error(fields, 'replacement worker died before accepting; the old one keeps serving');
     // asked (fifo W) or decided (harakiri, evil-reload-on-rss: warned when
     // decided) by the master: said as a kill with its reason, not a death
-    else if (killedByUs) log('master').info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
+    else if (killedByUs) l.info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
     // a worker that drained and exited after an uncaught exception: its
     // replacement was started then (a signal instead is a crash, said so)
-    else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
+    else if (slot.next && p.reason === UNCAUGHT && !sig) l.info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
     // (no status: an adopted worker the previous image reaped at the exec)
-    else log('master').warn(fields, code === null && sig === null ? 'worker died during the reload\'s exec (its exit status went to the previous image), respawning' : 'worker died, respawning');
+    else if (code === null && sig === null) l.warn(fields, 'worker died during the reload\'s exec (its exit status went to the previous image), respawning');
+    else l.warn(fields, 'worker died, respawning');
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
-    if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
-    else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
-    else if (delay === 0) {
-      if (!this.promote(slot, false)) this.spawn(slot);
-    } else this.later(slot, delay, false);
+    this.respawn(slot, wasNext, delay);
+  }
+
+  /** After a death in `slot`: its replacement (`wasNext`) is retried, or
+   * its worker respawned, from a spare when there is one, after `delay`. */
+  private respawn(slot: Slot, wasNext: boolean, delay: number): void {
+    if (wasNext && slot.current) {
+      this.later(slot, Math.max(delay, 100), true);
+      return;
+    }
+    // the replacement takes the slot when it accepts
+    if (!slot.current && slot.next) return;
+    if (delay !== 0) this.later(slot, delay, false);
+    else if (!this.promote(slot, false)) this.spawn(slot);
   }
 
   /** No more starts, respawns or spares (stop, handover); returns the
@@ -547,8 +567,15 @@ export class Workers {
     const killAt = graceful ? mercy.ms + 1000 : 0;
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (!exists(p.pid)) return resolve();
-      const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
-      p.child?.once('exit', () => { clearInterval(t); resolve(); });
+      const gone = () => {
+        clearInterval(t);
+        resolve();
+      };
+      // (an adopted worker is no child of ours: its pid is polled)
+      const t = setInterval(() => {
+        if (!exists(p.pid)) gone();
+      }, 50);
+      p.child?.once('exit', gone);
       setTimeout(() => {
         if (!exists(p.pid)) return;
         if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
