@@ -10,6 +10,7 @@ import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { GUARD_GRACE_MS, guardPid, startGuard } from './guard';
 import { native, PR_SET_CHILD_SUBREAPER } from './native';
+import { statFields } from './proc-identity';
 import { signalName } from './signals';
 
 type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
@@ -146,8 +147,7 @@ function dying(pid: number): boolean {
 
 function isZombie(pid: number): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] === 'Z';
   } catch {
     return false;
   }
