@@ -15,7 +15,8 @@ import { signalName } from './signals';
 
 type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
 
-const libuvPids = new Set<number>();
+// the pids libuv (child_process) or a claim()'s owner waits for
+const waitedElsewhere = new Set<number>();
 const watched = new Map<number, ExitCb>();
 let started = false;
 
@@ -30,7 +31,8 @@ export function childPids(pid = process.pid): number[] {
   }
   for (const t of tasks) {
     try {
-      for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+      const children = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
     } catch { /* task gone */ }
   }
   return out;
@@ -53,8 +55,8 @@ export function startReaper(): void {
     const r = spawn.apply(this, args);
     const pid = this.pid;
     if (pid) {
-      libuvPids.add(pid);
-      this.once('exit', () => libuvPids.delete(pid));
+      waitedElsewhere.add(pid);
+      this.once('exit', () => waitedElsewhere.delete(pid));
     }
     return r;
   };
@@ -64,12 +66,12 @@ export function startReaper(): void {
 
 /** Another owner (e.g. node-pty) waits for this pid: never reap it here. */
 export function claim(pid: number): void {
-  libuvPids.add(pid);
+  waitedElsewhere.add(pid);
 }
 
 /** The owner is done with a claimed pid (it waited for it itself). */
 export function release(pid: number): void {
-  libuvPids.delete(pid);
+  waitedElsewhere.delete(pid);
 }
 
 /** Call `cb` when `pid` (our child, not spawned by libuv) exits. */
@@ -81,7 +83,7 @@ export function watchPid(pid: number, cb: ExitCb): void {
 /** Reap every exited child that libuv does not own. */
 export function reap(): void {
   for (const pid of childPids()) {
-    if (libuvPids.has(pid)) continue;
+    if (waitedElsewhere.has(pid)) continue;
     let r: [number, number] | null;
     try {
       r = native.reapPid(pid);
@@ -133,7 +135,11 @@ const DYING_MS = 2000;
 function rememberKill(pid: number): void {
   const now = Date.now();
   // (a master that kills all day, harakiri: the old entries go)
-  if (sentKill.size >= 256) for (const [p, at] of sentKill) if (now - at >= DYING_MS) sentKill.delete(p);
+  if (sentKill.size >= 256) {
+    for (const [p, at] of sentKill) {
+      if (now - at >= DYING_MS) sentKill.delete(p);
+    }
+  }
   sentKill.set(pid, now);
 }
 
