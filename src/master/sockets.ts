@@ -13,6 +13,7 @@ import type { SocketInfo, SocketProtocol } from '../ipc/worker';
 import { log } from '../log';
 import { isLiveUnixSocket } from '../os/live-socket';
 import { native } from '../os/native';
+import { tcpAddress } from '../os/tcp-address';
 import { heldBy } from './socket-holders';
 import { lookupGroup, lookupUser } from '../os/privileges';
 
@@ -154,15 +155,14 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
       if (unixPath) applyOwnership(unixPath, owner!);
       return { ...info, fd, port: 0, unixPath };
     }
-    const colon = w.addr.lastIndexOf(':');
-    const host = w.addr.slice(0, colon).replace(/^\[|\]$/g, '');
-    const fd = native.listenTcp(host === '' || host === '*' ? '0.0.0.0' : host, Number(w.addr.slice(colon + 1)), backlog, cfg.bool('reuse-port') ? 1 : 0);
+    const { host, port } = tcpAddress(w.addr);
+    const fd = native.listenTcp(host, port, backlog, cfg.bool('reuse-port') ? 1 : 0);
     return { ...info, fd, port: native.sockPort(fd) };
   } catch (e) {
     if (e instanceof LiegeError) throw e;
     const err = e as NodeJS.ErrnoException;
     // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
-    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: Number(w.addr.slice(w.addr.lastIndexOf(':') + 1)) }) : '';
+    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: tcpAddress(w.addr).port }) : '';
     const why = holders || missingDir(w.addr, err.code);
     throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${why}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }
