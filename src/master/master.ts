@@ -47,6 +47,8 @@ import { socketInfos } from './sockets';
 
 /** How long a stop waits for the workers' last lines (log-master). */
 const RELAY_DRAIN_MS = 1000;
+/** Workers started between two low-memory GCs of the master. */
+const SHRINK_EVERY = 50;
 
 const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
   if (err) log('master').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
@@ -146,9 +148,6 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
   };
 }
 
-
-/** Workers started between two low-memory GCs of the master. */
-const SHRINK_EVERY = 50;
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length, ctx.binsh);
   return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
@@ -565,12 +564,12 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       return undefined;
     },
     'control-daemon-died': async (e) => {
-      const status = (e as { status: number }).status;
-      l.info({ status }, 'control daemon died, shutting down');
+      const daemonStatus = (e as { status: number }).status;
+      l.info({ status: daemonStatus }, 'control daemon died, shutting down');
       await stop(true);
       // As PID 1 of a container, tini's rule: the container ends with the
       // status of the child that decided the end. Elsewhere uWSGI's: exit 0.
-      if (process.pid === 1) return status;
+      if (process.pid === 1) return daemonStatus;
       return 0;
     },
     fatal: async (e) => {
