@@ -88,6 +88,7 @@ export interface MasterSettings {
   logMaster?: LogMasterSpec; // log-master (absent: off)
 }
 
+/** The loop's settings, read from the config once. */
 export function settingsFrom(cfg: Config, sockets: number, binsh: string): MasterSettings {
   return {
     processes: sockets ? cfg.int('processes') : 0, // no socket, no workers (uWSGI too)
@@ -130,6 +131,7 @@ export interface MasterRun {
   validateReload: () => Promise<void>;
 }
 
+/** What every worker of this generation is started with (ipc/worker.ts). */
 export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
   const stop = stopMercy(settings.mercyMs, settings.stopMercyMs);
   return {
@@ -148,6 +150,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
   };
 }
 
+/** The master of this config: its workers on `sockets` until a stop or a reload. */
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length, ctx.binsh);
   return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
