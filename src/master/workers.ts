@@ -227,7 +227,8 @@ export class Workers {
   /** True while some slot has a replacement starting, waiting for its
    * backoff after a failure, or an old worker draining. */
   busy(): boolean {
-    return this.gate.waiting > 0 || this.unslotted.size > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    if (this.gate.waiting > 0 || this.unslotted.size > 0) return true;
+    return this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || s.current?.status !== 'accepting');
   }
 
   /** True while some slot waits for its backoff after a worker failed to
@@ -617,7 +618,7 @@ function isReplacement(slot: Slot | undefined, p: Proc): boolean {
 
 /** A worker as the next image adopts it. */
 function handedOver(p: Proc): AdoptedWorker {
-  const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+  const fd = channelFd(p);
   return {
     id: p.id,
     pid: p.pid,
@@ -628,6 +629,14 @@ function handedOver(p: Proc): AdoptedWorker {
     busy: p.slot ? readBusy(p.slot) : p.stats.busy,
     draining: p.status === 'draining' ? { reason: p.reason ?? 'draining', since: p.drainingSince ?? Date.now() } : undefined,
   };
+}
+
+/** The fd of `p`'s channel: a child's, or an adopted worker's (opened on
+ * the fd the previous image handed over). */
+function channelFd(p: Proc): number | undefined {
+  const ofChild = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd;
+  const ofAdopted = (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+  return ofChild ?? ofAdopted;
 }
 
 /** Every live process of a slot: serving, starting and draining. */
