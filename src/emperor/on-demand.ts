@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { SOCKET_FDS_ENV } from '../ipc/vassal';
 import { native } from '../os/native';
+import { tcpAddress } from '../os/tcp-address';
 
 export const ON_DEMAND_FD = 4; // after stdio and the emperor pipe
 
@@ -51,9 +52,8 @@ export function onDemandExec(cmd: string, config: string, onError: (why: string)
 
 export function bindOnDemand(addr: string): OnDemandSocket {
   if (addr.includes('/') || addr.startsWith('@')) return { addr, fd: native.listenUnix(addr, 511), port: 0 };
-  const colon = addr.lastIndexOf(':');
-  const host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
-  const fd = native.listenTcp(host === '' || host === '*' ? '0.0.0.0' : host, Number(addr.slice(colon + 1)), 511);
+  const { host, port } = tcpAddress(addr);
+  const fd = native.listenTcp(host, port, 511);
   return { addr, fd, port: native.sockPort(fd) };
 }
 

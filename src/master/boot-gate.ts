@@ -11,6 +11,7 @@
 // time waiting for a CPU).
 import * as fs from 'node:fs';
 import { nodeOs } from '../os/node-os';
+import { statFields } from '../os/proc-identity';
 
 /** How often queued starts are reconsidered, ms. */
 const CHECK_MS = 20;
@@ -132,8 +133,7 @@ function sample(pid: number): { ns: number; runnable: boolean } | undefined {
     for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
       const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ');
       ns += Number(run) + Number(wait);
-      const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      if (stat[stat.lastIndexOf(')') + 2] === 'R') runnable = true;
+      if (statFields(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'))[0] === 'R') runnable = true;
     }
     return { ns, runnable };
   } catch {

@@ -56,7 +56,8 @@ export async function daemonize(cfg: Config): Promise<number | undefined> {
   }
   if (outcome === 0) return 0; // (no-server: it ran its hooks and ended)
   const said = newLines(file, from);
-  l.error({ pid: child.pid, status: outcome, log: file }, `the daemon could not start (status ${outcome})${said.length ? `; its log ${file} ends with:` : `, and wrote nothing to its log ${file} (a full disk?)`}`);
+  const where = said.length ? `; its log ${file} ends with:` : `, and wrote nothing to its log ${file} (a full disk?)`;
+  l.error({ pid: child.pid, status: outcome, log: file }, `the daemon could not start (status ${outcome})${where}`);
   for (const line of said) process.stderr.write(`  ${line}\n`);
   return outcome;
 }

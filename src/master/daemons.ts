@@ -66,8 +66,13 @@ export class Daemons {
       const decide = () => {
         if (this.stopping) return;
         log('master').info({ daemon: d.cmd, code, signal }, 'daemon exited');
-        if (d.control) return this.onControlDeath(signal ? 128 + (signalNumbers()[signal] ?? 0) : code ?? 1);
-        setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+        if (d.control && signal) return this.onControlDeath(128 + (signalNumbers()[signal] ?? 0));
+        if (d.control) return this.onControlDeath(code ?? 1);
+        // at most one start a second
+        const wait = Math.max(0, 1000 - (Date.now() - d.startedAt));
+        setTimeout(() => {
+          if (!this.stopping) this.spawn(d);
+        }, wait);
       };
       // systemd's KillMode=control-group signals every process of the unit,
       // daemons in their own sessions too: one that ended on it is not

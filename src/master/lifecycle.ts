@@ -6,7 +6,7 @@ import { log } from '../log';
 import { ExitRequest, type HookContext } from '../hooks/actions/types';
 import { HookFailure, RELOAD_FAILS, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { enterNamespaceJail, parseNamespace } from '../os/jail';
+import { enterNamespaceJail, parseNamespace, type NamespaceSpec } from '../os/jail';
 import { asNonRoot, asRoot } from './as-root';
 import { applyChdir, applyEnvironment, applyMaxFd } from './environment';
 import type { MasterEnd } from './master';
@@ -100,7 +100,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild && st.reloads === 0 && process.getuid!() !== 0) asNonRoot(cfg, plan);
     if (!st.nsChild && st.reloads === 0) {
       const daemonStatus = await daemonize(cfg);
-      if (daemonStatus !== undefined) return (startedDaemon = true, daemonStatus);
+      if (daemonStatus !== undefined) {
+        startedDaemon = true;
+        return daemonStatus;
+      }
     }
     if (!st.nsChild) logBeforeDrop(cfg, st.reloads);
     await openLoggers(cfg, st.reloads); // before the drop, as logto (a namespace's child too: it is the master)
@@ -120,7 +123,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     if (!st.nsChild && st.reloads === 0) writePidfile(cfg.setting('safe-pidfile'), true);
     if (!st.nsChild && st.reloads === 0) await phase('pre-jail');
     if (cfg.has('namespace') && !st.nsChild) return namespace().runNamespaceParent(cfg, () => phase('post-jail'));
-    if (st.nsChild) enterNamespaceJail({ ...parseNamespace(cfg.str('namespace')!), keepMounts: cfg.list('namespace-keep-mount').map((s) => s.value) });
+    if (st.nsChild) enterNamespaceJail(namespaceJail(cfg));
     await phase('in-jail');
     const sockets = cfg.bool('no-server') ? [] : await bindSockets(cfg);
     bound = sockets;
@@ -131,7 +134,10 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
     applyChdir(cfg);
     await phase('pre-app');
     await phase('post-app');
-    if (cfg.bool('no-server')) return (releaseEarlySignals(), 0);
+    if (cfg.bool('no-server')) {
+      releaseEarlySignals();
+      return 0;
+    }
     closeRemovedSockets(cfg, sockets); // from here the new image serves: no fallback
     if (st.serve) {
       // PID 1 of a container: every orphan of the namespace lands on us (the
@@ -153,6 +159,13 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
 function endLeftovers(): void {
   const left = killDescendants();
   if (left) log('master').warn({ processes: left }, 'killed what the atexit hooks left running');
+}
+
+/** The jail a `namespace` child enters: the option's rootfs and hostname,
+ * and the mounts namespace-keep-mount keeps. */
+function namespaceJail(cfg: Config): NamespaceSpec {
+  const keepMounts = cfg.list('namespace-keep-mount').map((s) => s.value);
+  return { ...parseNamespace(cfg.str('namespace')!), keepMounts };
 }
 
 /** A single-process instance reloads by re-exec in place: hand the sockets over. */

@@ -47,6 +47,8 @@ import { socketInfos } from './sockets';
 
 /** How long a stop waits for the workers' last lines (log-master). */
 const RELAY_DRAIN_MS = 1000;
+/** Workers started between two low-memory GCs of the master. */
+const SHRINK_EVERY = 50;
 
 const sdNotify = (fields: Record<string, string | number>) => sdNotifyReported(fields, (err) => {
   if (err) log('master').warn({ error: err.message }, 'unable to notify systemd (said again once it works)');
@@ -86,6 +88,7 @@ export interface MasterSettings {
   logMaster?: LogMasterSpec; // log-master (absent: off)
 }
 
+/** The loop's settings, read from the config once. */
 export function settingsFrom(cfg: Config, sockets: number, binsh: string): MasterSettings {
   return {
     processes: sockets ? cfg.int('processes') : 0, // no socket, no workers (uWSGI too)
@@ -121,12 +124,14 @@ export interface MasterRun {
   spec: Omit<WorkerSpec, 'id' | 'once'>;
   sockets: BoundSocket[];
   handover?: Handover;
+  fallback?: boolean; // the handover's generation serves on: this image's reload failed
   cfg?: Config; // absent in the fallback: no hooks, no daemons
   plan?: HookPlan;
   ctx?: HookContext;
   validateReload: () => Promise<void>;
 }
 
+/** What every worker of this generation is started with (ipc/worker.ts). */
 export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settings: MasterSettings, sockets: BoundSocket[]): Omit<WorkerSpec, 'id' | 'once'> {
   const stop = stopMercy(settings.mercyMs, settings.stopMercyMs);
   return {
@@ -145,9 +150,7 @@ export function workerSpec(cfg: Config, plan: HookPlan, ctx: HookContext, settin
   };
 }
 
-
-/** Workers started between two low-memory GCs of the master. */
-const SHRINK_EVERY = 50;
+/** The master of this config: its workers on `sockets` until a stop or a reload. */
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
   const settings = settingsFrom(cfg, sockets.length, ctx.binsh);
   return runLoop({ settings, spec: workerSpec(cfg, plan, ctx, settings, sockets), sockets, handover, cfg, plan, ctx, validateReload });
@@ -156,7 +159,7 @@ export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, s
 /** A reload whose new image could not start: keep the previous generation
  * serving with its own settings until the next reload or stop. */
 export async function runFallback(h: Handover, sockets: BoundSocket[], validateReload: () => Promise<void>): Promise<MasterEnd> {
-  return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: { ...h, fallback: true } as Handover, validateReload });
+  return runLoop({ settings: h.settings as MasterSettings, spec: h.spec, sockets, handover: h, fallback: true, validateReload });
 }
 
 async function runLoop(run: MasterRun): Promise<MasterEnd> {
@@ -190,8 +193,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const count = settings.processes;
   const workers = new Workers(count, run.spec, sockets, { mercyMs: settings.mercyMs, spares: settings.spares ?? 0, backoffMaxMs: settings.backoffMaxMs, startTimeoutMs: settings.policy.startTimeoutMs }, push);
   const daemons = cfg ? new Daemons(cfg, (status) => push({ type: 'control-daemon-died', status })) : undefined;
-  const fallback = (run.handover as { fallback?: boolean } | undefined)?.fallback === true;
-  const generation = (run.handover?.generation ?? 0) + (fallback ? 0 : run.handover ? 1 : 0);
+  const fallback = run.fallback === true;
+  let generation = run.handover?.generation ?? 0;
+  if (run.handover && !fallback) generation++; // a reload's image: the next generation
 
   // reload state: none, a new generation coming up ('reload'), or a
   // 'workers reload' / 'chain reload' walking the slots (reload-steps.ts)
@@ -207,7 +211,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
 
   const status = () => {
     const n = workers.acceptingCount();
-    return `serving with ${n === count ? n : `${n} of ${count}`} workers${sockets.length ? ` on ${sockets.map((s) => s.addr).join(', ')}` : ''}`;
+    const how = n === count ? `${n}` : `${n} of ${count}`;
+    if (!sockets.length) return `serving with ${how} workers`;
+    return `serving with ${how} workers on ${sockets.map((s) => s.addr).join(', ')}`;
   };
   // after a reload READY=1 comes when the reload is done (reloadDone)
   let readySent = reloading !== undefined;
@@ -252,21 +258,28 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   };
 
   const killNow = (p: Proc, v: Verdict) => {
-    const fields = settings.harakiriVerbose || !v.reason.startsWith('harakiri') ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
+    // a harakiri says its request, requests and rss only with harakiri-verbose
+    const verbose = settings.harakiriVerbose || !v.reason.startsWith('harakiri');
+    const fields = verbose ? { worker: v.id, pid: v.pid, request: v.request, requests: p.stats.requests, rss: rssOf(p) } : { worker: v.id, pid: v.pid };
     l.warn(fields, `${v.reason}: SIGKILL`);
     workers.kill(p, v.reason);
   };
+  /** The recycling policy's verdict on `p` now (recycle.ts). */
+  function verdict(p: Proc, now: number): Verdict | undefined {
+    return judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+  }
+
   /** Only the harakiri verdicts (while a stop waits for the workers). */
   function harakiri(now: number): void {
     for (const p of workers.all()) {
-      const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+      const v = verdict(p, now);
       if (v && v.action === 'kill' && v.reason.startsWith('harakiri')) killNow(p, v);
     }
   }
 
   /** The recycling policy's verdict on `p` now, applied. */
   function apply(p: Proc, now: number): void {
-    const v = judge(p, () => rssOf(p), now, settings.policy, !!(p.child || p.channel));
+    const v = verdict(p, now);
     if (!v) return;
     if (v.action === 'kill') killNow(p, v);
     else if (recyclable(p) && workers.replace(v.id, v.reason, true)) l.info({ worker: v.id, pid: v.pid }, `recycling: ${v.reason}`);
@@ -360,6 +373,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
   };
 
+  /** The reload under way, and one merged after it, are given up for one
+   * that runs now. */
+  const forgetReload = () => {
+    reloading = undefined;
+    pendingReload = false;
+    walk = undefined;
+  };
+
   /** The next generation: validate, hand over, re-exec (returns 'reload').
    * `brutal` (fifo R, uWSGI's reap_them_all): the running workers are
    * SIGKILLed before the exec instead of handed over to drain; the
@@ -370,9 +391,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // never ends its reload: the reload that brings the fix goes now
     if (reloading && workers.retrying()) {
       l.info('reload requested while the new generation fails to start: reloading now');
-      reloading = undefined;
-      pendingReload = false;
-      walk = undefined;
+      forgetReload();
     }
     // (a brutal one never waits: it cuts the running reload short, below)
     if (reloading && !brutal) {
@@ -386,7 +405,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     } catch (e) {
       // (a full descriptor table reads as an unreadable config: say which it is)
       const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
+      let why = e instanceof LiegeError ? e.describe() : String(e);
+      if (full) why += `; the master is out of file descriptors: ${full}`;
+      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${why}`);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
@@ -394,9 +415,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     if (reloading) {
       // (only now: a config refused leaves the running reload to finish)
       l.info('brutal reload requested while a reload runs: reloading now');
-      reloading = undefined;
-      pendingReload = false;
-      walk = undefined;
+      forgetReload();
     }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
     sdNotify({ RELOADING: 1 });
@@ -419,7 +438,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     }
     await holdRelayedOutput();
     await holdLoggers();
-    handOver({ generation, workers: brutal ? [] : workers.handover(), shared: workers.handOverShared(), settings, spec: run.spec, brutal: brutal && count > 0 ? true : undefined, heard: heardSignals() });
+    handOver({
+      generation,
+      workers: brutal ? [] : workers.handover(),
+      shared: workers.handOverShared(),
+      settings,
+      spec: run.spec,
+      brutal: brutal && count > 0 ? true : undefined,
+      heard: heardSignals(),
+    });
     flushRelayedOutput();
     handOverSockets(sockets);
     emperor?.keepAcrossExec(native.setCloexec);
@@ -484,8 +511,16 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     reload: () => reload(),
     'chain-reload': () => walkReload('chain reload', 'one worker at a time', 'chain reloading'),
     'workers-reload': () => walkReload('workers reload', 'every worker replaced, the master stays', 'reloading workers'),
-    stop: async () => (l.info('graceful shutdown'), await stop(true), 0),
-    quit: async () => (l.info('immediate shutdown'), await stop(false), 0),
+    stop: async () => {
+      l.info('graceful shutdown');
+      await stop(true);
+      return 0;
+    },
+    quit: async () => {
+      l.info('immediate shutdown');
+      await stop(false);
+      return 0;
+    },
     'kill-worker': (_e, arg) => {
       const p = workers.proc(Number(arg));
       if (p) workers.kill(p, 'killed on request');
@@ -523,26 +558,33 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       }
       return undefined;
     },
-    'stats-log': () => (l.info({ stats: statsDocument(source) }, 'stats'), undefined),
-    pause: () => (l.warn('pause (fifo p) does not apply to Node workers: ignored'), undefined),
+    'stats-log': () => {
+      l.info({ stats: statsDocument(source) }, 'stats');
+      return undefined;
+    },
+    pause: () => {
+      l.warn('pause (fifo p) does not apply to Node workers: ignored');
+      return undefined;
+    },
     'control-daemon-died': async (e) => {
-      const status = (e as { status: number }).status;
-      l.info({ status }, 'control daemon died, shutting down');
+      const daemonStatus = (e as { status: number }).status;
+      l.info({ status: daemonStatus }, 'control daemon died, shutting down');
       await stop(true);
       // As PID 1 of a container, tini's rule: the container ends with the
       // status of the child that decided the end. Elsewhere uWSGI's: exit 0.
-      if (process.pid === 1) return status;
+      if (process.pid === 1) return daemonStatus;
       return 0;
     },
     fatal: async (e) => {
       // a new generation's worker (it replaces a serving one) whose hook
       // fails: the reload failed, not the instance (it exits; its slot is
       // retried with the backoff, as when the app fails to load)
-      if (reloading && (e as { replacement: boolean }).replacement) {
-        l.error({ code: 'LIEGE_ERR_RELOAD', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker of the new generation: the running generation keeps serving (fix the cause, then reload again)');
+      const { id, detail, replacement } = e as { id: number; detail: string; replacement: boolean };
+      if (reloading && replacement) {
+        l.error({ code: 'LIEGE_ERR_RELOAD', worker: id, error: detail }, 'FATAL hook failed in a worker of the new generation: the running generation keeps serving (fix the cause, then reload again)');
         return undefined;
       }
-      l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: (e as { id: number }).id, error: (e as { detail: string }).detail }, 'FATAL hook failed in a worker, destroying instance');
+      l.error({ code: 'LIEGE_ERR_HOOK_FAILED', worker: id, error: detail }, 'FATAL hook failed in a worker, destroying instance');
       await stop(false);
       throw new LiegeError('LIEGE_ERR_HOOK_FAILED', 'a worker hook failed', { exitCode: 1 });
     },
@@ -565,10 +607,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     // a respawn into a broken app) they go on, the slot is retried
     'app-load-failed': async (e) => {
       // (a replacement, or a respawn since the request: it loaded the new code)
-      const failed = e as { id: number; replacement: boolean; serial: number; error: string };
-      if (walk && (failed.replacement || failed.serial > walk.mark)) return stopWalk(failed.id, failed.error);
+      const { id, pid, replacement, serial, error } = e as { id: number; pid: number; replacement: boolean; serial: number; error: string };
+      if (walk && (replacement || serial > walk.mark)) return stopWalk(id, error);
       if (!settings.needApp || reloading || stopping || workers.acceptingCount() > 0) return undefined;
-      const { id, pid } = e as { id: number; pid: number };
       l.error({ code: 'LIEGE_ERR_APP_LOAD', worker: id, pid }, `failed loading the app in worker ${id}: need-app, destroying the instance (exit ${FAILED_APP_CODE})`);
       await stop(false);
       return FAILED_APP_CODE;
@@ -577,9 +618,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       statusChanged();
       // the new generation fails: a reload asked meanwhile (the fix) runs now
       if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
-        pendingReload = false;
-        reloading = undefined;
-        walk = undefined;
+        forgetReload();
         push({ type: 'command', name: 'reload' });
       }
       walkOn();
@@ -606,9 +645,15 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       walkOn(); // (each worker event moves it; this only makes sure it never waits on a missed one)
       return undefined;
     },
-    watchdog: () => (sdNotify({ WATCHDOG: 1 }), undefined),
+    watchdog: () => {
+      sdNotify({ WATCHDOG: 1 });
+      return undefined;
+    },
     // a worker signalled by someone else: the group's signal (ours too), or its own
-    signalled: (e) => (judgeWorkerSignal(e as WorkerSignalled, (pid, sig) => !stopping && workers.passOn(pid, sig)), undefined),
+    signalled: (e) => {
+      judgeWorkerSignal(e as WorkerSignalled, (pid, sig) => !stopping && workers.passOn(pid, sig));
+      return undefined;
+    },
     ignore: () => undefined,
     'emperor-stop': async () => {
       if (plan && ctx) await runPhaseAsync(plan, 'emperor-stop', ctx);

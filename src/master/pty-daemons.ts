@@ -130,7 +130,11 @@ export class PtyDaemons {
     const decide = () => {
       if (this.stopping) return;
       log('master').info({ daemon: d.name, code, signal }, 'pty daemon exited');
-      setTimeout(() => { if (!this.stopping) this.spawn(d); }, Math.max(0, 1000 - (Date.now() - d.startedAt)));
+      // at most one start a second
+      const wait = Math.max(0, 1000 - (Date.now() - d.startedAt));
+      setTimeout(() => {
+        if (!this.stopping) this.spawn(d);
+      }, wait);
     };
     // (KillMode=control-group's signal, the master's too: daemons.ts)
     if (heardRecently(STOP_SIGNALS)) setTimeout(decide, OWN_COPY_WAIT_MS);
@@ -143,7 +147,6 @@ export class PtyDaemons {
   }
 
   /** SIGTERM every pty daemon's session; SIGKILL after `mercyMs`. */
-
   async stopAll(mercyMs = 3000): Promise<void> {
     this.stopping = true;
     await Promise.all(this.list.map((d) => new Promise<void>((resolve) => {
@@ -151,7 +154,10 @@ export class PtyDaemons {
       if (!term) return resolve();
       const group = (sig: NodeJS.Signals) => { try { process.kill(-term.pid, sig); } catch { /* gone */ } };
       const timer = setTimeout(() => group('SIGKILL'), mercyMs);
-      term.onExit(() => { clearTimeout(timer); resolve(); });
+      term.onExit(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       group('SIGTERM');
     })));
   }

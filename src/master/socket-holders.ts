@@ -5,6 +5,7 @@
 // socket's inode, then the processes with an fd on it), only on that
 // failure path.
 import * as fs from 'node:fs';
+import { statFields } from '../os/proc-identity';
 
 const MAX_NAMED = 3;
 
@@ -31,8 +32,7 @@ function workersHint(pids: number[]): string {
 
 function parentOf(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number(statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[1]);
   } catch {
     return 0;
   }

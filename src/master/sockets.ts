@@ -6,13 +6,14 @@
 // `http-socket` HTTP/1.1, `https-socket = ADDR,CERT,KEY[,CIPHERS]` HTTPS.
 // A unix socket path is only ever replaced when it is a stale socket.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Config, Setting } from '../config/config';
 import { formatOrigin, LiegeError } from '../errors';
 import type { SocketInfo, SocketProtocol } from '../ipc/worker';
 import { log } from '../log';
+import { isLiveUnixSocket } from '../os/live-socket';
 import { native } from '../os/native';
+import { tcpAddress } from '../os/tcp-address';
 import { heldBy } from './socket-holders';
 import { lookupGroup, lookupUser } from '../os/privileges';
 
@@ -131,18 +132,8 @@ async function clearUnixPath(path: string, s: Setting): Promise<void> {
   }
   const refuse = (why: string) => new LiegeError('LIEGE_ERR_SOCKET', `unable to bind ${path}: ${why}`, { origin: s.origin, text: s.value, expected: 'a free path, or a stale socket left by a dead instance' });
   if (!st.isSocket()) throw refuse('the path exists and is not a socket (refusing to remove it)');
-  if (await isLive(path)) throw refuse(`a live socket: another process is listening on it${heldBy({ path })}`);
+  if (await isLiveUnixSocket(path)) throw refuse(`a live socket: another process is listening on it${heldBy({ path })}`);
   fs.unlinkSync(path);
-}
-
-function isLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect({ path });
-    const end = (live: boolean) => { c.destroy(); resolve(live); };
-    c.once('connect', () => end(true));
-    c.once('error', (e: NodeJS.ErrnoException) => end(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
-    c.setTimeout(1000, () => end(true));
-  });
 }
 
 async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<BoundSocket> {
@@ -164,15 +155,14 @@ async function bindOne(w: Wanted, cfg: Config, shared: BoundSocket[]): Promise<B
       if (unixPath) applyOwnership(unixPath, owner!);
       return { ...info, fd, port: 0, unixPath };
     }
-    const colon = w.addr.lastIndexOf(':');
-    const host = w.addr.slice(0, colon).replace(/^\[|\]$/g, '');
-    const fd = native.listenTcp(host === '' || host === '*' ? '0.0.0.0' : host, Number(w.addr.slice(colon + 1)), backlog, cfg.bool('reuse-port') ? 1 : 0);
+    const { host, port } = tcpAddress(w.addr);
+    const fd = native.listenTcp(host, port, backlog, cfg.bool('reuse-port') ? 1 : 0);
     return { ...info, fd, port: native.sockPort(fd) };
   } catch (e) {
     if (e instanceof LiegeError) throw e;
     const err = e as NodeJS.ErrnoException;
     // the step that failed (getaddrinfo, socket, bind, listen) and its code (EADDRINUSE, EAI_NONAME ...)
-    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: Number(w.addr.slice(w.addr.lastIndexOf(':') + 1)) }) : '';
+    const holders = err.code === 'EADDRINUSE' && !isUnix(w.addr) ? heldBy({ port: tcpAddress(w.addr).port }) : '';
     const why = holders || missingDir(w.addr, err.code);
     throw new LiegeError('LIEGE_ERR_SYSCALL', `unable to ${err.syscall ?? 'bind'} ${w.addr}: ${err.code}${why}`, { origin: w.setting.origin, text: w.setting.value, expected: 'a free address this user may bind', cause: e });
   }

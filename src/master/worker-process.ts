@@ -4,7 +4,7 @@
 // and what the master reads of it from /proc. Which slot it serves, and what
 // its death means, is the worker table's (workers.ts).
 import type { Readable } from 'node:stream';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
@@ -109,11 +109,13 @@ export class Launcher {
     let child: ChildProcess;
     try {
       const out = logMasterOn() ? 'pipe' : 'inherit';
-      child = spawn(process.execPath, [WORKER_MAIN], {
-        cwd: job.cwd,
-        stdio: ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd), ...(shared ? [shared.fd] : []), ...(reqLog ? ['pipe' as const] : [])],
-        env: { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) },
-      });
+      // fd 3 the channel, then the sockets, the busy slot, the request log
+      const stdio: StdioOptions = ['ignore', out, out, 'ipc', ...this.sockets.map((s) => s.fd)];
+      if (shared) stdio.push(shared.fd);
+      if (reqLog) stdio.push('pipe');
+      // (systemd's notify socket and watchdog are the master's alone)
+      const env = { ...process.env, NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined, [WORKER_ENV]: JSON.stringify(job) };
+      child = spawn(process.execPath, [WORKER_MAIN], { cwd: job.cwd, stdio, env });
     } catch (e) {
       failed?.(e as NodeJS.ErrnoException);
       return undefined;
@@ -124,7 +126,17 @@ export class Launcher {
       child.once('error', (e) => failed?.(e as NodeJS.ErrnoException));
       return undefined;
     }
-    const p: Proc = { id, pid: child.pid, child, status: 'starting', spawnedAt: now, serial: ++this.started, lastSeen: now, stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null }, slot: shared?.slot };
+    const p: Proc = {
+      id,
+      pid: child.pid,
+      child,
+      status: 'starting',
+      spawnedAt: now,
+      serial: ++this.started,
+      lastSeen: now,
+      stats: { requests: 0, exceptions: 0, avgRtMs: 0, busy: null },
+      slot: shared?.slot,
+    };
     const requests = job.reqLogFd === undefined ? undefined : (child.stdio[job.reqLogFd] as Readable | null);
     if (child.stdout || child.stderr) p.output = new OutputRelay(p, child.stdout, child.stderr, requests);
     child.on('error', (e) => log('master').warn({ worker: p.id, pid: child.pid, code: (e as NodeJS.ErrnoException).code }, `worker process error: ${e.message}`));

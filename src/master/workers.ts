@@ -45,7 +45,6 @@ interface Slot {
 
 export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'draining' | 'down';
 
-/** A read-only view of one worker slot (stats, metrics, top). */
 /** A worker that drains: why, since when (epoch ms), its requests in
  * flight at its last heartbeat and the oldest one's line. */
 export interface DrainingView {
@@ -57,6 +56,7 @@ export interface DrainingView {
   request: string | undefined;
 }
 
+/** A read-only view of one worker slot (stats, metrics, top). */
 export interface WorkerView {
   id: number;
   pid: number | undefined;
@@ -99,6 +99,13 @@ export class Workers {
   private readonly spares: Spares;
   private readonly gate = new BootGate(() => this.bootingPids());
   private readonly holds = new AcceptHolds();
+  // the previous image's workers still alive: the shared ports the new
+  // generation does not listen on close once they are gone (shared-ports.ts)
+  private readonly adopted = new Set<Proc>();
+  private sharedAdopted = false;
+  // old workers draining without a slot in this generation (it has fewer
+  // processes): watched, waited for and said gone as a slot's retiring ones
+  private readonly unslotted = new Set<Proc>();
 
   constructor(
     count: number,
@@ -118,18 +125,6 @@ export class Workers {
       slotsAccept: () => this.gate.waiting === 0 && this.slots.every((s) => s.current?.status === 'accepting' && !s.next),
     });
   }
-
-  get size(): number {
-    return this.slots.length;
-  }
-
-  // the previous image's workers still alive: the shared ports the new
-  // generation does not listen on close once they are gone (shared-ports.ts)
-  private readonly adopted = new Set<Proc>();
-  private sharedAdopted = false;
-  // old workers draining without a slot in this generation (it has fewer
-  // processes): watched, waited for and said gone as a slot's retiring ones
-  private readonly unslotted = new Set<Proc>();
 
   /** Take over workers of the previous image: they serve until replaced;
    * and its shared ports, answered from instead of bound again. */
@@ -232,7 +227,8 @@ export class Workers {
   /** True while some slot has a replacement starting, waiting for its
    * backoff after a failure, or an old worker draining. */
   busy(): boolean {
-    return this.gate.waiting > 0 || this.unslotted.size > 0 || this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || !s.current || s.current.status !== 'accepting');
+    if (this.gate.waiting > 0 || this.unslotted.size > 0) return true;
+    return this.slots.some((s) => s.next || s.pending || s.retiring.size > 0 || s.current?.status !== 'accepting');
   }
 
   /** True while some slot waits for its backoff after a worker failed to
@@ -291,7 +287,6 @@ export class Workers {
     this.spares.check(now, lateMs);
   }
 
-  /** The spares, for stats. */
   /** The workers that drain (an old generation's, a recycled one): what
    * holds a reload or a stop, for stats and top. */
   drainingViews(): DrainingView[] {
@@ -304,6 +299,7 @@ export class Workers {
     return out;
   }
 
+  /** The spares, for stats. */
   spareViews(): SpareView[] {
     return this.spares.views();
   }
@@ -494,22 +490,42 @@ export class Workers {
     if (healthy) slot.crashes = 0;
     else if (!killedByUs) slot.crashes++;
     const delay = this.backoff(slot);
-    const fields = { worker: p.id, pid: p.pid, code, signal: sig, lived_ms: lived, last_error: p.lastErrorLogged ? undefined : p.lastError, reason: killedByUs ? p.reason : undefined, respawn_in_ms: delay };
-    if (wasNext) log('master').error(fields, 'replacement worker died before accepting; the old one keeps serving');
+    const fields = {
+      worker: p.id,
+      pid: p.pid,
+      code,
+      signal: sig,
+      lived_ms: lived,
+      last_error: p.lastErrorLogged ? undefined : p.lastError,
+      reason: killedByUs ? p.reason : undefined,
+      respawn_in_ms: delay,
+    };
+    const l = log('master');
+    if (wasNext) l.error(fields, 'replacement worker died before accepting; the old one keeps serving');
     // asked (fifo W) or decided (harakiri, evil-reload-on-rss: warned when
     // decided) by the master: said as a kill with its reason, not a death
-    else if (killedByUs) log('master').info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
+    else if (killedByUs) l.info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
     // a worker that drained and exited after an uncaught exception: its
     // replacement was started then (a signal instead is a crash, said so)
-    else if (slot.next && p.reason === UNCAUGHT && !sig) log('master').info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
+    else if (slot.next && p.reason === UNCAUGHT && !sig) l.info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
     // (no status: an adopted worker the previous image reaped at the exec)
-    else log('master').warn(fields, code === null && sig === null ? 'worker died during the reload\'s exec (its exit status went to the previous image), respawning' : 'worker died, respawning');
+    else if (code === null && sig === null) l.warn(fields, 'worker died during the reload\'s exec (its exit status went to the previous image), respawning');
+    else l.warn(fields, 'worker died, respawning');
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
-    if (wasNext && slot.current) this.later(slot, Math.max(delay, 100), true);
-    else if (!slot.current && slot.next) { /* the replacement takes the slot when it accepts */ }
-    else if (delay === 0) {
-      if (!this.promote(slot, false)) this.spawn(slot);
-    } else this.later(slot, delay, false);
+    this.respawn(slot, wasNext, delay);
+  }
+
+  /** After a death in `slot`: its replacement (`wasNext`) is retried, or
+   * its worker respawned, from a spare when there is one, after `delay`. */
+  private respawn(slot: Slot, wasNext: boolean, delay: number): void {
+    if (wasNext && slot.current) {
+      this.later(slot, Math.max(delay, 100), true);
+      return;
+    }
+    // the replacement takes the slot when it accepts
+    if (!slot.current && slot.next) return;
+    if (delay !== 0) this.later(slot, delay, false);
+    else if (!this.promote(slot, false)) this.spawn(slot);
   }
 
   /** No more starts, respawns or spares (stop, handover); returns the
@@ -552,8 +568,15 @@ export class Workers {
     const killAt = graceful ? mercy.ms + 1000 : 0;
     await Promise.all(all.map((p) => new Promise<void>((resolve) => {
       if (!exists(p.pid)) return resolve();
-      const t = setInterval(() => { if (!exists(p.pid)) { clearInterval(t); resolve(); } }, 50);
-      p.child?.once('exit', () => { clearInterval(t); resolve(); });
+      const gone = () => {
+        clearInterval(t);
+        resolve();
+      };
+      // (an adopted worker is no child of ours: its pid is polled)
+      const t = setInterval(() => {
+        if (!exists(p.pid)) gone();
+      }, 50);
+      p.child?.once('exit', gone);
       setTimeout(() => {
         if (!exists(p.pid)) return;
         if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
@@ -595,7 +618,7 @@ function isReplacement(slot: Slot | undefined, p: Proc): boolean {
 
 /** A worker as the next image adopts it. */
 function handedOver(p: Proc): AdoptedWorker {
-  const fd = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd ?? (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+  const fd = channelFd(p);
   return {
     id: p.id,
     pid: p.pid,
@@ -606,6 +629,14 @@ function handedOver(p: Proc): AdoptedWorker {
     busy: p.slot ? readBusy(p.slot) : p.stats.busy,
     draining: p.status === 'draining' ? { reason: p.reason ?? 'draining', since: p.drainingSince ?? Date.now() } : undefined,
   };
+}
+
+/** The fd of `p`'s channel: a child's, or an adopted worker's (opened on
+ * the fd the previous image handed over). */
+function channelFd(p: Proc): number | undefined {
+  const ofChild = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd;
+  const ofAdopted = (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
+  return ofChild ?? ofAdopted;
 }
 
 /** Every live process of a slot: serving, starting and draining. */

@@ -57,8 +57,13 @@ export class LogWriter {
    * `state(code)`: the destination started failing (the error's code), or
    * took a write again (null); `maxQueued`: bytes waiting beyond which batches are dropped.
    */
-  constructor(private readonly fd: number, private readonly notice: (lines: number) => string, private readonly release: (buf: Buffer) => void = () => {}, private readonly state: (error: string | null) => void = () => {}, private readonly maxQueued = MAX_QUEUED) {
-  }
+  constructor(
+    private readonly fd: number,
+    private readonly notice: (lines: number) => string,
+    private readonly release: (buf: Buffer) => void = () => {},
+    private readonly state: (error: string | null) => void = () => {},
+    private readonly maxQueued = MAX_QUEUED,
+  ) {}
 
   /** Queues `buf[0, len)`: `lines` whole lines. */
   write(buf: Buffer, len: number, lines: number): void {

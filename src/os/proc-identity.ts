@@ -6,13 +6,17 @@ import * as fs from 'node:fs';
 // /proc/PID/stat counts in USER_HZ clock ticks, 100 a second on Linux
 const USER_HZ = 100;
 
+/** The fields of a /proc/PID/stat (or task) line after "pid (comm) ": the
+ * command may hold spaces and parentheses. [0] state, [1] ppid, [19] starttime. */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** When `pid` started, in ms since the epoch (to about 10 ms); undefined
  * when it is gone or unreadable. */
 export function processStartMs(pid: number): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // after "pid (comm) ": the command may hold spaces and parentheses
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const ticks = Number(fields[19]); // field 22, starttime: ticks after boot
     const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
     if (!Number.isFinite(ticks) || !Number.isFinite(uptime)) return undefined;

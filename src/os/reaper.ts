@@ -10,11 +10,13 @@ import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { GUARD_GRACE_MS, guardPid, startGuard } from './guard';
 import { native, PR_SET_CHILD_SUBREAPER } from './native';
+import { statFields } from './proc-identity';
 import { signalName } from './signals';
 
 type ExitCb = (code: number | null, signal: NodeJS.Signals | null) => void;
 
-const libuvPids = new Set<number>();
+// the pids libuv (child_process) or a claim()'s owner waits for
+const waitedElsewhere = new Set<number>();
 const watched = new Map<number, ExitCb>();
 let started = false;
 
@@ -29,7 +31,8 @@ export function childPids(pid = process.pid): number[] {
   }
   for (const t of tasks) {
     try {
-      for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+      const children = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
     } catch { /* task gone */ }
   }
   return out;
@@ -52,8 +55,8 @@ export function startReaper(): void {
     const r = spawn.apply(this, args);
     const pid = this.pid;
     if (pid) {
-      libuvPids.add(pid);
-      this.once('exit', () => libuvPids.delete(pid));
+      waitedElsewhere.add(pid);
+      this.once('exit', () => waitedElsewhere.delete(pid));
     }
     return r;
   };
@@ -63,12 +66,12 @@ export function startReaper(): void {
 
 /** Another owner (e.g. node-pty) waits for this pid: never reap it here. */
 export function claim(pid: number): void {
-  libuvPids.add(pid);
+  waitedElsewhere.add(pid);
 }
 
 /** The owner is done with a claimed pid (it waited for it itself). */
 export function release(pid: number): void {
-  libuvPids.delete(pid);
+  waitedElsewhere.delete(pid);
 }
 
 /** Call `cb` when `pid` (our child, not spawned by libuv) exits. */
@@ -80,7 +83,7 @@ export function watchPid(pid: number, cb: ExitCb): void {
 /** Reap every exited child that libuv does not own. */
 export function reap(): void {
   for (const pid of childPids()) {
-    if (libuvPids.has(pid)) continue;
+    if (waitedElsewhere.has(pid)) continue;
     let r: [number, number] | null;
     try {
       r = native.reapPid(pid);
@@ -132,7 +135,11 @@ const DYING_MS = 2000;
 function rememberKill(pid: number): void {
   const now = Date.now();
   // (a master that kills all day, harakiri: the old entries go)
-  if (sentKill.size >= 256) for (const [p, at] of sentKill) if (now - at >= DYING_MS) sentKill.delete(p);
+  if (sentKill.size >= 256) {
+    for (const [p, at] of sentKill) {
+      if (now - at >= DYING_MS) sentKill.delete(p);
+    }
+  }
   sentKill.set(pid, now);
 }
 
@@ -146,8 +153,7 @@ function dying(pid: number): boolean {
 
 function isZombie(pid: number): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] === 'Z';
   } catch {
     return false;
   }

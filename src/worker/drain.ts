@@ -74,8 +74,23 @@ export class Drain {
   // the client sent (its bytesRead counts cleartext, the request; the raw
   // one has read the handshake) and is the connection counted
   private readonly underTls = new WeakSet<net.Socket>();
+  // the app's non-HTTP servers on shared ports: they stop accepting with
+  // the others, their connections (a protocol liege cannot end cleanly) end
+  // with the worker, as before
+  private readonly unserved = new Set<net.Server>();
   private signal: DrainSignal = 'SIGTERM';
+  private reason = '';
+  private closeIdle = false; // a stop: idle keep-alive connections are closed too
   private done?: () => void;
+  private finished = false;
+  private appListenersRan = false;
+  private readonly whenDoneCbs: Array<() => void> = [];
+  private reporter?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
+  private mercy = ''; // what bounds the drain, for the log: "worker-reload-mercy = 60 s"
+  private mercyEnds = Infinity;
+  private mercyTimer?: NodeJS.Timeout;
+  private exit: (reason: string) => void = () => undefined;
 
   /** Held-back app signal listeners, and close() of served servers routed
    * here. Installed before the app is loaded. */
@@ -120,11 +135,6 @@ export class Drain {
       followTlsSockets(s, this.underTls, follow);
     }
   }
-
-  // the app's non-HTTP servers on shared ports: they stop accepting with
-  // the others, their connections (a protocol liege cannot end cleanly) end
-  // with the worker, as before
-  private readonly unserved = new Set<net.Server>();
 
   /** An app's server on a shared port (a metrics port: shared-ports.ts in
    * the master): it stops accepting when the drain starts, as liege's
@@ -184,11 +194,6 @@ export class Drain {
     this.check();
   }
 
-  private mercy = '';
-  private mercyEnds = Infinity;
-  private mercyTimer?: NodeJS.Timeout;
-  private exit: (reason: string) => void = () => undefined;
-
   // the drain's last resort: what is left is closed, and it ends
   private armMercy(mercyMs: number, mercyName: string | undefined): void {
     clearTimeout(this.mercyTimer);
@@ -199,7 +204,9 @@ export class Drain {
       const w = this.waitingFor();
       const reason = this.reason;
       log('worker').warn({ reason, mercy_ms: mercyMs, ...counted(w) }, `drain mercy (${this.mercy}) expired (${reason}): closing ${describe(w)}`);
-      for (const t of this.tracked.values()) for (const sock of t.sockets) sock.destroy();
+      for (const t of this.tracked.values()) {
+        for (const sock of t.sockets) sock.destroy();
+      }
       this.finish(this.exit, `${reason} (mercy of ${mercyMs} ms expired)`);
     }, mercyMs);
     this.mercyTimer.unref();
@@ -221,18 +228,12 @@ export class Drain {
     this.reporter.unref();
   }
 
-  private reason = '';
-
   /** Why the drain is (the master tells it with the signal: a reload, a
    * recycling's reason, a stop): a drain started by the bare signal,
    * before the message came, is named by it from now on. */
   because(reason: string): void {
     if (this.draining && SIGNAL_NAME.test(this.reason)) this.reason = reason;
   }
-
-  private reporter?: NodeJS.Timeout;
-  private closeIdle = false;
-  private sweeper?: NodeJS.Timeout;
 
   // now, then every IDLE_CLOSE_MS. A stop closes idle keep-alive
   // connections, and those that turn idle after their response (whose
@@ -250,7 +251,10 @@ export class Drain {
     const sweep = () => {
       for (const [s, t] of this.tracked) {
         if (this.closeIdle) (s as Partial<http.Server>).closeIdleConnections?.();
-        if (Date.now() >= freshUntil) for (const sock of t.sockets) if (this.kind(sock) === 'silent') sock.destroy();
+        if (Date.now() < freshUntil) continue;
+        for (const sock of t.sockets) {
+          if (this.kind(sock) === 'silent') sock.destroy();
+        }
       }
     };
     sweep();
@@ -286,8 +290,6 @@ export class Drain {
     return w;
   }
 
-  private whenDoneCbs: Array<() => void> = [];
-
   private whenDone(cb: () => void): void {
     this.whenDoneCbs.push(cb);
   }
@@ -295,7 +297,11 @@ export class Drain {
   private check(): void {
     if (!this.draining || !this.done) return;
     if (!this.appListenersRan) {
-      for (const t of this.tracked.values()) for (const sock of t.sockets) if (!upgraded(sock) && !eventStream(sock)) return;
+      for (const t of this.tracked.values()) {
+        for (const sock of t.sockets) {
+          if (!upgraded(sock) && !eventStream(sock)) return;
+        }
+      }
       // only upgraded connections (WebSockets) and event streams (SSE) are
       // left: no short request can be lost now, and the app's own shutdown
       // code is what closes them its way (ws: close(1001); SSE: a last
@@ -309,8 +315,6 @@ export class Drain {
     done();
   }
 
-  private finished = false;
-
   private finish(exit: (reason: string) => void, reason: string): void {
     if (this.finished) return;
     this.finished = true;
@@ -321,8 +325,6 @@ export class Drain {
     this.runAppListeners();
     setTimeout(() => exit(reason), this.held.count ? APP_SHUTDOWN_MS : 0).unref();
   }
-
-  private appListenersRan = false;
 
   // the app's own shutdown code runs once no request can be lost
   private runAppListeners(): void {
@@ -341,7 +343,9 @@ function counted(w: Waiting): Partial<Waiting> {
 // "1 request in flight, 3 connections that sent nothing"
 function describe(w: Waiting): string {
   const parts: string[] = [];
-  const n = (k: number, one: string, many: string) => { if (k > 0) parts.push(`${k} ${k === 1 ? one : many}`); };
+  const n = (k: number, one: string, many: string) => {
+    if (k > 0) parts.push(`${k} ${k === 1 ? one : many}`);
+  };
   n(w.in_flight, 'request in flight', 'requests in flight');
   n(w.idle, 'idle connection (or a request arriving)', 'idle connections (or requests arriving)');
   n(w.silent, 'connection that sent nothing', 'connections that sent nothing');

@@ -205,8 +205,10 @@ export class ListenRouter {
     this.pending.set(id, (m, handle) => {
       this.pending.delete(id);
       if (m.error || !handle) {
-        const err = Object.assign(new Error(`listen ${m.error?.code ?? 'EINVAL'}: ${m.error?.message ?? 'no socket'} (${call.path ?? `${call.host ?? '0.0.0.0'}:${call.port}`})`), { code: m.error?.code, syscall: 'listen' });
-        server.emit('error', err);
+        // shaped as Node's own listen error (code, syscall), for the app's handler
+        const where = call.path ?? `${call.host ?? '0.0.0.0'}:${call.port}`;
+        const message = `listen ${m.error?.code ?? 'EINVAL'}: ${m.error?.message ?? 'no socket'} (${where})`;
+        server.emit('error', Object.assign(new Error(message), { code: m.error?.code, syscall: 'listen' }));
         return;
       }
       this.shared(server);

@@ -149,7 +149,12 @@ async function main(): Promise<void> {
     if (process.connected) send({ type: 'signalled', signal: s, from, at: Date.now() });
     else obey(s);
   };
-  routeSignals(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'], spec.masterPid ?? process.ppid, { obey, outside }, (s, fn) => (s === 'SIGTERM' || s === 'SIGINT' ? drain.onSignal(s, fn) : process.on(s, fn)));
+  // TERM and INT through the drain's own listeners (the app's are held back)
+  const listen = (s: NodeJS.Signals, fn: () => void) => {
+    if (s === 'SIGTERM' || s === 'SIGINT') drain.onSignal(s, fn);
+    else process.on(s, fn);
+  };
+  routeSignals(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'], spec.masterPid ?? process.ppid, { obey, outside }, listen);
   // SIGUSR2 (the master's chain reload, sent to the group) means nothing to
   // a worker: Node's default ended it mid-request (uWSGI's worker logs what
   // it does); an app's own listener is still called

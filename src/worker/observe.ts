@@ -164,10 +164,7 @@ export class RequestObserver {
   }
 
   private log(req: http.IncomingMessage, res: Res, status: number, us: number, bytes: number, head: number, now: number): void {
-    if (!this.logAll) {
-      const rl = this.spec.requestLog;
-      if (!(rl && ((rl.log4xx && status >= 400 && status < 500) || (rl.log5xx && status >= 500) || (rl.slowMs > 0 && us >= rl.slowMs * 1000)))) return;
-    }
+    if (!this.logAll && !selected(this.spec.requestLog, status, us)) return;
     logRequest(this.spec.id, this.c.requests, req, res, status, bytes - head, head, us, now);
   }
 
@@ -210,4 +207,13 @@ export class RequestObserver {
     if (n > 0 || c.exceptions !== last.exceptions || c.busy !== last.busy) this.send({ type: 'counters', ...c, lastRequestMs: Math.round(c.lastRequestMs) });
     this.last = { requests: c.requests, rtSumUs: c.rtSumUs, exceptions: c.exceptions, busy: c.busy };
   }
+}
+
+/** With the request log disabled, a line that log-4xx, log-5xx or log-slow
+ * asks for all the same. */
+function selected(rl: WorkerSpec['requestLog'], status: number, us: number): boolean {
+  if (!rl) return false;
+  if (rl.log4xx && status >= 400 && status < 500) return true;
+  if (rl.log5xx && status >= 500) return true;
+  return rl.slowMs > 0 && us >= rl.slowMs * 1000;
 }

@@ -56,8 +56,17 @@ export async function serveApp(spec: WorkerSpec, observe: ServerObserver, onAppE
   } else {
     await allClaimed(router, spec, servers, fds);
   }
-  await Promise.all(servers.map((s) => (s.listening ? undefined : new Promise((ok, ko) => { s.once('listening', ok); s.once('error', ko); }))));
+  await Promise.all(servers.map(listening));
   return { servers };
+}
+
+/** Resolves once `server` listens; rejects with its listen error. */
+function listening(server: net.Server): Promise<void> | undefined {
+  if (server.listening) return undefined;
+  return new Promise((ok, ko) => {
+    server.once('listening', () => ok());
+    server.once('error', ko);
+  });
 }
 
 /** Waits for the app's listen() calls. Once it listened, further listen()

@@ -165,7 +165,10 @@ export class MasterFifos {
       if (name) this.command(name);
       else if (ch.trim()) unknown += ch;
     }
-    if (unknown) log('master').warn({ fifo: this.paths[i], commands: unknown }, `unknown master fifo ${unknown.length === 1 ? 'command' : 'commands'} ignored: ${JSON.stringify(unknown)} (each byte is a command: ${Object.keys(FIFO_COMMANDS).join('')}, 0-9 selects a fifo)`);
+    if (!unknown) return;
+    const what = unknown.length === 1 ? 'command' : 'commands';
+    const known = Object.keys(FIFO_COMMANDS).join('');
+    log('master').warn({ fifo: this.paths[i], commands: unknown }, `unknown master fifo ${what} ignored: ${JSON.stringify(unknown)} (each byte is a command: ${known}, 0-9 selects a fifo)`);
   }
 
   private select(n: number): void {

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { SocketInfo } from '../../ipc/worker';
 import { log } from '../../log';
 import { capClients, type Say } from '../../os/client-cap';
+import { isLiveUnixSocket } from '../../os/live-socket';
 import { native } from '../../os/native';
 import type { DrainingView, WorkerView } from '../workers';
 import { rssOfPid } from '../worker-process';
@@ -160,12 +161,5 @@ async function clearStale(path: string): Promise<void> {
   } catch {
     return; // nothing there
   }
-  const live = await new Promise<boolean>((resolve) => {
-    const c = net.connect({ path });
-    const end = (v: boolean) => { c.destroy(); resolve(v); };
-    c.once('connect', () => end(true));
-    c.once('error', (e: NodeJS.ErrnoException) => end(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
-    c.setTimeout(1000, () => end(true));
-  });
-  if (!live) fs.unlinkSync(path);
+  if (!(await isLiveUnixSocket(path))) fs.unlinkSync(path);
 }
