@@ -28,7 +28,8 @@ function send(mode: Mode, master: number, sig: NodeJS.Signals): void {
   if (mode === 'master') return void process.kill(master, sig);
   if (mode === 'group') return void process.kill(-master, sig);
   const all = [master, ...childrenOf(master)];
-  for (const pid of all) process.kill(pid, sig);
+  // (a worker may be gone already: the master's SIGQUIT ends them at once)
+  for (const pid of all) { try { process.kill(pid, sig); } catch { /* gone */ } }
   for (const pid of all) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
 }
 
