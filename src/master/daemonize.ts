@@ -10,7 +10,7 @@ import { DAEMON_READY_ENV, DAEMON_READY_FD, READY_BYTE } from '../ipc/daemon';
 import { EMPEROR_FD_ENV } from '../ipc/vassal';
 import { log } from '../log';
 import { openLogFile } from '../os/log-writer';
-import { signalNumbers } from '../os/signals';
+import { exitStatus, signalNumbers } from '../os/signals';
 
 const DAEMON_ENV = 'LIEGE_DAEMONIZED';
 /** How long the command waits for its daemon to serve before it ends anyway. */
@@ -77,7 +77,7 @@ function daemonOutcome(child: ChildProcess): Promise<'ready' | 'slow' | number |
       resolve(v);
     };
     (child.stdio[3] as Readable | null)?.on('data', (d: Buffer) => { if (d.toString().includes(READY_BYTE)) done('ready'); }).on('error', () => undefined);
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? signalNumbers()[signal] ?? 0 : 0)));
+    child.on('exit', (code, signal) => done(exitStatus(code, signal)));
     child.on('error', () => done(1));
   });
 }

@@ -11,6 +11,7 @@ import { log } from '../log';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../os/jail';
 import { MS_PRIVATE, MS_REC } from '../os/mount-flags';
 import { native, NS_HELPER } from '../os/native';
+import { exitStatus } from '../os/signals';
 
 /** Runs the jailed child until it should not be respawned; its exit status. */
 export async function runNamespaceParent(cfg: Config, postJail: () => Promise<void>): Promise<number> {
@@ -22,7 +23,7 @@ export async function runNamespaceParent(cfg: Config, postJail: () => Promise<vo
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       env: { ...process.env, LIEGE_NS_CHILD: '1' },
     });
-    const exited = new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? 9 : 0))));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(exitStatus(code, sig))));
     const pid = await new Promise<string>((resolve) => {
       let buf = '';
       child.stdio[3]!.on('data', (d: Buffer) => { buf += d.toString(); });

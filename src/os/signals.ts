@@ -16,3 +16,10 @@ export function signalName(n: number): NodeJS.Signals | null {
   names ??= Object.fromEntries(Object.entries(signalNumbers()).map(([k, v]) => [v, k as NodeJS.Signals]));
   return names[n] ?? null;
 }
+
+/** A child's end as one status, as a shell says it: its exit code, or
+ * 128+N when signal N killed it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal) return 128 + (signalNumbers()[signal] ?? 0);
+  return code ?? 0;
+}
