@@ -25,6 +25,7 @@ import { carrySignalsToExec } from '../os/early-signals';
 import { keepInspectorShut } from '../os/inspector-signal';
 import { native } from '../os/native';
 import { sdNotify } from '../os/notify';
+import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { reportLogState } from './request-log';
 import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
@@ -104,6 +105,12 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+  // systemd's WatchdogSec=: pinged from the app's event loop, the one a
+  // wedged app blocks (the master's loop pings for a master)
+  const dog = watchdogPlan();
+  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && first) l.warn(otherPidMessage(dog.pid));
+  const watchdog = dog.kind === 'ping' ? setInterval(() => sdNotify({ WATCHDOG: 1 }), dog.everyMs) : undefined;
+  watchdog?.unref();
   tellDaemonReady();
   shrinkHeapSoon();
 
@@ -162,6 +169,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     } else if (e.signal === 'SIGHUP') out = await reload('reload');
     else if (e.signal === 'SIGQUIT') out = 0;
     else out = await end(0, `stop (${e.signal})`);
-    if (out !== undefined) return out;
+    if (out !== undefined) {
+      clearInterval(watchdog);
+      return out;
+    }
   }
 }

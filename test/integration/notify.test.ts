@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { childrenOf, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -96,6 +96,56 @@ describe('sd_notify', () => {
     expect(r.exitCode).toBe(0);
     // before: one warning per ping (READY, every WATCHDOG=1, STOPPING)
     expect(String(r.stderr).split('\n').filter((l) => /unable to notify systemd/.test(l))).toHaveLength(1);
+  });
+
+  // WatchdogSec=: before, only a master pinged; an emperor or a
+  // single-process instance under a unit with WatchdogSec= was killed by
+  // systemd (SIGABRT) at every interval, restarted and killed again
+  it('an emperor and a single-process instance ping WATCHDOG=1 too, from their loops', async () => {
+    const port = await freePort();
+    const vassals = path.join(dir, 'dog-vassals');
+    fs.mkdirSync(vassals, { recursive: true });
+    fs.writeFileSync(path.join(vassals, 'one.ini'), `[uwsgi]\nhttp-socket = 127.0.0.1:${port}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    const single = await freePort();
+    const shapes: [string, string[]][] = [
+      ['emperor', ['--emperor', vassals]],
+      ['single', ['--http-socket', `127.0.0.1:${single}`, '--node-app', `${FIXTURES}/apps/handler.js`]],
+    ];
+    for (const [name, args] of shapes) {
+      const sock = path.join(dir, `dog-${name}.sock`);
+      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+      started.push(listener);
+      let heard = '';
+      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+      await until(() => heard.includes('listening') || undefined);
+      const p = startLiege(args, { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000', WATCHDOG_PID: '' } });
+      started.push(p);
+      await until(() => heard.includes('READY=1') || undefined);
+      // (a ping every 200 ms: three of them come well within the wait)
+      await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
+      expect(String(r.stderr)).not.toMatch(/WATCHDOG_PID/);
+    }
+  });
+
+  it('WATCHDOG_PID of another process (liege under a wrapper): no pings, and the log says why systemd will kill the service', async () => {
+    const sock = path.join(dir, 'dog-other.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+    await until(() => heard.includes('listening') || undefined);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/handler.js`], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) } });
+    started.push(p);
+    await until(() => heard.includes('READY=1') || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(heard).not.toContain('WATCHDOG=1');
+    expect(String(r.stderr).split('\n').filter((l) => l.includes(`WATCHDOG_PID is ${process.pid}, not this process`))).toHaveLength(1);
   });
 });
 
