@@ -352,6 +352,18 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     endReload();
   };
 
+  /** A new generation's worker died before accepting (the app no longer
+   * loads): the reload goes on retrying, but systemd, which holds a unit
+   * in "reloading" from RELOADING=1 to the next READY=1 (`systemctl reload`
+   * waits, then fails at its timeout), hears now that the running
+   * generation serves. Said once per image; a fix's reload re-execs. */
+  let failingSaid = false;
+  const reloadFailing = () => {
+    if (reloading !== 'reload' || stopping || failingSaid) return;
+    failingSaid = true;
+    sdNotify({ READY: 1, STATUS: `reload failing (the new generation's workers die before accepting), the running generation is ${status()}` });
+  };
+
   /** A reload ended (done or stopped): spares go on, systemd hears, a reload asked meanwhile runs. */
   const endReload = () => {
     reloading = undefined;
@@ -578,6 +590,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'worker-exit': (e) => {
       statusChanged();
+      if ((e as { failedReplacement: boolean }).failedReplacement) reloadFailing();
       // the new generation fails: a reload asked meanwhile (the fix) runs now
       if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
         pendingReload = false;

@@ -98,6 +98,48 @@ describe('sd_notify', () => {
     expect(String(r.stderr).split('\n').filter((l) => /unable to notify systemd/.test(l))).toHaveLength(1);
   });
 
+  // systemd holds a unit that sent RELOADING=1 in "reloading" until READY=1:
+  // before, a reload into an app that no longer loads sent nothing more, so
+  // `systemctl reload` waited for its timeout and failed while the old
+  // generation served on
+  it('a reload into a broken app: READY=1 again once its new workers die, the running generation serving; the fix\'s reload is ready as usual', async () => {
+    const sock = path.join(dir, 'broken.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+    await until(() => heard.includes('listening') || undefined);
+    const app = path.join(dir, 'broken-later.js');
+    const good = 'module.exports = (req, res) => res.end(`pid ${process.pid}`);\n';
+    fs.writeFileSync(app, good);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
+    started.push(p);
+    await until(() => heard.includes('READY=1') || undefined);
+    const old = childrenOf(p.pid!);
+    fs.writeFileSync(app, 'throw new Error("broken on purpose");\n');
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => heard.split('READY=1').length === 3 || undefined);
+    expect(heard).toMatch(/RELOADING=1\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
+    // the old generation serves
+    expect(old).toContain(Number((await get(port))!.body.replace('pid ', '')));
+    fs.writeFileSync(app, good);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => heard.split('READY=1').length === 4 || undefined, 30_000);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const lines = (await listener).stdout.split('\n');
+    expect(lines).toEqual([
+      'listening',
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      'RELOADING=1',
+      `READY=1|STATUS=reload failing (the new generation's workers die before accepting), the running generation is serving with 2 workers on 127.0.0.1:${port}`,
+      'RELOADING=1',
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      'STOPPING=1',
+    ]);
+  });
+
   // WatchdogSec=: before, only a master pinged; an emperor or a
   // single-process instance under a unit with WatchdogSec= was killed by
   // systemd (SIGABRT) at every interval, restarted and killed again
