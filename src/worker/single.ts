@@ -111,6 +111,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && first) l.warn(otherPidMessage(dog.pid));
   const watchdog = dog.kind === 'ping' ? setInterval(() => sdNotify({ WATCHDOG: 1 }), dog.everyMs) : undefined;
   watchdog?.unref();
+  if (watchdog) sdNotify({ WATCHDOG: 1 }); // (a reload's image: the last ping came before the drain's end and the exec)
   tellDaemonReady();
   shrinkHeapSoon();
 
