@@ -20,7 +20,7 @@ import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
-import { sdNotifyReported } from '../os/notify';
+import { reloading as reloadingFields, sdNotifyReported } from '../os/notify';
 import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
@@ -414,7 +414,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       walk = undefined;
     }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
-    sdNotify({ RELOADING: 1 });
+    sdNotify(reloadingFields());
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
     if (brutal) {
@@ -475,7 +475,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     else {
       l.info(`${what} requested: ${how}`);
       workers.dropSpares(what, true); // until reloadDone
-      sdNotify({ RELOADING: 1, STATUS: status });
+      sdNotify({ ...reloadingFields(), STATUS: status });
     }
     reloading = what;
     walk = { mark: workers.mark(), todo: fromSlot(workers.ids(), walk?.todo[0]), oneAtATime: what === 'chain reload' };

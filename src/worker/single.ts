@@ -24,7 +24,7 @@ import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
 import { keepInspectorShut } from '../os/inspector-signal';
 import { native } from '../os/native';
-import { sdNotify } from '../os/notify';
+import { reloading, sdNotify } from '../os/notify';
 import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { reportLogState } from './request-log';
 import { shrinkHeapSoon } from '../os/heap';
@@ -141,7 +141,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       return undefined;
     }
     if (hooks) await loopPhase(hooks);
-    sdNotify({ RELOADING: 1 });
+    sdNotify(reloading());
     // what comes from now on waits in the backlog for the next image
     stopAccepting(servers, spec.moveSocket);
     await idle(conns, inflight, observer, spec.mercy, reason);

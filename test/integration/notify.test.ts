@@ -27,6 +27,9 @@ while True:
         break
 `;
 
+/** RELOADING=1 with its CLOCK_MONOTONIC time (Type=notify-reload needs it). */
+const RELOADING = expect.stringMatching(/^RELOADING=1\|MONOTONIC_USEC=\d+$/);
+
 describe('sd_notify', () => {
   it('tells systemd when the instance is ready, reloading and stopping', async () => {
     const sock = path.join(dir, 'notify.sock');
@@ -41,7 +44,13 @@ describe('sd_notify', () => {
     await until(() => get(port));
     await new Promise((r) => setTimeout(r, 300));
     const old = childrenOf(p.pid!);
+    const before = process.hrtime.bigint() / 1000n;
     process.kill(p.pid!, 'SIGHUP');
+    // before: RELOADING=1 alone, and a Type=notify-reload unit (systemd sends
+    // the SIGHUP, then waits for RELOADING=1 with a MONOTONIC_USEC= not older
+    // than its signal, then READY=1) stayed reloading until its timeout
+    const at = BigInt((await until(() => /RELOADING=1\|MONOTONIC_USEC=(\d+)/.exec(heard)?.[1]))!);
+    expect(at >= before && at <= process.hrtime.bigint() / 1000n).toBe(true);
     // the reload is done when the new generation serves and the old one is gone
     await until(() => { const now = childrenOf(p.pid!); return now.length === 2 && !now.some((c) => old.includes(c)) || undefined; }, 30_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -51,7 +60,7 @@ describe('sd_notify', () => {
     expect(lines).toEqual([
       'listening',
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
-      'RELOADING=1',
+      RELOADING,
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
       'STOPPING=1',
     ]);
@@ -81,7 +90,7 @@ describe('sd_notify', () => {
     expect(r.exitCode).toBe(0);
     expect(String(r.stderr)).not.toMatch(/unable to notify systemd/);
     const lines = (await listener).stdout.split('\n').filter((l) => l !== 'WATCHDOG=1');
-    expect(lines).toEqual(['listening', expect.stringMatching(/^READY=1\|STATUS=serving/), 'RELOADING=1', expect.stringMatching(/^READY=1\|STATUS=serving/), 'STOPPING=1']);
+    expect(lines).toEqual(['listening', expect.stringMatching(/^READY=1\|STATUS=serving/), RELOADING, expect.stringMatching(/^READY=1\|STATUS=serving/), 'STOPPING=1']);
   });
 
   it('a notify socket that refuses (gone, or not writable by the dropped user) is said once, not at every watchdog ping; the instance serves', async () => {
@@ -120,7 +129,7 @@ describe('sd_notify', () => {
     fs.writeFileSync(app, 'throw new Error("broken on purpose");\n');
     process.kill(p.pid!, 'SIGHUP');
     await until(() => heard.split('READY=1').length === 3 || undefined);
-    expect(heard).toMatch(/RELOADING=1\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
+    expect(heard).toMatch(/RELOADING=1\|MONOTONIC_USEC=\d+\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
     // the old generation serves
     expect(old).toContain(Number((await get(port))!.body.replace('pid ', '')));
     fs.writeFileSync(app, good);
@@ -132,9 +141,9 @@ describe('sd_notify', () => {
     expect(lines).toEqual([
       'listening',
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
-      'RELOADING=1',
+      RELOADING,
       `READY=1|STATUS=reload failing (the new generation's workers die before accepting), the running generation is serving with 2 workers on 127.0.0.1:${port}`,
-      'RELOADING=1',
+      RELOADING,
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
       'STOPPING=1',
     ]);
