@@ -22,7 +22,7 @@ import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, reportedSignal, TO_VASSAL } from '.
 import { log } from '../log';
 import { hearSignals, judgeReport } from '../os/heard-signals';
 import { native } from '../os/native';
-import { sdNotifyReported } from '../os/notify';
+import { reloading, sdNotifyReported } from '../os/notify';
 import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { tellDaemonReady } from '../ipc/daemon';
 import { shrinkHeapSoon } from '../os/heap';
@@ -431,7 +431,11 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'watchdog') sdNotify({ WATCHDOG: 1 });
     else if (e.signal === 'SIGHUP') {
       l.info({ vassals: vassals.size }, 'SIGHUP: reloading every vassal');
+      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1
+      // after its SIGHUP: the emperor's part, telling each vassal, is done)
+      sdNotify(reloading());
       for (const v of vassals.values()) reloadVassal(v);
+      sdNotify({ READY: 1 });
     }
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();

@@ -152,7 +152,7 @@ describe('sd_notify', () => {
   // WatchdogSec=: before, only a master pinged; an emperor or a
   // single-process instance under a unit with WatchdogSec= was killed by
   // systemd (SIGABRT) at every interval, restarted and killed again
-  it('an emperor and a single-process instance ping WATCHDOG=1 too, from their loops', async () => {
+  it('an emperor and a single-process instance ping WATCHDOG=1 too, from their loops; an emperor answers SIGHUP with RELOADING=1, READY=1', async () => {
     const port = await freePort();
     const vassals = path.join(dir, 'dog-vassals');
     fs.mkdirSync(vassals, { recursive: true });
@@ -174,6 +174,11 @@ describe('sd_notify', () => {
       await until(() => heard.includes('READY=1') || undefined);
       // (a ping every 200 ms: three of them come well within the wait)
       await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+      if (name === 'emperor') {
+        // (Type=notify-reload: a SIGHUP is answered with RELOADING=1 … READY=1)
+        process.kill(p.pid!, 'SIGHUP');
+        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\n(WATCHDOG=1\n)*READY=1\n/.test(heard) || undefined);
+      }
       process.kill(p.pid!, 'SIGTERM');
       const r = await p;
       expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
