@@ -352,6 +352,16 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     endReload();
   };
 
+  /** A reload refused (its config does not load): a Type=notify-reload unit
+   * sent the SIGHUP and waits for RELOADING=1 then READY=1 (before, until
+   * its timeout); under Type=notify it is a moment in "reloading". Not
+   * while a reload runs: its own READY=1 ends it. */
+  const refusedToSystemd = (code: string) => {
+    if (reloading) return;
+    sdNotify(reloadingFields());
+    sdNotify({ READY: 1, STATUS: `reload refused (${code}), the running generation is ${status()}` });
+  };
+
   /** A new generation's worker died before accepting (the app no longer
    * loads): the reload goes on retrying, but systemd, which holds a unit
    * in "reloading" from RELOADING=1 to the next READY=1 (`systemctl reload`
@@ -401,7 +411,9 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     } catch (e) {
       // (a full descriptor table reads as an unreadable config: say which it is)
       const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
+      const code = (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ';
+      l.error({ code }, `reload refused, the running generation keeps serving: ${e instanceof LiegeError ? e.describe() : String(e)}${full ? `; the master is out of file descriptors: ${full}` : ''}`);
+      refusedToSystemd(code);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;

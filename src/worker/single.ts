@@ -138,6 +138,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
+      // (a Type=notify-reload unit waits for both after its SIGHUP: master.ts)
+      sdNotify(reloading());
+      sdNotify({ READY: 1, STATUS: 'reload refused, serving in a single process' });
       return undefined;
     }
     if (hooks) await loopPhase(hooks);

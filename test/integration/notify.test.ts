@@ -149,6 +149,41 @@ describe('sd_notify', () => {
     ]);
   });
 
+  // Type=notify-reload: systemd sends the SIGHUP and waits for RELOADING=1,
+  // then READY=1; a reload refused (its config no longer loads) sent
+  // nothing, so the unit stayed "reloading" until its timeout
+  it('a reload refused (bad config) still answers RELOADING=1 then READY=1, saying so; master and single process', async () => {
+    for (const master of [true, false]) {
+      const sock = path.join(dir, `refused-${master}.sock`);
+      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+      started.push(listener);
+      let heard = '';
+      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+      await until(() => heard.includes('listening') || undefined);
+      const port = await freePort();
+      const ini = path.join(dir, `refused-${master}.ini`);
+      const good = `[uwsgi]\n${master ? 'master = true\nprocesses = 1\n' : ''}http-socket = 127.0.0.1:${port}\nnode-app = ${FIXTURES}/apps/handler.js\n`;
+      fs.writeFileSync(ini, good);
+      const p = startLiege(['--ini', ini], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
+      started.push(p);
+      await until(() => heard.includes('READY=1') || undefined);
+      fs.writeFileSync(ini, `${good}processes = many\n`);
+      process.kill(p.pid!, 'SIGHUP');
+      await until(() => heard.split('READY=1').length === 3 || undefined);
+      expect(await get(port)).toBeDefined();
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode).toBe(0);
+      expect(String(r.stderr)).toMatch(/reload refused/);
+      const lines = (await listener).stdout.split('\n');
+      expect(lines.slice(2)).toEqual([
+        RELOADING,
+        master ? `READY=1|STATUS=reload refused (LIEGE_ERR_BAD_VALUE), the running generation is serving with 1 workers on 127.0.0.1:${port}` : 'READY=1|STATUS=reload refused, serving in a single process',
+        'STOPPING=1',
+      ]);
+    }
+  });
+
   // WatchdogSec=: before, only a master pinged; an emperor or a
   // single-process instance under a unit with WatchdogSec= was killed by
   // systemd (SIGABRT) at every interval, restarted and killed again
