@@ -305,7 +305,9 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
   for (const [name, fd] of fromSystemd) {
     native.setCloexec(fd, true);
-    log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol)`);
+    // (an HTTP client on a uwsgi socket waits for nothing: say how to change it)
+    const hint = defaultProto(cfg) === 'uwsgi' ? `; no socket line names ${name}: for HTTP clients, add \`http-socket = ${name}\` or \`protocol = http\`` : '';
+    log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol${hint})`);
     out.push({ addr: name, proto: defaultProto(cfg), fd, port: isUnix(name) ? 0 : native.sockPort(fd), external: true });
   }
   // the inherited sockets the config no longer names stay open until the

@@ -344,6 +344,29 @@ describe('unix socket files', () => {
     expect(String(r.stderr)).not.toMatch(/EADDRINUSE/);
   });
 
+  // a Node user's `ListenStream=` with no socket line: uWSGI's rule (the
+  // uwsgi protocol) holds, and the log says how to speak HTTP on it
+  it.skipIf(!ACTIVATE)('a systemd socket no line names: served with the uwsgi protocol, the log says how to serve HTTP; `protocol = http` does', async () => {
+    for (const http of [false, true]) {
+      const port = await freePort();
+      const p = execa(ACTIVATE!, ['-l', `127.0.0.1:${port}`, LIEGE, '--master', '-p', '1', '--node-app', app, ...(http ? ['--protocol', 'http'] : [])], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+      started.push(p);
+      // (activate execs liege at the first connection, once it listens)
+      const c = await until(() => new Promise<net.Socket | undefined>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => resolve(undefined));
+      }));
+      await until(() => childrenOf(p.pid!).length === 1 || undefined);
+      c.destroy();
+      if (http) expect((await until(() => get(port))).body).toMatch(/handler-app/);
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode).toBe(0);
+      if (http) expect(String(r.stderr)).toContain(`serving a socket passed by systemd (http protocol)`);
+      else expect(String(r.stderr)).toContain(`serving a socket passed by systemd (uwsgi protocol; no socket line names 127.0.0.1:${port}: for HTTP clients, add \`http-socket = 127.0.0.1:${port}\` or \`protocol = http\`)`);
+    }
+  });
+
   // sd_listen_fds: sockets passed to another pid are not ours. A wrapper
   // between systemd and liege (sh -c without exec, npm start) gave only an
   // EADDRINUSE naming the wrapper as the holder; now the cause is said
