@@ -386,7 +386,9 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 `;
     const p = execa('python3', ['-c', LAUNCHER, String(passed), LIEGE, '--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
     started.push(p);
-    await until(() => get(port));
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port), 30_000).catch((e: Error) => { throw new Error(`${e.message}; liege said: ${err}`); });
     const master = childrenOf(p.pid!)[0];
     // the master's environment no longer carries them (nor its workers')
     const env = fs.readFileSync(`/proc/${childrenOf(master)[0]}/environ`, 'utf8');
