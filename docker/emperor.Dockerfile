@@ -20,6 +20,7 @@ RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /opt/liege
 COPY --from=build /opt/liege /opt/liege
+RUN ln -s /opt/liege/bin/liege /usr/local/bin/liege
 COPY docker/emperor-vassals /etc/liege/vassals
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/opt/liege/bin/liege", "--emperor", "/etc/liege/vassals", "--emperor-stats", "/run/liege-emperor.sock"]

@@ -159,7 +159,9 @@ async function recordWorkerCache() {
   const srv = net.createServer();
   await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const port = srv.address().port;
-  const app = path.resolve('test/fixtures/apps/handler.js');
+  // (an app every checkout and image has: docker/Dockerfile copies configs/,
+  // not test/; the worker failed to load the fixture there)
+  const app = path.resolve('configs/apps/hello.js');
   const spec = { id: 1, once: true, app, sockets: [{ addr: `127.0.0.1:${port}`, proto: 'http', port }], hooks: [], ctx: {}, masterPid: process.pid, requestLog: { disabled: true, log4xx: false, log5xx: false, slowMs: 0 }, logFormat: 'text' };
   const child = spawn(process.execPath, ['dist/worker/main.js'], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc', srv._handle.fd],
@@ -167,12 +169,16 @@ async function recordWorkerCache() {
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  const accepting = await Promise.race([new Promise((resolve) => child.on('message', (m) => m.type === 'accepting' && resolve(true))), exited]);
-  if (accepting !== true) throw new Error('the worker did not start');
-  child.kill('SIGTERM');
-  await exited;
-  clearTimeout(timer);
-  srv.close();
+  try {
+    const accepting = await Promise.race([new Promise((resolve) => child.on('message', (m) => m.type === 'accepting' && resolve(true))), exited]);
+    if (accepting !== true) throw new Error('the worker did not start');
+    child.kill('SIGTERM');
+    await exited;
+  } finally {
+    // (on a failure too: the listening server kept the build from ending, for good)
+    clearTimeout(timer);
+    srv.close();
+  }
 }
 
 main().catch((e) => {

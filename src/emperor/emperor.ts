@@ -22,7 +22,8 @@ import { EXILE_CODE, FENCE_ENV, FROM_VASSAL, reportedSignal, TO_VASSAL } from '.
 import { log } from '../log';
 import { hearSignals, judgeReport } from '../os/heard-signals';
 import { native } from '../os/native';
-import { sdNotifyReported } from '../os/notify';
+import { reloading, sdNotifyReported } from '../os/notify';
+import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { tellDaemonReady } from '../ipc/daemon';
 import { shrinkHeapSoon } from '../os/heap';
 import type { FileMonitorOptions } from './monitors/files';
@@ -44,7 +45,8 @@ type EmperorEvent =
   | { type: 'demand'; vassal: Vassal }
   | { type: 'od-addr'; vassal: Vassal; addr?: string }
   | { type: 'tick' }
-  | { type: 'beat' };
+  | { type: 'beat' }
+  | { type: 'watchdog' };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
 const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a spawn slot
@@ -375,6 +377,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     for (const s of SIGNALS) process.off(s, onSignal);
     clearInterval(ticker);
     clearInterval(beater);
+    clearInterval(watchdog);
     stats?.close();
     l.info('the emperor is buried');
     return 0;
@@ -400,6 +403,11 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const beater = setInterval(() => push({ type: 'beat' }), Math.max(100, Math.min(1000, Math.floor(Math.min(60_000, ...fences) / 5))));
   beater.unref();
   if (!fences.length) clearInterval(beater);
+  // systemd's WatchdogSec=: pinged from the loop (a wedged emperor is restarted)
+  const dog = watchdogPlan();
+  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET) l.warn(otherPidMessage(dog.pid));
+  const watchdog = dog.kind === 'ping' ? setInterval(() => push({ type: 'watchdog' }), dog.everyMs) : undefined;
+  watchdog?.unref();
   for (const m of monitors) {
     await m.start((set) => {
       sets.set(m, set);
@@ -420,9 +428,14 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'demand') { if (vassals.get(e.vassal.desired.name) === e.vassal) apply(e.vassal, 'slot'); }
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
+    else if (e.type === 'watchdog') sdNotify({ WATCHDOG: 1 });
     else if (e.signal === 'SIGHUP') {
       l.info({ vassals: vassals.size }, 'SIGHUP: reloading every vassal');
+      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1
+      // after its SIGHUP: the emperor's part, telling each vassal, is done)
+      sdNotify(reloading());
       for (const v of vassals.values()) reloadVassal(v);
+      sdNotify({ READY: 1 });
     }
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();

@@ -8,7 +8,8 @@ import type { OptionName } from '../config/options';
 import type { HookContext } from '../hooks/actions/types';
 import type { SpawnPlan } from './vassal';
 
-const DROPPED = new Set(['UWSGI_RELOADS', 'NOTIFY_SOCKET', 'UWSGI_JAIL_PID', 'LIEGE_SOCKET_FDS', 'LISTEN_FDS', 'LISTEN_PID']);
+// (systemd's variables are the emperor's: a vassal is not the unit's main process)
+const DROPPED = new Set(['UWSGI_RELOADS', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'UWSGI_JAIL_PID', 'LIEGE_SOCKET_FDS', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']);
 
 /** The environment every vassal starts with. */
 export function vassalEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -20,7 +20,8 @@ import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
-import { sdNotifyReported } from '../os/notify';
+import { reloading as reloadingFields, sdNotifyReported } from '../os/notify';
+import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
@@ -351,15 +352,39 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   // heartbeats that piled up while the master did not run (stall.ts)
   const clock = new StallClock(1000);
   const tick = setInterval(() => push({ type: 'tick', lateMs: clock.lateBy(Date.now()) }), 1000);
-  const watchdogUsec = Number(process.env.WATCHDOG_USEC);
-  const watchdogPid = Number(process.env.WATCHDOG_PID || process.pid);
-  const watchdog = watchdogUsec > 0 && watchdogPid === process.pid ? setInterval(() => push({ type: 'watchdog' }), Math.max(50, watchdogUsec / 2000)) : undefined;
+  const dog = watchdogPlan();
+  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && !run.handover) l.warn(otherPidMessage(dog.pid));
+  const watchdog = dog.kind === 'ping' ? setInterval(() => push({ type: 'watchdog' }), dog.everyMs) : undefined;
+  // at once too: a reload's new image last pinged before its exec and startup
+  if (watchdog) push({ type: 'watchdog' });
 
   const reloadDone = () => {
     if (!reloading || stopping || workers.busy() || walk) return;
     if (reloading === 'reload') l.info({ generation }, 'reload done: the new generation serves, the old one is gone');
     else l.info(`${reloading} done: every worker was started since it was asked, the old ones are gone`);
     endReload();
+  };
+
+  /** A reload refused (its config does not load): a Type=notify-reload unit
+   * sent the SIGHUP and waits for RELOADING=1 then READY=1 (before, until
+   * its timeout); under Type=notify it is a moment in "reloading". Not
+   * while a reload runs: its own READY=1 ends it. */
+  const refusedToSystemd = (code: string) => {
+    if (reloading) return;
+    sdNotify(reloadingFields());
+    sdNotify({ READY: 1, STATUS: `reload refused (${code}), the running generation is ${status()}` });
+  };
+
+  /** A new generation's worker died before accepting (the app no longer
+   * loads): the reload goes on retrying, but systemd, which holds a unit
+   * in "reloading" from RELOADING=1 to the next READY=1 (`systemctl reload`
+   * waits, then fails at its timeout), hears now that the running
+   * generation serves. Said once per image; a fix's reload re-execs. */
+  let failingSaid = false;
+  const reloadFailing = () => {
+    if (reloading !== 'reload' || stopping || failingSaid) return;
+    failingSaid = true;
+    sdNotify({ READY: 1, STATUS: `reload failing (the new generation's workers die before accepting), the running generation is ${status()}` });
   };
 
   /** A reload ended (done or stopped): spares go on, systemd hears, a reload asked meanwhile runs. */
@@ -405,9 +430,11 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     } catch (e) {
       // (a full descriptor table reads as an unreadable config: say which it is)
       const full = fdLimitHint(((e as Error).cause as NodeJS.ErrnoException | undefined)?.code);
+      const code = (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ';
       let why = e instanceof LiegeError ? e.describe() : String(e);
       if (full) why += `; the master is out of file descriptors: ${full}`;
-      l.error({ code: (e as LiegeError).code ?? 'LIEGE_ERR_CONFIG_READ' }, `reload refused, the running generation keeps serving: ${why}`);
+      l.error({ code }, `reload refused, the running generation keeps serving: ${why}`);
+      refusedToSystemd(code);
       // (a workers or chain reload given up for this one held the spares)
       if (!reloading) workers.resumeSpares();
       return undefined;
@@ -418,7 +445,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
       forgetReload();
     }
     if (settings.exitOnReload) return stop(!brutal).then(() => 0);
-    sdNotify({ RELOADING: 1 });
+    sdNotify(reloadingFields());
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
     if (brutal) {
@@ -487,7 +514,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     else {
       l.info(`${what} requested: ${how}`);
       workers.dropSpares(what, true); // until reloadDone
-      sdNotify({ RELOADING: 1, STATUS: status });
+      sdNotify({ ...reloadingFields(), STATUS: status });
     }
     reloading = what;
     walk = { mark: workers.mark(), todo: fromSlot(workers.ids(), walk?.todo[0]), oneAtATime: what === 'chain reload' };
@@ -616,8 +643,10 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     },
     'worker-exit': (e) => {
       statusChanged();
+      const { failedReplacement } = e as { failedReplacement: boolean };
+      if (failedReplacement) reloadFailing();
       // the new generation fails: a reload asked meanwhile (the fix) runs now
-      if ((e as { failedReplacement: boolean }).failedReplacement && pendingReload) {
+      if (failedReplacement && pendingReload) {
         forgetReload();
         push({ type: 'command', name: 'reload' });
       }

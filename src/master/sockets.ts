@@ -226,15 +226,36 @@ function reapplyOwnership(path: string, cfg: Config, s: Setting): void {
 function systemdSockets(): Map<string, number> {
   const out = new Map<string, number>();
   const n = Number(process.env.LISTEN_FDS);
-  if (process.env.LISTEN_PID !== String(process.pid) || !Number.isInteger(n) || n <= 0) return out;
+  if (!Number.isInteger(n) || n <= 0) return out;
+  const owner = process.env.LISTEN_PID;
+  // (as sd_listen_fds(1): read once, not by a reload's image or our children)
   delete process.env.LISTEN_FDS;
   delete process.env.LISTEN_PID;
   delete process.env.LISTEN_FDNAMES;
+  if (owner !== String(process.pid)) {
+    // (they are another process's; said, or the EADDRINUSE that follows
+    // names the wrapper as the holder and nothing more)
+    if (owner) log('master').warn({ listen_pid: owner, listen_fds: n }, `LISTEN_FDS is set for pid ${owner}, not this process (pid ${process.pid}): the ${n} socket(s) systemd passed are not used (a wrapper between systemd and liege, \`sh -c\` without \`exec\` or \`npm start\`, is the unit's main process: start bin/liege itself, or exec it)`);
+    return out;
+  }
   for (let fd = SD_FIRST_FD; fd < SD_FIRST_FD + n; fd++) {
     const name = native.sockName(fd);
     if (name) out.set(name, fd);
   }
   return out;
+}
+
+/** The socket systemd passed for a configured address: its own, else, for
+ * every interface (`:8080`, `0.0.0.0:8080`), the IPv6 one on every
+ * interface: `ListenStream=8080` binds `[::]:8080`, which (systemd's
+ * default BindIPv6Only=default, net.ipv6.bindv6only 0) takes IPv4 clients
+ * too. Before, `:8080` missed it and binding again failed: EADDRINUSE. */
+function systemdNameFor(addr: string, fromSystemd: Map<string, number>): string | undefined {
+  const name = canonical(addr);
+  if (fromSystemd.has(name)) return name;
+  const any = /^0\.0\.0\.0:(\d+)$/.exec(name);
+  if (any && fromSystemd.has(`[::]:${any[1]}`)) return `[::]:${any[1]}`;
+  return undefined;
 }
 
 /** The configured address as getsockname spells it ("*:80" → "0.0.0.0:80"). */
@@ -274,7 +295,9 @@ export async function bindSockets(cfg: Config): Promise<BoundSocket[]> {
   // systemd sockets no option names: served like uWSGI's default sockets (uwsgi protocol)
   for (const [name, fd] of fromSystemd) {
     native.setCloexec(fd, true);
-    log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol)`);
+    // (an HTTP client on a uwsgi socket waits for nothing: say how to change it)
+    const hint = defaultProto(cfg) === 'uwsgi' ? `; no socket line names ${name}: for HTTP clients, add \`http-socket = ${name}\` or \`protocol = http\`` : '';
+    log('master').info({ socket: name, fd }, `serving a socket passed by systemd (${defaultProto(cfg)} protocol${hint})`);
     out.push({ addr: name, proto: defaultProto(cfg), fd, port: isUnix(name) ? 0 : native.sockPort(fd), external: true });
   }
   // the inherited sockets the config no longer names stay open until the
@@ -321,9 +344,11 @@ async function bindWanted(cfg: Config, inherited: BoundSocket[], fromSystemd: Ma
       out.push({ ...old, proto: w.proto, tls: w.tls, pemFiles: w.pemFiles });
       continue;
     }
-    const sd = fromSystemd.get(canonical(w.addr));
+    const sdName = systemdNameFor(w.addr, fromSystemd);
+    const sd = sdName === undefined ? undefined : fromSystemd.get(sdName);
     if (sd !== undefined) {
-      fromSystemd.delete(canonical(w.addr));
+      fromSystemd.delete(sdName!);
+      log('master').info({ socket: w.addr, fd: sd }, `${formatOrigin(w.setting.origin)}: serving the socket systemd passed on ${sdName}`);
       native.setCloexec(sd, true);
       out.push({ addr: w.addr, proto: w.proto, tls: w.tls, fd: sd, port: isUnix(w.addr) ? 0 : native.sockPort(sd), external: true });
       continue;

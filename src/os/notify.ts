@@ -73,6 +73,15 @@ export function sdNotify(fields: Record<string, string | number>): Error | undef
   }
 }
 
+/** RELOADING=1 as systemd's Type=notify-reload needs it: with
+ * MONOTONIC_USEC (CLOCK_MONOTONIC, as libuv's hrtime), which systemd
+ * compares with the moment it sent its reload signal; without it a
+ * notify-reload unit's reload waited for READY=1 in vain until its timeout.
+ * (Type=notify with ExecReload= ignores the field.) */
+export function reloading(): Record<string, string | number> {
+  return { RELOADING: 1, MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) };
+}
+
 function sendConnected(msg: string): NodeJS.ErrnoException | undefined {
   try {
     native.dgramSend(connected!, msg);

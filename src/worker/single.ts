@@ -24,7 +24,8 @@ import { guardStdio, log } from '../log';
 import { carrySignalsToExec } from '../os/early-signals';
 import { keepInspectorShut } from '../os/inspector-signal';
 import { native } from '../os/native';
-import { sdNotify } from '../os/notify';
+import { reloading, sdNotify } from '../os/notify';
+import { otherPidMessage, watchdogPlan } from '../os/watchdog';
 import { reportLogState } from './request-log';
 import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
@@ -104,6 +105,13 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
+  // systemd's WatchdogSec=: pinged from the app's event loop, the one a
+  // wedged app blocks (the master's loop pings for a master)
+  const dog = watchdogPlan();
+  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && first) l.warn(otherPidMessage(dog.pid));
+  const watchdog = dog.kind === 'ping' ? setInterval(() => sdNotify({ WATCHDOG: 1 }), dog.everyMs) : undefined;
+  watchdog?.unref();
+  if (watchdog) sdNotify({ WATCHDOG: 1 }); // (a reload's image: the last ping came before the drain's end and the exec)
   tellDaemonReady();
   shrinkHeapSoon();
 
@@ -130,10 +138,13 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
+      // (a Type=notify-reload unit waits for both after its SIGHUP: master.ts)
+      sdNotify(reloading());
+      sdNotify({ READY: 1, STATUS: 'reload refused, serving in a single process' });
       return undefined;
     }
     if (hooks) await loopPhase(hooks);
-    sdNotify({ RELOADING: 1 });
+    sdNotify(reloading());
     // what comes from now on waits in the backlog for the next image
     stopAccepting(servers, spec.moveSocket);
     await idle(conns, inflight, observer, spec.mercy, reason);
@@ -162,6 +173,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     } else if (e.signal === 'SIGHUP') out = await reload('reload');
     else if (e.signal === 'SIGQUIT') out = 0;
     else out = await end(0, `stop (${e.signal})`);
-    if (out !== undefined) return out;
+    if (out !== undefined) {
+      clearInterval(watchdog);
+      return out;
+    }
   }
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { childrenOf, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
@@ -27,6 +27,9 @@ while True:
         break
 `;
 
+/** RELOADING=1 with its CLOCK_MONOTONIC time (Type=notify-reload needs it). */
+const RELOADING = expect.stringMatching(/^RELOADING=1\|MONOTONIC_USEC=\d+$/);
+
 describe('sd_notify', () => {
   it('tells systemd when the instance is ready, reloading and stopping', async () => {
     const sock = path.join(dir, 'notify.sock');
@@ -41,7 +44,13 @@ describe('sd_notify', () => {
     await until(() => get(port));
     await new Promise((r) => setTimeout(r, 300));
     const old = childrenOf(p.pid!);
+    const before = process.hrtime.bigint() / 1000n;
     process.kill(p.pid!, 'SIGHUP');
+    // before: RELOADING=1 alone, and a Type=notify-reload unit (systemd sends
+    // the SIGHUP, then waits for RELOADING=1 with a MONOTONIC_USEC= not older
+    // than its signal, then READY=1) stayed reloading until its timeout
+    const at = BigInt((await until(() => /RELOADING=1\|MONOTONIC_USEC=(\d+)/.exec(heard)?.[1]))!);
+    expect(at >= before && at <= process.hrtime.bigint() / 1000n).toBe(true);
     // the reload is done when the new generation serves and the old one is gone
     await until(() => { const now = childrenOf(p.pid!); return now.length === 2 && !now.some((c) => old.includes(c)) || undefined; }, 30_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -51,7 +60,7 @@ describe('sd_notify', () => {
     expect(lines).toEqual([
       'listening',
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
-      'RELOADING=1',
+      RELOADING,
       `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
       'STOPPING=1',
     ]);
@@ -81,7 +90,7 @@ describe('sd_notify', () => {
     expect(r.exitCode).toBe(0);
     expect(String(r.stderr)).not.toMatch(/unable to notify systemd/);
     const lines = (await listener).stdout.split('\n').filter((l) => l !== 'WATCHDOG=1');
-    expect(lines).toEqual(['listening', expect.stringMatching(/^READY=1\|STATUS=serving/), 'RELOADING=1', expect.stringMatching(/^READY=1\|STATUS=serving/), 'STOPPING=1']);
+    expect(lines).toEqual(['listening', expect.stringMatching(/^READY=1\|STATUS=serving/), RELOADING, expect.stringMatching(/^READY=1\|STATUS=serving/), 'STOPPING=1']);
   });
 
   it('a notify socket that refuses (gone, or not writable by the dropped user) is said once, not at every watchdog ping; the instance serves', async () => {
@@ -96,6 +105,138 @@ describe('sd_notify', () => {
     expect(r.exitCode).toBe(0);
     // before: one warning per ping (READY, every WATCHDOG=1, STOPPING)
     expect(String(r.stderr).split('\n').filter((l) => /unable to notify systemd/.test(l))).toHaveLength(1);
+  });
+
+  // systemd holds a unit that sent RELOADING=1 in "reloading" until READY=1:
+  // before, a reload into an app that no longer loads sent nothing more, so
+  // `systemctl reload` waited for its timeout and failed while the old
+  // generation served on
+  it('a reload into a broken app: READY=1 again once its new workers die, the running generation serving; the fix\'s reload is ready as usual', async () => {
+    const sock = path.join(dir, 'broken.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+    await until(() => heard.includes('listening') || undefined);
+    const app = path.join(dir, 'broken-later.js');
+    const good = 'module.exports = (req, res) => res.end(`pid ${process.pid}`);\n';
+    fs.writeFileSync(app, good);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
+    started.push(p);
+    await until(() => heard.includes('READY=1') || undefined);
+    const old = childrenOf(p.pid!);
+    fs.writeFileSync(app, 'throw new Error("broken on purpose");\n');
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => heard.split('READY=1').length === 3 || undefined);
+    expect(heard).toMatch(/RELOADING=1\|MONOTONIC_USEC=\d+\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
+    // the old generation serves
+    expect(old).toContain(Number((await get(port))!.body.replace('pid ', '')));
+    fs.writeFileSync(app, good);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => heard.split('READY=1').length === 4 || undefined, 30_000);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    const lines = (await listener).stdout.split('\n');
+    expect(lines).toEqual([
+      'listening',
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      RELOADING,
+      `READY=1|STATUS=reload failing (the new generation's workers die before accepting), the running generation is serving with 2 workers on 127.0.0.1:${port}`,
+      RELOADING,
+      `READY=1|STATUS=serving with 2 workers on 127.0.0.1:${port}`,
+      'STOPPING=1',
+    ]);
+  });
+
+  // Type=notify-reload: systemd sends the SIGHUP and waits for RELOADING=1,
+  // then READY=1; a reload refused (its config no longer loads) sent
+  // nothing, so the unit stayed "reloading" until its timeout
+  it('a reload refused (bad config) still answers RELOADING=1 then READY=1, saying so; master and single process', async () => {
+    for (const master of [true, false]) {
+      const sock = path.join(dir, `refused-${master}.sock`);
+      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+      started.push(listener);
+      let heard = '';
+      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+      await until(() => heard.includes('listening') || undefined);
+      const port = await freePort();
+      const ini = path.join(dir, `refused-${master}.ini`);
+      const good = `[uwsgi]\n${master ? 'master = true\nprocesses = 1\n' : ''}http-socket = 127.0.0.1:${port}\nnode-app = ${FIXTURES}/apps/handler.js\n`;
+      fs.writeFileSync(ini, good);
+      const p = startLiege(['--ini', ini], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
+      started.push(p);
+      await until(() => heard.includes('READY=1') || undefined);
+      fs.writeFileSync(ini, `${good}processes = many\n`);
+      process.kill(p.pid!, 'SIGHUP');
+      await until(() => heard.split('READY=1').length === 3 || undefined);
+      expect(await get(port)).toBeDefined();
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode).toBe(0);
+      expect(String(r.stderr)).toMatch(/reload refused/);
+      const lines = (await listener).stdout.split('\n');
+      expect(lines.slice(2)).toEqual([
+        RELOADING,
+        master ? `READY=1|STATUS=reload refused (LIEGE_ERR_BAD_VALUE), the running generation is serving with 1 workers on 127.0.0.1:${port}` : 'READY=1|STATUS=reload refused, serving in a single process',
+        'STOPPING=1',
+      ]);
+    }
+  });
+
+  // WatchdogSec=: before, only a master pinged; an emperor or a
+  // single-process instance under a unit with WatchdogSec= was killed by
+  // systemd (SIGABRT) at every interval, restarted and killed again
+  it('an emperor and a single-process instance ping WATCHDOG=1 too, from their loops; an emperor answers SIGHUP with RELOADING=1, READY=1', async () => {
+    const port = await freePort();
+    const vassals = path.join(dir, 'dog-vassals');
+    fs.mkdirSync(vassals, { recursive: true });
+    fs.writeFileSync(path.join(vassals, 'one.ini'), `[uwsgi]\nhttp-socket = 127.0.0.1:${port}\nnode-app = ${FIXTURES}/apps/handler.js\n`);
+    const single = await freePort();
+    const shapes: [string, string[]][] = [
+      ['emperor', ['--emperor', vassals]],
+      ['single', ['--http-socket', `127.0.0.1:${single}`, '--node-app', `${FIXTURES}/apps/handler.js`]],
+    ];
+    for (const [name, args] of shapes) {
+      const sock = path.join(dir, `dog-${name}.sock`);
+      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+      started.push(listener);
+      let heard = '';
+      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+      await until(() => heard.includes('listening') || undefined);
+      const p = startLiege(args, { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000', WATCHDOG_PID: '' } });
+      started.push(p);
+      await until(() => heard.includes('READY=1') || undefined);
+      // (a ping every 200 ms: three of them come well within the wait)
+      await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+      if (name === 'emperor') {
+        // (Type=notify-reload: a SIGHUP is answered with RELOADING=1 … READY=1)
+        process.kill(p.pid!, 'SIGHUP');
+        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\n(WATCHDOG=1\n)*READY=1\n/.test(heard) || undefined);
+      }
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
+      expect(String(r.stderr)).not.toMatch(/WATCHDOG_PID/);
+    }
+  });
+
+  it('WATCHDOG_PID of another process (liege under a wrapper): no pings, and the log says why systemd will kill the service', async () => {
+    const sock = path.join(dir, 'dog-other.sock');
+    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+    started.push(listener);
+    let heard = '';
+    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
+    await until(() => heard.includes('listening') || undefined);
+    const port = await freePort();
+    const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/handler.js`], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) } });
+    started.push(p);
+    await until(() => heard.includes('READY=1') || undefined);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(heard).not.toContain('WATCHDOG=1');
+    expect(String(r.stderr).split('\n').filter((l) => l.includes(`WATCHDOG_PID is ${process.pid}, not this process`))).toHaveLength(1);
   });
 });
 

@@ -315,5 +315,88 @@ describe('unix socket files', () => {
     });
     expect(body).toMatch(/handler-app/);
   });
+
+  // `ListenStream=8080` (no address) makes systemd bind [::]:8080, which takes
+  // IPv4 clients too; before, `http-socket = :8080` did not match it, and
+  // liege's own bind failed with EADDRINUSE (the unit never started)
+  it.skipIf(!ACTIVATE)('systemd socket activation on a bare port ([::]:PORT) serves `:PORT`, on IPv4 and IPv6, across a reload', async () => {
+    const port = await freePort();
+    const p = execa(ACTIVATE!, ['-l', String(port), LIEGE, '--master', '-p', '1', '--http-socket', `:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    started.push(p);
+    const fetchText = async (host: string) => {
+      try {
+        const r = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(3000), headers: { connection: 'close' } });
+        return await r.text();
+      } catch {
+        return undefined;
+      }
+    };
+    expect(await until(() => fetchText('127.0.0.1'))).toMatch(/handler-app/);
+    expect(await fetchText('[::1]')).toMatch(/handler-app/);
+    const first = childrenOf(p.pid!);
+    process.kill(p.pid!, 'SIGHUP');
+    await until(() => { const now = childrenOf(p.pid!); return now.length === 1 && !first.includes(now[0]) || undefined; }, 30_000);
+    expect(await fetchText('127.0.0.1')).toMatch(/handler-app/);
+    process.kill(p.pid!, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr)).toContain(`command line: serving the socket systemd passed on [::]:${port}`);
+    expect(String(r.stderr)).not.toMatch(/EADDRINUSE/);
+  });
+
+  // a Node user's `ListenStream=` with no socket line: uWSGI's rule (the
+  // uwsgi protocol) holds, and the log says how to speak HTTP on it
+  it.skipIf(!ACTIVATE)('a systemd socket no line names: served with the uwsgi protocol, the log says how to serve HTTP; `protocol = http` does', async () => {
+    for (const http of [false, true]) {
+      const port = await freePort();
+      const p = execa(ACTIVATE!, ['-l', `127.0.0.1:${port}`, LIEGE, '--master', '-p', '1', '--node-app', app, ...(http ? ['--protocol', 'http'] : [])], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+      started.push(p);
+      // (activate execs liege at the first connection, once it listens)
+      const c = await until(() => new Promise<net.Socket | undefined>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => resolve(undefined));
+      }));
+      await until(() => childrenOf(p.pid!).length === 1 || undefined);
+      c.destroy();
+      if (http) expect((await until(() => get(port))).body).toMatch(/handler-app/);
+      process.kill(p.pid!, 'SIGTERM');
+      const r = await p;
+      expect(r.exitCode).toBe(0);
+      if (http) expect(String(r.stderr)).toContain(`serving a socket passed by systemd (http protocol)`);
+      else expect(String(r.stderr)).toContain(`serving a socket passed by systemd (uwsgi protocol; no socket line names 127.0.0.1:${port}: for HTTP clients, add \`http-socket = 127.0.0.1:${port}\` or \`protocol = http\`)`);
+    }
+  });
+
+  // sd_listen_fds: sockets passed to another pid are not ours. A wrapper
+  // between systemd and liege (sh -c without exec, npm start) gave only an
+  // EADDRINUSE naming the wrapper as the holder; now the cause is said
+  it('LISTEN_FDS for another pid (liege under a wrapper): not used, and said', async () => {
+    const passed = await freePort();
+    const port = await freePort();
+    // the launcher binds fd 3, sets LISTEN_PID to itself and runs liege as its child
+    const LAUNCHER = `
+import os, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+if s.fileno() != 3: os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+pid = os.fork()
+if pid == 0: os.execv(sys.argv[2], sys.argv[2:])
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+`;
+    const p = execa('python3', ['-c', LAUNCHER, String(passed), LIEGE, '--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port), 30_000).catch((e: Error) => { throw new Error(`${e.message}; liege said: ${err}`); });
+    const master = childrenOf(p.pid!)[0];
+    // the master's environment no longer carries them (nor its workers')
+    const env = fs.readFileSync(`/proc/${childrenOf(master)[0]}/environ`, 'utf8');
+    expect(env).not.toMatch(/LISTEN_FDS=/);
+    process.kill(master, 'SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr).split('\n').filter((l) => l.includes(`LISTEN_FDS is set for pid ${p.pid}, not this process`))).toHaveLength(1);
+  });
 });
 
