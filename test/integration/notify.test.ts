@@ -27,17 +27,24 @@ while True:
         break
 `;
 
+/** python3 listening on a notify socket at `sock` (once it listens): what
+ * it heard so far, and the listener (its stdout, once STOPPING=1 ended it). */
+async function notifyListener(sock: string) {
+  const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+  started.push(listener);
+  let text = '';
+  listener.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
+  await until(() => text.includes('listening') || undefined);
+  return { listener, heard: () => text };
+}
+
 /** RELOADING=1 with its CLOCK_MONOTONIC time (Type=notify-reload needs it). */
 const RELOADING = expect.stringMatching(/^RELOADING=1\|MONOTONIC_USEC=\d+$/);
 
 describe('sd_notify', () => {
   it('tells systemd when the instance is ready, reloading and stopping', async () => {
     const sock = path.join(dir, 'notify.sock');
-    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-    started.push(listener);
-    let heard = '';
-    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-    await until(() => fs.existsSync(sock) || undefined);
+    const { listener, heard } = await notifyListener(sock);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--hook-post-fork', 'exec:test -z "$NOTIFY_SOCKET"'], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
     started.push(p);
@@ -49,7 +56,7 @@ describe('sd_notify', () => {
     // before: RELOADING=1 alone, and a Type=notify-reload unit (systemd sends
     // the SIGHUP, then waits for RELOADING=1 with a MONOTONIC_USEC= not older
     // than its signal, then READY=1) stayed reloading until its timeout
-    const at = BigInt((await until(() => /RELOADING=1\|MONOTONIC_USEC=(\d+)/.exec(heard)?.[1]))!);
+    const at = BigInt((await until(() => /RELOADING=1\|MONOTONIC_USEC=(\d+)/.exec(heard())?.[1]))!);
     expect(at >= before && at <= process.hrtime.bigint() / 1000n).toBe(true);
     // the reload is done when the new generation serves and the old one is gone
     await until(() => { const now = childrenOf(p.pid!); return now.length === 2 && !now.some((c) => old.includes(c)) || undefined; }, 30_000);
@@ -68,23 +75,19 @@ describe('sd_notify', () => {
 
   it('reaches a root-only socket after the drop to nobody (connected as root), across a reload; only the master holds it', async () => {
     const sock = path.join(dir, 'root-only.sock');
-    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-    started.push(listener);
-    let heard = '';
-    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-    await until(() => heard.includes('listening') || undefined);
+    const { listener, heard } = await notifyListener(sock);
     expect(fs.statSync(sock).mode & 0o777).toBe(0o600);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--uid', 'nobody', '--gid', 'nogroup'], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000' } });
     started.push(p);
     // before: READY=1 was sent after the drop and refused (EACCES)
-    await until(() => heard.includes('READY=1') || undefined);
+    await until(() => heard().includes('READY=1') || undefined);
     expect(holdersOf(sock)).toEqual([p.pid]); // not the workers (close-on-exec)
     const old = childrenOf(p.pid!);
     process.kill(p.pid!, 'SIGHUP');
-    await until(() => (heard.split('READY=1').length === 3 && !childrenOf(p.pid!).some((c) => old.includes(c))) || undefined, 30_000);
+    await until(() => (heard().split('READY=1').length === 3 && !childrenOf(p.pid!).some((c) => old.includes(c))) || undefined, 30_000);
     expect(holdersOf(sock)).toEqual([p.pid]); // the re-exec'd image took it over (the master is nobody now)
-    await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+    await until(() => heard().split('WATCHDOG=1').length > 3 || undefined);
     process.kill(p.pid!, 'SIGTERM');
     const r = await p;
     expect(r.exitCode).toBe(0);
@@ -113,28 +116,24 @@ describe('sd_notify', () => {
   // generation served on
   it('a reload into a broken app: READY=1 again once its new workers die, the running generation serving; the fix\'s reload is ready as usual', async () => {
     const sock = path.join(dir, 'broken.sock');
-    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-    started.push(listener);
-    let heard = '';
-    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-    await until(() => heard.includes('listening') || undefined);
+    const { listener, heard } = await notifyListener(sock);
     const app = path.join(dir, 'broken-later.js');
     const good = 'module.exports = (req, res) => res.end(`pid ${process.pid}`);\n';
     fs.writeFileSync(app, good);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '2', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
     started.push(p);
-    await until(() => heard.includes('READY=1') || undefined);
+    await until(() => heard().includes('READY=1') || undefined);
     const old = childrenOf(p.pid!);
     fs.writeFileSync(app, 'throw new Error("broken on purpose");\n');
     process.kill(p.pid!, 'SIGHUP');
-    await until(() => heard.split('READY=1').length === 3 || undefined);
-    expect(heard).toMatch(/RELOADING=1\|MONOTONIC_USEC=\d+\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
+    await until(() => heard().split('READY=1').length === 3 || undefined);
+    expect(heard()).toMatch(/RELOADING=1\|MONOTONIC_USEC=\d+\nREADY=1\|STATUS=reload failing \(the new generation's workers die before accepting\), the running generation is serving with 2 workers/);
     // the old generation serves
     expect(old).toContain(Number((await get(port))!.body.replace('pid ', '')));
     fs.writeFileSync(app, good);
     process.kill(p.pid!, 'SIGHUP');
-    await until(() => heard.split('READY=1').length === 4 || undefined, 30_000);
+    await until(() => heard().split('READY=1').length === 4 || undefined, 30_000);
     process.kill(p.pid!, 'SIGTERM');
     expect((await p).exitCode).toBe(0);
     const lines = (await listener).stdout.split('\n');
@@ -155,21 +154,17 @@ describe('sd_notify', () => {
   it('a reload refused (bad config) still answers RELOADING=1 then READY=1, saying so; master and single process', async () => {
     for (const master of [true, false]) {
       const sock = path.join(dir, `refused-${master}.sock`);
-      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-      started.push(listener);
-      let heard = '';
-      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-      await until(() => heard.includes('listening') || undefined);
+      const { listener, heard } = await notifyListener(sock);
       const port = await freePort();
       const ini = path.join(dir, `refused-${master}.ini`);
       const good = `[uwsgi]\n${master ? 'master = true\nprocesses = 1\n' : ''}http-socket = 127.0.0.1:${port}\nnode-app = ${FIXTURES}/apps/handler.js\n`;
       fs.writeFileSync(ini, good);
       const p = startLiege(['--ini', ini], { cwd: dir, env: { NOTIFY_SOCKET: sock } });
       started.push(p);
-      await until(() => heard.includes('READY=1') || undefined);
+      await until(() => heard().includes('READY=1') || undefined);
       fs.writeFileSync(ini, `${good}processes = many\n`);
       process.kill(p.pid!, 'SIGHUP');
-      await until(() => heard.split('READY=1').length === 3 || undefined);
+      await until(() => heard().split('READY=1').length === 3 || undefined);
       expect(await get(port)).toBeDefined();
       process.kill(p.pid!, 'SIGTERM');
       const r = await p;
@@ -199,20 +194,16 @@ describe('sd_notify', () => {
     ];
     for (const [name, args] of shapes) {
       const sock = path.join(dir, `dog-${name}.sock`);
-      const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-      started.push(listener);
-      let heard = '';
-      listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-      await until(() => heard.includes('listening') || undefined);
+      const { heard } = await notifyListener(sock);
       const p = startLiege(args, { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000', WATCHDOG_PID: '' } });
       started.push(p);
-      await until(() => heard.includes('READY=1') || undefined);
+      await until(() => heard().includes('READY=1') || undefined);
       // (a ping every 200 ms: three of them come well within the wait)
-      await until(() => heard.split('WATCHDOG=1').length > 3 || undefined);
+      await until(() => heard().split('WATCHDOG=1').length > 3 || undefined);
       if (name === 'emperor') {
         // (Type=notify-reload: a SIGHUP is answered with RELOADING=1 … READY=1)
         process.kill(p.pid!, 'SIGHUP');
-        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\n(WATCHDOG=1\n)*READY=1\n/.test(heard) || undefined);
+        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\n(WATCHDOG=1\n)*READY=1\n/.test(heard()) || undefined);
       }
       process.kill(p.pid!, 'SIGTERM');
       const r = await p;
@@ -223,19 +214,15 @@ describe('sd_notify', () => {
 
   it('WATCHDOG_PID of another process (liege under a wrapper): no pings, and the log says why systemd will kill the service', async () => {
     const sock = path.join(dir, 'dog-other.sock');
-    const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
-    started.push(listener);
-    let heard = '';
-    listener.stdout!.on('data', (d: Buffer) => { heard += d.toString(); });
-    await until(() => heard.includes('listening') || undefined);
+    const { heard } = await notifyListener(sock);
     const port = await freePort();
     const p = startLiege(['--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', `${FIXTURES}/apps/handler.js`], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) } });
     started.push(p);
-    await until(() => heard.includes('READY=1') || undefined);
+    await until(() => heard().includes('READY=1') || undefined);
     process.kill(p.pid!, 'SIGTERM');
     const r = await p;
     expect(r.exitCode).toBe(0);
-    expect(heard).not.toContain('WATCHDOG=1');
+    expect(heard()).not.toContain('WATCHDOG=1');
     expect(String(r.stderr).split('\n').filter((l) => l.includes(`WATCHDOG_PID is ${process.pid}, not this process`))).toHaveLength(1);
   });
 });
