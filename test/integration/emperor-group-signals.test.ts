@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, processes, scratch, startLiege, until, trapDaemon } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, processes, scratch, signalEach, startLiege, until, trapDaemon } from './helpers';
 import { startLoad, type Load } from './load';
 
 const started: ResultPromise[] = [];
@@ -35,9 +35,7 @@ function tree(pid: number): number[] {
 function send(mode: Mode, emperor: number, sig: NodeJS.Signals): void {
   if (mode === 'emperor') return void process.kill(emperor, sig);
   if (mode === 'group') return void process.kill(-emperor, sig);
-  const all = [emperor, ...tree(emperor)];
-  for (const pid of all) { try { process.kill(pid, sig); } catch { /* gone */ } }
-  for (const pid of all) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+  signalEach([emperor, ...tree(emperor)], sig);
 }
 
 /** An emperor governing three vassal masters of two workers each, all serving. */

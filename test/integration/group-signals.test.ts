@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, scratch, startLiege, until, trapDaemon } from './helpers';
+import { alive, childrenOf, FIXTURES, freePort, get, killGroup, lines, scratch, signalEach, startLiege, until, trapDaemon } from './helpers';
 import { startLoad } from './load';
 
 const started: ResultPromise[] = [];
@@ -27,10 +27,8 @@ type Mode = 'master' | 'group' | 'every process';
 function send(mode: Mode, master: number, sig: NodeJS.Signals): void {
   if (mode === 'master') return void process.kill(master, sig);
   if (mode === 'group') return void process.kill(-master, sig);
-  const all = [master, ...childrenOf(master)];
   // (a worker may be gone already: the master's SIGQUIT ends them at once)
-  for (const pid of all) { try { process.kill(pid, sig); } catch { /* gone */ } }
-  for (const pid of all) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+  signalEach([master, ...childrenOf(master)], sig);
 }
 
 async function serve() {

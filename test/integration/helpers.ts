@@ -138,6 +138,14 @@ export function childrenOf(pid: number): number[] {
 /** The write system calls a process made so far (all its threads; /proc/PID/io). */
 export const writeCalls = (pid: number): number => Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 
+/** `sig` to each of `pids` one by one, then SIGCONT to each, as systemd's
+ * KillMode=control-group does (one already gone is skipped: an earlier
+ * signal of the same round may have ended it). */
+export function signalEach(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) { try { process.kill(pid, sig); } catch { /* gone */ } }
+  for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+}
+
 export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
