@@ -216,8 +216,7 @@ describe('attached daemons under KillMode=control-group', () => {
     const all = [p.pid!, ...tree(p.pid!)];
     const slow = request(port, '/slow');
     await sleep(200);
-    for (const pid of all) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-    for (const pid of all) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+    signalEach(all, 'SIGTERM');
     expect(await slow).toBe('200 slow');
     expect((await p).exitCode).toBe(0);
     await until(() => (all.every((x) => !alive(x)) ? true : undefined)).catch(() => undefined);
