@@ -23,7 +23,7 @@ import { log } from '../log';
 import { hearSignals, judgeReport } from '../os/heard-signals';
 import { native } from '../os/native';
 import { reloading, sdNotifyReported } from '../os/notify';
-import { otherPidMessage, watchdogPlan } from '../os/watchdog';
+import { startWatchdog } from '../os/watchdog';
 import { tellDaemonReady } from '../ipc/daemon';
 import { shrinkHeapSoon } from '../os/heap';
 import type { FileMonitorOptions } from './monitors/files';
@@ -404,9 +404,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   beater.unref();
   if (!fences.length) clearInterval(beater);
   // systemd's WatchdogSec=: pinged from the loop (a wedged emperor is restarted)
-  const dog = watchdogPlan();
-  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET) l.warn(otherPidMessage(dog.pid));
-  const watchdog = dog.kind === 'ping' ? setInterval(() => push({ type: 'watchdog' }), dog.everyMs) : undefined;
+  const watchdog = startWatchdog(() => push({ type: 'watchdog' }), (m) => l.warn(m));
   watchdog?.unref();
   for (const m of monitors) {
     await m.start((set) => {

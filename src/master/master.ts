@@ -21,7 +21,7 @@ import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { reloading as reloadingFields, sdNotifyReported } from '../os/notify';
-import { otherPidMessage, watchdogPlan } from '../os/watchdog';
+import { startWatchdog } from '../os/watchdog';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
@@ -352,11 +352,8 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   // heartbeats that piled up while the master did not run (stall.ts)
   const clock = new StallClock(1000);
   const tick = setInterval(() => push({ type: 'tick', lateMs: clock.lateBy(Date.now()) }), 1000);
-  const dog = watchdogPlan();
-  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && !run.handover) l.warn(otherPidMessage(dog.pid));
-  const watchdog = dog.kind === 'ping' ? setInterval(() => push({ type: 'watchdog' }), dog.everyMs) : undefined;
-  // at once too: a reload's new image last pinged before its exec and startup
-  if (watchdog) push({ type: 'watchdog' });
+  const warn = run.handover ? undefined : (m: string) => l.warn(m);
+  const watchdog = startWatchdog(() => push({ type: 'watchdog' }), warn);
 
   const reloadDone = () => {
     if (!reloading || stopping || workers.busy() || walk) return;

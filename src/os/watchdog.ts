@@ -21,7 +21,20 @@ export function watchdogPlan(env: NodeJS.ProcessEnv = process.env, pid = process
   return { kind: 'ping', everyMs: Math.max(50, usec / 2000) };
 }
 
+/** Pings through `ping` (which pings from the caller's loop) at once and
+ * every half interval, when systemd asks this process to (at once: a
+ * reload's new image last pinged before its exec); says once, through
+ * `warn`, when WATCHDOG_PID names another process (no `warn`: said already,
+ * by the image before a reload's). The timer, for clearInterval. */
+export function startWatchdog(ping: () => void, warn?: (message: string) => void): NodeJS.Timeout | undefined {
+  const dog = watchdogPlan();
+  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET) warn?.(otherPidMessage(dog.pid));
+  if (dog.kind !== 'ping') return undefined;
+  ping();
+  return setInterval(ping, dog.everyMs);
+}
+
 /** Why a WATCHDOG_PID of another process means pings never come. */
-export function otherPidMessage(owner: number): string {
+function otherPidMessage(owner: number): string {
   return `WATCHDOG_PID is ${owner}, not this process (pid ${process.pid}): no watchdog pings; systemd will kill the service after WatchdogSec= (start liege as the unit's main process: ExecStart=…/bin/liege, or exec it from a wrapper script)`;
 }

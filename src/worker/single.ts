@@ -25,7 +25,7 @@ import { carrySignalsToExec } from '../os/early-signals';
 import { keepInspectorShut } from '../os/inspector-signal';
 import { native } from '../os/native';
 import { reloading, sdNotify } from '../os/notify';
-import { otherPidMessage, watchdogPlan } from '../os/watchdog';
+import { startWatchdog } from '../os/watchdog';
 import { reportLogState } from './request-log';
 import { shrinkHeapSoon } from '../os/heap';
 import type { WorkerSpec } from '../ipc/worker';
@@ -107,11 +107,9 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
   // systemd's WatchdogSec=: pinged from the app's event loop, the one a
   // wedged app blocks (the master's loop pings for a master)
-  const dog = watchdogPlan();
-  if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET && first) l.warn(otherPidMessage(dog.pid));
-  const watchdog = dog.kind === 'ping' ? setInterval(() => sdNotify({ WATCHDOG: 1 }), dog.everyMs) : undefined;
+  const warn = first ? (m: string) => l.warn(m) : undefined;
+  const watchdog = startWatchdog(() => sdNotify({ WATCHDOG: 1 }), warn);
   watchdog?.unref();
-  if (watchdog) sdNotify({ WATCHDOG: 1 }); // (a reload's image: the last ping came before the drain's end and the exec)
   tellDaemonReady();
   shrinkHeapSoon();
 
