@@ -376,7 +376,9 @@ describe('unix socket files', () => {
     // the launcher binds fd 3, sets LISTEN_PID to itself and runs liege as its child
     const LAUNCHER = `
 import os, socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as systemd's, and Node's: a TIME_WAIT left on the port does not refuse it
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
 if s.fileno() != 3: os.dup2(s.fileno(), 3)
 os.set_inheritable(3, True)
 os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
