@@ -356,6 +356,11 @@ describe('unix socket files', () => {
         const s = net.connect(port, '127.0.0.1', () => resolve(s));
         s.on('error', () => resolve(undefined));
       }));
+      // the master said so (its signals are queued from then on: a child
+      // alone may be the launcher's `$(ulimit -n)` subshell, before Node ran)
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      await until(() => err.includes('serving a socket passed by systemd') || undefined);
       await until(() => childrenOf(p.pid!).length === 1 || undefined);
       c.destroy();
       if (http) expect((await until(() => get(port))).body).toMatch(/handler-app/);
