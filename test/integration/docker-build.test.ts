@@ -5,7 +5,7 @@
 // kept open held `npm run build` (and so `docker build`) forever. There is
 // no Docker engine here: the COPY lines of the build stage are read and
 // their files copied to a scratch dir, `npm ci` stands as a link to this
-// checkout's node_modules and `tsc` as its dist/, then the build's last
+// checkout's node_modules and native build, `tsc` as its dist/, then the build's last
 // step, `node scripts/bundle.js`, runs there.
 import { execa } from 'execa';
 import * as fs from 'node:fs';
@@ -23,15 +23,25 @@ function buildStageSources(dockerfile: string): string[] {
   return lines.slice(0, second).filter((l) => l.startsWith('COPY ') && !l.includes('--from')).flatMap((l) => l.split(/\s+/).slice(1, -1));
 }
 
+/** .dockerignore's entries (plain paths: no patterns are used in it). */
+function dockerIgnored(): string[] {
+  const lines = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
+  return lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
 describe('docker images', () => {
   for (const dockerfile of ['docker/Dockerfile', 'docker/emperor.Dockerfile']) {
-    it(`${dockerfile}: scripts/bundle.js ends and records the worker's code cache with only the copied files`, async () => {
+    it(`${dockerfile}: scripts/bundle.js ends and records the worker's code cache with only the copied files (less .dockerignore's)`, async () => {
       const ctx = path.join(dir, path.basename(dockerfile));
       fs.mkdirSync(ctx);
       const sources = buildStageSources(dockerfile);
       expect(sources).toContain('scripts');
-      for (const s of sources) fs.cpSync(path.join(ROOT, s), path.join(ctx, s), { recursive: true });
+      const ignored = dockerIgnored();
+      expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules', 'dist', 'native/build']));
+      const kept = (from: string) => !ignored.includes(path.relative(ROOT, from));
+      for (const s of sources) fs.cpSync(path.join(ROOT, s), path.join(ctx, s), { recursive: true, filter: kept });
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(ctx, 'node_modules'));
+      fs.cpSync(path.join(ROOT, 'native', 'build'), path.join(ctx, 'native', 'build'), { recursive: true }); // (npm ci's node-gyp build)
       fs.cpSync(path.join(ROOT, 'dist'), path.join(ctx, 'dist'), { recursive: true });
       fs.rmSync(path.join(ctx, 'dist', 'worker', 'main.bundle.js.v8cache'), { force: true });
       const r = await execa(process.execPath, ['scripts/bundle.js'], { cwd: ctx, reject: false, timeout: 120_000 });
