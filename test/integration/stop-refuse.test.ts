@@ -49,6 +49,14 @@ function request(port: number, urlPath: string): Promise<[number, string]> {
   });
 }
 
+/** A request whose end is seen (`answered`) and whose failure is never an
+ * unhandled rejection (a test that fails first leaves it to afterEach's kill). */
+function tracked<T>(request: Promise<T>): { done: Promise<T>; answered: boolean } {
+  const t = { done: request, answered: false };
+  request.then(() => { t.answered = true; }, () => { t.answered = true; });
+  return t;
+}
+
 function liege(args: string[]): ResultPromise {
   const p = startLiege(args, { cwd: dir });
   started.push(p);
@@ -67,13 +75,14 @@ describe('a stop refuses new connections at once', () => {
     await until(() => get(web));
     const all = [web, uw, tls, unix];
     expect(await Promise.all(all.map(connect))).toEqual(['connected', 'connected', 'connected', 'connected']);
-    const slow = request(web, '/slow?ms=3000');
+    const slow = tracked(request(web, '/slow?ms=5000'));
     await sleep(300);
     process.kill(p.pid!, 'SIGTERM');
-    await sleep(300);
-    expect(await Promise.all(all.map(connect))).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
-    expect(p.exitCode).toBe(null); // still draining
-    expect(await slow).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
+    // (how soon is the bench's business: a loaded CI took more than 300 ms)
+    await until(async () => ((await Promise.all(all.map(connect))).every((c) => c === 'ECONNREFUSED') || undefined), 4000);
+    expect(slow.answered).toBe(false); // refused while the slow request drains
+    expect(p.exitCode).toBe(null);
+    expect(await slow.done).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
     expect((await p).exitCode).toBe(0);
   }, 60_000);
 
@@ -81,12 +90,12 @@ describe('a stop refuses new connections at once', () => {
     const port = await freePort();
     const p = liege(['--http-socket', `127.0.0.1:${port}`, '--node-app', APP, '--reload-mercy', '60']);
     await until(() => get(port));
-    const slow = request(port, '/slow?ms=2000');
+    const slow = tracked(request(port, '/slow?ms=5000'));
     await sleep(300);
     process.kill(p.pid!, 'SIGTERM');
-    await sleep(300);
-    expect(await connect(port)).toBe('ECONNREFUSED');
-    expect(await slow).toEqual([200, `0 from ${p.pid}`]);
+    await until(async () => ((await connect(port)) === 'ECONNREFUSED' || undefined), 4000);
+    expect(slow.answered).toBe(false);
+    expect(await slow.done).toEqual([200, `0 from ${p.pid}`]);
     expect((await p).exitCode).toBe(0);
   }, 60_000);
 
@@ -96,14 +105,13 @@ describe('a stop refuses new connections at once', () => {
     const ini = writeIni(vassals, ['[uwsgi]', 'master = true', 'processes = 1', `http-socket = 127.0.0.1:${port}`, `node-app = ${APP}`, 'reload-mercy = 60'], 'app.ini');
     liege(['--emperor', vassals]);
     await until(() => get(port), 30_000);
-    let answered = false;
-    const slow = request(port, '/slow?ms=4000').finally(() => { answered = true; });
+    const slow = tracked(request(port, '/slow?ms=5000'));
     await sleep(300);
     fs.unlinkSync(ini);
     // (the emperor sees the removal within its scan interval)
-    await until(async () => ((await connect(port)) === 'ECONNREFUSED' ? true : undefined), 3000);
-    expect(answered).toBe(false); // refused while the vassal drains, not once it is gone
-    expect(await slow).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
+    await until(async () => ((await connect(port)) === 'ECONNREFUSED' ? true : undefined), 4000);
+    expect(slow.answered).toBe(false); // refused while the vassal drains, not once it is gone
+    expect(await slow.done).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
   }, 60_000);
 
   it("an on-demand vassal's socket is the emperor's: a stop of the vassal leaves it listening for the next one", async () => {
@@ -171,14 +179,14 @@ describe.skipIf(!NGINX)('nginx with two upstreams', () => {
     for (let i = 0; i < 6; i++) pids.add((await fetch(`http://127.0.0.1:${front}/`)).headers.get('x-pid')!);
     expect(pids.size).toBe(2);
     // a's slow request keeps its stop draining for 3 s; meanwhile POSTs through nginx
-    const slow = request(a, '/slow?ms=3000');
+    const slow = tracked(request(a, '/slow?ms=3000'));
     await sleep(300);
     process.kill(pa.pid!, 'SIGTERM');
     const results: string[] = [];
     const end = Date.now() + 2500;
     const client = async () => { while (Date.now() < end) results.push(await post('/')); };
     await Promise.all([client(), client(), client(), client()]);
-    expect(await slow).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
+    expect(await slow.done).toEqual([200, expect.stringMatching(/^0 from \d+$/)]);
     expect((await pa).exitCode).toBe(0);
     expect(results.filter((r) => r !== '200 100')).toEqual([]);
     expect(results.length).toBeGreaterThan(20);
