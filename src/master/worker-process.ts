@@ -185,6 +185,33 @@ export function armDrainMercy(p: Proc, mercyMs: number): void {
   p.killTimer.unref();
 }
 
+/** Stop `p`: SIGINT (a drain that closes idle keep-alive connections too,
+ * bounded by the worker itself at `mercy`) or SIGKILL; resolves once it is
+ * gone. One still running a second after its mercy (its event loop
+ * blocked) is SIGKILLed. */
+export function stopProc(p: Proc, graceful: boolean, mercy: { ms: number; name: string }): Promise<void> {
+  const killAt = graceful ? mercy.ms + 1000 : 0;
+  return new Promise<void>((resolve) => {
+    if (!exists(p.pid)) return resolve();
+    const gone = () => {
+      clearInterval(t);
+      resolve();
+    };
+    // (an adopted worker is no child of ours: its pid is polled)
+    const t = setInterval(() => {
+      if (!exists(p.pid)) gone();
+    }, 50);
+    p.child?.once('exit', gone);
+    setTimeout(() => {
+      if (!exists(p.pid)) return;
+      if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
+      signal(p, 'SIGKILL');
+    }, killAt).unref();
+    if (graceful) tell(p, { type: 'drain', reason: 'stop', liege: 1 }); // its log lines say so, not "SIGINT"
+    signal(p, graceful ? 'SIGINT' : 'SIGKILL');
+  });
+}
+
 /** The wait before the next start after `failures` in a row: the first
  * failure is retried at once, then 100 ms doubling up to `maxMs`. */
 export function backoffMs(failures: number, maxMs: number): number {
