@@ -14,18 +14,13 @@ import type { Handover } from './generations';
 import { useLogMaster } from './log-relay';
 import { masterTitle } from './serving';
 import type { BoundSocket } from './sockets';
-import { COMMAND_HANDLERS } from './loop/commands';
-import type { Handlers, Master } from './loop/context';
+import type { Master } from './loop/context';
 import { commandOf, type MasterEnd, type MasterEvent } from './loop/events';
+import { HANDLERS } from './loop/handlers';
 import { ready } from './loop/readiness';
-import { RELOAD_HANDLERS } from './loop/reload-commands';
 import { settingsFrom, workerSpec, type MasterRun, type MasterSettings } from './loop/settings';
-import { greetEmperor, listen, masterStart, newMaster, openControl, startLine, survive } from './loop/start';
-import { STOP_HANDLERS } from './loop/stop';
+import { greetEmperor, listen, masterStart, newMaster, openControl, sayStarted, survive } from './loop/start';
 import { startTimers, stopTimers } from './loop/timers';
-import { WORKER_HANDLERS } from './loop/worker-events';
-
-const HANDLERS: Handlers = { ...RELOAD_HANDLERS, ...STOP_HANDLERS, ...COMMAND_HANDLERS, ...WORKER_HANDLERS };
 
 /** The master of this config: its workers on `sockets` until a stop or a reload. */
 export async function runMaster(cfg: Config, plan: HookPlan, ctx: HookContext, sockets: BoundSocket[], validateReload: () => Promise<void>, handover?: Handover): Promise<MasterEnd> {
@@ -41,7 +36,7 @@ export async function runFallback(h: Handover, sockets: BoundSocket[], validateR
 
 async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const events = new EventQueue<MasterEvent>();
-  const { emperor, listening } = listen(run, events);
+  const { emperor, listening } = listen(run, events); // (listeners only push)
   process.on('uncaughtException', survive('unexpected error'));
   process.on('unhandledRejection', survive('unhandled rejection'));
   startReaper();
@@ -56,16 +51,16 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   m.daemons?.startAll();
   // abandoned: this reload's image failed, the running workers serve on
   let abandoned = !(await openControl(m));
-  const sockets = run.sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`);
-  log('master').info({ pid: process.pid, workers: m.count, generation: m.generation, sockets }, startLine(m));
+  sayStarted(m);
   if (!abandoned) abandoned = !(await masterStart(m));
+  // nothing to wait for (else READY=1 comes once every slot accepts)
   if (m.count === 0 || m.fallback || abandoned) ready(m);
   startTimers(m);
-  return drain(m);
+  return handleEvents(m);
 }
 
 /** The loop: each event through its handler, until one ends the master. */
-async function drain(m: Master): Promise<MasterEnd> {
+async function handleEvents(m: Master): Promise<MasterEnd> {
   for (;;) {
     const e = await m.events.next();
     const [name, arg] = commandOf(e);

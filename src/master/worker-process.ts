@@ -1,8 +1,8 @@
 // One worker process, as the master sees it: how it starts (`node
 // dist/worker/main.js` with the listening sockets as fds 4.., its busy slot
-// after them, and its job in LIEGE_WORKER), how it is signalled and drained,
-// and what the master reads of it from /proc. Which slot it serves, and what
-// its death means, is the worker table's (workers.ts).
+// after them, and its job in LIEGE_WORKER), how it is signalled, drained and
+// stopped, and what the master reads of it from /proc. Which slot it serves
+// is the worker table's (workers.ts), what its death means worker-deaths.ts.
 import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type * as net from 'node:net';

@@ -148,7 +148,12 @@ async function failedStart(m: Master, e: unknown, reloadError: boolean): Promise
  * that it started: the old one serves until `reload done` (and a new one
  * that never serves, its app failing to load or a stop coming first, was
  * never started). */
-export function startLine(m: Master): string {
+export function sayStarted(m: Master): void {
+  const sockets = m.run.sockets.map((s) => `${s.addr}${s.port ? ` (port ${s.port})` : ''}`);
+  log('master').info({ pid: process.pid, workers: m.count, generation: m.generation, sockets }, startLine(m));
+}
+
+function startLine(m: Master): string {
   if (m.fallback) return 'master running the previous generation (the reload failed)';
   if (m.run.handover) return 'master re-executed: the new generation starts, the running one serves until it accepts';
   return 'master started';
