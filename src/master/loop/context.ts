@@ -13,7 +13,7 @@ import type { MasterRun, MasterSettings } from './settings';
 
 export interface Master {
   run: MasterRun;
-  settings: MasterSettings;
+  settings: MasterSettings; // (run.settings)
   events: EventQueue<MasterEvent>;
   workers: Workers;
   count: number; // processes: the slots
