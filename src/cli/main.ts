@@ -62,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
   }
   // a vassal: until its loop reads the emperor pipe, a thread watches it, so
   // that a dead emperor ends the vassal even while a startup hook blocks
-  // (the loop disarms it: master.ts, single.ts; an exec in place re-arms)
+  // (the loop disarms it: master/loop/start.ts, single.ts; an exec in place re-arms)
   const emperorFd = nsChild ? undefined : envFd();
   if (emperorFd !== undefined) native.watchEmperor(emperorFd);
   if (process.env[VASSAL_ENV]) {

@@ -9,7 +9,7 @@ import type { HookPlan } from '../hooks/spec';
 import { enterNamespaceJail, parseNamespace, type NamespaceSpec } from '../os/jail';
 import { asNonRoot, asRoot } from './as-root';
 import { applyChdir, applyEnvironment, applyMaxFd } from './environment';
-import type { MasterEnd } from './master';
+import type { MasterEnd } from './loop/events';
 import { restorePidfiles, writePidfile } from './pidfile';
 import { canFallBack, takeHandover, type Handover } from './generations';
 import { adoptInheritedControl } from './control/handover';

@@ -1,8 +1,8 @@
 // One worker process, as the master sees it: how it starts (`node
 // dist/worker/main.js` with the listening sockets as fds 4.., its busy slot
-// after them, and its job in LIEGE_WORKER), how it is signalled and drained,
-// and what the master reads of it from /proc. Which slot it serves, and what
-// its death means, is the worker table's (workers.ts).
+// after them, and its job in LIEGE_WORKER), how it is signalled, drained and
+// stopped, and what the master reads of it from /proc. Which slot it serves
+// is the worker table's (workers.ts), what its death means worker-deaths.ts.
 import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type * as net from 'node:net';
@@ -183,6 +183,33 @@ export function armDrainMercy(p: Proc, mercyMs: number): void {
     signal(p, 'SIGKILL');
   }, Math.max(0, since + mercyMs + 1000 - Date.now()));
   p.killTimer.unref();
+}
+
+/** Stop `p`: SIGINT (a drain that closes idle keep-alive connections too,
+ * bounded by the worker itself at `mercy`) or SIGKILL; resolves once it is
+ * gone. One still running a second after its mercy (its event loop
+ * blocked) is SIGKILLed. */
+export function stopProc(p: Proc, graceful: boolean, mercy: { ms: number; name: string }): Promise<void> {
+  const killAt = graceful ? mercy.ms + 1000 : 0;
+  return new Promise<void>((resolve) => {
+    if (!exists(p.pid)) return resolve();
+    const gone = () => {
+      clearInterval(t);
+      resolve();
+    };
+    // (an adopted worker is no child of ours: its pid is polled)
+    const t = setInterval(() => {
+      if (!exists(p.pid)) gone();
+    }, 50);
+    p.child?.once('exit', gone);
+    setTimeout(() => {
+      if (!exists(p.pid)) return;
+      if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
+      signal(p, 'SIGKILL');
+    }, killAt).unref();
+    if (graceful) tell(p, { type: 'drain', reason: 'stop', liege: 1 }); // its log lines say so, not "SIGINT"
+    signal(p, graceful ? 'SIGINT' : 'SIGKILL');
+  });
 }
 
 /** The wait before the next start after `failures` in a row: the first

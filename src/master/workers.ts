@@ -6,18 +6,17 @@
 // exponential backoff while the slot keeps dying early (before serving, or
 // within a second of accepting). A slot that loses its worker takes a warm
 // spare when there is one (spares.ts). A worker process itself (its start,
-// signals, /proc) is worker-process.ts.
+// signals, stop, /proc) is worker-process.ts; whether its death is a crash,
+// and its line, worker-deaths.ts; the slots as stats sees them,
+// worker-views.ts; a worker handed across a reload's exec, worker-handover.ts.
 // A generation's workers (start, reload) start through the boot gate
 // (boot-gate.ts): at most one CPU-bound boot per core, so the first ones
 // accept after one boot's time instead of all after N/cores.
-import * as fs from 'node:fs';
-import { fdLimitHint } from '../errors';
 import { log, logDestinationState } from '../log';
 import { watchPid } from '../os/reaper';
-import { isWorkerMessage, type WorkerCounters, type WorkerMessage, type WorkerSpec } from '../ipc/worker';
+import type { WorkerMessage, WorkerSpec } from '../ipc/worker';
 import { AcceptHolds } from './accept-holds';
 import { BootGate } from './boot-gate';
-import { readBusy } from '../ipc/busy-slot';
 import { openChannel, type AdoptedWorker } from './generations';
 import { adoptOutput } from './log-relay';
 import type { BoundSocket } from './sockets';
@@ -25,53 +24,16 @@ import { reloadStep, type ReloadStep } from './reload-steps';
 import type { SharedPort } from './shared-ports';
 import { heardFrom } from './silence';
 import { Spares, type SpareView } from './spares';
-import { armDrainMercy, backoffMs, drain, exists, Launcher, lostChannel, signal, tell, type Proc } from './worker-process';
+import { countDeath, sayDeath, servedLong, spawnWhy, UNCAUGHT } from './worker-deaths';
+import { adoptedMessages, adoptedProc, handedOver } from './worker-handover';
+import { armDrainMercy, backoffMs, drain, exists, Launcher, lostChannel, signal, stopProc, type Proc } from './worker-process';
+import { drainingView, plus, slotView, ZERO, type DrainingView, type SlotRecord, type WorkerView } from './worker-views';
 
-// (master.ts imports these from here)
-export { rssOf, type Proc } from './worker-process';
-
-interface Slot {
-  id: number;
-  current?: Proc;
-  next?: Proc;
+interface Slot extends SlotRecord {
   retiring: Set<Proc>;
-  respawns: number;
-  harakiri: number; // workers of the slot harakiri killed
   crashes: number; // consecutive early deaths (backoff)
-  lastSpawn: number;
   pending?: NodeJS.Timeout; // a respawn waiting for its backoff
-  done: WorkerCounters; // totals of the slot's previous workers
 }
-
-export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'draining' | 'down';
-
-/** A worker that drains: why, since when (epoch ms), its requests in
- * flight at its last heartbeat and the oldest one's line. */
-export interface DrainingView {
-  id: number;
-  pid: number;
-  reason: string;
-  since: number;
-  busy: number;
-  request: string | undefined;
-}
-
-/** A read-only view of one worker slot (stats, metrics, top). */
-export interface WorkerView {
-  id: number;
-  pid: number | undefined;
-  status: WorkerStatus;
-  respawns: number;
-  harakiri: number;
-  lastSpawn: number | undefined;
-  lastSeen: number | undefined; // its last message (heartbeat every second)
-  counters: WorkerCounters; // the current worker's
-  total: WorkerCounters; // the slot's, every worker so far
-}
-
-const ZERO: WorkerCounters = { requests: 0, exceptions: 0, busy: 0, rtSumUs: 0, tx: 0, lastRequestMs: 0 };
-// the counters that add up over a slot's workers (the others are the current one's)
-const SUMMED = ['requests', 'exceptions', 'rtSumUs', 'tx'] as const;
 
 export type WorkerEvent =
   | { type: 'fatal'; id: number; detail: string; replacement: boolean }
@@ -88,9 +50,7 @@ export interface WorkerOptions {
   startTimeoutMs?: number; // a spare whose app load hangs is replaced
 }
 
-const EARLY_DEATH_MS = 1000;
 const SHARED_GRACE_MS = 5000;
-const UNCAUGHT = 'uncaught exception in the app';
 
 export class Workers {
   private readonly slots: Slot[];
@@ -133,8 +93,8 @@ export class Workers {
     this.sharedAdopted = shared.length > 0;
     for (const a of list) {
       const slot = this.slots[a.id - 1];
-      const p: Proc = { id: a.id, pid: a.pid, status: 'accepting', spawnedAt: a.spawnedAt, acceptingAt: a.spawnedAt, lastSeen: Date.now(), stats: { requests: a.requests, exceptions: 0, avgRtMs: 0, busy: a.busy ?? null } };
-      if (a.fd !== undefined) p.channel = openChannel(a.fd, this.adoptedMessages(p), () => lostChannel(p));
+      const p = adoptedProc(a);
+      if (a.fd !== undefined) p.channel = openChannel(a.fd, adoptedMessages((m) => this.onMessage(p, m)), () => lostChannel(p));
       if (a.out) p.output = adoptOutput(p, a.out);
       this.adopted.add(p);
       if (a.draining) {
@@ -155,18 +115,6 @@ export class Workers {
       // the new config has fewer processes: drain the extra ones
       if (!slot && !a.draining) this.retireProc(p, 'not in the new generation');
     }
-  }
-
-  // A worker of an older liege (the reload after an upgrade) does not mark
-  // its messages: they are taken until it is seen to mark them, so its
-  // heartbeats keep harakiri from taking it for stuck while it drains
-  private adoptedMessages(p: Proc): (m: unknown) => void {
-    let legacy = true;
-    return (m) => {
-      if (isWorkerMessage(m)) legacy = false;
-      else if (!legacy || typeof m !== 'object' || m === null) return;
-      this.onMessage(p, m as WorkerMessage);
-    };
   }
 
   /** Start every empty slot; replace adopted workers (the new generation),
@@ -293,7 +241,7 @@ export class Workers {
     const out: DrainingView[] = [];
     for (const s of [...this.slots, { retiring: this.unslotted }]) {
       for (const p of procsOf(s)) {
-        if (p.status === 'draining') out.push({ id: p.id, pid: p.pid, reason: p.reason ?? '', since: p.drainingSince ?? p.spawnedAt, busy: busyOf(p), request: p.stats.busy?.request });
+        if (p.status === 'draining') out.push(drainingView(p));
       }
     }
     return out;
@@ -478,39 +426,9 @@ export class Workers {
     if (slot.current === p) slot.current = undefined;
     if (this.stopping) return;
     this.gate.pump();
-    const lived = Date.now() - p.spawnedAt;
-    // a crash loop: deaths before serving or within a second of accepting;
-    // a worker that served longer (then SIGKILLed, OOM-killed …) is
-    // respawned at once
-    // (an early uncaught exception's drain may outlast the second: still a crash)
-    const healthy = servedLong(p) && !p.faultedEarly;
-    // (not any SIGKILL of a worker being replaced: the OOM killer's is a crash)
-    const killedByUs = p.killed === true && sig === 'SIGKILL';
-    // a kill the master made (fifo W, harakiri …) is no crash: never counted
-    if (healthy) slot.crashes = 0;
-    else if (!killedByUs) slot.crashes++;
+    countDeath(slot, p, sig);
     const delay = this.backoff(slot);
-    const fields = {
-      worker: p.id,
-      pid: p.pid,
-      code,
-      signal: sig,
-      lived_ms: lived,
-      last_error: p.lastErrorLogged ? undefined : p.lastError,
-      reason: killedByUs ? p.reason : undefined,
-      respawn_in_ms: delay,
-    };
-    const l = log('master');
-    if (wasNext) l.error(fields, 'replacement worker died before accepting; the old one keeps serving');
-    // asked (fifo W) or decided (harakiri, evil-reload-on-rss: warned when
-    // decided) by the master: said as a kill with its reason, not a death
-    else if (killedByUs) l.info({ ...fields, last_error: p.lastError === p.reason ? undefined : p.lastError }, `worker killed (${p.reason}), respawning`);
-    // a worker that drained and exited after an uncaught exception: its
-    // replacement was started then (a signal instead is a crash, said so)
-    else if (slot.next && p.reason === UNCAUGHT && !sig) l.info({ ...fields, respawn_in_ms: undefined, replacement: slot.next.pid }, 'worker gone; its replacement is starting');
-    // (no status: an adopted worker the previous image reaped at the exec)
-    else if (code === null && sig === null) l.warn(fields, 'worker died during the reload\'s exec (its exit status went to the previous image), respawning');
-    else l.warn(fields, 'worker died, respawning');
+    sayDeath(p, code, sig, wasNext, slot.next, delay);
     this.onEvent({ type: 'worker-exit', id: p.id, pid: p.pid, failedReplacement: wasNext });
     this.respawn(slot, wasNext, delay);
   }
@@ -559,32 +477,11 @@ export class Workers {
     return this.launcher.shared.handOver();
   }
 
-  /** Stop everything: SIGINT (a drain that closes idle keep-alive
-   * connections too, bounded by the worker itself at `mercy`: stopMercy())
-   * or SIGKILL; wait for every process. One still running a second after
-   * its mercy (its event loop blocked) is SIGKILLed. */
+  /** Stop everything (SIGINT, bounded by `mercy`: stopMercy(), or
+   * SIGKILL: worker-process.ts stopProc) and wait for every process. */
   async stopAll(graceful: boolean, mercy = { ms: this.opts.mercyMs, name: 'worker-reload-mercy' }): Promise<void> {
     const all = this.all().concat(this.halt());
-    const killAt = graceful ? mercy.ms + 1000 : 0;
-    await Promise.all(all.map((p) => new Promise<void>((resolve) => {
-      if (!exists(p.pid)) return resolve();
-      const gone = () => {
-        clearInterval(t);
-        resolve();
-      };
-      // (an adopted worker is no child of ours: its pid is polled)
-      const t = setInterval(() => {
-        if (!exists(p.pid)) gone();
-      }, 50);
-      p.child?.once('exit', gone);
-      setTimeout(() => {
-        if (!exists(p.pid)) return;
-        if (graceful) log('master').warn({ worker: p.id, pid: p.pid, mercy_ms: mercy.ms }, `worker still running 1 s after its stop mercy (${mercy.name} = ${mercy.ms / 1000} s) expired: SIGKILL`);
-        signal(p, 'SIGKILL');
-      }, killAt).unref();
-      if (graceful) tell(p, { type: 'drain', reason: 'stop', liege: 1 }); // its log lines say so, not "SIGINT"
-      signal(p, graceful ? 'SIGINT' : 'SIGKILL');
-    })));
+    await Promise.all(all.map((p) => stopProc(p, graceful, mercy)));
   }
 
   /** Replace every worker: graceful (a replacement accepts, then the old
@@ -601,11 +498,7 @@ export class Workers {
 
   /** A read-only view of the slots for stats, metrics and top. */
   snapshot(): WorkerView[] {
-    return this.slots.map((s) => {
-      const p = s.current ?? s.next;
-      const c = p?.counters ?? ZERO;
-      return { id: s.id, pid: p?.pid, status: statusOf(p), respawns: s.respawns, harakiri: s.harakiri, lastSpawn: s.lastSpawn || undefined, lastSeen: p?.lastSeen, counters: { ...c }, total: plus(c, s.done) };
-    });
+    return this.slots.map(slotView);
   }
 }
 
@@ -616,65 +509,7 @@ function isReplacement(slot: Slot | undefined, p: Proc): boolean {
   return !!slot && (slot.next === p || (p.replacing === true && slot.current !== p));
 }
 
-/** A worker as the next image adopts it. */
-function handedOver(p: Proc): AdoptedWorker {
-  const fd = channelFd(p);
-  return {
-    id: p.id,
-    pid: p.pid,
-    fd: fd !== undefined && fd >= 0 ? fd : undefined,
-    out: p.output?.handOver(),
-    spawnedAt: p.spawnedAt,
-    requests: p.stats.requests,
-    busy: p.slot ? readBusy(p.slot) : p.stats.busy,
-    draining: p.status === 'draining' ? { reason: p.reason ?? 'draining', since: p.drainingSince ?? Date.now() } : undefined,
-  };
-}
-
-/** The fd of `p`'s channel: a child's, or an adopted worker's (opened on
- * the fd the previous image handed over). */
-function channelFd(p: Proc): number | undefined {
-  const ofChild = (p.child?.channel as unknown as { fd?: number } | undefined)?.fd;
-  const ofAdopted = (p.channel as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd;
-  return ofChild ?? ofAdopted;
-}
-
 /** Every live process of a slot: serving, starting and draining. */
 function procsOf(s: Pick<Slot, 'retiring'> & Partial<Slot>): Proc[] {
   return [s.current, s.next, ...s.retiring].filter((p): p is Proc => !!p);
-}
-
-/** Accepting for a second or more: its death is not a crash loop (uWSGI's
- * fork-bomb guard has the same window). */
-function servedLong(p: Proc): boolean {
-  return p.acceptingAt !== undefined && Date.now() - p.acceptingAt >= EARLY_DEATH_MS;
-}
-
-/** `a` with the summed counters of `b` added. */
-function plus(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
-  const out = { ...a };
-  for (const k of SUMMED) out[k] += b[k];
-  return out;
-}
-
-// requests in flight: its counters change only then (an adopted worker has
-// sent none yet), the heartbeat says whether one is
-function busyOf(p: Proc): number {
-  if (p.counters) return p.counters.busy;
-  return p.stats.busy ? 1 : 0;
-}
-
-function statusOf(p: Proc | undefined): WorkerStatus {
-  if (!p) return 'down';
-  if (p.status === 'starting' || p.status === 'draining') return p.status;
-  return p.stats.busy || (p.counters?.busy ?? 0) > 0 ? 'busy' : 'idle';
-}
-
-// spawn's ENOENT names node when it is the workers' directory that is
-// missing (a symlinked release that was removed, a chdir that went away)
-function spawnWhy(e: NodeJS.ErrnoException, cwd: string | undefined): string {
-  const full = fdLimitHint(e.code);
-  if (full) return full;
-  if (e.code === 'ENOENT' && cwd && !fs.existsSync(cwd)) return `the workers' directory ${cwd} does not exist (chdir, or where liege was started: removed, or a symlink to a removed release?); retrying`;
-  return e.message;
 }

@@ -117,7 +117,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
     if (hooks) await loopPhase(hooks);
     sdNotify({ STOPPING: 1 });
     // a quit meanwhile (SIGQUIT, a second SIGINT: Ctrl-C twice, as docker
-    // compose) makes it immediate, as a master's stop (stopping.ts)
+    // compose) makes it immediate, as a master's stop (master/loop/stop-signals.ts)
     let quit!: () => void;
     const quitAsked = new Promise<'quit'>((resolve) => (quit = () => resolve('quit')));
     const unwatch = events.once(isQuitSignal, quit);
@@ -136,7 +136,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
-      // (a Type=notify-reload unit waits for both after its SIGHUP: master.ts)
+      // (a Type=notify-reload unit waits for both after its SIGHUP: master/loop/readiness.ts)
       sdNotify(reloading());
       sdNotify({ READY: 1, STATUS: 'reload refused, serving in a single process' });
       return undefined;

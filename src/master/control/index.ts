@@ -1,10 +1,11 @@
 // The operator's side of the master: stats server, Prometheus metrics,
 // master fifos and touch files. Everything here only reads the worker table
 // (workers.snapshot()) and pushes `{ type: 'command', name }` events into
-// the master's queue; master.ts owns what each command does. What to start
-// is a plain ControlSpec, carried across a reload: the fallback after a
-// failed reload keeps the stats, the fifo and the touch files of the
-// generation it runs (the fix is deployed by touching the file again).
+// the master's queue; the loop's handlers (../loop/) own what each command
+// does. What to start is a plain ControlSpec, carried across a reload: the
+// fallback after a failed reload keeps the stats, the fifo and the touch
+// files of the generation it runs (the fix is deployed by touching the file
+// again).
 import type * as net from 'node:net';
 import type { Config } from '../../config/config';
 import { LiegeError, type Origin } from '../../errors';

@@ -9,7 +9,7 @@ import { log } from '../../log';
 import { capClients, type Say } from '../../os/client-cap';
 import { isLiveUnixSocket } from '../../os/live-socket';
 import { native } from '../../os/native';
-import type { DrainingView, WorkerView } from '../workers';
+import type { DrainingView, WorkerView } from '../worker-views';
 import { rssOfPid } from '../worker-process';
 
 export interface StatsSource {

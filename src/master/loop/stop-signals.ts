@@ -6,9 +6,9 @@
 // the atexit hooks, vacuum), a signal is logged and ignored: with no
 // listener Node would take the default action and kill the master there,
 // cutting its atexit hooks and leaving its pidfile and socket files.
-import { isQuitSignal, type EventQueue } from '../event-queue';
-import { log } from '../log';
-import type { MasterEvent } from './master';
+import { isQuitSignal, type EventQueue } from '../../event-queue';
+import { log } from '../../log';
+import type { MasterEvent } from './events';
 
 /** Whether e asks to stop now. */
 function isQuit(e: MasterEvent): boolean {
