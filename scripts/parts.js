@@ -163,7 +163,8 @@ async function buildParts(options) {
 }
 
 // Modules two parts may each carry (no module state, only functions and constants).
-// (import-esm: a memoized import() helper, in single and actions)
-const STATELESS_SHARED = /^src\/(emperor\/monitors\/etcd-(bundle-ref|connect|keys)|os\/import-esm)\.ts$/;
+// (import-esm: a memoized import() helper, in single and actions;
+// inspector-signal: its once-only flag is on the process)
+const STATELESS_SHARED = /^src\/(emperor\/monitors\/etcd-(bundle-ref|connect|keys)|os\/(import-esm|inspector-signal))\.ts$/;
 
 module.exports = { buildParts, PARTS };

@@ -8,15 +8,18 @@
 // single-process server); the worker loader (scripts/bundle.js) too.
 
 const ignore = (): void => undefined;
-let kept = false;
+// on the process, not in this module: the build's parts (scripts/parts.js)
+// may each carry a copy of this file, and one process must keep it once
+const KEPT = Symbol.for('liege.inspectorShut');
 
 /** SIGUSR1 does nothing here but call the app's own listeners, if any. Kept
  * when the app removes its listeners (`removeAllListeners('SIGUSR1')`, a
  * `once`): with no listener left, Node does not give the signal back to the
  * inspector but to the default action, which ends the process. */
 export function keepInspectorShut(): void {
-  if (kept) return;
-  kept = true;
+  const p = process as unknown as Record<symbol, boolean>;
+  if (p[KEPT]) return;
+  p[KEPT] = true;
   process.on('SIGUSR1', ignore);
   process.on('removeListener', (event) => {
     if (event === 'SIGUSR1' && process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', ignore);
