@@ -390,6 +390,27 @@ describe('unix socket files', () => {
     }
   });
 
+  // FileDescriptorName= (LISTEN_FDNAMES): liege matches by address, as
+  // uWSGI; the names change nothing (here they say the opposite of the
+  // config) and no child sees them
+  it.skipIf(!ACTIVATE)('systemd sockets with names (LISTEN_FDNAMES): matched by address, the names ignored; no worker sees them', async () => {
+    const http = await freePort();
+    const uwsgi = await freePort();
+    const p = execa(ACTIVATE!, ['-l', `127.0.0.1:${http}`, '-l', `127.0.0.1:${uwsgi}`, '--fdname=uwsgi:http', LIEGE, '--master', '-p', '1', '--socket', `127.0.0.1:${uwsgi}`, '--http-socket', `127.0.0.1:${http}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    // (activate execs liege at the first connection)
+    expect((await until(() => get(http), 30_000)).body).toMatch(/handler-app/);
+    const worker = await until(() => childrenOf(p.pid!)[0]);
+    expect(fs.readFileSync(`/proc/${worker}/environ`, 'utf8')).not.toMatch(/LISTEN_/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(err).toContain(`serving the socket systemd passed on 127.0.0.1:${http}`);
+    expect(err).toContain(`serving the socket systemd passed on 127.0.0.1:${uwsgi}`);
+    expect(err).not.toMatch(/EADDRINUSE|serving a socket passed by systemd/);
+  });
+
   // sd_listen_fds: sockets passed to another pid are not ours. A wrapper
   // between systemd and liege (sh -c without exec, npm start) gave only an
   // EADDRINUSE naming the wrapper as the holder; now the cause is said
