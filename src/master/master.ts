@@ -21,7 +21,7 @@ import { EventQueue } from '../event-queue';
 import { native } from '../os/native';
 import { shrinkHeapSoon } from '../os/heap';
 import { reloading as reloadingFields, sdNotifyReported } from '../os/notify';
-import { startWatchdog } from '../os/watchdog';
+import { bridgeWatchdog, startWatchdog } from '../os/watchdog';
 import { carrySignalsToExec, takeEarlySignals } from '../os/early-signals';
 import { killDescendants, startReaper } from '../os/reaper';
 import { Daemons } from './daemons';
@@ -445,6 +445,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     sdNotify(reloadingFields());
     clearInterval(tick);
     if (watchdog) clearInterval(watchdog);
+    bridgeWatchdog(); // (the queue no longer drains: what the reload awaits, daemons that take their time to stop, is pinged through)
     if (brutal) {
       // before the exec: the new image then starts on empty slots, and no
       // worker of the old generation can be left to a pid that was reused

@@ -56,15 +56,17 @@ function pingNow(): void {
   sdNotify({ WATCHDOG: 1 });
 }
 
-/** A reload's new image: the previous one pinged, so the watchdog runs
- * through this image's startup phases too; pings from here (the loop, and
- * blocking waits) until the master's, emperor's or single process's own
+/** A reload, from its start to the exec (the master's queue, through which
+ * its loop pings, no longer drains), and in the new image, whose startup
+ * phases systemd watches too: pings from the loop directly (and from
+ * blocking waits) until a master's, emperor's or single process's own
  * startWatchdog takes over. */
 export function bridgeWatchdog(): void {
   const dog = watchdogPlan();
   if (dog.kind !== 'ping') return;
   armed = dog.everyMs;
   pingNow();
+  clearInterval(bridge);
   bridge = setInterval(pingNow, dog.everyMs).unref();
 }
 

@@ -2,7 +2,8 @@
 // first WATCHDOG=1), WatchdogSec= runs on through a reload, whose new image
 // walks its startup phases before its loop pings again. An exec hook's
 // child (atexit hooks too) and a wait_for_* poll ping from the waiting thread, a reload's
-// async master-start hooks from its loop: before, nothing pinged there and
+// async master-start hooks and what the reload awaits before its exec (a
+// daemon slow to stop) from the loop: before, nothing pinged there and
 // systemd killed the master (`exec-as-root = sleep 20`, WatchdogSec=10).
 // The windows are measured on the clock the listener and the hooks share.
 import { execa } from 'execa';
@@ -54,7 +55,7 @@ const pingsIn = (heard: string, [from, to]: [number, number]) => heard.split('\n
 }).length;
 
 describe('systemd watchdog during blocking hooks', () => {
-  it('a reload\'s atexit hook, its new image\'s exec hook, wait_for_file and async master-start hook, each longer than WatchdogSec=, are pinged through', async () => {
+  it('a reload\'s daemon slow to stop, its atexit hook, its new image\'s exec hook, wait_for_file and async master-start hook, each longer than WatchdogSec=, are pinged through', async () => {
     const sock = path.join(dir, 'dog.sock');
     const heard = await notifyListener(sock);
     const port = await freePort();
@@ -72,6 +73,7 @@ hook-asap = wait_for_file:flag
 hook-asap = exec:${stamp('wait.times')}
 hook-master-start = exec:${stamp('start.times')}; sleep 1.5; ${stamp('start.times')}
 hook-as-user-atexit = exec:${stamp('atexit.times')}; sleep 1.5; ${stamp('atexit.times')}
+attach-daemon = trap "${stamp('daemon.times')}; sleep 1.5; ${stamp('daemon.times')}; exit 0" TERM; while :; do sleep 0.1; done
 `);
     const p = startLiege([ini], { cwd: dir, env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000' } });
     started.push(p);
@@ -80,15 +82,15 @@ hook-as-user-atexit = exec:${stamp('atexit.times')}; sleep 1.5; ${stamp('atexit.
     const first = childrenOf(p.pid!);
     process.kill(p.pid!, 'SIGHUP');
     await until(() => heard().split('READY=1').length === 3 || undefined, 30_000);
-    await until(() => { const now = childrenOf(p.pid!); return (now.length === 1 && !first.includes(now[0]!)) || undefined; }, 30_000);
+    await until(() => { const now = childrenOf(p.pid!); return (now.length === 2 && !now.some((c) => first.includes(c))) || undefined; }, 30_000);
     await until(() => fs.readFileSync(path.join(dir, 'start.times'), 'utf8').trim().split('\n').length === 4 || undefined, 30_000);
     process.kill(p.pid!, 'SIGTERM');
     const r = await p;
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    // the reload's windows: the old image's atexit hook (the first; the
-    // second is the stop's), the new image's hooks (the second of each):
-    // several pings in each
-    for (const [f, i] of [['atexit.times', 0], ['exec.times', 1], ['wait.times', 1], ['start.times', 1]] as const) {
+    // the reload's windows: the old image's daemon stop and atexit hook
+    // (the first; the second is the stop's), the new image's hooks (the
+    // second of each): several pings in each
+    for (const [f, i] of [['daemon.times', 0], ['atexit.times', 0], ['exec.times', 1], ['wait.times', 1], ['start.times', 1]] as const) {
       const w = windows(path.join(dir, f));
       expect(w, f).toHaveLength(2);
       expect(pingsIn(heard(), w[i]!), `${f}: windows ${JSON.stringify(w)}, heard:\n${heard()}`).toBeGreaterThanOrEqual(3);
