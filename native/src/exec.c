@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -75,6 +77,51 @@ static int wait_status(pid_t pid, int *status) {
     if (errno != EINTR) return -1;
   }
   return 0;
+}
+
+/* A call from JS's own thread back into JS while it waits (the watchdog's
+ * ping); what it throws is dropped: the wait goes on. */
+typedef struct {
+  napi_env env;
+  napi_value fn; /* NULL: no calls */
+  int every_ms;
+} ticker;
+
+static void tick(ticker *t) {
+  napi_value undef, ignored;
+  napi_get_undefined(t->env, &undef);
+  if (napi_call_function(t->env, undef, t->fn, 0, NULL, NULL) == napi_pending_exception)
+    napi_get_and_clear_last_exception(t->env, &ignored);
+}
+
+/* wait_status, calling t->fn every t->every_ms until the child ends: a
+ * pidfd polled with that timeout (Linux 5.3); without pidfds, WNOHANG
+ * every 20 ms. EINTR (a stop signal's handler) only polls again. */
+static int wait_ticking(pid_t pid, int *status, ticker *t) {
+  if (!t->fn || t->every_ms <= 0) return wait_status(pid, status);
+  int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  struct timespec step = {0, 20 * 1000000L};
+  int waited = 0;
+  for (;;) {
+    if (pfd >= 0) {
+      struct pollfd p = {pfd, POLLIN, 0};
+      int r = poll(&p, 1, t->every_ms);
+      if (r > 0) break;
+      if (r == 0) tick(t);
+      else if (errno != EINTR) break; /* waitpid below says what is wrong */
+      continue;
+    }
+    pid_t w = waitpid(pid, status, WNOHANG);
+    if (w == pid) return 0;
+    if (w < 0 && errno != EINTR) return -1;
+    nanosleep(&step, NULL);
+    if ((waited += 20) >= t->every_ms) {
+      waited = 0;
+      tick(t);
+    }
+  }
+  close(pfd);
+  return wait_status(pid, status);
 }
 
 /* Starts path/argv (envp NULL: this process's environment) in a vfork
@@ -162,23 +209,27 @@ static void on_stop(int sig) {
   errno = saved;
 }
 
-/* spawnWait(path, argv[, envp[, passStop[, out]]]) -> [exitCode,
- * termSignal, stopSignal]: runs path with argv in the current cwd (its
- * stdout and stderr on the fd `out` when given), waits for it (retrying
- * EINTR); with passStop, a stop signal that came meanwhile is passed on
- * (on_stop) and returned (0: none). Throws when it could not be
- * started (ENOENT, execve '/bin/nosh'). Blocks the thread: for the startup
- * phases, where nothing else runs. */
+/* spawnWait(path, argv[, envp[, passStop[, out[, everyMs, tick]]]]) ->
+ * [exitCode, termSignal, stopSignal]: runs path with argv in the current
+ * cwd (its stdout and stderr on the fd `out` when given), waits for it
+ * (retrying EINTR), calling tick() every everyMs meanwhile when given; with
+ * passStop, a stop signal that came meanwhile is passed on (on_stop) and
+ * returned (0: none). Throws when it could not be started (ENOENT, execve
+ * '/bin/nosh'). Blocks the thread: for the startup phases, where nothing
+ * else runs. */
 static napi_value SpawnWait(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(7);
   int out_fd = arg_int(env, argv[4], -1);
+  ticker t = {env, NULL, arg_int(env, argv[5], 0)};
+  napi_valuetype fn_type = napi_undefined;
+  if (argc > 6 && napi_typeof(env, argv[6], &fn_type) == napi_ok && fn_type == napi_function) t.fn = argv[6];
   bool pass = false;
   if (napi_get_value_bool(env, argv[3], &pass) != napi_ok) pass = false;
   if (!pass) {
     pid_t pid = start_from_js(env, argv, out_fd);
     if (pid < 0) return NULL;
     int status = 0;
-    if (wait_status(pid, &status) < 0) return throw_errno(env, errno, "waitpid", NULL);
+    if (wait_ticking(pid, &status, &t) < 0) return throw_errno(env, errno, "waitpid", NULL);
     napi_value out = status_pair(env, status);
     napi_set_element(env, out, 2, make_int(env, 0));
     return out;
@@ -196,7 +247,7 @@ static napi_value SpawnWait(napi_env env, napi_callback_info info) {
   int last = 0;
   for (unsigned i = 0; i < NSTOPS; i++) if (stops_seen & (1 << i)) pass_stop(pid, STOPS[i]); /* (came before the pid was known) */
   int status = 0, werr = 0;
-  if (pid > 0 && wait_status(pid, &status) < 0) werr = errno;
+  if (pid > 0 && wait_ticking(pid, &status, &t) < 0) werr = errno;
   waited_pid = 0;
   for (unsigned i = 0; i < NSTOPS; i++) sigaction(STOPS[i], &aside[i], NULL);
   for (unsigned i = 0; i < NSTOPS; i++) {

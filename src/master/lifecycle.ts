@@ -21,6 +21,7 @@ import { vacuum } from './vacuum';
 import { releaseEarlySignals } from '../os/early-signals';
 import { endGuard, killDescendants, startReaper } from '../os/reaper';
 import { openNotify } from '../os/notify';
+import { bridgeWatchdog } from '../os/watchdog';
 
 // Loaded on demand: a no-server start (hooks only) should cost little more
 // than a bare `node` start (bench/README.md), so the master, emperor and
@@ -51,6 +52,7 @@ export async function runInstance(cfg: Config, plan: HookPlan, ctx: HookContext,
   const phase = (name: string) => runStartupPhase(plan, name, phaseCtx);
   adoptInheritedControl();
   openNotify(); // while still root: the READY=1 after the drop goes through it
+  if (st.reloads > 0) bridgeWatchdog(); // (systemd's watchdog runs on through a reload's phases)
   const oldSockets = handover ? inheritedSockets() : [];
   let inMaster = false;
   let stopped = false; // a master loop ended (stop, or a failure it cleaned up after)

@@ -234,7 +234,14 @@ function systemdSockets(): Map<string, number> {
   delete process.env.LISTEN_FDNAMES;
   if (owner !== String(process.pid)) {
     // (they are another process's; said, or the EADDRINUSE that follows
-    // names the wrapper as the holder and nothing more)
+    // names the wrapper as the holder and nothing more). Their fds are left
+    // open, as sd_listen_fds() leaves them (the wrapper holds its copy:
+    // closing ours would free nothing); no child of ours gets them: Node
+    // made the fds it inherited close-on-exec as it started (libuv's
+    // uv_disable_stdio_inheritance: from 0 up to the first closed one past
+    // 15; LISTEN_FDS's run from 3 without a gap), so no worker, hook,
+    // daemon or vassal keeps the port listening with nobody to accept
+    // (sockets.test.ts)
     if (owner) log('master').warn({ listen_pid: owner, listen_fds: n }, `LISTEN_FDS is set for pid ${owner}, not this process (pid ${process.pid}): the ${n} socket(s) systemd passed are not used (a wrapper between systemd and liege, \`sh -c\` without \`exec\` or \`npm start\`, is the unit's main process: start bin/liege itself, or exec it)`);
     return out;
   }

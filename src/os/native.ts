@@ -16,8 +16,9 @@ export interface NativeBinding {
    * QUIT) that came meanwhile or 0]; blocks the thread (with `passStop`, a
    * stop signal is passed on to the program, then raised again). Throws
    * (code, syscall 'execve', path) when the program could not be started.
-   * `out`: the fd its stdout and stderr go to (else this process's). */
-  spawnWait(path: string, argv: string[], envp?: string[] | null, passStop?: boolean, out?: number): [number, number, number];
+   * `out`: the fd its stdout and stderr go to (else this process's).
+   * `tick`: called every `everyMs` while the program runs (in this thread). */
+  spawnWait(path: string, argv: string[], envp?: string[] | null, passStop?: boolean, out?: number, everyMs?: number, tick?: () => void): [number, number, number];
   /** Starts the program (throws like spawnWait) and returns its pid; a
    * thread waits for it and `done` runs on the loop. */
   spawnAsync(path: string, argv: string[], envp: string[] | null, done: (err: NodeJS.ErrnoException | null, status?: [number, number]) => void, out?: number): number;

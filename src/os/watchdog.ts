@@ -5,6 +5,14 @@
 // Every long-lived process systemd may start as its main process (a master,
 // an emperor, a single-process instance) pings from its own loop at half
 // the interval, so a wedged loop stops the pings and systemd restarts it.
+// systemd arms the watchdog at READY=1 or at the first WATCHDOG=1 (its
+// service_reset_watchdog), and it stays armed through a reload: from then
+// on, a wait that blocks the loop on purpose (an exec hook's child in a
+// startup or atexit phase, a wait-for-* poll) pings from its own thread
+// (whileBlocked), or a reload's `exec-as-root = sleep 20` got the master
+// killed; systemd's TimeoutStartSec= still bounds a hook that hangs. Not
+// before the first ping: a first start's blocking hooks would arm it early.
+import { sdNotify } from './notify';
 
 /** What the environment asks of this process. */
 export type WatchdogPlan =
@@ -30,8 +38,47 @@ export function startWatchdog(ping: () => void, warn?: (message: string) => void
   const dog = watchdogPlan();
   if (dog.kind === 'other-pid' && process.env.NOTIFY_SOCKET) warn?.(otherPidMessage(dog.pid));
   if (dog.kind !== 'ping') return undefined;
+  clearInterval(bridge);
+  armed = dog.everyMs;
   ping();
   return setInterval(ping, dog.everyMs);
+}
+
+/** The half interval, once this process (or the image before a reload's
+ * exec) pinged: systemd's watchdog is armed. */
+let armed: number | undefined;
+let bridge: NodeJS.Timeout | undefined;
+let lastPing = 0;
+
+// (errors are said by the loop's own pings; here a failed ping is only skipped)
+function pingNow(): void {
+  lastPing = Date.now();
+  sdNotify({ WATCHDOG: 1 });
+}
+
+/** A reload, from its start to the exec (the master's queue, through which
+ * its loop pings, no longer drains), and in the new image, whose startup
+ * phases systemd watches too: pings from the loop directly (and from
+ * blocking waits) until a master's, emperor's or single process's own
+ * startWatchdog takes over. */
+export function bridgeWatchdog(): void {
+  const dog = watchdogPlan();
+  if (dog.kind !== 'ping') return;
+  armed = dog.everyMs;
+  pingNow();
+  clearInterval(bridge);
+  bridge = setInterval(pingNow, dog.everyMs).unref();
+}
+
+/** For a wait that blocks the loop: how often to ping and how, or
+ * undefined when no ping is due (no watchdog, or not armed yet). */
+export function whileBlocked(): { everyMs: number; ping: () => void } | undefined {
+  return armed === undefined ? undefined : { everyMs: armed, ping: pingNow };
+}
+
+/** A poll loop that blocks the thread (a sleep between tries) pings when due. */
+export function pingIfDue(): void {
+  if (armed !== undefined && Date.now() - lastPing >= armed) pingNow();
 }
 
 /** Why a WATCHDOG_PID of another process means pings never come. */

@@ -34,6 +34,24 @@ function getUnix(socketPath: string): Promise<string | undefined> {
 
 const app = `${FIXTURES}/apps/handler.js`;
 
+// a wrapper between systemd and liege: binds fd 3 (and copies of it up to
+// fd 2+WRAP_FDS), sets LISTEN_PID to itself and runs liege as its child
+const WRAPPER = `
+import os, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as systemd's, and Node's: a TIME_WAIT left on the port does not refuse it
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+if s.fileno() != 3: os.dup2(s.fileno(), 3)
+n = int(os.environ.get("WRAP_FDS", "1"))
+for fd in range(3, 3 + n):
+    if fd != 3: os.dup2(3, fd)
+    os.set_inheritable(fd, True)
+os.environ.update(LISTEN_FDS=str(n), LISTEN_PID=str(os.getpid()))
+pid = os.fork()
+if pid == 0: os.execv(sys.argv[2], sys.argv[2:])
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+`;
+
 const isZombie = (pid: number) => {
   try {
     return / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
@@ -372,26 +390,34 @@ describe('unix socket files', () => {
     }
   });
 
+  // FileDescriptorName= (LISTEN_FDNAMES): liege matches by address, as
+  // uWSGI; the names change nothing (here they say the opposite of the
+  // config) and no child sees them
+  it.skipIf(!ACTIVATE)('systemd sockets with names (LISTEN_FDNAMES): matched by address, the names ignored; no worker sees them', async () => {
+    const http = await freePort();
+    const uwsgi = await freePort();
+    const p = execa(ACTIVATE!, ['-l', `127.0.0.1:${http}`, '-l', `127.0.0.1:${uwsgi}`, '--fdname=uwsgi:http', LIEGE, '--master', '-p', '1', '--socket', `127.0.0.1:${uwsgi}`, '--http-socket', `127.0.0.1:${http}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    // (activate execs liege at the first connection)
+    expect((await until(() => get(http), 30_000)).body).toMatch(/handler-app/);
+    const worker = await until(() => childrenOf(p.pid!)[0]);
+    expect(fs.readFileSync(`/proc/${worker}/environ`, 'utf8')).not.toMatch(/LISTEN_/);
+    process.kill(p.pid!, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
+    expect(err).toContain(`serving the socket systemd passed on 127.0.0.1:${http}`);
+    expect(err).toContain(`serving the socket systemd passed on 127.0.0.1:${uwsgi}`);
+    expect(err).not.toMatch(/EADDRINUSE|serving a socket passed by systemd/);
+  });
+
   // sd_listen_fds: sockets passed to another pid are not ours. A wrapper
   // between systemd and liege (sh -c without exec, npm start) gave only an
   // EADDRINUSE naming the wrapper as the holder; now the cause is said
   it('LISTEN_FDS for another pid (liege under a wrapper): not used, and said', async () => {
     const passed = await freePort();
     const port = await freePort();
-    // the launcher binds fd 3, sets LISTEN_PID to itself and runs liege as its child
-    const LAUNCHER = `
-import os, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as systemd's, and Node's: a TIME_WAIT left on the port does not refuse it
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
-if s.fileno() != 3: os.dup2(s.fileno(), 3)
-os.set_inheritable(3, True)
-os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
-pid = os.fork()
-if pid == 0: os.execv(sys.argv[2], sys.argv[2:])
-sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-`;
-    const p = execa('python3', ['-c', LAUNCHER, String(passed), LIEGE, '--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
+    const p = execa('python3', ['-c', WRAPPER, String(passed), LIEGE, '--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app], { cwd: dir, reject: false, detached: true, stdin: 'ignore' });
     started.push(p);
     let err = '';
     p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
@@ -404,6 +430,36 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
     const r = await p;
     expect(r.exitCode).toBe(0);
     expect(String(r.stderr).split('\n').filter((l) => l.includes(`LISTEN_FDS is set for pid ${p.pid}, not this process`))).toHaveLength(1);
+  });
+  // sd_listen_fds() leaves another pid's fds alone, and so does liege: Node
+  // made every fd it inherited close-on-exec as it started (libuv's
+  // uv_disable_stdio_inheritance), so none reaches a child, which could
+  // never use it and, outliving the wrapper, would keep the port listening
+  // with nobody to accept. Three fds: a worker's own 3 and 4 (its IPC
+  // channel, its socket) would hide a leak of the first two
+  it('LISTEN_FDS for another pid: the passed sockets reach no hook, worker or daemon (the master keeps its copy)', async () => {
+    const passed = await freePort();
+    const port = await freePort();
+    const hookFds = path.join(dir, 'wrapped-hook.fds');
+    const p = execa('python3', ['-c', WRAPPER, String(passed), LIEGE, '--master', '-p', '1', '--http-socket', `127.0.0.1:${port}`, '--node-app', app, '--attach-daemon', 'sleep 600', '--hook-asap', `exec:ls -l /proc/$$/fd > ${hookFds}`], { cwd: dir, reject: false, detached: true, stdin: 'ignore', env: { WRAP_FDS: '3' } });
+    started.push(p);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    await until(() => get(port), 30_000).catch((e: Error) => { throw new Error(`${e.message}; liege said: ${err}`); });
+    const master = childrenOf(p.pid!)[0]!;
+    const socket = fs.readlinkSync(`/proc/${p.pid}/fd/3`);
+    expect(socket).toMatch(/^socket:\[\d+\]$/);
+    const holds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === socket; } catch { return false; }
+    });
+    expect(holds(master)).toBe(true);
+    const daemon = await until(() => childrenOf(master).find((c) => cmdlineOf(c).includes('sleep 600')));
+    const worker = childrenOf(master).find((c) => c !== daemon)!;
+    expect(holds(worker)).toBe(false);
+    expect(holds(daemon)).toBe(false);
+    expect(fs.readFileSync(hookFds, 'utf8')).not.toContain(socket);
+    process.kill(master, 'SIGTERM');
+    expect((await p).exitCode).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import { log } from '../../log';
 import { native } from '../../os/native';
 import { signalName, signalNumbers } from '../../os/signals';
 import { spawnAwait } from '../../os/spawn';
+import { whileBlocked } from '../../os/watchdog';
 import { phaseByName } from '../../phases';
 import { withHookOutput } from '../output';
 import { defineAction, ExitRequest, needArg, type HookContext, type HookRun } from './types';
@@ -20,7 +21,8 @@ const status = ([code, signal]: [number, number]) => (signal ? 128 + signal : co
  * end; a worker's SIGTERM is its drain, taken after its hook as before. */
 export function waitFor(file: string, argv: string[], envp: string[] | null, phase: string, out?: number): number {
   const passStop = phase !== 'as-user-atexit' && phaseByName(phase)?.process.startsWith('master') === true;
-  const [code, signal, stop] = native.spawnWait(file, argv, envp, passStop, out);
+  const dog = whileBlocked(); // (systemd's watchdog, armed: pinged while the program runs)
+  const [code, signal, stop] = native.spawnWait(file, argv, envp, passStop, out, dog?.everyMs, dog?.ping);
   if (!stop) return status([code, signal]);
   const name = signalName(stop) ?? String(stop);
   log('hooks').warn({ signal: name, status: status([code, signal]) }, `${name} during a startup hook: the hook was sent ${stop === signalNumbers().SIGQUIT ? 'SIGKILL' : 'SIGTERM'}, the instance stops`);

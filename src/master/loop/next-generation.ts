@@ -8,6 +8,7 @@ import { carrySignalsToExec } from '../../os/early-signals';
 import { native } from '../../os/native';
 import { reloading as reloadingFields } from '../../os/notify';
 import { killDescendants } from '../../os/reaper';
+import { bridgeWatchdog } from '../../os/watchdog';
 import { carryCommands } from '../control/index';
 import { handOver } from '../generations';
 import { flushRelayedOutput, holdRelayedOutput } from '../log-relay';
@@ -51,6 +52,7 @@ export async function reload(m: Master, brutal = false): Promise<MasterEnd | und
   if (m.settings.exitOnReload) return stop(m, !brutal).then(() => 0);
   sdNotify(reloadingFields());
   stopTimers(m);
+  bridgeWatchdog(); // (the queue no longer drains: what the reload awaits, daemons that take their time to stop, is pinged through)
   if (brutal) {
     // before the exec: the new image then starts on empty slots, and no
     // worker of the old generation can be left to a pid that was reused

@@ -35,6 +35,19 @@ describe('native errors', () => {
     expect(native.spawnWait('/bin/sh', ['sh', '-c', 'exit 127'])).toEqual([127, 0, 0]); // (third: no stop signal came)
   });
 
+  // (the watchdog's pings while an exec hook runs: src/os/watchdog.ts)
+  it('spawnWait calls tick every everyMs while the program runs, its status unchanged; a tick that throws does not end the wait', () => {
+    for (const passStop of [false, true]) {
+      let ticks = 0;
+      const started = Date.now();
+      expect(native.spawnWait('/bin/sh', ['sh', '-c', 'sleep 0.5; exit 3'], null, passStop, undefined, 50, () => { ticks++; })).toEqual([3, 0, 0]);
+      // (one per 50 ms slept: counted against the time it really took)
+      expect(ticks).toBeGreaterThanOrEqual(3);
+      expect(ticks).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 50));
+      expect(native.spawnWait('/bin/sh', ['sh', '-c', 'sleep 0.2'], null, passStop, undefined, 20, () => { throw new Error('tick'); })).toEqual([0, 0, 0]);
+    }
+  });
+
   it('names every errno, also the ones a short table missed', () => {
     const busy = net.createServer();
     return new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => {
