@@ -163,6 +163,14 @@ static napi_value TakeEarlySignals(napi_env env, napi_callback_info info) {
   return make_int(env, take ? (int64_t)take() : 0);
 }
 
+/* takeEarlyForeign() -> the mask of early signals only others than this
+ * process and its parent sent (liege-early.so); 0 without it. */
+static napi_value TakeEarlyForeign(napi_env env, napi_callback_info info) {
+  (void)info;
+  unsigned long (*take)(void) = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "liege_take_early_foreign");
+  return make_int(env, take ? (int64_t)take() : 0);
+}
+
 /* blockSignals(list, on): block (on) or unblock the given signals in the
  * calling thread (the main thread, before execve: a pending signal then
  * survives the exec and is caught by early-signals.so). */
@@ -216,5 +224,5 @@ static napi_value GetNofile(napi_env env, napi_callback_info info) {
 
 const export_entry proc_exports[] = {
   {"reapPid", ReapPid}, {"watchParent", WatchParent}, {"watchEmperor", WatchEmperor}, {"emperorWatchOff", EmperorWatchOff}, {"killTree", KillTree},
-  {"takeEarlySignals", TakeEarlySignals}, {"blockSignals", BlockSignals},
+  {"takeEarlySignals", TakeEarlySignals}, {"takeEarlyForeign", TakeEarlyForeign}, {"blockSignals", BlockSignals},
   {"raiseSignal", RaiseSignal}, {"setNofile", SetNofile}, {"getNofile", GetNofile}, {NULL, NULL}};

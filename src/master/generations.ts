@@ -58,6 +58,18 @@ export function handOver(h: Handover): void {
   process.env[GENERATION_ENV] = JSON.stringify(h);
 }
 
+/** The signals heard up to the exec, in what is handed over: some come
+ * after handOver() (a group's, while a reload's atexit hooks run), and a
+ * worker's report of the same signal, read by the new image, is then
+ * judged the group's (master/worker-signals.ts). */
+export function handOverHeard(heard: Record<string, number[]>): void {
+  const raw = process.env[GENERATION_ENV];
+  if (!raw) return;
+  const h = JSON.parse(raw) as Handover;
+  h.heard = heard;
+  process.env[GENERATION_ENV] = JSON.stringify(h);
+}
+
 /** What the previous image handed over (once; removed from the env so
  * workers and hooks do not see it). */
 export function takeHandover(): Handover | undefined {

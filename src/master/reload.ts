@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import { carriedSignals } from '../os/early-signals';
 import { signalNumbers } from '../os/signals';
 import { EARLY_SIGNALS_LIB, native } from '../os/native';
+import { handOverHeard } from './generations';
 import { keepConsoleAcrossExec } from './logfile';
+import { heardSignals } from './worker-signals';
 import { keepNotifyAcrossExec } from '../os/notify';
 import { keepLoggersAcrossExec } from './loggers/open';
 
@@ -25,6 +27,7 @@ export function reexec(reloads: number, startCwd: string): never {
   if (fs.existsSync(EARLY_SIGNALS_LIB)) {
     process.env.LD_PRELOAD = [EARLY_SIGNALS_LIB, process.env.LD_PRELOAD].filter(Boolean).join(' ');
     native.blockSignals(CAUGHT, true);
+    handOverHeard(heardSignals()); // (from now on, liege-early.so hears them)
     // what this image received after it decided to re-exec: pending on the
     // blocked main thread, it survives the execve (liege-early.so takes it)
     for (const signal of carriedSignals()) native.raiseSignal(S[signal]!);

@@ -28,15 +28,33 @@ export function forgetPreload(): void {
  * (call after installing your own, so no signal meets a default action). */
 export function takeEarlySignals(): NodeJS.Signals[] {
   const e = early();
-  const out: NodeJS.Signals[] = [];
-  let mask = 0;
-  try {
-    mask = native.takeEarlySignals();
-  } catch { /* no addon: nothing caught natively */ }
-  if (mask) for (const [name, num] of Object.entries(signalNumbers())) if (mask & (2 ** num)) out.push(name as NodeJS.Signals);
+  const out = signalsIn(takeMask(() => native.takeEarlySignals()));
   if (!e) return out;
   for (const s of EARLY) process.off(s, e.listener);
   out.push(...e.signals.splice(0));
+  return out;
+}
+
+/** Of the early signals, those that only others than this process and its
+ * parent sent (known in a reload's new image: liege-early.so notes the
+ * senders; empty otherwise). A vassal reports them to its emperor rather
+ * than obey them, as it does once its own listeners route by sender. */
+export function takeEarlyForeign(): Set<NodeJS.Signals> {
+  return new Set(signalsIn(takeMask(() => native.takeEarlyForeign())));
+}
+
+function takeMask(take: () => number): number {
+  try {
+    return take();
+  } catch {
+    return 0; // no addon: nothing caught natively
+  }
+}
+
+function signalsIn(mask: number): NodeJS.Signals[] {
+  const out: NodeJS.Signals[] = [];
+  if (!mask) return out;
+  for (const [name, num] of Object.entries(signalNumbers())) if (mask & (2 ** num)) out.push(name as NodeJS.Signals);
   return out;
 }
 

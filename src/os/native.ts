@@ -66,6 +66,9 @@ export interface NativeBinding {
   killTree(pid: number): number;
   /** Signals liege-early.so caught before JS listened (bit N = signal N). */
   takeEarlySignals(): number;
+  /** Of those, and those bin/liege's listeners held: the signals only
+   * others than this process and its parent sent (bit N = signal N). */
+  takeEarlyForeign(): number;
   blockSignals(signals: number[], on: boolean): void;
   /** raise(3): the signal to the calling (main) thread only. */
   raiseSignal(signum: number): void;

@@ -7,7 +7,7 @@ import { EventQueue } from '../../event-queue';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync } from '../../hooks/run';
 import { emperorAsParent, FROM_VASSAL, linkToEmperor, type EmperorLink } from '../../ipc/vassal';
 import { log } from '../../log';
-import { takeEarlySignals } from '../../os/early-signals';
+import { takeEarlyForeign, takeEarlySignals } from '../../os/early-signals';
 import { native } from '../../os/native';
 import { listenSignals, type Listening } from '../../os/signal-route';
 import { closeInheritedControl, startControl, takeCarriedCommands } from '../control/index';
@@ -33,9 +33,15 @@ export function listen(run: MasterRun, events: EventQueue<MasterEvent>): { emper
   // when it accepts; of the emperor's signals it obeys the emperor's only
   // (ipc/vassal.ts)
   const emperor = linkToEmperor((byte) => push({ type: 'emperor', byte }), () => push({ type: 'emperor-lost' }), native.setCloexec, (msg) => log('master').warn(msg));
-  const listening = listenSignals(Object.keys(SIGNAL_COMMANDS), (signal) => push({ type: 'signal', signal }), emperorAsParent(emperor));
-  for (const s of takeEarlySignals()) {
+  const parent = emperorAsParent(emperor);
+  const listening = listenSignals(Object.keys(SIGNAL_COMMANDS), (signal) => push({ type: 'signal', signal }), parent);
+  const early = takeEarlySignals();
+  const foreign = takeEarlyForeign();
+  for (const s of early) {
     hearSignal(s);
+    // a vassal's, from neither its emperor nor itself (during a reload's
+    // re-exec: the group's, which the emperor answers): the emperor judges
+    if (parent && foreign.has(s) && parent.signals.includes(s) && parent.report(s)) continue;
     push({ type: 'signal', signal: s });
   }
   for (const name of takeCarriedCommands()) push({ type: 'command', name });
