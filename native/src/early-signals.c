@@ -28,6 +28,7 @@ static volatile sig_atomic_t trusted[65];
 static volatile sig_atomic_t foreign[65];
 static volatile sig_atomic_t noting = 1;
 static struct sigaction chained[65];
+static int wrapping[65];
 static const int SIGS[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR2};
 #define NSIGS (sizeof SIGS / sizeof *SIGS)
 
@@ -67,7 +68,12 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
     /* Node's default "exit on TERM/INT": keep recording until JS listens */
     return old ? real_sigaction(sig, NULL, old) : 0;
   }
-  if (act && noting && early(sig) && !(act->sa_flags & SA_SIGINFO) && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+  /* only the first such handler is libuv's (JS listens); a later one is
+   * set aside and restored by its caller (exec.c's stop pass-through
+   * during a hook): wrapping it would chain the wrapper restored after it
+   * to that handler, not to libuv's (a SIGTERM then did nothing) */
+  if (act && noting && early(sig) && !wrapping[sig] && !(act->sa_flags & SA_SIGINFO) && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+    wrapping[sig] = 1;
     chained[sig] = *act;
     struct sigaction wrap = *act;
     wrap.sa_flags |= SA_SIGINFO;

@@ -9,6 +9,7 @@ import { EventQueue } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
+import { settleEarlySignals } from '../os/early-signals';
 import { startReaper } from '../os/reaper';
 import type { Handover } from './generations';
 import { useLogMaster } from './log-relay';
@@ -36,6 +37,7 @@ export async function runFallback(h: Handover, sockets: BoundSocket[], validateR
 
 async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const events = new EventQueue<MasterEvent>();
+  await settleEarlySignals();
   const { emperor, listening } = listen(run, events); // (listeners only push)
   process.on('uncaughtException', survive('unexpected error'));
   process.on('unhandledRejection', survive('unhandled rejection'));

@@ -24,6 +24,14 @@ export function forgetPreload(): void {
   else delete process.env.LD_PRELOAD;
 }
 
+/** One turn of the loop, so the early listeners get what libuv caught but
+ * has not handed to JS yet (a blocking hook held the loop): taken after
+ * the listeners that route by sender are in place, it would be dropped as
+ * a delivery counted before (os/signal-route.ts). */
+export function settleEarlySignals(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The signals received so far, in order; the early listeners are removed
  * (call after installing your own, so no signal meets a default action). */
 export function takeEarlySignals(): NodeJS.Signals[] {
