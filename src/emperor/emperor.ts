@@ -9,7 +9,9 @@
 // drains them. SIGTERM/SIGINT/SIGQUIT stop every vassal gracefully (their
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
 // reload-mercy; a second SIGINT or a SIGQUIT meanwhile quits them) and exit
-// 0; SIGHUP reloads every vassal; SIGURG respawns throttled vassals now.
+// 0; SIGHUP reloads every vassal (READY=1 to systemd once each one serves
+// again or said its reload failed: reload-round.ts); SIGURG respawns
+// throttled vassals now.
 // Vassals obey only these (ipc/vassal.ts): the same signal to the
 // whole group is answered here once, for every vassal.
 import * as fs from 'node:fs';
@@ -30,6 +32,7 @@ import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
 import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
+import { reloadNote, ReloadRound } from './reload-round';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
 import { runStopHook } from './stop-hook';
@@ -46,7 +49,8 @@ type EmperorEvent =
   | { type: 'od-addr'; vassal: Vassal; addr?: string }
   | { type: 'tick' }
   | { type: 'beat' }
-  | { type: 'watchdog' };
+  | { type: 'watchdog' }
+  | { type: 'reload-timeout'; round: ReloadRound };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
 const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a spawn slot
@@ -74,6 +78,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const planFor = planner(cfg, ctx, process.argv[1]!);
   const concurrency = cfg.int('emperor-spawn-concurrency');
   const mercyMs = cfg.int('reload-mercy') * 1000;
+  const reloadTimeoutS = cfg.int('emperor-reload-timeout');
   const loyalAfter = cfg.int('emperor-loyal-after');
   const requiredBeat = cfg.int('emperor-required-heartbeat');
   const monitorOf = new Map<string, Monitor>();
@@ -185,9 +190,15 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     timers.set(v, setTimeout(() => push({ type: 'timer', vassal: v }), v.throttleMs));
   };
 
-  // a reloading vassal is silent until its new generation beats again
+  // a reloading vassal is silent until its new generation beats again, and
+  // neither ready nor accepting until it says so (uWSGI's emperor_respawn);
+  // a failed reload gives the running generation's back
   const reloadVassal = (v: Vassal) => {
     v.lastHeartbeat = 0;
+    v.before = { ready: v.ready, accepting: v.accepting };
+    v.ready = 0;
+    v.accepting = 0;
+    v.overdue = false;
     v.send(TO_VASSAL.reload);
   };
 
@@ -202,9 +213,13 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
         if (!queue.includes(v)) queue.push(v);
         return pump();
       case 'reload':
-        l.info({ vassal: v.name }, 'config changed, reloading vassal');
+        if (event === 'changed') l.info({ vassal: v.name }, 'config changed, reloading vassal');
         v.running = v.desired;
         return reloadVassal(v);
+      case 'reload-again':
+        if (event === 'changed') l.info({ vassal: v.name }, 'config changed while the vassal reloads: it reloads once more after');
+        v.reloadAgain = true;
+        return undefined;
       case 'stop-restart':
       case 'stop':
         l.info({ vassal: v.name, reason: event }, 'stopping vassal');
@@ -259,19 +274,92 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       if (d.version === v.desired.version && owns(d, v.desired)) continue;
       const ownerChanged = tyrant && !owns(d, v.desired);
       v.desired = d;
-      apply(v, ownerChanged && (v.status === 'running' || v.status === 'starting') ? 'owner-changed' : 'changed');
+      apply(v, ownerChanged && (v.status === 'running' || v.status === 'reloading' || v.status === 'starting') ? 'owner-changed' : 'changed');
     }
     for (const v of [...vassals.values()]) if (!want.has(v.desired.name)) apply(v, 'gone');
     pump();
     status();
   };
 
-  let shown = -1;
+  // the emperor's reload under way (SIGHUP), if any
+  let round: ReloadRound | undefined;
+  const statusText = (died: string[] = []) => {
+    const all = [...vassals.values()];
+    const governing = `The Emperor is governing ${all.filter((v) => v.child).length} vassals`;
+    if (round) return `${governing}; reloading, ${round.left().length} of ${round.total} to go`;
+    return governing + reloadNote(all.filter((v) => v.reloadFailed).map((v) => v.name), all.filter((v) => v.overdue && v.status === 'reloading').map((v) => v.name), died);
+  };
+  let shown = '';
   const status = () => {
-    const n = [...vassals.values()].filter((v) => v.child).length;
-    if (n === shown) return;
-    shown = n;
-    sdNotify({ STATUS: `The Emperor is governing ${n} vassals` });
+    if (round && !round.left().length) return; // (READY=1 says it: endRound)
+    const text = statusText();
+    if (text === shown) return;
+    shown = text;
+    sdNotify({ STATUS: text });
+  };
+
+  /** SIGHUP: every live vassal reloads; a SIGHUP while the emperor reloads
+   * is coalesced (a vassal still reloading reloads once more after its
+   * answer, the others now) and restarts the bound. */
+  const reloadAll = () => {
+    const live = [...vassals.values()].filter((v) => v.child && (v.status === 'starting' || v.status === 'running' || v.status === 'reloading'));
+    const fresh = !round;
+    const r = round ?? new ReloadRound();
+    round = r;
+    if (fresh) l.info({ vassals: live.length }, 'SIGHUP: reloading every vassal');
+    else l.info({ vassals: live.length }, 'SIGHUP while the emperor reloads: coalesced (a vassal still reloading reloads once more after it answers, the others now)');
+    for (const v of live) {
+      r.wait(v);
+      apply(v, 'reload');
+    }
+    if (fresh) {
+      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1 after its SIGHUP)
+      shown = statusText();
+      sdNotify({ ...reloading(), STATUS: shown });
+    }
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => push({ type: 'reload-timeout', round: r }), reloadTimeoutS * 1000);
+    settleRound();
+  };
+
+  /** A vassal of the reload answered: done, unless one more was asked meanwhile. */
+  const answered = (v: Vassal, outcome: 'reloaded' | 'failed') => {
+    if (v.reloadAgain) {
+      v.reloadAgain = false;
+      l.info({ vassal: v.name }, 'vassal reloads once more (asked again while it reloaded)');
+      apply(v, 'reload');
+      return;
+    }
+    if (outcome === 'reloaded') l.info({ vassal: v.name, pid: v.pid }, 'vassal reloaded: its new generation serves');
+    else l.warn({ vassal: v.name, pid: v.pid }, 'vassal reload failed: its running generation keeps serving (its log says why)');
+    round?.settle(v, outcome);
+  };
+
+  /** After every event: vassals of the reload that died or are stopping no
+   * longer hold it; READY=1 once none is left. */
+  const settleRound = () => {
+    if (!round) return;
+    for (const v of round.left()) {
+      if (vassals.get(v.desired.name) !== v || v.status === 'stopping') round.settle(v, 'stopped');
+      else if (!v.child) round.settle(v, 'died');
+    }
+    if (round.left().length) status();
+    else endRound(false);
+  };
+
+  const endRound = (timedOut: boolean) => {
+    const r = round!;
+    round = undefined;
+    clearTimeout(r.timer);
+    const overdue = r.left();
+    for (const v of overdue) v.overdue = true;
+    const [failed, died, stopped] = [r.named('failed'), r.named('died'), r.named('stopped')];
+    const fields = { reloaded: r.named('reloaded').length, failed: failed.join(' ') || undefined, died: died.join(' ') || undefined, stopped: stopped.join(' ') || undefined };
+    if (timedOut) l.warn({ ...fields, reloading: overdue.map((v) => v.name).join(' ') }, `the emperor's reload is not done after ${reloadTimeoutS} s (emperor-reload-timeout): READY=1 to systemd now, those still reloading are named`);
+    else if (failed.length || died.length) l.warn(fields, 'the emperor\'s reload is done, not every vassal reloaded');
+    else l.info(fields, 'the emperor\'s reload is done: every vassal serves again');
+    shown = statusText(died);
+    sdNotify({ READY: 1, STATUS: shown });
   };
 
   const onByte = (v: Vassal, byte: number) => {
@@ -280,11 +368,27 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (byte === FROM_VASSAL.loyal) v.loyal = now();
     else if (reportedSignal(byte)) judgeVassalSignal(v, reportedSignal(byte)!);
     else if (byte === FROM_VASSAL.accepting) {
+      const was = v.status;
       v.accepting = now();
       v.ready ||= v.accepting;
+      v.reloadFailed = false;
+      v.overdue = false;
       apply(v, 'ready');
+      if (was === 'reloading') answered(v, 'reloaded');
       tell(v, 'accepting');
       pump();
+      status();
+    } else if (byte === FROM_VASSAL.reloadFailed) {
+      const was = v.status;
+      v.reloadFailed = true;
+      v.overdue = false;
+      apply(v, 'reload-failed');
+      if (was === 'reloading') {
+        v.ready = v.before.ready;
+        v.accepting = v.before.accepting;
+        answered(v, 'failed');
+      } else l.warn({ vassal: v.name, pid: v.pid }, 'vassal reload failed: its running generation keeps serving (its log says why)');
+      status();
     }
   };
 
@@ -326,7 +430,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const tick = () => {
     for (const v of vassals.values()) {
       if (!v.child) continue;
-      if (!v.loyal && v.status === 'running' && now() - v.born >= loyalAfter) {
+      if (!v.loyal && (v.status === 'running' || v.status === 'reloading') && now() - v.born >= loyalAfter) {
         v.loyal = now();
         earlyDeaths.delete(v.desired.name);
       }
@@ -358,6 +462,11 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       l.info('stop asked again: immediate, SIGQUIT to every vassal');
       for (const v of vassals.values()) v.kill('SIGQUIT');
     });
+    if (round) {
+      l.info({ reloading: round.left().map((v) => v.name).join(' ') }, 'the emperor\'s reload under way is given up: stopping');
+      clearTimeout(round.timer);
+      round = undefined;
+    }
     sdNotify({ STOPPING: 1 });
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
@@ -390,7 +499,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   for (const s of SIGNALS) process.on(s, onSignal);
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
-    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0,
+    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0, reloading: round ? 1 : 0,
     vassals: [...vassals.values()].map((v) => ({ ...vassalStats(v), ...monitorOf.get(v.desired.name)?.vassalInfo?.(v.desired.name) })),
     monitors: monitors.flatMap((m) => (m.stats ? [{ spec: m.spec, ...m.stats() }] : [])),
     blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
@@ -427,15 +536,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
     else if (e.type === 'watchdog') sdNotify({ WATCHDOG: 1 });
-    else if (e.signal === 'SIGHUP') {
-      l.info({ vassals: vassals.size }, 'SIGHUP: reloading every vassal');
-      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1
-      // after its SIGHUP: the emperor's part, telling each vassal, is done)
-      sdNotify(reloading());
-      for (const v of vassals.values()) reloadVassal(v);
-      sdNotify({ READY: 1 });
-    }
+    else if (e.type === 'reload-timeout') { if (e.round === round) endRound(true); }
+    else if (e.signal === 'SIGHUP') reloadAll();
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
+    settleRound();
   }
 }

@@ -17,8 +17,12 @@ export const TO_VASSAL = { stop: 0, reload: 1, gracefulStop: 2, heartbeat: 26 } 
  * emperor can claim them. */
 export const FENCE_ENV = 'LIEGE_EMPEROR_FENCE_MS';
 
-/** Vassal → emperor (uWSGI's bytes): started, accepting, loyal, heartbeat. */
-export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26 } as const;
+/** Vassal → emperor (uWSGI's bytes): started, accepting, loyal, heartbeat;
+ * and liege's reloadFailed: "a reload failed (refused, or its new generation
+ * could not start): the running generation keeps serving". After a reload
+ * the vassal answers with accepting (the new generation serves) or
+ * reloadFailed: the emperor knows when its own reload is done. */
+export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26, reloadFailed: 44 } as const;
 
 /** A vassal exits with this when its config is invalid: not respawned until
  * the config changes (uWSGI's UWSGI_EXILE_CODE, "do not respawn"). */

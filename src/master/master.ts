@@ -219,9 +219,14 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   // after a reload READY=1 comes when the reload is done (reloadDone)
   let readySent = reloading !== undefined;
   let lastStatus = '';
-  const ready = () => {
+  // the emperor hears how its reload ended: accepting (this generation
+  // serves) or reloadFailed (the previous one does: the fallback, or a
+  // reload abandoned); not when one more reload follows at once (it answers)
+  let failedReload = fallback;
+  const ready = (tellEmperor = true) => {
     tellDaemonReady();
-    emperor?.tell(FROM_VASSAL.accepting);
+    if (tellEmperor) emperor?.tell(failedReload ? FROM_VASSAL.reloadFailed : FROM_VASSAL.accepting);
+    failedReload = false;
     readySent = true;
     lastStatus = status();
     sdNotify({ READY: 1, STATUS: lastStatus });
@@ -306,6 +311,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
     workers.abandonReplacements('a replacement of the failed reload');
     reloading = undefined;
     abandoned = true;
+    failedReload = true;
   };
   const source: StatsSource = { workers: () => workers.snapshot(), spares: () => workers.spareViews(), draining: () => workers.drainingViews(), sockets: socketInfos(sockets), queues: () => listenQueues(sockets.map((s) => s.fd)), version: '0.1.0' };
   const command = (name: string) => push({ type: 'command', name });
@@ -368,6 +374,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
    * while a reload runs: its own READY=1 ends it. */
   const refusedToSystemd = (code: string) => {
     if (reloading) return;
+    emperor?.tell(FROM_VASSAL.reloadFailed);
     sdNotify(reloadingFields());
     sdNotify({ READY: 1, STATUS: `reload refused (${code}), the running generation is ${status()}` });
   };
@@ -381,6 +388,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const reloadFailing = () => {
     if (reloading !== 'reload' || stopping || failingSaid) return;
     failingSaid = true;
+    emperor?.tell(FROM_VASSAL.reloadFailed);
     sdNotify({ READY: 1, STATUS: `reload failing (the new generation's workers die before accepting), the running generation is ${status()}` });
   };
 
@@ -388,7 +396,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   const endReload = () => {
     reloading = undefined;
     workers.resumeSpares();
-    ready();
+    ready(!pendingReload);
     if (pendingReload) {
       pendingReload = false;
       push({ type: 'command', name: 'reload' });

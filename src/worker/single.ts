@@ -136,6 +136,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
+      link?.tell(FROM_VASSAL.reloadFailed); // (the emperor's reload is done with this vassal)
       // (a Type=notify-reload unit waits for both after its SIGHUP: master.ts)
       sdNotify(reloading());
       sdNotify({ READY: 1, STATUS: 'reload refused, serving in a single process' });

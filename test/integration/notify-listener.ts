@@ -1,0 +1,29 @@
+// A systemd notify socket for tests: python3 listens on a unix datagram
+// socket (Node has none) and prints each message, its lines joined by "|".
+import { execa, type ResultPromise } from 'execa';
+import { until } from './helpers';
+
+const LISTENER = `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o600)  # root-only, like systemd's /run/systemd/notify
+print("listening", flush=True)
+while True:
+    m = s.recv(4096).decode()
+    print(m.replace("\\n", "|"), flush=True)
+    if m.startswith("STOPPING=1"):
+        break
+`;
+
+/** python3 listening on a notify socket at `sock` (once it listens): what
+ * it heard so far, and the listener (its stdout, once STOPPING=1 ended it).
+ * The listener is pushed on `started` (the caller kills what it started). */
+export async function notifyListener(sock: string, started: ResultPromise[]) {
+  const listener = execa('python3', ['-c', LISTENER, sock], { buffer: true, reject: false, detached: true });
+  started.push(listener);
+  let text = '';
+  listener.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
+  await until(() => text.includes('listening') || undefined);
+  return { listener, heard: () => text };
+}
