@@ -24,6 +24,16 @@ export const FENCE_ENV = 'LIEGE_EMPEROR_FENCE_MS';
  * reloadFailed: the emperor knows when its own reload is done. */
 export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26, reloadFailed: 44 } as const;
 
+/** Whether the emperor's reload waits in a vassal's `queue`, not taken
+ * yet: an accepting said now (a first start that ends as the emperor's
+ * reload comes) would read as the answer to that reload, which its own
+ * answer follows. */
+export function reloadQueued<E extends { type: string }>(queue: { watch(f: (e: E) => void): () => void }): boolean {
+  let queued = false;
+  queue.watch((e) => { if (e.type === 'emperor' && (e as { byte?: number }).byte === TO_VASSAL.reload) queued = true; })();
+  return queued;
+}
+
 /** A vassal exits with this when its config is invalid: not respawned until
  * the config changes (uWSGI's UWSGI_EXILE_CODE, "do not respawn"). */
 export const EXILE_CODE = 26;

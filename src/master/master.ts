@@ -14,7 +14,7 @@ import { extrasOf } from '../hooks/registry/plan';
 import { HookFailure, RELOAD_FAILS, runPhaseAsync, WORKER_FAILS } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
 import { log } from '../log';
-import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, reloadQueued, TO_VASSAL } from '../ipc/vassal';
 import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { EventQueue } from '../event-queue';
@@ -225,7 +225,7 @@ async function runLoop(run: MasterRun): Promise<MasterEnd> {
   let failedReload = fallback;
   const ready = (tellEmperor = true) => {
     tellDaemonReady();
-    if (tellEmperor) emperor?.tell(failedReload ? FROM_VASSAL.reloadFailed : FROM_VASSAL.accepting);
+    if (tellEmperor && !reloadQueued(events)) emperor?.tell(failedReload ? FROM_VASSAL.reloadFailed : FROM_VASSAL.accepting);
     failedReload = false;
     readySent = true;
     lastStatus = status();

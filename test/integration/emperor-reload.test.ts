@@ -203,6 +203,31 @@ describe('the emperor\'s reload under systemd', () => {
     expect((await e.p).exitCode).toBe(0);
   });
 
+  it('a SIGHUP while a vassal still starts: READY=1 once it reloaded, not at its first accepting', async () => {
+    const vassals = path.join(dir, 'early');
+    fs.mkdirSync(vassals);
+    const [pm, ps] = [await freePort(), await freePort()];
+    vassal(vassals, 'm', pm, true, 'env = SLOW_LOAD_MS=200\n'); // (s's reload is the slower)
+    vassal(vassals, 's', ps, false);
+    const slow = path.join(dir, 'early.slow');
+    fs.writeFileSync(slow, '');
+    const e = await emperor('early', vassals, { SLOW_MARK: slow, SLOW_FIRST: '1' });
+    await until(() => (e.stderr().match(/vassal spawned/g) ?? []).length === 2 || undefined);
+    await new Promise((r) => setTimeout(r, 1000)); // (their apps load for 3 s)
+    expect(await ask(ps)).toBeUndefined();
+    process.kill(e.p.pid!, 'SIGHUP');
+    await until(() => e.readies() === 2 || undefined, 30_000);
+    const [m, s] = await Promise.all([ask(pm), ask(ps)]);
+    expect([m?.reloads, s?.reloads]).toEqual([1, 1]);
+    // (s's answer is its reloaded image's, the second serving line)
+    const log = e.stderr();
+    const serving = [...log.matchAll(/instance: serving in a single process/g)].map((x) => x.index);
+    expect(serving).toHaveLength(2);
+    expect(log.indexOf('vassal reloaded: its new generation serves vassal=s.ini')).toBeGreaterThan(serving[1]!);
+    process.kill(e.p.pid!, 'SIGTERM');
+    expect((await e.p).exitCode).toBe(0);
+  });
+
   it('a SIGTERM during the reload stops: STOPPING=1, no READY=1', async () => {
     const vassals = path.join(dir, 'term');
     fs.mkdirSync(vassals);
