@@ -240,7 +240,9 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
   };
 
-  const startingNow = () => [...vassals.values()].filter((v) => v.status === 'starting' && Date.now() - v.born * 1000 < SLOT_MS).length;
+  // (one reloaded before it ever accepted still starts: it keeps its slot)
+  const starts = (v: Vassal) => v.status === 'starting' || (v.status === 'reloading' && !v.before.accepting);
+  const startingNow = () => [...vassals.values()].filter((v) => starts(v) && Date.now() - v.born * 1000 < SLOT_MS).length;
   function pump(): void {
     let free = concurrency - startingNow();
     while (free > 0 && queue.length) {

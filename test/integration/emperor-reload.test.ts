@@ -228,6 +228,26 @@ describe('the emperor\'s reload under systemd', () => {
     expect((await e.p).exitCode).toBe(0);
   });
 
+  it('a vassal reloaded before it ever accepted still holds its spawn slot (emperor-spawn-concurrency)', async () => {
+    const vassals = path.join(dir, 'slot');
+    fs.mkdirSync(vassals);
+    const [pa, pb] = [await freePort(), await freePort()];
+    vassal(vassals, 'a', pa, false, 'env = SLOW_FIRST=1\n');
+    vassal(vassals, 'b', pb, false);
+    const slow = path.join(dir, 'slot.slow');
+    fs.writeFileSync(slow, '');
+    const e = await emperor('slot', vassals, { SLOW_MARK: slow }, ['--emperor-spawn-concurrency', '1']);
+    await until(() => /vassal spawned vassal=a\.ini/.test(e.stderr()) || undefined);
+    process.kill(e.p.pid!, 'SIGHUP');
+    await until(() => e.heard().includes('RELOADING=1') || undefined);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(e.stderr()).not.toMatch(/vassal spawned vassal=b\.ini/); // (before: spawned at the SIGHUP)
+    await until(() => e.readies() === 2 || undefined, 30_000);
+    expect((await until(() => ask(pb)))!.reloads).toBe(0);
+    process.kill(e.p.pid!, 'SIGTERM');
+    expect((await e.p).exitCode).toBe(0);
+  });
+
   it('a SIGTERM during the reload stops: STOPPING=1, no READY=1', async () => {
     const vassals = path.join(dir, 'term');
     fs.mkdirSync(vassals);
