@@ -32,7 +32,7 @@ import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
 import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
-import { reloadNote, ReloadRound } from './reload-round';
+import { EmperorReload, reloadNote, type ReloadRound } from './reload-round';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
 import { runStopHook } from './stop-hook';
@@ -78,7 +78,6 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const planFor = planner(cfg, ctx, process.argv[1]!);
   const concurrency = cfg.int('emperor-spawn-concurrency');
   const mercyMs = cfg.int('reload-mercy') * 1000;
-  const reloadTimeoutS = cfg.int('emperor-reload-timeout');
   const loyalAfter = cfg.int('emperor-loyal-after');
   const requiredBeat = cfg.int('emperor-required-heartbeat');
   const monitorOf = new Map<string, Monitor>();
@@ -283,86 +282,31 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     status();
   };
 
-  // the emperor's reload under way (SIGHUP), if any
-  let round: ReloadRound | undefined;
   const statusText = (died: string[] = []) => {
     const all = [...vassals.values()];
     const governing = `The Emperor is governing ${all.filter((v) => v.child).length} vassals`;
-    if (round) return `${governing}; reloading, ${round.left().length} of ${round.total} to go`;
+    const progress = reload.progress();
+    if (progress) return governing + progress;
     return governing + reloadNote(all.filter((v) => v.reloadFailed).map((v) => v.name), all.filter((v) => v.overdue && v.status === 'reloading').map((v) => v.name), died);
   };
   let shown = '';
+  const notify = (fields: Record<string, string | number>) => {
+    if (typeof fields.STATUS === 'string') shown = fields.STATUS;
+    sdNotify(fields);
+  };
   const status = () => {
-    if (round && !round.left().length) return; // (READY=1 says it: endRound)
+    if (reload.ending()) return; // (READY=1 says it)
     const text = statusText();
-    if (text === shown) return;
-    shown = text;
-    sdNotify({ STATUS: text });
+    if (text !== shown) notify({ STATUS: text });
   };
-
-  /** SIGHUP: every live vassal reloads; a SIGHUP while the emperor reloads
-   * is coalesced (a vassal still reloading reloads once more after its
-   * answer, the others now) and restarts the bound. */
-  const reloadAll = () => {
-    const live = [...vassals.values()].filter((v) => v.child && (v.status === 'starting' || v.status === 'running' || v.status === 'reloading'));
-    const fresh = !round;
-    const r = round ?? new ReloadRound();
-    round = r;
-    if (fresh) l.info({ vassals: live.length }, 'SIGHUP: reloading every vassal');
-    else l.info({ vassals: live.length }, 'SIGHUP while the emperor reloads: coalesced (a vassal still reloading reloads once more after it answers, the others now)');
-    for (const v of live) {
-      r.wait(v);
-      apply(v, 'reload');
-    }
-    if (fresh) {
-      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1 after its SIGHUP)
-      shown = statusText();
-      sdNotify({ ...reloading(), STATUS: shown });
-    }
-    clearTimeout(r.timer);
-    r.timer = setTimeout(() => push({ type: 'reload-timeout', round: r }), reloadTimeoutS * 1000);
-    settleRound();
-  };
-
-  /** A vassal of the reload answered: done, unless one more was asked meanwhile. */
-  const answered = (v: Vassal, outcome: 'reloaded' | 'failed') => {
-    if (v.reloadAgain) {
-      v.reloadAgain = false;
-      l.info({ vassal: v.name }, 'vassal reloads once more (asked again while it reloaded)');
-      apply(v, 'reload');
-      return;
-    }
-    if (outcome === 'reloaded') l.info({ vassal: v.name, pid: v.pid }, 'vassal reloaded: its new generation serves');
-    else l.warn({ vassal: v.name, pid: v.pid }, 'vassal reload failed: its running generation keeps serving (its log says why)');
-    round?.settle(v, outcome);
-  };
-
-  /** After every event: vassals of the reload that died or are stopping no
-   * longer hold it; READY=1 once none is left. */
-  const settleRound = () => {
-    if (!round) return;
-    for (const v of round.left()) {
-      if (vassals.get(v.desired.name) !== v || v.status === 'stopping') round.settle(v, 'stopped');
-      else if (!v.child) round.settle(v, 'died');
-    }
-    if (round.left().length) status();
-    else endRound(false);
-  };
-
-  const endRound = (timedOut: boolean) => {
-    const r = round!;
-    round = undefined;
-    clearTimeout(r.timer);
-    const overdue = r.left();
-    for (const v of overdue) v.overdue = true;
-    const [failed, died, stopped] = [r.named('failed'), r.named('died'), r.named('stopped')];
-    const fields = { reloaded: r.named('reloaded').length, failed: failed.join(' ') || undefined, died: died.join(' ') || undefined, stopped: stopped.join(' ') || undefined };
-    if (timedOut) l.warn({ ...fields, reloading: overdue.map((v) => v.name).join(' ') }, `the emperor's reload is not done after ${reloadTimeoutS} s (emperor-reload-timeout): READY=1 to systemd now, those still reloading are named`);
-    else if (failed.length || died.length) l.warn(fields, 'the emperor\'s reload is done, not every vassal reloaded');
-    else l.info(fields, 'the emperor\'s reload is done: every vassal serves again');
-    shown = statusText(died);
-    sdNotify({ READY: 1, STATUS: shown });
-  };
+  // the emperor's own reload (SIGHUP): READY=1 once every vassal answered
+  const reload = new EmperorReload({
+    live: () => [...vassals.values()].filter((v) => v.child && (v.status === 'starting' || v.status === 'running' || v.status === 'reloading')),
+    stopped: (v) => vassals.get(v.desired.name) !== v || v.status === 'stopping',
+    reload: (v) => apply(v, 'reload'),
+    timeout: (round, ms) => setTimeout(() => push({ type: 'reload-timeout', round }), ms),
+    statusText, status, notify, reloading,
+  }, cfg.int('emperor-reload-timeout'), l);
 
   const onByte = (v: Vassal, byte: number) => {
     if (byte === FROM_VASSAL.heartbeat) v.lastHeartbeat = now();
@@ -376,7 +320,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       v.reloadFailed = false;
       v.overdue = false;
       apply(v, 'ready');
-      if (was === 'reloading') answered(v, 'reloaded');
+      if (was === 'reloading') reload.answered(v, 'reloaded');
       tell(v, 'accepting');
       pump();
       status();
@@ -388,7 +332,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       if (was === 'reloading') {
         v.ready = v.before.ready;
         v.accepting = v.before.accepting;
-        answered(v, 'failed');
+        reload.answered(v, 'failed');
       } else l.warn({ vassal: v.name, pid: v.pid }, 'vassal reload failed: its running generation keeps serving (its log says why)');
       status();
     }
@@ -464,11 +408,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       l.info('stop asked again: immediate, SIGQUIT to every vassal');
       for (const v of vassals.values()) v.kill('SIGQUIT');
     });
-    if (round) {
-      l.info({ reloading: round.left().map((v) => v.name).join(' ') }, 'the emperor\'s reload under way is given up: stopping');
-      clearTimeout(round.timer);
-      round = undefined;
-    }
+    reload.abandon();
     sdNotify({ STOPPING: 1 });
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
@@ -501,7 +441,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   for (const s of SIGNALS) process.on(s, onSignal);
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
-    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0, reloading: round ? 1 : 0,
+    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0, reloading: reload.round ? 1 : 0,
     vassals: [...vassals.values()].map((v) => ({ ...vassalStats(v), ...monitorOf.get(v.desired.name)?.vassalInfo?.(v.desired.name) })),
     monitors: monitors.flatMap((m) => (m.stats ? [{ spec: m.spec, ...m.stats() }] : [])),
     blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
@@ -538,10 +478,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
     else if (e.type === 'watchdog') sdNotify({ WATCHDOG: 1 });
-    else if (e.type === 'reload-timeout') { if (e.round === round) endRound(true); }
-    else if (e.signal === 'SIGHUP') reloadAll();
+    else if (e.type === 'reload-timeout') reload.timedOut(e.round);
+    else if (e.signal === 'SIGHUP') reload.start();
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
-    settleRound();
+    reload.settle();
   }
 }
