@@ -9,7 +9,9 @@
 // drains them. SIGTERM/SIGINT/SIGQUIT stop every vassal gracefully (their
 // emperor-stop hooks run, then vassals-stop-hook; SIGKILL after
 // reload-mercy; a second SIGINT or a SIGQUIT meanwhile quits them) and exit
-// 0; SIGHUP reloads every vassal; SIGURG respawns throttled vassals now.
+// 0; SIGHUP reloads every vassal (READY=1 to systemd once each one serves
+// again or said its reload failed: reload-round.ts); SIGURG respawns
+// throttled vassals now.
 // Vassals obey only these (ipc/vassal.ts): the same signal to the
 // whole group is answered here once, for every vassal.
 import * as fs from 'node:fs';
@@ -30,6 +32,7 @@ import type { FileMonitorOptions } from './monitors/files';
 import { createMonitor } from './monitors/index';
 import type { DesiredSet, DesiredVassal, Monitor, VassalState } from './monitors/monitor';
 import { bindOnDemand, onDemandAddr, onDemandEnv, onDemandExec, watchFirstConnection, type OnDemandSocket } from './on-demand';
+import { EmperorReload, reloadNote, type ReloadRound } from './reload-round';
 import { planner } from './spawn-plan';
 import { throttleDelay, transition, type VassalEvent } from './states';
 import { runStopHook } from './stop-hook';
@@ -46,7 +49,8 @@ type EmperorEvent =
   | { type: 'od-addr'; vassal: Vassal; addr?: string }
   | { type: 'tick' }
   | { type: 'beat' }
-  | { type: 'watchdog' };
+  | { type: 'watchdog' }
+  | { type: 'reload-timeout'; round: ReloadRound };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGURG'];
 const SLOT_MS = 30_000; // a vassal not accepting after this no longer holds a spawn slot
@@ -185,9 +189,15 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     timers.set(v, setTimeout(() => push({ type: 'timer', vassal: v }), v.throttleMs));
   };
 
-  // a reloading vassal is silent until its new generation beats again
+  // a reloading vassal is silent until its new generation beats again, and
+  // neither ready nor accepting until it says so (uWSGI's emperor_respawn);
+  // a failed reload gives the running generation's back
   const reloadVassal = (v: Vassal) => {
     v.lastHeartbeat = 0;
+    v.before = { ready: v.ready, accepting: v.accepting };
+    v.ready = 0;
+    v.accepting = 0;
+    v.overdue = false;
     v.send(TO_VASSAL.reload);
   };
 
@@ -202,9 +212,13 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
         if (!queue.includes(v)) queue.push(v);
         return pump();
       case 'reload':
-        l.info({ vassal: v.name }, 'config changed, reloading vassal');
+        if (event === 'changed') l.info({ vassal: v.name }, 'config changed, reloading vassal');
         v.running = v.desired;
         return reloadVassal(v);
+      case 'reload-again':
+        if (event === 'changed') l.info({ vassal: v.name }, 'config changed while the vassal reloads: it reloads once more after');
+        v.reloadAgain = true;
+        return undefined;
       case 'stop-restart':
       case 'stop':
         l.info({ vassal: v.name, reason: event }, 'stopping vassal');
@@ -225,7 +239,9 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     }
   };
 
-  const startingNow = () => [...vassals.values()].filter((v) => v.status === 'starting' && Date.now() - v.born * 1000 < SLOT_MS).length;
+  // (one reloaded before it ever accepted still starts: it keeps its slot)
+  const starts = (v: Vassal) => v.status === 'starting' || (v.status === 'reloading' && !v.before.accepting);
+  const startingNow = () => [...vassals.values()].filter((v) => starts(v) && Date.now() - v.born * 1000 < SLOT_MS).length;
   function pump(): void {
     let free = concurrency - startingNow();
     while (free > 0 && queue.length) {
@@ -259,20 +275,38 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       if (d.version === v.desired.version && owns(d, v.desired)) continue;
       const ownerChanged = tyrant && !owns(d, v.desired);
       v.desired = d;
-      apply(v, ownerChanged && (v.status === 'running' || v.status === 'starting') ? 'owner-changed' : 'changed');
+      apply(v, ownerChanged && (v.status === 'running' || v.status === 'reloading' || v.status === 'starting') ? 'owner-changed' : 'changed');
     }
     for (const v of [...vassals.values()]) if (!want.has(v.desired.name)) apply(v, 'gone');
     pump();
     status();
   };
 
-  let shown = -1;
-  const status = () => {
-    const n = [...vassals.values()].filter((v) => v.child).length;
-    if (n === shown) return;
-    shown = n;
-    sdNotify({ STATUS: `The Emperor is governing ${n} vassals` });
+  const statusText = (died: string[] = []) => {
+    const all = [...vassals.values()];
+    const governing = `The Emperor is governing ${all.filter((v) => v.child).length} vassals`;
+    const progress = reload.progress();
+    if (progress) return governing + progress;
+    return governing + reloadNote(all.filter((v) => v.reloadFailed).map((v) => v.name), all.filter((v) => v.overdue && v.status === 'reloading').map((v) => v.name), died);
   };
+  let shown = '';
+  const notify = (fields: Record<string, string | number>) => {
+    if (typeof fields.STATUS === 'string') shown = fields.STATUS;
+    sdNotify(fields);
+  };
+  const status = () => {
+    if (reload.ending()) return; // (READY=1 says it)
+    const text = statusText();
+    if (text !== shown) notify({ STATUS: text });
+  };
+  // the emperor's own reload (SIGHUP): READY=1 once every vassal answered
+  const reload = new EmperorReload({
+    live: () => [...vassals.values()].filter((v) => v.child && (v.status === 'starting' || v.status === 'running' || v.status === 'reloading')),
+    stopped: (v) => vassals.get(v.desired.name) !== v || v.status === 'stopping',
+    reload: (v) => apply(v, 'reload'),
+    timeout: (round, ms) => setTimeout(() => push({ type: 'reload-timeout', round }), ms),
+    statusText, status, notify, reloading,
+  }, cfg.int('emperor-reload-timeout'), l);
 
   const onByte = (v: Vassal, byte: number) => {
     if (byte === FROM_VASSAL.heartbeat) v.lastHeartbeat = now();
@@ -280,11 +314,27 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (byte === FROM_VASSAL.loyal) v.loyal = now();
     else if (reportedSignal(byte)) judgeVassalSignal(v, reportedSignal(byte)!);
     else if (byte === FROM_VASSAL.accepting) {
+      const was = v.status;
       v.accepting = now();
       v.ready ||= v.accepting;
+      v.reloadFailed = false;
+      v.overdue = false;
       apply(v, 'ready');
+      if (was === 'reloading') reload.answered(v, 'reloaded');
       tell(v, 'accepting');
       pump();
+      status();
+    } else if (byte === FROM_VASSAL.reloadFailed) {
+      const was = v.status;
+      v.reloadFailed = true;
+      v.overdue = false;
+      apply(v, 'reload-failed');
+      if (was === 'reloading') {
+        v.ready = v.before.ready;
+        v.accepting = v.before.accepting;
+        reload.answered(v, 'failed');
+      } else l.warn({ vassal: v.name, pid: v.pid }, 'vassal reload failed: its running generation keeps serving (its log says why)');
+      status();
     }
   };
 
@@ -326,7 +376,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   const tick = () => {
     for (const v of vassals.values()) {
       if (!v.child) continue;
-      if (!v.loyal && v.status === 'running' && now() - v.born >= loyalAfter) {
+      if (!v.loyal && (v.status === 'running' || v.status === 'reloading') && now() - v.born >= loyalAfter) {
         v.loyal = now();
         earlyDeaths.delete(v.desired.name);
       }
@@ -358,6 +408,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
       l.info('stop asked again: immediate, SIGQUIT to every vassal');
       for (const v of vassals.values()) v.kill('SIGQUIT');
     });
+    reload.abandon();
     sdNotify({ STOPPING: 1 });
     for (const t of timers.values()) clearTimeout(t);
     const all = [...vassals.values()];
@@ -390,7 +441,7 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
   for (const s of SIGNALS) process.on(s, onSignal);
   const snapshot = () => ({
     version: 'liege', pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), cwd: process.cwd(),
-    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0,
+    emperor: monitors.map((m) => m.spec), emperor_tyrant: tyrant ? 1 : 0, throttle_level: 0, reloading: reload.round ? 1 : 0,
     vassals: [...vassals.values()].map((v) => ({ ...vassalStats(v), ...monitorOf.get(v.desired.name)?.vassalInfo?.(v.desired.name) })),
     monitors: monitors.flatMap((m) => (m.stats ? [{ spec: m.spec, ...m.stats() }] : [])),
     blacklist: [...vassals.values()].filter((v) => v.status === 'throttled').map((v) => ({ id: v.name, throttle_level: Math.round(v.throttleMs / 1000), attempt: earlyDeaths.get(v.desired.name) ?? 0, respawn_at: Math.floor(v.respawnAt / 1000) })),
@@ -427,15 +478,10 @@ export async function runEmperor(cfg: Config, plan: HookPlan, ctx: HookContext):
     else if (e.type === 'tick') tick();
     else if (e.type === 'beat') beat();
     else if (e.type === 'watchdog') sdNotify({ WATCHDOG: 1 });
-    else if (e.signal === 'SIGHUP') {
-      l.info({ vassals: vassals.size }, 'SIGHUP: reloading every vassal');
-      // (RELOADING=1 for Type=notify-reload, which waits for it and a READY=1
-      // after its SIGHUP: the emperor's part, telling each vassal, is done)
-      sdNotify(reloading());
-      for (const v of vassals.values()) reloadVassal(v);
-      sdNotify({ READY: 1 });
-    }
+    else if (e.type === 'reload-timeout') reload.timedOut(e.round);
+    else if (e.signal === 'SIGHUP') reload.start();
     else if (e.signal === 'SIGURG') for (const v of [...vassals.values()]) apply(v, 'force');
     else return ragnarok();
+    reload.settle();
   }
 }

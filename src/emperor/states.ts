@@ -1,10 +1,12 @@
 // The vassal state table (STYLE: state machines as tables): status × event
 // → the next status and what the emperor does. Pure, unit-tested without
 // processes; emperor.ts performs the actions.
-export type VassalStatus = 'waiting' | 'starting' | 'running' | 'stopping' | 'throttled' | 'exiled' | 'on-demand';
+export type VassalStatus = 'waiting' | 'starting' | 'running' | 'reloading' | 'stopping' | 'throttled' | 'exiled' | 'on-demand';
 
 export type VassalEvent =
   | 'changed' // its config has a new version (newer mtime, touch, etcd revision)
+  | 'reload' // the emperor's reload (SIGHUP): every live vassal reloads
+  | 'reload-failed' // the vassal said its reload failed: its running generation serves
   | 'owner-changed' // tyrant: the config file changed hands
   | 'gone' // no monitor wants it any more
   | 'wanted' // wanted again while stopping
@@ -17,12 +19,13 @@ export type VassalEvent =
   | 'force' // SIGURG: respawn throttled vassals now
   | 'silent'; // it sent heartbeats, then none for emperor-required-heartbeat
 
-export type VassalAction = 'none' | 'spawn' | 'queue' | 'reload' | 'stop' | 'stop-restart' | 'kill' | 'restart-after-stop' | 'no-restart' | 'respawn-later' | 'remove';
+export type VassalAction = 'none' | 'spawn' | 'queue' | 'reload' | 'reload-again' | 'stop' | 'stop-restart' | 'kill' | 'restart-after-stop' | 'no-restart' | 'respawn-later' | 'remove';
 
 type Row = Partial<Record<VassalEvent, [VassalStatus | 'removed', VassalAction]>>;
 
 const LIVE: Row = {
-  changed: ['running', 'reload'],
+  changed: ['reloading', 'reload'],
+  reload: ['reloading', 'reload'],
   'owner-changed': ['stopping', 'stop-restart'],
   gone: ['stopping', 'stop'],
   exit: ['throttled', 'respawn-later'],
@@ -34,6 +37,10 @@ export const TABLE: Record<VassalStatus, Row> = {
   waiting: { slot: ['starting', 'spawn'], changed: ['waiting', 'none'], gone: ['removed', 'remove'] },
   starting: { ...LIVE, changed: ['starting', 'reload'], silent: ['starting', 'kill'], ready: ['running', 'none'] },
   running: LIVE,
+  // until it says accepting (the new generation serves) or reload-failed;
+  // one more reload asked meanwhile is sent after that answer (the answer
+  // to two bytes in flight could not tell which reload it ends)
+  reloading: { ...LIVE, changed: ['reloading', 'reload-again'], reload: ['reloading', 'reload-again'], silent: ['reloading', 'kill'], ready: ['running', 'none'], 'reload-failed': ['running', 'none'] },
   stopping: { wanted: ['stopping', 'restart-after-stop'], changed: ['stopping', 'restart-after-stop'], gone: ['stopping', 'no-restart'], exit: ['removed', 'remove'], exile: ['removed', 'remove'], 'stopped-restart': ['waiting', 'queue'] },
   throttled: { timer: ['waiting', 'queue'], force: ['waiting', 'queue'], changed: ['waiting', 'queue'], gone: ['removed', 'remove'] },
   exiled: { changed: ['waiting', 'queue'], gone: ['removed', 'remove'] },

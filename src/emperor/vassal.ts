@@ -40,6 +40,14 @@ export class Vassal {
   /** Restart once the stopping process is gone (owner change, config back). */
   restart = false;
   onDemand?: string; // the socket the emperor holds for it
+  /** One more reload to send once the running one answers. */
+  reloadAgain = false;
+  /** Its last reload failed: the running generation serves. */
+  reloadFailed = false;
+  /** Still reloading when the emperor's reload timed out. */
+  overdue = false;
+  /** ready/accepting of the generation serving while it reloads. */
+  before = { ready: 0, accepting: 0 };
 
   constructor(public desired: DesiredVassal, readonly monitor: string) {}
 
@@ -69,6 +77,9 @@ export class Vassal {
     this.ready = 0;
     this.accepting = 0;
     this.lastHeartbeat = 0;
+    this.reloadAgain = false;
+    this.reloadFailed = false;
+    this.overdue = false;
     const pipe = child.stdio[EMPEROR_FD] as Duplex;
     pipe.on('error', () => { /* vassal gone: its exit event follows */ });
     pipe.on('data', (buf: Buffer) => { for (const b of buf) if (this.child === child) onByte(this, b); });
@@ -104,6 +115,6 @@ export function vassalStats(v: Vassal): Record<string, string | number> {
     last_heartbeat: v.lastHeartbeat, loyal: v.loyal, ready: v.ready ? 1 : 0, accepting: v.accepting ? 1 : 0,
     last_loyal: v.loyal, last_ready: v.ready, last_accepting: v.accepting, first_run: v.firstRun, last_run: v.lastRun,
     cursed: 0, zerg: 0, on_demand: v.onDemand ?? '', uid: v.desired.owner?.uid ?? process.getuid!(), gid: v.desired.owner?.gid ?? process.getgid!(),
-    monitor: v.monitor, status: v.status, throttle_ms: v.throttleMs, respawns: v.respawns,
+    monitor: v.monitor, status: v.status, throttle_ms: v.throttleMs, respawns: v.respawns, reload_failed: v.reloadFailed ? 1 : 0,
   };
 }

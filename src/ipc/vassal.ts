@@ -17,8 +17,22 @@ export const TO_VASSAL = { stop: 0, reload: 1, gracefulStop: 2, heartbeat: 26 } 
  * emperor can claim them. */
 export const FENCE_ENV = 'LIEGE_EMPEROR_FENCE_MS';
 
-/** Vassal → emperor (uWSGI's bytes): started, accepting, loyal, heartbeat. */
-export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26 } as const;
+/** Vassal → emperor (uWSGI's bytes): started, accepting, loyal, heartbeat;
+ * and liege's reloadFailed: "a reload failed (refused, or its new generation
+ * could not start): the running generation keeps serving". After a reload
+ * the vassal answers with accepting (the new generation serves) or
+ * reloadFailed: the emperor knows when its own reload is done. */
+export const FROM_VASSAL = { ready: 1, accepting: 5, loyal: 17, heartbeat: 26, reloadFailed: 44 } as const;
+
+/** Whether the emperor's reload waits in a vassal's `queue`, not taken
+ * yet: an accepting said now (a first start that ends as the emperor's
+ * reload comes) would read as the answer to that reload, which its own
+ * answer follows. */
+export function reloadQueued<E extends { type: string }>(queue: { watch(f: (e: E) => void): () => void }): boolean {
+  let queued = false;
+  queue.watch((e) => { if (e.type === 'emperor' && (e as { byte?: number }).byte === TO_VASSAL.reload) queued = true; })();
+  return queued;
+}
 
 /** A vassal exits with this when its config is invalid: not respawned until
  * the config changes (uWSGI's UWSGI_EXILE_CODE, "do not respawn"). */

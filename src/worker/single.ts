@@ -16,7 +16,7 @@ import { EventQueue, isQuitSignal } from '../event-queue';
 import type { HookContext } from '../hooks/actions/types';
 import { runPhaseAsync, runStartupPhase } from '../hooks/run';
 import type { HookPlan } from '../hooks/spec';
-import { emperorAsParent, FROM_VASSAL, linkToEmperor, TO_VASSAL } from '../ipc/vassal';
+import { emperorAsParent, FROM_VASSAL, linkToEmperor, reloadQueued, TO_VASSAL } from '../ipc/vassal';
 import { listenSignals } from '../os/signal-route';
 import { tellDaemonReady } from '../ipc/daemon';
 import { encodeAppOutput } from './app-output';
@@ -102,7 +102,10 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
   if (first) await phase('accepting1-once');
   l.info({ pid: process.pid, sockets: spec.fds.length }, 'serving in a single process');
   link?.tell(FROM_VASSAL.ready);
-  link?.tell(FROM_VASSAL.accepting);
+  // (one poll of the loop first: a reload the emperor sent while the app
+  // loaded is read, and answered, not this start: reloadQueued)
+  if (link) await new Promise((resolve) => setImmediate(resolve));
+  if (!reloadQueued(events)) link?.tell(FROM_VASSAL.accepting);
   if (link && spec.heartbeat) link.heartbeat(spec.heartbeat);
   sdNotify({ READY: 1, STATUS: 'serving in a single process' });
   // systemd's WatchdogSec=: pinged from the app's event loop, the one a
@@ -136,6 +139,7 @@ export async function serveSingle(spec: SingleSpec): Promise<number | 'reload'> 
       await spec.validateReload();
     } catch (e) {
       l.error(`reload refused, the running generation keeps serving: ${spec.describeError(e)}`);
+      link?.tell(FROM_VASSAL.reloadFailed); // (the emperor's reload is done with this vassal)
       // (a Type=notify-reload unit waits for both after its SIGHUP: master/loop/readiness.ts)
       sdNotify(reloading());
       sdNotify({ READY: 1, STATUS: 'reload refused, serving in a single process' });

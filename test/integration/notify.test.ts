@@ -1,44 +1,20 @@
 // systemd Type=notify: READY=1 once every worker accepts, RELOADING=1 and
 // READY=1 again around a reload, STOPPING=1 on shutdown — read from a real
 // unix datagram socket (python3 listens: Node has no unix datagrams).
-import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { childrenOf, FIXTURES, freePort, get, killGroup, scratch, startLiege, until } from './helpers';
+import { notifyListener as listen } from './notify-listener';
 
 const dir = scratch();
 const started: ResultPromise[] = [];
 afterEach(() => { for (const p of started.splice(0)) killGroup(p); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const LISTENER = `
-import os, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o600)  # root-only, like systemd's /run/systemd/notify
-print("listening", flush=True)
-while True:
-    m = s.recv(4096).decode()
-    # (stamped: with the wall-clock time it came, which hooks' \`date\` shares)
-    print(("%.3f " % time.time() if len(sys.argv) > 2 else "") + m.replace("\\n", "|"), flush=True)
-    if m.startswith("STOPPING=1"):
-        break
-`;
-
-/** python3 listening on a notify socket at `sock` (once it listens): what
- * it heard so far (stamped: each line after its time), and the listener
- * (its stdout, once STOPPING=1 ended it). */
-async function notifyListener(sock: string, stamped = false) {
-  const listener = execa('python3', ['-c', LISTENER, sock, ...(stamped ? ['stamped'] : [])], { buffer: true, reject: false, detached: true });
-  started.push(listener);
-  let text = '';
-  listener.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
-  await until(() => text.includes('listening') || undefined);
-  return { listener, heard: () => text };
-}
+const notifyListener = (sock: string, stamped = false) => listen(sock, started, stamped);
 
 /** RELOADING=1 with its CLOCK_MONOTONIC time (Type=notify-reload needs it). */
 const RELOADING = expect.stringMatching(/^RELOADING=1\|MONOTONIC_USEC=\d+$/);
@@ -219,7 +195,7 @@ describe('sd_notify', () => {
       if (name === 'emperor') {
         // (Type=notify-reload: a SIGHUP is answered with RELOADING=1 … READY=1)
         process.kill(p.pid!, 'SIGHUP');
-        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\n(WATCHDOG=1\n)*READY=1\n/.test(heard()) || undefined);
+        await until(() => /RELOADING=1\|MONOTONIC_USEC=\d+\|STATUS=.*\n((WATCHDOG=1|STATUS=.*)\n)*READY=1\|STATUS=The Emperor is governing 1 vassals\n/.test(heard()) || undefined);
       }
       process.kill(p.pid!, 'SIGTERM');
       const r = await p;

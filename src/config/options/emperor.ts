@@ -10,6 +10,9 @@ export const EMPEROR_OPTIONS = [
   { name: 'emperor-throttle', type: 'int', min: 0, max: 86_400_000, default: '1000', group: 'emperor', help: 'milliseconds added to the respawn delay of a vassal each time it dies before it was loyal' },
   { name: 'emperor-max-throttle', type: 'int', min: 0, max: 86_400_000, default: '180000', group: 'emperor', help: 'cap of the respawn delay (ms); touch the config or send SIGURG to the emperor to respawn a throttled vassal now' },
   { name: 'emperor-loyal-after', type: 'int', min: 0, max: 86_400, default: '30', group: 'emperor', help: 'seconds a vassal must live to be loyal (its throttle is forgotten)' },
+  // below systemd's default TimeoutStartSec= (90 s), which bounds a
+  // Type=notify-reload unit's reload too: the emperor says who hangs first
+  { name: 'emperor-reload-timeout', type: 'int', min: 1, max: 86_400, default: '60', group: 'emperor', help: 'seconds the emperor\'s reload (SIGHUP) waits for its vassals to serve again before it reports READY=1 to systemd anyway, naming those still reloading' },
   { name: 'emperor-spawn-concurrency', type: 'int', min: 1, max: 4096, default: '16', group: 'emperor', help: 'most vassals starting at once (spawned, not ready yet); the others wait their turn' },
   { name: 'reload-mercy', type: 'int', min: 0, max: 86_400, default: '30', group: 'emperor', help: 'seconds a stop waits for vassals, and at most for a draining worker, before SIGKILL; when set, for attached daemons too (3 s otherwise)' },
   { name: 'emperor-tyrant', type: 'flag', group: 'emperor', help: 'run each vassal as the owner (uid/gid) of its config file; root-owned configs are refused; an owner change stops the vassal' },

@@ -53,6 +53,10 @@ export interface Said {
   ready: boolean; // READY=1 (after a reload it comes when the reload is done)
   status: string; // the last STATUS=
   failing: boolean; // "reload failing", said once per image
+  // the emperor hears how its reload ended at the next READY: accepting
+  // (this generation serves) or reloadFailed (the previous one does: the
+  // fallback, or a reload abandoned)
+  failedReload: boolean;
 }
 
 /** A loop handler: an end of the master, or undefined to go on. `arg` is a

@@ -1,7 +1,7 @@
 // What the master tells systemd (READY=1, STATUS=, RELOADING=1), the emperor
 // and the command that daemonized it about whether the instance serves.
 import { tellDaemonReady } from '../../ipc/daemon';
-import { FROM_VASSAL } from '../../ipc/vassal';
+import { FROM_VASSAL, reloadQueued } from '../../ipc/vassal';
 import { log } from '../../log';
 import { shrinkHeapSoon } from '../../os/heap';
 import { reloading as reloadingFields, sdNotifyReported } from '../../os/notify';
@@ -21,10 +21,13 @@ export function status(m: Master): string {
   return `serving with ${how} workers on ${m.run.sockets.map((s) => s.addr).join(', ')}`;
 }
 
-/** The instance serves: every slot accepts, or a reload is done. */
-export function ready(m: Master): void {
+/** The instance serves: every slot accepts, or a reload is done. The
+ * emperor is told how (not when one more reload follows at once:
+ * `tellEmperor` false, or queued; that one answers). */
+export function ready(m: Master, tellEmperor = true): void {
   tellDaemonReady();
-  m.emperor?.tell(FROM_VASSAL.accepting);
+  if (tellEmperor && !reloadQueued(m.events)) m.emperor?.tell(m.said.failedReload ? FROM_VASSAL.reloadFailed : FROM_VASSAL.accepting);
+  m.said.failedReload = false;
   m.said.ready = true;
   m.said.status = status(m);
   sdNotify({ READY: 1, STATUS: m.said.status });
@@ -45,6 +48,7 @@ export function statusChanged(m: Master): void {
  * while a reload runs: its own READY=1 ends it. */
 export function refusedToSystemd(m: Master, code: string): void {
   if (m.reload.reloading) return;
+  m.emperor?.tell(FROM_VASSAL.reloadFailed);
   sdNotify(reloadingFields());
   sdNotify({ READY: 1, STATUS: `reload refused (${code}), the running generation is ${status(m)}` });
 }
@@ -57,5 +61,6 @@ export function refusedToSystemd(m: Master, code: string): void {
 export function reloadFailing(m: Master): void {
   if (m.reload.reloading !== 'reload' || m.stopping || m.said.failing) return;
   m.said.failing = true;
+  m.emperor?.tell(FROM_VASSAL.reloadFailed);
   sdNotify({ READY: 1, STATUS: `reload failing (the new generation's workers die before accepting), the running generation is ${status(m)}` });
 }

@@ -19,7 +19,7 @@ export function reloadDone(m: Master): void {
 export function endReload(m: Master): void {
   m.reload.reloading = undefined;
   m.workers.resumeSpares();
-  ready(m);
+  ready(m, !m.reload.pending);
   if (m.reload.pending) {
     m.reload.pending = false;
     m.events.push({ type: 'command', name: 'reload' });

@@ -80,7 +80,7 @@ export function newMaster(run: MasterRun, events: EventQueue<MasterEvent>, emper
     stopping: false,
     reload: { reloading: reloaded ? 'reload' : undefined, pending: false },
     // after a reload READY=1 comes when the reload is done (reloadDone)
-    said: { ready: reloaded, status: '', failing: false },
+    said: { ready: reloaded, status: '', failing: false, failedReload: fallback },
     timers: {},
   };
 }
@@ -147,6 +147,7 @@ async function failedStart(m: Master, e: unknown, reloadError: boolean): Promise
   }
   log('master').error({ code: 'LIEGE_ERR_RELOAD' }, `the new generation could not start (${(e as LiegeError).describe()}): the running workers keep serving (fix the cause, then reload again)`);
   m.workers.abandonReplacements('a replacement of the failed reload');
+  m.said.failedReload = true;
   m.reload.reloading = undefined;
 }
 

@@ -6,7 +6,8 @@ describe('vassal state table', () => {
   it('walks a vassal through its life', () => {
     expect(transition('waiting', 'slot')).toEqual(['starting', 'spawn']);
     expect(transition('starting', 'ready')).toEqual(['running', 'none']);
-    expect(transition('running', 'changed')).toEqual(['running', 'reload']);
+    expect(transition('running', 'changed')).toEqual(['reloading', 'reload']);
+    expect(transition('reloading', 'ready')).toEqual(['running', 'none']);
     expect(transition('running', 'gone')).toEqual(['stopping', 'stop']);
     expect(transition('stopping', 'exit')).toEqual(['removed', 'remove']);
   });
@@ -32,6 +33,17 @@ describe('vassal state table', () => {
     expect(transition('running', 'silent')).toEqual(['running', 'kill']);
     expect(transition('waiting', 'ready')).toEqual(['waiting', 'none']);
     for (const [status, row] of Object.entries(TABLE)) if (status !== 'stopping') expect(row.gone).toBeDefined();
+  });
+
+  it('reloads (SIGHUP or a new config) one at a time: one more asked meanwhile waits for the answer', () => {
+    expect(transition('running', 'reload')).toEqual(['reloading', 'reload']);
+    expect(transition('starting', 'reload')).toEqual(['reloading', 'reload']);
+    expect(transition('reloading', 'reload')).toEqual(['reloading', 'reload-again']);
+    expect(transition('reloading', 'changed')).toEqual(['reloading', 'reload-again']);
+    expect(transition('reloading', 'reload-failed')).toEqual(['running', 'none']);
+    expect(transition('reloading', 'exit')).toEqual(['throttled', 'respawn-later']);
+    expect(transition('reloading', 'gone')).toEqual(['stopping', 'stop']);
+    for (const s of ['waiting', 'stopping', 'throttled', 'exiled', 'on-demand'] as const) expect(transition(s, 'reload')).toEqual([s, 'none']);
   });
 
   it('throttles the respawn: immediate first, then +step each early death, capped', () => {
